@@ -1,0 +1,1 @@
+//! The control plane's REST service. Built by the control-plane issues.

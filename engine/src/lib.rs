@@ -1,0 +1,1 @@
+//! The SMPP gateway engine. Built by the engine issues; only the crate exists so far.

@@ -1,0 +1,1 @@
+//! SMSC simulator and load generator. Built by the load-test issue.

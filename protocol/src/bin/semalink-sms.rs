@@ -1,0 +1,3 @@
+//! `semalink-sms`: the protocol crate's command-line tool (being written).
+
+fn main() {}

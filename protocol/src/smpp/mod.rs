@@ -1,0 +1,1 @@
+//! SMPP framing: TODO being written.
