@@ -9,8 +9,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use phonenumber::metadata::DATABASE;
-use phonenumber::{Mode, ParseError, Type, country};
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use phonenumber::{ParseError, country};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Longest possible E.164 number, in digits (ITU-T E.164 §6).
@@ -210,8 +210,11 @@ fn from_phonenumber(
         ParseError::TooLong => MsisdnError::TooLong(shown()),
         _ => MsisdnError::TooShort(shown()),
     })?;
-    let e164 = number.format().mode(Mode::E164).to_string();
     let code = number.code().value();
+    // The national number's Display keeps leading zeros (Cote d'Ivoire's 07...); "+code" then
+    // national is exactly what libphonenumber's E.164 formatter writes, without its lookups.
+    let national = number.national().to_string();
+    let e164 = format!("+{code}{national}");
     let not_valid = |country: String| MsisdnError::NotValid {
         number: e164.clone(),
         country,
@@ -225,12 +228,8 @@ fn from_phonenumber(
     if country.len() != 2 {
         return Err(not_valid(format!("+{code}")));
     }
-    let line_type = match number.number_type(&DATABASE) {
-        Type::Unknown => return Err(not_valid(country.to_owned())),
-        Type::Mobile => LineType::Mobile,
-        Type::FixedLine => LineType::FixedLine,
-        Type::FixedLineOrMobile => LineType::FixedLineOrMobile,
-        _ => LineType::Other,
+    let Some(line_type) = classify(meta, &national) else {
+        return Err(not_valid(country.to_owned()));
     };
     let code_len = code.to_string().len() as u8;
     Ok(Msisdn {
@@ -239,6 +238,38 @@ fn from_phonenumber(
         country,
         line_type,
     })
+}
+
+/// The number's line type, or `None` if the country's plan has no such number (invalid).
+///
+/// libphonenumber's `getNumberType` order. Done here rather than with the crate's
+/// `PhoneNumber::number_type`, which drops the national number's leading zeros (0.3.10) and so
+/// rejects every Ivorian mobile number.
+fn classify(meta: &Metadata, national: &str) -> Option<LineType> {
+    let d = meta.descriptors();
+    let matches = |desc: Option<&Descriptor>| desc.is_some_and(|d| d.is_match(national));
+    if !d.general().is_match(national) {
+        return None;
+    }
+    let special = [
+        d.premium_rate(),
+        d.toll_free(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ];
+    if special.into_iter().any(matches) {
+        return Some(LineType::Other);
+    }
+    match (matches(d.fixed_line()), matches(d.mobile())) {
+        (true, true) => Some(LineType::FixedLineOrMobile),
+        (true, false) => Some(LineType::FixedLine),
+        (false, true) => Some(LineType::Mobile),
+        (false, false) => None,
+    }
 }
 
 impl fmt::Display for Msisdn {
@@ -350,6 +381,45 @@ mod tests {
         assert_eq!(nairobi.as_str(), "+254202222222");
         assert_eq!(nairobi.line_type(), LineType::FixedLine);
         assert!(!nairobi.line_type().can_receive_sms());
+    }
+
+    #[test]
+    fn leading_zeros_of_the_national_number_are_kept() {
+        // Cote d'Ivoire's 10-digit plan (2021) starts mobile numbers with 0.
+        let abidjan = ok("07 12 34 56 78", Some("CI"));
+        assert_eq!(abidjan.as_str(), "+2250712345678");
+        assert_eq!(abidjan.national(), "0712345678");
+        assert_eq!(ok("+225 07 12 34 56 78", None), abidjan);
+    }
+
+    proptest::proptest! {
+        /// The hand-built E.164 string and line type are what libphonenumber would give (its
+        /// own classifier is only trusted without leading zeros, see `classify`).
+        #[test]
+        fn e164_and_type_match_libphonenumber(
+            cc in "(254|234|256|255|27|233|250|251|225|20|262|212)",
+            national in "[1-9][0-9]{5,10}",
+        ) {
+            use phonenumber::Type;
+            let text = format!("+{cc}{national}");
+            let ours = Msisdn::parse(&text, None);
+            let Ok(reference) = phonenumber::parse(None, &text) else {
+                proptest::prop_assert!(ours.is_err());
+                return Ok(());
+            };
+            let expected = match reference.number_type(&DATABASE) {
+                Type::Unknown => None,
+                Type::Mobile => Some(LineType::Mobile),
+                Type::FixedLine => Some(LineType::FixedLine),
+                Type::FixedLineOrMobile => Some(LineType::FixedLineOrMobile),
+                _ => Some(LineType::Other),
+            };
+            proptest::prop_assert_eq!(ours.as_ref().ok().map(|n| n.line_type()), expected);
+            if let Ok(number) = ours {
+                let formatted = reference.format().mode(phonenumber::Mode::E164).to_string();
+                proptest::prop_assert_eq!(number.as_str(), formatted);
+            }
+        }
     }
 
     #[test]
