@@ -4,9 +4,10 @@
 
 use std::process::ExitCode;
 
-use semalink_protocol::msisdn::Msisdn;
+use semalink_protocol::msisdn::{LineType, Msisdn};
 use semalink_protocol::{analysis, dlr, mno};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 const USAGE: &str = "\
 Usage:
@@ -75,7 +76,7 @@ fn run(command: &str, rest: &[String]) -> Result<Value, Failure> {
             let args = Args::parse(rest, &[], &["--country"])?;
             let number = Msisdn::parse(args.text, args.option("--country"))
                 .map_err(|e| Failure::Input(e.to_string()))?;
-            Ok(describe(&number))
+            describe(&number)
         }
         "dlr" => {
             let args = Args::parse(rest, &[], &[])?;
@@ -86,23 +87,38 @@ fn run(command: &str, rest: &[String]) -> Result<Value, Failure> {
     }
 }
 
-/// The `number` subcommand's output.
-fn describe(number: &Msisdn) -> Value {
+/// The `number` subcommand's output (a struct, so the JSON keys keep this order).
+#[derive(Serialize)]
+struct NumberInfo<'a> {
+    e164: &'a str,
+    country: &'a str,
+    calling_code: &'a str,
+    national: &'a str,
+    line_type: LineType,
+    /// Operator name; `null` where the table has country-level data only.
+    mno: Option<&'static str>,
+    /// Route key, e.g. `ke-safaricom`.
+    mno_id: Option<&'static str>,
+    /// The table prefix that matched; `null` outside Africa.
+    prefix: Option<&'static str>,
+}
+
+fn describe(number: &Msisdn) -> Result<Value, Failure> {
     let destination = mno::lookup(number);
     let operator = destination.and_then(|d| d.operator());
-    json!({
-        "e164": number.as_str(),
-        "country": number.country(),
-        "calling_code": number.calling_code(),
-        "national": number.national(),
-        "line_type": number.line_type(),
-        "mno": operator.map(|o| o.name),
-        "mno_id": operator.map(|o| o.id.as_str()),
-        "prefix": destination.map(|d| d.prefix()),
+    to_json(&NumberInfo {
+        e164: number.as_str(),
+        country: number.country(),
+        calling_code: number.calling_code(),
+        national: number.national(),
+        line_type: number.line_type(),
+        mno: operator.map(|o| o.name),
+        mno_id: operator.map(|o| o.id.as_str()),
+        prefix: destination.map(|d| d.prefix()),
     })
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, Failure> {
+fn to_json<T: Serialize>(value: &T) -> Result<Value, Failure> {
     serde_json::to_value(value).map_err(|e| Failure::Input(format!("cannot encode result: {e}")))
 }
 
