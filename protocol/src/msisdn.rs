@@ -316,29 +316,16 @@ mod tests {
     }
 
     #[test]
-    fn kenyan_forms_all_give_the_same_number() {
-        for input in [
-            "0712 345 678",
-            "712345678",
-            "+254712345678",
-            "254712345678",
-            "00254712345678",
-            "000254712345678",
-            "+254-712-345-678",
-            "(0712) 345.678",
-            " +254 (0)712 345678 ",
-        ] {
-            let n = ok(input, Some("KE"));
-            assert_eq!(n.as_str(), "+254712345678", "{input}");
-        }
+    fn accessors_slice_the_e164_string() {
         let n = ok("254712345678", None);
+        assert_eq!(n.as_str(), "+254712345678");
         assert_eq!(n.digits(), "254712345678");
-        assert_eq!(n.country(), "KE");
-        assert_eq!(n.calling_code(), "254");
-        assert_eq!(n.national(), "712345678");
+        assert_eq!(
+            (n.country(), n.calling_code(), n.national()),
+            ("KE", "254", "712345678")
+        );
         assert_eq!(n.line_type(), LineType::Mobile);
-        assert_eq!(n.to_string(), "+254712345678");
-        assert_eq!(n.as_ref(), "+254712345678");
+        assert_eq!(n.to_string(), n.as_ref());
     }
 
     #[test]
@@ -348,31 +335,6 @@ mod tests {
             Msisdn::parse("0712345678", Some("XX")),
             Err(MsisdnError::UnknownCountry("XX".into()))
         );
-    }
-
-    #[test]
-    fn errors_say_what_was_wrong() {
-        use MsisdnError::*;
-        assert_eq!(Msisdn::parse("  ", Some("KE")), Err(Empty));
-        assert_eq!(
-            Msisdn::parse("0712abc678", Some("KE")),
-            Err(InvalidCharacter('a'))
-        );
-        assert_eq!(
-            Msisdn::parse("0712345678", None),
-            Err(NeedsCountry("0712345678".into()))
-        );
-        assert!(matches!(Msisdn::parse("+254", None), Err(TooShort(_))));
-        assert!(matches!(
-            Msisdn::parse("+2547123456789012345", None),
-            Err(TooLong(_))
-        ));
-        let wrong = Msisdn::parse("0712345678", Some("NG")).unwrap_err();
-        assert!(
-            matches!(&wrong, NotValid { country, .. } if country == "NG"),
-            "{wrong}"
-        );
-        assert!(wrong.to_string().contains("not a valid number in NG"));
     }
 
     #[test]

@@ -14,7 +14,10 @@ const FORMS: &[(&str, &str, &str, &[&str])] = &[
             "712345678",
             "254712345678",
             "00254712345678",
+            "000254712345678",
             "+254 712-345-678",
+            "(0712) 345.678",
+            " +254 (0)712 345678 ",
         ],
     ),
     (
@@ -136,6 +139,9 @@ fn invalid_inputs_are_rejected_with_the_reason() {
     ));
     assert!(matches!(err("+2547", None), TooShort(_) | NotValid { .. }));
     assert!(matches!(err("07123456789012345", Some("KE")), TooLong(_)));
+    assert!(matches!(err("+2547123456789012345", None), TooLong(_)));
+    assert_eq!(err("  ", Some("KE")), Empty);
+    assert_eq!(err("+254 712+345678", None), InvalidCharacter('+'));
     assert_eq!(err("0712 34S 678", Some("KE")), InvalidCharacter('S'));
     assert_eq!(err("call me", Some("KE")), InvalidCharacter('c'));
     assert_eq!(err("+", None), Empty);
