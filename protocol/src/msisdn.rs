@@ -147,6 +147,11 @@ impl Msisdn {
     pub fn line_type(&self) -> LineType {
         self.line_type
     }
+
+    /// The E.164 string with its `+`, by value.
+    pub fn into_string(self) -> String {
+        self.e164
+    }
 }
 
 /// The input reduced to its digits, remembering a leading `+` (or `00`).
