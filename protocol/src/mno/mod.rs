@@ -135,7 +135,13 @@ impl Destination {
 
 /// Resolves a number's country and operator; `None` outside the table (non-African numbers).
 pub fn lookup(number: &Msisdn) -> Option<Destination> {
-    lookup_digits(number.digits())
+    let mut found = lookup_digits(number.digits())?;
+    // A calling code shared by several countries (+262 RE/YT, +212 MA/EH, +290 SH/TA) has one
+    // country-only row; there the number's own numbering-plan country is the precise one.
+    if found.operator.is_none() {
+        found.country = number.country();
+    }
+    Some(found)
 }
 
 /// Like [`lookup`] for raw E.164 digits, with or without `+`. Returns `None` for input that is

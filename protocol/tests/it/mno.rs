@@ -73,6 +73,18 @@ fn countries_without_operator_data_resolve_to_country_only() {
     let nairobi = Msisdn::parse("020 2222222", Some("KE")).unwrap();
     let row = mno::lookup(&nairobi).unwrap();
     assert_eq!((row.country(), row.mno_id()), ("KE", None));
+    // A Mayotte fixed line under +262 (shared with Reunion): the number's own country.
+    let mamoudzou = Msisdn::parse("+262 269 60 12 34", None).unwrap();
+    assert_eq!(mamoudzou.country(), "YT");
+    let row = mno::lookup(&mamoudzou).unwrap();
+    assert_eq!(
+        (row.country(), row.prefix(), row.mno_id()),
+        ("YT", "262", None)
+    );
+    assert_eq!(
+        mno::lookup_digits(mamoudzou.digits()).unwrap().country(),
+        "RE"
+    );
 }
 
 #[test]
