@@ -93,7 +93,9 @@ impl Msisdn {
     ///
     /// Accepted: `+254712345678`, `00254712345678`, `254712345678` (international without `+`,
     /// with or without a default country), national forms given a default country, and any of
-    /// these with spaces, dashes, dots or parentheses.
+    /// these with spaces, dashes, dots or parentheses. Digits without `+` or trunk `0` that are
+    /// not valid in the default country are tried as international (`255754123456` with `KE`
+    /// is the Tanzanian number), so lists mixing countries parse with one default.
     pub fn parse(input: &str, default_country: Option<&str>) -> Result<Self, MsisdnError> {
         let region = default_country.map(parse_region).transpose()?;
         let typed = Typed::clean(input)?;
