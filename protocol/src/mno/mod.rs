@@ -96,7 +96,7 @@ pub struct Operator {
 
 /// What a number's longest matching prefix resolves to: always a country, and an operator
 /// where the table knows one (`None` for countries or ranges without operator-level data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Destination {
     prefix: &'static str,
     country: &'static str,
