@@ -60,69 +60,49 @@ pub fn analyze(text: &str) -> Analysis {
 /// Analyses `text` with the concatenation method and transliteration setting of `opts`
 /// (packing and the part limit do not change the count and are ignored).
 pub fn analyze_with(text: &str, opts: &SegmentOptions) -> Analysis {
-    let scan = Scan::of(text);
-    if scan.non_gsm.is_empty() {
-        return finish(
-            text,
-            Encoding::Gsm7,
-            scan.septets,
-            scan.characters,
-            opts,
-            Vec::new(),
-            Vec::new(),
-        );
+    // The common case, all GSM-7, needs no bookkeeping of culprits.
+    if let Ok(septets) = gsm7::septet_len(text) {
+        return Analysis {
+            characters: text.chars().count(),
+            ..layout(text, Encoding::Gsm7, septets, opts)
+        };
     }
+    let scan = Scan::of(text);
     if opts.transliterate {
         let t = translit::transliterate(text);
         if let Ok(septets) = gsm7::septet_len(&t.text) {
-            return finish(
-                &t.text,
-                Encoding::Gsm7,
-                septets,
-                scan.characters,
-                opts,
-                Vec::new(),
-                t.changes,
-            );
+            return Analysis {
+                characters: scan.characters,
+                transliterated: t.changes,
+                ..layout(&t.text, Encoding::Gsm7, septets, opts)
+            };
         }
     }
-    finish(
-        text,
-        Encoding::Ucs2,
-        scan.utf16,
-        scan.characters,
-        opts,
-        scan.non_gsm,
-        Vec::new(),
-    )
+    Analysis {
+        characters: scan.characters,
+        non_gsm: scan.non_gsm,
+        ..layout(text, Encoding::Ucs2, scan.utf16, opts)
+    }
 }
 
-fn finish(
-    sent: &str,
-    encoding: Encoding,
-    units: usize,
-    characters: usize,
-    opts: &SegmentOptions,
-    non_gsm: Vec<NonGsmChar>,
-    transliterated: Vec<Change>,
-) -> Analysis {
+/// The counts that depend only on the text as sent; the caller fills in the rest.
+fn layout(sent: &str, encoding: Encoding, units: usize, opts: &SegmentOptions) -> Analysis {
     let layout = plan::layout(sent, units, encoding, opts.method, |_| {});
     Analysis {
         encoding,
-        characters,
+        characters: 0,
         units,
         segments: layout.segments,
         per_segment: layout.per_segment,
         remaining: layout.per_segment - layout.last_units,
-        non_gsm,
-        transliterated,
+        non_gsm: Vec::new(),
+        transliterated: Vec::new(),
     }
 }
 
-/// One pass over the text counting both encodings and collecting non-GSM characters.
+/// One pass over a text that needs UCS-2, counting and collecting the non-GSM characters.
 struct Scan {
     characters: usize,
-    septets: usize,
     utf16: usize,
     non_gsm: Vec<NonGsmChar>,
 }
@@ -131,7 +111,6 @@ impl Scan {
     fn of(text: &str) -> Scan {
         let mut scan = Scan {
             characters: 0,
-            septets: 0,
             utf16: 0,
             non_gsm: Vec::new(),
         };
@@ -139,19 +118,16 @@ impl Scan {
         for (position, ch) in text.chars().enumerate() {
             scan.characters += 1;
             scan.utf16 += ch.len_utf16();
-            match gsm7::char_len(ch) {
-                Some(n) => scan.septets += n,
-                None => {
-                    let slot = *index.entry(ch).or_insert_with(|| {
-                        scan.non_gsm.push(NonGsmChar {
-                            ch,
-                            positions: Vec::new(),
-                            replacement: translit::replacement(ch),
-                        });
-                        scan.non_gsm.len() - 1
+            if gsm7::lookup(ch).is_none() {
+                let slot = *index.entry(ch).or_insert_with(|| {
+                    scan.non_gsm.push(NonGsmChar {
+                        ch,
+                        positions: Vec::new(),
+                        replacement: translit::replacement(ch),
                     });
-                    scan.non_gsm[slot].positions.push(position);
-                }
+                    scan.non_gsm.len() - 1
+                });
+                scan.non_gsm[slot].positions.push(position);
             }
         }
         scan

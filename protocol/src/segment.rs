@@ -160,11 +160,7 @@ pub struct Segmented {
 /// per-destination counter (only its low 8 bits are used with [`ConcatMethod::Udh8`]).
 pub fn split(text: &str, reference: u16, opts: &SegmentOptions) -> Result<Segmented, SegmentError> {
     let prepared = plan::prepare(text, opts.transliterate);
-    let (text, encoding) = (prepared.text.as_ref(), prepared.encoding);
-    let units = match encoding {
-        Encoding::Gsm7 => gsm7::septet_len(text)?,
-        Encoding::Ucs2 => ucs2::unit_len(text),
-    };
+    let (text, encoding, units) = (prepared.text.as_ref(), prepared.encoding, prepared.units);
     let mut starts = vec![0];
     let layout = plan::layout(text, units, encoding, opts.method, |at| starts.push(at));
     if layout.segments > usize::from(opts.max_segments) {
@@ -208,19 +204,20 @@ fn build(
     if udhi {
         udh::write_concat(&mut short_message, info, opts.method == ConcatMethod::Udh16);
     }
+    let header = short_message.len();
     let units = match encoding {
-        Encoding::Gsm7 => {
+        Encoding::Gsm7 if opts.packed => {
             let septets = gsm7::encode(part)?;
-            if opts.packed {
-                append_packed(&mut short_message, &septets);
-            } else {
-                short_message.extend_from_slice(&septets);
-            }
+            append_packed(&mut short_message, &septets);
             septets.len()
+        }
+        Encoding::Gsm7 => {
+            gsm7::encode_into(part, &mut short_message)?;
+            short_message.len() - header
         }
         Encoding::Ucs2 => {
             ucs2::encode_into(part, &mut short_message);
-            (short_message.len() - udh_len(udhi, opts.method)) / 2
+            (short_message.len() - header) / 2
         }
     };
     let sar = (concatenated && opts.method == ConcatMethod::Sar).then_some(Sar {
@@ -238,14 +235,6 @@ fn build(
         reference: info.reference,
         sar,
     })
-}
-
-fn udh_len(udhi: bool, method: ConcatMethod) -> usize {
-    match (udhi, method) {
-        (false, _) => 0,
-        (true, ConcatMethod::Udh16) => udh::UDH16_LEN,
-        (true, _) => udh::UDH8_LEN,
-    }
 }
 
 /// Fill bits that put the text on a septet boundary after a UDH of `udh_len` octets

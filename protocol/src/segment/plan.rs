@@ -74,10 +74,12 @@ pub enum ConcatMethod {
     Sar,
 }
 
-/// The text that will be sent, the encoding, and the transliterations applied to get there.
+/// The text that will be sent, its encoding and length, and the transliterations applied.
 pub(crate) struct Prepared<'a> {
     pub text: Cow<'a, str>,
     pub encoding: Encoding,
+    /// Septets or UTF-16 units of `text`.
+    pub units: usize,
     pub changes: Vec<Change>,
 }
 
@@ -85,19 +87,22 @@ pub(crate) struct Prepared<'a> {
 /// character fit; otherwise UCS-2 with the text untouched (UCS-2 shows the original faithfully,
 /// so a partial transliteration would only degrade it).
 pub(crate) fn prepare(text: &str, transliterate: bool) -> Prepared<'_> {
-    if gsm7::is_gsm7(text) {
+    // Counting septets doubles as the "does it all fit" test: one pass.
+    if let Ok(units) = gsm7::septet_len(text) {
         return Prepared {
             text: Cow::Borrowed(text),
             encoding: Encoding::Gsm7,
+            units,
             changes: Vec::new(),
         };
     }
     if transliterate {
         let t = translit::transliterate(text);
-        if t.is_gsm7() {
+        if let Ok(units) = gsm7::septet_len(&t.text) {
             return Prepared {
                 text: Cow::Owned(t.text),
                 encoding: Encoding::Gsm7,
+                units,
                 changes: t.changes,
             };
         }
@@ -105,6 +110,7 @@ pub(crate) fn prepare(text: &str, transliterate: bool) -> Prepared<'_> {
     Prepared {
         text: Cow::Borrowed(text),
         encoding: Encoding::Ucs2,
+        units: ucs2::unit_len(text),
         changes: Vec::new(),
     }
 }
