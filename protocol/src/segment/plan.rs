@@ -7,13 +7,13 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::translit::{self, Change};
 use crate::{gsm7, ucs2};
 
 /// The alphabet a message is sent in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
     /// GSM 03.38 default alphabet with the extension table; `data_coding` 0x00.
@@ -61,7 +61,7 @@ impl Encoding {
 }
 
 /// How the parts of a long message are tied together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConcatMethod {
     /// A UDH with IEI 0x00 and an 8-bit reference (6 octets): 153 septets / 67 units per part.

@@ -158,6 +158,16 @@ fn segment_limit_is_enforced() {
 }
 
 #[test]
+fn concat_method_reads_from_config() {
+    let m: ConcatMethod = serde_json::from_str("\"udh16\"").unwrap();
+    assert_eq!(m, ConcatMethod::Udh16);
+    assert_eq!(
+        serde_json::to_string(&ConcatMethod::Sar).unwrap(),
+        "\"sar\""
+    );
+}
+
+#[test]
 fn sar_parts_have_no_udh_and_carry_tlv_values() {
     let s = split(&"a".repeat(200), 0x1234, &opts(ConcatMethod::Sar)).unwrap();
     assert_eq!(s.segments.len(), 2);

@@ -204,3 +204,26 @@ fn reused_reference_with_another_total_replaces_and_memory_is_bounded() {
         Some("df")
     );
 }
+
+#[test]
+fn a_cr_ending_a_packed_part_on_an_octet_boundary_reads_as_padding() {
+    // Eight septets fill seven octets exactly; a final CR there is what a sender pads seven
+    // spare bits with (TS 23.038 §6.1.2.3.1), so it is dropped: an inherent ambiguity of the
+    // packed form without a septet count. Unpacked parts keep it.
+    let mut r = Reassembler::new(4).with_packed_gsm7(true);
+    let packed = gsm7::pack(&gsm7::encode("abcdefg\r").unwrap(), 0);
+    assert_eq!(
+        r.accept("s", &packed, false, 0).unwrap().as_deref(),
+        Some("abcdefg")
+    );
+    let packed = gsm7::pack(&gsm7::encode("abcdef\r").unwrap(), 0);
+    assert_eq!(
+        r.accept("s", &packed, false, 0).unwrap().as_deref(),
+        Some("abcdef\r@")
+    );
+    let mut r = Reassembler::new(4);
+    assert_eq!(
+        r.accept("s", b"abcdefg\r", false, 0).unwrap().as_deref(),
+        Some("abcdefg\r")
+    );
+}
