@@ -186,16 +186,14 @@ pub fn char_len(ch: char) -> Option<usize> {
 
 /// True when every character of `text` can be sent in GSM-7.
 pub fn is_gsm7(text: &str) -> bool {
-    text.chars().all(|c| lookup(c).is_some())
+    for_each_code(text, |_| {}).is_ok()
 }
 
 /// Length of `text` in septets (extension characters count two), or the first character that
 /// does not fit.
 pub fn septet_len(text: &str) -> Result<usize, Gsm7Error> {
     let mut total = 0;
-    for (position, ch) in text.chars().enumerate() {
-        total += char_len(ch).ok_or(Gsm7Error::Unencodable { ch, position })?;
-    }
+    for_each_code(text, |code| total += code.septets())?;
     Ok(total)
 }
 
@@ -208,20 +206,50 @@ pub fn encode(text: &str) -> Result<Vec<u8>, Gsm7Error> {
 
 /// Appends the unpacked septets of `text` to `out`. On error `out` may hold a partial result.
 pub fn encode_into(text: &str, out: &mut Vec<u8>) -> Result<(), Gsm7Error> {
-    for (position, ch) in text.chars().enumerate() {
-        push_char(ch, out).ok_or(Gsm7Error::Unencodable { ch, position })?;
-    }
-    Ok(())
-}
-
-/// Appends the septets of one character; `None` when it has no code.
-#[inline]
-pub(crate) fn push_char(ch: char, out: &mut Vec<u8>) -> Option<()> {
-    match lookup(ch)? {
+    for_each_code(text, |code| match code {
         GsmChar::Basic(s) => out.push(s),
         GsmChar::Extended(s) => out.extend_from_slice(&[ESC, s]),
+    })
+}
+
+/// Calls `f` with the code of each character, or fails at the first that has none. ASCII bytes
+/// take one table load without UTF-8 decoding: most traffic is ASCII, so this is the hot loop.
+#[inline]
+fn for_each_code(text: &str, mut f: impl FnMut(GsmChar)) -> Result<(), Gsm7Error> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (code, width) = if b < 0x80 {
+            let v = ASCII[usize::from(b)];
+            let code = match v {
+                NONE => None,
+                v if v & EXT_FLAG != 0 => Some(GsmChar::Extended(v & !EXT_FLAG)),
+                v => Some(GsmChar::Basic(v)),
+            };
+            (code, 1)
+        } else {
+            // `i` is always on a character boundary: it only advances by whole characters.
+            let ch = text[i..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            (lookup(ch), ch.len_utf8())
+        };
+        match code {
+            Some(code) => f(code),
+            None => {
+                let ch = text[i..]
+                    .chars()
+                    .next()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER);
+                let position = text[..i].chars().count();
+                return Err(Gsm7Error::Unencodable { ch, position });
+            }
+        }
+        i += width;
     }
-    Some(())
+    Ok(())
 }
 
 /// Decodes unpacked septets to text.
