@@ -113,7 +113,7 @@ pub struct Sar {
 }
 
 /// One part, ready for `submit_sm`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Segment {
     /// The `short_message` octets: UDH (if any) then the encoded text.
     pub short_message: Vec<u8>,
@@ -146,7 +146,7 @@ impl Segment {
 }
 
 /// A text split into parts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Segmented {
     /// The encoding chosen.
     pub encoding: Encoding,
