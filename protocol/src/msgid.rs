@@ -183,7 +183,7 @@ fn parse_uuid(s: &str) -> Option<u128> {
     if b.len() != first + 28 || [5, 10, 15].iter().any(|&k| b[first + k] != b'-') {
         return None;
     }
-    let hyphen = |i: usize| i >= first && (i - first) % 5 == 0 && i - first <= 15;
+    let hyphen = |i: usize| i >= first && (i - first).is_multiple_of(5) && i - first <= 15;
     b.iter().enumerate().try_fold(0u128, |acc, (i, &c)| {
         if hyphen(i) {
             Some(acc)

@@ -100,10 +100,10 @@ const WORDS: &[(&str, Stat)] = &[
 ];
 
 impl Stat {
-    /// Reads a `stat:` word, ignoring ASCII case and surrounding whitespace. Never fails:
+    /// Reads a `stat:` word, ignoring ASCII case and surrounding ASCII whitespace. Never fails:
     /// unrecognised words become [`Stat::Other`].
     pub fn from_word(word: &str) -> Stat {
-        let word = word.trim();
+        let word = word.trim_ascii();
         WORDS
             .iter()
             .find(|(w, _)| w.eq_ignore_ascii_case(word))
