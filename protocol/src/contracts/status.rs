@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{Contract, VERSION, ValidationErrors};
-use crate::dlr::Outcome;
+use crate::dlr::{Outcome, Receipt};
 
 /// A state change of a message or segment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +126,18 @@ pub struct ErrorCode {
     pub code: u32,
 }
 
+impl ErrorCode {
+    /// The error a receipt reports: its `network_error_code` TLV if present, else its `err:`
+    /// field read as decimal. `None` when neither is there or `err:` is not a number.
+    pub fn from_receipt(receipt: &Receipt) -> Option<ErrorCode> {
+        let kind = match receipt.network_error {
+            Some(_) => ErrorKind::Network,
+            None => ErrorKind::Receipt,
+        };
+        receipt.error_code().map(|code| ErrorCode { kind, code })
+    }
+}
+
 /// Where an [`ErrorCode`] comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -203,6 +215,24 @@ mod tests {
         ] {
             assert_eq!(DeliveryState::from(o).is_final(), o.is_final());
         }
+    }
+
+    #[test]
+    fn error_codes_from_receipts() {
+        let r = crate::dlr::parse_text("id:1 stat:UNDELIV err:034").unwrap();
+        let e = ErrorCode::from_receipt(&r).unwrap();
+        assert_eq!((e.kind, e.code), (ErrorKind::Receipt, 34));
+        let r = Receipt {
+            network_error: Some(crate::dlr::NetworkError {
+                network_type: 3,
+                code: 9,
+            }),
+            ..r
+        };
+        let e = ErrorCode::from_receipt(&r).unwrap();
+        assert_eq!((e.kind, e.code), (ErrorKind::Network, 9));
+        let r = crate::dlr::parse_text("id:1 stat:DELIVRD").unwrap();
+        assert_eq!(ErrorCode::from_receipt(&r), None);
     }
 
     #[test]

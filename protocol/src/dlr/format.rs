@@ -66,17 +66,12 @@ mod tests {
 
     #[test]
     fn leaves_out_absent_fields() {
-        let r = Receipt {
-            id: "a".into(),
-            submitted: None,
-            delivered: None,
-            submit_date: None,
-            done_date: None,
-            stat: Stat::Rejected,
-            err: None,
-            text: None,
-            network_error: None,
-        };
+        let r = Receipt::new("a", Stat::Rejected);
         assert_eq!(r.to_text(), "id:a stat:REJECTD");
+        let r = Receipt {
+            err: Some("011".into()),
+            ..Receipt::new("b", Stat::Expired)
+        };
+        assert_eq!(r.to_text(), "id:b stat:EXPIRED err:011");
     }
 }

@@ -65,6 +65,22 @@ pub enum ReceiptError {
 }
 
 impl Receipt {
+    /// A receipt with only its id and state; set the other public fields as needed (a
+    /// simulator fills them all to write a complete Appendix B text).
+    pub fn new(id: impl Into<String>, stat: Stat) -> Receipt {
+        Receipt {
+            id: id.into(),
+            submitted: None,
+            delivered: None,
+            submit_date: None,
+            done_date: None,
+            stat,
+            err: None,
+            text: None,
+            network_error: None,
+        }
+    }
+
     /// The normalised outcome of this receipt.
     pub fn outcome(&self) -> Outcome {
         self.stat.outcome()
