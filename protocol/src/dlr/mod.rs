@@ -104,7 +104,11 @@ impl Receipt {
     /// The canonical Appendix B text of this receipt; fields in Appendix B order, absent ones
     /// left out.
     pub fn to_text(&self) -> String {
-        self.to_string()
+        use std::fmt::Write;
+        // Sized for a full receipt with a short `text:`, so formatting rarely reallocates.
+        let mut out = String::with_capacity(128 + self.id.len());
+        let _ = write!(out, "{self}"); // writing to a String cannot fail
+        out
     }
 }
 
