@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use semalink_protocol::msisdn::{LineType, Msisdn};
+use semalink_protocol::segment::SegmentOptions;
 use semalink_protocol::{analysis, dlr, mno};
 use serde::Serialize;
 use serde_json::Value;
@@ -64,13 +65,11 @@ fn run(command: &str, rest: &[String]) -> Result<Value, Failure> {
     match command {
         "analyze" => {
             let args = Args::parse(rest, &["--transliterate"], &[])?;
-            if args.flag("--transliterate") {
-                // The analysis API this tool is built against has no transliteration option yet.
-                return Err(Failure::Usage(
-                    "--transliterate is not supported by this build".into(),
-                ));
-            }
-            to_json(&analysis::analyze(args.text))
+            let options = SegmentOptions {
+                transliterate: args.flag("--transliterate"),
+                ..SegmentOptions::default()
+            };
+            to_json(&analysis::analyze_with(args.text, &options))
         }
         "number" => {
             let args = Args::parse(rest, &[], &["--country"])?;
@@ -81,10 +80,22 @@ fn run(command: &str, rest: &[String]) -> Result<Value, Failure> {
         "dlr" => {
             let args = Args::parse(rest, &[], &[])?;
             let receipt = dlr::parse_text(args.text).map_err(|e| Failure::Input(e.to_string()))?;
-            to_json(&receipt)
+            to_json(&ReceiptInfo {
+                outcome: receipt.outcome(),
+                is_final: receipt.is_final(),
+                receipt: &receipt,
+            })
         }
         other => Err(Failure::Usage(format!("unknown subcommand {other:?}"))),
     }
+}
+
+/// The `dlr` subcommand's output: the receipt and what it means.
+#[derive(Serialize)]
+struct ReceiptInfo<'a> {
+    outcome: dlr::Outcome,
+    is_final: bool,
+    receipt: &'a dlr::Receipt,
 }
 
 /// The `number` subcommand's output (a struct, so the JSON keys keep this order).

@@ -1,4 +1,4 @@
-//! The `semalink-sms` binary: the `number` subcommand, usage and exit codes.
+//! The `semalink-sms` binary: every subcommand, usage and exit codes.
 
 use std::process::{Command, Output};
 
@@ -89,4 +89,49 @@ fn help_prints_usage() {
             .unwrap()
             .contains("semalink-sms number")
     );
+}
+
+#[test]
+fn analyze_reports_encoding_units_and_segments() {
+    let out = json(&run(&["analyze", "Hello {world}"]));
+    assert_eq!(out["encoding"], "gsm7");
+    // '{' and '}' are extension characters: two septets each.
+    assert_eq!(out["units"], 15);
+    assert_eq!(out["segments"], 1);
+
+    let long = "a".repeat(161);
+    let out = json(&run(&["analyze", &long]));
+    assert_eq!(out["segments"], 2);
+    assert_eq!(out["per_segment"], 153);
+
+    let out = json(&run(&["analyze", "It’s done"]));
+    assert_eq!(out["encoding"], "ucs2");
+    assert_eq!(out["non_gsm"][0]["char"], "’");
+}
+
+#[test]
+fn analyze_can_transliterate_look_alikes() {
+    let out = json(&run(&["analyze", "It’s done", "--transliterate"]));
+    assert_eq!(out["encoding"], "gsm7");
+    assert_eq!(out["units"], 9);
+}
+
+#[test]
+fn dlr_prints_the_receipt_and_its_outcome() {
+    let text = "id:0A1B2C sub:001 dlvrd:001 submit date:2611260910 done date:2611260911 stat:DELIVRD err:000 text:Hello";
+    let out = json(&run(&["dlr", text]));
+    assert_eq!(out["outcome"], "delivered");
+    assert_eq!(out["is_final"], true);
+    assert_eq!(out["receipt"]["id"], "0A1B2C");
+
+    let out = json(&run(&["dlr", "id:77 stat:ENROUTE"]));
+    assert_eq!(out["outcome"], "intermediate");
+    assert_eq!(out["is_final"], false);
+}
+
+#[test]
+fn unparseable_receipt_exits_2() {
+    let out = run(&["dlr", "hello there"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.is_empty());
 }
