@@ -1,0 +1,101 @@
+//! PNG chart of a run: throughput over time (top) and the latency percentile curves (bottom).
+//! Drawn with plotters' bitmap backend into memory and encoded with `png`; no text, so no font
+//! or fontconfig dependency. Colours: top — blue responses/s, grey sent/s, orange receipts/s;
+//! bottom (x = percentile 0→100, y = ms, each curve scaled to its own max) — blue submit→resp,
+//! orange accept→final receipt.
+
+use std::{fs::File, io::BufWriter, path::Path};
+
+use plotters::prelude::*;
+
+use super::report::Report;
+use crate::Error;
+
+const W: u32 = 1200;
+const H: u32 = 800;
+
+fn draw_err<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Protocol(format!("chart: {e:?}"))
+}
+
+/// Renders `report` as a PNG at `path`.
+pub fn write_png(report: &Report, path: &Path) -> Result<(), Error> {
+    let mut pixels = vec![0u8; (W * H * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        let (top, bottom) = root.split_vertically(H / 2);
+        let secs = report.throughput.len().max(2) as f64;
+        let peak = report
+            .throughput
+            .iter()
+            .map(|s| s.sent.max(s.responses).max(s.receipts))
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        let mut chart = ChartBuilder::on(&top)
+            .margin(20)
+            .build_cartesian_2d(0.0..secs, 0.0..peak * 1.05)
+            .map_err(draw_err)?;
+        let series = |f: fn(&super::report::Second) -> u64| {
+            report
+                .throughput
+                .iter()
+                .map(move |s| (s.second as f64 + 0.5, f(s) as f64))
+                .collect::<Vec<_>>()
+        };
+        chart
+            .draw_series(LineSeries::new(
+                series(|s| s.sent),
+                RGBColor(150, 150, 150).stroke_width(2),
+            ))
+            .map_err(draw_err)?;
+        chart
+            .draw_series(LineSeries::new(
+                series(|s| s.receipts),
+                RGBColor(230, 120, 20).stroke_width(2),
+            ))
+            .map_err(draw_err)?;
+        chart
+            .draw_series(LineSeries::new(
+                series(|s| s.responses),
+                RGBColor(30, 90, 200).stroke_width(3),
+            ))
+            .map_err(draw_err)?;
+        top.draw(&PathElement::new(
+            vec![
+                (20, (H / 2 - 20) as i32),
+                ((W - 20) as i32, (H / 2 - 20) as i32),
+            ],
+            BLACK,
+        ))
+        .map_err(draw_err)?;
+
+        let mut lat = ChartBuilder::on(&bottom)
+            .margin(20)
+            .build_cartesian_2d(0.0..100.0, 0.0..1.05)
+            .map_err(draw_err)?;
+        for (curve, colour) in [
+            (&report.latency_curve_ms.submit_resp, RGBColor(30, 90, 200)),
+            (
+                &report.latency_curve_ms.final_receipt,
+                RGBColor(230, 120, 20),
+            ),
+        ] {
+            let max = curve.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+            if max > 0.0 {
+                let pts = curve.iter().map(|(p, v)| (*p, v / max)).collect::<Vec<_>>();
+                lat.draw_series(LineSeries::new(pts, colour.stroke_width(3)))
+                    .map_err(draw_err)?;
+            }
+        }
+        root.present().map_err(draw_err)?;
+    }
+    let file = BufWriter::new(File::create(path)?);
+    let mut enc = png::Encoder::new(file, W, H);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(draw_err)?;
+    writer.write_image_data(&pixels).map_err(draw_err)?;
+    Ok(())
+}
