@@ -42,6 +42,7 @@ pub fn bench(c: &mut Criterion) {
     let submit = SubmitSm::builder()
         .source_addr(COctetString::from_str("SEMALINK").unwrap())
         .destination_addr(COctetString::from_str("254712345678").unwrap())
+        .esm_class(EsmClass::from(0x00))
         .registered_delivery(RegisteredDelivery::request_all())
         .short_message(OctetString::from_str("Habari! Your verification code is 123456.").unwrap())
         .build();

@@ -17,7 +17,7 @@ use rusmpp::{
     Command, CommandId, CommandStatus, Pdu,
     pdus::{BindTransceiver, SubmitSm},
     types::{COctetString, OctetString},
-    values::{InterfaceVersion, RegisteredDelivery},
+    values::{EsmClass, InterfaceVersion, RegisteredDelivery},
 };
 use semalink_protocol::smpp::{
     Frame, SmppCodec, SubmitSmTemplate, put_deliver_sm_resp, put_enquire_link_resp, put_unbind,
@@ -59,6 +59,8 @@ pub fn templates(opts: &BlastOptions) -> Result<Vec<SubmitSmTemplate>, Error> {
             let sm = SubmitSm::builder()
                 .source_addr(COctetString::from_str(&opts.source).map_err(|_| bad("source"))?)
                 .destination_addr(COctetString::from_str(dest).map_err(|_| bad("destination"))?)
+                // Explicit: rusmpp's EsmClass::default() is 0x08, not 0.
+                .esm_class(EsmClass::from(0x00))
                 .registered_delivery(if opts.receipts {
                     RegisteredDelivery::request_all()
                 } else {

@@ -197,6 +197,8 @@ pub fn encode_mo(from: &str, to: &str, text: &[u8]) -> BytesMut {
     let sm = DeliverSm::builder()
         .source_addr(c_string(from.as_bytes()))
         .destination_addr(c_string(to.as_bytes()))
+        // Explicit: rusmpp's EsmClass::default() is 0x08, not 0.
+        .esm_class(EsmClass::from(0x00))
         .data_coding(DataCoding::default())
         .short_message(
             OctetString::from_vec(text.iter().copied().take(254).collect()).unwrap_or_default(),
