@@ -243,15 +243,15 @@ async fn read_loop(
                     let sent = ring[seq as usize & mask].load(Relaxed);
                     hist.saturating_record(now.saturating_sub(sent).max(1));
                     run.count_status(c.status());
-                    if let Some(Pdu::SubmitSmResp(r)) = c.pdu() {
-                        if c.status() == CommandStatus::EsmeRok {
-                            let id = run
-                                .opts
-                                .resp_id
-                                .parse(r.message_id().as_str())
-                                .unwrap_or(u64::MAX);
-                            events.push(Event::Accepted { id, at_us: now });
-                        }
+                    if let Some(Pdu::SubmitSmResp(r)) = c.pdu()
+                        && c.status() == CommandStatus::EsmeRok
+                    {
+                        let id = run
+                            .opts
+                            .resp_id
+                            .parse(r.message_id().as_str())
+                            .unwrap_or(u64::MAX);
+                        events.push(Event::Accepted { id, at_us: now });
                     }
                 }
                 Some(Pdu::DeliverSm(d)) => {
@@ -288,13 +288,13 @@ async fn read_loop(
         run.tracker.apply(&mut events);
         // Never wait for the writer here: it may be blocked on a full socket while the peer
         // waits for us to read. Unsent deliver_sm_resps go out after a later read.
-        if !out.is_empty() {
-            if let Ok(mut w) = wr.try_lock() {
-                if w.write_all(&out).await.is_err() {
-                    break;
-                }
-                out.clear();
+        if !out.is_empty()
+            && let Ok(mut w) = wr.try_lock()
+        {
+            if w.write_all(&out).await.is_err() {
+                break;
             }
+            out.clear();
         }
     }
     run.tracker.apply(&mut events);

@@ -124,12 +124,10 @@ pub async fn wait_stats(
 
 /// The next incoming command, answering nothing (panics after [`TIMEOUT`]).
 pub async fn next_incoming(events: &mut Events) -> Command {
-    loop {
-        match within(events.next()).await {
-            Some(Event::Incoming(c)) => return c,
-            Some(Event::Error(e)) => panic!("client error: {e}"),
-            None => panic!("event stream ended"),
-        }
+    match within(events.next()).await {
+        Some(Event::Incoming(c)) => c,
+        Some(Event::Error(e)) => panic!("client error: {e}"),
+        None => panic!("event stream ended"),
     }
 }
 

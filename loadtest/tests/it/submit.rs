@@ -17,7 +17,8 @@ fn status_of(err: Error) -> CommandStatus {
 async fn every_message_id_format_is_produced() {
     let sim = start(quick()).await;
     let (c, _e) = trx(&sim).await;
-    let cases: [(&str, fn(&str) -> bool); 6] = [
+    type Check = fn(&str) -> bool;
+    let cases: [(&str, Check); 6] = [
         ("decimal", |s| {
             s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0')
         }),

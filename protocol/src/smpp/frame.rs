@@ -3,6 +3,9 @@
 use rusmpp::{Command, CommandStatus, decode::DecodeErrorKind};
 
 /// One PDU read off the wire: either decoded, or malformed but skipped cleanly.
+// `Pdu` is the common case; boxing it to shrink the rare `Malformed` would cost an
+// allocation per PDU on the hot path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Frame {
     /// A PDU that rusmpp decoded. Unknown command ids that rusmpp keeps as
