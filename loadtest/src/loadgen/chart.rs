@@ -62,19 +62,23 @@ pub fn write_png(report: &Report, path: &Path) -> Result<(), Error> {
                 RGBColor(30, 90, 200).stroke_width(3),
             ))
             .map_err(draw_err)?;
-        top.draw(&PathElement::new(
-            vec![
-                (20, (H / 2 - 20) as i32),
-                ((W - 20) as i32, (H / 2 - 20) as i32),
-            ],
-            BLACK,
-        ))
-        .map_err(draw_err)?;
+        // Axes (zero lines) instead of labelled ones: no text, so no font dependency.
+        chart
+            .draw_series(LineSeries::new(
+                vec![(0.0, peak * 1.05), (0.0, 0.0), (secs, 0.0)],
+                BLACK,
+            ))
+            .map_err(draw_err)?;
 
         let mut lat = ChartBuilder::on(&bottom)
             .margin(20)
             .build_cartesian_2d(0.0..100.0, 0.0..1.05)
             .map_err(draw_err)?;
+        lat.draw_series(LineSeries::new(
+            vec![(0.0, 1.05), (0.0, 0.0), (100.0, 0.0)],
+            BLACK,
+        ))
+        .map_err(draw_err)?;
         for (curve, colour) in [
             (&report.latency_curve_ms.submit_resp, RGBColor(30, 90, 200)),
             (
