@@ -103,3 +103,59 @@ pub fn write_png(report: &Report, path: &Path) -> Result<(), Error> {
     writer.write_image_data(&pixels).map_err(draw_err)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loadgen::report::{Curves, Latencies, Percentiles, Second};
+
+    #[test]
+    fn writes_a_png() {
+        let p = Percentiles {
+            count: 1,
+            p50: 1.0,
+            p90: 2.0,
+            p99: 3.0,
+            max: 4.0,
+        };
+        let report = Report {
+            sent: 10,
+            responses: 10,
+            no_response: 0,
+            accepted: 10,
+            statuses: Default::default(),
+            delivered: 10,
+            failed: 0,
+            expired: 0,
+            lost: 0,
+            duplicated_receipts: 0,
+            intermediate_receipts: 0,
+            unmatched_receipts: 0,
+            elapsed_secs: 2.0,
+            submits_per_sec: 5.0,
+            pdus_per_sec: 20.0,
+            latency_ms: Latencies {
+                submit_resp: p.clone(),
+                final_receipt: p,
+            },
+            latency_curve_ms: Curves {
+                submit_resp: vec![(0.0, 1.0), (50.0, 2.0), (100.0, 4.0)],
+                final_receipt: vec![],
+            },
+            throughput: (0..3)
+                .map(|i| Second {
+                    second: i,
+                    sent: 5,
+                    responses: 4,
+                    receipts: 3,
+                })
+                .collect(),
+        };
+        let path = std::env::temp_dir().join(format!("semalink-chart-{}.png", std::process::id()));
+        write_png(&report, &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(&bytes[1..4], b"PNG");
+        assert!(bytes.len() > 1000);
+    }
+}

@@ -276,3 +276,34 @@ impl Default for StatsKeys {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_file_parses_and_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/smsc-sim.toml");
+        let file = SimConfig::from_file(&path).unwrap();
+        let default = SimConfig::default();
+        assert_eq!(
+            file.behaviour, default.behaviour,
+            "configs/smsc-sim.toml documents the defaults"
+        );
+        assert_eq!(
+            (file.smpp_addr, file.http_addr),
+            (default.smpp_addr, default.http_addr)
+        );
+    }
+
+    #[test]
+    fn validation_rejects_bad_rates_and_mixes() {
+        let mut b = Behaviour::default();
+        b.receipts.before_resp_rate = 1.5;
+        assert!(b.validate().is_err());
+        let mut b = Behaviour::default();
+        b.receipts.mix.delivrd = 0.0;
+        assert!(b.validate().is_err());
+        assert!(toml::from_str::<SimConfig>("nonsense = 1").is_err());
+    }
+}
