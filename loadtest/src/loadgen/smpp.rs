@@ -250,7 +250,7 @@ async fn read_loop(
                             .opts
                             .resp_id
                             .parse(r.message_id().as_str())
-                            .unwrap_or(u64::MAX);
+                            .unwrap_or_else(|| unparsed_id(r.message_id().as_str()));
                         events.push(Event::Accepted { id, at_us: now });
                     }
                 }
@@ -258,7 +258,11 @@ async fn read_loop(
                     put_deliver_sm_resp(&mut out, seq, CommandStatus::EsmeRok);
                     if let Some((id, stat)) = parse_receipt(d.short_message().as_ref()) {
                         receipts += 1;
-                        let id = run.opts.receipt_id.parse(id).unwrap_or(u64::MAX - 1);
+                        let id = run
+                            .opts
+                            .receipt_id
+                            .parse(id)
+                            .unwrap_or_else(|| unparsed_id(id));
                         events.push(Event::Receipt {
                             id,
                             state: Final::from_stat(stat),
@@ -299,6 +303,15 @@ async fn read_loop(
     }
     run.tracker.apply(&mut events);
     hist
+}
+
+/// A stable stand-in for an id that does not parse in the expected format, so such ids still
+/// correlate with themselves (and show up as unmatched rather than colliding).
+fn unparsed_id(id: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish() | (1 << 63)
 }
 
 /// Pulls `id:` and `stat:` out of an Appendix B receipt text.

@@ -14,7 +14,6 @@ use rusmpp::{
 use semalink_protocol::smpp::{
     SmppCodec, put_enquire_link_resp, put_generic_nack, put_unbind_resp,
 };
-use tokio::time::Instant;
 use tokio_util::codec::Encoder;
 
 use super::{
@@ -93,10 +92,7 @@ impl Session {
             Stats::inc(&stats.binds_total[kind as usize]);
             stats.binds_current.fetch_add(1, Relaxed);
             self.bound = Some((kind, Arc::from(system_id)));
-            let every = self.behaviour.flow.disconnect_every_secs;
-            if every > 0 {
-                self.disconnect_at = Some(Instant::now() + std::time::Duration::from_secs(every));
-            }
+            self.schedule_disconnect();
         } else {
             Stats::inc(&stats.binds_rejected);
         }

@@ -130,6 +130,7 @@ pub async fn run(stream: TcpStream, shared: Arc<Shared>) {
                 Ok(_) => {
                     if beh_rx.has_changed().unwrap_or(false) {
                         s.behaviour = beh_rx.borrow_and_update().clone();
+                        s.schedule_disconnect();
                     }
                     s.on_read(&mut codec, &mut rbuf, &mut wbuf);
                 }
@@ -238,6 +239,16 @@ impl Session {
         }
         if self.closing_deadline.is_some_and(|t| t <= now) {
             self.close = true;
+        }
+    }
+
+    /// Arms (or disarms) the scheduled disconnect from the current behaviour.
+    pub(super) fn schedule_disconnect(&mut self) {
+        let every = self.behaviour.flow.disconnect_every_secs;
+        if every == 0 {
+            self.disconnect_at = None;
+        } else if self.bound.is_some() && self.disconnect_at.is_none() {
+            self.disconnect_at = Some(Instant::now() + Duration::from_secs(every));
         }
     }
 
