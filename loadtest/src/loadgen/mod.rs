@@ -112,6 +112,9 @@ pub struct Run {
     buckets: Vec<Bucket>,
     /// Receipt correlation.
     pub tracker: tracker::Tracker,
+    /// Random start of the per-message counter in the text, so that repeated runs against
+    /// the same simulator don't look like duplicate submissions.
+    pub counter_base: u64,
 }
 
 impl Run {
@@ -127,6 +130,7 @@ impl Run {
             statuses: Default::default(),
             buckets: (0..MAX_SECONDS).map(|_| Bucket::default()).collect(),
             tracker: tracker::Tracker::default(),
+            counter_base: fastrand::u64(..10_000_000_000),
         }
     }
 

@@ -182,7 +182,11 @@ pub async fn run_conn(
             let k = run.sent.fetch_add(1, Relaxed);
             seq = if seq >= 0x7FFF_FFFF { 1 } else { seq + 1 };
             ring[seq as usize & mask].store(now, Relaxed);
-            templates[(k as usize) % templates.len()].write_numbered(seq, k, &mut buf);
+            templates[(k as usize) % templates.len()].write_numbered(
+                seq,
+                run.counter_base + k,
+                &mut buf,
+            );
         }
         run.bucket(now).sent.fetch_add(granted, Relaxed);
         let mut w = wr.lock().await;
