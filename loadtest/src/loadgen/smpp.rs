@@ -155,11 +155,26 @@ pub async fn run_conn(
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mask = ring.len() - 1;
     'send: while !run.stop.load(Relaxed) {
-        // Take as many window slots as are free (at least one), up to one write's worth.
-        let Ok(first) = permits.acquire().await else {
-            break;
-        };
-        first.forget();
+        // Take as many window slots as are free (at least one), up to one write's worth. A
+        // full window that stays full for `drain` means the peer stopped answering: give up.
+        let mut last_progress = run.now_us().max(run.last_activity_us.load(Relaxed));
+        loop {
+            match tokio::time::timeout(Duration::from_millis(100), permits.acquire()).await {
+                Ok(Ok(p)) => {
+                    p.forget();
+                    break;
+                }
+                Ok(Err(_)) => break 'send,
+                Err(_) => {
+                    last_progress = last_progress.max(run.last_activity_us.load(Relaxed));
+                    let stalled = run.now_us().saturating_sub(last_progress)
+                        > run.opts.drain.as_micros() as u64;
+                    if run.stop.load(Relaxed) || stalled {
+                        break 'send;
+                    }
+                }
+            }
+        }
         let mut n = 1;
         while n < 512 {
             match permits.try_acquire() {

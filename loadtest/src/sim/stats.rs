@@ -161,7 +161,8 @@ impl Stats {
         self.duplicates_received.fetch_add(dups, Relaxed);
     }
 
-    /// Zeroes everything (`POST /reset`). `binds_current` is a gauge and is kept.
+    /// Zeroes the counters (`POST /reset`). The gauges `binds_current` and `receipts_parked`
+    /// describe live state and are kept.
     pub fn reset(&self) {
         let all = [
             &self.binds_rejected,
@@ -169,7 +170,6 @@ impl Stats {
             &self.unanswered,
             &self.receipt_duplicates_sent,
             &self.receipts_before_resp,
-            &self.receipts_parked,
             &self.mo_sent,
             &self.deliver_sm_resp_received,
             &self.duplicates_received,

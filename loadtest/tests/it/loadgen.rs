@@ -92,16 +92,18 @@ async fn blast_counts_rejections_and_unanswered() {
     let mut b = quick();
     b.flow.silent = true;
     sim.set_behaviour(b).unwrap();
+    // More messages than the window: the sender must notice the stall and stop.
     let opts = BlastOptions {
-        messages: Some(50),
+        messages: Some(500),
+        window: 100,
         receipts: false,
-        drain: Duration::from_millis(300),
+        drain: Duration::from_millis(500),
         ..BlastOptions::default()
     };
     let report = within(loadgen::blast(&target(&sim), opts, Progress::Off))
         .await
         .unwrap();
-    assert_eq!(report.no_response, 50);
+    assert_eq!((report.sent, report.no_response), (100, 100));
     assert!(report.lost_anything());
     sim.shutdown();
 }
