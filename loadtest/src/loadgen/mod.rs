@@ -108,6 +108,8 @@ pub struct Run {
     pub responses: AtomicU64,
     /// When the last response or receipt was read (µs since start).
     pub last_activity_us: AtomicU64,
+    /// When the last response was read (µs since start).
+    pub last_response_us: AtomicU64,
     statuses: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     buckets: Vec<Bucket>,
     /// Receipt correlation.
@@ -127,6 +129,7 @@ impl Run {
             sent: AtomicU64::new(0),
             responses: AtomicU64::new(0),
             last_activity_us: AtomicU64::new(0),
+            last_response_us: AtomicU64::new(0),
             statuses: Default::default(),
             buckets: (0..MAX_SECONDS).map(|_| Bucket::default()).collect(),
             tracker: tracker::Tracker::default(),

@@ -106,7 +106,7 @@ pub struct Report {
     pub unmatched_receipts: u64,
     /// Seconds from the first write to the last response or receipt.
     pub elapsed_secs: f64,
-    /// Responses per second over `elapsed_secs`.
+    /// Responses per second, from the first write to the last response.
     pub submits_per_sec: f64,
     /// All PDUs on the wire (submit_sm + resp + deliver_sm + deliver_sm_resp) per second.
     pub pdus_per_sec: f64,
@@ -165,7 +165,8 @@ pub fn build(run: &Run, statuses: BTreeMap<String, u64>, resp_latency: &Histogra
         intermediate_receipts: outcome.intermediate_receipts,
         unmatched_receipts: outcome.unmatched_receipts,
         elapsed_secs,
-        submits_per_sec: responses as f64 / elapsed_secs,
+        submits_per_sec: responses as f64
+            / (run.last_response_us.load(Relaxed) as f64 / 1e6).max(1e-6),
         pdus_per_sec: (sent + responses + 2 * receipts) as f64 / elapsed_secs,
         latency_ms: Latencies {
             submit_resp: Percentiles::of(resp_latency),

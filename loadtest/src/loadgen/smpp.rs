@@ -301,6 +301,7 @@ async fn read_loop(
             run.last_activity_us.fetch_max(now, Relaxed);
         }
         if resps > 0 {
+            run.last_response_us.fetch_max(now, Relaxed);
             permits.add_permits(resps as usize);
             run.responses.fetch_add(resps, Relaxed);
             run.bucket(now).responses.fetch_add(resps, Relaxed);
