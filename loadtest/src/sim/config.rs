@@ -221,7 +221,8 @@ pub struct Flow {
     pub invdstadr_rate: f64,
     /// Per-`submit_sm` chance that the simulator drops the connection after answering.
     pub disconnect_rate: f64,
-    /// Close every bind this often (0 = never).
+    /// Drop each bind this many seconds after it bound (0 = never); reconnecting starts a new
+    /// period.
     pub disconnect_every_secs: u64,
     /// Send `unbind` (and wait briefly for `unbind_resp`) before a forced disconnect.
     pub unbind_before_disconnect: bool,
