@@ -12,5 +12,11 @@ mod encoding;
 #[path = "hot_paths/mno.rs"]
 mod mno;
 
-criterion_group!(benches, encoding::bench, dlr::bench, mno::bench, codec::bench);
+criterion_group!(
+    benches,
+    encoding::bench,
+    dlr::bench,
+    mno::bench,
+    codec::bench
+);
 criterion_main!(benches);

@@ -47,9 +47,25 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = routes().split_for_parts();
     let server = &state.config.server;
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(server.cors_allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok())))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("x-api-key"), X_REQUEST_ID.clone()])
+        .allow_origin(AllowOrigin::list(
+            server
+                .cors_allowed_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+            X_REQUEST_ID.clone(),
+        ])
         .expose_headers([X_REQUEST_ID.clone(), header::RETRY_AFTER])
         .max_age(Duration::from_secs(600));
     let timeout = Duration::from_secs(server.request_timeout_secs);
@@ -62,9 +78,14 @@ pub fn app(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeUuid))
                 .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
-                .layer(middleware::from_fn_with_state(state.clone(), layers::observe))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    layers::observe,
+                ))
                 .layer(middleware::from_fn(layers::security_headers))
-                .layer(CatchPanicLayer::custom(|_| Error::internal("handler panicked").into_response()))
+                .layer(CatchPanicLayer::custom(|_| {
+                    Error::internal("handler panicked").into_response()
+                }))
                 .layer(cors)
                 .layer(HandleErrorLayer::new(layers::handle_layer_error))
                 .layer(tower::timeout::TimeoutLayer::new(timeout))

@@ -140,7 +140,11 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let config: Config = Figment::from(Toml::file_exact(path))
             .merge(Env::prefixed("SEMALINK_").split("__"))
-            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
             .extract()
             .map_err(Box::new)?;
         config.validate()?;
@@ -171,11 +175,19 @@ impl Config {
             return bad("database.max_connections and server.body_limit_bytes must be positive");
         }
         let rl = &self.rate_limit;
-        if rl.auth_per_minute == 0 || rl.auth_burst == 0 || rl.api_per_second == 0 || rl.api_burst == 0
+        if rl.auth_per_minute == 0
+            || rl.auth_burst == 0
+            || rl.api_per_second == 0
+            || rl.api_burst == 0
         {
             return bad("rate limits must be positive");
         }
-        if !self.database.app_role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if !self
+            .database
+            .app_role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             return bad("database.app_role must be a plain identifier");
         }
         Ok(())

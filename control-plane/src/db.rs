@@ -19,7 +19,10 @@ pub fn connect_options(config: &DatabaseConfig) -> Result<PgConnectOptions, sqlx
 
 /// Applies pending migrations with a short-lived owner connection.
 pub async fn migrate(config: &DatabaseConfig) -> Result<(), sqlx::migrate::MigrateError> {
-    let pool = PgPoolOptions::new().max_connections(1).connect_with(connect_options(config)?).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(connect_options(config)?)
+        .await?;
     MIGRATOR.run(&pool).await?;
     pool.close().await;
     Ok(())
@@ -36,7 +39,8 @@ pub fn app_pool(options: PgConnectOptions, config: &DatabaseConfig) -> PgPool {
             Box::pin(async move {
                 if !role.is_empty() {
                     // The identifier was validated at config load (plain [A-Za-z0-9_]).
-                    conn.execute(sqlx::AssertSqlSafe(format!("SET ROLE {role}"))).await?;
+                    conn.execute(sqlx::AssertSqlSafe(format!("SET ROLE {role}")))
+                        .await?;
                 }
                 Ok(())
             })

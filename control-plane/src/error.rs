@@ -22,7 +22,10 @@ pub struct FieldError {
 impl FieldError {
     /// Builds a field error.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -129,29 +132,51 @@ impl Error {
     fn kind(&self) -> (StatusCode, &'static str, &'static str) {
         use StatusCode as S;
         match self {
-            Error::MalformedRequest { .. } => (S::BAD_REQUEST, "malformed-request", "Malformed request"),
+            Error::MalformedRequest { .. } => {
+                (S::BAD_REQUEST, "malformed-request", "Malformed request")
+            }
             Error::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation", "Validation failed"),
             Error::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized", "Authentication required"),
-            Error::InvalidCredentials => (S::UNAUTHORIZED, "invalid-credentials", "Invalid credentials"),
+            Error::InvalidCredentials => (
+                S::UNAUTHORIZED,
+                "invalid-credentials",
+                "Invalid credentials",
+            ),
             Error::Locked { .. } => (S::LOCKED, "locked-out", "Too many failed logins"),
             Error::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Not allowed"),
             Error::EmailUnverified => (S::FORBIDDEN, "email-unverified", "Email not verified"),
-            Error::PasswordChangeRequired => {
-                (S::FORBIDDEN, "password-change-required", "Password change required")
-            }
+            Error::PasswordChangeRequired => (
+                S::FORBIDDEN,
+                "password-change-required",
+                "Password change required",
+            ),
             Error::NotFound => (S::NOT_FOUND, "not-found", "Not found"),
             Error::Conflict(_) => (S::CONFLICT, "conflict", "Conflict"),
             Error::InvalidToken => (S::BAD_REQUEST, "invalid-token", "Invalid or expired token"),
-            Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
-            Error::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
-            Error::UnsupportedMediaType => {
-                (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
+            Error::RateLimited { .. } => {
+                (S::TOO_MANY_REQUESTS, "rate-limited", "Too many requests")
             }
-            Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
+            Error::PayloadTooLarge => (
+                S::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            ),
+            Error::UnsupportedMediaType => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            Error::MethodNotAllowed => (
+                S::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             Error::Timeout => (S::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
-            Error::Database(_) | Error::Internal(_) => {
-                (S::INTERNAL_SERVER_ERROR, "internal", "Internal server error")
-            }
+            Error::Database(_) | Error::Internal(_) => (
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+            ),
         }
     }
 
@@ -179,7 +204,10 @@ impl IntoResponse for Error {
         }
         let errors = match &self {
             Error::Validation(fields) => fields.clone(),
-            Error::MalformedRequest { field: Some(f), detail } => vec![FieldError::new(f, detail)],
+            Error::MalformedRequest {
+                field: Some(f),
+                detail,
+            } => vec![FieldError::new(f, detail)],
             _ => Vec::new(),
         };
         let problem = Problem {
@@ -192,9 +220,15 @@ impl IntoResponse for Error {
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let Error::Locked { retry_after_secs } | Error::RateLimited { retry_after_secs } = self {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            );
         }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -228,7 +262,10 @@ mod tests {
 
     #[test]
     fn rate_limit_sets_retry_after() {
-        let response = Error::RateLimited { retry_after_secs: 7 }.into_response();
+        let response = Error::RateLimited {
+            retry_after_secs: 7,
+        }
+        .into_response();
         assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "7");
     }
 }

@@ -14,7 +14,10 @@ use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready)).routes(routes!(metrics))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
 }
 
 /// Health status.
@@ -37,10 +40,13 @@ async fn health() -> Json<Status> {
         (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn ready(State(state): State<AppState>) -> Result<Json<Status>> {
-    sqlx::query("SELECT 1").execute(&state.pool).await.map_err(|e| {
-        tracing::warn!(error = %e, "readiness check failed");
-        Error::Timeout
-    })?;
+    sqlx::query("SELECT 1")
+        .execute(&state.pool)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "readiness check failed");
+            Error::Timeout
+        })?;
     Ok(Json(Status { status: "ok" }))
 }
 
@@ -48,5 +54,8 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Status>> {
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&state.pool))
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&state.pool),
+    )
 }

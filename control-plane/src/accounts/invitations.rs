@@ -58,7 +58,11 @@ pub struct Accepted {
         (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn invite(State(state): State<AppState>, user: AuthUser, Json(req): Json<InviteRequest>) -> Result<(StatusCode, Json<Invitation>)> {
+async fn invite(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<InviteRequest>,
+) -> Result<(StatusCode, Json<Invitation>)> {
     user.require(Role::Admin)?;
     let mut errors = Vec::new();
     let email = parse_email("email", &req.email, &mut errors);
@@ -66,7 +70,12 @@ async fn invite(State(state): State<AppState>, user: AuthUser, Json(req): Json<I
         return Err(Error::Validation(errors));
     }
     match req.role {
-        Role::Owner => return Err(Error::field("role", "owners are made by promoting a member")),
+        Role::Owner => {
+            return Err(Error::field(
+                "role",
+                "owners are made by promoting a member",
+            ));
+        }
         Role::Admin => user.require(Role::Owner)?,
         Role::Member => {}
     }
@@ -74,10 +83,22 @@ async fn invite(State(state): State<AppState>, user: AuthUser, Json(req): Json<I
     if store::is_member_email(&mut *tx, user.account_id, &email).await? {
         return Err(Error::Conflict("this person is already a member"));
     }
-    let account = accounts::get(&mut *tx, user.account_id).await?.ok_or(Error::NotFound)?;
-    let (invitation, token) = store::invite(&mut *tx, user.account_id, &email, req.role, user.user_id).await?;
-    let template = Template::Invitation { account_name: &account.name, token: &token };
-    outbox::enqueue(&mut *tx, &email, &template, &state.config.server.public_base_url).await?;
+    let account = accounts::get(&mut *tx, user.account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let (invitation, token) =
+        store::invite(&mut *tx, user.account_id, &email, req.role, user.user_id).await?;
+    let template = Template::Invitation {
+        account_name: &account.name,
+        token: &token,
+    };
+    outbox::enqueue(
+        &mut *tx,
+        &email,
+        &template,
+        &state.config.server.public_base_url,
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(invitation)))
 }
@@ -98,7 +119,13 @@ async fn list_invitations(
 ) -> Result<Json<Page<Invitation>>> {
     user.require(Role::Admin)?;
     let page = page.parse()?;
-    let rows = store::pending(&state.pool, user.account_id, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::pending(
+        &state.pool,
+        user.account_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
     Ok(Json(Page::from_rows(rows, page, |i| i.id)))
 }
 
@@ -112,9 +139,17 @@ async fn list_invitations(
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such pending invitation", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn revoke_invitation(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> Result<StatusCode> {
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
     user.require(Role::Admin)?;
-    if store::revoke_invitation(&state.pool, user.account_id, id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(Error::NotFound) }
+    if store::revoke_invitation(&state.pool, user.account_id, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
 }
 
 /// Accept an invitation sent to my email address.
@@ -125,17 +160,36 @@ async fn revoke_invitation(State(state): State<AppState>, user: AuthUser, Path(i
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Invitation is for another address", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn accept(State(state): State<AppState>, user: AuthUser, Json(req): Json<TokenRequest>) -> Result<Json<Accepted>> {
+async fn accept(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<TokenRequest>,
+) -> Result<Json<Accepted>> {
     let mut tx = state.pool.begin().await?;
-    let invitation = store::redeemable(&mut tx, &req.token).await?.ok_or(Error::InvalidToken)?;
-    let me = users::credentials_by_id(&mut *tx, user.user_id).await?.ok_or(Error::NotFound)?;
+    let invitation = store::redeemable(&mut tx, &req.token)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let me = users::credentials_by_id(&mut *tx, user.user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if !me.email.eq_ignore_ascii_case(&invitation.email) {
-        return Err(Error::Forbidden("this invitation was sent to another email address"));
+        return Err(Error::Forbidden(
+            "this invitation was sent to another email address",
+        ));
     }
-    accounts::add_member(&mut *tx, user.user_id, invitation.account_id, invitation.role).await?;
+    accounts::add_member(
+        &mut *tx,
+        user.user_id,
+        invitation.account_id,
+        invitation.role,
+    )
+    .await?;
     store::mark_accepted(&mut *tx, invitation.id).await?;
     // The link reached this mailbox, so the address is verified too.
     users::mark_verified(&mut *tx, user.user_id).await?;
     tx.commit().await?;
-    Ok(Json(Accepted { account_id: invitation.account_id, role: invitation.role }))
+    Ok(Json(Accepted {
+        account_id: invitation.account_id,
+        role: invitation.role,
+    }))
 }

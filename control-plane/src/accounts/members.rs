@@ -18,7 +18,9 @@ use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_members)).routes(routes!(change_role, remove_member))
+    OpenApiRouter::new()
+        .routes(routes!(list_members))
+        .routes(routes!(change_role, remove_member))
 }
 
 /// New role for a member.
@@ -37,9 +39,19 @@ pub struct ChangeRole {
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list_members(State(state): State<AppState>, user: AuthUser, Query(page): Query<PageQuery>) -> Result<Json<Page<Member>>> {
+async fn list_members(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<Member>>> {
     let page = page.parse()?;
-    let rows = store::members(&state.pool, user.account_id, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::members(
+        &state.pool,
+        user.account_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
 }
 
@@ -63,8 +75,13 @@ async fn change_role(
     user.require(Role::Owner)?;
     let mut tx = state.pool.begin().await?;
     store::lock_account(&mut tx, user.account_id).await?;
-    let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id).await?.ok_or(Error::NotFound)?;
-    if current == Role::Owner && req.role != Role::Owner && store::owner_count(&mut *tx, user.account_id).await? <= 1 {
+    let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if current == Role::Owner
+        && req.role != Role::Owner
+        && store::owner_count(&mut *tx, user.account_id).await? <= 1
+    {
         return Err(Error::Conflict("an organisation needs at least one owner"));
     }
     store::set_role(&mut *tx, user.account_id, member, req.role).await?;
@@ -83,11 +100,17 @@ async fn change_role(
         (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave no owner", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn remove_member(State(state): State<AppState>, user: AuthUser, Path(member): Path<Uuid>) -> Result<StatusCode> {
+async fn remove_member(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(member): Path<Uuid>,
+) -> Result<StatusCode> {
     user.require(Role::Owner)?;
     let mut tx = state.pool.begin().await?;
     store::lock_account(&mut tx, user.account_id).await?;
-    let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id).await?.ok_or(Error::NotFound)?;
+    let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if current == Role::Owner && store::owner_count(&mut *tx, user.account_id).await? <= 1 {
         return Err(Error::Conflict("an organisation needs at least one owner"));
     }

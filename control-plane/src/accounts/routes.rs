@@ -32,9 +32,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list_mine(State(state): State<AppState>, user: AuthUser, Query(page): Query<PageQuery>) -> Result<Json<Page<Membership>>> {
+async fn list_mine(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<Membership>>> {
     let page = page.parse()?;
-    let rows = store::memberships(&state.pool, user.user_id, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::memberships(
+        &state.pool,
+        user.user_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
 }
 
@@ -62,7 +72,9 @@ async fn create_account(
     }
     let mut tx = state.pool.begin().await?;
     let id = store::create_with_owner(&mut tx, user.user_id, &req.name, timezone, country).await?;
-    let account = store::get(&mut *tx, id).await?.ok_or_else(|| Error::internal("account vanished"))?;
+    let account = store::get(&mut *tx, id)
+        .await?
+        .ok_or_else(|| Error::internal("account vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(account)))
 }
@@ -77,13 +89,31 @@ async fn create_account(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a member of that organisation", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn switch(State(state): State<AppState>, user: AuthUser, Json(req): Json<SwitchAccount>) -> Result<Json<TokenPair>> {
-    let role = store::role_of(&state.pool, user.user_id, req.account_id).await?.ok_or(Error::NotFound)?;
+async fn switch(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<SwitchAccount>,
+) -> Result<Json<TokenPair>> {
+    let role = store::role_of(&state.pool, user.user_id, req.account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let mut tx = state.pool.begin().await?;
-    let refresh =
-        sessions::switch_account(&mut tx, user.session_id, req.account_id, state.config.auth.refresh_token_ttl_secs).await?;
+    let refresh = sessions::switch_account(
+        &mut tx,
+        user.session_id,
+        req.account_id,
+        state.config.auth.refresh_token_ttl_secs,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Json(issue::pair(&state, user.user_id, req.account_id, role, user.session_id, refresh)?))
+    Ok(Json(issue::pair(
+        &state,
+        user.user_id,
+        req.account_id,
+        role,
+        user.session_id,
+        refresh,
+    )?))
 }
 
 /// The business profile of the organisation I am acting for.
@@ -93,7 +123,11 @@ async fn switch(State(state): State<AppState>, user: AuthUser, Json(req): Json<S
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_current(State(state): State<AppState>, user: AuthUser) -> Result<Json<Account>> {
-    Ok(Json(store::get(&state.pool, user.account_id).await?.ok_or(Error::NotFound)?))
+    Ok(Json(
+        store::get(&state.pool, user.account_id)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
 }
 
 /// Update the business profile (admin or owner).
@@ -105,7 +139,11 @@ async fn get_current(State(state): State<AppState>, user: AuthUser) -> Result<Js
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn update_current(State(state): State<AppState>, user: AuthUser, Json(req): Json<UpdateAccount>) -> Result<Json<Account>> {
+async fn update_current(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<UpdateAccount>,
+) -> Result<Json<Account>> {
     user.require(Role::Admin)?;
     let mut errors = Vec::new();
     if let Some(v) = &req.name {
@@ -131,5 +169,9 @@ async fn update_current(State(state): State<AppState>, user: AuthUser, Json(req)
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    Ok(Json(store::update(&state.pool, user.account_id, &req).await?.ok_or(Error::NotFound)?))
+    Ok(Json(
+        store::update(&state.pool, user.account_id, &req)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
 }

@@ -8,7 +8,8 @@ use crate::accounts::types::{Account, Membership, UpdateAccount};
 use crate::auth::role::Role;
 use crate::error::Result;
 
-const ACCOUNT_COLUMNS: &str = "id, name, type, status, timezone, country, address_line1, address_line2, city, state,
+const ACCOUNT_COLUMNS: &str =
+    "id, name, type, status, timezone, country, address_line1, address_line2, city, state,
     postal_code, created_at, updated_at";
 
 /// Creates a direct account with the owner's membership and a zero credit balance.
@@ -39,7 +40,12 @@ pub async fn create_with_owner(
 }
 
 /// Adds (or re-activates) a membership.
-pub async fn add_member(conn: impl PgExecutor<'_>, user_id: Uuid, account_id: Uuid, role: Role) -> Result<()> {
+pub async fn add_member(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    account_id: Uuid,
+    role: Role,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO account_members (id, user_id, account_id, role) VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id, account_id) DO UPDATE SET role = EXCLUDED.role, is_active = true",
@@ -54,7 +60,11 @@ pub async fn add_member(conn: impl PgExecutor<'_>, user_id: Uuid, account_id: Uu
 }
 
 /// The user's active role in an account, if they are a member.
-pub async fn role_of(conn: impl PgExecutor<'_>, user_id: Uuid, account_id: Uuid) -> Result<Option<Role>> {
+pub async fn role_of(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    account_id: Uuid,
+) -> Result<Option<Role>> {
     Ok(sqlx::query_scalar(
         "SELECT role FROM account_members WHERE user_id = $1 AND account_id = $2 AND is_active",
     )
@@ -65,7 +75,10 @@ pub async fn role_of(conn: impl PgExecutor<'_>, user_id: Uuid, account_id: Uuid)
 }
 
 /// The membership a login lands in when none is asked for: the oldest active one.
-pub async fn default_membership(conn: impl PgExecutor<'_>, user_id: Uuid) -> Result<Option<(Uuid, Role)>> {
+pub async fn default_membership(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Option<(Uuid, Role)>> {
     Ok(sqlx::query_as(
         "SELECT account_id, role FROM account_members WHERE user_id = $1 AND is_active ORDER BY id LIMIT 1",
     )
@@ -75,7 +88,12 @@ pub async fn default_membership(conn: impl PgExecutor<'_>, user_id: Uuid) -> Res
 }
 
 /// The user's memberships, newest first.
-pub async fn memberships(conn: impl PgExecutor<'_>, user_id: Uuid, before: Uuid, limit: i64) -> Result<Vec<Membership>> {
+pub async fn memberships(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<Membership>> {
     Ok(sqlx::query_as(
         "SELECT m.id, m.account_id, a.name AS account_name, m.role, m.created_at
          FROM account_members m JOIN accounts a ON a.id = m.account_id
@@ -90,12 +108,21 @@ pub async fn memberships(conn: impl PgExecutor<'_>, user_id: Uuid, before: Uuid,
 
 /// One account's profile.
 pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<Account>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"));
-    Ok(sqlx::query_as(sql).bind(account_id).fetch_optional(conn).await?)
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
+    ));
+    Ok(sqlx::query_as(sql)
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Applies business-profile changes and returns the new profile.
-pub async fn update(conn: impl PgExecutor<'_>, account_id: Uuid, u: &UpdateAccount) -> Result<Option<Account>> {
+pub async fn update(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    u: &UpdateAccount,
+) -> Result<Option<Account>> {
     let sql = sqlx::AssertSqlSafe(format!(
         "UPDATE accounts SET
             name = COALESCE($2, name), timezone = COALESCE($3, timezone), country = COALESCE($4, country),

@@ -47,12 +47,20 @@ pub struct Invitation {
 
 /// Serialises team changes of one account (last-owner checks) for the transaction.
 pub async fn lock_account(conn: &mut PgConnection, account_id: Uuid) -> Result<()> {
-    sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE").bind(account_id).execute(conn).await?;
+    sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Members of an account, newest first.
-pub async fn members(conn: impl PgExecutor<'_>, account_id: Uuid, before: Uuid, limit: i64) -> Result<Vec<Member>> {
+pub async fn members(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<Member>> {
     Ok(sqlx::query_as(
         "SELECT m.id, m.user_id, u.email, u.first_name, u.last_name, m.role, m.created_at
          FROM account_members m JOIN users u ON u.id = m.user_id
@@ -74,13 +82,20 @@ pub async fn owner_count(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<
 }
 
 /// Changes a member's role; false when the user is not an active member of the account.
-pub async fn set_role(conn: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid, role: Role) -> Result<bool> {
-    let done = sqlx::query("UPDATE account_members SET role = $3 WHERE account_id = $1 AND user_id = $2 AND is_active")
-        .bind(account_id)
-        .bind(user_id)
-        .bind(role)
-        .execute(conn)
-        .await?;
+pub async fn set_role(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    user_id: Uuid,
+    role: Role,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE account_members SET role = $3 WHERE account_id = $1 AND user_id = $2 AND is_active",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(role)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -95,7 +110,11 @@ pub async fn remove(conn: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid) 
 }
 
 /// Whether `email` already belongs to an active member.
-pub async fn is_member_email(conn: impl PgExecutor<'_>, account_id: Uuid, email: &str) -> Result<bool> {
+pub async fn is_member_email(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    email: &str,
+) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM account_members m JOIN users u ON u.id = m.user_id
                         WHERE m.account_id = $1 AND m.is_active AND lower(u.email) = lower($2))",
@@ -107,7 +126,13 @@ pub async fn is_member_email(conn: impl PgExecutor<'_>, account_id: Uuid, email:
 }
 
 /// Creates an invitation valid 7 days; returns it and the raw token.
-pub async fn invite(conn: impl PgExecutor<'_>, account_id: Uuid, email: &str, role: Role, by: Uuid) -> Result<(Invitation, String)> {
+pub async fn invite(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    email: &str,
+    role: Role,
+    by: Uuid,
+) -> Result<(Invitation, String)> {
     let token = crypto::random_token();
     let invitation = sqlx::query_as(
         "INSERT INTO invitations (id, account_id, email, role, token_hash, invited_by, expires_at)
@@ -126,7 +151,12 @@ pub async fn invite(conn: impl PgExecutor<'_>, account_id: Uuid, email: &str, ro
 }
 
 /// Pending invitations of an account, newest first.
-pub async fn pending(conn: impl PgExecutor<'_>, account_id: Uuid, before: Uuid, limit: i64) -> Result<Vec<Invitation>> {
+pub async fn pending(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<Invitation>> {
     Ok(sqlx::query_as(
         "SELECT id, email, role, expires_at, created_at FROM invitations
          WHERE account_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() AND id < $2
@@ -140,7 +170,11 @@ pub async fn pending(conn: impl PgExecutor<'_>, account_id: Uuid, before: Uuid, 
 }
 
 /// Revokes a pending invitation; false when the account has no such pending invitation.
-pub async fn revoke_invitation(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<bool> {
+pub async fn revoke_invitation(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    id: Uuid,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE invitations SET revoked_at = now()
          WHERE id = $1 AND account_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -179,6 +213,9 @@ pub async fn redeemable(conn: &mut PgConnection, raw: &str) -> Result<Option<Red
 
 /// Marks an invitation accepted.
 pub async fn mark_accepted(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
-    sqlx::query("UPDATE invitations SET accepted_at = now() WHERE id = $1").bind(id).execute(conn).await?;
+    sqlx::query("UPDATE invitations SET accepted_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }

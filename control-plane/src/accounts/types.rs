@@ -138,7 +138,10 @@ pub fn check_account_name(field: &str, value: &str, errors: &mut Vec<FieldError>
 /// Checks an ISO 3166-1 alpha-2 code.
 pub fn check_country(field: &str, value: &str, errors: &mut Vec<FieldError>) {
     if value.len() != 2 || !value.chars().all(|c| c.is_ascii_uppercase()) {
-        errors.push(FieldError::new(field, "must be an ISO 3166-1 alpha-2 code such as KE"));
+        errors.push(FieldError::new(
+            field,
+            "must be an ISO 3166-1 alpha-2 code such as KE",
+        ));
     }
 }
 
@@ -148,10 +151,16 @@ pub fn check_timezone(field: &str, value: &str, errors: &mut Vec<FieldError>) {
         || (value.len() <= 64
             && value.contains('/')
             && value.split('/').all(|part| {
-                !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
             }));
     if !shaped {
-        errors.push(FieldError::new(field, "must be an IANA time zone such as Africa/Nairobi"));
+        errors.push(FieldError::new(
+            field,
+            "must be an IANA time zone such as Africa/Nairobi",
+        ));
     }
 }
 

@@ -33,7 +33,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(staff_me))
 }
 
-fn tokens(state: &AppState, staff_id: Uuid, session_id: Uuid, perms: Permissions, pwc: bool, refresh: String) -> Result<StaffTokens> {
+fn tokens(
+    state: &AppState,
+    staff_id: Uuid,
+    session_id: Uuid,
+    perms: Permissions,
+    pwc: bool,
+    refresh: String,
+) -> Result<StaffTokens> {
     let iat = now_secs();
     let ttl = state.config.admin.access_token_ttl_secs;
     let claims = StaffClaims {
@@ -66,18 +73,41 @@ fn tokens(state: &AppState, staff_id: Uuid, session_id: Uuid, perms: Permissions
         (status = 423, description = "Locked out", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn staff_login(State(state): State<AppState>, IpLimited(origin): IpLimited, Json(req): Json<StaffLogin>) -> Result<Json<StaffTokens>> {
-    let policy = Policy { threshold: state.config.admin.lockout_threshold, lock_secs: state.config.admin.lockout_secs };
+async fn staff_login(
+    State(state): State<AppState>,
+    IpLimited(origin): IpLimited,
+    Json(req): Json<StaffLogin>,
+) -> Result<Json<StaffTokens>> {
+    let policy = Policy {
+        threshold: state.config.admin.lockout_threshold,
+        lock_secs: state.config.admin.lockout_secs,
+    };
     let Some(staff) = store::credentials_by_email(&state.pool, req.email.trim()).await? else {
         state.passwords.verify(req.password, None).await;
         return Err(Error::InvalidCredentials);
     };
     lockout::ensure_unlocked(staff.locked_secs_left)?;
     let ip = origin.ip.as_deref();
-    if !state.passwords.verify(req.password, Some(staff.password_hash.clone())).await {
+    if !state
+        .passwords
+        .verify(req.password, Some(staff.password_hash.clone()))
+        .await
+    {
         let answer = lockout::record_failure(&state.pool, Table::Staff, staff.id, policy).await?;
-        let action = if matches!(answer, Error::Locked { .. }) { "auth.locked_out" } else { "auth.login_failed" };
-        let entry = Entry { staff_id: Some(staff.id), module: Module::Staff, action, target_type: None, target_id: None, metadata: json!({}), ip };
+        let action = if matches!(answer, Error::Locked { .. }) {
+            "auth.locked_out"
+        } else {
+            "auth.login_failed"
+        };
+        let entry = Entry {
+            staff_id: Some(staff.id),
+            module: Module::Staff,
+            action,
+            target_type: None,
+            target_id: None,
+            metadata: json!({}),
+            ip,
+        };
         audit::record(&state.pool, entry).await?;
         return Err(answer);
     }
@@ -88,11 +118,32 @@ async fn staff_login(State(state): State<AppState>, IpLimited(origin): IpLimited
     lockout::record_success(&mut *tx, Table::Staff, staff.id).await?;
     let perms = store::permissions(&mut *tx, staff.id).await?;
     let subject = Subject::Staff { staff_id: staff.id };
-    let (session_id, refresh) = sessions::create(&mut tx, subject, &origin, state.config.admin.refresh_token_ttl_secs).await?;
-    let entry = Entry { staff_id: Some(staff.id), module: Module::Staff, action: "auth.login", target_type: Some("session"), target_id: Some(session_id.to_string()), metadata: json!({ "user_agent": origin.user_agent }), ip };
+    let (session_id, refresh) = sessions::create(
+        &mut tx,
+        subject,
+        &origin,
+        state.config.admin.refresh_token_ttl_secs,
+    )
+    .await?;
+    let entry = Entry {
+        staff_id: Some(staff.id),
+        module: Module::Staff,
+        action: "auth.login",
+        target_type: Some("session"),
+        target_id: Some(session_id.to_string()),
+        metadata: json!({ "user_agent": origin.user_agent }),
+        ip,
+    };
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
-    Ok(Json(tokens(&state, staff.id, session_id, perms, staff.must_change_password, refresh)?))
+    Ok(Json(tokens(
+        &state,
+        staff.id,
+        session_id,
+        perms,
+        staff.must_change_password,
+        refresh,
+    )?))
 }
 
 /// Exchange a staff refresh token (single use; reuse revokes the session).
@@ -102,18 +153,35 @@ async fn staff_login(State(state): State<AppState>, IpLimited(origin): IpLimited
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, spent, expired or revoked", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn staff_refresh(State(state): State<AppState>, Json(req): Json<RefreshRequest>) -> Result<Json<StaffTokens>> {
+async fn staff_refresh(
+    State(state): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> Result<Json<StaffTokens>> {
     let mut tx = state.pool.begin().await?;
-    let outcome = sessions::rotate(&mut tx, &req.refresh_token, true, state.config.admin.refresh_token_ttl_secs).await?;
+    let outcome = sessions::rotate(
+        &mut tx,
+        &req.refresh_token,
+        true,
+        state.config.admin.refresh_token_ttl_secs,
+    )
+    .await?;
     let (session_id, staff_id, refresh) = match outcome {
-        Rotation::Rotated { session_id, subject: Subject::Staff { staff_id }, refresh_token } => (session_id, staff_id, refresh_token),
+        Rotation::Rotated {
+            session_id,
+            subject: Subject::Staff { staff_id },
+            refresh_token,
+        } => (session_id, staff_id, refresh_token),
         Rotation::Reused => {
             tx.commit().await?;
-            return Err(Error::Unauthorized("refresh token already used; the session has been revoked"));
+            return Err(Error::Unauthorized(
+                "refresh token already used; the session has been revoked",
+            ));
         }
         _ => return Err(Error::Unauthorized("invalid refresh token")),
     };
-    let staff = store::credentials_by_id(&mut *tx, staff_id).await?.filter(|s| s.is_active);
+    let staff = store::credentials_by_id(&mut *tx, staff_id)
+        .await?
+        .filter(|s| s.is_active);
     let Some(staff) = staff else {
         sessions::revoke(&mut *tx, session_id, "staff_deactivated").await?;
         tx.commit().await?;
@@ -121,7 +189,14 @@ async fn staff_refresh(State(state): State<AppState>, Json(req): Json<RefreshReq
     };
     let perms = store::permissions(&mut *tx, staff_id).await?;
     tx.commit().await?;
-    Ok(Json(tokens(&state, staff_id, session_id, perms, staff.must_change_password, refresh)?))
+    Ok(Json(tokens(
+        &state,
+        staff_id,
+        session_id,
+        perms,
+        staff.must_change_password,
+        refresh,
+    )?))
 }
 
 /// Staff logout: revokes the session.
@@ -133,7 +208,15 @@ async fn staff_refresh(State(state): State<AppState>, Json(req): Json<RefreshReq
 async fn staff_logout(State(state): State<AppState>, session: StaffSession) -> Result<StatusCode> {
     let mut tx = state.pool.begin().await?;
     sessions::revoke(&mut *tx, session.session_id, "logout").await?;
-    let entry = Entry { staff_id: Some(session.staff_id), module: Module::Staff, action: "auth.logout", target_type: Some("session"), target_id: Some(session.session_id.to_string()), metadata: json!({}), ip: Some(&session.ip) };
+    let entry = Entry {
+        staff_id: Some(session.staff_id),
+        module: Module::Staff,
+        action: "auth.logout",
+        target_type: Some("session"),
+        target_id: Some(session.session_id.to_string()),
+        metadata: json!({}),
+        ip: Some(&session.ip),
+    };
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -153,13 +236,25 @@ async fn staff_change_password(
     session: StaffSession,
     Json(req): Json<StaffPasswordChange>,
 ) -> Result<StatusCode> {
-    let staff = store::get(&state.pool, session.staff_id).await?.ok_or(Error::Unauthorized("unknown staff member"))?;
-    check_strength("new_password", &req.new_password, &staff.email).map_err(|e| Error::Validation(vec![e]))?;
+    let staff = store::get(&state.pool, session.staff_id)
+        .await?
+        .ok_or(Error::Unauthorized("unknown staff member"))?;
+    check_strength("new_password", &req.new_password, &staff.email)
+        .map_err(|e| Error::Validation(vec![e]))?;
     if req.new_password == req.current_password {
-        return Err(Error::field("new_password", "must differ from the current password"));
+        return Err(Error::field(
+            "new_password",
+            "must differ from the current password",
+        ));
     }
-    let creds = store::credentials_by_id(&state.pool, session.staff_id).await?.ok_or(Error::NotFound)?;
-    if !state.passwords.verify(req.current_password, Some(creds.password_hash)).await {
+    let creds = store::credentials_by_id(&state.pool, session.staff_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !state
+        .passwords
+        .verify(req.current_password, Some(creds.password_hash))
+        .await
+    {
         return Err(Error::InvalidCredentials);
     }
     let hash = state.passwords.hash(req.new_password).await?;
@@ -170,7 +265,15 @@ async fn staff_change_password(
         .bind(session.session_id)
         .execute(&mut *tx)
         .await?;
-    let entry = Entry { staff_id: Some(session.staff_id), module: Module::Staff, action: "auth.password_changed", target_type: Some("staff"), target_id: Some(session.staff_id.to_string()), metadata: json!({}), ip: Some(&session.ip) };
+    let entry = Entry {
+        staff_id: Some(session.staff_id),
+        module: Module::Staff,
+        action: "auth.password_changed",
+        target_type: Some("staff"),
+        target_id: Some(session.staff_id.to_string()),
+        metadata: json!({}),
+        ip: Some(&session.ip),
+    };
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -182,6 +285,13 @@ async fn staff_change_password(
         (status = 200, description = "Me", body = StaffMember),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn staff_me(State(state): State<AppState>, session: StaffSession) -> Result<Json<StaffMember>> {
-    Ok(Json(store::get(&state.pool, session.staff_id).await?.ok_or(Error::Unauthorized("unknown staff member"))?))
+async fn staff_me(
+    State(state): State<AppState>,
+    session: StaffSession,
+) -> Result<Json<StaffMember>> {
+    Ok(Json(
+        store::get(&state.pool, session.staff_id)
+            .await?
+            .ok_or(Error::Unauthorized("unknown staff member"))?,
+    ))
 }

@@ -34,7 +34,10 @@ pub struct StaffSession {
 impl FromRequestParts<AppState> for StaffSession {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::Unauthorized("missing bearer token"))?;
         let claims: StaffClaims = state.staff_keys.verify(token, STAFF_AUDIENCE)?;
         let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
@@ -63,7 +66,10 @@ pub struct Require<P: Permission>(pub StaffSession, pub PhantomData<P>);
 impl<P: Permission> FromRequestParts<AppState> for Require<P> {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let session = StaffSession::from_request_parts(parts, state).await?;
         if session.must_change_password {
             return Err(Error::PasswordChangeRequired);

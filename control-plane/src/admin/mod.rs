@@ -16,5 +16,8 @@ use crate::state::AppState;
 
 /// Every staff route.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(auth::router()).merge(staff::router()).merge(audit::router())
+    OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(staff::router())
+        .merge(audit::router())
 }

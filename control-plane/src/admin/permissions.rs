@@ -6,7 +6,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A module of the admin app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    sqlx::Type,
+)]
 #[sqlx(type_name = "staff_module", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Module {
@@ -46,7 +59,20 @@ impl Module {
 }
 
 /// A permission level. Ordered: `None < Read < Admin < Owner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    sqlx::Type,
+)]
 #[sqlx(type_name = "staff_level", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
@@ -79,7 +105,9 @@ mod tests {
 
     #[test]
     fn levels_are_ordered_and_absent_is_none() {
-        assert!(Level::Owner > Level::Admin && Level::Admin > Level::Read && Level::Read > Level::None);
+        assert!(
+            Level::Owner > Level::Admin && Level::Admin > Level::Read && Level::Read > Level::None
+        );
         let p: Permissions = [(Module::Crm, Level::Read)].into();
         assert_eq!(level_of(&p, Module::Crm), Level::Read);
         assert_eq!(level_of(&p, Module::Billing), Level::None);
@@ -87,7 +115,10 @@ mod tests {
 
     #[test]
     fn wire_names() {
-        assert_eq!(serde_json::to_string(&Module::SenderIds).unwrap(), "\"sender_ids\"");
+        assert_eq!(
+            serde_json::to_string(&Module::SenderIds).unwrap(),
+            "\"sender_ids\""
+        );
         let p: Permissions = serde_json::from_str(r#"{"staff":"owner","audit":"read"}"#).unwrap();
         assert_eq!(level_of(&p, Module::Staff), Level::Owner);
     }

@@ -13,7 +13,13 @@ use crate::error::{Error, Result};
 use crate::users::types::parse_email;
 
 /// Creates the first owner; returns their id.
-pub async fn seed_first_owner(pool: &PgPool, passwords: &Passwords, email: &str, name: &str, password: &str) -> Result<Uuid> {
+pub async fn seed_first_owner(
+    pool: &PgPool,
+    passwords: &Passwords,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> Result<Uuid> {
     let mut errors = Vec::new();
     let email = parse_email("email", email, &mut errors);
     if !errors.is_empty() {
@@ -21,9 +27,13 @@ pub async fn seed_first_owner(pool: &PgPool, passwords: &Passwords, email: &str,
     }
     let hash = passwords.hash(password.to_owned()).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query("LOCK TABLE admin_staff IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+    sqlx::query("LOCK TABLE admin_staff IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
     if store::count(&mut *tx).await? > 0 {
-        return Err(Error::Conflict("staff already exist; create more from the staff module"));
+        return Err(Error::Conflict(
+            "staff already exist; create more from the staff module",
+        ));
     }
     let id = store::insert(&mut *tx, &email, name, &hash).await?;
     store::set_permissions(&mut tx, id, &all_owner()).await?;

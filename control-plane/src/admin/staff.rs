@@ -19,7 +19,9 @@ use crate::users::types::{check_name, parse_email};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_staff, create_staff)).routes(routes!(set_permissions))
+    OpenApiRouter::new()
+        .routes(routes!(list_staff, create_staff))
+        .routes(routes!(set_permissions))
 }
 
 /// Staff members (`staff: read`).
@@ -31,7 +33,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list_staff(State(state): State<AppState>, _: Require<StaffRead>, Query(page): Query<PageQuery>) -> Result<Json<Page<StaffMember>>> {
+async fn list_staff(
+    State(state): State<AppState>,
+    _: Require<StaffRead>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<StaffMember>>> {
     let page = page.parse()?;
     let rows = store::list(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.id)))
@@ -73,9 +79,17 @@ async fn create_staff(
         ip: Some(&me.ip),
     };
     audit::record(&mut *tx, entry).await?;
-    let staff = store::get(&mut *tx, id).await?.ok_or_else(|| Error::internal("staff vanished"))?;
+    let staff = store::get(&mut *tx, id)
+        .await?
+        .ok_or_else(|| Error::internal("staff vanished"))?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(CreatedStaff { staff, temporary_password })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedStaff {
+            staff,
+            temporary_password,
+        }),
+    ))
 }
 
 /// Replace a staff member's permissions (`staff: owner`). Takes effect at their next refresh.
@@ -95,8 +109,13 @@ async fn set_permissions(
     Path(id): Path<Uuid>,
     Json(req): Json<SetPermissions>,
 ) -> Result<Json<StaffMember>> {
-    if id == me.staff_id && crate::admin::permissions::level_of(&req.permissions, Module::Staff) != crate::admin::permissions::Level::Owner {
-        return Err(Error::Conflict("you cannot remove your own staff ownership"));
+    if id == me.staff_id
+        && crate::admin::permissions::level_of(&req.permissions, Module::Staff)
+            != crate::admin::permissions::Level::Owner
+    {
+        return Err(Error::Conflict(
+            "you cannot remove your own staff ownership",
+        ));
     }
     let mut tx = state.pool.begin().await?;
     let before = store::get(&mut *tx, id).await?.ok_or(Error::NotFound)?;

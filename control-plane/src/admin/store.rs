@@ -25,7 +25,10 @@ pub struct StaffCredentials {
 }
 
 /// Login data by email.
-pub async fn credentials_by_email(conn: impl PgExecutor<'_>, email: &str) -> Result<Option<StaffCredentials>> {
+pub async fn credentials_by_email(
+    conn: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<StaffCredentials>> {
     Ok(sqlx::query_as(
         "SELECT id, password_hash, is_active, must_change_password,
             CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left
@@ -37,7 +40,10 @@ pub async fn credentials_by_email(conn: impl PgExecutor<'_>, email: &str) -> Res
 }
 
 /// Login data by id.
-pub async fn credentials_by_id(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<StaffCredentials>> {
+pub async fn credentials_by_id(
+    conn: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<StaffCredentials>> {
     Ok(sqlx::query_as(
         "SELECT id, password_hash, is_active, must_change_password,
             CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left
@@ -116,7 +122,12 @@ pub async fn permissions(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Permissi
 }
 
 /// Inserts a staff member who must change the password at first login; 409 on a taken email.
-pub async fn insert(conn: impl PgExecutor<'_>, email: &str, name: &str, password_hash: &str) -> Result<Uuid> {
+pub async fn insert(
+    conn: impl PgExecutor<'_>,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+) -> Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query("INSERT INTO admin_staff (id, email, name, password_hash) VALUES ($1, $2, $3, $4)")
         .bind(id)
@@ -130,9 +141,19 @@ pub async fn insert(conn: impl PgExecutor<'_>, email: &str, name: &str, password
 }
 
 /// Replaces the permissions (levels of `none` are simply not stored).
-pub async fn set_permissions(conn: &mut PgConnection, id: Uuid, permissions: &Permissions) -> Result<()> {
-    sqlx::query("DELETE FROM staff_permissions WHERE staff_id = $1").bind(id).execute(&mut *conn).await?;
-    for (module, level) in permissions.iter().filter(|(_, l)| **l != crate::admin::permissions::Level::None) {
+pub async fn set_permissions(
+    conn: &mut PgConnection,
+    id: Uuid,
+    permissions: &Permissions,
+) -> Result<()> {
+    sqlx::query("DELETE FROM staff_permissions WHERE staff_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for (module, level) in permissions
+        .iter()
+        .filter(|(_, l)| **l != crate::admin::permissions::Level::None)
+    {
         sqlx::query("INSERT INTO staff_permissions (staff_id, module, level) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(module)
@@ -155,5 +176,7 @@ pub async fn set_password(conn: impl PgExecutor<'_>, id: Uuid, hash: &str) -> Re
 
 /// Number of staff members.
 pub async fn count(conn: impl PgExecutor<'_>) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM admin_staff").fetch_one(conn).await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM admin_staff")
+        .fetch_one(conn)
+        .await?)
 }

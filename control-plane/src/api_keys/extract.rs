@@ -28,7 +28,11 @@ pub struct ApiKeyAuth {
 impl ApiKeyAuth {
     /// Fails with 403 unless the key has `scope`.
     pub fn require(&self, scope: Scope) -> Result<()> {
-        if self.scopes.contains(&scope) { Ok(()) } else { Err(Error::Forbidden("the API key lacks the scope for this")) }
+        if self.scopes.contains(&scope) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("the API key lacks the scope for this"))
+        }
     }
 }
 
@@ -43,7 +47,9 @@ async fn authenticate(state: &AppState, secret: &str) -> Result<ApiKeyAuth> {
     if !secret.starts_with(KEY_PREFIX) {
         return Err(Error::Unauthorized("invalid API key"));
     }
-    let key = store::authenticate(&state.pool, secret).await?.ok_or(Error::Unauthorized("invalid API key"))?;
+    let key = store::authenticate(&state.pool, secret)
+        .await?
+        .ok_or(Error::Unauthorized("invalid API key"))?;
     state.limits.check_principal(key.id)?;
     if state.last_used.due(key.id, Instant::now()) {
         let pool = state.pool.clone();
@@ -54,13 +60,20 @@ async fn authenticate(state: &AppState, secret: &str) -> Result<ApiKeyAuth> {
             }
         });
     }
-    Ok(ApiKeyAuth { key_id: key.id, account_id: key.account_id, scopes: key.scopes.iter().filter_map(|s| Scope::parse(s)).collect() })
+    Ok(ApiKeyAuth {
+        key_id: key.id,
+        account_id: key.account_id,
+        scopes: key.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+    })
 }
 
 impl FromRequestParts<AppState> for ApiKeyAuth {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let secret = presented_key(parts).ok_or(Error::Unauthorized("missing API key"))?;
         authenticate(state, secret).await
     }
@@ -96,10 +109,15 @@ impl Principal {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match presented_key(parts) {
             Some(secret) => authenticate(state, secret).await.map(Principal::Key),
-            None => AuthUser::from_request_parts(parts, state).await.map(Principal::User),
+            None => AuthUser::from_request_parts(parts, state)
+                .await
+                .map(Principal::User),
         }
     }
 }

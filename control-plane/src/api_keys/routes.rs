@@ -43,10 +43,16 @@ async fn create_key(
     let mut errors = Vec::new();
     let name_len = req.name.trim().chars().count();
     if name_len == 0 || name_len > 100 {
-        errors.push(crate::error::FieldError::new("name", "must be 1 to 100 characters"));
+        errors.push(crate::error::FieldError::new(
+            "name",
+            "must be 1 to 100 characters",
+        ));
     }
     if req.scopes.is_empty() {
-        errors.push(crate::error::FieldError::new("scopes", "needs at least one scope"));
+        errors.push(crate::error::FieldError::new(
+            "scopes",
+            "needs at least one scope",
+        ));
     }
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
@@ -57,7 +63,16 @@ async fn create_key(
     let random = crypto::random_token();
     let secret = format!("{KEY_PREFIX}{random}");
     let prefix = format!("{KEY_PREFIX}{}", &random[..8]);
-    let key = store::insert(&state.pool, user.account_id, req.name.trim(), &prefix, &secret, &scopes, user.user_id).await?;
+    let key = store::insert(
+        &state.pool,
+        user.account_id,
+        req.name.trim(),
+        &prefix,
+        &secret,
+        &scopes,
+        user.user_id,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
 }
 
@@ -70,10 +85,20 @@ async fn create_key(
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list_keys(State(state): State<AppState>, user: AuthUser, Query(page): Query<PageQuery>) -> Result<Json<Page<ApiKey>>> {
+async fn list_keys(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<ApiKey>>> {
     user.require(Role::Admin)?;
     let page = page.parse()?;
-    let rows = store::list(&state.pool, user.account_id, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::list(
+        &state.pool,
+        user.account_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
     Ok(Json(Page::from_rows(rows, page, |k| k.id)))
 }
 
@@ -87,9 +112,17 @@ async fn list_keys(State(state): State<AppState>, user: AuthUser, Query(page): Q
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such active key", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn revoke_key(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> Result<StatusCode> {
+async fn revoke_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
     user.require(Role::Admin)?;
-    if store::revoke(&state.pool, user.account_id, id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(Error::NotFound) }
+    if store::revoke(&state.pool, user.account_id, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
 }
 
 /// The API key making this request (lets an integration check its key and scopes).
@@ -100,5 +133,9 @@ async fn revoke_key(State(state): State<AppState>, user: AuthUser, Path(id): Pat
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn current_key(State(state): State<AppState>, key: ApiKeyAuth) -> Result<Json<ApiKey>> {
-    Ok(Json(store::get(&state.pool, key.account_id, key.key_id).await?.ok_or(Error::NotFound)?))
+    Ok(Json(
+        store::get(&state.pool, key.account_id, key.key_id)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
 }

@@ -62,7 +62,12 @@ pub async fn insert(
 }
 
 /// An account's keys (including revoked ones), newest first.
-pub async fn list(conn: impl PgExecutor<'_>, account_id: Uuid, before: Uuid, limit: i64) -> Result<Vec<ApiKey>> {
+pub async fn list(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<ApiKey>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, prefix, scopes, last_used_at, revoked_at, created_at FROM api_keys
          WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
@@ -110,15 +115,23 @@ pub struct Authenticated {
 }
 
 /// Looks up an active key by secret.
-pub async fn authenticate(conn: impl PgExecutor<'_>, secret: &str) -> Result<Option<Authenticated>> {
-    Ok(sqlx::query_as("SELECT id, account_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-        .bind(crypto::digest(secret))
-        .fetch_optional(conn)
-        .await?)
+pub async fn authenticate(
+    conn: impl PgExecutor<'_>,
+    secret: &str,
+) -> Result<Option<Authenticated>> {
+    Ok(sqlx::query_as(
+        "SELECT id, account_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(crypto::digest(secret))
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Stamps the last use.
 pub async fn touch(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
-    sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1").bind(id).execute(conn).await?;
+    sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }

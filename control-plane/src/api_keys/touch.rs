@@ -19,7 +19,10 @@ pub struct LastUsed {
 impl LastUsed {
     /// True when the key is due a write now (and records that it is being written).
     pub fn due(&self, key: Uuid, now: Instant) -> bool {
-        let mut written = self.written.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut written = self
+            .written
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if written.len() > 100_000 {
             written.retain(|_, at| now.duration_since(*at) < INTERVAL);
         }

@@ -38,9 +38,14 @@ impl Scope {
 
     /// Parses a stored name.
     pub fn parse(name: &str) -> Option<Scope> {
-        [Scope::MessagesSend, Scope::ContactsRead, Scope::ContactsWrite, Scope::ReportsRead]
-            .into_iter()
-            .find(|s| s.as_str() == name)
+        [
+            Scope::MessagesSend,
+            Scope::ContactsRead,
+            Scope::ContactsWrite,
+            Scope::ReportsRead,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
     }
 }
 

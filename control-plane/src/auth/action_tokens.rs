@@ -32,7 +32,12 @@ impl Purpose {
 }
 
 /// Creates a token for `user_id` and returns the raw value (to be emailed).
-pub async fn create(conn: impl PgExecutor<'_>, user_id: Uuid, email: &str, purpose: Purpose) -> Result<String> {
+pub async fn create(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    email: &str,
+    purpose: Purpose,
+) -> Result<String> {
     let token = crypto::random_token();
     sqlx::query(
         "INSERT INTO auth_tokens (id, user_id, email, token_hash, type, expires_at)
@@ -51,7 +56,11 @@ pub async fn create(conn: impl PgExecutor<'_>, user_id: Uuid, email: &str, purpo
 
 /// Redeems a token: marks it used and returns its user, or `None` when it is unknown, of
 /// another purpose, expired or already used.
-pub async fn redeem(conn: impl PgExecutor<'_>, raw: &str, purpose: Purpose) -> Result<Option<Uuid>> {
+pub async fn redeem(
+    conn: impl PgExecutor<'_>,
+    raw: &str,
+    purpose: Purpose,
+) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar(
         "UPDATE auth_tokens SET used_at = now()
          WHERE token_hash = $1 AND type = $2 AND used_at IS NULL AND expires_at > now()

@@ -28,7 +28,11 @@ pub struct AuthUser {
 impl AuthUser {
     /// Fails with 403 unless the caller's role is at least `needed`.
     pub fn require(&self, needed: Role) -> Result<(), Error> {
-        if self.role.at_least(needed) { Ok(()) } else { Err(Error::Forbidden("your role does not allow this")) }
+        if self.role.at_least(needed) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("your role does not allow this"))
+        }
     }
 }
 
@@ -36,17 +40,27 @@ impl AuthUser {
 pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::Unauthorized("missing bearer token"))?;
         let claims: AccessClaims = state.customer_keys.verify(token, CUSTOMER_AUDIENCE)?;
         state.limits.check_principal(claims.acc)?;
-        Ok(AuthUser { user_id: claims.sub, account_id: claims.acc, role: claims.role, session_id: claims.sid })
+        Ok(AuthUser {
+            user_id: claims.sub,
+            account_id: claims.acc,
+            role: claims.role,
+            session_id: claims.sid,
+        })
     }
 }
 
@@ -58,13 +72,17 @@ pub struct VerifiedUser(pub AuthUser);
 impl FromRequestParts<AppState> for VerifiedUser {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let user = AuthUser::from_request_parts(parts, state).await?;
-        let verified: Option<bool> =
-            sqlx::query_scalar("SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1 AND is_active")
-                .bind(user.user_id)
-                .fetch_optional(&state.pool)
-                .await?;
+        let verified: Option<bool> = sqlx::query_scalar(
+            "SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1 AND is_active",
+        )
+        .bind(user.user_id)
+        .fetch_optional(&state.pool)
+        .await?;
         match verified {
             Some(true) => Ok(VerifiedUser(user)),
             Some(false) => Err(Error::EmailUnverified),

@@ -36,9 +36,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 204, description = "Verified"),
         (status = 400, description = "Malformed body, or unknown/expired/used token", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn verify_email(State(state): State<AppState>, Json(req): Json<TokenRequest>) -> Result<StatusCode> {
+async fn verify_email(
+    State(state): State<AppState>,
+    Json(req): Json<TokenRequest>,
+) -> Result<StatusCode> {
     let mut tx = state.pool.begin().await?;
-    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::EmailVerification).await?.ok_or(Error::InvalidToken)?;
+    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::EmailVerification)
+        .await?
+        .ok_or(Error::InvalidToken)?;
     users::mark_verified(&mut *tx, user_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -51,12 +56,29 @@ async fn verify_email(State(state): State<AppState>, Json(req): Json<TokenReques
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn resend_verification(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode> {
-    let profile = users::profile(&state.pool, user.user_id).await?.ok_or(Error::NotFound)?;
+    let profile = users::profile(&state.pool, user.user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if !profile.email_verified {
         let mut tx = state.pool.begin().await?;
-        let token = action_tokens::create(&mut *tx, user.user_id, &profile.email, Purpose::EmailVerification).await?;
-        let template = Template::Verification { first_name: &profile.first_name, token: &token };
-        outbox::enqueue(&mut *tx, &profile.email, &template, &state.config.server.public_base_url).await?;
+        let token = action_tokens::create(
+            &mut *tx,
+            user.user_id,
+            &profile.email,
+            Purpose::EmailVerification,
+        )
+        .await?;
+        let template = Template::Verification {
+            first_name: &profile.first_name,
+            token: &token,
+        };
+        outbox::enqueue(
+            &mut *tx,
+            &profile.email,
+            &template,
+            &state.config.server.public_base_url,
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(StatusCode::ACCEPTED)
@@ -69,12 +91,25 @@ async fn resend_verification(State(state): State<AppState>, user: AuthUser) -> R
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn forgot_password(State(state): State<AppState>, _: IpLimited, Json(req): Json<EmailRequest>) -> Result<StatusCode> {
-    if let Some(user) = users::credentials_by_email(&state.pool, req.email.trim()).await?.filter(|u| u.is_active) {
+async fn forgot_password(
+    State(state): State<AppState>,
+    _: IpLimited,
+    Json(req): Json<EmailRequest>,
+) -> Result<StatusCode> {
+    if let Some(user) = users::credentials_by_email(&state.pool, req.email.trim())
+        .await?
+        .filter(|u| u.is_active)
+    {
         let mut tx = state.pool.begin().await?;
-        let token = action_tokens::create(&mut *tx, user.id, &user.email, Purpose::PasswordReset).await?;
-        outbox::enqueue(&mut *tx, &user.email, &Template::PasswordReset { token: &token }, &state.config.server.public_base_url)
-            .await?;
+        let token =
+            action_tokens::create(&mut *tx, user.id, &user.email, Purpose::PasswordReset).await?;
+        outbox::enqueue(
+            &mut *tx,
+            &user.email,
+            &Template::PasswordReset { token: &token },
+            &state.config.server.public_base_url,
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(StatusCode::ACCEPTED)
@@ -95,10 +130,13 @@ async fn reset_password(
 ) -> Result<StatusCode> {
     // Check strength against a placeholder first: the email is only known after redeeming, and
     // a weak password must not burn the token.
-    check_strength("new_password", &req.new_password, "").map_err(|e| Error::Validation(vec![e]))?;
+    check_strength("new_password", &req.new_password, "")
+        .map_err(|e| Error::Validation(vec![e]))?;
     let hash = state.passwords.hash(req.new_password).await?;
     let mut tx = state.pool.begin().await?;
-    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::PasswordReset).await?.ok_or(Error::InvalidToken)?;
+    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::PasswordReset)
+        .await?
+        .ok_or(Error::InvalidToken)?;
     users::set_password(&mut *tx, user_id, &hash).await?;
     // Whoever could read the reset email owns the mailbox, so the address is verified too.
     users::mark_verified(&mut *tx, user_id).await?;
@@ -114,14 +152,24 @@ async fn reset_password(
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn request_magic_link(State(state): State<AppState>, _: IpLimited, Json(req): Json<EmailRequest>) -> Result<StatusCode> {
+async fn request_magic_link(
+    State(state): State<AppState>,
+    _: IpLimited,
+    Json(req): Json<EmailRequest>,
+) -> Result<StatusCode> {
     let user = users::credentials_by_email(&state.pool, req.email.trim()).await?;
     // Users with TOTP must use their second factor, which a link cannot carry.
     if let Some(user) = user.filter(|u| u.is_active && !u.mfa_enabled) {
         let mut tx = state.pool.begin().await?;
-        let token = action_tokens::create(&mut *tx, user.id, &user.email, Purpose::MagicLink).await?;
-        outbox::enqueue(&mut *tx, &user.email, &Template::MagicLink { token: &token }, &state.config.server.public_base_url)
-            .await?;
+        let token =
+            action_tokens::create(&mut *tx, user.id, &user.email, Purpose::MagicLink).await?;
+        outbox::enqueue(
+            &mut *tx,
+            &user.email,
+            &Template::MagicLink { token: &token },
+            &state.config.server.public_base_url,
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(StatusCode::ACCEPTED)
@@ -141,13 +189,20 @@ async fn redeem_magic_link(
     Json(req): Json<TokenRequest>,
 ) -> Result<Json<TokenPair>> {
     let mut tx = state.pool.begin().await?;
-    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::MagicLink).await?.ok_or(Error::InvalidToken)?;
-    let user = users::credentials_by_id(&mut *tx, user_id).await?.ok_or(Error::InvalidToken)?;
+    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::MagicLink)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let user = users::credentials_by_id(&mut *tx, user_id)
+        .await?
+        .ok_or(Error::InvalidToken)?;
     if !user.is_active {
         return Err(Error::Forbidden("this user is deactivated"));
     }
     users::mark_verified(&mut *tx, user_id).await?;
-    crate::auth::lockout::record_success(&mut *tx, crate::auth::lockout::Table::Users, user_id).await?;
+    crate::auth::lockout::record_success(&mut *tx, crate::auth::lockout::Table::Users, user_id)
+        .await?;
     tx.commit().await?;
-    Ok(Json(issue::start_session(&state, user_id, None, &origin).await?))
+    Ok(Json(
+        issue::start_session(&state, user_id, None, &origin).await?,
+    ))
 }

@@ -23,16 +23,32 @@ pub struct IpLimited(pub Origin);
 impl FromRequestParts<AppState> for IpLimited {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
         state.limits.check_auth(ip)?;
-        let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Ok(IpLimited(Origin { user_agent, ip: Some(ip.to_string()) }))
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(IpLimited(Origin {
+            user_agent,
+            ip: Some(ip.to_string()),
+        }))
     }
 }
 
 /// Signs a customer access token.
-pub fn access_token(state: &AppState, user_id: Uuid, account_id: Uuid, role: Role, session_id: Uuid) -> Result<String> {
+pub fn access_token(
+    state: &AppState,
+    user_id: Uuid,
+    account_id: Uuid,
+    role: Role,
+    session_id: Uuid,
+) -> Result<String> {
     let iat = now_secs();
     state.customer_keys.sign(&AccessClaims {
         sub: user_id,
@@ -47,7 +63,14 @@ pub fn access_token(state: &AppState, user_id: Uuid, account_id: Uuid, role: Rol
 }
 
 /// Builds the token pair for a session.
-pub fn pair(state: &AppState, user_id: Uuid, account_id: Uuid, role: Role, session_id: Uuid, refresh: String) -> Result<TokenPair> {
+pub fn pair(
+    state: &AppState,
+    user_id: Uuid,
+    account_id: Uuid,
+    role: Role,
+    session_id: Uuid,
+    refresh: String,
+) -> Result<TokenPair> {
     Ok(TokenPair {
         access_token: access_token(state, user_id, account_id, role, session_id)?,
         token_type: "Bearer",
@@ -59,18 +82,37 @@ pub fn pair(state: &AppState, user_id: Uuid, account_id: Uuid, role: Role, sessi
 }
 
 /// Picks the membership (the requested one, or the oldest) and starts a session for it.
-pub async fn start_session(state: &AppState, user_id: Uuid, requested: Option<Uuid>, origin: &Origin) -> Result<TokenPair> {
+pub async fn start_session(
+    state: &AppState,
+    user_id: Uuid,
+    requested: Option<Uuid>,
+    origin: &Origin,
+) -> Result<TokenPair> {
     let (account_id, role) = match requested {
         Some(account_id) => match accounts::role_of(&state.pool, user_id, account_id).await? {
             Some(role) => (account_id, role),
-            None => return Err(Error::field("account_id", "you are not a member of this organisation")),
+            None => {
+                return Err(Error::field(
+                    "account_id",
+                    "you are not a member of this organisation",
+                ));
+            }
         },
         None => accounts::default_membership(&state.pool, user_id)
             .await?
             .ok_or(Error::Forbidden("you are not a member of any organisation"))?,
     };
     let mut conn = state.pool.acquire().await?;
-    let subject = Subject::User { user_id, account_id };
-    let (session_id, refresh) = sessions::create(&mut conn, subject, origin, state.config.auth.refresh_token_ttl_secs).await?;
+    let subject = Subject::User {
+        user_id,
+        account_id,
+    };
+    let (session_id, refresh) = sessions::create(
+        &mut conn,
+        subject,
+        origin,
+        state.config.auth.refresh_token_ttl_secs,
+    )
+    .await?;
     pair(state, user_id, account_id, role, session_id, refresh)
 }

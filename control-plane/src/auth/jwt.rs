@@ -36,12 +36,16 @@ impl TokenKeys {
     /// Keys from a secret.
     pub fn new(secret: &SecretString) -> TokenKeys {
         let bytes = secret.expose_secret().as_bytes();
-        TokenKeys { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) }
+        TokenKeys {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+        }
     }
 
     /// Signs claims.
     pub fn sign<C: Serialize>(&self, claims: &C) -> Result<String, Error> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(Error::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(Error::internal)
     }
 
     /// Verifies signature, expiry, issuer and audience.
@@ -130,6 +134,9 @@ mod tests {
         let mut c = claims(CUSTOMER_AUDIENCE);
         c.exp = now_secs() - 120;
         let token = keys.sign(&c).unwrap();
-        assert!(keys.verify::<AccessClaims>(&token, CUSTOMER_AUDIENCE).is_err());
+        assert!(
+            keys.verify::<AccessClaims>(&token, CUSTOMER_AUDIENCE)
+                .is_err()
+        );
     }
 }

@@ -28,13 +28,20 @@ pub struct Policy {
 /// Fails with `Locked` when `locked_secs_left` is positive.
 pub fn ensure_unlocked(locked_secs_left: Option<i64>) -> Result<()> {
     match locked_secs_left {
-        Some(secs) if secs > 0 => Err(Error::Locked { retry_after_secs: secs.unsigned_abs() }),
+        Some(secs) if secs > 0 => Err(Error::Locked {
+            retry_after_secs: secs.unsigned_abs(),
+        }),
         _ => Ok(()),
     }
 }
 
 /// Records a failed attempt; returns the error to answer (`Locked` when this one locked it).
-pub async fn record_failure(conn: impl PgExecutor<'_>, table: Table, id: Uuid, policy: Policy) -> Result<Error> {
+pub async fn record_failure(
+    conn: impl PgExecutor<'_>,
+    table: Table,
+    id: Uuid,
+    policy: Policy,
+) -> Result<Error> {
     let sql = match table {
         Table::Users => {
             "UPDATE users SET
@@ -49,10 +56,16 @@ pub async fn record_failure(conn: impl PgExecutor<'_>, table: Table, id: Uuid, p
              WHERE id = $1 RETURNING locked_until > now()"
         }
     };
-    let locked: Option<Option<bool>> =
-        sqlx::query_scalar(sql).bind(id).bind(policy.threshold).bind(policy.lock_secs as f64).fetch_optional(conn).await?;
+    let locked: Option<Option<bool>> = sqlx::query_scalar(sql)
+        .bind(id)
+        .bind(policy.threshold)
+        .bind(policy.lock_secs as f64)
+        .fetch_optional(conn)
+        .await?;
     Ok(if locked.flatten() == Some(true) {
-        Error::Locked { retry_after_secs: policy.lock_secs.unsigned_abs() }
+        Error::Locked {
+            retry_after_secs: policy.lock_secs.unsigned_abs(),
+        }
     } else {
         Error::InvalidCredentials
     })
@@ -61,7 +74,9 @@ pub async fn record_failure(conn: impl PgExecutor<'_>, table: Table, id: Uuid, p
 /// Clears the failure count after a successful check and stamps the login time.
 pub async fn record_success(conn: impl PgExecutor<'_>, table: Table, id: Uuid) -> Result<()> {
     let sql = match table {
-        Table::Users => "UPDATE users SET failed_login_count = 0, locked_until = NULL, last_login_at = now() WHERE id = $1",
+        Table::Users => {
+            "UPDATE users SET failed_login_count = 0, locked_until = NULL, last_login_at = now() WHERE id = $1"
+        }
         Table::Staff => {
             "UPDATE admin_staff SET failed_login_count = 0, locked_until = NULL, last_login_at = now() WHERE id = $1"
         }

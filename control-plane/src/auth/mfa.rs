@@ -22,13 +22,22 @@ use crate::users::store as users;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(enrol)).routes(routes!(confirm)).routes(routes!(disable))
+    OpenApiRouter::new()
+        .routes(routes!(enrol))
+        .routes(routes!(confirm))
+        .routes(routes!(disable))
 }
 
 /// Checks a TOTP code (once per step) or spends a backup code.
 pub async fn check_second_factor(state: &AppState, user_id: Uuid, code: &str) -> Result<bool> {
-    let Some(totp_state) = store::state(&state.pool, user_id).await? else { return Ok(false) };
-    let Some(secret) = totp_state.totp_secret.as_deref().and_then(|s| BASE32_NOPAD.decode(s.as_bytes()).ok()) else {
+    let Some(totp_state) = store::state(&state.pool, user_id).await? else {
+        return Ok(false);
+    };
+    let Some(secret) = totp_state
+        .totp_secret
+        .as_deref()
+        .and_then(|s| BASE32_NOPAD.decode(s.as_bytes()).ok())
+    else {
         return Ok(false);
     };
     let code = code.trim();
@@ -64,15 +73,25 @@ fn backup_codes() -> Vec<String> {
         (status = 409, description = "Already enabled", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn enrol(State(state): State<AppState>, user: AuthUser) -> Result<Json<TotpEnrolment>> {
-    let current = store::state(&state.pool, user.user_id).await?.ok_or(Error::NotFound)?;
+    let current = store::state(&state.pool, user.user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if current.enabled {
-        return Err(Error::Conflict("two-factor authentication is already enabled"));
+        return Err(Error::Conflict(
+            "two-factor authentication is already enabled",
+        ));
     }
     let secret = BASE32_NOPAD.encode(&crypto::random_bytes::<20>());
     store::set_pending_secret(&state.pool, user.user_id, &secret).await?;
-    let email = users::credentials_by_id(&state.pool, user.user_id).await?.map(|u| u.email).unwrap_or_default();
+    let email = users::credentials_by_id(&state.pool, user.user_id)
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default();
     let otpauth_uri = totp::otpauth_uri("Sema Link", &email, &secret);
-    Ok(Json(TotpEnrolment { secret, otpauth_uri }))
+    Ok(Json(TotpEnrolment {
+        secret,
+        otpauth_uri,
+    }))
 }
 
 /// Confirm TOTP enrolment with a code; enables it and returns backup codes (shown once).
@@ -85,19 +104,31 @@ async fn enrol(State(state): State<AppState>, user: AuthUser) -> Result<Json<Tot
         (status = 409, description = "Already enabled or not enrolling", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong code", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn confirm(State(state): State<AppState>, user: AuthUser, Json(req): Json<CodeRequest>) -> Result<Json<BackupCodes>> {
-    let current = store::state(&state.pool, user.user_id).await?.ok_or(Error::NotFound)?;
+async fn confirm(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<CodeRequest>,
+) -> Result<Json<BackupCodes>> {
+    let current = store::state(&state.pool, user.user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if current.enabled || current.totp_secret.is_none() {
-        return Err(Error::Conflict("start enrolment first (POST /v1/auth/mfa/totp)"));
+        return Err(Error::Conflict(
+            "start enrolment first (POST /v1/auth/mfa/totp)",
+        ));
     }
-    if req.code.trim().len() != totp::DIGITS_LEN || !check_second_factor(&state, user.user_id, &req.code).await? {
+    if req.code.trim().len() != totp::DIGITS_LEN
+        || !check_second_factor(&state, user.user_id, &req.code).await?
+    {
         return Err(Error::field("code", "is not the current code"));
     }
     let codes = backup_codes();
     let mut tx = state.pool.begin().await?;
     store::enable(&mut tx, user.user_id, &codes).await?;
     tx.commit().await?;
-    Ok(Json(BackupCodes { backup_codes: codes }))
+    Ok(Json(BackupCodes {
+        backup_codes: codes,
+    }))
 }
 
 /// Disable TOTP (needs the password and a current or backup code).
@@ -109,13 +140,24 @@ async fn confirm(State(state): State<AppState>, user: AuthUser, Json(req): Json<
         (status = 401, description = "Not signed in or wrong password/code", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enabled", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn disable(State(state): State<AppState>, user: AuthUser, Json(req): Json<DisableMfaRequest>) -> Result<StatusCode> {
-    let current = store::state(&state.pool, user.user_id).await?.ok_or(Error::NotFound)?;
+async fn disable(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<DisableMfaRequest>,
+) -> Result<StatusCode> {
+    let current = store::state(&state.pool, user.user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if !current.enabled {
         return Err(Error::Conflict("two-factor authentication is not enabled"));
     }
-    let creds = users::credentials_by_id(&state.pool, user.user_id).await?.ok_or(Error::NotFound)?;
-    if !state.passwords.verify(req.password, creds.password_hash).await
+    let creds = users::credentials_by_id(&state.pool, user.user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !state
+        .passwords
+        .verify(req.password, creds.password_hash)
+        .await
         || !check_second_factor(&state, user.user_id, &req.code).await?
     {
         return Err(Error::InvalidCredentials);

@@ -28,7 +28,11 @@ pub async fn state(conn: impl PgExecutor<'_>, user_id: Uuid) -> Result<Option<To
 }
 
 /// Stores a new pending secret (enrolment restarts replace it).
-pub async fn set_pending_secret(conn: impl PgExecutor<'_>, user_id: Uuid, secret: &str) -> Result<()> {
+pub async fn set_pending_secret(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    secret: &str,
+) -> Result<()> {
     sqlx::query("UPDATE users SET totp_secret = $2, totp_enabled_at = NULL, totp_last_step = NULL WHERE id = $1")
         .bind(user_id)
         .bind(secret)
@@ -51,8 +55,14 @@ pub async fn accept_step(conn: impl PgExecutor<'_>, user_id: Uuid, step: i64) ->
 
 /// Enables TOTP and replaces the backup codes.
 pub async fn enable(conn: &mut PgConnection, user_id: Uuid, backup_codes: &[String]) -> Result<()> {
-    sqlx::query("UPDATE users SET totp_enabled_at = now() WHERE id = $1").bind(user_id).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM mfa_backup_codes WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE users SET totp_enabled_at = now() WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM mfa_backup_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     for code in backup_codes {
         sqlx::query("INSERT INTO mfa_backup_codes (id, user_id, code_hash) VALUES ($1, $2, $3)")
             .bind(Uuid::now_v7())
@@ -70,7 +80,10 @@ pub async fn disable(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM mfa_backup_codes WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM mfa_backup_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -23,5 +23,9 @@ use crate::state::AppState;
 
 /// Every customer auth route.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(routes::router()).merge(flows::router()).merge(session_routes::router()).merge(mfa::router())
+    OpenApiRouter::new()
+        .merge(routes::router())
+        .merge(flows::router())
+        .merge(session_routes::router())
+        .merge(mfa::router())
 }

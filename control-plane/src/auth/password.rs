@@ -22,16 +22,26 @@ pub struct Passwords {
 impl Passwords {
     /// Builds the hasher; fails on out-of-range argon2 parameters.
     pub fn new(config: &AuthConfig) -> Result<Passwords, Error> {
-        let params = Params::new(config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism, None)
-            .map_err(Error::internal)?;
+        let params = Params::new(
+            config.argon2_memory_kib,
+            config.argon2_iterations,
+            config.argon2_parallelism,
+            None,
+        )
+        .map_err(Error::internal)?;
         let dummy = hash_with(&params, &crate::crypto::random_token())?;
-        Ok(Passwords { params: Arc::new(params), dummy_hash: dummy.into() })
+        Ok(Passwords {
+            params: Arc::new(params),
+            dummy_hash: dummy.into(),
+        })
     }
 
     /// Hashes a password (PHC string).
     pub async fn hash(&self, password: String) -> Result<String, Error> {
         let params = self.params.clone();
-        tokio::task::spawn_blocking(move || hash_with(&params, &password)).await.map_err(Error::internal)?
+        tokio::task::spawn_blocking(move || hash_with(&params, &password))
+            .await
+            .map_err(Error::internal)?
     }
 
     /// True when `password` matches `hash`; `None` verifies against a dummy (always false).
@@ -41,7 +51,11 @@ impl Passwords {
             None => (self.dummy_hash.to_string(), false),
         };
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            PasswordHash::new(&hash).map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
         })
         .await;
         real && matches!(ok, Ok(Ok(true)))
@@ -51,13 +65,28 @@ impl Passwords {
 fn hash_with(params: &Params, password: &str) -> Result<String, Error> {
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let salt = SaltString::generate(&mut OsRng);
-    argon.hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(Error::internal)
+    argon
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(Error::internal)
 }
 
 /// Passwords too common to accept whatever their shape.
 const COMMON: &[&str] = &[
-    "password", "password1", "password123", "passw0rd", "qwerty123", "qwertyuiop", "1234567890",
-    "12345678910", "iloveyou", "letmein123", "welcome123", "admin12345", "semalink", "changeme",
+    "password",
+    "password1",
+    "password123",
+    "passw0rd",
+    "qwerty123",
+    "qwertyuiop",
+    "1234567890",
+    "12345678910",
+    "iloveyou",
+    "letmein123",
+    "welcome123",
+    "admin12345",
+    "semalink",
+    "changeme",
 ];
 
 /// The strength rule: 10–128 characters; at least three of lower, upper, digit, symbol unless
@@ -91,7 +120,8 @@ pub fn check_strength(field: &str, password: &str, email: &str) -> Result<(), Fi
     if name.len() >= 4 && lower.contains(&name) {
         return fail("must not contain your email address");
     }
-    if password.chars().all(|c| Some(c) == password.chars().next()) {
+    let first = password.chars().next();
+    if password.chars().all(|c| Some(c) == first) {
         return fail("must not repeat one character");
     }
     Ok(())

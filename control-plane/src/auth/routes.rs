@@ -32,7 +32,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn policy(state: &AppState) -> Policy {
-    Policy { threshold: state.config.auth.lockout_threshold, lock_secs: state.config.auth.lockout_secs }
+    Policy {
+        threshold: state.config.auth.lockout_threshold,
+        lock_secs: state.config.auth.lockout_secs,
+    }
 }
 
 /// Create a user with a new organisation they own.
@@ -56,7 +59,11 @@ async fn signup(
     let email = parse_email("email", &req.email, &mut errors);
     check_name("first_name", &req.first_name, &mut errors);
     check_name("last_name", &req.last_name, &mut errors);
-    crate::accounts::types::check_account_name("organisation_name", &req.organisation_name, &mut errors);
+    crate::accounts::types::check_account_name(
+        "organisation_name",
+        &req.organisation_name,
+        &mut errors,
+    );
     if let Err(e) = check_strength("password", &req.password, &email) {
         errors.push(e);
     }
@@ -66,16 +73,69 @@ async fn signup(
     let hash = state.passwords.hash(req.password).await?;
     let user_id = uuid::Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
-    users::insert(&mut *tx, user_id, &email, req.first_name.trim(), req.last_name.trim(), &hash).await?;
-    let account_id = accounts::create_with_owner(&mut tx, user_id, &req.organisation_name, "Africa/Nairobi", "KE").await?;
-    let token = action_tokens::create(&mut *tx, user_id, &email, action_tokens::Purpose::EmailVerification).await?;
-    let template = Template::Verification { first_name: req.first_name.trim(), token: &token };
-    outbox::enqueue(&mut *tx, &email, &template, &state.config.server.public_base_url).await?;
-    let subject = Subject::User { user_id, account_id };
-    let (session_id, refresh) = sessions::create(&mut tx, subject, &origin, state.config.auth.refresh_token_ttl_secs).await?;
+    users::insert(
+        &mut *tx,
+        user_id,
+        &email,
+        req.first_name.trim(),
+        req.last_name.trim(),
+        &hash,
+    )
+    .await?;
+    let account_id = accounts::create_with_owner(
+        &mut tx,
+        user_id,
+        &req.organisation_name,
+        "Africa/Nairobi",
+        "KE",
+    )
+    .await?;
+    let token = action_tokens::create(
+        &mut *tx,
+        user_id,
+        &email,
+        action_tokens::Purpose::EmailVerification,
+    )
+    .await?;
+    let template = Template::Verification {
+        first_name: req.first_name.trim(),
+        token: &token,
+    };
+    outbox::enqueue(
+        &mut *tx,
+        &email,
+        &template,
+        &state.config.server.public_base_url,
+    )
+    .await?;
+    let subject = Subject::User {
+        user_id,
+        account_id,
+    };
+    let (session_id, refresh) = sessions::create(
+        &mut tx,
+        subject,
+        &origin,
+        state.config.auth.refresh_token_ttl_secs,
+    )
+    .await?;
     tx.commit().await?;
-    let tokens = issue::pair(&state, user_id, account_id, crate::auth::role::Role::Owner, session_id, refresh)?;
-    Ok((StatusCode::CREATED, Json(SignupResponse { user_id, account_id, tokens })))
+    let tokens = issue::pair(
+        &state,
+        user_id,
+        account_id,
+        crate::auth::role::Role::Owner,
+        session_id,
+        refresh,
+    )?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SignupResponse {
+            user_id,
+            account_id,
+            tokens,
+        }),
+    ))
 }
 
 /// Log in with email and password.
@@ -102,8 +162,14 @@ async fn login(
         return Err(Error::InvalidCredentials);
     };
     lockout::ensure_unlocked(user.locked_secs_left)?;
-    if !state.passwords.verify(req.password, user.password_hash.clone()).await {
-        return Err(lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?);
+    if !state
+        .passwords
+        .verify(req.password, user.password_hash.clone())
+        .await
+    {
+        return Err(
+            lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?,
+        );
     }
     if !user.is_active {
         return Err(Error::Forbidden("this user is deactivated"));
@@ -117,11 +183,19 @@ async fn login(
             iss: ISSUER.into(),
         };
         let mfa_token = state.customer_keys.sign(&claims)?;
-        return Ok(Json(LoginResponse { status: LoginStatus::MfaRequired, tokens: None, mfa_token: Some(mfa_token) }));
+        return Ok(Json(LoginResponse {
+            status: LoginStatus::MfaRequired,
+            tokens: None,
+            mfa_token: Some(mfa_token),
+        }));
     }
     lockout::record_success(&state.pool, Table::Users, user.id).await?;
     let tokens = issue::start_session(&state, user.id, req.account_id, &origin).await?;
-    Ok(Json(LoginResponse { status: LoginStatus::Authenticated, tokens: Some(tokens), mfa_token: None }))
+    Ok(Json(LoginResponse {
+        status: LoginStatus::Authenticated,
+        tokens: Some(tokens),
+        mfa_token: None,
+    }))
 }
 
 /// Complete a login with a TOTP or backup code.
@@ -139,13 +213,19 @@ async fn login_mfa(
     Json(req): Json<MfaLoginRequest>,
 ) -> Result<Json<TokenPair>> {
     let claims: MfaClaims = state.customer_keys.verify(&req.mfa_token, MFA_AUDIENCE)?;
-    let user = users::credentials_by_id(&state.pool, claims.sub).await?.ok_or(Error::InvalidCredentials)?;
+    let user = users::credentials_by_id(&state.pool, claims.sub)
+        .await?
+        .ok_or(Error::InvalidCredentials)?;
     lockout::ensure_unlocked(user.locked_secs_left)?;
     if !mfa::check_second_factor(&state, user.id, &req.code).await? {
-        return Err(lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?);
+        return Err(
+            lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?,
+        );
     }
     lockout::record_success(&state.pool, Table::Users, user.id).await?;
-    Ok(Json(issue::start_session(&state, user.id, claims.acc, &origin).await?))
+    Ok(Json(
+        issue::start_session(&state, user.id, claims.acc, &origin).await?,
+    ))
 }
 
 /// Exchange a refresh token for new tokens.
@@ -157,28 +237,56 @@ async fn login_mfa(
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, spent, expired or revoked", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn refresh(State(state): State<AppState>, Json(req): Json<RefreshRequest>) -> Result<Json<TokenPair>> {
+async fn refresh(
+    State(state): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> Result<Json<TokenPair>> {
     let mut tx = state.pool.begin().await?;
-    let outcome = sessions::rotate(&mut tx, &req.refresh_token, false, state.config.auth.refresh_token_ttl_secs).await?;
+    let outcome = sessions::rotate(
+        &mut tx,
+        &req.refresh_token,
+        false,
+        state.config.auth.refresh_token_ttl_secs,
+    )
+    .await?;
     let (session_id, user_id, account_id, refresh_token) = match outcome {
-        Rotation::Rotated { session_id, subject: Subject::User { user_id, account_id }, refresh_token } => {
-            (session_id, user_id, account_id, refresh_token)
-        }
+        Rotation::Rotated {
+            session_id,
+            subject:
+                Subject::User {
+                    user_id,
+                    account_id,
+                },
+            refresh_token,
+        } => (session_id, user_id, account_id, refresh_token),
         Rotation::Reused => {
             tx.commit().await?;
-            return Err(Error::Unauthorized("refresh token already used; the session has been revoked"));
+            return Err(Error::Unauthorized(
+                "refresh token already used; the session has been revoked",
+            ));
         }
         _ => return Err(Error::Unauthorized("invalid refresh token")),
     };
-    let active = users::credentials_by_id(&mut *tx, user_id).await?.is_some_and(|u| u.is_active);
+    let active = users::credentials_by_id(&mut *tx, user_id)
+        .await?
+        .is_some_and(|u| u.is_active);
     let role = accounts::role_of(&mut *tx, user_id, account_id).await?;
     let Some(role) = role.filter(|_| active) else {
         sessions::revoke(&mut *tx, session_id, "membership_gone").await?;
         tx.commit().await?;
-        return Err(Error::Unauthorized("the session's membership no longer exists"));
+        return Err(Error::Unauthorized(
+            "the session's membership no longer exists",
+        ));
     };
     tx.commit().await?;
-    Ok(Json(issue::pair(&state, user_id, account_id, role, session_id, refresh_token)?))
+    Ok(Json(issue::pair(
+        &state,
+        user_id,
+        account_id,
+        role,
+        session_id,
+        refresh_token,
+    )?))
 }
 
 /// Log out: revoke the current session and its refresh tokens.

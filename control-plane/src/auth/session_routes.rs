@@ -15,7 +15,9 @@ use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(revoke_session))
+    OpenApiRouter::new()
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
 }
 
 /// List my active sessions, newest first.
@@ -32,7 +34,13 @@ async fn list_sessions(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<SessionView>>> {
     let page = page.parse()?;
-    let rows = sessions::list_for_user(&state.pool, user.user_id, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = sessions::list_for_user(
+        &state.pool,
+        user.user_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
     let views = rows
         .into_iter()
         .map(|r| SessionView {
@@ -58,7 +66,11 @@ async fn list_sessions(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session of mine", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn revoke_session(State(state): State<AppState>, user: AuthUser, Path(session_id): Path<Uuid>) -> Result<StatusCode> {
+async fn revoke_session(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(session_id): Path<Uuid>,
+) -> Result<StatusCode> {
     if sessions::revoke_own(&state.pool, user.user_id, session_id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -54,10 +54,18 @@ pub enum Rotation {
 }
 
 /// Starts a session and returns its id and first refresh token.
-pub async fn create(conn: &mut PgConnection, subject: Subject, origin: &Origin, ttl_secs: i64) -> Result<(Uuid, String)> {
+pub async fn create(
+    conn: &mut PgConnection,
+    subject: Subject,
+    origin: &Origin,
+    ttl_secs: i64,
+) -> Result<(Uuid, String)> {
     let id = Uuid::now_v7();
     let (user_id, account_id, staff_id) = match subject {
-        Subject::User { user_id, account_id } => (Some(user_id), Some(account_id), None),
+        Subject::User {
+            user_id,
+            account_id,
+        } => (Some(user_id), Some(account_id), None),
         Subject::Staff { staff_id } => (None, None, Some(staff_id)),
     };
     sqlx::query(
@@ -68,7 +76,12 @@ pub async fn create(conn: &mut PgConnection, subject: Subject, origin: &Origin, 
     .bind(user_id)
     .bind(account_id)
     .bind(staff_id)
-    .bind(origin.user_agent.as_deref().map(|ua| ua.chars().take(300).collect::<String>()))
+    .bind(
+        origin
+            .user_agent
+            .as_deref()
+            .map(|ua| ua.chars().take(300).collect::<String>()),
+    )
     .bind(&origin.ip)
     .bind(ttl_secs as f64)
     .execute(&mut *conn)
@@ -77,7 +90,11 @@ pub async fn create(conn: &mut PgConnection, subject: Subject, origin: &Origin, 
     Ok((id, token))
 }
 
-async fn insert_refresh(conn: impl PgExecutor<'_>, session_id: Uuid, ttl_secs: i64) -> Result<String> {
+async fn insert_refresh(
+    conn: impl PgExecutor<'_>,
+    session_id: Uuid,
+    ttl_secs: i64,
+) -> Result<String> {
     let token = crypto::random_token();
     sqlx::query(
         "INSERT INTO refresh_tokens (id, session_id, token_hash, expires_at)
@@ -107,7 +124,12 @@ struct Presented {
 /// Spends `raw` and issues its successor, or detects reuse. `staff` selects which kind of
 /// session the endpoint serves, so a token of the other kind is simply unknown there. The
 /// caller must commit the transaction whatever the outcome, so that a reuse revocation sticks.
-pub async fn rotate(conn: &mut PgConnection, raw: &str, staff: bool, ttl_secs: i64) -> Result<Rotation> {
+pub async fn rotate(
+    conn: &mut PgConnection,
+    raw: &str,
+    staff: bool,
+    ttl_secs: i64,
+) -> Result<Rotation> {
     let found: Option<Presented> = sqlx::query_as(
         "SELECT rt.id, rt.session_id, rt.used_at IS NOT NULL AS spent, rt.expires_at <= now() AS expired,
                 (s.revoked_at IS NOT NULL OR s.expires_at <= now()) AS revoked,
@@ -120,7 +142,9 @@ pub async fn rotate(conn: &mut PgConnection, raw: &str, staff: bool, ttl_secs: i
     .bind(staff)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(found) = found else { return Ok(Rotation::Invalid) };
+    let Some(found) = found else {
+        return Ok(Rotation::Invalid);
+    };
     if found.revoked {
         return Ok(Rotation::Invalid);
     }
@@ -133,32 +157,49 @@ pub async fn rotate(conn: &mut PgConnection, raw: &str, staff: bool, ttl_secs: i
         return Ok(Rotation::Invalid);
     }
     let subject = match (found.user_id, found.account_id, found.staff_id) {
-        (Some(user_id), Some(account_id), _) => Subject::User { user_id, account_id },
+        (Some(user_id), Some(account_id), _) => Subject::User {
+            user_id,
+            account_id,
+        },
         (_, _, Some(staff_id)) => Subject::Staff { staff_id },
         _ => return Ok(Rotation::Invalid),
     };
-    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE id = $1").bind(found.id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE id = $1")
+        .bind(found.id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("UPDATE sessions SET last_used_at = now(), expires_at = now() + make_interval(secs => $2) WHERE id = $1")
         .bind(found.session_id)
         .bind(ttl_secs as f64)
         .execute(&mut *conn)
         .await?;
     let refresh_token = insert_refresh(&mut *conn, found.session_id, ttl_secs).await?;
-    Ok(Rotation::Rotated { session_id: found.session_id, subject, refresh_token })
+    Ok(Rotation::Rotated {
+        session_id: found.session_id,
+        subject,
+        refresh_token,
+    })
 }
 
 /// Points a customer session at another account and replaces its refresh token: the old
 /// token is spent (so presenting it later counts as reuse).
-pub async fn switch_account(conn: &mut PgConnection, session_id: Uuid, account_id: Uuid, ttl_secs: i64) -> Result<String> {
+pub async fn switch_account(
+    conn: &mut PgConnection,
+    session_id: Uuid,
+    account_id: Uuid,
+    ttl_secs: i64,
+) -> Result<String> {
     sqlx::query("UPDATE sessions SET account_id = $2, last_used_at = now() WHERE id = $1")
         .bind(session_id)
         .bind(account_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE session_id = $1 AND used_at IS NULL")
-        .bind(session_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET used_at = now() WHERE session_id = $1 AND used_at IS NULL",
+    )
+    .bind(session_id)
+    .execute(&mut *conn)
+    .await?;
     insert_refresh(&mut *conn, session_id, ttl_secs).await
 }
 
@@ -173,7 +214,11 @@ pub async fn revoke(conn: impl PgExecutor<'_>, session_id: Uuid, reason: &str) -
 }
 
 /// Revokes every session of a user (password reset, deactivation).
-pub async fn revoke_all_for_user(conn: impl PgExecutor<'_>, user_id: Uuid, reason: &str) -> Result<()> {
+pub async fn revoke_all_for_user(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    reason: &str,
+) -> Result<()> {
     sqlx::query("UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL")
         .bind(user_id)
         .bind(reason)
@@ -183,7 +228,12 @@ pub async fn revoke_all_for_user(conn: impl PgExecutor<'_>, user_id: Uuid, reaso
 }
 
 /// Revokes every session of a user except `keep` (password change).
-pub async fn revoke_others_for_user(conn: impl PgExecutor<'_>, user_id: Uuid, keep: Uuid, reason: &str) -> Result<()> {
+pub async fn revoke_others_for_user(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    keep: Uuid,
+    reason: &str,
+) -> Result<()> {
     sqlx::query(
         "UPDATE sessions SET revoked_at = now(), revoke_reason = $3
          WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
@@ -197,7 +247,11 @@ pub async fn revoke_others_for_user(conn: impl PgExecutor<'_>, user_id: Uuid, ke
 }
 
 /// Revokes every session of a user for one account (removed from a team).
-pub async fn revoke_for_membership(conn: impl PgExecutor<'_>, user_id: Uuid, account_id: Uuid) -> Result<()> {
+pub async fn revoke_for_membership(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    account_id: Uuid,
+) -> Result<()> {
     sqlx::query(
         "UPDATE sessions SET revoked_at = now(), revoke_reason = 'membership_removed'
          WHERE user_id = $1 AND account_id = $2 AND revoked_at IS NULL",
@@ -210,7 +264,11 @@ pub async fn revoke_for_membership(conn: impl PgExecutor<'_>, user_id: Uuid, acc
 }
 
 /// Revokes every session of a staff member.
-pub async fn revoke_all_for_staff(conn: impl PgExecutor<'_>, staff_id: Uuid, reason: &str) -> Result<()> {
+pub async fn revoke_all_for_staff(
+    conn: impl PgExecutor<'_>,
+    staff_id: Uuid,
+    reason: &str,
+) -> Result<()> {
     sqlx::query("UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE staff_id = $1 AND revoked_at IS NULL")
         .bind(staff_id)
         .bind(reason)
@@ -239,7 +297,12 @@ pub struct SessionRow {
 }
 
 /// A user's active sessions, newest first, paginated by id.
-pub async fn list_for_user(conn: impl PgExecutor<'_>, user_id: Uuid, before: Uuid, limit: i64) -> Result<Vec<SessionRow>> {
+pub async fn list_for_user(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<SessionRow>> {
     Ok(sqlx::query_as(
         "SELECT id, account_id, user_agent, ip, created_at, last_used_at, expires_at FROM sessions
          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() AND id < $2
@@ -253,7 +316,11 @@ pub async fn list_for_user(conn: impl PgExecutor<'_>, user_id: Uuid, before: Uui
 }
 
 /// Revokes one of the user's own sessions; false when it is not theirs or already gone.
-pub async fn revoke_own(conn: impl PgExecutor<'_>, user_id: Uuid, session_id: Uuid) -> Result<bool> {
+pub async fn revoke_own(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = now(), revoke_reason = 'revoked_by_user'
          WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",

@@ -16,7 +16,12 @@ pub fn hotp(secret: &[u8], counter: u64) -> u32 {
     mac.update(&counter.to_be_bytes());
     let digest = mac.finalize().into_bytes();
     let offset = usize::from(digest[19] & 0x0f);
-    let code = u32::from_be_bytes([digest[offset] & 0x7f, digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
+    let code = u32::from_be_bytes([
+        digest[offset] & 0x7f,
+        digest[offset + 1],
+        digest[offset + 2],
+        digest[offset + 3],
+    ]);
     code % 10u32.pow(DIGITS)
 }
 
@@ -27,7 +32,12 @@ pub fn step_at(unix_secs: i64) -> i64 {
 
 /// Finds the step (now ±1, for clock drift) whose code equals `code`, skipping steps at or
 /// before `last_used` so a code cannot be replayed.
-pub fn matching_step(secret: &[u8], code: &str, unix_secs: i64, last_used: Option<i64>) -> Option<i64> {
+pub fn matching_step(
+    secret: &[u8],
+    code: &str,
+    unix_secs: i64,
+    last_used: Option<i64>,
+) -> Option<i64> {
     let code = code.trim();
     if code.len() != DIGITS as usize || !code.chars().all(|c| c.is_ascii_digit()) {
         return None;
@@ -57,7 +67,9 @@ mod tests {
 
     #[test]
     fn rfc4226_appendix_d_vectors() {
-        let expected = [755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489];
+        let expected = [
+            755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489,
+        ];
         for (counter, want) in expected.iter().enumerate() {
             assert_eq!(hotp(RFC_SECRET, counter as u64), *want);
         }
@@ -65,7 +77,12 @@ mod tests {
 
     #[test]
     fn rfc6238_appendix_b_sha1_vectors_last_six_digits() {
-        for (t, want) in [(59, "287082"), (1111111109, "081804"), (1234567890, "005924"), (2000000000, "279037")] {
+        for (t, want) in [
+            (59, "287082"),
+            (1111111109, "081804"),
+            (1234567890, "005924"),
+            (2000000000, "279037"),
+        ] {
             assert_eq!(matching_step(RFC_SECRET, want, t, None), Some(step_at(t)));
         }
     }
@@ -74,9 +91,15 @@ mod tests {
     fn replay_and_drift() {
         let t = 1_234_567_890;
         let code = format!("{:06}", hotp(RFC_SECRET, step_at(t) as u64));
-        assert_eq!(matching_step(RFC_SECRET, &code, t + STEP_SECS, None), Some(step_at(t)));
+        assert_eq!(
+            matching_step(RFC_SECRET, &code, t + STEP_SECS, None),
+            Some(step_at(t))
+        );
         assert_eq!(matching_step(RFC_SECRET, &code, t, Some(step_at(t))), None);
-        assert_eq!(matching_step(RFC_SECRET, &code, t + 3 * STEP_SECS, None), None);
+        assert_eq!(
+            matching_step(RFC_SECRET, &code, t + 3 * STEP_SECS, None),
+            None
+        );
         assert_eq!(matching_step(RFC_SECRET, "12345", t, None), None);
     }
 }

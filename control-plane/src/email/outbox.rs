@@ -8,7 +8,12 @@ use crate::email::templates::Template;
 use crate::error::Result;
 
 /// Renders a template and queues it for `to`.
-pub async fn enqueue(conn: impl PgExecutor<'_>, to: &str, template: &Template<'_>, base_url: &str) -> Result<()> {
+pub async fn enqueue(
+    conn: impl PgExecutor<'_>,
+    to: &str,
+    template: &Template<'_>,
+    base_url: &str,
+) -> Result<()> {
     let rendered = template.render(base_url);
     sqlx::query("INSERT INTO email_outbox (id, to_address, template, subject, body_text) VALUES ($1, $2, $3, $4, $5)")
         .bind(Uuid::now_v7())
@@ -59,7 +64,12 @@ pub async fn mark_sent(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
 
 /// Records a failed attempt and schedules the next one with exponential back-off (capped at
 /// one hour); after 10 attempts the row is left for an operator.
-pub async fn mark_failed(conn: impl PgExecutor<'_>, id: Uuid, attempts: i32, error: &str) -> Result<()> {
+pub async fn mark_failed(
+    conn: impl PgExecutor<'_>,
+    id: Uuid,
+    attempts: i32,
+    error: &str,
+) -> Result<()> {
     let backoff = 2f64.powi(attempts.clamp(0, 12)).min(3600.0) * 10.0;
     sqlx::query(
         "UPDATE email_outbox SET attempts = attempts + 1, last_error = $2,

@@ -67,7 +67,10 @@ impl Template<'_> {
                     "Use this link to sign in:\n\n{base}/magic-link?token={token}\n\nIt is valid for 15 minutes and works once.\n\nSema Link"
                 ),
             },
-            Template::Invitation { account_name, token } => Rendered {
+            Template::Invitation {
+                account_name,
+                token,
+            } => Rendered {
                 template: "invitation",
                 subject: format!("You are invited to join {account_name} on Sema Link"),
                 body: format!(
@@ -85,7 +88,10 @@ mod tests {
     #[test]
     fn links_carry_the_token() {
         let r = Template::PasswordReset { token: "abc" }.render("https://app.example/");
-        assert!(r.body.contains("https://app.example/reset-password?token=abc"));
+        assert!(
+            r.body
+                .contains("https://app.example/reset-password?token=abc")
+        );
         assert_eq!(r.template, "password_reset");
     }
 }

@@ -18,7 +18,7 @@ pub enum Mailer {
     /// A real SMTP server (rustls).
     Smtp {
         /// The transport.
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         /// The From mailbox.
         from: Mailbox,
     },
@@ -38,11 +38,17 @@ impl std::fmt::Debug for Mailer {
 impl Mailer {
     /// SMTP when `smtp_url` is set, otherwise the log.
     pub fn from_config(config: &EmailConfig) -> Result<Mailer> {
-        let Some(url) = &config.smtp_url else { return Ok(Mailer::Log) };
+        let Some(url) = &config.smtp_url else {
+            return Ok(Mailer::Log);
+        };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
             .map_err(|_| Error::internal("email.smtp_url is not a valid SMTP URL"))?
             .build();
-        let from = config.from.parse().map_err(|_| Error::internal("email.from is not a valid mailbox"))?;
+        let transport = Box::new(transport);
+        let from = config
+            .from
+            .parse()
+            .map_err(|_| Error::internal("email.from is not a valid mailbox"))?;
         Ok(Mailer::Smtp { transport, from })
     }
 
@@ -53,14 +59,21 @@ impl Mailer {
                 Ok(())
             }
             Mailer::Smtp { transport, from } => {
-                let to: Mailbox = email.to_address.parse().map_err(|e| format!("bad recipient: {e}"))?;
+                let to: Mailbox = email
+                    .to_address
+                    .parse()
+                    .map_err(|e| format!("bad recipient: {e}"))?;
                 let message = Message::builder()
                     .from(from.clone())
                     .to(to)
                     .subject(&email.subject)
                     .body(email.body_text.clone())
                     .map_err(|e| e.to_string())?;
-                transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
         }
     }
@@ -84,7 +97,12 @@ pub async fn drain_once(pool: &PgPool, mailer: &Mailer) -> Result<usize> {
 }
 
 /// Runs until `shutdown` flips to true, polling every `interval` when idle.
-pub async fn run(pool: PgPool, mailer: Mailer, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    pool: PgPool,
+    mailer: Mailer,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let sent = match drain_once(&pool, &mailer).await {
             Ok(n) => n,

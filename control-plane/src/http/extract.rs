@@ -18,12 +18,18 @@ pub struct Query<T>(pub T);
 
 impl From<PathRejection> for Error {
     fn from(rejection: PathRejection) -> Error {
-        Error::MalformedRequest { detail: rejection.body_text(), field: None }
+        Error::MalformedRequest {
+            detail: rejection.body_text(),
+            field: None,
+        }
     }
 }
 
 impl From<QueryRejection> for Error {
     fn from(rejection: QueryRejection) -> Error {
-        Error::MalformedRequest { detail: rejection.body_text(), field: None }
+        Error::MalformedRequest {
+            detail: rejection.body_text(),
+            field: None,
+        }
     }
 }

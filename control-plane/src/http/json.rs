@@ -29,7 +29,10 @@ where
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 Error::PayloadTooLarge
             } else {
-                Error::MalformedRequest { detail: "could not read the body".into(), field: None }
+                Error::MalformedRequest {
+                    detail: "could not read the body".into(),
+                    field: None,
+                }
             }
         })?;
         parse(&bytes).map(Json)
@@ -43,9 +46,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let field = (path != "." && !path.is_empty()).then_some(path);
-        Error::MalformedRequest { detail: clean_message(&inner), field }
+        Error::MalformedRequest {
+            detail: clean_message(&inner),
+            field,
+        }
     })?;
-    de.end().map_err(|e| Error::MalformedRequest { detail: clean_message(&e), field: None })?;
+    de.end().map_err(|e| Error::MalformedRequest {
+        detail: clean_message(&e),
+        field: None,
+    })?;
     Ok(value)
 }
 
@@ -60,11 +69,20 @@ fn clean_message(err: &serde_json::Error) -> String {
 }
 
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {
@@ -102,7 +120,10 @@ mod tests {
 
     #[test]
     fn wrong_type_names_the_nested_field() {
-        assert_eq!(field_of(r#"{"name":"a","inner":{"count":"x"}}"#).as_deref(), Some("inner.count"));
+        assert_eq!(
+            field_of(r#"{"name":"a","inner":{"count":"x"}}"#).as_deref(),
+            Some("inner.count")
+        );
     }
 
     #[test]

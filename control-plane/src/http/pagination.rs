@@ -55,7 +55,9 @@ impl PageQuery {
         }
         let before = match &self.cursor {
             None => None,
-            Some(c) => Some(decode_cursor(c).ok_or_else(|| Error::field("cursor", "is not a valid cursor"))?),
+            Some(c) => Some(
+                decode_cursor(c).ok_or_else(|| Error::field("cursor", "is not a valid cursor"))?,
+            ),
         };
         Ok(PageRequest { before, limit })
     }
@@ -89,7 +91,10 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page { data: rows, next_cursor }
+        Page {
+            data: rows,
+            next_cursor,
+        }
     }
 }
 
@@ -106,7 +111,10 @@ mod tests {
     #[test]
     fn page_cuts_extra_row_and_points_at_last_kept() {
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
-        let req = PageRequest { before: None, limit: 2 };
+        let req = PageRequest {
+            before: None,
+            limit: 2,
+        };
         let page = Page::from_rows(ids.clone(), req, |u| *u);
         assert_eq!(page.data.len(), 2);
         assert_eq!(page.next_cursor, Some(encode_cursor(ids[1])));
@@ -116,7 +124,21 @@ mod tests {
 
     #[test]
     fn bad_limit_and_cursor_are_field_errors() {
-        assert!(PageQuery { limit: Some(0), cursor: None }.parse().is_err());
-        assert!(PageQuery { limit: None, cursor: Some("!!".into()) }.parse().is_err());
+        assert!(
+            PageQuery {
+                limit: Some(0),
+                cursor: None
+            }
+            .parse()
+            .is_err()
+        );
+        assert!(
+            PageQuery {
+                limit: None,
+                cursor: Some("!!".into())
+            }
+            .parse()
+            .is_err()
+        );
     }
 }

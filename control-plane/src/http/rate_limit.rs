@@ -26,14 +26,21 @@ fn nonzero(n: u32) -> NonZeroU32 {
 impl RateLimits {
     /// Builds the limiters from configuration.
     pub fn new(config: &RateLimitConfig) -> RateLimits {
-        let auth = Quota::per_minute(nonzero(config.auth_per_minute)).allow_burst(nonzero(config.auth_burst));
-        let api = Quota::per_second(nonzero(config.api_per_second)).allow_burst(nonzero(config.api_burst));
-        RateLimits { auth_by_ip: RateLimiter::keyed(auth), api_by_principal: RateLimiter::keyed(api) }
+        let auth = Quota::per_minute(nonzero(config.auth_per_minute))
+            .allow_burst(nonzero(config.auth_burst));
+        let api = Quota::per_second(nonzero(config.api_per_second))
+            .allow_burst(nonzero(config.api_burst));
+        RateLimits {
+            auth_by_ip: RateLimiter::keyed(auth),
+            api_by_principal: RateLimiter::keyed(api),
+        }
     }
 
     /// Counts one auth request from `ip`.
     pub fn check_auth(&self, ip: IpAddr) -> Result<(), Error> {
-        self.auth_by_ip.check_key(&ip).map_err(|not_until| too_many(not_until.wait_time_from(DefaultClock::default().now())))
+        self.auth_by_ip
+            .check_key(&ip)
+            .map_err(|not_until| too_many(not_until.wait_time_from(DefaultClock::default().now())))
     }
 
     /// Counts one request by an account (user tokens) or an API key.
@@ -51,7 +58,9 @@ impl RateLimits {
 }
 
 fn too_many(wait: Duration) -> Error {
-    Error::RateLimited { retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }
+    Error::RateLimited {
+        retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+    }
 }
 
 #[cfg(test)]
@@ -60,7 +69,12 @@ mod tests {
 
     #[test]
     fn burst_then_429_with_retry_after() {
-        let limits = RateLimits::new(&RateLimitConfig { auth_per_minute: 1, auth_burst: 2, api_per_second: 1, api_burst: 1 });
+        let limits = RateLimits::new(&RateLimitConfig {
+            auth_per_minute: 1,
+            auth_burst: 2,
+            api_per_second: 1,
+            api_burst: 1,
+        });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         assert!(limits.check_auth(ip).is_ok());
         assert!(limits.check_auth(ip).is_ok());

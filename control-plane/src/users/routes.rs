@@ -16,7 +16,9 @@ use crate::users::types::{ChangePassword, Profile, UpdateProfile, check_name, ch
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_me, update_me)).routes(routes!(change_password))
+    OpenApiRouter::new()
+        .routes(routes!(get_me, update_me))
+        .routes(routes!(change_password))
 }
 
 /// My profile.
@@ -26,7 +28,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Profile>> {
-    Ok(Json(store::profile(&state.pool, user.user_id).await?.ok_or(Error::NotFound)?))
+    Ok(Json(
+        store::profile(&state.pool, user.user_id)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
 }
 
 /// Update my profile.
@@ -37,7 +43,11 @@ async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Pr
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn update_me(State(state): State<AppState>, user: AuthUser, Json(req): Json<UpdateProfile>) -> Result<Json<Profile>> {
+async fn update_me(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<UpdateProfile>,
+) -> Result<Json<Profile>> {
     let mut errors = Vec::new();
     if let Some(v) = &req.first_name {
         check_name("first_name", v, &mut errors);
@@ -59,7 +69,11 @@ async fn update_me(State(state): State<AppState>, user: AuthUser, Json(req): Jso
         req.phone.as_deref(),
     )
     .await?;
-    Ok(Json(store::profile(&state.pool, user.user_id).await?.ok_or(Error::NotFound)?))
+    Ok(Json(
+        store::profile(&state.pool, user.user_id)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
 }
 
 /// Change my password. Signs out my other sessions.
@@ -70,16 +84,28 @@ async fn update_me(State(state): State<AppState>, user: AuthUser, Json(req): Jso
         (status = 401, description = "Not signed in or wrong current password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Weak new password", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn change_password(State(state): State<AppState>, user: AuthUser, Json(req): Json<ChangePassword>) -> Result<StatusCode> {
-    let creds = store::credentials_by_id(&state.pool, user.user_id).await?.ok_or(Error::NotFound)?;
-    check_strength("new_password", &req.new_password, &creds.email).map_err(|e| Error::Validation(vec![e]))?;
-    if !state.passwords.verify(req.current_password, creds.password_hash).await {
+async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<ChangePassword>,
+) -> Result<StatusCode> {
+    let creds = store::credentials_by_id(&state.pool, user.user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    check_strength("new_password", &req.new_password, &creds.email)
+        .map_err(|e| Error::Validation(vec![e]))?;
+    if !state
+        .passwords
+        .verify(req.current_password, creds.password_hash)
+        .await
+    {
         return Err(Error::InvalidCredentials);
     }
     let hash = state.passwords.hash(req.new_password).await?;
     let mut tx = state.pool.begin().await?;
     store::set_password(&mut *tx, user.user_id, &hash).await?;
-    sessions::revoke_others_for_user(&mut *tx, user.user_id, user.session_id, "password_changed").await?;
+    sessions::revoke_others_for_user(&mut *tx, user.user_id, user.session_id, "password_changed")
+        .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -47,7 +47,10 @@ pub async fn insert(
 }
 
 /// Login data by email (case-insensitive).
-pub async fn credentials_by_email(conn: impl PgExecutor<'_>, email: &str) -> Result<Option<Credentials>> {
+pub async fn credentials_by_email(
+    conn: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<Credentials>> {
     Ok(sqlx::query_as(
         "SELECT id, email, password_hash, is_active,
             CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left,

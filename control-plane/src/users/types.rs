@@ -66,7 +66,10 @@ pub fn check_name(field: &str, value: &str, errors: &mut Vec<FieldError>) {
 pub fn check_phone(field: &str, value: &str, errors: &mut Vec<FieldError>) {
     let digits = value.strip_prefix('+').unwrap_or("");
     if !(8..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
-        errors.push(FieldError::new(field, "must be in international format, e.g. +254712345678"));
+        errors.push(FieldError::new(
+            field,
+            "must be in international format, e.g. +254712345678",
+        ));
     }
 }
 
@@ -80,8 +83,12 @@ pub fn parse_email(field: &str, value: &str, errors: &mut Vec<FieldError>) -> St
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-                && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@')
+                && domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && !local
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '@')
         });
     if !ok {
         errors.push(FieldError::new(field, "must be a valid email address"));
@@ -98,7 +105,10 @@ mod tests {
     #[test]
     fn email_rule() {
         let mut e = Vec::new();
-        assert_eq!(parse_email("email", " Jane@Example.COM ", &mut e), "Jane@example.com");
+        assert_eq!(
+            parse_email("email", " Jane@Example.COM ", &mut e),
+            "Jane@example.com"
+        );
         assert!(e.is_empty());
         for bad in ["", "no-at", "a@b", "@x.com", "a b@x.com", "a@x..", "a@-"] {
             let mut e = Vec::new();

@@ -53,8 +53,17 @@ pub fn test_config() -> Config {
             lockout_threshold: 3,
             lockout_secs: 900,
         },
-        email: EmailConfig { from: "Sema Link <no-reply@semalink.test>".into(), smtp_url: None, poll_interval_ms: 50 },
-        rate_limit: RateLimitConfig { auth_per_minute: 10_000, auth_burst: 10_000, api_per_second: 10_000, api_burst: 10_000 },
+        email: EmailConfig {
+            from: "Sema Link <no-reply@semalink.test>".into(),
+            smtp_url: None,
+            poll_interval_ms: 50,
+        },
+        rate_limit: RateLimitConfig {
+            auth_per_minute: 10_000,
+            auth_burst: 10_000,
+            api_per_second: 10_000,
+            api_burst: 10_000,
+        },
     }
 }
 
@@ -85,13 +94,25 @@ pub fn spawn_app(db: PgPool) -> TestApp {
 pub fn spawn_app_with(db: PgPool, config: Config) -> TestApp {
     let app_pool = db::app_pool((*db.connect_options()).clone(), &config.database);
     let state = AppState::new(config, app_pool.clone()).unwrap();
-    let router = app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-    TestApp { router, db, app_pool, state }
+    let router =
+        app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    TestApp {
+        router,
+        db,
+        app_pool,
+        state,
+    }
 }
 
 impl TestApp {
     /// Sends a request with optional bearer token and JSON body.
-    pub async fn call(&self, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
         let mut builder = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             builder = builder.header("authorization", format!("Bearer {t}"));
@@ -114,7 +135,12 @@ impl TestApp {
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp { status, headers, json, text }
+        Resp {
+            status,
+            headers,
+            json,
+            text,
+        }
     }
 
     pub async fn get(&self, uri: &str, token: &str) -> Resp {
@@ -136,7 +162,10 @@ impl TestApp {
         .await
         .unwrap_or_else(|_| panic!("no {template} email to {to}"));
         let start = body.find("token=").expect("link with token") + 6;
-        body[start..].chars().take_while(|c| c.is_ascii_hexdigit()).collect()
+        body[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .collect()
     }
 
     /// Number of queued emails of `template` to `to`.
@@ -159,28 +188,34 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        User::from_signup(email, &r.json)
+        User::from_signup(&r.json)
     }
 
     /// Signs up and verifies the email.
     pub async fn verified(&self, email: &str) -> User {
         let user = self.signup(email).await;
         let token = self.email_token(email, "verification").await;
-        let r = self.post("/v1/auth/verify-email", None, json!({"token": token})).await;
+        let r = self
+            .post("/v1/auth/verify-email", None, json!({"token": token}))
+            .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
         user
     }
 
     /// Logs in (no MFA) and returns the token pair JSON.
     pub async fn login(&self, email: &str, password: &str) -> Resp {
-        self.post("/v1/auth/login", None, json!({"email": email, "password": password})).await
+        self.post(
+            "/v1/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 }
 
 /// A signed-up user's handles.
 #[derive(Debug, Clone)]
 pub struct User {
-    pub email: String,
     pub user_id: Uuid,
     pub account_id: Uuid,
     pub access: String,
@@ -188,9 +223,8 @@ pub struct User {
 }
 
 impl User {
-    fn from_signup(email: &str, json: &Value) -> User {
+    fn from_signup(json: &Value) -> User {
         User {
-            email: email.into(),
             user_id: json["user_id"].as_str().unwrap().parse().unwrap(),
             account_id: json["account_id"].as_str().unwrap().parse().unwrap(),
             access: json["tokens"]["access_token"].as_str().unwrap().into(),
@@ -201,5 +235,11 @@ impl User {
 
 /// The problem `type` slug of an error response.
 pub fn problem_type(r: &Resp) -> String {
-    r.json["type"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("").to_owned()
+    r.json["type"]
+        .as_str()
+        .unwrap_or("")
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_owned()
 }
