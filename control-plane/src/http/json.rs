@@ -22,8 +22,17 @@ where
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(req.headers()) {
-            return Err(Error::UnsupportedMediaType);
+        match content_type(req.headers()) {
+            // A missing body (and so a missing type) is a malformed request...
+            None => {
+                return Err(Error::MalformedRequest {
+                    detail: "expected a JSON body (Content-Type: application/json)".into(),
+                    field: None,
+                });
+            }
+            // ...a body of another type is one we do not speak.
+            Some(essence) if !is_json(&essence) => return Err(Error::UnsupportedMediaType),
+            Some(_) => {}
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -41,6 +50,14 @@ where
 
 /// Deserializes `bytes`, reporting the path of the first bad field.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    // PostgreSQL text cannot hold NUL, and no field of ours has a use for it: refuse it here
+    // rather than let it surface as a database error.
+    if bytes.windows(6).any(|w| w == br"\u0000") {
+        return Err(Error::MalformedRequest {
+            detail: "strings must not contain NUL characters".into(),
+            field: None,
+        });
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -68,19 +85,22 @@ fn clean_message(err: &serde_json::Error) -> String {
     }
 }
 
-fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    let Some(ct) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+/// The media type essence (`type/subtype`, lower case) of the request, if it has one.
+fn content_type(headers: &axum::http::HeaderMap) -> Option<String> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)?
+        .to_str()
+        .unwrap_or("invalid");
+    Some(
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+fn is_json(essence: &str) -> bool {
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -130,6 +150,12 @@ mod tests {
     fn unknown_field_is_rejected() {
         let err = parse::<Body>(br#"{"name":"a","inner":{"count":1},"extra":1}"#).unwrap_err();
         assert!(err.to_string().contains("extra"), "{err}");
+    }
+
+    #[test]
+    fn nul_characters_are_rejected() {
+        let err = parse::<Body>(br#"{"name":"a\u0000","inner":{"count":1}}"#).unwrap_err();
+        assert!(err.to_string().contains("NUL"), "{err}");
     }
 
     #[test]
