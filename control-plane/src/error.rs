@@ -252,12 +252,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 mod tests {
     use super::*;
 
-    #[test]
-    fn internal_errors_reveal_nothing() {
+    #[tokio::test]
+    async fn internal_errors_reveal_nothing() {
+        use http_body_util::BodyExt;
         let response = Error::internal("secret table xyz exploded").into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let ct = response.headers().get(header::CONTENT_TYPE).unwrap();
         assert_eq!(ct, "application/problem+json");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.contains("/problems/internal") && !text.contains("secret table"),
+            "{text}"
+        );
     }
 
     #[test]

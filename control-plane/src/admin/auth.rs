@@ -260,11 +260,13 @@ async fn staff_change_password(
     let hash = state.passwords.hash(req.new_password).await?;
     let mut tx = state.pool.begin().await?;
     store::set_password(&mut *tx, session.staff_id, &hash).await?;
-    sqlx::query("UPDATE sessions SET revoked_at = now(), revoke_reason = 'password_changed' WHERE staff_id = $1 AND id <> $2 AND revoked_at IS NULL")
-        .bind(session.staff_id)
-        .bind(session.session_id)
-        .execute(&mut *tx)
-        .await?;
+    sessions::revoke_others_for_staff(
+        &mut *tx,
+        session.staff_id,
+        session.session_id,
+        "password_changed",
+    )
+    .await?;
     let entry = Entry {
         staff_id: Some(session.staff_id),
         module: Module::Staff,

@@ -246,6 +246,25 @@ pub async fn revoke_others_for_user(
     Ok(())
 }
 
+/// Revokes every session of a staff member except `keep` (password change).
+pub async fn revoke_others_for_staff(
+    conn: impl PgExecutor<'_>,
+    staff_id: Uuid,
+    keep: Uuid,
+    reason: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = now(), revoke_reason = $3
+         WHERE staff_id = $1 AND id <> $2 AND revoked_at IS NULL",
+    )
+    .bind(staff_id)
+    .bind(keep)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Revokes every session of a user for one account (removed from a team).
 pub async fn revoke_for_membership(
     conn: impl PgExecutor<'_>,

@@ -174,3 +174,25 @@ async fn health_ready_metrics_openapi_and_docs(db: PgPool) {
     assert_eq!(docs.status, StatusCode::OK);
     assert!(docs.text.contains("swagger"));
 }
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn missing_body_is_400_and_accounts_are_rate_limited(db: PgPool) {
+    let mut config = test_config();
+    config.rate_limit.api_per_second = 1;
+    config.rate_limit.api_burst = 2;
+    let app = spawn_app_with(db, config);
+    let empty = app.call(Method::POST, "/v1/auth/login", None, None).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let user = app.signup("vera@example.com").await;
+    assert_eq!(app.get("/v1/me", &user.access).await.status, StatusCode::OK);
+    assert_eq!(app.get("/v1/me", &user.access).await.status, StatusCode::OK);
+    let limited = app.get("/v1/me", &user.access).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key("retry-after"));
+    // Another account has its own bucket.
+    let other = app.signup("wanjiru@example.com").await;
+    assert_eq!(
+        app.get("/v1/me", &other.access).await.status,
+        StatusCode::OK
+    );
+}
