@@ -39,12 +39,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document (what `/openapi.json` serves).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    let mut api = routes().split_for_parts().1;
+    crate::openapi::document_common_errors(&mut api);
+    api
 }
 
 /// The complete application for a state.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = routes().split_for_parts();
+    let (router, mut api) = routes().split_for_parts();
+    crate::openapi::document_common_errors(&mut api);
     let server = &state.config.server;
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document: generated from the handlers' `#[utoipa::path]` annotations as the
 //! routers are merged; this file adds the info block, security schemes and shared schemas.
 
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
@@ -57,5 +59,48 @@ impl Modify for Security {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
         );
+    }
+}
+
+/// Adds the responses every operation can give whatever its handler does: 500 everywhere, and
+/// 401 and 429 (per-account or per-key rate limit) on every authenticated operation.
+pub fn document_common_errors(api: &mut utoipa::openapi::OpenApi) {
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            add_common(operation);
+        }
+    }
+}
+
+fn add_common(operation: &mut Operation) {
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut add = |code: &str, description: &str| {
+        let problem = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build();
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", problem)
+            .build();
+        operation
+            .responses
+            .responses
+            .entry(code.to_owned())
+            .or_insert(RefOr::T(response));
+    };
+    add(
+        "500",
+        "Internal error (the body reveals nothing; the cause is logged)",
+    );
+    if secured {
+        add("401", "Missing, invalid or expired credentials");
+        add("429", "Rate limited (see Retry-After)");
     }
 }

@@ -7,5 +7,6 @@ mod helpers;
 mod http_basics;
 mod mfa;
 mod staff;
+mod staff_audit;
 mod teams;
 mod tenant_walls;

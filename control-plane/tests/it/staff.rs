@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::helpers::*;
 
-const SEED_PASSWORD: &str = "Seed-Password-123";
+pub const SEED_PASSWORD: &str = "Seed-Password-123";
 const NEW_PASSWORD: &str = "Owner-Chosen-456";
 
 async fn staff_login(app: &TestApp, email: &str, password: &str) -> Value {
@@ -55,7 +55,7 @@ async fn ready_owner(app: &TestApp) -> Value {
     refreshed.json
 }
 
-async fn audit_actions(app: &TestApp) -> Vec<String> {
+pub async fn audit_actions(app: &TestApp) -> Vec<String> {
     sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id")
         .fetch_all(&app.db)
         .await
@@ -324,95 +324,4 @@ async fn staff_and_customer_tokens_do_not_cross(db: PgPool) {
         .status,
         StatusCode::UNAUTHORIZED
     );
-}
-
-#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
-async fn staff_login_locks_out(db: PgPool) {
-    let app = spawn_app(db);
-    seed_first_owner(
-        &app.app_pool,
-        &app.state.passwords,
-        "root@semalink.africa",
-        "Root",
-        SEED_PASSWORD,
-    )
-    .await
-    .unwrap();
-    let mut statuses = Vec::new();
-    for _ in 0..4 {
-        statuses.push(
-            app.post(
-                "/v1/admin/auth/login",
-                None,
-                json!({"email": "root@semalink.africa", "password": "Wrong-Pass-000"}),
-            )
-            .await
-            .status,
-        );
-    }
-    assert_eq!(
-        statuses,
-        [
-            StatusCode::UNAUTHORIZED,
-            StatusCode::UNAUTHORIZED,
-            StatusCode::LOCKED,
-            StatusCode::LOCKED
-        ]
-    );
-    let right = app
-        .post(
-            "/v1/admin/auth/login",
-            None,
-            json!({"email": "root@semalink.africa", "password": SEED_PASSWORD}),
-        )
-        .await;
-    assert_eq!(right.status, StatusCode::LOCKED);
-    assert!(
-        audit_actions(&app)
-            .await
-            .contains(&"auth.locked_out".to_owned())
-    );
-}
-
-#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
-async fn audit_log_is_insert_only_for_the_service_role(db: PgPool) {
-    let app = spawn_app(db);
-    seed_first_owner(
-        &app.app_pool,
-        &app.state.passwords,
-        "root@semalink.africa",
-        "Root",
-        SEED_PASSWORD,
-    )
-    .await
-    .unwrap();
-    let role: String = sqlx::query_scalar("SELECT current_user::text")
-        .fetch_one(&app.app_pool)
-        .await
-        .unwrap();
-    assert_eq!(role, "semalink_api");
-    let update = sqlx::query("UPDATE audit_log SET action = 'tampered'")
-        .execute(&app.app_pool)
-        .await;
-    let delete = sqlx::query("DELETE FROM audit_log")
-        .execute(&app.app_pool)
-        .await;
-    let truncate = sqlx::query("TRUNCATE audit_log")
-        .execute(&app.app_pool)
-        .await;
-    for result in [update, delete, truncate] {
-        let err = result.expect_err("must be refused");
-        assert!(err.to_string().contains("permission denied"), "{err}");
-    }
-    let rows: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'staff.seed_owner'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(rows, 1);
-    // Ordinary tables stay writable for the role.
-    sqlx::query("UPDATE admin_staff SET name = 'Root Two'")
-        .execute(&app.app_pool)
-        .await
-        .unwrap();
 }
