@@ -187,9 +187,12 @@ async fn accept(
     store::mark_accepted(&mut *tx, invitation.id).await?;
     // The link reached this mailbox, so the address is verified too.
     users::mark_verified(&mut *tx, user.user_id).await?;
+    let role = accounts::role_of(&mut *tx, user.user_id, invitation.account_id)
+        .await?
+        .ok_or_else(|| Error::internal("membership vanished"))?;
     tx.commit().await?;
     Ok(Json(Accepted {
         account_id: invitation.account_id,
-        role: invitation.role,
+        role,
     }))
 }

@@ -39,7 +39,8 @@ pub async fn create_with_owner(
     Ok(id)
 }
 
-/// Adds (or re-activates) a membership.
+/// Adds (or re-activates) a membership. An active member keeps their current role, so
+/// accepting a stale invitation can never demote (or promote) anyone.
 pub async fn add_member(
     conn: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -48,7 +49,9 @@ pub async fn add_member(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO account_members (id, user_id, account_id, role) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (user_id, account_id) DO UPDATE SET role = EXCLUDED.role, is_active = true",
+         ON CONFLICT (user_id, account_id) DO UPDATE SET
+            role = CASE WHEN account_members.is_active THEN account_members.role ELSE EXCLUDED.role END,
+            is_active = true",
     )
     .bind(Uuid::now_v7())
     .bind(user_id)

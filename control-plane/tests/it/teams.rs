@@ -305,3 +305,50 @@ async fn profile_update_and_password_change(db: PgPool) {
         StatusCode::OK
     );
 }
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn accepting_a_stale_invitation_never_changes_a_role(db: PgPool) {
+    let app = spawn_app(db);
+    let owner = app.signup("xola@example.com").await;
+    let invite = |role: &'static str| {
+        let access = owner.access.clone();
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    "/v1/account/invitations",
+                    Some(&access),
+                    json!({"email": "yusuf@example.com", "role": role}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            app.email_token("yusuf@example.com", "invitation").await
+        }
+    };
+    let as_member = invite("member").await;
+    let as_admin = invite("admin").await;
+    let yusuf = app.signup("yusuf@example.com").await;
+    let first = app
+        .post(
+            "/v1/invitations/accept",
+            Some(&yusuf.access),
+            json!({"token": as_admin}),
+        )
+        .await;
+    assert_eq!(first.json["role"], "admin");
+    app.post(
+        "/v1/invitations/accept",
+        Some(&yusuf.access),
+        json!({"token": as_member}),
+    )
+    .await;
+    let role: String = sqlx::query_scalar(
+        "SELECT role::text FROM account_members WHERE user_id = $1 AND account_id = $2",
+    )
+    .bind(yusuf.user_id)
+    .bind(owner.account_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(role, "admin");
+}
