@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
     /// Email address to invite.
+    #[schema(format = Email)]
     pub email: String,
     /// Role on acceptance: `member` or `admin` (only owners may invite admins).
     pub role: Role,

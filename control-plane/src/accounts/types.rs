@@ -90,10 +90,12 @@ pub struct Membership {
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
     /// Business name (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// IANA time zone (default `Africa/Nairobi`).
     pub timezone: Option<String>,
     /// ISO 3166-1 alpha-2 country (default `KE`).
+    #[schema(pattern = "^[A-Z]{2}$")]
     pub country: Option<String>,
 }
 
@@ -106,6 +108,7 @@ pub struct UpdateAccount {
     /// IANA time zone.
     pub timezone: Option<String>,
     /// ISO 3166-1 alpha-2 country.
+    #[schema(pattern = "^[A-Z]{2}$")]
     pub country: Option<String>,
     /// Address line 1.
     pub address_line1: Option<String>,

@@ -85,8 +85,10 @@ pub struct StaffMember {
 #[serde(deny_unknown_fields)]
 pub struct CreateStaff {
     /// Email.
+    #[schema(format = Email)]
     pub email: String,
     /// Display name.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Level per module (absent: none).
     #[serde(default)]
@@ -119,6 +121,7 @@ pub struct StaffPasswordChange {
     /// Current (or temporary) password.
     pub current_password: String,
     /// New password.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 

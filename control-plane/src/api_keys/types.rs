@@ -76,8 +76,10 @@ pub struct ApiKey {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// Label (1–100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// At least one scope.
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
 }
 

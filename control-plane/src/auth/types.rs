@@ -12,14 +12,19 @@ use crate::auth::role::Role;
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
     /// Email address; becomes the login.
+    #[schema(format = Email)]
     pub email: String,
     /// Password (10+ characters, three character classes unless 16+).
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     /// Given name.
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: String,
     /// Family name.
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: String,
     /// Name of the organisation to create.
+    #[schema(min_length = 1, max_length = 200)]
     pub organisation_name: String,
 }
 
@@ -50,6 +55,7 @@ pub struct MfaLoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token; each one works once.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub refresh_token: String,
 }
 
@@ -107,6 +113,7 @@ pub struct SignupResponse {
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// The token from the link.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub token: String,
 }
 
@@ -115,6 +122,7 @@ pub struct TokenRequest {
 #[serde(deny_unknown_fields)]
 pub struct EmailRequest {
     /// The account's email address.
+    #[schema(format = Email)]
     pub email: String,
 }
 
@@ -123,8 +131,10 @@ pub struct EmailRequest {
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
     /// The token from the reset email.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub token: String,
     /// The new password.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -166,6 +176,7 @@ pub struct TotpEnrolment {
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     /// 6-digit code from the authenticator app.
+    #[schema(pattern = "^[0-9]{6}$")]
     pub code: String,
 }
 

@@ -41,6 +41,7 @@ pub struct UpdateProfile {
     /// Family name (1–100 characters).
     pub last_name: Option<String>,
     /// Phone in E.164 (`+254712345678`); empty string clears it.
+    #[schema(pattern = "^(\\+[0-9]{8,15})?$")]
     pub phone: Option<String>,
 }
 
@@ -51,6 +52,7 @@ pub struct ChangePassword {
     /// The current password.
     pub current_password: String,
     /// The new password (see the strength rule).
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
