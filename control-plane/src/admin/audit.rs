@@ -58,6 +58,22 @@ pub async fn record(conn: impl PgExecutor<'_>, entry: Entry<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Entries with id below `before`, newest first.
+pub async fn page_of(
+    conn: impl PgExecutor<'_>,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<AuditEntry>> {
+    Ok(sqlx::query_as(
+        "SELECT id, staff_id, module, action, target_type, target_id, metadata, ip, created_at
+         FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// The audit log, newest first (`audit: read`).
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", security(("staff_bearer" = [])), params(PageQuery),
     responses(
@@ -73,13 +89,6 @@ async fn list_audit(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<AuditEntry>>> {
     let page = page.parse()?;
-    let rows: Vec<AuditEntry> = sqlx::query_as(
-        "SELECT id, staff_id, module, action, target_type, target_id, metadata, ip, created_at
-         FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(page.before_or_max())
-    .bind(page.fetch_limit())
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = page_of(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
 }

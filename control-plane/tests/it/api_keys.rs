@@ -54,7 +54,7 @@ async fn create_use_and_revoke_a_key(db: PgPool) {
 
     // last_used_at is stamped (asynchronously, at most once a minute).
     let mut stamped = false;
-    for _ in 0..100 {
+    for _ in 0..400 {
         let at: Option<time::OffsetDateTime> =
             sqlx::query_scalar("SELECT last_used_at FROM api_keys")
                 .fetch_one(&app.db)

@@ -8,6 +8,15 @@ use sqlx::PgPool;
 
 use crate::helpers::*;
 
+/// A 6-digit code that is valid at no step near now.
+fn wrong_code(secret: &str) -> String {
+    let near: Vec<String> = (-2..=2).map(|o| code_now(secret, o)).collect();
+    (0..)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !near.contains(c))
+        .unwrap()
+}
+
 fn code_now(secret: &str, offset_steps: i64) -> String {
     let key = BASE32_NOPAD.decode(secret.as_bytes()).unwrap();
     let step = step_at(time::OffsetDateTime::now_utc().unix_timestamp()) + offset_steps;
@@ -39,7 +48,7 @@ async fn totp_enrol_login_backup_codes_and_disable(db: PgPool) {
         .post(
             "/v1/auth/mfa/totp/confirm",
             Some(&user.access),
-            json!({"code": "000000"}),
+            json!({"code": wrong_code(&secret)}),
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -69,7 +78,7 @@ async fn totp_enrol_login_backup_codes_and_disable(db: PgPool) {
         .post(
             "/v1/auth/login/mfa",
             None,
-            json!({"mfa_token": mfa_token, "code": "123456"}),
+            json!({"mfa_token": mfa_token, "code": wrong_code(&secret)}),
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
