@@ -122,3 +122,29 @@ pub async fn run(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: Option<&str>) -> EmailConfig {
+        EmailConfig {
+            from: "Sema Link <no-reply@semalink.africa>".into(),
+            smtp_url: url.map(|u| secrecy::SecretString::from(u.to_owned())),
+            poll_interval_ms: 1000,
+        }
+    }
+
+    #[test]
+    fn smtp_only_when_configured_and_never_printed() {
+        assert!(matches!(
+            Mailer::from_config(&config(None)).unwrap(),
+            Mailer::Log
+        ));
+        let smtp = Mailer::from_config(&config(Some("smtps://user:hunter2@smtp.example.com:465")))
+            .unwrap();
+        assert!(matches!(smtp, Mailer::Smtp { .. }));
+        assert!(!format!("{smtp:?}").contains("hunter2"));
+        assert!(Mailer::from_config(&config(Some("not a url"))).is_err());
+    }
+}
