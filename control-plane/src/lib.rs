@@ -1,1 +1,26 @@
-//! The control plane's REST service. Built by the control-plane issues.
+//! The control plane's REST service (`semalink-api`): customer auth, organisations and teams,
+//! API keys, staff auth with per-module permissions and the audit log. Later modules
+//! (contacts, sender IDs, pricing, credits, campaigns) add their resources beside these.
+
+pub mod accounts;
+pub mod admin;
+pub mod api_keys;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod email;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod openapi;
+pub mod ops;
+pub mod server;
+pub mod state;
+pub mod users;
+
+pub use app::app;
+pub use config::Config;
+pub use error::Error;
+pub use state::AppState;

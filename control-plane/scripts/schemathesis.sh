@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Fuzzes the running API against its own OpenAPI document with schemathesis: starts
+# semalink-api on a fresh database, signs up a user, and runs every operation both anonymously
+# and with that user's token. Passes when no response is a 5xx or violates the document.
+# Needs: PostgreSQL on 127.0.0.1:5432 (scripts/services.sh), `pip install schemathesis`, curl.
+# Usage: control-plane/scripts/schemathesis.sh [extra schemathesis args]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PORT=${PORT:-18080}
+DB=semalink_schemathesis
+BASE=http://127.0.0.1:$PORT
+PROFILE=${PROFILE:-release}
+flag=(); [ "$PROFILE" = release ] && flag=(--release)
+
+cargo build "${flag[@]}" -p semalink-control-plane --bin semalink-api
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+
+export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
+export SEMALINK_SERVER__BIND=127.0.0.1:$PORT
+export SEMALINK_RATE_LIMIT__AUTH_PER_MINUTE=1000000 SEMALINK_RATE_LIMIT__AUTH_BURST=1000000
+export SEMALINK_RATE_LIMIT__API_PER_SECOND=1000000 SEMALINK_RATE_LIMIT__API_BURST=1000000
+export SEMALINK_AUTH__ACCESS_TOKEN_TTL_SECS=7200 RUST_LOG=${RUST_LOG:-warn}
+"${CARGO_TARGET_DIR:-target}/$PROFILE/semalink-api" > /tmp/semalink-schemathesis-server.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do curl -sf "$BASE/ready" >/dev/null && break; sleep 0.5; done
+
+token=$(curl -sf "$BASE/v1/auth/signup" -H 'content-type: application/json' \
+  -d '{"email":"fuzz@example.com","password":"Tangerine-Orbit-42","first_name":"Fuzz","last_name":"Er","organisation_name":"Fuzz Ltd"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"]["access_token"])')
+
+# One worker: schemathesis' generator trips over a CPython AST bug when run in threads.
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
+status=0
+echo "== anonymous"
+schemathesis run "$BASE/openapi.json" --checks "$checks" --max-examples "${MAX_EXAMPLES:-30}" --workers 1 "$@" || status=1
+echo "== as a signed-in owner"
+schemathesis run "$BASE/openapi.json" -H "Authorization: Bearer $token" --checks "$checks" \
+  --max-examples "${MAX_EXAMPLES:-30}" --workers 1 "$@" || status=1
+exit $status

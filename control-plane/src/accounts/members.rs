@@ -1,0 +1,121 @@
+//! Team members of the current organisation: list (anyone), change role and remove (owner).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::accounts::team_store::{self as store, Member};
+use crate::auth::extract::AuthUser;
+use crate::auth::role::Role;
+use crate::auth::sessions;
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_members))
+        .routes(routes!(change_role, remove_member))
+}
+
+/// New role for a member.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRole {
+    /// The role to give.
+    pub role: Role,
+}
+
+/// Members of the current organisation.
+#[utoipa::path(get, path = "/v1/account/members", tag = "team", security(("bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, description = "Members", body = Page<Member>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_members(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<Member>>> {
+    let page = page.parse()?;
+    let rows = store::members(
+        &state.pool,
+        user.account_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |m| m.id)))
+}
+
+/// Change a member's role (owner only). The last owner cannot be demoted.
+#[utoipa::path(patch, path = "/v1/account/members/{user_id}", tag = "team", security(("bearer" = [])),
+    params(("user_id" = Uuid, Path, description = "The member's user id")), request_body = ChangeRole,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would leave no owner", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn change_role(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(member): Path<Uuid>,
+    Json(req): Json<ChangeRole>,
+) -> Result<StatusCode> {
+    user.require(Role::Owner)?;
+    let mut tx = state.pool.begin().await?;
+    store::lock_account(&mut tx, user.account_id).await?;
+    let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if current == Role::Owner
+        && req.role != Role::Owner
+        && store::owner_count(&mut *tx, user.account_id).await? <= 1
+    {
+        return Err(Error::Conflict("an organisation needs at least one owner"));
+    }
+    store::set_role(&mut *tx, user.account_id, member, req.role).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove a member (owner only); their sessions for this organisation end.
+#[utoipa::path(delete, path = "/v1/account/members/{user_id}", tag = "team", security(("bearer" = [])),
+    params(("user_id" = Uuid, Path, description = "The member's user id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would leave no owner", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn remove_member(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(member): Path<Uuid>,
+) -> Result<StatusCode> {
+    user.require(Role::Owner)?;
+    let mut tx = state.pool.begin().await?;
+    store::lock_account(&mut tx, user.account_id).await?;
+    let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if current == Role::Owner && store::owner_count(&mut *tx, user.account_id).await? <= 1 {
+        return Err(Error::Conflict("an organisation needs at least one owner"));
+    }
+    store::remove(&mut *tx, user.account_id, member).await?;
+    sessions::revoke_for_membership(&mut *tx, member, user.account_id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,177 @@
+//! Organisations: list mine, create, switch, and the current organisation's business profile.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::accounts::store;
+use crate::accounts::types::*;
+use crate::auth::extract::AuthUser;
+use crate::auth::issue;
+use crate::auth::role::Role;
+use crate::auth::sessions;
+use crate::auth::types::TokenPair;
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Query};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_mine, create_account))
+        .routes(routes!(switch))
+        .routes(routes!(get_current, update_current))
+}
+
+/// Organisations I belong to, newest membership first.
+#[utoipa::path(get, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, description = "My memberships", body = Page<Membership>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_mine(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<Membership>>> {
+    let page = page.parse()?;
+    let rows = store::memberships(
+        &state.pool,
+        user.user_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |m| m.id)))
+}
+
+/// Create an organisation; I become its owner. Switch to it with `/v1/accounts/switch`.
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])), request_body = CreateAccount,
+    responses(
+        (status = 201, description = "Created", body = Account),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_account(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<CreateAccount>,
+) -> Result<(StatusCode, Json<Account>)> {
+    let mut errors = Vec::new();
+    check_account_name("name", &req.name, &mut errors);
+    let timezone = req.timezone.as_deref().unwrap_or("Africa/Nairobi");
+    let country = req.country.as_deref().unwrap_or("KE");
+    check_timezone("timezone", timezone, &mut errors);
+    check_country("country", country, &mut errors);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let mut tx = state.pool.begin().await?;
+    let id = store::create_with_owner(&mut tx, user.user_id, &req.name, timezone, country).await?;
+    let account = store::get(&mut *tx, id)
+        .await?
+        .ok_or_else(|| Error::internal("account vanished"))?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(account)))
+}
+
+/// Act for another of my organisations: new tokens for that membership, same session.
+///
+/// The refresh token held so far is spent by this call.
+#[utoipa::path(post, path = "/v1/accounts/switch", tag = "accounts", security(("bearer" = [])), request_body = SwitchAccount,
+    responses(
+        (status = 200, description = "Tokens for the chosen organisation", body = TokenPair),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not a member of that organisation", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn switch(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<SwitchAccount>,
+) -> Result<Json<TokenPair>> {
+    let role = store::role_of(&state.pool, user.user_id, req.account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut tx = state.pool.begin().await?;
+    let refresh = sessions::switch_account(
+        &mut tx,
+        user.session_id,
+        req.account_id,
+        state.config.auth.refresh_token_ttl_secs,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(issue::pair(
+        &state,
+        user.user_id,
+        req.account_id,
+        role,
+        user.session_id,
+        refresh,
+    )?))
+}
+
+/// The business profile of the organisation I am acting for.
+#[utoipa::path(get, path = "/v1/account", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Business profile", body = Account),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_current(State(state): State<AppState>, user: AuthUser) -> Result<Json<Account>> {
+    Ok(Json(
+        store::get(&state.pool, user.account_id)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
+}
+
+/// Update the business profile (admin or owner).
+#[utoipa::path(patch, path = "/v1/account", tag = "accounts", security(("bearer" = [])), request_body = UpdateAccount,
+    responses(
+        (status = 200, description = "Updated profile", body = Account),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_current(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<UpdateAccount>,
+) -> Result<Json<Account>> {
+    user.require(Role::Admin)?;
+    let mut errors = Vec::new();
+    if let Some(v) = &req.name {
+        check_account_name("name", v, &mut errors);
+    }
+    if let Some(v) = &req.timezone {
+        check_timezone("timezone", v, &mut errors);
+    }
+    if let Some(v) = &req.country {
+        check_country("country", v, &mut errors);
+    }
+    for (field, value) in [
+        ("address_line1", &req.address_line1),
+        ("address_line2", &req.address_line2),
+        ("city", &req.city),
+        ("state", &req.state),
+        ("postal_code", &req.postal_code),
+    ] {
+        if let Some(v) = value {
+            check_address_part(field, v, &mut errors);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Ok(Json(
+        store::update(&state.pool, user.account_id, &req)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
+}

@@ -1,0 +1,221 @@
+//! SQL for team members and invitations, always scoped by the account id.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::role::Role;
+use crate::crypto;
+use crate::error::Result;
+
+/// A member of an organisation.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Member {
+    /// Membership id.
+    pub id: Uuid,
+    /// The user.
+    pub user_id: Uuid,
+    /// Their email.
+    pub email: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Role in this organisation.
+    pub role: Role,
+    /// When they joined.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A pending invitation.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Invitation {
+    /// Invitation id.
+    pub id: Uuid,
+    /// Invited address.
+    pub email: String,
+    /// Role on acceptance.
+    pub role: Role,
+    /// Valid until.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// Sent at.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Serialises team changes of one account (last-owner checks) for the transaction.
+pub async fn lock_account(conn: &mut PgConnection, account_id: Uuid) -> Result<()> {
+    sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Members of an account, newest first.
+pub async fn members(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<Member>> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.user_id, u.email, u.first_name, u.last_name, m.role, m.created_at
+         FROM account_members m JOIN users u ON u.id = m.user_id
+         WHERE m.account_id = $1 AND m.is_active AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
+    )
+    .bind(account_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Number of active owners.
+pub async fn owner_count(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM account_members WHERE account_id = $1 AND is_active AND role = 'owner'")
+        .bind(account_id)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Changes a member's role; false when the user is not an active member of the account.
+pub async fn set_role(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    user_id: Uuid,
+    role: Role,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE account_members SET role = $3 WHERE account_id = $1 AND user_id = $2 AND is_active",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(role)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deactivates a membership; false when there was none.
+pub async fn remove(conn: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid) -> Result<bool> {
+    let done = sqlx::query("UPDATE account_members SET is_active = false WHERE account_id = $1 AND user_id = $2 AND is_active")
+        .bind(account_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether `email` already belongs to an active member.
+pub async fn is_member_email(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    email: &str,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM account_members m JOIN users u ON u.id = m.user_id
+                        WHERE m.account_id = $1 AND m.is_active AND lower(u.email) = lower($2))",
+    )
+    .bind(account_id)
+    .bind(email)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Creates an invitation valid 7 days; returns it and the raw token.
+pub async fn invite(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    email: &str,
+    role: Role,
+    by: Uuid,
+) -> Result<(Invitation, String)> {
+    let token = crypto::random_token();
+    let invitation = sqlx::query_as(
+        "INSERT INTO invitations (id, account_id, email, role, token_hash, invited_by, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + interval '7 days')
+         RETURNING id, email, role, expires_at, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(account_id)
+    .bind(email)
+    .bind(role)
+    .bind(crypto::digest(&token))
+    .bind(by)
+    .fetch_one(conn)
+    .await?;
+    Ok((invitation, token))
+}
+
+/// Pending invitations of an account, newest first.
+pub async fn pending(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<Invitation>> {
+    Ok(sqlx::query_as(
+        "SELECT id, email, role, expires_at, created_at FROM invitations
+         WHERE account_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() AND id < $2
+         ORDER BY id DESC LIMIT $3",
+    )
+    .bind(account_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Revokes a pending invitation; false when the account has no such pending invitation.
+pub async fn revoke_invitation(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    id: Uuid,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE invitations SET revoked_at = now()
+         WHERE id = $1 AND account_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .bind(account_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An invitation being accepted.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Redeemable {
+    /// Invitation id.
+    pub id: Uuid,
+    /// The inviting account.
+    pub account_id: Uuid,
+    /// Invited address.
+    pub email: String,
+    /// Role to grant.
+    pub role: Role,
+}
+
+/// Locks a usable invitation by its raw token.
+pub async fn redeemable(conn: &mut PgConnection, raw: &str) -> Result<Option<Redeemable>> {
+    Ok(sqlx::query_as(
+        "SELECT id, account_id, email, role FROM invitations
+         WHERE token_hash = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+         FOR UPDATE",
+    )
+    .bind(crypto::digest(raw))
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Marks an invitation accepted.
+pub async fn mark_accepted(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
+    sqlx::query("UPDATE invitations SET accepted_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

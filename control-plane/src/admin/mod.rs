@@ -1,0 +1,23 @@
+//! Sema Link staff (the admin app): separate token secret and audience, per-module permission
+//! levels carried in the token and enforced by route guards, and the append-only audit log.
+
+pub mod audit;
+pub mod auth;
+pub mod guard;
+pub mod permissions;
+pub mod seed;
+pub mod staff;
+pub mod store;
+pub mod types;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// Every staff route.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(staff::router())
+        .merge(audit::router())
+}

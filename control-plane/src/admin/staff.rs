@@ -1,0 +1,142 @@
+//! Staff management (the `staff` module): list (read), create and set permissions (owner).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::admin::audit::{self, Entry};
+use crate::admin::guard::{Require, StaffOwner, StaffRead};
+use crate::admin::permissions::Module;
+use crate::admin::store;
+use crate::admin::types::{CreateStaff, CreatedStaff, SetPermissions, StaffMember};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::state::AppState;
+use crate::users::types::{check_name, parse_email};
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_staff, create_staff))
+        .routes(routes!(set_permissions))
+}
+
+/// Staff members (`staff: read`).
+#[utoipa::path(get, path = "/v1/admin/staff", tag = "admin", security(("staff_bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, description = "Staff", body = Page<StaffMember>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_staff(
+    State(state): State<AppState>,
+    _: Require<StaffRead>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<StaffMember>>> {
+    let page = page.parse()?;
+    let rows = store::list(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
+    Ok(Json(Page::from_rows(rows, page, |s| s.id)))
+}
+
+/// Create a staff member with a temporary password (`staff: owner`).
+#[utoipa::path(post, path = "/v1/admin/staff", tag = "admin", security(("staff_bearer" = [])), request_body = CreateStaff,
+    responses(
+        (status = 201, description = "Created; hand over the temporary password", body = CreatedStaff),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_staff(
+    State(state): State<AppState>,
+    Require(me, _): Require<StaffOwner>,
+    Json(req): Json<CreateStaff>,
+) -> Result<(StatusCode, Json<CreatedStaff>)> {
+    let mut errors = Vec::new();
+    let email = parse_email("email", &req.email, &mut errors);
+    check_name("name", &req.name, &mut errors);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let temporary_password = temporary_password();
+    let hash = state.passwords.hash(temporary_password.clone()).await?;
+    let mut tx = state.pool.begin().await?;
+    let id = store::insert(&mut *tx, &email, req.name.trim(), &hash).await?;
+    store::set_permissions(&mut tx, id, &req.permissions).await?;
+    let entry = Entry {
+        staff_id: Some(me.staff_id),
+        module: Module::Staff,
+        action: "staff.create",
+        target_type: Some("staff"),
+        target_id: Some(id.to_string()),
+        metadata: json!({ "email": email, "permissions": req.permissions }),
+        ip: Some(&me.ip),
+    };
+    audit::record(&mut *tx, entry).await?;
+    let staff = store::get(&mut *tx, id)
+        .await?
+        .ok_or_else(|| Error::internal("staff vanished"))?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedStaff {
+            staff,
+            temporary_password,
+        }),
+    ))
+}
+
+/// Replace a staff member's permissions (`staff: owner`). Takes effect at their next refresh.
+#[utoipa::path(put, path = "/v1/admin/staff/{staff_id}/permissions", tag = "admin", security(("staff_bearer" = [])),
+    params(("staff_id" = Uuid, Path, description = "Staff id")), request_body = SetPermissions,
+    responses(
+        (status = 200, description = "Updated staff member", body = StaffMember),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such staff member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would remove your own staff ownership", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn set_permissions(
+    State(state): State<AppState>,
+    Require(me, _): Require<StaffOwner>,
+    Path(id): Path<Uuid>,
+    Json(req): Json<SetPermissions>,
+) -> Result<Json<StaffMember>> {
+    if id == me.staff_id
+        && crate::admin::permissions::level_of(&req.permissions, Module::Staff)
+            != crate::admin::permissions::Level::Owner
+    {
+        return Err(Error::Conflict(
+            "you cannot remove your own staff ownership",
+        ));
+    }
+    let mut tx = state.pool.begin().await?;
+    let before = store::get(&mut *tx, id).await?.ok_or(Error::NotFound)?;
+    store::set_permissions(&mut tx, id, &req.permissions).await?;
+    let entry = Entry {
+        staff_id: Some(me.staff_id),
+        module: Module::Staff,
+        action: "staff.set_permissions",
+        target_type: Some("staff"),
+        target_id: Some(id.to_string()),
+        metadata: json!({ "before": before.permissions, "after": req.permissions }),
+        ip: Some(&me.ip),
+    };
+    audit::record(&mut *tx, entry).await?;
+    let staff = store::get(&mut *tx, id).await?.ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(Json(staff))
+}
+
+/// A random temporary password that satisfies the strength rule.
+pub fn temporary_password() -> String {
+    let random = hex::encode(crate::crypto::random_bytes::<9>());
+    format!("Tmp-{random}-Aa1")
+}

@@ -1,0 +1,182 @@
+//! SQL for staff members and their permissions.
+
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::admin::permissions::Permissions;
+use crate::admin::types::StaffMember;
+use crate::error::{Result, conflict_on_unique};
+
+/// What a staff login needs.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StaffCredentials {
+    /// Staff id.
+    pub id: Uuid,
+    /// Password hash.
+    pub password_hash: String,
+    /// Deactivated staff cannot log in.
+    pub is_active: bool,
+    /// Must set a new password first.
+    pub must_change_password: bool,
+    /// Seconds left on a lock-out.
+    pub locked_secs_left: Option<i64>,
+}
+
+/// Login data by email.
+pub async fn credentials_by_email(
+    conn: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<StaffCredentials>> {
+    Ok(sqlx::query_as(
+        "SELECT id, password_hash, is_active, must_change_password,
+            CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left
+         FROM admin_staff WHERE lower(email) = lower($1)",
+    )
+    .bind(email)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Login data by id.
+pub async fn credentials_by_id(
+    conn: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<StaffCredentials>> {
+    Ok(sqlx::query_as(
+        "SELECT id, password_hash, is_active, must_change_password,
+            CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left
+         FROM admin_staff WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    email: String,
+    name: String,
+    is_active: bool,
+    must_change_password: bool,
+    last_login_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    permissions: Json<Permissions>,
+}
+
+impl From<Row> for StaffMember {
+    fn from(r: Row) -> StaffMember {
+        StaffMember {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            is_active: r.is_active,
+            must_change_password: r.must_change_password,
+            last_login_at: r.last_login_at,
+            created_at: r.created_at,
+            permissions: r.permissions.0,
+        }
+    }
+}
+
+/// Staff members, newest first, with their permissions.
+pub async fn list(conn: impl PgExecutor<'_>, before: Uuid, limit: i64) -> Result<Vec<StaffMember>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT s.id, s.email, s.name, s.is_active, s.must_change_password, s.last_login_at, s.created_at,
+            COALESCE((SELECT jsonb_object_agg(p.module, p.level) FROM staff_permissions p WHERE p.staff_id = s.id), '{}')
+                AS permissions
+         FROM admin_staff s WHERE s.id < $1 ORDER BY s.id DESC LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(StaffMember::from).collect())
+}
+
+/// One staff member.
+pub async fn get(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<StaffMember>> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT s.id, s.email, s.name, s.is_active, s.must_change_password, s.last_login_at, s.created_at,
+            COALESCE((SELECT jsonb_object_agg(p.module, p.level) FROM staff_permissions p WHERE p.staff_id = s.id), '{}')
+                AS permissions
+         FROM admin_staff s WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(StaffMember::from))
+}
+
+/// A staff member's permissions.
+pub async fn permissions(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Permissions> {
+    let Json(p): Json<Permissions> = sqlx::query_scalar(
+        "SELECT COALESCE(jsonb_object_agg(module, level), '{}') FROM staff_permissions WHERE staff_id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(p)
+}
+
+/// Inserts a staff member who must change the password at first login; 409 on a taken email.
+pub async fn insert(
+    conn: impl PgExecutor<'_>,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query("INSERT INTO admin_staff (id, email, name, password_hash) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(email)
+        .bind(name)
+        .bind(password_hash)
+        .execute(conn)
+        .await
+        .map_err(|e| conflict_on_unique(e, "a staff member with this email already exists"))?;
+    Ok(id)
+}
+
+/// Replaces the permissions (levels of `none` are simply not stored).
+pub async fn set_permissions(
+    conn: &mut PgConnection,
+    id: Uuid,
+    permissions: &Permissions,
+) -> Result<()> {
+    sqlx::query("DELETE FROM staff_permissions WHERE staff_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for (module, level) in permissions
+        .iter()
+        .filter(|(_, l)| **l != crate::admin::permissions::Level::None)
+    {
+        sqlx::query("INSERT INTO staff_permissions (staff_id, module, level) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(module)
+            .bind(level)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sets a new password chosen by the staff member.
+pub async fn set_password(conn: impl PgExecutor<'_>, id: Uuid, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE admin_staff SET password_hash = $2, must_change_password = false, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Number of staff members.
+pub async fn count(conn: impl PgExecutor<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM admin_staff")
+        .fetch_one(conn)
+        .await?)
+}

@@ -1,0 +1,141 @@
+//! API key management (admin or owner; creating needs a verified email) and the key's own
+//! "who am I" endpoint.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::api_keys::extract::ApiKeyAuth;
+use crate::api_keys::store;
+use crate::api_keys::types::{ApiKey, CreateApiKey, CreatedApiKey, KEY_PREFIX};
+use crate::auth::extract::{AuthUser, VerifiedUser};
+use crate::auth::role::Role;
+use crate::crypto;
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(current_key))
+        .routes(routes!(revoke_key))
+}
+
+/// Create an API key (admin or owner, verified email). The secret is in this response only.
+#[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])), request_body = CreateApiKey,
+    responses(
+        (status = 201, description = "Created; store the secret now", body = CreatedApiKey),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or email unverified", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_key(
+    State(state): State<AppState>,
+    VerifiedUser(user): VerifiedUser,
+    Json(req): Json<CreateApiKey>,
+) -> Result<(StatusCode, Json<CreatedApiKey>)> {
+    user.require(Role::Admin)?;
+    let mut errors = Vec::new();
+    let name_len = req.name.trim().chars().count();
+    if name_len == 0 || name_len > 100 {
+        errors.push(crate::error::FieldError::new(
+            "name",
+            "must be 1 to 100 characters",
+        ));
+    }
+    if req.scopes.is_empty() {
+        errors.push(crate::error::FieldError::new(
+            "scopes",
+            "needs at least one scope",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let mut scopes = req.scopes.clone();
+    scopes.sort_by_key(|s| s.as_str());
+    scopes.dedup();
+    let random = crypto::random_token();
+    let secret = format!("{KEY_PREFIX}{random}");
+    let prefix = format!("{KEY_PREFIX}{}", &random[..8]);
+    let key = store::insert(
+        &state.pool,
+        user.account_id,
+        req.name.trim(),
+        &prefix,
+        &secret,
+        &scopes,
+        user.user_id,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
+}
+
+/// The organisation's API keys, newest first (admin or owner).
+#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, description = "Keys (no secrets)", body = Page<ApiKey>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_keys(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<ApiKey>>> {
+    user.require(Role::Admin)?;
+    let page = page.parse()?;
+    let rows = store::list(
+        &state.pool,
+        user.account_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |k| k.id)))
+}
+
+/// Revoke an API key (admin or owner).
+#[utoipa::path(delete, path = "/v1/api-keys/{key_id}", tag = "api-keys", security(("bearer" = [])),
+    params(("key_id" = Uuid, Path, description = "Key id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such active key", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn revoke_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    user.require(Role::Admin)?;
+    if store::revoke(&state.pool, user.account_id, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// The API key making this request (lets an integration check its key and scopes).
+#[utoipa::path(get, path = "/v1/api-keys/current", tag = "api-keys", security(("api_key" = []), ("bearer_api_key" = [])),
+    responses(
+        (status = 200, description = "This key", body = ApiKey),
+        (status = 401, description = "Missing or invalid key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn current_key(State(state): State<AppState>, key: ApiKeyAuth) -> Result<Json<ApiKey>> {
+    Ok(Json(
+        store::get(&state.pool, key.account_id, key.key_id)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
+}

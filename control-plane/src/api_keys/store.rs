@@ -1,0 +1,137 @@
+//! SQL for API keys, scoped by account; keys are found by the SHA-256 of the secret.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::api_keys::types::{ApiKey, Scope};
+use crate::crypto;
+use crate::error::Result;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    name: String,
+    prefix: String,
+    scopes: Vec<String>,
+    last_used_at: Option<OffsetDateTime>,
+    revoked_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+}
+
+impl From<Row> for ApiKey {
+    fn from(r: Row) -> ApiKey {
+        ApiKey {
+            id: r.id,
+            name: r.name,
+            prefix: r.prefix,
+            scopes: r.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Stores a key by its secret's digest.
+pub async fn insert(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    name: &str,
+    prefix: &str,
+    secret: &str,
+    scopes: &[Scope],
+    created_by: Uuid,
+) -> Result<ApiKey> {
+    let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    let row: Row = sqlx::query_as(
+        "INSERT INTO api_keys (id, account_id, name, prefix, key_hash, scopes, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id, name, prefix, scopes, last_used_at, revoked_at, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(account_id)
+    .bind(name)
+    .bind(prefix)
+    .bind(crypto::digest(secret))
+    .bind(&scopes)
+    .bind(created_by)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.into())
+}
+
+/// An account's keys (including revoked ones), newest first.
+pub async fn list(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<ApiKey>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, name, prefix, scopes, last_used_at, revoked_at, created_at FROM api_keys
+         WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(account_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
+/// One key of an account.
+pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<Option<ApiKey>> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, name, prefix, scopes, last_used_at, revoked_at, created_at FROM api_keys
+         WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(ApiKey::from))
+}
+
+/// Revokes a key; false when the account has no such active key.
+pub async fn revoke(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<bool> {
+    let done = sqlx::query("UPDATE api_keys SET revoked_at = now() WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL")
+        .bind(account_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An active key found by its secret.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Authenticated {
+    /// Key id.
+    pub id: Uuid,
+    /// Owning account.
+    pub account_id: Uuid,
+    /// Granted scopes (stored names).
+    pub scopes: Vec<String>,
+}
+
+/// Looks up an active key by secret.
+pub async fn authenticate(
+    conn: impl PgExecutor<'_>,
+    secret: &str,
+) -> Result<Option<Authenticated>> {
+    Ok(sqlx::query_as(
+        "SELECT id, account_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(crypto::digest(secret))
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Stamps the last use.
+pub async fn touch(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
+    sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

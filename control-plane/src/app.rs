@@ -1,0 +1,98 @@
+//! The router: every resource's routes merged in one place, the OpenAPI document and Swagger
+//! UI, and the cross-cutting layers (request id, metrics, security headers, CORS, timeout,
+//! body limit, panic catching).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::Error;
+use crate::http::layers::{self, MakeUuid, X_REQUEST_ID};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use crate::{accounts, admin, api_keys, auth, ops, users};
+
+/// Every route of the service with its documentation. Later modules add theirs here.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::router())
+        .merge(auth::router())
+        .merge(users::routes::router())
+        .merge(accounts::routes::router())
+        .merge(accounts::members::router())
+        .merge(accounts::invitations::router())
+        .merge(api_keys::routes::router())
+        .merge(admin::router())
+}
+
+/// The OpenAPI document (what `/openapi.json` serves).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut api = routes().split_for_parts().1;
+    crate::openapi::document_common_errors(&mut api);
+    api
+}
+
+/// The complete application for a state.
+pub fn app(state: AppState) -> Router {
+    let (router, mut api) = routes().split_for_parts();
+    crate::openapi::document_common_errors(&mut api);
+    let server = &state.config.server;
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            server
+                .cors_allowed_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+            X_REQUEST_ID.clone(),
+        ])
+        .expose_headers([X_REQUEST_ID.clone(), header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600));
+    let timeout = Duration::from_secs(server.request_timeout_secs);
+    let body_limit = server.body_limit_bytes;
+    router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .fallback(layers::not_found)
+        .method_not_allowed_fallback(layers::method_not_allowed)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeUuid))
+                .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    layers::observe,
+                ))
+                .layer(middleware::from_fn(layers::security_headers))
+                .layer(CatchPanicLayer::custom(|_| {
+                    Error::internal("handler panicked").into_response()
+                }))
+                .layer(cors)
+                .layer(HandleErrorLayer::new(layers::handle_layer_error))
+                .layer(tower::timeout::TimeoutLayer::new(timeout))
+                .layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,73 @@
+//! Single-use action tokens (SQL): email verification (24 h), password reset (1 h) and magic
+//! link (15 min). Stored as SHA-256 digests; redeeming one marks it used in the same statement,
+//! so it can be redeemed once only.
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::crypto;
+use crate::error::Result;
+
+/// What a token is for; the variants match the `token_type` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "token_type", rename_all = "snake_case")]
+pub enum Purpose {
+    /// Confirms an email address.
+    EmailVerification,
+    /// Sets a new password.
+    PasswordReset,
+    /// Signs in without a password.
+    MagicLink,
+}
+
+impl Purpose {
+    /// How long a token of this purpose stays valid.
+    pub fn ttl_secs(self) -> i64 {
+        match self {
+            Purpose::EmailVerification => 24 * 3600,
+            Purpose::PasswordReset => 3600,
+            Purpose::MagicLink => 15 * 60,
+        }
+    }
+}
+
+/// Creates a token for `user_id` and returns the raw value (to be emailed).
+pub async fn create(
+    conn: impl PgExecutor<'_>,
+    user_id: Uuid,
+    email: &str,
+    purpose: Purpose,
+) -> Result<String> {
+    let token = crypto::random_token();
+    sqlx::query(
+        "INSERT INTO auth_tokens (id, user_id, email, token_hash, type, expires_at)
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
+    )
+    .bind(Uuid::now_v7())
+    .bind(user_id)
+    .bind(email)
+    .bind(crypto::digest(&token))
+    .bind(purpose)
+    .bind(purpose.ttl_secs() as f64)
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+/// Redeems a token: marks it used and returns its user, or `None` when it is unknown, of
+/// another purpose, expired or already used.
+pub async fn redeem(
+    conn: impl PgExecutor<'_>,
+    raw: &str,
+    purpose: Purpose,
+) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE auth_tokens SET used_at = now()
+         WHERE token_hash = $1 AND type = $2 AND used_at IS NULL AND expires_at > now()
+         RETURNING user_id",
+    )
+    .bind(crypto::digest(raw))
+    .bind(purpose)
+    .fetch_optional(conn)
+    .await?)
+}

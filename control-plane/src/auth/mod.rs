@@ -1,0 +1,31 @@
+//! Customer authentication: signup, login with lock-out and TOTP, rotating refresh tokens,
+//! sessions, email-link flows, and the extractors other modules use to know who is calling.
+
+pub mod action_tokens;
+pub mod extract;
+pub mod flows;
+pub mod issue;
+pub mod jwt;
+pub mod lockout;
+pub mod mfa;
+pub mod mfa_store;
+pub mod password;
+pub mod role;
+pub mod routes;
+pub mod session_routes;
+pub mod sessions;
+pub mod totp;
+pub mod types;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// Every customer auth route.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(routes::router())
+        .merge(flows::router())
+        .merge(session_routes::router())
+        .merge(mfa::router())
+}

@@ -1,0 +1,301 @@
+//! Signup, login (with the TOTP step), token refresh and logout.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::accounts::store as accounts;
+use crate::auth::extract::AuthUser;
+use crate::auth::issue::{self, IpLimited};
+use crate::auth::jwt::{ISSUER, MFA_AUDIENCE, MfaClaims, now_secs};
+use crate::auth::lockout::{self, Policy, Table};
+use crate::auth::password::check_strength;
+use crate::auth::sessions::{self, Rotation, Subject};
+use crate::auth::types::*;
+use crate::auth::{action_tokens, mfa};
+use crate::email::{Template, outbox};
+use crate::error::{Error, Problem, Result};
+use crate::http::Json;
+use crate::state::AppState;
+use crate::users::store as users;
+use crate::users::types::{check_name, parse_email};
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(login_mfa))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+}
+
+fn policy(state: &AppState) -> Policy {
+    Policy {
+        threshold: state.config.auth.lockout_threshold,
+        lock_secs: state.config.auth.lockout_secs,
+    }
+}
+
+/// Create a user with a new organisation they own.
+///
+/// Creates the user, the organisation, the owner membership and a zero credit balance in one
+/// transaction, queues the verification email and signs the user in.
+#[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", request_body = SignupRequest,
+    responses(
+        (status = 201, description = "Signed up", body = SignupResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn signup(
+    State(state): State<AppState>,
+    IpLimited(origin): IpLimited,
+    Json(req): Json<SignupRequest>,
+) -> Result<(StatusCode, Json<SignupResponse>)> {
+    let mut errors = Vec::new();
+    let email = parse_email("email", &req.email, &mut errors);
+    check_name("first_name", &req.first_name, &mut errors);
+    check_name("last_name", &req.last_name, &mut errors);
+    crate::accounts::types::check_account_name(
+        "organisation_name",
+        &req.organisation_name,
+        &mut errors,
+    );
+    if let Err(e) = check_strength("password", &req.password, &email) {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let hash = state.passwords.hash(req.password).await?;
+    let user_id = uuid::Uuid::now_v7();
+    let mut tx = state.pool.begin().await?;
+    users::insert(
+        &mut *tx,
+        user_id,
+        &email,
+        req.first_name.trim(),
+        req.last_name.trim(),
+        &hash,
+    )
+    .await?;
+    let account_id = accounts::create_with_owner(
+        &mut tx,
+        user_id,
+        &req.organisation_name,
+        "Africa/Nairobi",
+        "KE",
+    )
+    .await?;
+    let token = action_tokens::create(
+        &mut *tx,
+        user_id,
+        &email,
+        action_tokens::Purpose::EmailVerification,
+    )
+    .await?;
+    let template = Template::Verification {
+        first_name: req.first_name.trim(),
+        token: &token,
+    };
+    outbox::enqueue(
+        &mut *tx,
+        &email,
+        &template,
+        &state.config.server.public_base_url,
+    )
+    .await?;
+    let subject = Subject::User {
+        user_id,
+        account_id,
+    };
+    let (session_id, refresh) = sessions::create(
+        &mut tx,
+        subject,
+        &origin,
+        state.config.auth.refresh_token_ttl_secs,
+    )
+    .await?;
+    tx.commit().await?;
+    let tokens = issue::pair(
+        &state,
+        user_id,
+        account_id,
+        crate::auth::role::Role::Owner,
+        session_id,
+        refresh,
+    )?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SignupResponse {
+            user_id,
+            account_id,
+            tokens,
+        }),
+    ))
+}
+
+/// Log in with email and password.
+///
+/// Repeated failures lock the user out for a while (423). When TOTP is enabled the answer is
+/// `mfa_required` with an `mfa_token` for `/v1/auth/login/mfa`.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Tokens, or a request for the TOTP code", body = LoginResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No organisation or deactivated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a member of account_id", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Locked out", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    IpLimited(origin): IpLimited,
+    Json(req): Json<LoginRequest>,
+) -> Result<Json<LoginResponse>> {
+    let Some(user) = users::credentials_by_email(&state.pool, req.email.trim()).await? else {
+        state.passwords.verify(req.password, None).await;
+        return Err(Error::InvalidCredentials);
+    };
+    lockout::ensure_unlocked(user.locked_secs_left)?;
+    if !state
+        .passwords
+        .verify(req.password, user.password_hash.clone())
+        .await
+    {
+        return Err(
+            lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?,
+        );
+    }
+    if !user.is_active {
+        return Err(Error::Forbidden("this user is deactivated"));
+    }
+    if user.mfa_enabled {
+        let claims = MfaClaims {
+            sub: user.id,
+            acc: req.account_id,
+            exp: now_secs() + 300,
+            aud: MFA_AUDIENCE.into(),
+            iss: ISSUER.into(),
+        };
+        let mfa_token = state.customer_keys.sign(&claims)?;
+        return Ok(Json(LoginResponse {
+            status: LoginStatus::MfaRequired,
+            tokens: None,
+            mfa_token: Some(mfa_token),
+        }));
+    }
+    lockout::record_success(&state.pool, Table::Users, user.id).await?;
+    let tokens = issue::start_session(&state, user.id, req.account_id, &origin).await?;
+    Ok(Json(LoginResponse {
+        status: LoginStatus::Authenticated,
+        tokens: Some(tokens),
+        mfa_token: None,
+    }))
+}
+
+/// Complete a login with a TOTP or backup code.
+#[utoipa::path(post, path = "/v1/auth/login/mfa", tag = "auth", request_body = MfaLoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Bad token or code", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Locked out", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn login_mfa(
+    State(state): State<AppState>,
+    IpLimited(origin): IpLimited,
+    Json(req): Json<MfaLoginRequest>,
+) -> Result<Json<TokenPair>> {
+    let claims: MfaClaims = state.customer_keys.verify(&req.mfa_token, MFA_AUDIENCE)?;
+    let user = users::credentials_by_id(&state.pool, claims.sub)
+        .await?
+        .ok_or(Error::InvalidCredentials)?;
+    lockout::ensure_unlocked(user.locked_secs_left)?;
+    if !mfa::check_second_factor(&state, user.id, &req.code).await? {
+        return Err(
+            lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?,
+        );
+    }
+    lockout::record_success(&state.pool, Table::Users, user.id).await?;
+    Ok(Json(
+        issue::start_session(&state, user.id, claims.acc, &origin).await?,
+    ))
+}
+
+/// Exchange a refresh token for new tokens.
+///
+/// Each refresh token works once. Presenting a spent one revokes the whole session.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenPair),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, spent, expired or revoked", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn refresh(
+    State(state): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> Result<Json<TokenPair>> {
+    let mut tx = state.pool.begin().await?;
+    let outcome = sessions::rotate(
+        &mut tx,
+        &req.refresh_token,
+        false,
+        state.config.auth.refresh_token_ttl_secs,
+    )
+    .await?;
+    let (session_id, user_id, account_id, refresh_token) = match outcome {
+        Rotation::Rotated {
+            session_id,
+            subject:
+                Subject::User {
+                    user_id,
+                    account_id,
+                },
+            refresh_token,
+        } => (session_id, user_id, account_id, refresh_token),
+        Rotation::Reused => {
+            tx.commit().await?;
+            return Err(Error::Unauthorized(
+                "refresh token already used; the session has been revoked",
+            ));
+        }
+        _ => return Err(Error::Unauthorized("invalid refresh token")),
+    };
+    let active = users::credentials_by_id(&mut *tx, user_id)
+        .await?
+        .is_some_and(|u| u.is_active);
+    let role = accounts::role_of(&mut *tx, user_id, account_id).await?;
+    let Some(role) = role.filter(|_| active) else {
+        sessions::revoke(&mut *tx, session_id, "membership_gone").await?;
+        tx.commit().await?;
+        return Err(Error::Unauthorized(
+            "the session's membership no longer exists",
+        ));
+    };
+    tx.commit().await?;
+    Ok(Json(issue::pair(
+        &state,
+        user_id,
+        account_id,
+        role,
+        session_id,
+        refresh_token,
+    )?))
+}
+
+/// Log out: revoke the current session and its refresh tokens.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode> {
+    sessions::revoke(&state.pool, user.session_id, "logout").await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,79 @@
+//! The signed-in user's active sessions: list and revoke.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::extract::AuthUser;
+use crate::auth::sessions;
+use crate::auth::types::SessionView;
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+}
+
+/// List my active sessions, newest first.
+#[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth", security(("bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, description = "Active sessions", body = Page<SessionView>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_sessions(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<SessionView>>> {
+    let page = page.parse()?;
+    let rows = sessions::list_for_user(
+        &state.pool,
+        user.user_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    let views = rows
+        .into_iter()
+        .map(|r| SessionView {
+            current: r.id == user.session_id,
+            id: r.id,
+            account_id: r.account_id,
+            user_agent: r.user_agent,
+            ip: r.ip,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            expires_at: r.expires_at,
+        })
+        .collect();
+    Ok(Json(Page::from_rows(views, page, |v| v.id)))
+}
+
+/// Revoke one of my sessions (signs that device out).
+#[utoipa::path(delete, path = "/v1/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
+    params(("session_id" = Uuid, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session of mine", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn revoke_session(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(session_id): Path<Uuid>,
+) -> Result<StatusCode> {
+    if sessions::revoke_own(&state.pool, user.user_id, session_id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
+}

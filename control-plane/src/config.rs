@@ -1,0 +1,223 @@
+//! Typed configuration: `configs/control-plane.toml` layered with environment overrides,
+//! validated once at start. Secrets are `SecretString`s so they never reach a log line.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The whole service configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP server.
+    pub server: ServerConfig,
+    /// PostgreSQL.
+    pub database: DatabaseConfig,
+    /// Customer authentication.
+    pub auth: AuthConfig,
+    /// Staff (admin app) authentication.
+    pub admin: AdminConfig,
+    /// Outgoing email.
+    pub email: EmailConfig,
+    /// Request rate limits.
+    pub rate_limit: RateLimitConfig,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// Whole-request deadline.
+    pub request_timeout_secs: u64,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// Origins allowed by CORS; empty allows none.
+    pub cors_allowed_origins: Vec<String>,
+    /// Base URL of the web app, used in email links.
+    pub public_base_url: String,
+    /// Take the client IP from X-Forwarded-For (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Connection URL (may hold a password, hence secret).
+    pub url: SecretString,
+    /// Role to `SET ROLE` to after connecting; empty to keep the login role.
+    pub app_role: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
+}
+
+/// Customer auth settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HMAC key for customer access tokens.
+    pub jwt_secret: SecretString,
+    /// Access token lifetime.
+    pub access_token_ttl_secs: i64,
+    /// Refresh token (session) lifetime.
+    pub refresh_token_ttl_secs: i64,
+    /// Failed logins before the user is locked out.
+    pub lockout_threshold: i32,
+    /// Lock-out duration.
+    pub lockout_secs: i64,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+}
+
+/// Staff auth settings: a separate secret and audience from customers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// HMAC key for staff access tokens.
+    pub jwt_secret: SecretString,
+    /// Access token lifetime.
+    pub access_token_ttl_secs: i64,
+    /// Refresh token lifetime.
+    pub refresh_token_ttl_secs: i64,
+    /// Failed logins before lock-out.
+    pub lockout_threshold: i32,
+    /// Lock-out duration.
+    pub lockout_secs: i64,
+}
+
+/// Email settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// The From header.
+    pub from: String,
+    /// `smtp://` or `smtps://` URL with credentials; absent writes emails to the log.
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// How often the outbox worker looks for due emails.
+    pub poll_interval_ms: u64,
+}
+
+/// Rate limit settings (token buckets).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sustained auth requests per minute per client IP.
+    pub auth_per_minute: u32,
+    /// Burst of auth requests per client IP.
+    pub auth_burst: u32,
+    /// Sustained requests per second per account or API key.
+    pub api_per_second: u32,
+    /// Burst per account or API key.
+    pub api_burst: u32,
+}
+
+/// A configuration that could not be loaded or is not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or environment could not be parsed.
+    #[error("cannot load configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads `path`, then `SEMALINK_<SECTION>__<KEY>` variables, then `DATABASE_URL`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = Figment::from(Toml::file_exact(path))
+            .merge(Env::prefixed("SEMALINK_").split("__"))
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks ranges and that the two token secrets are strong and distinct.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        let customer = self.auth.jwt_secret.expose_secret();
+        let staff = self.admin.jwt_secret.expose_secret();
+        if customer.len() < 32 || staff.len() < 32 {
+            return bad("auth.jwt_secret and admin.jwt_secret need at least 32 characters");
+        }
+        if customer == staff {
+            return bad("auth.jwt_secret and admin.jwt_secret must differ");
+        }
+        if self.auth.access_token_ttl_secs <= 0 || self.auth.refresh_token_ttl_secs <= 0 {
+            return bad("auth token lifetimes must be positive");
+        }
+        if self.admin.access_token_ttl_secs <= 0 || self.admin.refresh_token_ttl_secs <= 0 {
+            return bad("admin token lifetimes must be positive");
+        }
+        if self.auth.lockout_threshold < 1 || self.admin.lockout_threshold < 1 {
+            return bad("lockout_threshold must be at least 1");
+        }
+        if self.database.max_connections == 0 || self.server.body_limit_bytes == 0 {
+            return bad("database.max_connections and server.body_limit_bytes must be positive");
+        }
+        let rl = &self.rate_limit;
+        if rl.auth_per_minute == 0
+            || rl.auth_burst == 0
+            || rl.api_per_second == 0
+            || rl.api_burst == 0
+        {
+            return bad("rate limits must be positive");
+        }
+        if !self
+            .database
+            .app_role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return bad("database.app_role must be a plain identifier");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Config {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/control-plane.toml");
+        Figment::from(Toml::file_exact(path)).extract().unwrap()
+    }
+
+    #[test]
+    fn shipped_config_is_valid() {
+        shipped().validate().unwrap();
+    }
+
+    #[test]
+    fn identical_secrets_are_rejected() {
+        let mut c = shipped();
+        c.admin.jwt_secret = c.auth.jwt_secret.clone();
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let text = format!("{:?}", shipped());
+        assert!(!text.contains("dev-only-customer-secret"));
+    }
+}

@@ -1,0 +1,84 @@
+//! The email outbox table (SQL): enqueue inside a request's transaction, claim due rows with
+//! `FOR UPDATE SKIP LOCKED`, and mark them sent or failed with back-off.
+
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::email::templates::Template;
+use crate::error::Result;
+
+/// Renders a template and queues it for `to`.
+pub async fn enqueue(
+    conn: impl PgExecutor<'_>,
+    to: &str,
+    template: &Template<'_>,
+    base_url: &str,
+) -> Result<()> {
+    let rendered = template.render(base_url);
+    sqlx::query("INSERT INTO email_outbox (id, to_address, template, subject, body_text) VALUES ($1, $2, $3, $4, $5)")
+        .bind(Uuid::now_v7())
+        .bind(to)
+        .bind(rendered.template)
+        .bind(rendered.subject)
+        .bind(rendered.body)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A queued email.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Queued {
+    /// Row id.
+    pub id: Uuid,
+    /// Recipient.
+    pub to_address: String,
+    /// Subject.
+    pub subject: String,
+    /// Body.
+    pub body_text: String,
+    /// Attempts so far.
+    pub attempts: i32,
+}
+
+/// Locks up to `limit` due emails for this transaction; other workers skip them.
+pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Queued>> {
+    Ok(sqlx::query_as(
+        "SELECT id, to_address, subject, body_text, attempts FROM email_outbox
+         WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < 10
+         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Marks an email sent.
+pub async fn mark_sent(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
+    sqlx::query("UPDATE email_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt and schedules the next one with exponential back-off (capped at
+/// one hour); after 10 attempts the row is left for an operator.
+pub async fn mark_failed(
+    conn: impl PgExecutor<'_>,
+    id: Uuid,
+    attempts: i32,
+    error: &str,
+) -> Result<()> {
+    let backoff = 2f64.powi(attempts.clamp(0, 12)).min(3600.0) * 10.0;
+    sqlx::query(
+        "UPDATE email_outbox SET attempts = attempts + 1, last_error = $2,
+            next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error.chars().take(500).collect::<String>())
+    .bind(backoff.min(3600.0))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! The one shared application state, cloned into every handler.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::api_keys::touch::LastUsed;
+use crate::auth::jwt::TokenKeys;
+use crate::auth::password::Passwords;
+use crate::config::Config;
+use crate::error::Error;
+use crate::http::rate_limit::RateLimits;
+use crate::metrics::Metrics;
+
+/// Everything a handler may need. Cheap to clone (all `Arc`s and a pool handle).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Pool working as the restricted service role.
+    pub pool: PgPool,
+    /// Validated configuration.
+    pub config: Arc<Config>,
+    /// Customer token keys.
+    pub customer_keys: Arc<TokenKeys>,
+    /// Staff token keys (separate secret).
+    pub staff_keys: Arc<TokenKeys>,
+    /// Password hasher.
+    pub passwords: Passwords,
+    /// Rate limiters.
+    pub limits: Arc<RateLimits>,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Throttle for API-key `last_used_at` writes.
+    pub last_used: Arc<LastUsed>,
+}
+
+impl AppState {
+    /// Builds the state around an existing pool.
+    pub fn new(config: Config, pool: PgPool) -> Result<AppState, Error> {
+        Ok(AppState {
+            pool,
+            customer_keys: Arc::new(TokenKeys::new(&config.auth.jwt_secret)),
+            staff_keys: Arc::new(TokenKeys::new(&config.admin.jwt_secret)),
+            passwords: Passwords::new(&config.auth)?,
+            limits: Arc::new(RateLimits::new(&config.rate_limit)),
+            metrics: Arc::new(Metrics::new()),
+            last_used: Arc::new(LastUsed::default()),
+            config: Arc::new(config),
+        })
+    }
+}

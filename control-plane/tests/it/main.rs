@@ -1,0 +1,12 @@
+//! Integration tests of the control plane against a real PostgreSQL: each test gets a fresh
+//! database (`#[sqlx::test]`, DATABASE_URL) with the migrations applied.
+
+mod api_keys;
+mod auth_flows;
+mod helpers;
+mod http_basics;
+mod mfa;
+mod staff;
+mod staff_audit;
+mod teams;
+mod tenant_walls;

@@ -1,0 +1,198 @@
+//! The tenant wall: walks EVERY customer route in the OpenAPI document with a second
+//! account's credentials, pointing path parameters at the first account's resources. Each
+//! must answer 404, and no list may leak the first account's ids. The route list is the
+//! OpenAPI document itself, so routes added by later modules are walked automatically; a new
+//! path parameter must be given a fixture in `resource_for` or the test fails.
+
+use std::collections::HashMap;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::*;
+
+/// Account A's resources, by the path parameter name that addresses them.
+struct Fixtures {
+    ids: HashMap<&'static str, String>,
+}
+
+impl Fixtures {
+    fn resource_for(&self, param: &str) -> &str {
+        self.ids.get(param).unwrap_or_else(|| {
+            panic!("tenant walk: no fixture for path parameter {{{param}}}; add one")
+        })
+    }
+}
+
+/// A valid body for operations that need one, so that the wall (not validation) answers.
+fn body_for(method: &Method, path: &str) -> Option<Value> {
+    match (method.as_str(), path) {
+        ("PATCH", "/v1/account/members/{user_id}") => Some(json!({"role": "member"})),
+        ("PUT" | "PATCH" | "POST", _) => Some(json!({})),
+        _ => None,
+    }
+}
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
+    let app = spawn_app(db);
+    // Account A: owner, a second member, a pending invitation, an API key, a second session.
+    let a = app.verified("alpha@example.com").await;
+    app.post(
+        "/v1/account/invitations",
+        Some(&a.access),
+        json!({"email": "alpha2@example.com", "role": "member"}),
+    )
+    .await;
+    let token = app.email_token("alpha2@example.com", "invitation").await;
+    let a2 = app.signup("alpha2@example.com").await;
+    assert_eq!(
+        app.post(
+            "/v1/invitations/accept",
+            Some(&a2.access),
+            json!({"token": token})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let pending = app
+        .post(
+            "/v1/account/invitations",
+            Some(&a.access),
+            json!({"email": "alpha3@example.com", "role": "member"}),
+        )
+        .await;
+    let invitation_id = pending.json["id"].as_str().unwrap().to_owned();
+    let key = app
+        .post(
+            "/v1/api-keys",
+            Some(&a.access),
+            json!({"name": "a-key", "scopes": ["contacts:read"]}),
+        )
+        .await;
+    let key_id = key.json["key"]["id"].as_str().unwrap().to_owned();
+    let a_secret = key.json["secret"].as_str().unwrap().to_owned();
+    let sessions = app.get("/v1/auth/sessions", &a.access).await;
+    let session_id = sessions.json["data"][0]["id"].as_str().unwrap().to_owned();
+
+    // Account B: an owner with a verified email, so neither role nor verification is the reason.
+    let b = app.verified("bravo@example.com").await;
+    let b_key = app
+        .post(
+            "/v1/api-keys",
+            Some(&b.access),
+            json!({"name": "b-key", "scopes": ["contacts:read"]}),
+        )
+        .await;
+    let b_secret = b_key.json["secret"].as_str().unwrap().to_owned();
+
+    let fixtures = Fixtures {
+        ids: HashMap::from([
+            ("user_id", a2.user_id.to_string()),
+            ("invitation_id", invitation_id.clone()),
+            ("key_id", key_id.clone()),
+            ("session_id", session_id.clone()),
+        ]),
+    };
+    let a_ids = [
+        a.account_id.to_string(),
+        a.user_id.to_string(),
+        a2.user_id.to_string(),
+        invitation_id.clone(),
+        key_id.clone(),
+        session_id.clone(),
+    ];
+
+    let spec = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .json;
+    let mut walked_with_params = 0;
+    let mut walked_lists = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        if path.starts_with("/v1/admin") {
+            continue; // Staff routes are not tenant-scoped; covered by the staff tests.
+        }
+        for (method_name, op) in item.as_object().unwrap() {
+            let Ok(method) = method_name.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            if op.get("security").is_none() {
+                continue; // Public routes act on no account's resources.
+            }
+            let mut uri = path.clone();
+            let mut has_params = false;
+            for param in op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+            {
+                let name = param["name"].as_str().unwrap();
+                uri = uri.replace(&format!("{{{name}}}"), fixtures.resource_for(name));
+                has_params = true;
+            }
+            let uses_key = op["security"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s.get("api_key").is_some());
+            let credential = if uses_key {
+                b_secret.as_str()
+            } else {
+                b.access.as_str()
+            };
+            let r = app
+                .call(
+                    method.clone(),
+                    &uri,
+                    Some(credential),
+                    body_for(&method, path),
+                )
+                .await;
+            assert!(!r.status.is_server_error(), "{method} {uri}: {}", r.status);
+            if has_params {
+                assert_eq!(
+                    r.status,
+                    StatusCode::NOT_FOUND,
+                    "{method} {uri} with another account's id: {}",
+                    r.text
+                );
+                walked_with_params += 1;
+            } else if method == Method::GET {
+                for id in &a_ids {
+                    assert!(
+                        !r.text.contains(id.as_str()),
+                        "{method} {uri} leaked {id}: {}",
+                        r.text
+                    );
+                }
+                walked_lists += 1;
+            }
+        }
+    }
+    assert!(
+        walked_with_params >= 5,
+        "walked only {walked_with_params} id routes"
+    );
+    assert!(walked_lists >= 6, "walked only {walked_lists} list routes");
+
+    // Account A is untouched.
+    assert_eq!(
+        app.get("/v1/api-keys/current", &a_secret).await.status,
+        StatusCode::OK
+    );
+    let members = app.get("/v1/account/members", &a.access).await;
+    assert_eq!(members.json["data"].as_array().unwrap().len(), 2);
+    let invitations = app.get("/v1/account/invitations", &a.access).await;
+    assert_eq!(invitations.json["data"].as_array().unwrap().len(), 1);
+    let revoked: Option<time::OffsetDateTime> =
+        sqlx::query_scalar("SELECT revoked_at FROM sessions WHERE id = $1::uuid")
+            .bind(&session_id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(revoked.is_none());
+}
