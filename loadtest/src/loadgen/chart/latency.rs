@@ -18,7 +18,7 @@ use crate::{
 
 /// Where the maximum (percentile 100, infinitely far on this axis) is drawn: half a decade
 /// right of 99.9 %.
-const MAX_X: f64 = 3162.277_660_168_379_5;
+const MAX_X: f64 = 3_162.277_660_168_379_5;
 
 /// Percentile → x position, `1 / (1 - p)` on a log axis (plotters formats log axes; a plain f64
 /// axis with custom key points cannot be labelled).
@@ -233,7 +233,9 @@ mod tests {
         let a = [(0.0, 0.0001), (50.0, 0.3), (100.0, 4.0)];
         let b = [(0.0, 20.0), (100.0, 2500.0)];
         assert_eq!(y_range(&[&a, &b]), (0.1, 10_000.0));
-        assert_eq!(y_range(&[&[(0.0, 5.0)]]), (1.0, 10.0));
+        assert_eq!(y_range(&[&[(50.0, 5.0)]]), (1.0, 10.0));
+        // Only a minimum: nothing to scale to.
+        assert_eq!(y_range(&[&[(0.0, 5.0)]]), (0.1, 10.0));
         assert_eq!(y_range(&[]), (0.1, 10.0));
         assert_eq!(
             y_ticks(1.0, 100.0),

@@ -10,6 +10,17 @@ use crate::{Error, loadgen::report::Second};
 /// Up to this many seconds each sample also gets a marker.
 const MARKED: usize = 30;
 
+/// One plotted series: a per-second count and how it is drawn.
+struct Flow {
+    label: &'static str,
+    colour: RGBColor,
+    /// Line width.
+    width: u32,
+    /// Marker radius when samples are few.
+    marker: u32,
+    value: fn(&Second) -> u64,
+}
+
 /// `150000.0` → `"150k"`: axis labels stay narrow at any rate.
 fn si(v: f64) -> String {
     if v >= 1_000_000.0 {
@@ -68,26 +79,49 @@ pub(super) fn draw(
 
     let few = t.len() <= MARKED;
     // Markers shrink in drawing order, so equal values show as concentric dots, not one.
-    let flows: [(&str, RGBColor, u32, u32, fn(&Second) -> u64); 3] = [
-        ("sent", GREY, 2, 8, |s| s.sent),
-        ("responses", BLUE, 3, 5, |s| s.responses),
-        ("receipts", ORANGE, 2, 3, |s| s.receipts),
+    let flows = [
+        Flow {
+            label: "sent",
+            colour: GREY,
+            width: 2,
+            marker: 8,
+            value: |s| s.sent,
+        },
+        Flow {
+            label: "responses",
+            colour: BLUE,
+            width: 3,
+            marker: 5,
+            value: |s| s.responses,
+        },
+        Flow {
+            label: "receipts",
+            colour: ORANGE,
+            width: 2,
+            marker: 3,
+            value: |s| s.receipts,
+        },
     ];
     let mut drawn = 0;
     // A flow that never moved (receipts with `--no-receipts`) is left out of plot and legend.
-    for (label, colour, width, marker, value) in
-        flows.into_iter().filter(|f| t.iter().any(|s| f.4(s) > 0))
+    for f in flows
+        .into_iter()
+        .filter(|f| t.iter().any(|s| (f.value)(s) > 0))
     {
+        let Flow {
+            label,
+            colour,
+            width,
+            marker,
+            value,
+        } = f;
+        let marker = if few { marker } else { 0 };
         drawn += 1;
         // Each sample is the count during second `n`, plotted at the middle of that second.
         let points = t.iter().map(|s| (s.second as f64 + 0.5, value(s) as f64));
         chart
             .draw_series(
-                LineSeries::new(points, colour.filled().stroke_width(width)).point_size(if few {
-                    marker
-                } else {
-                    0
-                }),
+                LineSeries::new(points, colour.filled().stroke_width(width)).point_size(marker),
             )
             .map_err(draw_err)?
             .label(label)
