@@ -38,12 +38,14 @@ fn tick(x: f64) -> String {
     format!("{}%", ms(100.0 * (1.0 - 1.0 / x)))
 }
 
-/// A value with as many decimals as it needs (up to 3): `0.25`, `1.5`, `120`.
+/// A value with about three significant digits, no trailing zeros: `0.25`, `1.5`, `7.09`, `120`.
 fn ms(v: f64) -> String {
     let s = if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
         format!("{v:.1}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
     } else {
         format!("{v:.3}")
     };
@@ -192,14 +194,23 @@ pub(super) fn draw(area: &DrawingArea<BitMapBackend<'_>, Shift>, r: &Report) -> 
         let top = curves.iter().map(|c| value(c.pct)).fold(0.0, f64::max);
         for c in &curves {
             let v = value(c.pct);
-            let dy = if v >= top { -26 } else { 10 };
+            // Curves rise to the right: above-left and below-right of a point are clear. Above
+            // is only used with room left under the top edge of the plot.
+            let near_top = (hi / v.max(lo)).ln() < 0.1 * (hi / lo).ln();
+            let (anchor, at) = if v >= top && !near_top {
+                (Pos::new(HPos::Right, VPos::Bottom), (-8, -8))
+            } else {
+                (Pos::new(HPos::Left, VPos::Top), (8, 8))
+            };
             let text = format!("p{p} {} ms", ms(v));
-            let style = (FAMILY, 15).into_font().color(&c.colour);
+            let style = TextStyle::from((FAMILY, 15).into_font())
+                .pos(anchor)
+                .color(&c.colour);
             chart
                 .draw_series(std::iter::once(
                     EmptyElement::at((x_of(p), clamp(v)))
                         + Circle::new((0, 0), 6, c.colour.stroke_width(2))
-                        + Text::new(text, (-8, dy), style),
+                        + Text::new(text, at, style),
                 ))
                 .map_err(draw_err)?;
         }
