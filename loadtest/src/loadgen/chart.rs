@@ -1,161 +1,152 @@
-//! PNG chart of a run: throughput over time (top) and the latency percentile curves (bottom).
-//! Drawn with plotters' bitmap backend into memory and encoded with `png`; no text, so no font
-//! or fontconfig dependency. Colours: top — blue responses/s, grey sent/s, orange receipts/s;
-//! bottom (x = percentile 0→100, y = ms, each curve scaled to its own max) — blue submit→resp,
-//! orange accept→final receipt.
+//! PNG chart of a run: a title with the totals, throughput per second (top panel) and the latency
+//! distribution (bottom panel). Drawn with plotters' bitmap backend into memory and encoded with
+//! `png`. Text is rendered with plotters' pure-Rust `ab_glyph` feature from DejaVu Sans embedded
+//! in the binary (`loadtest/assets/`, Bitstream Vera/DejaVu licence), so there is no
+//! fontconfig/freetype system dependency and the chart looks the same on every machine.
 
-use std::{fs::File, io::BufWriter, path::Path};
+mod latency;
+mod throughput;
 
-use plotters::prelude::*;
+use std::{fs::File, io::BufWriter, path::Path, sync::OnceLock};
+
+use plotters::{
+    prelude::*,
+    style::{
+        register_font,
+        text_anchor::{HPos, Pos, VPos},
+    },
+};
 
 use super::report::Report;
 use crate::Error;
 
-const W: u32 = 1200;
-const H: u32 = 800;
+/// Width of the PNG in pixels.
+pub const WIDTH: u32 = 1400;
+/// Height of the PNG in pixels.
+pub const HEIGHT: u32 = 1000;
+
+/// Height of the title strip above the two panels.
+const HEAD: u32 = 80;
+/// Family name the embedded font is registered under (plotters' default family).
+const FAMILY: &str = "sans-serif";
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+/// Sent/s, submit→response latency and the like share one colour per message flow.
+const GREY: RGBColor = RGBColor(120, 120, 120);
+const BLUE: RGBColor = RGBColor(30, 90, 200);
+const ORANGE: RGBColor = RGBColor(230, 120, 20);
+const GRID: RGBColor = RGBColor(232, 232, 232);
 
 fn draw_err<E: std::fmt::Debug>(e: E) -> Error {
     Error::Protocol(format!("chart: {e:?}"))
 }
 
-/// Renders `report` as a PNG at `path`.
-pub fn write_png(report: &Report, path: &Path) -> Result<(), Error> {
-    let mut pixels = vec![0u8; (W * H * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err)?;
-        let (top, bottom) = root.split_vertically(H / 2);
-        let secs = report.throughput.len().max(2) as f64;
-        let peak = report
-            .throughput
-            .iter()
-            .map(|s| s.sent.max(s.responses).max(s.receipts))
-            .max()
-            .unwrap_or(1)
-            .max(1) as f64;
-        let mut chart = ChartBuilder::on(&top)
-            .margin(20)
-            .build_cartesian_2d(0.0..secs, 0.0..peak * 1.05)
-            .map_err(draw_err)?;
-        let series = |f: fn(&super::report::Second) -> u64| {
-            report
-                .throughput
-                .iter()
-                .map(move |s| (s.second as f64 + 0.5, f(s) as f64))
-                .collect::<Vec<_>>()
-        };
-        chart
-            .draw_series(LineSeries::new(
-                series(|s| s.sent),
-                RGBColor(150, 150, 150).stroke_width(2),
-            ))
-            .map_err(draw_err)?;
-        chart
-            .draw_series(LineSeries::new(
-                series(|s| s.receipts),
-                RGBColor(230, 120, 20).stroke_width(2),
-            ))
-            .map_err(draw_err)?;
-        chart
-            .draw_series(LineSeries::new(
-                series(|s| s.responses),
-                RGBColor(30, 90, 200).stroke_width(3),
-            ))
-            .map_err(draw_err)?;
-        // Axes (zero lines) instead of labelled ones: no text, so no font dependency.
-        chart
-            .draw_series(LineSeries::new(
-                vec![(0.0, peak * 1.05), (0.0, 0.0), (secs, 0.0)],
-                BLACK,
-            ))
-            .map_err(draw_err)?;
-
-        let mut lat = ChartBuilder::on(&bottom)
-            .margin(20)
-            .build_cartesian_2d(0.0..100.0, 0.0..1.05)
-            .map_err(draw_err)?;
-        lat.draw_series(LineSeries::new(
-            vec![(0.0, 1.05), (0.0, 0.0), (100.0, 0.0)],
-            BLACK,
+/// Registers the embedded font with plotters once per process.
+fn register() -> Result<(), Error> {
+    static OK: OnceLock<bool> = OnceLock::new();
+    if *OK.get_or_init(|| register_font(FAMILY, FontStyle::Normal, FONT).is_ok()) {
+        Ok(())
+    } else {
+        Err(Error::Protocol(
+            "chart: embedded font does not parse".into(),
         ))
-        .map_err(draw_err)?;
-        for (curve, colour) in [
-            (&report.latency_curve_ms.submit_resp, RGBColor(30, 90, 200)),
-            (
-                &report.latency_curve_ms.final_receipt,
-                RGBColor(230, 120, 20),
-            ),
-        ] {
-            let max = curve.iter().map(|(_, v)| *v).fold(0.0, f64::max);
-            if max > 0.0 {
-                let pts = curve.iter().map(|(p, v)| (*p, v / max)).collect::<Vec<_>>();
-                lat.draw_series(LineSeries::new(pts, colour.stroke_width(3)))
-                    .map_err(draw_err)?;
-            }
+    }
+}
+
+/// `1234567` → `"1,234,567"`: totals are easier to read grouped.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
+        out.push(c);
+    }
+    out
+}
+
+/// Renders `report` as `WIDTH`×`HEIGHT` RGB pixels.
+pub fn render(report: &Report) -> Result<Vec<u8>, Error> {
+    register()?;
+    let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        let (head, body) = root.split_vertically(HEAD);
+        draw_title(&head, report)?;
+        let (top, bottom) = body.split_vertically((HEIGHT - HEAD) / 2);
+        throughput::draw(&top, &report.throughput)?;
+        latency::draw(&bottom, report)?;
         root.present().map_err(draw_err)?;
     }
+    Ok(pixels)
+}
+
+/// Renders `report` as a PNG at `path`.
+pub fn write_png(report: &Report, path: &Path) -> Result<(), Error> {
+    let pixels = render(report)?;
     let file = BufWriter::new(File::create(path)?);
-    let mut enc = png::Encoder::new(file, W, H);
+    let mut enc = png::Encoder::new(file, WIDTH, HEIGHT);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     let mut writer = enc.write_header().map_err(draw_err)?;
     writer.write_image_data(&pixels).map_err(draw_err)?;
+    writer.finish().map_err(draw_err)?;
     Ok(())
+}
+
+fn draw_title(
+    area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    r: &Report,
+) -> Result<(), Error> {
+    let centre = Pos::new(HPos::Center, VPos::Top);
+    let x = (WIDTH / 2) as i32;
+    let title = format!(
+        "loadgen blast — {} messages, {} msg/s",
+        grouped(r.sent),
+        grouped(r.submits_per_sec.round() as u64)
+    );
+    area.draw_text(
+        &title,
+        &TextStyle::from((FAMILY, 30).into_font()).pos(centre),
+        (x, 12),
+    )
+    .map_err(draw_err)?;
+    let mut sub = format!(
+        "{:.1} s · {} accepted · {} delivered · {} failed · {} expired · {} lost",
+        r.elapsed_secs,
+        grouped(r.accepted),
+        grouped(r.delivered),
+        grouped(r.failed),
+        grouped(r.expired),
+        grouped(r.lost),
+    );
+    if r.no_response > 0 {
+        sub.push_str(&format!(" · {} unanswered", grouped(r.no_response)));
+    }
+    let style = TextStyle::from((FAMILY, 18).into_font())
+        .pos(centre)
+        .color(&GREY);
+    area.draw_text(&sub, &style, (x, 52)).map_err(draw_err)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loadgen::report::{Curves, Latencies, Percentiles, Second};
 
     #[test]
-    fn writes_a_png() {
-        let p = Percentiles {
-            count: 1,
-            p50: 1.0,
-            p90: 2.0,
-            p99: 3.0,
-            max: 4.0,
-        };
-        let report = Report {
-            sent: 10,
-            responses: 10,
-            no_response: 0,
-            accepted: 10,
-            statuses: Default::default(),
-            delivered: 10,
-            failed: 0,
-            expired: 0,
-            lost: 0,
-            duplicated_receipts: 0,
-            intermediate_receipts: 0,
-            unmatched_receipts: 0,
-            elapsed_secs: 2.0,
-            submits_per_sec: 5.0,
-            pdus_per_sec: 20.0,
-            latency_ms: Latencies {
-                submit_resp: p.clone(),
-                final_receipt: p,
-            },
-            latency_curve_ms: Curves {
-                submit_resp: vec![(0.0, 1.0), (50.0, 2.0), (100.0, 4.0)],
-                final_receipt: vec![],
-            },
-            throughput: (0..3)
-                .map(|i| Second {
-                    second: i,
-                    sent: 5,
-                    responses: 4,
-                    receipts: 3,
-                })
-                .collect(),
-        };
-        let path = std::env::temp_dir().join(format!("semalink-chart-{}.png", std::process::id()));
-        write_png(&report, &path).unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        let _ = std::fs::remove_file(&path);
-        assert_eq!(&bytes[1..4], b"PNG");
-        assert!(bytes.len() > 1000);
+    fn groups_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(2_000_000), "2,000,000");
+        assert_eq!(grouped(12_345_678), "12,345,678");
+    }
+
+    #[test]
+    fn embedded_font_registers() {
+        register().unwrap();
+        register().unwrap();
     }
 }

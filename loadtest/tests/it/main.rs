@@ -3,6 +3,7 @@
 //! bytes on a `TcpStream` where the point is to send what no client would.
 
 mod binds;
+mod chart;
 mod common;
 mod faults;
 mod http;
