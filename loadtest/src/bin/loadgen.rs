@@ -1,0 +1,131 @@
+//! `loadgen`: drive an SMSC (normally `smsc-sim`) and report throughput, latency and losses.
+//! Exits non-zero when an accepted message never reached a final state or a submit was never
+//! answered.
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use semalink_loadtest::{
+    loadgen::{self, BlastOptions, SmppTarget, Target, chart, progress::Progress},
+    sim::idfmt::IdFormat,
+};
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Load generator for the Sema Link SMS gateway")]
+struct Args {
+    #[command(subcommand)]
+    mode: Mode,
+}
+
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// Bare pipelined SMPP binds with pre-encoded submit_sm: the ceiling of SMSC + loopback.
+    Blast(Blast),
+}
+
+#[derive(Debug, clap::Args)]
+struct Blast {
+    /// SMSC address.
+    #[arg(long, default_value = "127.0.0.1:2775")]
+    smpp: std::net::SocketAddr,
+    #[arg(long, default_value = "semalink")]
+    system_id: String,
+    #[arg(long, default_value = "secret")]
+    password: String,
+    /// Messages to send (ignored when --duration is given without it).
+    #[arg(long, short = 'n')]
+    messages: Option<u64>,
+    /// Send for this many seconds.
+    #[arg(long, short = 'd')]
+    duration: Option<u64>,
+    /// Concurrent binds.
+    #[arg(long, default_value_t = 2)]
+    binds: usize,
+    /// Unanswered submit_sm allowed per bind.
+    #[arg(long, default_value_t = 2000)]
+    window: usize,
+    #[arg(long, default_value = "SEMALINK")]
+    source: String,
+    /// Destinations (comma-separated), used in turn.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "254712000001,254733000002,254110000003"
+    )]
+    dest: Vec<String>,
+    #[arg(long, default_value = "Load test")]
+    text: String,
+    /// Don't request receipts (measures submit/resp only).
+    #[arg(long)]
+    no_receipts: bool,
+    /// Id format of submit_sm_resp (decimal, hex_upper, hex_lower, uuid).
+    #[arg(long, default_value = "decimal")]
+    resp_id_format: IdFormat,
+    /// Id format of receipts.
+    #[arg(long, default_value = "decimal")]
+    receipt_id_format: IdFormat,
+    /// Seconds to wait for outstanding responses after sending stops.
+    #[arg(long, default_value_t = 10)]
+    drain_secs: u64,
+    /// Seconds to wait for outstanding receipts after that.
+    #[arg(long, default_value_t = 15)]
+    receipt_wait_secs: u64,
+    /// Write the JSON report here (it is always printed on stdout too).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Write a PNG chart (throughput over time + latency distribution) here.
+    #[arg(long)]
+    chart: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let Mode::Blast(b) = Args::parse().mode;
+    let messages = match (b.messages, b.duration) {
+        (None, None) => Some(100_000),
+        (m, _) => m,
+    };
+    let opts = BlastOptions {
+        messages,
+        duration: b.duration.map(Duration::from_secs),
+        binds: b.binds,
+        window: b.window,
+        source: b.source,
+        destinations: b.dest,
+        text: b.text,
+        receipts: !b.no_receipts,
+        resp_id: b.resp_id_format,
+        receipt_id: b.receipt_id_format,
+        drain: Duration::from_secs(b.drain_secs),
+        receipt_wait: Duration::from_secs(b.receipt_wait_secs),
+    };
+    let target = Target::Smpp(SmppTarget {
+        addr: b.smpp,
+        system_id: b.system_id,
+        password: b.password,
+    });
+    let report = loadgen::blast(&target, opts, Progress::Stderr).await?;
+    eprintln!();
+    let json = serde_json::to_string_pretty(&report)?;
+    println!("{json}");
+    if let Some(path) = &b.report {
+        std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &b.chart {
+        chart::write_png(&report, path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!(
+        "submit_sm/s {:.0}  PDUs/s {:.0}  resp p50/p99 {:.2}/{:.2} ms  lost {}  no response {}",
+        report.submits_per_sec,
+        report.pdus_per_sec,
+        report.latency_ms.submit_resp.p50,
+        report.latency_ms.submit_resp.p99,
+        report.lost,
+        report.no_response
+    );
+    if report.lost_anything() {
+        std::process::exit(2);
+    }
+    Ok(())
+}
