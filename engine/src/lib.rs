@@ -1,1 +1,7 @@
-//! The SMPP gateway engine. Built by the engine issues; only the crate exists so far.
+//! The SMPP gateway engine: config, routing, throttling, correlation, per-message tracking,
+//! status sinks and metrics, on which the submit pipeline and the bind pool are wired.
+
+pub mod config;
+pub mod error;
+
+pub use error::{Error, Result};
