@@ -5,3 +5,5 @@ pub mod config;
 pub mod error;
 
 pub use error::{Error, Result};
+pub mod routing;
+pub mod throttle;
