@@ -5,5 +5,7 @@ pub mod config;
 pub mod error;
 
 pub use error::{Error, Result};
+pub mod correlation;
 pub mod routing;
+mod shard;
 pub mod throttle;
