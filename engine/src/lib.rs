@@ -9,3 +9,4 @@ pub mod correlation;
 pub mod routing;
 mod shard;
 pub mod throttle;
+pub mod tracker;
