@@ -6,7 +6,9 @@ pub mod error;
 
 pub use error::{Error, Result};
 pub mod correlation;
+pub mod metrics;
 pub mod routing;
 mod shard;
+pub mod sink;
 pub mod throttle;
 pub mod tracker;
