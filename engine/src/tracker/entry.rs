@@ -47,6 +47,15 @@ impl Entry {
         }
     }
 
+    /// Changes the segment count while nothing has happened to any segment.
+    pub(super) fn resize(&mut self, segments: u16) -> bool {
+        if self.sent > 0 || self.state != DeliveryState::Accepted {
+            return false;
+        }
+        self.segments = vec![Seg::Pending; usize::from(segments)].into_boxed_slice();
+        true
+    }
+
     pub(super) fn state(&self) -> DeliveryState {
         self.state
     }

@@ -146,6 +146,23 @@ impl Tracker {
         })
     }
 
+    /// Sets the number of segments of a message begun before it was split (the ingress
+    /// claims the id; the dispatcher knows the parts). Refused (`false`) once any segment has
+    /// an outcome or the message is unknown.
+    pub fn set_segments(&self, message_id: Uuid, segments: u16) -> bool {
+        let mut shard = self.shards.lock(&message_id);
+        match shard.messages.get_mut(&message_id) {
+            Some(e) => e.resize(segments.max(1)),
+            None => false,
+        }
+    }
+
+    /// Forgets a message that was never handed on (the ingress could not queue it), so a
+    /// retry of the same id is accepted.
+    pub fn forget(&self, message_id: Uuid) {
+        self.shards.lock(&message_id).messages.remove(&message_id);
+    }
+
     /// The message's current state, if it is tracked.
     pub fn state(&self, message_id: Uuid) -> Option<DeliveryState> {
         self.shards

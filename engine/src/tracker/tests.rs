@@ -192,3 +192,23 @@ fn duplicates_are_recognised_until_the_retention_ends() {
     assert!(t.is_empty());
     assert_eq!(t.begin(ID, 1), Begin::New);
 }
+
+#[test]
+fn segments_can_be_set_until_the_first_outcome() {
+    let t = tracker();
+    t.begin(ID, 1);
+    assert!(t.set_segments(ID, 2));
+    assert_eq!(t.sent(ID, 1, "sim", "a"), None, "two segments now");
+    assert!(!t.set_segments(ID, 3), "segment 1 already sent");
+    assert_eq!(
+        state_of(t.sent(ID, 2, "sim", "b")),
+        Some(DeliveryState::Sent)
+    );
+    assert!(!t.set_segments(Uuid::from_u128(1), 2), "unknown id");
+    t.forget(ID);
+    assert_eq!(
+        t.begin(ID, 1),
+        Begin::New,
+        "a forgotten id can be submitted again"
+    );
+}
