@@ -11,6 +11,7 @@ use semalink_protocol::mno::{self, MnoId};
 
 use crate::config::{Config, RouteTarget};
 use crate::error::{Error, Result};
+use crate::shard::Map;
 
 /// A route's index in [`Router::routes`] (the config's `routes` in order, then the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,8 +52,8 @@ pub struct Routed {
 #[derive(Debug, Clone)]
 pub struct Router {
     routes: Vec<Route>,
-    by_mno: HashMap<MnoId, RouteId>,
-    by_country: HashMap<&'static str, RouteId>,
+    by_mno: Map<MnoId, RouteId>,
+    by_country: Map<&'static str, RouteId>,
     default: RouteId,
 }
 
@@ -95,7 +96,7 @@ impl Router {
             config.default_route.clone(),
             "default_route",
         )?);
-        let mut by_country = HashMap::new();
+        let mut by_country = Map::default();
         for d in mno::rows() {
             let id = country_rules.get(d.country()).copied().unwrap_or(default);
             by_country.insert(d.country(), id);

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{CorrelationKey, CorrelationStore, ReceiptMatch, SegmentKey, StoreStats, Unmatched};
 use crate::config::CorrelationConfig;
 use crate::error::Result;
-use crate::shard::Shards;
+use crate::shard::{Map, Shards};
 
 #[derive(Debug)]
 struct Mapping {
@@ -26,8 +26,8 @@ struct Mapping {
 
 #[derive(Debug, Default)]
 struct Shard {
-    map: HashMap<CorrelationKey, Mapping>,
-    parked: HashMap<CorrelationKey, Vec<(Instant, Receipt)>>,
+    map: Map<CorrelationKey, Mapping>,
+    parked: Map<CorrelationKey, Vec<(Instant, Receipt)>>,
     expiry: VecDeque<(Instant, CorrelationKey)>,
     parked_order: VecDeque<(Instant, CorrelationKey)>,
     parked_count: usize,

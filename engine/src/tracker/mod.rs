@@ -18,14 +18,14 @@ mod entry;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use semalink_protocol::contracts::{DeliveryState, ErrorCode, ErrorKind};
 use semalink_protocol::dlr::Receipt;
 use uuid::Uuid;
 
-use crate::shard::Shards;
+use crate::shard::{Map, Shards};
 use entry::Entry;
 
 /// The answer to [`Tracker::begin`].
@@ -48,7 +48,7 @@ pub struct Transition {
 
 #[derive(Debug, Default)]
 struct Shard {
-    messages: HashMap<Uuid, Entry>,
+    messages: Map<Uuid, Entry>,
     /// Finished messages in the order they finished (all share one retention).
     finished: VecDeque<(Instant, Uuid)>,
 }
