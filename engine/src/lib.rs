@@ -7,6 +7,7 @@ pub mod correlation;
 pub mod error;
 pub mod ingress;
 pub mod metrics;
+pub mod retry;
 pub mod routing;
 mod shard;
 pub mod sink;

@@ -242,6 +242,14 @@ pub struct RetryConfig {
     pub backoff_min_ms: u64,
     /// Longest retry delay.
     pub backoff_max_ms: u64,
+    /// `command_status` values to treat as permanent on top of the built-in list (a vendor's
+    /// own "invalid number" code, say).
+    #[serde(default)]
+    pub permanent_status: Vec<u32>,
+    /// `command_status` values to treat as transient even if the built-in list says
+    /// permanent.
+    #[serde(default)]
+    pub transient_status: Vec<u32>,
 }
 
 /// Correlation-store settings.
@@ -268,6 +276,8 @@ impl Default for RetryConfig {
             max_attempts: 5,
             backoff_min_ms: 200,
             backoff_max_ms: 30_000,
+            permanent_status: Vec::new(),
+            transient_status: Vec::new(),
         }
     }
 }

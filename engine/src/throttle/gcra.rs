@@ -26,8 +26,14 @@ pub struct Gcra {
 impl Gcra {
     /// A bucket of `rate` per second (> 0) holding `burst` (≥ 1) tokens.
     pub fn new(rate: f64, burst: u32) -> Gcra {
+        Gcra::with_base(rate, burst, Instant::now())
+    }
+
+    /// [`Self::new`] on a clock starting at `base`: limiters sharing a base can share one
+    /// clock reading (see [`Self::try_acquire_at`]).
+    pub fn with_base(rate: f64, burst: u32, base: Instant) -> Gcra {
         Gcra {
-            base: Instant::now(),
+            base,
             tat: AtomicU64::new(0),
             interval: AtomicU64::new(interval_of(rate)),
             burst: u64::from(burst.max(1)),

@@ -6,7 +6,7 @@
 mod aimd;
 mod gcra;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use aimd::Aimd;
 pub use gcra::Gcra;
@@ -25,6 +25,8 @@ struct RouteLimiter {
 /// Every route's and upstream's limiter.
 #[derive(Debug)]
 pub struct Throttle {
+    /// The clock origin every limiter shares, so one reading serves both buckets.
+    base: Instant,
     routes: Box<[RouteLimiter]>,
     upstreams: Box<[Option<Gcra>]>,
 }
@@ -32,11 +34,12 @@ pub struct Throttle {
 impl Throttle {
     /// Builds the limiters for `router`'s routes and `config`'s upstream caps.
     pub fn new(config: &Config, router: &Router) -> Throttle {
+        let base = Instant::now();
         let routes = router
             .routes()
             .iter()
             .map(|r| RouteLimiter {
-                bucket: Gcra::new(r.target.rate, r.target.burst),
+                bucket: Gcra::with_base(r.target.rate, r.target.burst, base),
                 aimd: r
                     .target
                     .adaptive
@@ -47,12 +50,18 @@ impl Throttle {
         let upstreams = config
             .upstreams
             .iter()
+            // The cap admits a tenth of a second's worth at once: smooth, yet not so tight
+            // that two routes starting together wait on each other.
             .map(|u| {
                 u.tps_cap
-                    .map(|cap| Gcra::new(cap, (cap / 10.0).ceil().max(1.0) as u32))
+                    .map(|cap| Gcra::with_base(cap, (cap / 10.0).ceil().max(1.0) as u32, base))
             })
             .collect();
-        Throttle { routes, upstreams }
+        Throttle {
+            base,
+            routes,
+            upstreams,
+        }
     }
 
     /// Takes a token of `route` and of its upstream's cap if both are there now; otherwise
@@ -60,12 +69,11 @@ impl Throttle {
     /// can cost a route token when the upstream cap then refuses; the cap still holds.
     pub fn try_acquire(&self, route: RouteId) -> Result<(), Duration> {
         let r = &self.routes[route.index()];
-        let cap = self.upstreams[r.upstream].as_ref();
-        if let Some(cap) = cap {
-            cap.try_acquire_at(cap.now())
-                .map_err(Duration::from_nanos)?;
+        let now = self.base.elapsed().as_nanos() as u64;
+        if let Some(cap) = &self.upstreams[r.upstream] {
+            cap.try_acquire_at(now).map_err(Duration::from_nanos)?;
         }
-        r.bucket.try_acquire()
+        r.bucket.try_acquire_at(now).map_err(Duration::from_nanos)
     }
 
     /// Waits until `route` (and its upstream's cap) admit one submit; returns the time spent
