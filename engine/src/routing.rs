@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use semalink_protocol::mno::{self, MnoId};
+use semalink_protocol::contracts::SubmitRequest;
+use semalink_protocol::mno::{self, MnoId, UnknownMnoId};
 
 use crate::config::{Config, RouteTarget};
 use crate::error::{Error, Result};
@@ -144,6 +145,23 @@ impl Router {
         }
     }
 
+    /// Routes a request: by its `route.mno` hint when it has one (an unknown operator id is
+    /// an error naming the field), else by destination. The `route.upstream` hint is not
+    /// honoured here: the route's token bucket is tied to its upstream.
+    pub fn route_request(&self, request: &SubmitRequest) -> Result<Routed, UnknownMnoId> {
+        match request.route.mno.as_deref() {
+            Some(hint) => {
+                let mno = MnoId::parse(hint)?;
+                Ok(Routed {
+                    route: self.route_mno(mno),
+                    mno: Some(mno),
+                    country: Some(mno.operator().country),
+                })
+            }
+            None => Ok(self.route(&request.destination)),
+        }
+    }
+
     /// The route of an operator (for a request that names its operator in `route.mno`).
     pub fn route_mno(&self, mno: MnoId) -> RouteId {
         self.by_mno.get(&mno).copied().unwrap_or(self.default)
@@ -270,6 +288,22 @@ mod tests {
     #[test]
     fn hints_route_by_operator() {
         let r = router();
+        let mut request: SubmitRequest = serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "message_id": "00000000-0000-0000-0000-000000000001",
+            "account_id": "00000000-0000-0000-0000-000000000002",
+            "destination": "+2348031234567",
+            "sender": "SEMA",
+            "body": {"text": "hi"},
+            "created_at": "2026-11-26T04:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(r.route_request(&request).unwrap().route, RouteId(2));
+        request.route.mno = Some("ke-safaricom".into());
+        let hinted = r.route_request(&request).unwrap();
+        assert_eq!((hinted.route, hinted.country), (RouteId(1), Some("KE")));
+        request.route.mno = Some("xx-nobody".into());
+        assert!(r.route_request(&request).is_err());
         assert_eq!(
             r.route_mno(MnoId::parse("ke-safaricom").unwrap()),
             RouteId(1)

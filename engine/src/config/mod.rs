@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use semalink_protocol::msgid::IdPolicy;
-use semalink_protocol::segment::ConcatMethod;
+use semalink_protocol::segment::{ConcatMethod, Encoding, SegmentOptions};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -156,6 +156,24 @@ impl UpstreamConfig {
     pub fn response_timeout(&self) -> Duration {
         Duration::from_millis(self.response_timeout_ms)
     }
+    /// How to split text for this upstream (concatenation method, packing).
+    pub fn segment_options(&self) -> SegmentOptions {
+        SegmentOptions {
+            method: self.concat,
+            packed: self.data_coding.packed(),
+            ..SegmentOptions::default()
+        }
+    }
+
+    /// The `data_coding` to send for a part the splitter encoded as `encoding` (GSM-7 parts
+    /// follow the upstream's preference; UCS-2 is always 0x08).
+    pub fn wire_data_coding(&self, encoding: Encoding) -> u8 {
+        match encoding {
+            Encoding::Gsm7 => self.data_coding.gsm7_data_coding(),
+            Encoding::Ucs2 => encoding.data_coding(),
+        }
+    }
+
     /// Reconnect back-off bounds.
     pub fn reconnect_backoff(&self) -> (Duration, Duration) {
         (

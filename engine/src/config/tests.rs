@@ -153,3 +153,22 @@ fn adaptive_floor_defaults_to_five_percent() {
     };
     assert_eq!(t.floor(), 1.0);
 }
+
+#[test]
+fn upstream_wire_preferences() {
+    let text = with("data_coding = \"smsc_default\"", "data_coding = \"ia5\"")
+        .replace("concat = \"udh8\"", "concat = \"udh16\"");
+    let c = load(&text).unwrap();
+    let u = &c.upstreams[0];
+    assert_eq!(u.wire_data_coding(Encoding::Gsm7), 0x01);
+    assert_eq!(u.wire_data_coding(Encoding::Ucs2), 0x08);
+    let opts = u.segment_options();
+    assert_eq!((opts.method, opts.packed), (ConcatMethod::Udh16, false));
+    let packed = load(&with(
+        "data_coding = \"smsc_default\"",
+        "data_coding = \"smsc_default_packed\"",
+    ))
+    .unwrap();
+    assert!(packed.upstreams[0].segment_options().packed);
+    assert_eq!(packed.upstreams[0].wire_data_coding(Encoding::Gsm7), 0x00);
+}

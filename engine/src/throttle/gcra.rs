@@ -180,6 +180,25 @@ mod tests {
         assert_eq!(g.try_acquire_at(10 * MS), Err(100 * MS));
     }
 
+    /// Four threads hammering one bucket never get more than burst + rate × elapsed: the
+    /// CAS loop loses no update.
+    #[test]
+    fn concurrent_callers_never_exceed_the_rate() {
+        let g = std::sync::Arc::new(Gcra::new(1_000.0, 10));
+        let start = g.now();
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let g = g.clone();
+                std::thread::spawn(move || (0..50_000).filter(|_| g.try_acquire().is_ok()).count())
+            })
+            .collect();
+        let admitted: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        let elapsed_s = (g.now() - start) as f64 / 1e9;
+        let bound = 10.0 + 1_000.0 * elapsed_s + 1.0;
+        assert!(admitted >= 10, "{admitted}");
+        assert!(admitted as f64 <= bound, "{admitted} > {bound}");
+    }
+
     #[tokio::test]
     async fn until_ready_waits_for_a_token() {
         // 2/s: the second token is 500 ms away, far more than scheduling noise.
