@@ -16,6 +16,8 @@
 mod entry;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
