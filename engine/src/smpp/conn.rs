@@ -51,6 +51,8 @@ struct Conn {
     drain: Option<Instant>,
     /// `unbind` sent: close when answered or at this deadline.
     unbind: Option<Instant>,
+    /// False once every handle is gone (the request channel is closed and empty).
+    rx_open: bool,
 }
 
 impl Conn {
@@ -97,6 +99,7 @@ impl Actor {
             keepalive: None,
             drain: None,
             unbind: None,
+            rx_open: true,
         };
         if self.stopping() {
             c.drain = Some(self.drain_deadline());
@@ -124,7 +127,7 @@ impl Actor {
                     Ok(n) => c.flushed += n as u64,
                     Err(e) => break Exit::Lost(format!("write failed: {e}")),
                 },
-                request = self.rx.recv(), if c.unbind.is_none() => match request {
+                request = self.rx.recv(), if c.unbind.is_none() && c.rx_open => match request {
                     Some(request) => {
                         self.on_request(&mut c, request);
                         // Take what else is queued in the same pass.
@@ -134,7 +137,10 @@ impl Actor {
                         }
                     }
                     // Every handle is gone: shut down.
-                    None => c.drain = Some(c.drain.unwrap_or_else(|| self.drain_deadline())),
+                    None => {
+                        c.rx_open = false;
+                        c.drain = Some(c.drain.unwrap_or_else(|| self.drain_deadline()));
+                    }
                 },
                 Some(ack) = self.acks_rx.recv() => {
                     if ack.generation == self.generation {

@@ -10,7 +10,7 @@ use super::{
     config::SessionConfig,
     counters::CountersSnapshot,
     error::{ConfigError, NotSentReason, SubmitError},
-    event::{SessionEvent, SessionId},
+    event::{BindState, SessionEvent, SessionId},
     pdu::SubmitRequest,
     session::Session,
     window::SubmitResult,
@@ -95,27 +95,27 @@ impl Pool {
     /// Waits until [`is_up`](Self::is_up) or `limit` passes; returns whether it is up.
     pub async fn wait_up(&self, limit: Duration) -> bool {
         let until = Instant::now() + limit;
-        let mut watches: Vec<_> = self.sessions.iter().map(Session::watch_state).collect();
         loop {
+            // Watch first, then check: a change in between still wakes us.
+            let mut changes = JoinSet::new();
+            for session in self.sessions.iter() {
+                let mut state = session.watch_state();
+                changes.spawn(async move { state.changed().await.is_ok() });
+            }
             if self.is_up() {
                 return true;
             }
-            let mut changes = JoinSet::new();
-            for mut w in watches.drain(..) {
-                changes.spawn(async move {
-                    let _ = w.changed().await;
-                    w
-                });
+            if self
+                .sessions
+                .iter()
+                .all(|s| s.state() == BindState::Stopped)
+            {
+                return false;
             }
             tokio::select! {
-                Some(Ok(w)) = changes.join_next() => {
-                    watches.push(w);
-                }
+                _ = changes.join_next() => {}
                 _ = tokio::time::sleep_until(until) => return self.is_up(),
             }
-            // Re-arm the watches that did not fire (their tasks are aborted on drop).
-            changes.abort_all();
-            watches = self.sessions.iter().map(Session::watch_state).collect();
         }
     }
 

@@ -239,9 +239,12 @@ impl Session {
         self.inner.state.borrow().clone()
     }
 
-    /// A receiver that sees every state change.
+    /// A receiver that sees every state change from now on (`changed()` waits for the next
+    /// one; `borrow()` is the current state).
     pub fn watch_state(&self) -> watch::Receiver<BindState> {
-        self.inner.state.clone()
+        let mut rx = self.inner.state.clone();
+        rx.mark_unchanged();
+        rx
     }
 
     /// True when bound.

@@ -153,3 +153,48 @@ async fn graceful_shutdown_drains_the_window_then_unbinds() {
         .unwrap_err();
     assert_eq!(err, SubmitError::NotSent(NotSentReason::ShuttingDown));
 }
+
+#[tokio::test]
+async fn an_unanswered_bind_times_out_and_is_retried() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let cfg = SessionConfig {
+        host: "127.0.0.1".into(),
+        port,
+        system_id: "x".into(),
+        bind_timeout: Duration::from_millis(200),
+        reconnect_min: Duration::from_millis(20),
+        reconnect_max: Duration::from_millis(100),
+        ..SessionConfig::default()
+    };
+    let (session, _events) = Session::start(id(0), cfg).unwrap();
+    let state = wait_state(&session, |s| matches!(s, BindState::Failed(_))).await;
+    assert_eq!(state, BindState::Failed(BindError::Timeout));
+    eventually("retries", || session.counters().bind_failures >= 2).await;
+    session.shutdown(Duration::from_millis(100)).await;
+    accepted.abort();
+}
+
+#[tokio::test]
+async fn an_unanswered_enquire_link_drops_the_connection_and_rebinds() {
+    let mut behaviour = no_receipts();
+    behaviour.flow.silent = true;
+    let sim = sim(behaviour).await;
+    let mut cfg = config(&sim, BindType::Transceiver);
+    cfg.enquire_link_interval = Duration::from_millis(100);
+    cfg.response_timeout = Duration::from_millis(200);
+    let (session, _events) = bound(cfg).await;
+    eventually("a reconnect after a dead link", || {
+        let c = session.counters();
+        c.reconnects >= 1 && c.binds >= 2
+    })
+    .await;
+    session.shutdown(Duration::from_millis(100)).await;
+}
