@@ -124,6 +124,7 @@ impl Actor {
                     Err(e) => break Exit::Lost(format!("read failed: {e}")),
                 },
                 written = wr.write_buf(&mut c.wbuf), if !c.wbuf.is_empty() => match written {
+                    Ok(0) => break Exit::Lost("socket accepts no more data".into()),
                     Ok(n) => c.flushed += n as u64,
                     Err(e) => break Exit::Lost(format!("write failed: {e}")),
                 },

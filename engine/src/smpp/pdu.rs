@@ -3,6 +3,7 @@
 //! the caller's task does the encoding and the session only patches the sequence number.
 
 use bytes::{BufMut, Bytes, BytesMut};
+use semalink_protocol::segment::Sar;
 
 use super::{config::SessionConfig, error::SubmitError};
 
@@ -32,6 +33,15 @@ impl Tlv {
     /// `sar_segment_seqnum` (§5.3.2.24), 1-based.
     pub fn sar_segment_seqnum(seq: u8) -> Tlv {
         Tlv::new(0x020F, vec![seq])
+    }
+
+    /// The three `sar_*` TLVs of one part from the segmenter.
+    pub fn sar(sar: &Sar) -> [Tlv; 3] {
+        [
+            Tlv::sar_msg_ref_num(sar.msg_ref_num),
+            Tlv::sar_total_segments(sar.total_segments),
+            Tlv::sar_segment_seqnum(sar.segment_seqnum),
+        ]
     }
 
     /// `user_message_reference` (§5.3.2.17).
@@ -225,11 +235,12 @@ mod tests {
             registered_delivery: 1,
             data_coding: 8,
             short_message: Bytes::from_static(b"\x00\x41\x00\x42"),
-            tlvs: vec![
-                Tlv::sar_msg_ref_num(0x1234),
-                Tlv::sar_total_segments(3),
-                Tlv::sar_segment_seqnum(2),
-            ],
+            tlvs: Tlv::sar(&Sar {
+                msg_ref_num: 0x1234,
+                total_segments: 3,
+                segment_seqnum: 2,
+            })
+            .to_vec(),
             ..SubmitRequest::default()
         };
         let mut bytes = request.encode().unwrap();

@@ -4,6 +4,7 @@
 mod inbound;
 mod lifecycle;
 mod pool;
+mod rate;
 mod submit;
 
 use std::time::Duration;
