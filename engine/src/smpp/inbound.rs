@@ -156,3 +156,62 @@ impl Drop for DeliverAck {
         self.send(ESME_RX_T_APPN);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusmpp::{
+        tlvs::MessageDeliveryRequestTlvValue,
+        types::{COctetString, OctetString},
+        values::{EsmClass, MessageState},
+    };
+    use semalink_protocol::dlr;
+
+    use super::*;
+
+    #[test]
+    fn receipt_tlvs_become_raw_parts_the_dlr_parser_reads() {
+        let mut sm = DeliverSm::builder()
+            .source_addr(COctetString::from_str_checked("254712345678"))
+            .destination_addr(COctetString::from_str_checked("SEMALINK"))
+            .esm_class(EsmClass::from(0x04))
+            .short_message(OctetString::from_vec(b"id:X stat:UNDELIV".to_vec()).unwrap())
+            .build();
+        sm.push_tlv(MessageDeliveryRequestTlvValue::ReceiptedMessageId(
+            COctetString::from_str_checked("0A1B"),
+        ));
+        sm.push_tlv(MessageDeliveryRequestTlvValue::MessageState(
+            MessageState::Delivered,
+        ));
+        let inbound = InboundSm::from_pdu(&sm);
+        assert!(inbound.is_receipt());
+        assert_eq!(inbound.source_addr, "254712345678");
+        assert_eq!(inbound.tlv(0x001E), Some(&b"0A1B\0"[..]));
+        let receipt = dlr::from_deliver_sm(&inbound.receipt_parts()).unwrap();
+        assert_eq!(receipt.id, "0A1B", "the TLV wins over the text");
+        assert_eq!(receipt.stat, dlr::Stat::Delivered);
+    }
+
+    trait Checked {
+        fn from_str_checked(s: &str) -> Self;
+    }
+
+    impl<const MIN: usize, const MAX: usize> Checked for COctetString<MIN, MAX> {
+        fn from_str_checked(s: &str) -> Self {
+            let mut v = s.as_bytes().to_vec();
+            v.push(0);
+            COctetString::from_vec(v).unwrap()
+        }
+    }
+
+    #[test]
+    fn a_dropped_ack_answers_retry_later_and_an_explicit_one_its_status() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        drop(DeliverAck::new(tx.clone(), 3, 7));
+        DeliverAck::new(tx.clone(), 3, 8).ack();
+        DeliverAck::new(tx, 3, 9).reject(0x08);
+        let got: Vec<(u32, u32)> = std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|a| (a.seq, a.status))
+            .collect();
+        assert_eq!(got, [(7, ESME_RX_T_APPN), (8, 0), (9, 0x08)]);
+    }
+}

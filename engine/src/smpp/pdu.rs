@@ -299,4 +299,40 @@ mod tests {
             assert_eq!(command.sequence_number(), 5);
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_valid_request_round_trips_through_rusmpp(
+            source in "[A-Za-z0-9]{1,11}",
+            dest in "[0-9]{1,20}",
+            esm_class in proptest::prelude::any::<u8>(),
+            data_coding in proptest::prelude::any::<u8>(),
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..=254),
+            reference in proptest::prelude::any::<u16>(),
+            seq in 1u32..0x7FFF_FFFF,
+        ) {
+            let request = SubmitRequest {
+                source_addr: source.clone(),
+                destination_addr: dest.clone(),
+                esm_class,
+                data_coding,
+                short_message: Bytes::from(text.clone()),
+                tlvs: vec![Tlv::user_message_reference(reference)],
+                ..SubmitRequest::default()
+            };
+            let mut bytes = request.encode().unwrap();
+            set_sequence(&mut bytes, seq);
+            let command = decode(bytes);
+            proptest::prop_assert_eq!(command.sequence_number(), seq);
+            let Some(Pdu::SubmitSm(sm)) = command.pdu() else {
+                return Err(proptest::test_runner::TestCaseError::fail("not a submit_sm"));
+            };
+            proptest::prop_assert_eq!(sm.source_addr.as_str(), source.as_str());
+            proptest::prop_assert_eq!(sm.destination_addr.as_str(), dest.as_str());
+            proptest::prop_assert_eq!(u8::from(sm.esm_class), esm_class);
+            proptest::prop_assert_eq!(u8::from(sm.data_coding), data_coding);
+            proptest::prop_assert_eq!(sm.short_message().as_ref(), &text[..]);
+            proptest::prop_assert_eq!(sm.tlvs().len(), 1);
+        }
+    }
 }

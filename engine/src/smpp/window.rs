@@ -155,3 +155,76 @@ impl Window {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    fn pending(
+        sem: &Arc<Semaphore>,
+        counters: &Arc<Counters>,
+        end_offset: u64,
+        deadline: Instant,
+    ) -> (Pending, oneshot::Receiver<SubmitResult>) {
+        let (reply, rx) = oneshot::channel();
+        let slot = Slot::new(
+            Arc::clone(sem).try_acquire_owned().unwrap(),
+            Arc::clone(counters),
+        );
+        (
+            Pending {
+                reply,
+                _slot: slot,
+                end_offset,
+                deadline,
+            },
+            rx,
+        )
+    }
+
+    #[tokio::test]
+    async fn every_entry_is_resolved_once_and_frees_its_slot() {
+        let sem = Arc::new(Semaphore::new(4));
+        let counters = Arc::new(Counters::default());
+        let now = Instant::now();
+        let mut w = Window::default();
+        let (p1, r1) = pending(&sem, &counters, 10, now + Duration::from_secs(1));
+        let (p2, r2) = pending(&sem, &counters, 20, now + Duration::from_secs(2));
+        let (p3, r3) = pending(&sem, &counters, 30, now + Duration::from_secs(3));
+        let (p4, r4) = pending(&sem, &counters, 40, now + Duration::from_secs(4));
+        for (seq, p) in [(1, p1), (2, p2), (3, p3), (4, p4)] {
+            w.insert(seq, p);
+        }
+        assert_eq!(sem.available_permits(), 0);
+        assert_eq!(counters.snapshot().window, 4);
+        let ok = SubmitOutcome {
+            command_status: 0,
+            message_id: Some("a".into()),
+        };
+        assert!(w.resolve(1, ok.clone()));
+        assert!(!w.resolve(1, ok.clone()), "resolved once");
+        assert_eq!(w.next_deadline(), Some(now + Duration::from_secs(2)));
+        w.expire(now + Duration::from_millis(2500), &counters);
+        // 3 was fully written, 4 was still in the write buffer.
+        w.fail_all(35, &counters);
+        assert_eq!(w.len(), 0);
+        assert_eq!(r1.await.unwrap(), Ok(ok));
+        let err = |e| Err(SubmitError::Ambiguous(e));
+        assert_eq!(r2.await.unwrap(), err(AmbiguousReason::Timeout));
+        assert_eq!(r3.await.unwrap(), err(AmbiguousReason::ConnectionLost));
+        assert_eq!(
+            r4.await.unwrap(),
+            Err(SubmitError::NotSent(NotSentReason::ConnectionLost))
+        );
+        assert_eq!(sem.available_permits(), 4);
+        let c = counters.snapshot();
+        assert_eq!(
+            (c.window, c.timeouts, c.lost_after_write, c.not_sent),
+            (0, 1, 1, 1)
+        );
+    }
+}
