@@ -17,7 +17,7 @@ use tokio_util::codec::Decoder;
 
 use super::{
     counters::Counters,
-    event::SessionEvent,
+    event::{BindState, SessionEvent},
     handshake::{BIND_SEQ, Bound},
     inbound::{DeliverAck, InboundSm},
     pdu::set_sequence,
@@ -102,7 +102,7 @@ impl Actor {
             rx_open: true,
         };
         if self.stopping() {
-            c.drain = Some(self.drain_deadline());
+            self.start_drain(&mut c);
         }
         let exit = loop {
             if let Some(exit) = self.on_frames(&mut c, &mut codec, &mut rbuf).await {
@@ -140,7 +140,7 @@ impl Actor {
                     // Every handle is gone: shut down.
                     None => {
                         c.rx_open = false;
-                        c.drain = Some(c.drain.unwrap_or_else(|| self.drain_deadline()));
+                        self.start_drain(&mut c);
                     }
                 },
                 Some(ack) = self.acks_rx.recv() => {
@@ -148,9 +148,7 @@ impl Actor {
                         c.put(|b| put_deliver_sm_resp(b, ack.seq, CommandStatus::from(ack.status)));
                     }
                 }
-                _ = self.shutdown.changed(), if c.drain.is_none() => {
-                    c.drain = Some(self.drain_deadline());
-                }
+                _ = self.shutdown.changed(), if c.drain.is_none() => self.start_drain(&mut c),
                 _ = sleep_until(timer) => {
                     if let Some(exit) = self.on_timer(&mut c) {
                         break exit;
@@ -169,9 +167,14 @@ impl Actor {
         exit
     }
 
-    fn drain_deadline(&self) -> Instant {
-        let at = *self.shutdown.borrow();
-        at.unwrap_or_else(|| Instant::now() + self.config.response_timeout)
+    /// Enters draining (once): no new work from the handle, unbind when the window is empty
+    /// or at the deadline given to `shutdown` (one response timeout when the handles went).
+    fn start_drain(&self, c: &mut Conn) {
+        if c.drain.is_none() {
+            let at = *self.shutdown.borrow();
+            c.drain = Some(at.unwrap_or_else(|| Instant::now() + self.config.response_timeout));
+            self.set_state(BindState::Draining);
+        }
     }
 
     fn next_timer(&self, c: &mut Conn) -> Instant {

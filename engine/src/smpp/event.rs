@@ -49,6 +49,10 @@ impl BindState {
 }
 
 /// An unsolicited report from a session.
+///
+/// Consume events promptly and never await a submit of the same pool inside the event loop:
+/// a session waits for room in the event channel before it reads further, which is how a slow
+/// consumer slows the SMSC down, but it also stops that session's responses meanwhile.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SessionEvent {

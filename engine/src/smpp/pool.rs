@@ -2,7 +2,13 @@
 //! outstanding requests; one that could not be written there (never reached the SMSC) is
 //! tried on the next session, so a dropped bind costs no messages and no duplicates.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering::Relaxed},
+    },
+    time::Duration,
+};
 
 use tokio::{sync::mpsc, task::JoinSet, time::Instant};
 
@@ -24,6 +30,8 @@ pub const EVENT_CAPACITY: usize = 4096;
 pub struct Pool {
     name: Arc<str>,
     sessions: Arc<[Session]>,
+    /// Where the least-busy scan starts, rotated so ties do not all land on session 0.
+    next: Arc<AtomicUsize>,
 }
 
 impl Pool {
@@ -56,6 +64,7 @@ impl Pool {
             Pool {
                 name,
                 sessions: sessions.into(),
+                next: Arc::new(AtomicUsize::new(0)),
             },
             rx,
         ))
@@ -127,15 +136,19 @@ impl Pool {
         let mut tried = vec![false; self.sessions.len()];
         let mut last = SubmitError::NotSent(NotSentReason::NoBind);
         loop {
-            let pick = self
-                .sessions
-                .iter()
-                .enumerate()
-                .filter(|(i, s)| !tried[*i] && s.is_bound() && s.config().bind_type.can_submit())
-                .min_by_key(|(_, s)| s.outstanding());
-            let Some((i, session)) = pick else {
+            let n = self.sessions.len();
+            let start = self.next.fetch_add(1, Relaxed);
+            let pick = (0..n)
+                .map(|k| (start + k) % n)
+                .filter(|&i| {
+                    let s = &self.sessions[i];
+                    !tried[i] && s.is_bound() && s.config().bind_type.can_submit()
+                })
+                .min_by_key(|&i| self.sessions[i].outstanding());
+            let Some(i) = pick else {
                 return Err(last);
             };
+            let session = &self.sessions[i];
             tried[i] = true;
             match session.submit_encoded(pdu.clone()).await {
                 Err(e @ SubmitError::NotSent(_)) => {

@@ -61,7 +61,7 @@ impl Actor {
             || self.rx.is_closed()
     }
 
-    fn set_state(&self, state: BindState) {
+    pub(crate) fn set_state(&self, state: BindState) {
         if let Some(events) = &self.events {
             // State changes are also readable through the watch; never block on them.
             let _ = events.try_send(SessionEvent::State {

@@ -128,7 +128,7 @@ async fn graceful_shutdown_drains_the_window_then_unbinds() {
     let sim = sim(behaviour).await;
     let mut cfg = config(&sim, BindType::Transceiver);
     cfg.window = 4;
-    let (session, _events) = bound(cfg).await;
+    let (session, mut events) = bound(cfg).await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..4 {
         let s = session.clone();
@@ -152,6 +152,16 @@ async fn graceful_shutdown_drains_the_window_then_unbinds() {
         .await
         .unwrap_err();
     assert_eq!(err, SubmitError::NotSent(NotSentReason::ShuttingDown));
+    let mut states = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let SessionEvent::State { state, .. } = event {
+            states.push(state);
+        }
+    }
+    assert_eq!(
+        states[states.len() - 3..],
+        [BindState::Bound, BindState::Draining, BindState::Stopped]
+    );
 }
 
 #[tokio::test]
