@@ -292,11 +292,7 @@ impl Actor {
                     sm: InboundSm::from_pdu(sm),
                     ack,
                 };
-                // Waiting here is the back-pressure: a slow consumer stops our reads and so
-                // the SMSC's sends. With no consumer the ack is dropped and answers "retry".
-                if let Some(events) = &self.events {
-                    let _ = events.send(event).await;
-                }
+                self.emit(c, event).await;
             }
             Some(Pdu::EnquireLink) => c.put(|b| put_enquire_link_resp(b, seq)),
             Some(Pdu::EnquireLinkResp) if c.keepalive.is_some_and(|(k, _)| k == seq) => {
@@ -315,6 +311,26 @@ impl Actor {
             _ => {}
         }
         None
+    }
+
+    /// Hands a `deliver_sm` to the consumer. Waiting here is the back-pressure: a slow
+    /// consumer stops our reads and so the SMSC's sends. With no consumer, or when a shutdown
+    /// deadline passes first, the event (and its ack) is dropped, which answers "retry later".
+    async fn emit(&mut self, c: &mut Conn, event: SessionEvent) {
+        let Some(events) = self.events.clone() else {
+            return;
+        };
+        let send = events.send(event);
+        tokio::pin!(send);
+        loop {
+            tokio::select! {
+                _ = &mut send => return,
+                _ = self.shutdown.changed(), if c.drain.is_none() => self.start_drain(c),
+                _ = sleep_until(c.drain.unwrap_or_else(Instant::now)), if c.drain.is_some() => {
+                    return;
+                }
+            }
+        }
     }
 
     fn resolve(&self, c: &mut Conn, seq: u32, status: u32, message_id: Option<String>) {

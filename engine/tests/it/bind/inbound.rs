@@ -168,3 +168,25 @@ async fn malformed_pdus_get_generic_nack_and_the_session_stays_up() {
     assert_eq!(session.counters().generic_nacks_sent, 2);
     assert_eq!(session.counters().reconnects, 0);
 }
+
+#[tokio::test]
+async fn a_stalled_event_consumer_does_not_block_shutdown() {
+    let sim = sim(no_receipts()).await;
+    // Room for one event, and nobody reading.
+    let (tx, _unread) = mpsc::channel(1);
+    let session =
+        Session::start_with_events(id(0), config(&sim, BindType::Receiver), Some(tx)).unwrap();
+    wait_state(&session, BindState::is_bound).await;
+    for text in [&b"one"[..], b"two", b"three"] {
+        assert!(sim.inject_mo(Some(SYSTEM_ID), "254711000111", "22333", text));
+    }
+    // The first MO waits for room behind the unread state events; reading stops there.
+    eventually("the session to receive an MO", || {
+        session.counters().delivers >= 1
+    })
+    .await;
+    tokio::time::timeout(TIMEOUT, session.shutdown(Duration::from_millis(200)))
+        .await
+        .expect("shutdown finishes despite the stalled consumer");
+    assert_eq!(session.state(), BindState::Stopped);
+}
