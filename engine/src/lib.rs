@@ -1,6 +1,5 @@
-//! The SMPP gateway engine: config, routing, throttling, correlation, per-message tracking,
-//! status sinks, metrics and the HTTP ingress, on which the submit pipeline and the bind pool
-//! are wired.
+//! The SMPP gateway engine: SMPP sessions and bind pools, config, routing, throttling,
+//! correlation, per-message tracking, status sinks, metrics and the HTTP ingress.
 
 pub mod config;
 pub mod correlation;
@@ -11,6 +10,7 @@ pub mod retry;
 pub mod routing;
 mod shard;
 pub mod sink;
+pub mod smpp;
 pub mod throttle;
 pub mod tracker;
 
