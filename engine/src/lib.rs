@@ -1,8 +1,11 @@
 //! The SMPP gateway engine: SMPP sessions and bind pools, config, routing, throttling,
-//! correlation, per-message tracking, status sinks, metrics and the HTTP ingress.
+//! correlation, per-message tracking, status sinks, metrics and the HTTP ingress, wired
+//! together by [`app::Engine`] and the [`dispatch`] pipeline.
 
+pub mod app;
 pub mod config;
 pub mod correlation;
+pub mod dispatch;
 pub mod error;
 pub mod ingress;
 pub mod metrics;
@@ -14,4 +17,5 @@ pub mod smpp;
 pub mod throttle;
 pub mod tracker;
 
+pub use app::{Engine, EngineHandle};
 pub use error::{Error, Result};
