@@ -8,6 +8,7 @@ use semalink_protocol::segment::{self, SegmentError};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::config::UpstreamConfig;
 use crate::correlation::CorrelationStore;
 use crate::routing::RouteId;
 use crate::sink::StatusSink;
@@ -75,6 +76,21 @@ pub(super) fn prepare<S: CorrelationStore, K: StatusSink>(
         .map_err(|e| PrepareError::UnknownMno(e.to_string()))?;
     let route = p.router.get(routed.route);
     let upstream = &p.upstreams[route.upstream];
+    let jobs = segments(upstream, route.upstream, routed.route, request, reference)?;
+    let total = u16::try_from(jobs.len()).map_err(|_| PrepareError::TooManySegments)?;
+    p.tracker.set_segments(request.message_id, total);
+    Ok(jobs)
+}
+
+/// Splits `request` for `upstream` (index `upstream_index`) into the `submit_sm` of each
+/// part.
+pub(super) fn segments(
+    upstream: &UpstreamConfig,
+    upstream_index: usize,
+    route: RouteId,
+    request: &SubmitRequest,
+    reference: u16,
+) -> Result<Vec<SegmentJob>, PrepareError> {
     // Pre-split bodies are sent as their joined text, split by our own rules: the parts'
     // boundaries are not kept (documented in docs/engine.md).
     let text = match &request.body {
@@ -82,8 +98,6 @@ pub(super) fn prepare<S: CorrelationStore, K: StatusSink>(
         Body::Segments(parts) => std::borrow::Cow::Owned(parts.concat()),
     };
     let split = segment::split(&text, reference, &upstream.segment_options())?;
-    let total = u16::try_from(split.segments.len()).map_err(|_| PrepareError::TooManySegments)?;
-    p.tracker.set_segments(request.message_id, total);
     let data_coding = upstream.wire_data_coding(split.encoding);
     let (source_ton, source_npi, source_addr) = sender_address(&request.sender);
     let destination = request.destination.trim_start_matches('+').to_owned();
@@ -104,8 +118,8 @@ pub(super) fn prepare<S: CorrelationStore, K: StatusSink>(
             SegmentJob {
                 message_id: request.message_id,
                 segment: i as u16 + 1,
-                route: routed.route,
-                upstream: route.upstream,
+                route,
+                upstream: upstream_index,
                 pdu: smpp::SubmitRequest {
                     source_ton,
                     source_npi,
@@ -144,7 +158,81 @@ fn sender_address(sender: &str) -> (u8, u8, String) {
 
 #[cfg(test)]
 mod tests {
+    use semalink_protocol::contracts::{EncodingHint, RouteHints, VERSION};
+
     use super::*;
+
+    fn upstream(extra: &str) -> UpstreamConfig {
+        toml::from_str(&format!(
+            "name = \"sim\"\nhost = \"127.0.0.1\"\nport = 2775\nsystem_id = \"a\"\npassword = \"b\"\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    fn request(text: &str) -> SubmitRequest {
+        SubmitRequest {
+            version: VERSION,
+            message_id: Uuid::from_u128(7),
+            account_id: Uuid::from_u128(8),
+            destination: "+254712345678".into(),
+            sender: "SEMALINK".into(),
+            body: Body::Text(text.into()),
+            encoding: EncodingHint::Auto,
+            priority: Priority::Normal,
+            route: RouteHints::default(),
+            expires_at: None,
+            client_reference: None,
+            attempt: 0,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_short_gsm_text_is_one_part_without_udh() {
+        let jobs = segments(&upstream(""), 0, RouteId(0), &request("Hello"), 1).unwrap();
+        assert_eq!(jobs.len(), 1);
+        let pdu = &jobs[0].pdu;
+        assert_eq!((pdu.esm_class, pdu.data_coding), (0x00, 0x00));
+        assert_eq!(&pdu.short_message[..], b"Hello");
+        assert_eq!(pdu.destination_addr, "254712345678");
+        assert_eq!((pdu.source_ton, pdu.source_npi), (5, 0));
+        assert_eq!(pdu.registered_delivery, 1);
+    }
+
+    #[test]
+    fn a_long_gsm_text_gets_8_bit_concat_udh_and_udhi() {
+        let text = "x".repeat(400);
+        let jobs = segments(&upstream(""), 0, RouteId(0), &request(&text), 0x1234).unwrap();
+        assert_eq!(jobs.len(), 3);
+        for (i, job) in jobs.iter().enumerate() {
+            assert_eq!(job.segment, i as u16 + 1);
+            assert_eq!(job.pdu.esm_class, 0x40, "UDHI set");
+            // TS 23.040 §9.2.3.24.1: UDHL 5, IEI 0, IEDL 3, reference, total, sequence.
+            assert_eq!(
+                &job.pdu.short_message[..6],
+                &[0x05, 0x00, 0x03, 0x34, 3, i as u8 + 1]
+            );
+            assert!(job.pdu.tlvs.is_empty());
+        }
+    }
+
+    #[test]
+    fn ucs2_parts_use_data_coding_8_and_sar_uses_tlvs_instead_of_udh() {
+        let text = "Привет, как дела? ".repeat(5);
+        let jobs = segments(&upstream(""), 0, RouteId(0), &request(&text), 9).unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert!(
+            jobs.iter()
+                .all(|j| j.pdu.data_coding == 0x08 && j.pdu.esm_class == 0x40)
+        );
+        let sar = upstream("concat = \"sar\"\ndata_coding = \"ia5\"");
+        let jobs = segments(&sar, 0, RouteId(0), &request(&"y".repeat(200)), 9).unwrap();
+        assert_eq!(jobs.len(), 2);
+        for job in &jobs {
+            assert_eq!((job.pdu.esm_class, job.pdu.data_coding), (0x00, 0x01));
+            assert_eq!(job.pdu.tlvs.len(), 3, "sar_msg_ref_num, total, seqnum");
+        }
+    }
 
     #[test]
     fn numeric_senders_are_international_and_others_alphanumeric() {
