@@ -266,7 +266,8 @@ impl EngineHandle {
         }
         let drain = left().max(Duration::from_millis(100));
         let mut stops = tokio::task::JoinSet::new();
-        for pool in self.pipeline.pools.iter().cloned() {
+        for pool in &self.pipeline.pools {
+            let pool = pool.clone();
             stops.spawn(async move { pool.shutdown(drain).await });
         }
         while stops.join_next().await.is_some() {}

@@ -1,6 +1,6 @@
 //! Upstream trouble: early receipts, permanent errors, throttling, disconnects, shutdown.
 
-use semalink_loadtest::sim::Behaviour;
+use semalink_loadtest::sim::{Behaviour, latency::Latency};
 use semalink_protocol::contracts::{DeliveryState, ErrorKind};
 
 use super::{config, engine, request, sim};
@@ -17,7 +17,7 @@ fn batch(n: usize, text: &str) -> Vec<semalink_protocol::contracts::SubmitReques
 async fn receipts_that_arrive_before_their_response_still_correlate() {
     let mut behaviour = Behaviour::default();
     behaviour.receipts.before_resp_rate = 1.0;
-    behaviour.receipts.delay = semalink_loadtest::sim::latency::Latency::Fixed(0);
+    behaviour.receipts.delay = Latency::Fixed(0);
     let sim = sim(behaviour).await;
     let mut run = engine(config(&sim, "", RATE)).await;
     let msgs = batch(30, "early receipt");
@@ -112,8 +112,10 @@ async fn transmitter_receiver_binds_carry_submits_and_receipts() {
 
 #[tokio::test]
 async fn shutdown_settles_the_window_and_unbinds() {
-    let mut behaviour = Behaviour::default();
-    behaviour.response_latency = semalink_loadtest::sim::latency::Latency::Fixed(200);
+    let mut behaviour = Behaviour {
+        response_latency: Latency::Fixed(200),
+        ..Behaviour::default()
+    };
     behaviour.receipts.enabled = false;
     let sim = sim(behaviour).await;
     let mut run = engine(config(&sim, "", RATE)).await;

@@ -5,9 +5,11 @@ use semalink_loadtest::sim::{Behaviour, idfmt::IdFormat};
 use super::{config, engine, request, sim};
 
 async fn delivered_with(message_id: &str, receipt_id: Option<&str>, policy: &str) {
-    let mut behaviour = Behaviour::default();
-    behaviour.message_id = message_id.parse::<IdFormat>().unwrap();
-    behaviour.receipt_id = receipt_id.map(|f| f.parse().unwrap());
+    let behaviour = Behaviour {
+        message_id: message_id.parse::<IdFormat>().unwrap(),
+        receipt_id: receipt_id.map(|f| f.parse().unwrap()),
+        ..Behaviour::default()
+    };
     let sim = sim(behaviour).await;
     let extra = format!("id_policy = \"{policy}\"");
     let mut run = engine(config(&sim, &extra, "rate = 1000.0\nburst = 100")).await;
