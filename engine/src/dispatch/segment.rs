@@ -162,11 +162,8 @@ async fn accepted<S: CorrelationStore, K: StatusSink>(
         .tracker
         .sent(job.message_id, job.segment, upstream, &smsc_id);
     p.publish(t).await;
+    // Already counted in `receipts_total` when they arrived.
     for receipt in parked {
-        p.metrics
-            .receipts
-            .with_label_values(&[upstream, receipt.stat.word()])
-            .inc();
         let t = p
             .tracker
             .receipt(job.message_id, job.segment, upstream, &receipt);
