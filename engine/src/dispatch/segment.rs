@@ -122,6 +122,14 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>,
             pinned = store_ok(p.store.pin(job.message_id).await);
         }
         tokio::time::sleep(delay).await;
+        // Another part failed the message meanwhile: sending this one is pointless.
+        if p.tracker
+            .state(job.message_id)
+            .is_some_and(|s| s.is_final())
+        {
+            tracing::debug!(message_id = %job.message_id, segment = job.segment, "message already final; retry dropped");
+            break;
+        }
     }
     if pinned {
         store_ok(p.store.unpin(job.message_id).await);
