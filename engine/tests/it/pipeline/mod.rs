@@ -4,6 +4,7 @@
 mod delivery;
 mod faults;
 mod ids;
+mod limits;
 
 use std::{collections::HashMap, time::Duration};
 
