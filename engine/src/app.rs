@@ -25,8 +25,10 @@ use crate::smpp::{self, Pool, SessionConfig};
 use crate::throttle::Throttle;
 use crate::tracker::Tracker;
 
-/// How long finished messages are remembered (duplicate requests and late receipts).
-const KEEP_FINISHED: Duration = Duration::from_secs(3600);
+/// How long finished messages are remembered (duplicate requests and late receipts). Memory
+/// grows with rate × this (about 400 bytes per message), so it is minutes, not hours; the
+/// control plane is the long-term idempotency record.
+const KEEP_FINISHED: Duration = Duration::from_secs(600);
 /// Capacity of the in-process status channel.
 const SINK_CAPACITY: usize = 65_536;
 /// Housekeeping period.
