@@ -186,3 +186,47 @@ fn sar_info(sm: &InboundSm) -> Option<ConcatInfo> {
         seq,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::smpp::Tlv;
+
+    fn sm(tlvs: Vec<Tlv>) -> InboundSm {
+        InboundSm {
+            source_ton: 1,
+            source_npi: 1,
+            source_addr: "254712345678".into(),
+            dest_ton: 0,
+            dest_npi: 0,
+            destination_addr: "20880".into(),
+            esm_class: 0,
+            protocol_id: 0,
+            data_coding: 0,
+            short_message: Bytes::from_static(b"part"),
+            tlvs,
+        }
+    }
+
+    #[test]
+    fn sar_tlvs_give_the_part_position_only_when_all_three_are_there() {
+        let full = sm(vec![
+            Tlv::sar_msg_ref_num(0x0102),
+            Tlv::sar_total_segments(3),
+            Tlv::sar_segment_seqnum(2),
+        ]);
+        assert_eq!(
+            sar_info(&full),
+            Some(ConcatInfo {
+                reference: 0x0102,
+                total: 3,
+                seq: 2
+            })
+        );
+        let partial = sm(vec![Tlv::sar_msg_ref_num(7), Tlv::sar_total_segments(2)]);
+        assert_eq!(sar_info(&partial), None);
+        assert_eq!(sar_info(&sm(Vec::new())), None);
+    }
+}
