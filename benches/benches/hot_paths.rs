@@ -9,6 +9,8 @@ mod codec;
 mod dlr;
 #[path = "hot_paths/encoding.rs"]
 mod encoding;
+#[path = "hot_paths/engine.rs"]
+mod engine;
 #[path = "hot_paths/mno.rs"]
 mod mno;
 
@@ -17,6 +19,7 @@ criterion_group!(
     encoding::bench,
     dlr::bench,
     mno::bench,
-    codec::bench
+    codec::bench,
+    engine::bench
 );
 criterion_main!(benches);

@@ -1,1 +1,21 @@
-//! The SMPP gateway engine. Built by the engine issues; only the crate exists so far.
+//! The SMPP gateway engine: SMPP sessions and bind pools, config, routing, throttling,
+//! correlation, per-message tracking, status sinks, metrics and the HTTP ingress, wired
+//! together by [`app::Engine`] and the [`dispatch`] pipeline.
+
+pub mod app;
+pub mod config;
+pub mod correlation;
+pub mod dispatch;
+pub mod error;
+pub mod ingress;
+pub mod metrics;
+pub mod retry;
+pub mod routing;
+mod shard;
+pub mod sink;
+pub mod smpp;
+pub mod throttle;
+pub mod tracker;
+
+pub use app::{Engine, EngineHandle};
+pub use error::{Error, Result};

@@ -22,6 +22,62 @@ struct Args {
 enum Mode {
     /// Bare pipelined SMPP binds with pre-encoded submit_sm: the ceiling of SMSC + loopback.
     Blast(Blast),
+    /// The engine's HTTP ingress, end to end: POST batches, wait until the engine reports
+    /// every message final (its /metrics counters).
+    Http(Http),
+}
+
+#[derive(Debug, clap::Args)]
+struct Http {
+    /// The engine's HTTP address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    engine: std::net::SocketAddr,
+    /// Messages to send.
+    #[arg(long, short = 'n', default_value_t = 100_000)]
+    messages: u64,
+    /// Messages per POST.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    #[arg(long, default_value = "SEMALINK")]
+    source: String,
+    /// Destinations (comma-separated, E.164), used in turn.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "+254712000001,+254733000002,+254110000003"
+    )]
+    dest: Vec<String>,
+    #[arg(long, default_value = "Load test")]
+    text: String,
+    /// Seconds to wait for final states after the last POST.
+    #[arg(long, default_value_t = 60)]
+    final_wait_secs: u64,
+}
+
+async fn http(h: Http) -> anyhow::Result<()> {
+    let opts = loadgen::http::HttpOptions {
+        addr: h.engine,
+        messages: h.messages,
+        batch: h.batch,
+        connections: h.connections,
+        destinations: h.dest,
+        sender: h.source,
+        text: h.text,
+        final_wait: Duration::from_secs(h.final_wait_secs),
+    };
+    let report = loadgen::http::run(&opts).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    eprintln!(
+        "accepted/s {:.0}  end-to-end msgs/s {:.0}  lost {}",
+        report.accepted_per_sec, report.end_to_end_per_sec, report.lost
+    );
+    if report.lost > 0 || report.refused > 0 {
+        std::process::exit(2);
+    }
+    Ok(())
 }
 
 #[derive(Debug, clap::Args)]
@@ -81,7 +137,10 @@ struct Blast {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Mode::Blast(b) = Args::parse().mode;
+    let b = match Args::parse().mode {
+        Mode::Blast(b) => b,
+        Mode::Http(h) => return http(h).await,
+    };
     let messages = match (b.messages, b.duration) {
         (None, None) => Some(100_000),
         (m, _) => m,

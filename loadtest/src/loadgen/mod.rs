@@ -3,6 +3,7 @@
 //! as further [`Target`] variants when those exist.
 
 pub mod chart;
+pub mod http;
 pub mod progress;
 pub mod report;
 pub mod smpp;

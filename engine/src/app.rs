@@ -1,0 +1,280 @@
+//! Composition: [`Engine::start`] builds every part from a [`Config`] and runs the tasks;
+//! [`EngineHandle`] is how the binary and the tests talk to the running engine.
+//!
+//! Tasks: the HTTP server (ingress, `/health`, `/ready`, `/metrics`), the dispatcher, one
+//! event loop per upstream pool, the sweeper, and one task per segment in flight. Shutdown
+//! ([`EngineHandle::shutdown`]) stops the HTTP server first (no new work), lets the
+//! dispatcher drain the queue and the segment tasks finish, then unbinds every pool, all
+//! under `shutdown.deadline_ms`.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::{net::TcpListener, sync::Semaphore, sync::mpsc, task::JoinHandle, time::Instant};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::config::{self, Config, UpstreamConfig};
+use crate::correlation::MemoryStore;
+use crate::dispatch::{self, Pipeline};
+use crate::error::{Error, Result};
+use crate::ingress::{self, IngressState};
+use crate::metrics::Metrics;
+use crate::retry::RetryPolicy;
+use crate::routing::Router;
+use crate::sink::{ChannelSink, Published};
+use crate::smpp::{self, Pool, SessionConfig};
+use crate::throttle::Throttle;
+use crate::tracker::Tracker;
+
+/// How long finished messages are remembered (duplicate requests and late receipts). Memory
+/// grows with rate × this (about 400 bytes per message), so it is minutes, not hours; the
+/// control plane is the long-term idempotency record.
+const KEEP_FINISHED: Duration = Duration::from_secs(600);
+/// Capacity of the in-process status channel.
+const SINK_CAPACITY: usize = 65_536;
+/// Housekeeping period.
+const SWEEP_PERIOD: Duration = Duration::from_secs(1);
+
+/// The embedded engine's pipeline: in-process store and channel sink.
+pub type EmbeddedPipeline = Pipeline<MemoryStore, ChannelSink>;
+
+/// Builds and starts engines.
+#[derive(Debug)]
+pub struct Engine;
+
+/// A running engine.
+#[derive(Debug)]
+pub struct EngineHandle {
+    addr: SocketAddr,
+    events: Option<mpsc::Receiver<Published>>,
+    pipeline: Arc<EmbeddedPipeline>,
+    route_upstreams: Vec<usize>,
+    cancel: CancellationToken,
+    server: JoinHandle<()>,
+    dispatcher: JoinHandle<()>,
+    segments: TaskTracker,
+    background: TaskTracker,
+    deadline: Duration,
+}
+
+impl Engine {
+    /// Starts the pools (one per upstream; they bind in the background), the HTTP server on
+    /// `config.http.listen` (port 0 picks one, see [`EngineHandle::local_addr`]) and the
+    /// pipeline tasks. Must run inside a tokio runtime.
+    pub async fn start(config: Config) -> Result<EngineHandle> {
+        config.validate()?;
+        let metrics = Arc::new(Metrics::new());
+        let tracker = Arc::new(Tracker::new(KEEP_FINISHED));
+        let router = Router::new(&config)?;
+        let throttle = Throttle::new(&config, &router);
+        let mut pools = Vec::new();
+        let mut streams = Vec::new();
+        for (i, upstream) in config.upstreams.iter().enumerate() {
+            let (pool, events) = Pool::start(&upstream.name, session_configs(upstream))
+                .map_err(|e| Error::invalid(format!("upstreams[{i}]"), e.to_string()))?;
+            pools.push(pool);
+            streams.push(events);
+        }
+        let (sink, events) = ChannelSink::new(SINK_CAPACITY);
+        let permits: Vec<_> = config
+            .upstreams
+            .iter()
+            .map(|u| {
+                // Twice the windows: segments waiting for a token or a back-off do not leave
+                // the windows idle.
+                let window = u.window as usize * u.binds as usize;
+                Arc::new(Semaphore::new(window.saturating_mul(2).max(1)))
+            })
+            .collect();
+        let mut route_upstreams: Vec<usize> = router.routes().iter().map(|r| r.upstream).collect();
+        route_upstreams.sort_unstable();
+        route_upstreams.dedup();
+        let pipeline = Arc::new(Pipeline {
+            upstreams: config.upstreams.clone(),
+            pools,
+            router,
+            throttle,
+            retry: RetryPolicy::new(&config.retry),
+            store: Arc::new(MemoryStore::from_config(&config.correlation)),
+            sink: Arc::new(sink),
+            tracker: Arc::clone(&tracker),
+            metrics: Arc::clone(&metrics),
+        });
+        let listener = TcpListener::bind(config.http.listen)
+            .await
+            .map_err(|e| Error::invalid("http.listen", e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::invalid("http.listen", e.to_string()))?;
+        let (queue_tx, queue_rx) = mpsc::channel(config.http.queue_capacity.max(1));
+        let ready = {
+            let pipeline = Arc::clone(&pipeline);
+            let needed = route_upstreams.clone();
+            Arc::new(move || needed.iter().all(|&u| pipeline.pools[u].is_up()))
+        };
+        let state = IngressState {
+            queue: queue_tx,
+            tracker,
+            metrics,
+            ready,
+            max_batch: config.http.max_batch,
+        };
+        let cancel = CancellationToken::new();
+        let server = tokio::spawn({
+            let cancel = cancel.clone();
+            async move {
+                let app = ingress::router(state);
+                let stop = async move { cancel.cancelled().await };
+                if let Err(e) = axum::serve(listener, app)
+                    .with_graceful_shutdown(stop)
+                    .await
+                {
+                    tracing::error!(error = %e, "HTTP server failed");
+                }
+            }
+        });
+        let segments = TaskTracker::new();
+        let dispatcher = tokio::spawn(dispatch::run_dispatcher(
+            Arc::clone(&pipeline),
+            queue_rx,
+            permits,
+            segments.clone(),
+        ));
+        let background = TaskTracker::new();
+        for (i, events) in streams.into_iter().enumerate() {
+            background.spawn(dispatch::events::run(Arc::clone(&pipeline), i, events));
+        }
+        background.spawn(dispatch::sweeper::run(
+            Arc::clone(&pipeline),
+            SWEEP_PERIOD,
+            cancel.clone(),
+        ));
+        background.close();
+        tracing::info!(%addr, upstreams = config.upstreams.len(), "engine started");
+        Ok(EngineHandle {
+            addr,
+            events: Some(events),
+            pipeline,
+            route_upstreams,
+            cancel,
+            server,
+            dispatcher,
+            segments,
+            background,
+            deadline: Duration::from_millis(config.shutdown.deadline_ms),
+        })
+    }
+}
+
+/// The sessions of one upstream: `binds` transceivers, or `binds` transmitters plus `binds`
+/// receivers.
+pub fn session_configs(u: &UpstreamConfig) -> Vec<SessionConfig> {
+    let (reconnect_min, reconnect_max) = u.reconnect_backoff();
+    let base = SessionConfig {
+        host: u.host.clone(),
+        port: u.port,
+        system_id: u.system_id.clone(),
+        password: u.password.expose().to_owned(),
+        system_type: u.system_type.clone(),
+        window: u.window as usize,
+        enquire_link_interval: u.enquire_link(),
+        response_timeout: u.response_timeout(),
+        reconnect_min,
+        reconnect_max,
+        ..SessionConfig::default()
+    };
+    let binds = u.binds as usize;
+    let kinds: Vec<smpp::BindType> = match u.bind_type {
+        config::BindType::Transceiver => vec![smpp::BindType::Transceiver; binds],
+        config::BindType::TransmitterReceiver => {
+            let mut v = vec![smpp::BindType::Transmitter; binds];
+            v.extend(vec![smpp::BindType::Receiver; binds]);
+            v
+        }
+    };
+    kinds
+        .into_iter()
+        .map(|bind_type| SessionConfig {
+            bind_type,
+            ..base.clone()
+        })
+        .collect()
+}
+
+impl EngineHandle {
+    /// Where the HTTP server listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The status events and MO messages (only once; `None` afterwards). Read them
+    /// promptly: a full channel slows the engine down.
+    pub fn take_events(&mut self) -> Option<mpsc::Receiver<Published>> {
+        self.events.take()
+    }
+
+    /// The pipeline (pools, tracker, metrics …), for inspection.
+    pub fn pipeline(&self) -> &Arc<EmbeddedPipeline> {
+        &self.pipeline
+    }
+
+    /// Whether every route's upstream has a bind that can submit.
+    pub fn is_ready(&self) -> bool {
+        self.route_upstreams
+            .iter()
+            .all(|&u| self.pipeline.pools[u].is_up())
+    }
+
+    /// Waits until [`is_ready`](Self::is_ready) or `limit` passes; returns whether ready.
+    pub async fn wait_ready(&self, limit: Duration) -> bool {
+        let until = Instant::now() + limit;
+        for &u in &self.route_upstreams {
+            let left = until.saturating_duration_since(Instant::now());
+            if !self.pipeline.pools[u].wait_up(left).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// A token cancelled when shutdown starts.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Graceful shutdown: stop the HTTP server, drain the queue and the segments in flight,
+    /// unbind every pool; anything left when `shutdown.deadline_ms` passes is abandoned.
+    pub async fn shutdown(self) {
+        let until = Instant::now() + self.deadline;
+        self.cancel.cancel();
+        let left = || until.saturating_duration_since(Instant::now());
+        if tokio::time::timeout(left(), self.server).await.is_err() {
+            tracing::warn!("HTTP server did not stop before the deadline");
+        }
+        // The server dropped the queue's sender: the dispatcher ends once the queue is empty.
+        let mut dispatcher = self.dispatcher;
+        if tokio::time::timeout(left(), &mut dispatcher).await.is_err() {
+            tracing::warn!("dispatcher did not drain before the deadline");
+            dispatcher.abort();
+        }
+        self.segments.close();
+        if tokio::time::timeout(left(), self.segments.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                in_flight = self.segments.len(),
+                "segments still in flight at the deadline"
+            );
+        }
+        let drain = left().max(Duration::from_millis(100));
+        let mut stops = tokio::task::JoinSet::new();
+        for pool in &self.pipeline.pools {
+            let pool = pool.clone();
+            stops.spawn(async move { pool.shutdown(drain).await });
+        }
+        while stops.join_next().await.is_some() {}
+        // Event loops end when their sessions stop; the sweeper on the token.
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.background.wait()).await;
+        tracing::info!("engine stopped");
+    }
+}

@@ -1,0 +1,188 @@
+//! Start-up checks of a parsed [`Config`]: every error names the offending key as a path
+//! (`upstreams[0].window`, `routes[2].mno`, `default_route.upstream`).
+
+use std::collections::HashSet;
+
+use semalink_protocol::mno::{self, MnoId};
+
+use super::{Config, RouteTarget, UpstreamConfig};
+use crate::error::{Error, Result};
+
+/// Most binds per upstream: far above any contracted figure, low enough to catch typos.
+const MAX_BINDS: u32 = 256;
+
+pub(super) fn config(c: &Config) -> Result<()> {
+    check(
+        c.http.queue_capacity >= 1,
+        "http.queue_capacity",
+        "must be at least 1",
+    )?;
+    check(
+        c.http.max_batch >= 1,
+        "http.max_batch",
+        "must be at least 1",
+    )?;
+    if c.upstreams.is_empty() {
+        return Err(Error::invalid(
+            "upstreams",
+            "at least one upstream is required",
+        ));
+    }
+    let mut names = HashSet::new();
+    for (i, u) in c.upstreams.iter().enumerate() {
+        upstream(u, &format!("upstreams[{i}]"))?;
+        check(
+            names.insert(u.name.as_str()),
+            format!("upstreams[{i}].name"),
+            format!("duplicate upstream name {:?}", u.name),
+        )?;
+    }
+    let mut seen = HashSet::new();
+    for (i, r) in c.routes.iter().enumerate() {
+        let key = format!("routes[{i}]");
+        let rule = match (&r.mno, &r.country) {
+            (Some(m), None) => MnoId::parse(m)
+                .map(|id| format!("mno {id}"))
+                .map_err(|e| Error::invalid(format!("{key}.mno"), e.to_string()))?,
+            (None, Some(cc)) => {
+                check(
+                    is_known_country(cc),
+                    format!("{key}.country"),
+                    format!("{cc:?} is not an ISO 3166-1 alpha-2 country of the operator table"),
+                )?;
+                format!("country {cc}")
+            }
+            _ => {
+                return Err(Error::invalid(
+                    key,
+                    "set exactly one of `mno` and `country`",
+                ));
+            }
+        };
+        check(
+            seen.insert(rule.clone()),
+            &key,
+            format!("a second route for {rule}"),
+        )?;
+        target(c, &r.target(), &key)?;
+    }
+    target(c, &c.default_route, "default_route")?;
+    let r = &c.retry;
+    check(
+        r.max_attempts >= 1,
+        "retry.max_attempts",
+        "must be at least 1",
+    )?;
+    check(
+        r.backoff_min_ms >= 1,
+        "retry.backoff_min_ms",
+        "must be at least 1",
+    )?;
+    check(
+        r.backoff_max_ms >= r.backoff_min_ms,
+        "retry.backoff_max_ms",
+        "must not be below retry.backoff_min_ms",
+    )?;
+    check(
+        c.correlation.ttl_secs >= 1,
+        "correlation.ttl_secs",
+        "must be at least 1",
+    )?;
+    check(
+        c.correlation.parked_ttl_secs >= 1,
+        "correlation.parked_ttl_secs",
+        "must be at least 1",
+    )?;
+    check(
+        c.shutdown.deadline_ms >= 1,
+        "shutdown.deadline_ms",
+        "must be at least 1",
+    )
+}
+
+fn upstream(u: &UpstreamConfig, key: &str) -> Result<()> {
+    let k = |field: &str| format!("{key}.{field}");
+    check(!u.name.trim().is_empty(), k("name"), "must not be empty")?;
+    check(!u.host.trim().is_empty(), k("host"), "must not be empty")?;
+    check(u.port != 0, k("port"), "must not be 0")?;
+    // SMPP 3.4 §4.1.1: system_id is a C-octet string of at most 16 octets, system_type 13.
+    check(
+        !u.system_id.is_empty() && u.system_id.len() <= 15,
+        k("system_id"),
+        "must be 1 to 15 characters (SMPP 3.4 §4.1.1)",
+    )?;
+    check(
+        u.system_type.len() <= 12,
+        k("system_type"),
+        "must be at most 12 characters (SMPP 3.4 §4.1.1)",
+    )?;
+    check(
+        (1..=MAX_BINDS).contains(&u.binds),
+        k("binds"),
+        format!("must be between 1 and {MAX_BINDS}"),
+    )?;
+    check(u.window >= 1, k("window"), "must be at least 1")?;
+    check(
+        u.enquire_link_ms >= 1_000,
+        k("enquire_link_ms"),
+        "must be at least 1000",
+    )?;
+    check(
+        u.response_timeout_ms >= 1,
+        k("response_timeout_ms"),
+        "must be at least 1",
+    )?;
+    check(
+        u.reconnect_min_ms >= 1,
+        k("reconnect_min_ms"),
+        "must be at least 1",
+    )?;
+    check(
+        u.reconnect_max_ms >= u.reconnect_min_ms,
+        k("reconnect_max_ms"),
+        "must not be below reconnect_min_ms",
+    )?;
+    if let Some(cap) = u.tps_cap {
+        check(positive(cap), k("tps_cap"), "must be a positive number")?;
+    }
+    Ok(())
+}
+
+fn target(c: &Config, t: &RouteTarget, key: &str) -> Result<()> {
+    check(
+        c.upstream_index(&t.upstream).is_some(),
+        format!("{key}.upstream"),
+        format!("no upstream is named {:?}", t.upstream),
+    )?;
+    check(
+        positive(t.rate),
+        format!("{key}.rate"),
+        "must be a positive number",
+    )?;
+    check(t.burst >= 1, format!("{key}.burst"), "must be at least 1")?;
+    if let Some(min) = t.min_rate {
+        check(
+            positive(min) && min <= t.rate,
+            format!("{key}.min_rate"),
+            "must be positive and not above rate",
+        )?;
+    }
+    Ok(())
+}
+
+fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
+/// Country rules use the table's (upper-case) ISO codes, so `ke` is a typo, not Kenya.
+pub(crate) fn is_known_country(cc: &str) -> bool {
+    mno::rows().any(|d| d.country() == cc)
+}
+
+fn check(ok: bool, key: impl Into<String>, message: impl Into<String>) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(key, message))
+    }
+}

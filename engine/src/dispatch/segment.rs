@@ -1,0 +1,211 @@
+//! One segment's life: wait for the route's token, submit on the upstream's pool, and act on
+//! the outcome (SMPP 3.4 §5.1.3 statuses, classified by [`crate::retry`]):
+//!
+//! * accepted → correlation mapping (plus any receipts parked for it), `sent`;
+//! * `ESME_RTHROTTLED` / `ESME_RMSGQFUL` → slow the route, retry after back-off, no limit;
+//! * transient status or response timeout → retry up to `retry.max_attempts`, then failed;
+//! * permanent status → failed at once with the code;
+//! * not sent (no bind up) → wait and try again, without using up an attempt.
+//!
+//! While a segment is retried its message is pinned in the store so the mappings of its other
+//! segments do not expire meanwhile.
+
+use std::time::Duration;
+
+use semalink_protocol::contracts::DeliveryState;
+use semalink_protocol::msgid::{Side, canonical};
+
+use crate::correlation::{CorrelationKey, CorrelationStore, SegmentKey};
+use crate::metrics::Metrics;
+use crate::retry::Disposition;
+use crate::sink::StatusSink;
+use crate::smpp::{SubmitError, SubmitOutcome, describe_status};
+
+use super::{Pipeline, SegmentJob};
+
+/// How long to wait before trying again when no bind of the upstream is up.
+const NO_BIND_WAIT: Duration = Duration::from_millis(100);
+
+/// Sends one segment until it has an outcome.
+pub(super) async fn send<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, job: SegmentJob) {
+    let route = p.router.get(job.route);
+    let upstream = p.upstreams[job.upstream].name.as_str();
+    let labels = [upstream, route.label.as_str()];
+    let mut attempts = 0u32;
+    let mut throttled = 0u32;
+    let mut pinned = false;
+    loop {
+        let waited = p.throttle.until_ready(job.route).await;
+        if !waited.is_zero() {
+            p.metrics
+                .throttle_waits
+                .with_label_values(&[&route.label])
+                .inc();
+            p.metrics
+                .throttle_wait_seconds
+                .with_label_values(&[&route.label])
+                .inc_by(waited.as_secs_f64());
+        }
+        p.metrics.submits.with_label_values(&labels).inc();
+        let result = p.pools[job.upstream].submit(&job.pdu).await;
+        let retry = |reason: &str| retry_metric(&p.metrics, &route.label, reason);
+        let delay = match result {
+            Ok(outcome) => {
+                p.metrics
+                    .responses
+                    .with_label_values(&[upstream, &Metrics::status_label(outcome.command_status)])
+                    .inc();
+                attempts += 1;
+                match p.retry.classify(outcome.command_status) {
+                    Disposition::Accepted => {
+                        if let Some(rate) = p.throttle.on_success(job.route) {
+                            set_rate(p, &route.label, rate);
+                        }
+                        accepted(p, &job, upstream, outcome).await;
+                        break;
+                    }
+                    Disposition::Throttled => {
+                        if let Some(rate) = p.throttle.on_throttled(job.route) {
+                            set_rate(p, &route.label, rate);
+                        }
+                        retry("throttled");
+                        // Throttling never uses up attempts (the message must not be lost).
+                        attempts -= 1;
+                        throttled += 1;
+                        p.retry.backoff(throttled)
+                    }
+                    Disposition::Transient if p.retry.may_retry(attempts) => {
+                        retry("transient");
+                        p.retry.backoff(attempts)
+                    }
+                    Disposition::Transient | Disposition::Permanent => {
+                        let status = outcome.command_status;
+                        let t = p.tracker.submit_failed(
+                            job.message_id,
+                            job.segment,
+                            upstream,
+                            status,
+                            &describe_status(status),
+                        );
+                        p.publish(t).await;
+                        break;
+                    }
+                }
+            }
+            Err(SubmitError::NotSent(reason)) => {
+                tracing::debug!(%reason, upstream, "segment not sent; waiting for a bind");
+                retry("not_sent");
+                NO_BIND_WAIT
+            }
+            Err(SubmitError::Ambiguous(reason)) => {
+                attempts += 1;
+                if !p.retry.may_retry(attempts) {
+                    give_up(
+                        p,
+                        &job,
+                        &format!("no response after {attempts} attempts: {reason}"),
+                    )
+                    .await;
+                    break;
+                }
+                // The SMSC may have the message: this retry can duplicate it (docs/engine.md).
+                tracing::info!(%reason, upstream, message_id = %job.message_id, "retrying an unanswered submit");
+                retry("timeout");
+                p.retry.backoff(attempts)
+            }
+            Err(e) => {
+                give_up(p, &job, &e.to_string()).await;
+                break;
+            }
+        };
+        if !pinned {
+            pinned = store_ok(p.store.pin(job.message_id).await);
+        }
+        tokio::time::sleep(delay).await;
+        // Another part failed the message meanwhile: sending this one is pointless.
+        if p.tracker
+            .state(job.message_id)
+            .is_some_and(|s| s.is_final())
+        {
+            tracing::debug!(message_id = %job.message_id, segment = job.segment, "message already final; retry dropped");
+            break;
+        }
+    }
+    if pinned {
+        store_ok(p.store.unpin(job.message_id).await);
+    }
+}
+
+/// `submit_sm_resp` status 0: map the SMSC id to the segment, then `sent`, then any receipts
+/// that arrived before the response.
+async fn accepted<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    job: &SegmentJob,
+    upstream: &str,
+    outcome: SubmitOutcome,
+) {
+    let smsc_id = outcome.message_id.unwrap_or_default();
+    let mut parked = Vec::new();
+    if smsc_id.trim_matches(['\0', ' ']).is_empty() {
+        tracing::warn!(upstream, message_id = %job.message_id, "submit_sm_resp without message_id: receipts cannot be matched");
+    } else {
+        let key = CorrelationKey {
+            upstream: job.upstream as u16,
+            id: canonical(
+                &smsc_id,
+                Side::SubmitResp,
+                p.upstreams[job.upstream].id_policy,
+            ),
+        };
+        let target = SegmentKey {
+            message_id: job.message_id,
+            segment: job.segment,
+        };
+        match p.store.insert(key, target).await {
+            Ok(receipts) => parked = receipts,
+            Err(e) => tracing::error!(error = %e, "correlation insert failed"),
+        }
+    }
+    let t = p
+        .tracker
+        .sent(job.message_id, job.segment, upstream, &smsc_id);
+    p.publish(t).await;
+    // Already counted in `receipts_total` when they arrived.
+    for receipt in parked {
+        let t = p
+            .tracker
+            .receipt(job.message_id, job.segment, upstream, &receipt);
+        p.publish(t).await;
+    }
+}
+
+/// Retries are exhausted or pointless: the message fails.
+async fn give_up<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    job: &SegmentJob,
+    text: &str,
+) {
+    tracing::warn!(message_id = %job.message_id, segment = job.segment, text, "segment failed");
+    let t = p
+        .tracker
+        .finish(job.message_id, DeliveryState::Failed, None, text);
+    p.publish(t).await;
+}
+
+fn retry_metric(metrics: &Metrics, route: &str, reason: &str) {
+    metrics.retries.with_label_values(&[route, reason]).inc();
+}
+
+fn set_rate<S, K>(p: &Pipeline<S, K>, route: &str, rate: f64) {
+    p.metrics.route_rate.with_label_values(&[route]).set(rate);
+}
+
+fn store_ok(result: crate::Result<()>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "correlation store");
+            false
+        }
+    }
+}

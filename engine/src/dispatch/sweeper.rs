@@ -1,0 +1,70 @@
+//! The periodic housekeeping task: expires correlation mappings, reports receipts that never
+//! matched (counted and logged, never dropped silently), forgets finished messages, and
+//! refreshes the gauges (store sizes, window occupancy, adaptive rates).
+
+use std::{sync::Arc, time::Duration};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::correlation::CorrelationStore;
+use crate::sink::StatusSink;
+
+use super::Pipeline;
+
+/// Runs every `period` until `cancel`.
+pub async fn run<S: CorrelationStore, K: StatusSink>(
+    p: Arc<Pipeline<S, K>>,
+    period: Duration,
+    cancel: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => sweep(&p).await,
+        }
+    }
+}
+
+/// One round.
+pub async fn sweep<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>) {
+    match p.store.sweep().await {
+        Ok(unmatched) => {
+            for u in unmatched {
+                p.metrics.unmatched_receipts.inc();
+                let upstream = p
+                    .upstreams
+                    .get(usize::from(u.key.upstream))
+                    .map_or("?", |c| c.name.as_str());
+                tracing::warn!(
+                    upstream,
+                    smsc_id = %u.receipt.id,
+                    stat = u.receipt.stat.word(),
+                    "receipt never matched a submit_sm_resp"
+                );
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "correlation sweep"),
+    }
+    p.tracker.sweep();
+    if let Ok(stats) = p.store.stats().await {
+        p.metrics.correlation_mappings.set(stats.mappings as i64);
+        p.metrics.correlation_parked.set(stats.parked as i64);
+    }
+    for pool in &p.pools {
+        for session in pool.sessions() {
+            let index = session.id().index.to_string();
+            p.metrics
+                .window_occupancy
+                .with_label_values(&[pool.name(), &index])
+                .set(session.outstanding() as i64);
+        }
+    }
+    for route in p.router.routes() {
+        p.metrics
+            .route_rate
+            .with_label_values(&[&route.label])
+            .set(p.throttle.rate(route.id));
+    }
+}
