@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the system on one machine with the embedded defaults: the SMSC simulator stands in for
-# Celcom, and the control-plane API serves on http://127.0.0.1:8080 (Swagger UI at /docs).
-# Starts (or installs) PostgreSQL first and creates the `semalink` database when it is missing.
-# Ctrl-C stops everything. The engine joins this script when its issue lands.
+# Celcom, the SMPP engine binds to it (HTTP ingress on 127.0.0.1:8090, in-process correlation
+# and status sink), and the control-plane API serves on http://127.0.0.1:8080 (Swagger UI at
+# /docs). Starts (or installs) the local services first and creates the `semalink` database
+# when it is missing. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh
@@ -11,11 +12,15 @@ db=${DATABASE_URL##*/}; db=${db%%\?*}
 if ! psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
   psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\""
 fi
-cargo build --release -p semalink-loadtest --bin smsc-sim -p semalink-control-plane --bin semalink-api
+cargo build --release -p semalink-loadtest --bin smsc-sim -p semalink-engine --bin semalink-engine \
+  -p semalink-control-plane --bin semalink-api
 bin="${CARGO_TARGET_DIR:-target}/release"
 "$bin/smsc-sim" --config configs/smsc-sim.toml &
 sim=$!
-trap 'kill "$sim" 2>/dev/null || true' EXIT INT TERM
+"$bin/semalink-engine" --config configs/engine.toml &
+engine=$!
+trap 'kill "$engine" "$sim" 2>/dev/null || true' EXIT INT TERM
 echo "run.sh: SMSC simulator on 127.0.0.1:2775 (stats: http://127.0.0.1:8775/stats)"
+echo "run.sh: SMPP engine, HTTP ingress on http://127.0.0.1:8090/v1/messages (/ready, /metrics)"
 echo "run.sh: control-plane API on http://127.0.0.1:8080 (docs: http://127.0.0.1:8080/docs)"
 "$bin/semalink-api"

@@ -46,7 +46,7 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
-    /// Listen address, e.g. `127.0.0.1:8080`.
+    /// Listen address, e.g. `127.0.0.1:8090`.
     pub listen: SocketAddr,
     /// Capacity of the queue between ingress and the dispatcher (back-pressure beyond it).
     #[serde(default = "default_queue")]

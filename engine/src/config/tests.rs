@@ -21,7 +21,7 @@ fn with(from: &str, to: &str) -> String {
 #[test]
 fn the_shipped_config_loads() {
     let c = load(SHIPPED).unwrap();
-    assert_eq!(c.http.listen.port(), 8080);
+    assert_eq!(c.http.listen.port(), 8090);
     let sim = &c.upstreams[0];
     assert_eq!((sim.name.as_str(), sim.binds, sim.window), ("sim", 4, 64));
     assert_eq!(sim.bind_type, BindType::Transceiver);

@@ -30,7 +30,7 @@ enum Mode {
 #[derive(Debug, clap::Args)]
 struct Http {
     /// The engine's HTTP address.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8090")]
     engine: std::net::SocketAddr,
     /// Messages to send.
     #[arg(long, short = 'n', default_value_t = 100_000)]
