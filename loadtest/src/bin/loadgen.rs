@@ -7,7 +7,11 @@ use std::{path::PathBuf, time::Duration};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use semalink_loadtest::{
-    loadgen::{self, BlastOptions, SmppTarget, Target, chart, progress::Progress},
+    loadgen::{
+        self, BlastOptions, SmppTarget, Target, chart,
+        mix::{MixOptions, MixSpec},
+        progress::Progress,
+    },
     sim::idfmt::IdFormat,
 };
 
@@ -41,20 +45,47 @@ struct Http {
     /// Concurrent connections.
     #[arg(long, default_value_t = 4)]
     connections: usize,
-    #[arg(long, default_value = "SEMALINK")]
-    source: String,
-    /// Destinations (comma-separated, E.164), used in turn.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "+254712000001,+254733000002,+254110000003"
-    )]
-    dest: Vec<String>,
-    #[arg(long, default_value = "Load test")]
-    text: String,
+    #[command(flatten)]
+    mix: MixArgs,
     /// Seconds to wait for final states after the last POST.
     #[arg(long, default_value_t = 60)]
     final_wait_secs: u64,
+}
+
+/// The message mix of the engine targets (`http`, `amqp`).
+#[derive(Debug, clap::Args)]
+struct MixArgs {
+    /// Sender id.
+    #[arg(long, default_value = "SEMALINK")]
+    source: String,
+    /// Shares of short GSM-7, long (2–4 part) GSM-7 and UCS-2 texts.
+    #[arg(long, default_value = "short=70,long=20,ucs2=10")]
+    mix: MixSpec,
+    /// Seed of the generated messages (same seed, same messages).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Share (0.0–1.0) of messages in the high-priority lane.
+    #[arg(long, default_value_t = 0.1)]
+    priority_share: f64,
+    /// Messages per second (flat out when absent).
+    #[arg(long)]
+    rate: Option<f64>,
+}
+
+impl MixArgs {
+    fn options(&self) -> anyhow::Result<MixOptions> {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.priority_share),
+            "--priority-share must be between 0 and 1"
+        );
+        Ok(MixOptions {
+            spec: self.mix,
+            seed: self.seed,
+            priority_share: self.priority_share,
+            sender: self.source.clone(),
+            ..MixOptions::default()
+        })
+    }
 }
 
 async fn http(h: Http) -> anyhow::Result<()> {
@@ -63,16 +94,15 @@ async fn http(h: Http) -> anyhow::Result<()> {
         messages: h.messages,
         batch: h.batch,
         connections: h.connections,
-        destinations: h.dest,
-        sender: h.source,
-        text: h.text,
+        mix: h.mix.options()?,
+        rate: h.mix.rate,
         final_wait: Duration::from_secs(h.final_wait_secs),
     };
     let report = loadgen::http::run(&opts).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     eprintln!(
-        "accepted/s {:.0}  end-to-end msgs/s {:.0}  lost {}",
-        report.accepted_per_sec, report.end_to_end_per_sec, report.lost
+        "accepted/s {:.0}  end-to-end msgs/s {:.0}  lost {}  expected SMS parts {}",
+        report.accepted_per_sec, report.end_to_end_per_sec, report.lost, report.mix.segments
     );
     if report.lost > 0 || report.refused > 0 {
         std::process::exit(2);

@@ -1,5 +1,6 @@
 //! `loadgen http`: drives the engine's HTTP ingress (`POST /v1/messages`, batches of JSON
-//! submit requests over keep-alive connections) and measures end to end, from the first POST
+//! submit requests from the [`super::mix`] over keep-alive connections, at a fixed rate or flat
+//! out) and measures end to end, from the first POST
 //! until the engine reports every message final (its `status_events_total` counters on
 //! `/metrics`, read before and after so earlier traffic does not count).
 
@@ -12,6 +13,7 @@ use std::{
     time::Duration,
 };
 
+use semalink_protocol::contracts;
 use serde::Serialize;
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
@@ -19,6 +21,7 @@ use tokio::{
     time::Instant,
 };
 
+use super::mix::{MixOptions, MixTotals, Pacer};
 use crate::Error;
 
 /// What to send.
@@ -32,12 +35,11 @@ pub struct HttpOptions {
     pub batch: usize,
     /// Concurrent connections.
     pub connections: usize,
-    /// Destinations (E.164 with `+`), used in turn.
-    pub destinations: Vec<String>,
-    /// Sender id.
-    pub sender: String,
-    /// Text (a counter is appended).
-    pub text: String,
+    /// What the messages look like ([`super::mix`]).
+    pub mix: MixOptions,
+    /// Messages per second, or flat out when `None` (a batch goes when its first message is
+    /// due).
+    pub rate: Option<f64>,
     /// How long to wait for final states after the last POST.
     pub final_wait: Duration,
 }
@@ -65,6 +67,8 @@ pub struct HttpReport {
     pub end_to_end_per_sec: f64,
     /// Accepted messages with no final event when the wait ran out.
     pub lost: u64,
+    /// What was posted: kinds, lanes and the SMS parts expected in total.
+    pub mix: MixTotals,
 }
 
 /// Runs the load and waits for the final states.
@@ -73,14 +77,17 @@ pub async fn run(opts: &HttpOptions) -> Result<HttpReport, Error> {
     let next = Arc::new(AtomicU64::new(0));
     let accepted = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));
+    let totals = Arc::new(std::sync::Mutex::new(MixTotals::default()));
+    let pacer = Pacer::new(opts.rate);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..opts.connections.max(1) {
-        let (opts, next, accepted, refused) = (
+        let (opts, next, accepted, refused, totals) = (
             opts.clone(),
             Arc::clone(&next),
             Arc::clone(&accepted),
             Arc::clone(&refused),
+            Arc::clone(&totals),
         );
         tasks.spawn(async move {
             let mut conn = Conn::open(opts.addr).await?;
@@ -90,7 +97,9 @@ pub async fn run(opts: &HttpOptions) -> Result<HttpReport, Error> {
                     return Ok::<_, Error>(());
                 }
                 let n = (opts.messages - first).min(opts.batch as u64);
-                let body = batch_json(&opts, first, n);
+                pacer.wait(first).await;
+                let (body, batch_totals) = batch_json(&opts.mix, first, n)?;
+                merge(&totals, &batch_totals);
                 let answer = conn.post("/v1/messages", &body).await?;
                 let ok = count(&answer, "\"status\":\"accepted\"");
                 accepted.fetch_add(ok, Relaxed);
@@ -126,6 +135,7 @@ pub async fn run(opts: &HttpOptions) -> Result<HttpReport, Error> {
         end_to_end_secs,
         end_to_end_per_sec: total.min(accepted) as f64 / end_to_end_secs.max(1e-9),
         lost: accepted.saturating_sub(total),
+        mix: *totals.lock().unwrap_or_else(|e| e.into_inner()),
     })
 }
 
@@ -133,37 +143,34 @@ fn count(haystack: &str, needle: &str) -> u64 {
     haystack.matches(needle).count() as u64
 }
 
-/// A JSON array of `n` submit requests numbered from `first`.
-fn batch_json(opts: &HttpOptions, first: u64, n: u64) -> String {
-    let mut out = String::with_capacity(n as usize * 300);
-    out.push('[');
+/// A JSON array of the mix's submit requests `first..first + n`, and their totals.
+fn batch_json(mix: &MixOptions, first: u64, n: u64) -> Result<(Vec<u8>, MixTotals), Error> {
+    let mut out = Vec::with_capacity(n as usize * 400);
+    let mut totals = MixTotals::default();
+    out.push(b'[');
     for i in first..first + n {
         if i > first {
-            out.push(',');
+            out.push(b',');
         }
-        let dest = &opts.destinations[(i as usize) % opts.destinations.len().max(1)];
-        let id = uuid_v4(fastrand::u128(..));
-        out.push_str(&format!(
-            r#"{{"version":1,"message_id":"{id}","account_id":"00000000-0000-4000-8000-000000000001","destination":"{dest}","sender":"{}","body":{{"text":"{} {i:010}"}},"created_at":"2026-01-01T00:00:00Z"}}"#,
-            opts.sender, opts.text
-        ));
+        let g = mix.generate(i);
+        totals.add(&g);
+        out.extend(
+            contracts::encode(&g.request).map_err(|e| Error::Protocol(format!("encode: {e}")))?,
+        );
     }
-    out.push(']');
-    out
+    out.push(b']');
+    Ok((out, totals))
 }
 
-/// A random version-4 UUID in hyphenated form.
-fn uuid_v4(r: u128) -> String {
-    let r = (r & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
-    let h = format!("{r:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+/// Adds a batch's totals to the run's.
+fn merge(into: &std::sync::Mutex<MixTotals>, batch: &MixTotals) {
+    let mut t = into.lock().unwrap_or_else(|e| e.into_inner());
+    t.messages += batch.messages;
+    t.short += batch.short;
+    t.long += batch.long;
+    t.ucs2 += batch.ucs2;
+    t.priority += batch.priority;
+    t.segments += batch.segments;
 }
 
 /// `(final events, delivered events)` from the engine's `/metrics`.
@@ -206,13 +213,13 @@ impl Conn {
         })
     }
 
-    async fn post(&mut self, path: &str, body: &str) -> Result<String, Error> {
+    async fn post(&mut self, path: &str, body: &[u8]) -> Result<String, Error> {
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             self.host,
             body.len()
         );
-        self.send(&head, body.as_bytes()).await
+        self.send(&head, body).await
     }
 
     async fn get(&mut self, path: &str) -> Result<String, Error> {
@@ -253,26 +260,19 @@ impl Conn {
 
 #[cfg(test)]
 mod tests {
+    use semalink_protocol::contracts::SubmitRequest;
+
     use super::*;
 
     #[test]
-    fn generated_uuids_are_version_4_and_requests_are_json() {
-        let id = uuid_v4(u128::MAX);
-        assert_eq!(id.len(), 36);
-        assert_eq!(&id[14..15], "4");
-        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
-        let opts = HttpOptions {
-            addr: "127.0.0.1:1".parse().unwrap(),
-            messages: 2,
-            batch: 2,
-            connections: 1,
-            destinations: vec!["+254712000001".into()],
-            sender: "SEMALINK".into(),
-            text: "hi".into(),
-            final_wait: Duration::ZERO,
-        };
-        let json: serde_json::Value = serde_json::from_str(&batch_json(&opts, 5, 2)).unwrap();
-        assert_eq!(json.as_array().unwrap().len(), 2);
-        assert_eq!(json[1]["body"]["text"], "hi 0000000006");
+    fn batches_are_json_arrays_of_the_mix() {
+        let mix = MixOptions::default();
+        let (body, totals) = batch_json(&mix, 5, 3).unwrap();
+        let parsed: Vec<SubmitRequest> = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed.len(), 3);
+        assert_eq!(parsed[1].message_id, mix.generate(6).request.message_id);
+        assert_eq!(totals.messages, 3);
+        let segments: u64 = (5..8).map(|i| u64::from(mix.generate(i).segments)).sum();
+        assert_eq!(totals.segments, segments);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod http;
+pub mod mix;
 pub mod progress;
 pub mod report;
 pub mod smpp;
