@@ -29,6 +29,69 @@ enum Mode {
     /// The engine's HTTP ingress, end to end: POST batches, wait until the engine reports
     /// every message final (its /metrics counters).
     Http(Http),
+    /// The engine's RabbitMQ submit queues: publish SubmitRequests with publisher confirms,
+    /// then wait for final StatusEvents on the status queue.
+    Amqp(Amqp),
+}
+
+#[derive(Debug, clap::Args)]
+struct Amqp {
+    /// Broker URL.
+    #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+    url: String,
+    /// Messages to publish.
+    #[arg(long, short = 'n', default_value_t = 100_000)]
+    messages: u64,
+    /// Queue of the normal lane.
+    #[arg(long, default_value = "sms.normal")]
+    normal_queue: String,
+    /// Queue of the high-priority lane.
+    #[arg(long, default_value = "sms.priority")]
+    priority_queue: String,
+    /// Queue to read StatusEvents from.
+    #[arg(long, default_value = "sms.status")]
+    status_queue: String,
+    /// Publish only; don't wait for final states.
+    #[arg(long)]
+    no_wait: bool,
+    /// Unconfirmed publishes in flight.
+    #[arg(long, default_value_t = 1000)]
+    window: usize,
+    #[command(flatten)]
+    mix: MixArgs,
+    /// Seconds to wait for final states after the last confirm.
+    #[arg(long, default_value_t = 60)]
+    final_wait_secs: u64,
+}
+
+async fn amqp(a: Amqp) -> anyhow::Result<()> {
+    let opts = loadgen::amqp::AmqpOptions {
+        url: a.url,
+        messages: a.messages,
+        normal_queue: a.normal_queue,
+        priority_queue: a.priority_queue,
+        status_queue: (!a.no_wait).then_some(a.status_queue),
+        mix: a.mix.options()?,
+        rate: a.mix.rate,
+        window: a.window,
+        final_wait: Duration::from_secs(a.final_wait_secs),
+    };
+    let report = loadgen::amqp::run(&opts).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    eprintln!(
+        "confirmed/s {:.0}  refused {}  expected SMS parts {}",
+        report.confirmed_per_sec, report.refused, report.mix.segments
+    );
+    if let Some(s) = &report.status {
+        eprintln!(
+            "finals {}  lost {}  duplicates {}  publish→final p50/p99 {:.1}/{:.1} ms",
+            s.finals, s.lost, s.duplicates, s.latency_ms.p50, s.latency_ms.p99
+        );
+    }
+    if report.lost_anything() {
+        std::process::exit(2);
+    }
+    Ok(())
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,6 +233,7 @@ async fn main() -> anyhow::Result<()> {
     let b = match Args::parse().mode {
         Mode::Blast(b) => b,
         Mode::Http(h) => return http(h).await,
+        Mode::Amqp(a) => return amqp(a).await,
     };
     let messages = match (b.messages, b.duration) {
         (None, None) => Some(100_000),

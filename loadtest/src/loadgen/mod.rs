@@ -2,6 +2,7 @@
 //! simulator) to measure the ceiling; the engine's HTTP ingress and RabbitMQ targets slot in
 //! as further [`Target`] variants when those exist.
 
+pub mod amqp;
 pub mod chart;
 pub mod http;
 pub mod mix;
