@@ -124,9 +124,10 @@ struct MixArgs {
     /// Shares of short GSM-7, long (2–4 part) GSM-7 and UCS-2 texts.
     #[arg(long, default_value = "short=70,long=20,ucs2=10")]
     mix: MixSpec,
-    /// Seed of the generated messages (same seed, same messages).
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Seed of the generated messages (same seed, same messages and message ids, which the
+    /// engine then treats as duplicates); random when absent, and printed.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Share (0.0–1.0) of messages in the high-priority lane.
     #[arg(long, default_value_t = 0.1)]
     priority_share: f64,
@@ -141,9 +142,11 @@ impl MixArgs {
             (0.0..=1.0).contains(&self.priority_share),
             "--priority-share must be between 0 and 1"
         );
+        let seed = self.seed.unwrap_or_else(|| fastrand::u64(..));
+        eprintln!("mix seed {seed}");
         Ok(MixOptions {
             spec: self.mix,
-            seed: self.seed,
+            seed,
             priority_share: self.priority_share,
             sender: self.source.clone(),
             ..MixOptions::default()

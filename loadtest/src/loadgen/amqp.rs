@@ -29,7 +29,10 @@ use serde::Serialize;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::mix::{MixOptions, MixTotals, Pacer};
+use super::{
+    mix::{MixOptions, MixTotals},
+    pace::Pacer,
+};
 use crate::Error;
 pub use waiter::{StatusReport, Waiter};
 

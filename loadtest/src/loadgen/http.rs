@@ -21,7 +21,10 @@ use tokio::{
     time::Instant,
 };
 
-use super::mix::{MixOptions, MixTotals, Pacer};
+use super::{
+    mix::{MixOptions, MixTotals},
+    pace::Pacer,
+};
 use crate::Error;
 
 /// What to send.

@@ -1,10 +1,10 @@
 //! The message mix for the engine targets (HTTP ingress, RabbitMQ queues): deterministic,
 //! seeded [`SubmitRequest`]s with configurable shares of short GSM-7, long (2–4 part) GSM-7
-//! and UCS-2 texts, to destinations spread over real operator prefixes of eight countries, plus
-//! a [`Pacer`] for a fixed rate. Message `i` of a seed is always the same (id, text,
+//! and UCS-2 texts, to destinations spread over real operator prefixes of eight countries
+//! ([`super::pace`] spaces them to a fixed rate). Message `i` of a seed is always the same (id, text,
 //! destination, lane), whatever the concurrency, so runs can be repeated and compared.
 
-use std::{str::FromStr, time::Duration};
+use std::str::FromStr;
 
 use semalink_protocol::{
     contracts::{Body, EncodingHint, Priority, RouteHints, SubmitRequest, VERSION},
@@ -12,7 +12,6 @@ use semalink_protocol::{
 };
 use serde::Serialize;
 use time::OffsetDateTime;
-use tokio::time::Instant;
 use uuid::Uuid;
 
 /// Number prefixes (E.164 digits) of operators in KE, NG, UG, TZ, ZA, GH, RW and ET, and the
@@ -304,38 +303,6 @@ fn long_text(rng: &mut fastrand::Rng, index: u64) -> String {
     text
 }
 
-/// Spaces sends to a fixed rate, or lets them go flat out.
-#[derive(Debug, Clone, Copy)]
-pub struct Pacer {
-    start: Instant,
-    rate: Option<f64>,
-}
-
-impl Pacer {
-    /// Starts now; `rate` in messages per second, `None` for flat out.
-    pub fn new(rate: Option<f64>) -> Pacer {
-        Pacer {
-            start: Instant::now(),
-            rate: rate.filter(|r| *r > 0.0),
-        }
-    }
-
-    /// When message `index` (0-based) may go.
-    pub fn due(&self, index: u64) -> Instant {
-        match self.rate {
-            Some(rate) => self.start + Duration::from_secs_f64(index as f64 / rate),
-            None => self.start,
-        }
-    }
-
-    /// Waits until message `index` may go.
-    pub async fn wait(&self, index: u64) {
-        if self.rate.is_some() {
-            tokio::time::sleep_until(self.due(index)).await;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeSet, HashSet};
@@ -426,13 +393,5 @@ mod tests {
             totals.segments > totals.messages + totals.long,
             "{totals:?}"
         );
-    }
-
-    #[test]
-    fn pacer_spaces_messages_by_the_rate() {
-        let p = Pacer::new(Some(100.0));
-        assert_eq!(p.due(50) - p.due(0), Duration::from_millis(500));
-        let flat = Pacer::new(None);
-        assert_eq!(flat.due(1_000_000), flat.due(0));
     }
 }

@@ -6,6 +6,7 @@ pub mod amqp;
 pub mod chart;
 pub mod http;
 pub mod mix;
+pub mod pace;
 pub mod progress;
 pub mod report;
 pub mod smpp;
