@@ -14,6 +14,7 @@ pub mod email;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod server;

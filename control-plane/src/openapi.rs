@@ -25,6 +25,7 @@ use crate::error::{FieldError, Problem};
         (name = "accounts", description = "Organisations"),
         (name = "team", description = "Members and invitations"),
         (name = "api-keys", description = "Machine-to-machine keys"),
+        (name = "notifications", description = "In-app notifications"),
         (name = "admin", description = "Sema Link staff"),
         (name = "ops", description = "Health, readiness, metrics"),
     )

@@ -28,6 +28,13 @@ pub enum Template<'a> {
         /// Raw token.
         token: &'a str,
     },
+    /// A copy of an in-app notification (`notifications::notify`).
+    Notification {
+        /// One line, used as the subject.
+        title: &'a str,
+        /// Plain text.
+        body: &'a str,
+    },
 }
 
 /// A rendered email.
@@ -76,6 +83,11 @@ impl Template<'_> {
                 body: format!(
                     "You have been invited to join {account_name} on Sema Link.\n\n{base}/accept-invitation?token={token}\n\nThe invitation is valid for 7 days.\n\nSema Link"
                 ),
+            },
+            Template::Notification { title, body } => Rendered {
+                template: "notification",
+                subject: format!("Sema Link: {title}"),
+                body: format!("{body}\n\nSee all notifications: {base}/notifications\n\nSema Link"),
             },
         }
     }

@@ -243,3 +243,25 @@ pub fn problem_type(r: &Resp) -> String {
         .unwrap_or("")
         .to_owned()
 }
+
+/// Raises a notification for `account_id` the way modules do (`notifications::notify` in a
+/// transaction on the app's pool); returns its id.
+pub async fn notify(app: &TestApp, account_id: Uuid, kind: &str) -> Uuid {
+    let mut tx = app.app_pool.begin().await.unwrap();
+    let notice = semalink_control_plane::notifications::Notice {
+        kind,
+        title: "Something happened",
+        body: "Details of what happened.",
+        data: json!({"kind": kind}),
+    };
+    let id = semalink_control_plane::notifications::notify(
+        &mut tx,
+        account_id,
+        &notice,
+        "https://app.test",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}

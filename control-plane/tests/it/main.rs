@@ -6,6 +6,7 @@ mod auth_flows;
 mod helpers;
 mod http_basics;
 mod mfa;
+mod notifications;
 mod staff;
 mod staff_audit;
 mod teams;

@@ -76,6 +76,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     let a_secret = key.json["secret"].as_str().unwrap().to_owned();
     let sessions = app.get("/v1/auth/sessions", &a.access).await;
     let session_id = sessions.json["data"][0]["id"].as_str().unwrap().to_owned();
+    let notification_id = notify(&app, a.account_id, "test.wall").await.to_string();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -94,6 +95,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("invitation_id", invitation_id.clone()),
             ("key_id", key_id.clone()),
             ("session_id", session_id.clone()),
+            ("notification_id", notification_id.clone()),
         ]),
     };
     let a_ids = [
@@ -103,6 +105,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         invitation_id.clone(),
         key_id.clone(),
         session_id.clone(),
+        notification_id.clone(),
     ];
 
     let spec = app

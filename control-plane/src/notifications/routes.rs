@@ -1,0 +1,96 @@
+//! The organisation's notifications: list (all or unread), unread count, mark read. Every
+//! member of the organisation sees them.
+
+use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::extract::AuthUser;
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::notifications::store;
+use crate::notifications::types::{MarkedRead, Notification, NotificationQuery, UnreadCount};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_notifications))
+        .routes(routes!(unread_count))
+        .routes(routes!(mark_read))
+        .routes(routes!(mark_all_read))
+}
+
+/// The organisation's notifications, newest first.
+#[utoipa::path(get, path = "/v1/notifications", tag = "notifications", security(("bearer" = [])), params(NotificationQuery),
+    responses(
+        (status = 200, description = "Notifications", body = Page<Notification>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_notifications(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<NotificationQuery>,
+) -> Result<Json<Page<Notification>>> {
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    let rows = store::list(
+        &state.pool,
+        user.account_id,
+        q.unread.unwrap_or(false),
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |n| n.id)))
+}
+
+/// How many notifications are unread.
+#[utoipa::path(get, path = "/v1/notifications/unread-count", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Unread count", body = UnreadCount),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn unread_count(State(state): State<AppState>, user: AuthUser) -> Result<Json<UnreadCount>> {
+    Ok(Json(UnreadCount {
+        unread: store::unread_count(&state.pool, user.account_id).await?,
+    }))
+}
+
+/// Marks a notification read (repeating it changes nothing).
+#[utoipa::path(post, path = "/v1/notifications/{notification_id}/read", tag = "notifications", security(("bearer" = [])),
+    params(("notification_id" = Uuid, Path, description = "Notification id")),
+    responses(
+        (status = 200, description = "The notification, read", body = Notification),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such notification", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn mark_read(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Notification>> {
+    store::mark_read(&state.pool, user.account_id, id)
+        .await?
+        .map(Json)
+        .ok_or(Error::NotFound)
+}
+
+/// Marks every unread notification read.
+#[utoipa::path(post, path = "/v1/notifications/read-all", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many were marked", body = MarkedRead),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn mark_all_read(State(state): State<AppState>, user: AuthUser) -> Result<Json<MarkedRead>> {
+    Ok(Json(MarkedRead {
+        marked: store::mark_all_read(&state.pool, user.account_id).await?,
+    }))
+}
