@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod openapi;
 pub mod ops;
+pub mod sender_ids;
 pub mod server;
 pub mod state;
 pub mod users;

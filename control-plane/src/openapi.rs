@@ -26,7 +26,9 @@ use crate::error::{FieldError, Problem};
         (name = "team", description = "Members and invitations"),
         (name = "api-keys", description = "Machine-to-machine keys"),
         (name = "notifications", description = "In-app notifications"),
+        (name = "sender-ids", description = "Sender IDs: register, review status, default"),
         (name = "admin", description = "Sema Link staff"),
+        (name = "admin-sender-ids", description = "Staff: sender ID approval queue, decisions, history"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]

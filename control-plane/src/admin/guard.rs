@@ -97,4 +97,6 @@ permission! {
     StaffRead = Staff: Read;
     StaffOwner = Staff: Owner;
     AuditRead = Audit: Read;
+    SenderIdsRead = SenderIds: Read;
+    SenderIdsAdmin = SenderIds: Admin;
 }

@@ -23,6 +23,12 @@ pub enum Scope {
     /// Read delivery reports and analytics.
     #[serde(rename = "reports:read")]
     ReportsRead,
+    /// Read sender IDs.
+    #[serde(rename = "sender_ids:read")]
+    SenderIdsRead,
+    /// Register and withdraw sender IDs, choose the default.
+    #[serde(rename = "sender_ids:write")]
+    SenderIdsWrite,
 }
 
 impl Scope {
@@ -33,6 +39,8 @@ impl Scope {
             Scope::ContactsRead => "contacts:read",
             Scope::ContactsWrite => "contacts:write",
             Scope::ReportsRead => "reports:read",
+            Scope::SenderIdsRead => "sender_ids:read",
+            Scope::SenderIdsWrite => "sender_ids:write",
         }
     }
 
@@ -43,6 +51,8 @@ impl Scope {
             Scope::ContactsRead,
             Scope::ContactsWrite,
             Scope::ReportsRead,
+            Scope::SenderIdsRead,
+            Scope::SenderIdsWrite,
         ]
         .into_iter()
         .find(|s| s.as_str() == name)

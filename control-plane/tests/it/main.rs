@@ -7,6 +7,7 @@ mod helpers;
 mod http_basics;
 mod mfa;
 mod notifications;
+mod sender_ids;
 mod staff;
 mod staff_audit;
 mod teams;

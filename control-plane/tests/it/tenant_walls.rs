@@ -77,6 +77,15 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     let sessions = app.get("/v1/auth/sessions", &a.access).await;
     let session_id = sessions.json["data"][0]["id"].as_str().unwrap().to_owned();
     let notification_id = notify(&app, a.account_id, "test.wall").await.to_string();
+    let sender = app
+        .post(
+            "/v1/sender-ids",
+            Some(&a.access),
+            json!({"name": "AlphaCo", "country": "KE", "use_case": "Order updates for customers", "traffic_type": "transactional"}),
+        )
+        .await;
+    assert_eq!(sender.status, StatusCode::CREATED, "{}", sender.text);
+    let sender_id_id = sender.json["id"].as_str().unwrap().to_owned();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -84,7 +93,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         .post(
             "/v1/api-keys",
             Some(&b.access),
-            json!({"name": "b-key", "scopes": ["contacts:read"]}),
+            json!({"name": "b-key", "scopes": ["contacts:read", "sender_ids:read", "sender_ids:write"]}),
         )
         .await;
     let b_secret = b_key.json["secret"].as_str().unwrap().to_owned();
@@ -96,6 +105,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("key_id", key_id.clone()),
             ("session_id", session_id.clone()),
             ("notification_id", notification_id.clone()),
+            ("sender_id_id", sender_id_id.clone()),
         ]),
     };
     let a_ids = [
@@ -106,6 +116,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         key_id.clone(),
         session_id.clone(),
         notification_id.clone(),
+        sender_id_id.clone(),
     ];
 
     let spec = app
@@ -198,4 +209,8 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             .await
             .unwrap();
     assert!(revoked.is_none());
+    let sender = app
+        .get(&format!("/v1/sender-ids/{sender_id_id}"), &a.access)
+        .await;
+    assert_eq!(sender.json["status"], "pending", "{}", sender.text);
 }

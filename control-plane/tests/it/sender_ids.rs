@@ -1,0 +1,747 @@
+//! Sender IDs: customer registration, listing, withdrawal and default; staff queue, decisions,
+//! bulk approval and history, with their permissions, notifications, emails and audit rows;
+//! and the `approved_sender` look-up sending code uses.
+
+use axum::http::{Method, StatusCode};
+use semalink_control_plane::admin::permissions::Permissions;
+use semalink_control_plane::admin::store as staff_store;
+use semalink_control_plane::sender_ids::approved_sender;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+const USE_CASE: &str = "One-time passwords and order updates for our shop";
+
+fn registration(name: &str, country: &str) -> Value {
+    json!({"name": name, "country": country, "use_case": USE_CASE, "traffic_type": "transactional"})
+}
+
+/// Registers `name` in `country` and returns the response.
+async fn register(app: &TestApp, token: &str, name: &str, country: &str) -> Resp {
+    app.post("/v1/sender-ids", Some(token), registration(name, country))
+        .await
+}
+
+/// Registers `name` in KE, expecting success; returns the id.
+async fn registered(app: &TestApp, token: &str, name: &str) -> String {
+    let r = register(app, token, name, "KE").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.json["id"].as_str().unwrap().to_owned()
+}
+
+/// A staff member with `permissions` (no pending password change); returns an access token.
+async fn staff_token(app: &TestApp, email: &str, permissions: Value) -> String {
+    let hash = app.state.passwords.hash(PASSWORD.to_owned()).await.unwrap();
+    let id = staff_store::insert(&app.app_pool, email, "Reviewer", &hash)
+        .await
+        .unwrap();
+    let permissions: Permissions = serde_json::from_value(permissions).unwrap();
+    let mut conn = app.app_pool.acquire().await.unwrap();
+    staff_store::set_permissions(&mut conn, id, &permissions)
+        .await
+        .unwrap();
+    staff_store::set_password(&app.app_pool, id, &hash)
+        .await
+        .unwrap();
+    let r = app
+        .post(
+            "/v1/admin/auth/login",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn reviewer(app: &TestApp) -> String {
+    staff_token(
+        app,
+        "reviewer@semalink.africa",
+        json!({"sender_ids": "admin"}),
+    )
+    .await
+}
+
+/// Posts a staff decision (`approve`, `reject`, …) on sender ID `id`.
+async fn decide(app: &TestApp, staff: &str, id: &str, action: &str, body: Value) -> Resp {
+    app.post(
+        &format!("/v1/admin/sender-ids/{id}/{action}"),
+        Some(staff),
+        body,
+    )
+    .await
+}
+
+/// A plain member of `owner`'s organisation; returns their access token for it.
+async fn member_of(app: &TestApp, owner: &User, email: &str) -> String {
+    app.post(
+        "/v1/account/invitations",
+        Some(&owner.access),
+        json!({"email": email, "role": "member"}),
+    )
+    .await;
+    let token = app.email_token(email, "invitation").await;
+    let member = app.signup(email).await;
+    let r = app
+        .post(
+            "/v1/invitations/accept",
+            Some(&member.access),
+            json!({"token": token}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let switched = app
+        .post(
+            "/v1/accounts/switch",
+            Some(&member.access),
+            json!({"account_id": owner.account_id}),
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::OK, "{}", switched.text);
+    switched.json["access_token"].as_str().unwrap().to_owned()
+}
+
+fn field_errors(r: &Resp) -> Vec<String> {
+    r.json["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["field"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+async fn api_key(app: &TestApp, owner: &User, scopes: Value) -> String {
+    let r = app
+        .post(
+            "/v1/api-keys",
+            Some(&owner.access),
+            json!({"name": "k", "scopes": scopes}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.json["secret"].as_str().unwrap().to_owned()
+}
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn customers_register_list_get_and_withdraw(db: PgPool) {
+    let app = spawn_app(db);
+    let owner = app.verified("owner@example.com").await;
+
+    let r = register(&app, &owner.access, " AcmeCorp ", "ke").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json["name"], "AcmeCorp");
+    assert_eq!(r.json["country"], "KE");
+    assert_eq!(r.json["kind"], "alphanumeric");
+    assert_eq!(r.json["status"], "pending");
+    assert_eq!(r.json["is_default"], false);
+    let acme = r.json["id"].as_str().unwrap().to_owned();
+    let short = register(&app, &owner.access, "22141", "KE").await;
+    assert_eq!(short.json["kind"], "short_code");
+    let long = register(&app, &owner.access, "0712 345 678", "KE").await;
+    assert_eq!(long.status, StatusCode::CREATED, "{}", long.text);
+    assert_eq!(
+        (&long.json["kind"], &long.json["name"]),
+        (&json!("long_number"), &json!("+254712345678"))
+    );
+
+    // Validation names every bad field; a bad enum value names its field too.
+    let bad = app
+        .post(
+            "/v1/sender-ids",
+            Some(&owner.access),
+            json!({"name": "Acme-Corp", "country": "Kenya", "use_case": "otp", "traffic_type": "promotional", "sample_message": "  "}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert_eq!(
+        field_errors(&bad),
+        ["country", "name", "use_case", "sample_message"]
+    );
+    for (name, why) in [
+        ("AB", "3 to 11"),
+        ("ABCDEFGHIJKL", "3 to 11"),
+        ("12", "short code"),
+    ] {
+        let r = register(&app, &owner.access, name, "KE").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(
+            r.json["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(why),
+            "{}",
+            r.text
+        );
+    }
+    let mut body = registration("Shop", "KE");
+    body["traffic_type"] = json!("marketing");
+    let r = app.post("/v1/sender-ids", Some(&owner.access), body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(field_errors(&r), ["traffic_type"]);
+
+    // The same name and country twice (any case) is a conflict; another country is not.
+    let dup = register(&app, &owner.access, "ACMECORP", "KE").await;
+    assert_eq!(dup.status, StatusCode::CONFLICT, "{}", dup.text);
+    assert_eq!(
+        register(&app, &owner.access, "AcmeCorp", "UG").await.status,
+        StatusCode::CREATED
+    );
+
+    // Members read but cannot change.
+    let member = member_of(&app, &owner, "member@example.com").await;
+    let list = app.get("/v1/sender-ids", &member).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert_eq!(list.json["data"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        app.get(&format!("/v1/sender-ids/{acme}"), &member)
+            .await
+            .json["name"],
+        "AcmeCorp"
+    );
+    assert_eq!(
+        register(&app, &member, "Member", "KE").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let path = format!("/v1/sender-ids/{acme}");
+    assert_eq!(
+        app.call(Method::DELETE, &path, Some(&member), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Withdraw while pending: kept, status withdrawn; again is a 409 naming the status.
+    let w = app
+        .call(Method::DELETE, &path, Some(&owner.access), None)
+        .await;
+    assert_eq!(w.status, StatusCode::OK, "{}", w.text);
+    assert_eq!(w.json["status"], "withdrawn");
+    let again = app
+        .call(Method::DELETE, &path, Some(&owner.access), None)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.json["detail"].as_str().unwrap().contains("withdrawn"));
+    // A withdrawn name may be registered again.
+    assert_eq!(
+        register(&app, &owner.access, "AcmeCorp", "KE").await.status,
+        StatusCode::CREATED
+    );
+    let withdrawn = app.get("/v1/sender-ids?status=withdrawn", &member).await;
+    assert_eq!(withdrawn.json["data"].as_array().unwrap().len(), 1);
+    assert_eq!(withdrawn.json["data"][0]["id"], acme.as_str());
+    let paged = app
+        .get("/v1/sender-ids?status=pending&limit=2", &member)
+        .await;
+    assert_eq!(paged.json["data"].as_array().unwrap().len(), 2);
+    assert!(paged.json["next_cursor"].is_string());
+    let unknown = app.get("/v1/sender-ids?status=sleeping", &member).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    let events: Vec<(Option<String>, String, Option<Uuid>)> = sqlx::query_as(
+        "SELECT from_status::text, to_status::text, user_id FROM sender_id_events
+         WHERE sender_id_id = $1::uuid ORDER BY id",
+    )
+    .bind(&acme)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        events,
+        [
+            (None, "pending".into(), Some(owner.user_id)),
+            (
+                Some("pending".into()),
+                "withdrawn".into(),
+                Some(owner.user_id)
+            ),
+        ]
+    );
+
+    // API keys: read and write are separate scopes.
+    let reader = api_key(&app, &owner, json!(["sender_ids:read"])).await;
+    assert_eq!(
+        app.get("/v1/sender-ids", &reader).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        register(&app, &reader, "KeyShop", "KE").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let other = api_key(&app, &owner, json!(["contacts:read"])).await;
+    assert_eq!(
+        app.get("/v1/sender-ids", &other).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let writer = api_key(&app, &owner, json!(["sender_ids:write"])).await;
+    let by_key = register(&app, &writer, "KeyShop", "KE").await;
+    assert_eq!(by_key.status, StatusCode::CREATED, "{}", by_key.text);
+    let submitted_by: Option<Uuid> =
+        sqlx::query_scalar("SELECT submitted_by FROM sender_ids WHERE id = $1::uuid")
+            .bind(by_key.json["id"].as_str().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(submitted_by, None);
+}
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn staff_decisions_notify_audit_and_keep_history(db: PgPool) {
+    let app = spawn_app(db);
+    let owner = app.verified("owner@example.com").await;
+    let staff = reviewer(&app).await;
+    let acme = registered(&app, &owner.access, "AcmeCorp").await;
+    let spam = registered(&app, &owner.access, "FreeMoney").await;
+
+    let ok = decide(
+        &app,
+        &staff,
+        &acme,
+        "approve",
+        json!({"note": " Looks good "}),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(ok.json["status"], "approved");
+    assert_eq!(ok.json["status_note"], "Looks good");
+    assert_eq!(ok.json["account_name"], "Org of owner@example.com");
+    assert!(ok.json["reviewed_by"].is_string() && ok.json["reviewed_at"].is_string());
+
+    // Reject needs a reason; the error names the field.
+    let no_reason = decide(&app, &staff, &spam, "reject", json!({"reason": "  "})).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_errors(&no_reason), ["reason"]);
+    let missing = decide(&app, &staff, &spam, "reject", json!({})).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    let rejected = decide(
+        &app,
+        &staff,
+        &spam,
+        "reject",
+        json!({"reason": "Misleading name"}),
+    )
+    .await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text);
+    assert_eq!(rejected.json["status"], "rejected");
+
+    // Illegal transitions are 409s naming the current status; unknown ids 404.
+    for (id, action, body, status) in [
+        (&acme, "approve", json!({}), "approved"),
+        (&acme, "reinstate", json!({}), "approved"),
+        (&spam, "suspend", json!({"reason": "x"}), "rejected"),
+        (&spam, "approve", json!({}), "rejected"),
+    ] {
+        let r = decide(&app, &staff, id, action, body).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{action}: {}", r.text);
+        let detail = r.json["detail"].as_str().unwrap();
+        assert!(detail.contains(status), "{action}: {detail}");
+    }
+    let nobody = Uuid::now_v7();
+    assert_eq!(
+        decide(&app, &staff, &nobody.to_string(), "approve", json!({}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // The customer cannot withdraw what is no longer pending.
+    let w = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/sender-ids/{acme}"),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(w.status, StatusCode::CONFLICT);
+    assert!(w.json["detail"].as_str().unwrap().contains("approved"));
+
+    // Suspend (reason required), then reinstate.
+    let s = decide(
+        &app,
+        &staff,
+        &acme,
+        "suspend",
+        json!({"reason": "Complaints"}),
+    )
+    .await;
+    assert_eq!(s.json["status"], "suspended", "{}", s.text);
+    let twice = decide(&app, &staff, &acme, "suspend", json!({"reason": "x"})).await;
+    assert!(twice.json["detail"].as_str().unwrap().contains("suspended"));
+    let back = decide(&app, &staff, &acme, "reinstate", json!({})).await;
+    assert_eq!(back.json["status"], "approved", "{}", back.text);
+
+    // Each decision: a notification, an email to the owner, an audit row.
+    let notes = app.get("/v1/notifications?limit=10", &owner.access).await;
+    let kinds: Vec<&str> = notes.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "sender_id.reinstated",
+            "sender_id.suspended",
+            "sender_id.rejected",
+            "sender_id.approved"
+        ]
+    );
+    let rejection = &notes.json["data"][2];
+    assert!(
+        rejection["body"]
+            .as_str()
+            .unwrap()
+            .contains("Reason: Misleading name")
+    );
+    assert_eq!(rejection["data"]["sender_id_id"], spam.as_str());
+    assert_eq!(
+        app.email_count("owner@example.com", "notification").await,
+        4
+    );
+    let audit: Vec<(String, String, Value)> = sqlx::query_as(
+        "SELECT action, target_id, metadata FROM audit_log
+         WHERE module = 'sender_ids' ORDER BY id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "sender_id.approve",
+            "sender_id.reject",
+            "sender_id.suspend",
+            "sender_id.reinstate"
+        ]
+    );
+    assert_eq!(audit[1].1, spam);
+    assert_eq!(audit[1].2["note"], "Misleading name");
+    assert_eq!(audit[2].2["from"], "approved");
+
+    // History of the organisation: every sender ID with its events, actors included.
+    let history = app
+        .get(
+            &format!("/v1/admin/accounts/{}/sender-ids", owner.account_id),
+            &staff,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.text);
+    let items = history.json["data"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let acme_item = items.iter().find(|i| i["id"] == acme.as_str()).unwrap();
+    let steps: Vec<(Value, Value)> = acme_item["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["from_status"].clone(), e["to_status"].clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (Value::Null, json!("pending")),
+            (json!("pending"), json!("approved")),
+            (json!("approved"), json!("suspended")),
+            (json!("suspended"), json!("approved")),
+        ]
+    );
+    assert_eq!(acme_item["events"][0]["user_id"], owner.user_id.to_string());
+    assert!(acme_item["events"][1]["staff_id"].is_string());
+    assert_eq!(acme_item["events"][2]["note"], "Complaints");
+    let one = app
+        .get(&format!("/v1/admin/sender-ids/{spam}"), &staff)
+        .await;
+    assert_eq!(
+        one.json["events"].as_array().unwrap().len(),
+        2,
+        "{}",
+        one.text
+    );
+    assert_eq!(
+        app.get(&format!("/v1/admin/accounts/{nobody}/sender-ids"), &staff)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn staff_permissions_are_enforced(db: PgPool) {
+    let app = spawn_app(db);
+    let owner = app.verified("owner@example.com").await;
+    let id = registered(&app, &owner.access, "AcmeCorp").await;
+    let read = staff_token(&app, "read@semalink.africa", json!({"sender_ids": "read"})).await;
+    let crm = staff_token(&app, "crm@semalink.africa", json!({"crm": "owner"})).await;
+    let history = format!("/v1/admin/accounts/{}/sender-ids", owner.account_id);
+    let one = format!("/v1/admin/sender-ids/{id}");
+
+    for path in ["/v1/admin/sender-ids/queue", history.as_str(), one.as_str()] {
+        assert_eq!(app.get(path, &read).await.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            app.get(path, &crm).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+        assert_eq!(
+            app.get(path, &owner.access).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+    }
+    for (action, body) in [
+        ("approve", json!({})),
+        ("reject", json!({"reason": "no"})),
+        ("suspend", json!({"reason": "no"})),
+        ("reinstate", json!({})),
+    ] {
+        let r = decide(&app, &read, &id, action, body).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{action}");
+    }
+    let bulk = app
+        .post(
+            "/v1/admin/sender-ids/bulk-approve",
+            Some(&read),
+            json!({"sender_id_ids": [id]}),
+        )
+        .await;
+    assert_eq!(bulk.status, StatusCode::FORBIDDEN);
+    // Nothing changed, nothing audited, nobody notified.
+    let status: String = sqlx::query_scalar("SELECT status::text FROM sender_ids")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "pending");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE module = 'sender_ids'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(audited, 0);
+}
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn queue_is_oldest_first_across_accounts(db: PgPool) {
+    let app = spawn_app(db);
+    let alpha = app.verified("alpha@example.com").await;
+    let bravo = app.verified("bravo@example.com").await;
+    let staff = reviewer(&app).await;
+    let first = registered(&app, &alpha.access, "AlphaOne").await;
+    let second = registered(&app, &bravo.access, "BravoOne").await;
+    let third = registered(&app, &alpha.access, "AlphaTwo").await;
+    let fourth = registered(&app, &bravo.access, "BravoTwo").await;
+    decide(&app, &staff, &third, "approve", json!({})).await;
+
+    let page = app.get("/v1/admin/sender-ids/queue?limit=2", &staff).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let ids: Vec<&str> = page.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [first.as_str(), second.as_str()]);
+    assert_eq!(
+        page.json["data"][1]["account_name"],
+        "Org of bravo@example.com"
+    );
+    let cursor = page.json["next_cursor"].as_str().unwrap();
+    let next = app
+        .get(
+            &format!("/v1/admin/sender-ids/queue?limit=2&cursor={cursor}"),
+            &staff,
+        )
+        .await;
+    assert_eq!(next.json["data"].as_array().unwrap().len(), 1);
+    assert_eq!(next.json["data"][0]["id"], fourth.as_str());
+    assert!(next.json["next_cursor"].is_null());
+}
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn bulk_approve_reports_each_id(db: PgPool) {
+    let app = spawn_app(db);
+    let alpha = app.verified("alpha@example.com").await;
+    let bravo = app.verified("bravo@example.com").await;
+    let staff = reviewer(&app).await;
+    let a = registered(&app, &alpha.access, "AlphaOne").await;
+    let b = registered(&app, &bravo.access, "BravoOne").await;
+    let gone = registered(&app, &alpha.access, "AlphaGone").await;
+    app.call(
+        Method::DELETE,
+        &format!("/v1/sender-ids/{gone}"),
+        Some(&alpha.access),
+        None,
+    )
+    .await;
+    let unknown = Uuid::now_v7().to_string();
+
+    let r = app
+        .post(
+            "/v1/admin/sender-ids/bulk-approve",
+            Some(&staff),
+            json!({"sender_id_ids": [b, gone, a, unknown, b], "note": "Batch"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["approved"], 2);
+    assert_eq!(
+        r.json["results"],
+        json!([
+            {"sender_id_id": b, "outcome": "approved", "status": "approved"},
+            {"sender_id_id": gone, "outcome": "not_pending", "status": "withdrawn"},
+            {"sender_id_id": a, "outcome": "approved", "status": "approved"},
+            {"sender_id_id": unknown, "outcome": "not_found", "status": null},
+        ])
+    );
+    assert_eq!(
+        app.email_count("alpha@example.com", "notification").await,
+        1
+    );
+    assert_eq!(
+        app.email_count("bravo@example.com", "notification").await,
+        1
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'sender_id.approve' AND metadata->>'note' = 'Batch'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+
+    let empty = app
+        .post(
+            "/v1/admin/sender-ids/bulk-approve",
+            Some(&staff),
+            json!({"sender_id_ids": []}),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_errors(&empty), ["sender_id_ids"]);
+    let many: Vec<String> = (0..101).map(|_| Uuid::now_v7().to_string()).collect();
+    let too_many = app
+        .post(
+            "/v1/admin/sender-ids/bulk-approve",
+            Some(&staff),
+            json!({"sender_id_ids": many}),
+        )
+        .await;
+    assert_eq!(too_many.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn one_approved_default_and_the_approved_sender_lookup(db: PgPool) {
+    let app = spawn_app(db);
+    let owner = app.verified("owner@example.com").await;
+    let other = app.verified("other@example.com").await;
+    let staff = reviewer(&app).await;
+    let acme = registered(&app, &owner.access, "AcmeCorp").await;
+    let shop = registered(&app, &owner.access, "AcmeShop").await;
+    let number = registered(&app, &owner.access, "+254712345678").await;
+    let default_path = |id: &str| format!("/v1/sender-ids/{id}/default");
+
+    // Only an approved sender ID can be the default.
+    let early = app
+        .call(Method::PUT, &default_path(&acme), Some(&owner.access), None)
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(early.json["detail"].as_str().unwrap().contains("pending"));
+    for id in [&acme, &shop, &number] {
+        decide(&app, &staff, id, "approve", json!({})).await;
+    }
+    let member = member_of(&app, &owner, "member@example.com").await;
+    assert_eq!(
+        app.call(Method::PUT, &default_path(&acme), Some(&member), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let set = app
+        .call(Method::PUT, &default_path(&acme), Some(&owner.access), None)
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    assert_eq!(set.json["is_default"], true);
+    let moved = app
+        .call(Method::PUT, &default_path(&shop), Some(&owner.access), None)
+        .await;
+    assert_eq!(moved.json["is_default"], true);
+    let defaults: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM sender_ids WHERE account_id = $1 AND is_default")
+            .bind(owner.account_id)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(defaults, [shop.parse::<Uuid>().unwrap()]);
+    // The database itself refuses a second default or a default that is not approved.
+    let second = sqlx::query("UPDATE sender_ids SET is_default = true WHERE id = $1::uuid")
+        .bind(&acme)
+        .execute(&app.db)
+        .await;
+    assert!(second.is_err());
+
+    let pool = &app.app_pool;
+    let lookup = |name: Option<&'static str>| approved_sender(pool, owner.account_id, name);
+    assert_eq!(lookup(None).await.unwrap().unwrap().id.to_string(), shop);
+    assert_eq!(
+        lookup(Some("  ")).await.unwrap().unwrap().id.to_string(),
+        shop
+    );
+    assert_eq!(
+        lookup(Some("acmecorp")).await.unwrap().unwrap().name,
+        "AcmeCorp"
+    );
+    assert_eq!(
+        lookup(Some("254712345678"))
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .to_string(),
+        number
+    );
+    assert!(lookup(Some("Unknown")).await.unwrap().is_none());
+    assert!(
+        approved_sender(pool, other.account_id, Some("AcmeCorp"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Suspending the default clears it; a suspended sender is not usable.
+    let s = decide(
+        &app,
+        &staff,
+        &shop,
+        "suspend",
+        json!({"reason": "Complaints"}),
+    )
+    .await;
+    assert_eq!(s.json["is_default"], false, "{}", s.text);
+    let notice = app.get("/v1/notifications?limit=1", &owner.access).await;
+    assert!(
+        notice.json["data"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("no longer your default")
+    );
+    assert!(lookup(None).await.unwrap().is_none());
+    assert!(lookup(Some("AcmeShop")).await.unwrap().is_none());
+
+    // Clearing is idempotent and leaves no default.
+    app.call(Method::PUT, &default_path(&acme), Some(&owner.access), None)
+        .await;
+    for _ in 0..2 {
+        let cleared = app
+            .call(
+                Method::DELETE,
+                &default_path(&acme),
+                Some(&owner.access),
+                None,
+            )
+            .await;
+        assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+        assert_eq!(cleared.json["is_default"], false);
+    }
+    assert!(lookup(None).await.unwrap().is_none());
+}
