@@ -73,8 +73,8 @@ impl Action {
 /// What a decision did.
 #[derive(Debug)]
 pub enum Decided {
-    /// The status changed.
-    Changed(SenderId),
+    /// The status changed to this one.
+    Changed(SenderIdStatus),
     /// The sender ID is in a status the action does not apply to.
     Refused(SenderIdStatus),
     /// No such sender ID.
@@ -133,7 +133,7 @@ pub async fn decide(
     };
     audit::record(&mut *conn, entry).await?;
     notify(conn, &changed, action, note, current.is_default, base_url).await?;
-    Ok(Decided::Changed(changed))
+    Ok(Decided::Changed(changed.status))
 }
 
 async fn notify(

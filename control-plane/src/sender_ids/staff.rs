@@ -279,7 +279,7 @@ async fn bulk_approve(
     for id in order {
         let result = match review::decide(&mut tx, &me, id, Action::Approve, note, base_url).await?
         {
-            Decided::Changed(s) => (BulkOutcome::Approved, Some(s.status)),
+            Decided::Changed(status) => (BulkOutcome::Approved, Some(status)),
             Decided::Refused(status) => (BulkOutcome::NotPending, Some(status)),
             Decided::Missing => (BulkOutcome::NotFound, None),
         };
