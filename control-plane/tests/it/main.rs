@@ -8,6 +8,7 @@ mod http_basics;
 mod mfa;
 mod notifications;
 mod sender_ids;
+mod sender_ids_staff;
 mod staff;
 mod staff_audit;
 mod teams;
