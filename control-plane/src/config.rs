@@ -135,11 +135,20 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Whether an environment variable (prefix `SEMALINK_` already removed) configures this
+/// service: `<SECTION>__<KEY>` only. Plain `SEMALINK_*` variables (the seed password) and the
+/// engine's `SEMALINK_ENGINE__*` are someone else's, and would otherwise fail as unknown
+/// fields when both services share an environment.
+fn is_ours(key: &figment::value::UncasedStr) -> bool {
+    let key = key.as_str();
+    key.contains("__") && !key.to_ascii_lowercase().starts_with("engine__")
+}
+
 impl Config {
     /// Loads `path`, then `SEMALINK_<SECTION>__<KEY>` variables, then `DATABASE_URL`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let config: Config = Figment::from(Toml::file_exact(path))
-            .merge(Env::prefixed("SEMALINK_").split("__"))
+            .merge(Env::prefixed("SEMALINK_").filter(is_ours).split("__"))
             .merge(
                 Env::raw()
                     .only(&["DATABASE_URL"])
@@ -201,6 +210,15 @@ mod tests {
     fn shipped() -> Config {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/control-plane.toml");
         Figment::from(Toml::file_exact(path)).extract().unwrap()
+    }
+
+    #[test]
+    fn only_sectioned_variables_that_are_not_the_engines_are_read() {
+        let ours = |k: &str| is_ours(figment::value::UncasedStr::new(k));
+        assert!(ours("SERVER__LISTEN"));
+        assert!(ours("database__max_connections"));
+        assert!(!ours("SEED_PASSWORD"));
+        assert!(!ours("ENGINE__AMQP__URL"));
     }
 
     #[test]
