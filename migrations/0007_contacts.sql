@@ -124,6 +124,11 @@ LANGUAGE plpgsql AS $$
 DECLARE
     deltas jsonb;
 BEGIN
+    -- Memberships removed with their list (a list delete cascading): nothing left to count,
+    -- and locking the contacts now (after the list) would invert the lock order.
+    IF NOT EXISTS (SELECT 1 FROM contact_lists WHERE id = ANY (list_ids)) THEN
+        RETURN;
+    END IF;
     -- Serialise with concurrent trash/status changes of the same contacts (see the header);
     -- this statement's fresh snapshot then counts with their committed result.
     PERFORM 1 FROM contacts WHERE id = ANY (contact_ids) ORDER BY id FOR SHARE;

@@ -6,3 +6,24 @@
 //! operator table, with the organisation's country as the default).
 
 pub mod phone;
+pub mod bulk;
+pub mod list_routes;
+pub mod lists;
+pub mod purge;
+pub mod routes;
+pub mod store;
+pub mod suppression;
+pub mod suppression_routes;
+pub mod types;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// Every route of the module: contacts, lists, suppressions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(routes::router())
+        .merge(list_routes::router())
+        .merge(suppression_routes::router())
+}
