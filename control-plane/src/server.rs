@@ -9,8 +9,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::email::worker::{self, Mailer};
 use crate::contacts::purge;
+use crate::email::worker::{self, Mailer};
 use crate::state::AppState;
 use crate::{app, db};
 

@@ -7,9 +7,9 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::contacts::lists;
 use crate::contacts::store::{self, FILTER_SQL, bind_filter};
 use crate::contacts::types::{ContactFilter, SearchFilter, check_tags};
-use crate::contacts::lists;
 use crate::error::{Error, FieldError, Result};
 
 /// Most contacts a filter may select in one bulk action; narrow the filter beyond that.
@@ -115,7 +115,11 @@ impl BulkRequest {
 }
 
 /// Runs a checked bulk action in the caller's transaction.
-pub async fn run(conn: &mut PgConnection, account_id: Uuid, req: &CheckedBulk) -> Result<BulkResult> {
+pub async fn run(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    req: &CheckedBulk,
+) -> Result<BulkResult> {
     if let Some(list_id) = req.list_id
         && lists::get(&mut *conn, account_id, list_id).await?.is_none()
     {
@@ -188,10 +192,14 @@ async fn select(conn: &mut PgConnection, account_id: Uuid, req: &CheckedBulk) ->
          ORDER BY c.id LIMIT $8 {}",
         if lock { "FOR NO KEY UPDATE OF c" } else { "" }
     );
-    let rows: Vec<(Uuid,)> = bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), account_id, &filter)
-        .bind(FILTER_FETCH)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows: Vec<(Uuid,)> = bind_filter(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)),
+        account_id,
+        &filter,
+    )
+    .bind(FILTER_FETCH)
+    .fetch_all(&mut *conn)
+    .await?;
     if rows.len() > MAX_FILTER_MATCHES {
         return Err(Error::field(
             "filter",

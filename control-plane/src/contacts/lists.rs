@@ -132,8 +132,7 @@ pub async fn get(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<Option<ContactList>> {
-    let sql =
-        format!("SELECT {LIST_COLUMNS} FROM contact_lists WHERE account_id = $1 AND id = $2");
+    let sql = format!("SELECT {LIST_COLUMNS} FROM contact_lists WHERE account_id = $1 AND id = $2");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(account_id)
         .bind(id)

@@ -5,10 +5,10 @@
 //! Phone numbers go through [`phone::normalise`] (the protocol crate's E.164 parser and
 //! operator table, with the organisation's country as the default).
 
-pub mod phone;
 pub mod bulk;
 pub mod list_routes;
 pub mod lists;
+pub mod phone;
 pub mod purge;
 pub mod routes;
 pub mod store;

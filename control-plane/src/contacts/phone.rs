@@ -3,15 +3,22 @@
 //! Pure (no I/O), so the contacts API and the CSV import validate a number the same way; the
 //! import calls [`normalise`] per row and then inserts set-based.
 
-use semalink_protocol::msisdn::Msisdn;
 use semalink_protocol::mno;
+use semalink_protocol::msisdn::Msisdn;
 
 /// Longest phone input kept (the `phone_raw` column's limit).
 pub const MAX_RAW_LEN: usize = 64;
 
 /// Whether a contact's number can be sent to.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
     sqlx::Type,
 )]
 #[serde(rename_all = "snake_case")]

@@ -61,11 +61,7 @@ fn duplicate_phone(err: sqlx::Error) -> Error {
 }
 
 /// Inserts a contact; 409 when the account already has the number.
-pub async fn insert(
-    conn: &mut PgConnection,
-    account_id: Uuid,
-    f: &ContactFields,
-) -> Result<Uuid> {
+pub async fn insert(conn: &mut PgConnection, account_id: Uuid, f: &ContactFields) -> Result<Uuid> {
     let (phone, raw) = f
         .phone
         .as_ref()
@@ -103,12 +99,9 @@ pub async fn insert(
 }
 
 /// One contact (active or trashed) of the account.
-pub async fn get(
-    conn: impl PgExecutor<'_>,
-    account_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Contact>> {
-    let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.account_id = $1 AND c.id = $2");
+pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<Option<Contact>> {
+    let sql =
+        format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.account_id = $1 AND c.id = $2");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(account_id)
         .bind(id)
@@ -124,7 +117,7 @@ pub async fn update(
     f: &ContactFields,
 ) -> Result<Option<Uuid>> {
     let phone = f.phone.as_ref();
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "UPDATE contacts SET
             phone = coalesce($3, phone),
             phone_raw = coalesce($4, phone_raw),
@@ -166,7 +159,7 @@ pub async fn update(
     .bind(f.attributes.as_ref())
     .fetch_optional(conn)
     .await
-    .map_err(duplicate_phone)?)
+    .map_err(duplicate_phone)
 }
 
 /// A page of the account's active (`trash = false`) or trashed contacts matching `filter`,

@@ -83,7 +83,11 @@ impl CreateSuppression {
                 None
             }
         };
-        let reason = self.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let reason = self
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
         if reason.is_some_and(|r| r.chars().count() > 500) {
             errors.push(FieldError::new("reason", "must be at most 500 characters"));
         }

@@ -80,7 +80,10 @@ async fn real_counts(db: &PgPool, list: &str) -> (i64, i64, i64) {
 }
 
 fn field_of(r: &Resp) -> String {
-    r.json["errors"][0]["field"].as_str().unwrap_or("").to_owned()
+    r.json["errors"][0]["field"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn ids_of(r: &Resp) -> Vec<String> {
@@ -125,22 +128,40 @@ async fn crud_validation_trash_restore_and_purge(db: PgPool) {
         (json!({"phone": "   "}), "phone"),
         (json!({"phone": "0722000001", "email": "nope"}), "email"),
         (json!({"phone": "0722000001", "tags": [""]}), "tags[0]"),
-        (json!({"phone": "0722000001", "attributes": {"n": 1}}), "attributes.n"),
-        (json!({"phone": "0722000001", "first_name": "x".repeat(101)}), "first_name"),
-        (json!({"phone": "0722000001", "list_ids": [Uuid::now_v7()]}), "list_ids"),
+        (
+            json!({"phone": "0722000001", "attributes": {"n": 1}}),
+            "attributes.n",
+        ),
+        (
+            json!({"phone": "0722000001", "first_name": "x".repeat(101)}),
+            "first_name",
+        ),
+        (
+            json!({"phone": "0722000001", "list_ids": [Uuid::now_v7()]}),
+            "list_ids",
+        ),
     ] {
         let r = app.post("/v1/contacts", Some(t), body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
         assert_eq!(field_of(&r), field, "{}", r.text);
     }
     let r = app
-        .post("/v1/contacts", Some(t), json!({"phone": "0722000001", "bogus": 1}))
+        .post(
+            "/v1/contacts",
+            Some(t),
+            json!({"phone": "0722000001", "bogus": 1}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     // An invalid number is stored only when asked for.
     let bad = create(&app, t, json!({"phone": "12ab", "allow_invalid": true})).await;
     assert_eq!(bad["status"], "invalid");
-    assert!(bad["invalid_reason"].as_str().unwrap().contains("character"));
+    assert!(
+        bad["invalid_reason"]
+            .as_str()
+            .unwrap()
+            .contains("character")
+    );
 
     // Update: change, clear with "", re-validate the phone.
     let r = app
@@ -177,9 +198,14 @@ async fn crud_validation_trash_restore_and_purge(db: PgPool) {
         StatusCode::NOT_FOUND
     );
     assert!(!ids_of(&app.get("/v1/contacts", t).await).contains(&id));
-    assert_eq!(ids_of(&app.get("/v1/contacts/trash", t).await), vec![id.clone()]);
+    assert_eq!(
+        ids_of(&app.get("/v1/contacts/trash", t).await),
+        vec![id.clone()]
+    );
     assert!(app.get(&uri, t).await.json["deleted_at"].is_string());
-    let r = app.post(&format!("{uri}/restore"), Some(t), json!({})).await;
+    let r = app
+        .post(&format!("{uri}/restore"), Some(t), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["deleted_at"], Value::Null);
     assert!(app.get("/v1/contacts/trash", t).await.json["data"] == json!([]));
@@ -198,7 +224,9 @@ async fn crud_validation_trash_restore_and_purge(db: PgPool) {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     assert_eq!(
-        app.call(Method::DELETE, &purge_uri, Some(t), None).await.status,
+        app.call(Method::DELETE, &purge_uri, Some(t), None)
+            .await
+            .status,
         StatusCode::NO_CONTENT
     );
     assert_eq!(app.get(&uri, t).await.status, StatusCode::NOT_FOUND);
@@ -206,9 +234,16 @@ async fn crud_validation_trash_restore_and_purge(db: PgPool) {
     create(&app, t, json!({"phone": "+254733000111"})).await;
     // Empty the trash.
     let bad_id = bad["id"].as_str().unwrap();
-    app.call(Method::DELETE, &format!("/v1/contacts/{bad_id}"), Some(t), None)
+    app.call(
+        Method::DELETE,
+        &format!("/v1/contacts/{bad_id}"),
+        Some(t),
+        None,
+    )
+    .await;
+    let r = app
+        .post("/v1/contacts/trash/empty", Some(t), json!({}))
         .await;
-    let r = app.post("/v1/contacts/trash/empty", Some(t), json!({})).await;
     assert_eq!(r.json["affected"], 1, "{}", r.text);
 }
 
@@ -313,7 +348,11 @@ async fn lists_members_and_counts(db: PgPool) {
     let id = |c: &Value| c["id"].as_str().unwrap().to_owned();
     let members = format!("/v1/contact-lists/{list}/members");
     let r = app
-        .post(&members, Some(t), json!({"contact_ids": [id(&a), id(&b), id(&x)]}))
+        .post(
+            &members,
+            Some(t),
+            json!({"contact_ids": [id(&a), id(&b), id(&x)]}),
+        )
         .await;
     assert_eq!(r.json["affected"], 3, "{}", r.text);
     let r = app
@@ -321,15 +360,26 @@ async fn lists_members_and_counts(db: PgPool) {
         .await;
     assert_eq!(r.json["affected"], 0);
     assert_eq!(counts(&app, t, &list).await, (3, 2, 1));
-    let r = app.post(&members, Some(t), json!({"contact_ids": []})).await;
+    let r = app
+        .post(&members, Some(t), json!({"contact_ids": []}))
+        .await;
     assert_eq!(field_of(&r), "contact_ids");
 
     // Trash and restore move the counts; so does a status change.
-    app.call(Method::DELETE, &format!("/v1/contacts/{}", id(&a)), Some(t), None)
-        .await;
+    app.call(
+        Method::DELETE,
+        &format!("/v1/contacts/{}", id(&a)),
+        Some(t),
+        None,
+    )
+    .await;
     assert_eq!(counts(&app, t, &list).await, (2, 1, 1));
-    app.post(&format!("/v1/contacts/{}/restore", id(&a)), Some(t), json!({}))
-        .await;
+    app.post(
+        &format!("/v1/contacts/{}/restore", id(&a)),
+        Some(t),
+        json!({}),
+    )
+    .await;
     assert_eq!(counts(&app, t, &list).await, (3, 2, 1));
     let r = app
         .call(
@@ -381,14 +431,27 @@ async fn lists_members_and_counts(db: PgPool) {
         .await;
     assert_eq!(r.json["name"], "Nairobi CBD", "{}", r.text);
     let r = app
-        .call(Method::DELETE, &format!("/v1/contact-lists/{list}"), Some(t), None)
+        .call(
+            Method::DELETE,
+            &format!("/v1/contact-lists/{list}"),
+            Some(t),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        app.get(&format!("/v1/contact-lists/{list}"), t).await.status,
+        app.get(&format!("/v1/contact-lists/{list}"), t)
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(app.get("/v1/contacts", t).await.json["data"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        app.get("/v1/contacts", t).await.json["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
@@ -407,7 +470,10 @@ async fn bulk_actions_by_ids_and_filter(db: PgPool) {
     assert_eq!(r.json, json!({"matched": 2, "affected": 2}), "{}", r.text);
     let r = bulk(json!({"action": "untag", "filter": {"tag": "a"}, "tags": ["b"]})).await;
     assert_eq!(r.json["affected"], 2, "{}", r.text);
-    assert_eq!(app.get(&format!("/v1/contacts/{}", ids[0]), t).await.json["tags"], json!(["a"]));
+    assert_eq!(
+        app.get(&format!("/v1/contacts/{}", ids[0]), t).await.json["tags"],
+        json!(["a"])
+    );
     let r = bulk(json!({"action": "add_to_list", "filter": {"tag": "a"}, "list_id": list})).await;
     assert_eq!(r.json["affected"], 2, "{}", r.text);
     let r = bulk(json!({"action": "add_to_list", "ids": ids, "list_id": list})).await;
@@ -421,18 +487,34 @@ async fn bulk_actions_by_ids_and_filter(db: PgPool) {
     for (body, field) in [
         (json!({"action": "delete"}), "ids"),
         (json!({"action": "delete", "ids": [], }), "ids"),
-        (json!({"action": "delete", "ids": [ids[0]], "filter": {}}), "ids"),
+        (
+            json!({"action": "delete", "ids": [ids[0]], "filter": {}}),
+            "ids",
+        ),
         (json!({"action": "tag", "ids": [ids[0]]}), "tags"),
         (json!({"action": "add_to_list", "ids": [ids[0]]}), "list_id"),
-        (json!({"action": "add_to_list", "ids": [ids[0]], "list_id": Uuid::now_v7()}), "list_id"),
-        (json!({"action": "delete", "filter": {"tag": ""}}), "filter.tag"),
+        (
+            json!({"action": "add_to_list", "ids": [ids[0]], "list_id": Uuid::now_v7()}),
+            "list_id",
+        ),
+        (
+            json!({"action": "delete", "filter": {"tag": ""}}),
+            "filter.tag",
+        ),
     ] {
         let r = bulk(body.clone()).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.text
+        );
         assert_eq!(field_of(&r), field, "{body}");
     }
     assert_eq!(
-        bulk(json!({"action": "explode", "ids": [ids[0]]})).await.status,
+        bulk(json!({"action": "explode", "ids": [ids[0]]}))
+            .await
+            .status,
         StatusCode::BAD_REQUEST
     );
 }
@@ -444,7 +526,13 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
     let t = owner.access.as_str();
     let list = new_list(&app, t, "Campaign").await;
     let mut ids = Vec::new();
-    for phone in ["0712000001", "0712000002", "0712000003", "0712000004", "0712000005"] {
+    for phone in [
+        "0712000001",
+        "0712000002",
+        "0712000003",
+        "0712000004",
+        "0712000005",
+    ] {
         let c = create(&app, t, json!({"phone": phone, "list_ids": [list]})).await;
         ids.push(c["id"].as_str().unwrap().to_owned());
     }
@@ -457,7 +545,11 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
     assert_eq!(counts(&app, t, &list).await, (6, 5, 1));
     // 1: opted out in the app; 2: STOP reply; 3: manually suppressed; 4: trashed; 5 sendable.
     let r = app
-        .post(&format!("/v1/contacts/{}/opt-out", ids[0]), Some(t), json!({}))
+        .post(
+            &format!("/v1/contacts/{}/opt-out", ids[0]),
+            Some(t),
+            json!({}),
+        )
         .await;
     assert_eq!(r.json["is_opted_out"], true, "{}", r.text);
     assert!(r.json["opted_out_at"].is_string());
@@ -484,19 +576,34 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
     assert_eq!(again, 0);
     drop(tx);
     let r = app
-        .post("/v1/suppressions", Some(t), json!({"phone": "0712 000 003", "reason": "asked by phone"}))
+        .post(
+            "/v1/suppressions",
+            Some(t),
+            json!({"phone": "0712 000 003", "reason": "asked by phone"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json["source"], "manual");
     let manual_id = r.json["id"].as_str().unwrap().to_owned();
     let r = app
-        .post("/v1/suppressions", Some(t), json!({"phone": "+254712000003"}))
+        .post(
+            "/v1/suppressions",
+            Some(t),
+            json!({"phone": "+254712000003"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    let r = app.post("/v1/suppressions", Some(t), json!({"phone": "x"})).await;
-    assert_eq!(field_of(&r), "phone");
-    app.call(Method::DELETE, &format!("/v1/contacts/{}", ids[3]), Some(t), None)
+    let r = app
+        .post("/v1/suppressions", Some(t), json!({"phone": "x"}))
         .await;
+    assert_eq!(field_of(&r), "phone");
+    app.call(
+        Method::DELETE,
+        &format!("/v1/contacts/{}", ids[3]),
+        Some(t),
+        None,
+    )
+    .await;
 
     let list_id: Uuid = list.parse().unwrap();
     let sendable = suppression::sendable_contacts(&app.app_pool, owner.account_id, list_id)
@@ -512,15 +619,24 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
     assert_eq!(r.json["data"][0]["source"], "stop", "{}", r.text);
     // Opting the STOP number back in lifts its STOP suppression.
     let r = app
-        .post(&format!("/v1/contacts/{}/opt-in", ids[1]), Some(t), json!({}))
+        .post(
+            &format!("/v1/contacts/{}/opt-in", ids[1]),
+            Some(t),
+            json!({}),
+        )
         .await;
     assert_eq!(r.json["is_opted_out"], false, "{}", r.text);
-    assert_eq!(app.get("/v1/suppressions?phone=0712000002", t).await.json["data"], json!([]));
+    assert_eq!(
+        app.get("/v1/suppressions?phone=0712000002", t).await.json["data"],
+        json!([])
+    );
     // Removing a suppression needs admin.
     let member = member_of(&app, &owner, "member@example.com").await;
     let uri = format!("/v1/suppressions/{manual_id}");
     assert_eq!(
-        app.call(Method::DELETE, &uri, Some(&member.access), None).await.status,
+        app.call(Method::DELETE, &uri, Some(&member.access), None)
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -554,13 +670,23 @@ async fn api_key_scopes_and_expired_trash_purge(db: PgPool) {
     let reader = key(json!(["contacts:read"])).await;
     let writer = key(json!(["contacts:write"])).await;
     let r = app
-        .post("/v1/contacts", Some(&reader), json!({"phone": "0712000001"}))
+        .post(
+            "/v1/contacts",
+            Some(&reader),
+            json!({"phone": "0712000001"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     let c = create(&app, &writer, json!({"phone": "0712000001"})).await;
     let old = create(&app, &writer, json!({"phone": "0712000002"})).await;
-    assert_eq!(app.get("/v1/contacts", &reader).await.status, StatusCode::OK);
-    assert_eq!(app.get("/v1/contacts", &writer).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/v1/contacts", &reader).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/v1/contacts", &writer).await.status,
+        StatusCode::FORBIDDEN
+    );
 
     // Trashed 91 days ago → purged; trashed now → kept.
     for (contact, age) in [(&c, "0 days"), (&old, "91 days")] {
@@ -604,7 +730,9 @@ async fn list_counts_stay_right_under_concurrent_edits(db: PgPool) {
         let t = t.clone();
         let list = lists[round % 3].clone();
         let other = lists[(round + 1) % 3].clone();
-        let some: Vec<String> = (0..6).map(|k| ids[(round * 5 + k * 7) % ids.len()].clone()).collect();
+        let some: Vec<String> = (0..6)
+            .map(|k| ids[(round * 5 + k * 7) % ids.len()].clone())
+            .collect();
         let one = some[0].clone();
         let doomed = doomed.clone();
         tasks.spawn(async move {
@@ -612,19 +740,47 @@ async fn list_counts_stay_right_under_concurrent_edits(db: PgPool) {
             let (method, uri, body) = match round % 6 {
                 // A list deleted while members are being added to it.
                 _ if round == 33 => (Method::DELETE, format!("/v1/contact-lists/{doomed}"), None),
-                _ if round % 10 == 3 => (Method::POST, format!("/v1/contact-lists/{doomed}/members"), Some(json!({"contact_ids": some}))),
-                0 => (Method::POST, format!("/v1/contact-lists/{list}/members"), Some(json!({"contact_ids": some}))),
-                1 => (Method::POST, format!("/v1/contact-lists/{list}/members/remove"), Some(json!({"contact_ids": some}))),
-                2 => (Method::POST, "/v1/contacts/bulk".to_owned(), Some(json!({"action": "delete", "ids": some[..3]}))),
-                3 => (Method::POST, "/v1/contacts/bulk".to_owned(), Some(json!({"action": "add_to_list", "ids": some, "list_id": other}))),
-                4 => (Method::POST, format!("/v1/contacts/{one}/restore"), Some(json!({}))),
+                _ if round % 10 == 3 => (
+                    Method::POST,
+                    format!("/v1/contact-lists/{doomed}/members"),
+                    Some(json!({"contact_ids": some})),
+                ),
+                0 => (
+                    Method::POST,
+                    format!("/v1/contact-lists/{list}/members"),
+                    Some(json!({"contact_ids": some})),
+                ),
+                1 => (
+                    Method::POST,
+                    format!("/v1/contact-lists/{list}/members/remove"),
+                    Some(json!({"contact_ids": some})),
+                ),
+                2 => (
+                    Method::POST,
+                    "/v1/contacts/bulk".to_owned(),
+                    Some(json!({"action": "delete", "ids": some[..3]})),
+                ),
+                3 => (
+                    Method::POST,
+                    "/v1/contacts/bulk".to_owned(),
+                    Some(json!({"action": "add_to_list", "ids": some, "list_id": other})),
+                ),
+                4 => (
+                    Method::POST,
+                    format!("/v1/contacts/{one}/restore"),
+                    Some(json!({})),
+                ),
                 _ => {
                     let phone = if round % 12 == 5 {
                         format!("bad-{round}")
                     } else {
                         format!("0713{round:06}")
                     };
-                    (Method::PATCH, format!("/v1/contacts/{one}"), Some(json!({"phone": phone, "allow_invalid": true})))
+                    (
+                        Method::PATCH,
+                        format!("/v1/contacts/{one}"),
+                        Some(json!({"phone": phone, "allow_invalid": true})),
+                    )
                 }
             };
             let status = app.call(method.clone(), &uri, &t, body).await;
@@ -635,7 +791,11 @@ async fn list_counts_stay_right_under_concurrent_edits(db: PgPool) {
         done.unwrap();
     }
     for list in &lists {
-        assert_eq!(counts(&app, &t, list).await, real_counts(&db, list).await, "{list}");
+        assert_eq!(
+            counts(&app, &t, list).await,
+            real_counts(&db, list).await,
+            "{list}"
+        );
     }
     let (total, _, _) = real_counts(&db, &lists[0]).await;
     assert!(total > 0, "the test should leave members to count");
@@ -647,7 +807,13 @@ struct TestAppRef {
 }
 
 impl TestAppRef {
-    async fn call(&self, method: Method, uri: &str, token: &str, body: Option<Value>) -> StatusCode {
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> StatusCode {
         use tower::ServiceExt;
         let mut builder = axum::http::Request::builder()
             .method(method)

@@ -79,7 +79,11 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     let notification_id = notify(&app, a.account_id, "test.wall").await.to_string();
     // Contacts: a list, a contact in it, a suppressed number.
     let list = app
-        .post("/v1/contact-lists", Some(&a.access), json!({"name": "A list"}))
+        .post(
+            "/v1/contact-lists",
+            Some(&a.access),
+            json!({"name": "A list"}),
+        )
         .await;
     let list_id = list.json["id"].as_str().unwrap().to_owned();
     let contact = app
