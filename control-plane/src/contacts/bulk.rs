@@ -40,6 +40,7 @@ pub struct BulkRequest {
     /// The action.
     pub action: BulkAction,
     /// Contact ids (1 to 1000).
+    #[schema(min_items = 1, max_items = 1000)]
     pub ids: Option<Vec<Uuid>>,
     /// Active contacts matching this filter (at most 50,000).
     pub filter: Option<ContactFilter>,

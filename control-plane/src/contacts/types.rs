@@ -81,26 +81,33 @@ pub struct CreateContact {
     /// false: an invalid number is rejected naming `phone`.
     pub allow_invalid: Option<bool>,
     /// First name (at most 100 characters).
+    #[schema(max_length = 100)]
     pub first_name: Option<String>,
     /// Last name (at most 100 characters).
+    #[schema(max_length = 100)]
     pub last_name: Option<String>,
     /// Email address.
     pub email: Option<String>,
     /// Tags (at most 50, each 1–50 characters).
+    #[schema(max_items = 50)]
     pub tags: Option<Vec<String>>,
     /// Notes (at most 4000 characters).
+    #[schema(max_length = 4000)]
     pub notes: Option<String>,
     /// How consent was obtained (at most 200 characters).
+    #[schema(max_length = 200)]
     pub consent_source: Option<String>,
     /// When consent was given (RFC 3339).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub consent_at: Option<OffsetDateTime>,
     /// Note about the consent (at most 2000 characters).
+    #[schema(max_length = 2000)]
     pub consent_note: Option<String>,
     /// Custom attributes: at most 50 keys (1–64 characters), string values (≤ 1000).
     #[schema(value_type = Option<Object>)]
     pub attributes: Option<Value>,
-    /// Lists to add the contact to.
+    /// Lists to add the contact to (at most 100).
+    #[schema(max_items = 100)]
     pub list_ids: Option<Vec<Uuid>>,
 }
 
