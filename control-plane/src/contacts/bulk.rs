@@ -7,9 +7,10 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::contacts::filter::{ContactFilter, SearchFilter};
 use crate::contacts::lists;
 use crate::contacts::store::{self, FILTER_SQL, bind_filter};
-use crate::contacts::types::{ContactFilter, SearchFilter, check_tags};
+use crate::contacts::types::check_tags;
 use crate::error::{Error, FieldError, Result};
 
 /// Most contacts a filter may select in one bulk action; narrow the filter beyond that.
