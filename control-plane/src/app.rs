@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::http::layers::{self, MakeUuid, X_REQUEST_ID};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
-use crate::{accounts, admin, api_keys, auth, notifications, ops, sender_ids, users};
+use crate::{accounts, admin, api_keys, auth, contacts, notifications, ops, sender_ids, users};
 
 /// Every route of the service with its documentation. Later modules add theirs here.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -37,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(notifications::routes::router())
         .merge(sender_ids::router())
+        .merge(contacts::router())
 }
 
 /// The OpenAPI document (what `/openapi.json` serves).

@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod auth_flows;
+mod contacts;
 mod helpers;
 mod http_basics;
 mod mfa;

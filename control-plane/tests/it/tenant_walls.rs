@@ -86,6 +86,31 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         .await;
     assert_eq!(sender.status, StatusCode::CREATED, "{}", sender.text);
     let sender_id_id = sender.json["id"].as_str().unwrap().to_owned();
+    // Contacts: a list, a contact in it, a suppressed number.
+    let list = app
+        .post(
+            "/v1/contact-lists",
+            Some(&a.access),
+            json!({"name": "A list"}),
+        )
+        .await;
+    let list_id = list.json["id"].as_str().unwrap().to_owned();
+    let contact = app
+        .post(
+            "/v1/contacts",
+            Some(&a.access),
+            json!({"phone": "0712345678", "list_ids": [list_id]}),
+        )
+        .await;
+    let contact_id = contact.json["id"].as_str().unwrap().to_owned();
+    let suppression = app
+        .post(
+            "/v1/suppressions",
+            Some(&a.access),
+            json!({"phone": "0712000000"}),
+        )
+        .await;
+    let suppression_id = suppression.json["id"].as_str().unwrap().to_owned();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -93,7 +118,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         .post(
             "/v1/api-keys",
             Some(&b.access),
-            json!({"name": "b-key", "scopes": ["contacts:read", "sender_ids:read", "sender_ids:write"]}),
+            json!({"name": "b-key", "scopes": ["contacts:read", "contacts:write", "sender_ids:read", "sender_ids:write"]}),
         )
         .await;
     let b_secret = b_key.json["secret"].as_str().unwrap().to_owned();
@@ -106,6 +131,9 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("session_id", session_id.clone()),
             ("notification_id", notification_id.clone()),
             ("sender_id_id", sender_id_id.clone()),
+            ("contact_id", contact_id.clone()),
+            ("list_id", list_id.clone()),
+            ("suppression_id", suppression_id.clone()),
         ]),
     };
     let a_ids = [
@@ -117,6 +145,9 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         session_id.clone(),
         notification_id.clone(),
         sender_id_id.clone(),
+        contact_id.clone(),
+        list_id.clone(),
+        suppression_id.clone(),
     ];
 
     let spec = app
@@ -213,4 +244,15 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         .get(&format!("/v1/sender-ids/{sender_id_id}"), &a.access)
         .await;
     assert_eq!(sender.json["status"], "pending", "{}", sender.text);
+    let contact = app
+        .get(&format!("/v1/contacts/{contact_id}"), &a.access)
+        .await;
+    assert_eq!(contact.json["deleted_at"], Value::Null, "{}", contact.text);
+    assert_eq!(contact.json["list_ids"], json!([list_id]));
+    let list = app
+        .get(&format!("/v1/contact-lists/{list_id}"), &a.access)
+        .await;
+    assert_eq!(list.json["total_count"], 1);
+    let suppressions = app.get("/v1/suppressions", &a.access).await;
+    assert_eq!(suppressions.json["data"][0]["id"], json!(suppression_id));
 }
