@@ -26,7 +26,11 @@ use crate::error::{FieldError, Problem};
         (name = "team", description = "Members and invitations"),
         (name = "api-keys", description = "Machine-to-machine keys"),
         (name = "notifications", description = "In-app notifications"),
+        (name = "pricing", description = "Rates, the public pricing table and price quotes"),
+        (name = "credits", description = "Balance, credit history, low-credit alert"),
         (name = "admin", description = "Sema Link staff"),
+        (name = "pricing-admin", description = "Staff: rates, upstream costs, margins"),
+        (name = "billing-admin", description = "Staff: top-ups, adjustments, refunds, credit limits, ledger"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]

@@ -23,6 +23,9 @@ pub enum Scope {
     /// Read delivery reports and analytics.
     #[serde(rename = "reports:read")]
     ReportsRead,
+    /// Read the balance, the credit history, rates and price quotes.
+    #[serde(rename = "billing:read")]
+    BillingRead,
 }
 
 impl Scope {
@@ -33,6 +36,7 @@ impl Scope {
             Scope::ContactsRead => "contacts:read",
             Scope::ContactsWrite => "contacts:write",
             Scope::ReportsRead => "reports:read",
+            Scope::BillingRead => "billing:read",
         }
     }
 
@@ -43,6 +47,7 @@ impl Scope {
             Scope::ContactsRead,
             Scope::ContactsWrite,
             Scope::ReportsRead,
+            Scope::BillingRead,
         ]
         .into_iter()
         .find(|s| s.as_str() == name)

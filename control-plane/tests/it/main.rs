@@ -3,10 +3,12 @@
 
 mod api_keys;
 mod auth_flows;
+mod credits;
 mod helpers;
 mod http_basics;
 mod mfa;
 mod notifications;
+mod pricing;
 mod staff;
 mod staff_audit;
 mod teams;

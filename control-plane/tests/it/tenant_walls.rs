@@ -77,6 +77,11 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     let sessions = app.get("/v1/auth/sessions", &a.access).await;
     let session_id = sessions.json["data"][0]["id"].as_str().unwrap().to_owned();
     let notification_id = notify(&app, a.account_id, "test.wall").await.to_string();
+    let credit_tx_id = crate::credits::fund(&app, a.account_id, "wall-topup", "10")
+        .await
+        .transaction
+        .id
+        .to_string();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -106,6 +111,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         key_id.clone(),
         session_id.clone(),
         notification_id.clone(),
+        credit_tx_id.clone(),
     ];
 
     let spec = app
