@@ -223,6 +223,36 @@ fn moved(row: CreditTransaction) -> Movement {
     }
 }
 
+/// An operation and its amount.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Reserve(Decimal),
+    Finalise(Decimal),
+    Refund,
+    Topup(Decimal),
+    Adjust(Decimal),
+}
+
+/// Checks the input, then runs `op` in its own transaction (or savepoint).
+async fn run(conn: &mut PgConnection, entry: &Entry<'_>, op: Op) -> Result<Movement> {
+    check_reference(entry.reference)?;
+    match op {
+        Op::Reserve(a) | Op::Topup(a) => check_amount(a, false, false)?,
+        Op::Finalise(a) => check_amount(a, true, false)?,
+        Op::Adjust(a) => check_amount(a, false, true)?,
+        Op::Refund => {}
+    }
+    let mut tx = conn.begin().await?;
+    let result = match op {
+        Op::Reserve(a) => reserve_locked(&mut tx, entry, a).await,
+        Op::Finalise(a) => finalise_locked(&mut tx, entry, a).await,
+        Op::Refund => refund_locked(&mut tx, entry).await,
+        Op::Topup(a) => simple_locked(&mut tx, entry, TxType::Topup, a).await,
+        Op::Adjust(a) => simple_locked(&mut tx, entry, TxType::Adjustment, a).await,
+    };
+    finish(tx, result).await
+}
+
 /// Holds `amount` (> 0) for a send: balance → reserved. Fails with 402 when a prepaid balance
 /// would go below zero or a postpaid one beyond its credit limit; 409 when the reference was
 /// already reserved with a different amount.
@@ -231,11 +261,45 @@ pub async fn reserve(
     entry: &Entry<'_>,
     amount: Decimal,
 ) -> Result<Movement> {
-    check_reference(entry.reference)?;
-    check_amount(amount, false, false)?;
-    let mut tx = conn.begin().await?;
-    let result = reserve_locked(&mut tx, entry, amount).await;
-    finish(tx, result).await
+    run(conn, entry, Op::Reserve(amount)).await
+}
+
+/// Settles the reservation `entry.reference` at `actual` (0 ≤ actual ≤ reserved): the
+/// reservation leaves `reserved`, the unused part returns to the balance. 404 without such a
+/// reservation; 409 when it was refunded, or finalised before at another cost.
+pub async fn finalise(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    actual: Decimal,
+) -> Result<Movement> {
+    run(conn, entry, Op::Finalise(actual)).await
+}
+
+/// Gives back the reservation `entry.reference`: an open one is released in full, a
+/// finalised one has its charge returned. At most once per reference; 404 without such a
+/// reservation.
+pub async fn refund(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<Movement> {
+    run(conn, entry, Op::Refund).await
+}
+
+/// Adds `amount` (> 0). A repeated reference returns the first top-up (409 if its amount
+/// differs), so a payment callback delivered twice credits once.
+pub async fn topup(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    amount: Decimal,
+) -> Result<Movement> {
+    run(conn, entry, Op::Topup(amount)).await
+}
+
+/// Adds a signed, non-zero `amount` (staff corrections). A decrease may not take a prepaid
+/// balance below zero or a postpaid one beyond its limit (402).
+pub async fn adjust(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    amount: Decimal,
+) -> Result<Movement> {
+    run(conn, entry, Op::Adjust(amount)).await
 }
 
 async fn reserve_locked(
@@ -262,21 +326,6 @@ async fn reserve_locked(
     locked.ensure_can_reach(locked.balance - amount)?;
     let row = apply(tx, entry, TxType::Reservation, -amount, amount, &locked).await?;
     Ok(moved(row))
-}
-
-/// Settles the reservation `entry.reference` at `actual` (0 ≤ actual ≤ reserved): the
-/// reservation leaves `reserved`, the unused part returns to the balance. 404 without such a
-/// reservation; 409 when it was refunded, or finalised before at another cost.
-pub async fn finalise(
-    conn: &mut PgConnection,
-    entry: &Entry<'_>,
-    actual: Decimal,
-) -> Result<Movement> {
-    check_reference(entry.reference)?;
-    check_amount(actual, true, false)?;
-    let mut tx = conn.begin().await?;
-    let result = finalise_locked(&mut tx, entry, actual).await;
-    finish(tx, result).await
 }
 
 async fn finalise_locked(
@@ -318,16 +367,6 @@ async fn finalise_locked(
     Ok(moved(row))
 }
 
-/// Gives back the reservation `entry.reference`: an open one is released in full, a
-/// finalised one has its charge returned. At most once per reference; 404 without such a
-/// reservation.
-pub async fn refund(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<Movement> {
-    check_reference(entry.reference)?;
-    let mut tx = conn.begin().await?;
-    let result = refund_locked(&mut tx, entry).await;
-    finish(tx, result).await
-}
-
 async fn refund_locked(tx: &mut PgConnection, entry: &Entry<'_>) -> Result<Movement> {
     let locked = lock(tx, entry.account_id).await?;
     let kinds = [TxType::Reservation, TxType::Finalisation, TxType::Refund];
@@ -343,41 +382,6 @@ async fn refund_locked(tx: &mut PgConnection, entry: &Entry<'_>) -> Result<Movem
     };
     let row = apply(tx, entry, TxType::Refund, amount, reserved_delta, &locked).await?;
     Ok(moved(row))
-}
-
-/// Adds `amount` (> 0). A repeated reference returns the first top-up (409 if its amount
-/// differs), so a payment callback delivered twice credits once.
-pub async fn topup(
-    conn: &mut PgConnection,
-    entry: &Entry<'_>,
-    amount: Decimal,
-) -> Result<Movement> {
-    check_reference(entry.reference)?;
-    check_amount(amount, false, false)?;
-    simple(conn, entry, TxType::Topup, amount).await
-}
-
-/// Adds a signed, non-zero `amount` (staff corrections). A decrease may not take a prepaid
-/// balance below zero or a postpaid one beyond its limit (402).
-pub async fn adjust(
-    conn: &mut PgConnection,
-    entry: &Entry<'_>,
-    amount: Decimal,
-) -> Result<Movement> {
-    check_reference(entry.reference)?;
-    check_amount(amount, false, true)?;
-    simple(conn, entry, TxType::Adjustment, amount).await
-}
-
-async fn simple(
-    conn: &mut PgConnection,
-    entry: &Entry<'_>,
-    kind: TxType,
-    amount: Decimal,
-) -> Result<Movement> {
-    let mut tx = conn.begin().await?;
-    let result = simple_locked(&mut tx, entry, kind, amount).await;
-    finish(tx, result).await
 }
 
 async fn simple_locked(

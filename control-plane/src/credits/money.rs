@@ -30,7 +30,7 @@ fn parse_plain(field: &str, text: &str, scale: u32) -> Result<Decimal> {
     let well_formed = !whole.is_empty()
         && whole.len() <= 12
         && whole.bytes().all(|b| b.is_ascii_digit())
-        && (fraction.is_empty() == !digits.contains('.'))
+        && (fraction.is_empty() != digits.contains('.'))
         && fraction.bytes().all(|b| b.is_ascii_digit());
     if !well_formed {
         return Err(Error::field(

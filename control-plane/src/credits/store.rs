@@ -159,7 +159,7 @@ pub async fn set_billing(
 /// The ledger invariant for one account, as SQL: `balance = sum(amount)` and
 /// `reserved = sum(reserved_delta)`. True when both hold.
 pub async fn verify(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<bool> {
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "SELECT c.balance = coalesce(sum(t.amount), 0)
             AND c.reserved_balance = coalesce(sum(t.reserved_delta), 0)
          FROM credits c LEFT JOIN credit_transactions t ON t.account_id = c.account_id
@@ -169,5 +169,5 @@ pub async fn verify(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<bool>
     .bind(account_id)
     .fetch_optional(conn)
     .await?
-    .ok_or(Error::NotFound)?)
+    .ok_or(Error::NotFound)
 }
