@@ -6,6 +6,7 @@ mod auth_flows;
 mod credits;
 mod helpers;
 mod http_basics;
+mod ledger_concurrency;
 mod mfa;
 mod notifications;
 mod pricing;
