@@ -99,6 +99,25 @@ pub fn to_amount(value: Decimal) -> Decimal {
     )
 }
 
+/// Serialises an amount as a string with exactly four decimal places (`"0.0000"`, not `"0"`:
+/// PostgreSQL's zero comes back without its scale), so every amount in the API looks alike.
+pub fn amount_str<S: serde::Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    let mut value = *value;
+    value.rescale(AMOUNT_SCALE);
+    serializer.serialize_str(&value.to_string())
+}
+
+/// [`amount_str`] for optional amounts (null stays null).
+pub fn option_amount_str<S: serde::Serializer>(
+    value: &Option<Decimal>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => amount_str(v, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +162,17 @@ mod tests {
         assert!(parse_rate("rate", "10000.000001").is_err());
         assert_eq!(to_amount(d("0.812345") * Decimal::from(3)), d("2.4370"));
         assert_eq!(to_amount(d("0.00005")), d("0.0001"));
+    }
+
+    #[test]
+    fn amounts_serialise_with_four_places() {
+        #[derive(serde::Serialize)]
+        struct A(#[serde(serialize_with = "amount_str")] Decimal);
+        assert_eq!(
+            serde_json::to_string(&A(Decimal::ZERO)).unwrap(),
+            "\"0.0000\""
+        );
+        assert_eq!(serde_json::to_string(&A(d("-2.5"))).unwrap(), "\"-2.5000\"");
     }
 
     #[test]

@@ -8,6 +8,8 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::credits::money::{amount_str, option_amount_str};
+
 /// Prepaid (spend what was topped up) or postpaid (spend down to minus the credit limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[sqlx(type_name = "billing_mode", rename_all = "snake_case")]
@@ -43,22 +45,27 @@ pub struct Balance {
     pub account_id: Uuid,
     /// Spendable credits (negative only for postpaid accounts).
     #[schema(value_type = String, example = "1250.0000")]
+    #[serde(serialize_with = "amount_str")]
     pub balance: Decimal,
     /// Credits held for sends in flight.
     #[schema(value_type = String, example = "12.0000")]
+    #[serde(serialize_with = "amount_str")]
     pub reserved: Decimal,
     /// What can still be reserved: the balance, plus the credit limit when postpaid.
     #[schema(value_type = String, example = "1250.0000")]
+    #[serde(serialize_with = "amount_str")]
     pub available: Decimal,
     /// Prepaid or postpaid.
     pub billing_mode: BillingMode,
     /// How far below zero a postpaid balance may go.
     #[schema(value_type = String, example = "0.0000")]
+    #[serde(serialize_with = "amount_str")]
     pub credit_limit: Decimal,
     /// ISO 4217 currency of one credit.
     pub currency: String,
     /// Available credit below which the organisation is notified; null = no alert.
     #[schema(value_type = Option<String>, example = "100.0000")]
+    #[serde(serialize_with = "option_amount_str")]
     pub low_credit_threshold: Option<Decimal>,
     /// When the current low-credit notice was raised; null while above the threshold.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -81,15 +88,19 @@ pub struct CreditTransaction {
     pub kind: TxType,
     /// Signed change of the balance.
     #[schema(value_type = String, example = "-4.0000")]
+    #[serde(serialize_with = "amount_str")]
     pub amount: Decimal,
     /// Signed change of the reserved credits.
     #[schema(value_type = String, example = "4.0000")]
+    #[serde(serialize_with = "amount_str")]
     pub reserved_delta: Decimal,
     /// Balance after this row.
     #[schema(value_type = String, example = "996.0000")]
+    #[serde(serialize_with = "amount_str")]
     pub balance_after: Decimal,
     /// Reserved credits after this row.
     #[schema(value_type = String, example = "4.0000")]
+    #[serde(serialize_with = "amount_str")]
     pub reserved_after: Decimal,
     /// Idempotency key (message or campaign id, receipt number, staff reference).
     pub reference: String,

@@ -202,7 +202,8 @@ async fn customer_balance_history_and_low_credit_notice(db: PgPool) {
     let r = app.get("/v1/credits", &owner.access).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["balance"], "100.0000");
-    assert_eq!(r.json["reserved"].as_str().map(d), Some(Decimal::ZERO));
+    assert_eq!(r.json["reserved"], "0.0000");
+    assert_eq!(r.json["credit_limit"], "0.0000");
     assert_eq!(r.json["available"], "100.0000");
     assert_eq!(r.json["billing_mode"], "prepaid");
     assert_eq!(r.json["currency"], "KES");
