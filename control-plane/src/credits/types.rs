@@ -157,8 +157,16 @@ pub struct Movement {
 #[serde(deny_unknown_fields)]
 pub struct SetThreshold {
     /// Available credit below which to notify, as a decimal string; null turns alerts off.
-    #[schema(value_type = Option<String>, example = "100.00")]
+    /// Required (an empty body must not switch the alert off by accident).
+    #[serde(deserialize_with = "present")]
+    #[schema(value_type = Option<String>, required = true, example = "100.00")]
     pub low_credit_threshold: Option<String>,
+}
+
+/// A nullable field that must still be present (serde treats a missing `Option` as null
+/// unless the field has its own deserializer).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(deserializer)
 }
 
 /// Staff: query of the all-accounts ledger.

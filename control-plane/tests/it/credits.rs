@@ -221,6 +221,7 @@ async fn customer_balance_history_and_low_credit_notice(db: PgPool) {
         ),
         (json!({"low_credit_threshold": 50}), StatusCode::BAD_REQUEST),
         (json!({"threshold": "5"}), StatusCode::BAD_REQUEST),
+        (json!({}), StatusCode::BAD_REQUEST),
     ] {
         let r = app
             .call(
