@@ -22,7 +22,10 @@ use crate::error::Error;
 use crate::http::layers::{self, MakeUuid, X_REQUEST_ID};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
-use crate::{accounts, admin, api_keys, auth, contacts, notifications, ops, sender_ids, users};
+use crate::{
+    accounts, admin, api_keys, auth, contacts, credits, notifications, ops, pricing, sender_ids,
+    users,
+};
 
 /// Every route of the service with its documentation. Later modules add theirs here.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -38,6 +41,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(notifications::routes::router())
         .merge(sender_ids::router())
         .merge(contacts::router())
+        .merge(pricing::routes::router())
+        .merge(pricing::admin::router())
+        .merge(credits::routes::router())
+        .merge(credits::admin::router())
 }
 
 /// The OpenAPI document (what `/openapi.json` serves).

@@ -85,6 +85,9 @@ pub enum Error {
     /// No such resource (or it belongs to another account).
     #[error("not found")]
     NotFound,
+    /// Not enough credit (prepaid balance or postpaid credit limit) for the operation.
+    #[error("insufficient credit: {0}")]
+    InsufficientCredit(&'static str),
     /// The request conflicts with existing state.
     #[error("conflict: {0}")]
     Conflict(&'static str),
@@ -151,6 +154,11 @@ impl Error {
                 "Password change required",
             ),
             Error::NotFound => (S::NOT_FOUND, "not-found", "Not found"),
+            Error::InsufficientCredit(_) => (
+                S::PAYMENT_REQUIRED,
+                "insufficient-credit",
+                "Insufficient credit",
+            ),
             Error::Conflict(_) => (S::CONFLICT, "conflict", "Conflict"),
             Error::InvalidToken => (S::BAD_REQUEST, "invalid-token", "Invalid or expired token"),
             Error::RateLimited { .. } => {
@@ -184,9 +192,10 @@ impl Error {
     fn detail(&self) -> Option<String> {
         match self {
             Error::MalformedRequest { detail, .. } => Some(detail.clone()),
-            Error::Unauthorized(why) | Error::Forbidden(why) | Error::Conflict(why) => {
-                Some((*why).to_owned())
-            }
+            Error::Unauthorized(why)
+            | Error::Forbidden(why)
+            | Error::Conflict(why)
+            | Error::InsufficientCredit(why) => Some((*why).to_owned()),
             Error::Locked { retry_after_secs } | Error::RateLimited { retry_after_secs } => {
                 Some(format!("Try again in {retry_after_secs} seconds."))
             }

@@ -30,6 +30,10 @@ use crate::error::{FieldError, Problem};
         (name = "contacts", description = "Contacts, lists, trash, opt-out and the suppression list"),
         (name = "admin", description = "Sema Link staff"),
         (name = "admin-sender-ids", description = "Staff: sender ID approval queue, decisions, history"),
+        (name = "pricing", description = "Rates, the public pricing table and price quotes"),
+        (name = "credits", description = "Balance, credit history, low-credit alert"),
+        (name = "pricing-admin", description = "Staff: rates, upstream costs, margins"),
+        (name = "billing-admin", description = "Staff: top-ups, adjustments, refunds, credit limits, ledger"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]

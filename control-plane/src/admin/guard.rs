@@ -92,6 +92,7 @@ macro_rules! permission {
         }
     )*};
 }
+pub(crate) use permission;
 
 permission! {
     StaffRead = Staff: Read;

@@ -29,6 +29,9 @@ pub enum Scope {
     /// Register and withdraw sender IDs, choose the default.
     #[serde(rename = "sender_ids:write")]
     SenderIdsWrite,
+    /// Read the balance, the credit history, rates and price quotes.
+    #[serde(rename = "billing:read")]
+    BillingRead,
 }
 
 impl Scope {
@@ -41,6 +44,7 @@ impl Scope {
             Scope::ReportsRead => "reports:read",
             Scope::SenderIdsRead => "sender_ids:read",
             Scope::SenderIdsWrite => "sender_ids:write",
+            Scope::BillingRead => "billing:read",
         }
     }
 
@@ -53,6 +57,7 @@ impl Scope {
             Scope::ReportsRead,
             Scope::SenderIdsRead,
             Scope::SenderIdsWrite,
+            Scope::BillingRead,
         ]
         .into_iter()
         .find(|s| s.as_str() == name)

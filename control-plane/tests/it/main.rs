@@ -4,10 +4,13 @@
 mod api_keys;
 mod auth_flows;
 mod contacts;
+mod credits;
 mod helpers;
 mod http_basics;
+mod ledger_concurrency;
 mod mfa;
 mod notifications;
+mod pricing;
 mod sender_ids;
 mod sender_ids_staff;
 mod staff;

@@ -111,6 +111,11 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         )
         .await;
     let suppression_id = suppression.json["id"].as_str().unwrap().to_owned();
+    let credit_tx_id = crate::credits::fund(&app, a.account_id, "wall-topup", "10")
+        .await
+        .transaction
+        .id
+        .to_string();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -118,7 +123,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         .post(
             "/v1/api-keys",
             Some(&b.access),
-            json!({"name": "b-key", "scopes": ["contacts:read", "contacts:write", "sender_ids:read", "sender_ids:write"]}),
+            json!({"name": "b-key", "scopes": ["contacts:read", "contacts:write", "sender_ids:read", "sender_ids:write", "billing:read"]}),
         )
         .await;
     let b_secret = b_key.json["secret"].as_str().unwrap().to_owned();
@@ -148,6 +153,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         contact_id.clone(),
         list_id.clone(),
         suppression_id.clone(),
+        credit_tx_id.clone(),
     ];
 
     let spec = app

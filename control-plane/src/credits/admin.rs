@@ -1,0 +1,317 @@
+//! Staff endpoints of the billing module: an account's credits, manual top-up, adjustment,
+//! refund (`billing: admin`), billing mode and credit limit (`billing: owner`), and the
+//! all-accounts ledger (`billing: read`). Every change writes the audit log in its own
+//! transaction.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::json;
+use sqlx::PgConnection;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::admin::audit::{self, Entry as AuditEntry};
+use crate::admin::guard::{Permission, Require, StaffSession, permission};
+use crate::admin::permissions::{Level, Module};
+use crate::credits::ledger::{self, Entry};
+use crate::credits::money::{parse_amount, parse_non_negative_amount, parse_signed_amount};
+use crate::credits::routes::ledger_page;
+use crate::credits::store;
+use crate::credits::topup::{ManualTopup, TopupProvider, TopupRequest};
+use crate::credits::types::{
+    Actor, AdjustmentBody, Balance, BillingSettings, CreditTransaction, LedgerQuery, Movement,
+    RefundBody, TopupBody,
+};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::state::AppState;
+
+permission! {
+    BillingRead = Billing: Read;
+    BillingAdmin = Billing: Admin;
+    BillingOwner = Billing: Owner;
+}
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(account_credits))
+        .routes(routes!(manual_topup))
+        .routes(routes!(adjustment))
+        .routes(routes!(staff_refund))
+        .routes(routes!(set_billing))
+        .routes(routes!(ledger_view))
+}
+
+/// A staff reason: required, trimmed, at most 1000 characters.
+fn reason_of(reason: &str) -> Result<&str> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(Error::field("reason", "is required (1 to 1000 characters)"));
+    }
+    Ok(reason)
+}
+
+/// 201 for a new movement, 200 for a replay of an earlier one.
+fn answer(movement: Movement) -> (StatusCode, Json<Movement>) {
+    let status = if movement.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    (status, Json(movement))
+}
+
+async fn audit_movement(
+    conn: &mut PgConnection,
+    staff: &StaffSession,
+    action: &str,
+    movement: &Movement,
+) -> Result<()> {
+    let t = &movement.transaction;
+    audit::record(
+        conn,
+        AuditEntry {
+            staff_id: Some(staff.staff_id),
+            module: Module::Billing,
+            action,
+            target_type: Some("account"),
+            target_id: Some(t.account_id.to_string()),
+            metadata: json!({
+                "transaction_id": t.id, "amount": t.amount, "reference": t.reference,
+                "reason": t.reason, "replayed": movement.replayed,
+            }),
+            ip: Some(&staff.ip),
+        },
+    )
+    .await
+}
+
+/// A staff correction or refund.
+enum StaffOp {
+    Adjust(rust_decimal::Decimal),
+    Refund,
+}
+
+/// Applies a staff correction or refund and audits it, in one transaction.
+async fn staff_movement(
+    state: &AppState,
+    staff: &StaffSession,
+    account_id: Uuid,
+    reference: &str,
+    reason: &str,
+    op: StaffOp,
+) -> Result<(StatusCode, Json<Movement>)> {
+    let entry = Entry {
+        account_id,
+        reference,
+        actor: Actor::Staff(staff.staff_id),
+        reason: Some(reason),
+        metadata: json!({}),
+        base_url: &state.config.server.public_base_url,
+    };
+    let mut tx = state.pool.begin().await?;
+    let (movement, action) = match op {
+        StaffOp::Adjust(amount) => (
+            ledger::adjust(&mut tx, &entry, amount).await?,
+            "credits.adjust",
+        ),
+        StaffOp::Refund => (ledger::refund(&mut tx, &entry).await?, "credits.refund"),
+    };
+    audit_movement(&mut tx, staff, action, &movement).await?;
+    tx.commit().await?;
+    Ok(answer(movement))
+}
+
+/// An account's credits (`billing: read`).
+#[utoipa::path(get, path = "/v1/admin/billing/accounts/{account_id}/credits", tag = "billing-admin",
+    security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "Balance", body = Balance),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn account_credits(
+    State(state): State<AppState>,
+    _: Require<BillingRead>,
+    Path(account_id): Path<Uuid>,
+) -> Result<Json<Balance>> {
+    store::balance(&state.pool, account_id)
+        .await?
+        .map(Json)
+        .ok_or(Error::NotFound)
+}
+
+/// Records a payment received outside the platform (`billing: admin`). Idempotent by
+/// reference: a repeat answers 200 with the first top-up.
+#[utoipa::path(post, path = "/v1/admin/billing/accounts/{account_id}/topups", tag = "billing-admin",
+    security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
+    request_body = TopupBody,
+    responses(
+        (status = 201, description = "Credited", body = Movement),
+        (status = 200, description = "Already credited with this reference", body = Movement),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad amount, reference or reason", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn manual_topup(
+    State(state): State<AppState>,
+    Require(staff, _): Require<BillingAdmin>,
+    Path(account_id): Path<Uuid>,
+    Json(body): Json<TopupBody>,
+) -> Result<(StatusCode, Json<Movement>)> {
+    let request = TopupRequest {
+        account_id,
+        amount: parse_amount("amount", &body.amount)?,
+        reference: body.reference,
+        requested_by: Actor::Staff(staff.staff_id),
+        reason: Some(reason_of(&body.reason)?.to_owned()),
+    };
+    let provider = ManualTopup;
+    let initiated = provider.initiate(&request).await?;
+    let mut tx = state.pool.begin().await?;
+    let base_url = &state.config.server.public_base_url;
+    let movement = provider
+        .confirm(&mut tx, &request, &initiated, base_url)
+        .await?;
+    audit_movement(&mut tx, &staff, "credits.topup", &movement).await?;
+    tx.commit().await?;
+    Ok(answer(movement))
+}
+
+/// A signed correction with a reason (`billing: admin`). Idempotent by reference.
+#[utoipa::path(post, path = "/v1/admin/billing/accounts/{account_id}/adjustments", tag = "billing-admin",
+    security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
+    request_body = AdjustmentBody,
+    responses(
+        (status = 201, description = "Adjusted", body = Movement),
+        (status = 200, description = "Already applied with this reference", body = Movement),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "Would take a prepaid balance below zero or exceed the credit limit", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad amount, reference or reason", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn adjustment(
+    State(state): State<AppState>,
+    Require(staff, _): Require<BillingAdmin>,
+    Path(account_id): Path<Uuid>,
+    Json(body): Json<AdjustmentBody>,
+) -> Result<(StatusCode, Json<Movement>)> {
+    let amount = parse_signed_amount("amount", &body.amount)?;
+    let reason = reason_of(&body.reason)?;
+    staff_movement(
+        &state,
+        &staff,
+        account_id,
+        &body.reference,
+        reason,
+        StaffOp::Adjust(amount),
+    )
+    .await
+}
+
+/// Refunds a reservation by its reference (`billing: admin`): an open one is released, a
+/// finalised one has its charge returned; at most once.
+#[utoipa::path(post, path = "/v1/admin/billing/accounts/{account_id}/refunds", tag = "billing-admin",
+    security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
+    request_body = RefundBody,
+    responses(
+        (status = 201, description = "Refunded", body = Movement),
+        (status = 200, description = "Already refunded", body = Movement),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account or reservation", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad reference or reason", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn staff_refund(
+    State(state): State<AppState>,
+    Require(staff, _): Require<BillingAdmin>,
+    Path(account_id): Path<Uuid>,
+    Json(body): Json<RefundBody>,
+) -> Result<(StatusCode, Json<Movement>)> {
+    let reason = reason_of(&body.reason)?;
+    staff_movement(
+        &state,
+        &staff,
+        account_id,
+        &body.reference,
+        reason,
+        StaffOp::Refund,
+    )
+    .await
+}
+
+/// Sets the billing mode and credit limit (`billing: owner`).
+#[utoipa::path(put, path = "/v1/admin/billing/accounts/{account_id}/billing", tag = "billing-admin",
+    security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
+    request_body = BillingSettings,
+    responses(
+        (status = 200, description = "The balance with the new settings", body = Balance),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Negative balance cannot become prepaid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad credit limit", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn set_billing(
+    State(state): State<AppState>,
+    Require(staff, _): Require<BillingOwner>,
+    Path(account_id): Path<Uuid>,
+    Json(body): Json<BillingSettings>,
+) -> Result<Json<Balance>> {
+    let limit = parse_non_negative_amount("credit_limit", &body.credit_limit)?;
+    let mut tx = state.pool.begin().await?;
+    let (before, after) = store::set_billing(
+        &mut tx,
+        account_id,
+        body.billing_mode,
+        limit,
+        &state.config.server.public_base_url,
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            staff_id: Some(staff.staff_id),
+            module: Module::Billing,
+            action: "credits.billing_settings",
+            target_type: Some("account"),
+            target_id: Some(account_id.to_string()),
+            metadata: json!({
+                "before": {"billing_mode": before.billing_mode, "credit_limit": before.credit_limit},
+                "after": {"billing_mode": after.billing_mode, "credit_limit": after.credit_limit},
+            }),
+            ip: Some(&staff.ip),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(after))
+}
+
+/// The ledger of every account, newest first, with filters (`billing: read`).
+#[utoipa::path(get, path = "/v1/admin/billing/transactions", tag = "billing-admin",
+    security(("staff_bearer" = [])), params(LedgerQuery),
+    responses(
+        (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit, cursor or date range", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn ledger_view(
+    State(state): State<AppState>,
+    _: Require<BillingRead>,
+    Query(q): Query<LedgerQuery>,
+) -> Result<Json<Page<CreditTransaction>>> {
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    ledger_page(&state, q.account_id, q.kind, (q.from, q.to), page).await
+}

@@ -1,0 +1,408 @@
+//! The five ledger operations: [`reserve`], [`finalise`], [`refund`], [`topup`], [`adjust`].
+//!
+//! Each is one transaction (a savepoint when the caller is already in one) that first locks
+//! the account's `credits` row (`SELECT … FOR UPDATE`), so operations on one account are
+//! serialised while different accounts proceed in parallel. Under the lock an operation looks
+//! for an earlier row with the same (type, reference): if there is one it returns it with
+//! `replayed = true` and moves nothing, so a redelivered event never charges or refunds twice.
+//! Then it checks funds, updates the balance and appends exactly one ledger row whose
+//! `amount`/`reserved_delta` are the changes made, keeping `balance = sum(amount)` and
+//! `reserved = sum(reserved_delta)` (see [`crate::credits::store::verify`]).
+//!
+//! Settlement of a reservation: [`finalise`] consumes it (releasing any unused part) or
+//! [`refund`] releases it; a reservation is finalised at most once and refunded at most once,
+//! and a refunded reservation can no longer be finalised. Refunding a finalised reservation
+//! returns the charge.
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::credits::alert;
+use crate::credits::money::{AMOUNT_SCALE, max_amount};
+use crate::credits::types::{Actor, BillingMode, CreditTransaction, Movement, TxType};
+use crate::error::{Error, Result};
+
+/// What every operation needs besides its amount.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    /// The account whose credits move.
+    pub account_id: Uuid,
+    /// Idempotency key, unique per (account, type): a message or campaign id, a receipt
+    /// number, a staff reference. 1 to 200 characters.
+    pub reference: &'a str,
+    /// Who moved the credits.
+    pub actor: Actor,
+    /// Why (required by the staff endpoints).
+    pub reason: Option<&'a str>,
+    /// Details kept with the row.
+    pub metadata: Value,
+    /// Base URL for the links in a low-credit notification (`server.public_base_url`).
+    pub base_url: &'a str,
+}
+
+/// The locked credits row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Locked {
+    pub balance: Decimal,
+    pub reserved_balance: Decimal,
+    pub billing_mode: BillingMode,
+    pub credit_limit: Decimal,
+    pub low_credit_threshold: Option<Decimal>,
+    pub notified: bool,
+}
+
+impl Locked {
+    /// What can still be reserved at `balance`.
+    pub fn available_at(&self, balance: Decimal) -> Decimal {
+        match self.billing_mode {
+            BillingMode::Prepaid => balance,
+            BillingMode::Postpaid => balance + self.credit_limit,
+        }
+    }
+
+    fn ensure_can_reach(&self, balance: Decimal) -> Result<()> {
+        if self.available_at(balance) >= Decimal::ZERO {
+            return Ok(());
+        }
+        Err(Error::InsufficientCredit(match self.billing_mode {
+            BillingMode::Prepaid => "the prepaid balance would go below zero; top up first",
+            BillingMode::Postpaid => "the postpaid credit limit would be exceeded",
+        }))
+    }
+}
+
+/// Locks an account's credits row for the rest of the transaction.
+pub(crate) async fn lock(conn: &mut PgConnection, account_id: Uuid) -> Result<Locked> {
+    sqlx::query_as(
+        "SELECT balance, reserved_balance, billing_mode, credit_limit, low_credit_threshold,
+                low_credit_notified_at IS NOT NULL AS notified
+         FROM credits WHERE account_id = $1 FOR UPDATE",
+    )
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+const TX_COLUMNS: &str = "id, account_id, type, amount, reserved_delta, balance_after, \
+    reserved_after, reference, actor_type, actor_id, reason, metadata, created_at";
+
+/// Rows of the given kinds with this reference.
+async fn by_reference(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    reference: &str,
+    kinds: &[TxType],
+) -> Result<Vec<CreditTransaction>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TX_COLUMNS} FROM credit_transactions
+         WHERE account_id = $1 AND reference = $2 AND type = ANY($3)"
+    )))
+    .bind(account_id)
+    .bind(reference)
+    .bind(kinds)
+    .fetch_all(conn)
+    .await?)
+}
+
+fn find(rows: &[CreditTransaction], kind: TxType) -> Option<&CreditTransaction> {
+    rows.iter().find(|r| r.kind == kind)
+}
+
+fn check_reference(reference: &str) -> Result<()> {
+    let len = reference.chars().count();
+    if !(1..=200).contains(&len) || reference.chars().any(char::is_control) {
+        return Err(Error::field(
+            "reference",
+            "must be 1 to 200 characters without control characters",
+        ));
+    }
+    Ok(())
+}
+
+fn check_amount(amount: Decimal, allow_zero: bool, allow_negative: bool) -> Result<()> {
+    let sign_ok = if amount.is_zero() {
+        allow_zero
+    } else {
+        allow_negative || amount.is_sign_positive()
+    };
+    if !sign_ok || amount.abs() > max_amount() || amount.normalize().scale() > AMOUNT_SCALE {
+        return Err(Error::field(
+            "amount",
+            "is out of range or has more than 4 decimal places",
+        ));
+    }
+    Ok(())
+}
+
+/// Updates the balance, appends the row and keeps the low-credit notice right.
+async fn apply(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    kind: TxType,
+    amount: Decimal,
+    reserved_delta: Decimal,
+    locked: &Locked,
+) -> Result<CreditTransaction> {
+    let balance = locked.balance + amount;
+    let reserved = locked.reserved_balance + reserved_delta;
+    if reserved < Decimal::ZERO {
+        return Err(Error::internal("reserved credits would go negative"));
+    }
+    let notified = alert::settle(
+        &mut *conn,
+        entry.account_id,
+        locked.available_at(balance),
+        locked.low_credit_threshold,
+        locked.notified,
+        entry.base_url,
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE credits SET balance = $2, reserved_balance = $3, updated_at = now(),
+                low_credit_notified_at = CASE WHEN $4 THEN coalesce(low_credit_notified_at, now()) END
+         WHERE account_id = $1",
+    )
+    .bind(entry.account_id)
+    .bind(balance)
+    .bind(reserved)
+    .bind(notified)
+    .execute(&mut *conn)
+    .await?;
+    let (actor_type, actor_id) = entry.actor.columns();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO credit_transactions (id, account_id, type, amount, reserved_delta,
+            balance_after, reserved_after, reference, actor_type, actor_id, reason, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         RETURNING {TX_COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(entry.account_id)
+    .bind(kind)
+    .bind(amount)
+    .bind(reserved_delta)
+    .bind(balance)
+    .bind(reserved)
+    .bind(entry.reference)
+    .bind(actor_type)
+    .bind(actor_id)
+    .bind(entry.reason)
+    .bind(&entry.metadata)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Commits on success; on failure rolls back at once, so the row lock is released now rather
+/// than whenever the connection is next used.
+pub(crate) async fn finish<T>(tx: Transaction<'_, Postgres>, result: Result<T>) -> Result<T> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(error) => {
+            tx.rollback().await?;
+            Err(error)
+        }
+    }
+}
+
+fn replayed(row: CreditTransaction) -> Movement {
+    Movement {
+        transaction: row,
+        replayed: true,
+    }
+}
+
+fn moved(row: CreditTransaction) -> Movement {
+    Movement {
+        transaction: row,
+        replayed: false,
+    }
+}
+
+/// An operation and its amount.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Reserve(Decimal),
+    Finalise(Decimal),
+    Refund,
+    Topup(Decimal),
+    Adjust(Decimal),
+}
+
+/// Checks the input, then runs `op` in its own transaction (or savepoint).
+async fn run(conn: &mut PgConnection, entry: &Entry<'_>, op: Op) -> Result<Movement> {
+    check_reference(entry.reference)?;
+    match op {
+        Op::Reserve(a) | Op::Topup(a) => check_amount(a, false, false)?,
+        Op::Finalise(a) => check_amount(a, true, false)?,
+        Op::Adjust(a) => check_amount(a, false, true)?,
+        Op::Refund => {}
+    }
+    let mut tx = conn.begin().await?;
+    let result = match op {
+        Op::Reserve(a) => reserve_locked(&mut tx, entry, a).await,
+        Op::Finalise(a) => finalise_locked(&mut tx, entry, a).await,
+        Op::Refund => refund_locked(&mut tx, entry).await,
+        Op::Topup(a) => simple_locked(&mut tx, entry, TxType::Topup, a).await,
+        Op::Adjust(a) => simple_locked(&mut tx, entry, TxType::Adjustment, a).await,
+    };
+    finish(tx, result).await
+}
+
+/// Holds `amount` (> 0) for a send: balance → reserved. Fails with 402 when a prepaid balance
+/// would go below zero or a postpaid one beyond its credit limit; 409 when the reference was
+/// already reserved with a different amount.
+pub async fn reserve(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    amount: Decimal,
+) -> Result<Movement> {
+    run(conn, entry, Op::Reserve(amount)).await
+}
+
+/// Settles the reservation `entry.reference` at `actual` (0 ≤ actual ≤ reserved): the
+/// reservation leaves `reserved`, the unused part returns to the balance. 404 without such a
+/// reservation; 409 when it was refunded, or finalised before at another cost.
+pub async fn finalise(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    actual: Decimal,
+) -> Result<Movement> {
+    run(conn, entry, Op::Finalise(actual)).await
+}
+
+/// Gives back the reservation `entry.reference`: an open one is released in full, a
+/// finalised one has its charge returned. At most once per reference; 404 without such a
+/// reservation.
+pub async fn refund(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<Movement> {
+    run(conn, entry, Op::Refund).await
+}
+
+/// Adds `amount` (> 0). A repeated reference returns the first top-up (409 if its amount
+/// differs), so a payment callback delivered twice credits once.
+pub async fn topup(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    amount: Decimal,
+) -> Result<Movement> {
+    run(conn, entry, Op::Topup(amount)).await
+}
+
+/// Adds a signed, non-zero `amount` (staff corrections). A decrease may not take a prepaid
+/// balance below zero or a postpaid one beyond its limit (402).
+pub async fn adjust(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    amount: Decimal,
+) -> Result<Movement> {
+    run(conn, entry, Op::Adjust(amount)).await
+}
+
+async fn reserve_locked(
+    tx: &mut PgConnection,
+    entry: &Entry<'_>,
+    amount: Decimal,
+) -> Result<Movement> {
+    let locked = lock(tx, entry.account_id).await?;
+    let rows = by_reference(
+        tx,
+        entry.account_id,
+        entry.reference,
+        &[TxType::Reservation],
+    )
+    .await?;
+    if let Some(row) = rows.into_iter().next() {
+        if row.reserved_delta != amount {
+            return Err(Error::Conflict(
+                "this reference was reserved with another amount",
+            ));
+        }
+        return Ok(replayed(row));
+    }
+    locked.ensure_can_reach(locked.balance - amount)?;
+    let row = apply(tx, entry, TxType::Reservation, -amount, amount, &locked).await?;
+    Ok(moved(row))
+}
+
+async fn finalise_locked(
+    tx: &mut PgConnection,
+    entry: &Entry<'_>,
+    actual: Decimal,
+) -> Result<Movement> {
+    let locked = lock(tx, entry.account_id).await?;
+    let kinds = [TxType::Reservation, TxType::Finalisation, TxType::Refund];
+    let rows = by_reference(tx, entry.account_id, entry.reference, &kinds).await?;
+    let reservation = find(&rows, TxType::Reservation).ok_or(Error::NotFound)?;
+    let held = reservation.reserved_delta;
+    if let Some(done) = find(&rows, TxType::Finalisation) {
+        if held - done.amount != actual {
+            return Err(Error::Conflict(
+                "this reservation was finalised at another cost",
+            ));
+        }
+        return Ok(replayed(done.clone()));
+    }
+    if find(&rows, TxType::Refund).is_some() {
+        return Err(Error::Conflict("this reservation was refunded"));
+    }
+    if actual > held {
+        return Err(Error::field(
+            "amount",
+            "the actual cost exceeds the reservation",
+        ));
+    }
+    let row = apply(
+        tx,
+        entry,
+        TxType::Finalisation,
+        held - actual,
+        -held,
+        &locked,
+    )
+    .await?;
+    Ok(moved(row))
+}
+
+async fn refund_locked(tx: &mut PgConnection, entry: &Entry<'_>) -> Result<Movement> {
+    let locked = lock(tx, entry.account_id).await?;
+    let kinds = [TxType::Reservation, TxType::Finalisation, TxType::Refund];
+    let rows = by_reference(tx, entry.account_id, entry.reference, &kinds).await?;
+    let reservation = find(&rows, TxType::Reservation).ok_or(Error::NotFound)?;
+    if let Some(done) = find(&rows, TxType::Refund) {
+        return Ok(replayed(done.clone()));
+    }
+    let held = reservation.reserved_delta;
+    let (amount, reserved_delta) = match find(&rows, TxType::Finalisation) {
+        Some(fin) => (held - fin.amount, Decimal::ZERO),
+        None => (held, -held),
+    };
+    let row = apply(tx, entry, TxType::Refund, amount, reserved_delta, &locked).await?;
+    Ok(moved(row))
+}
+
+async fn simple_locked(
+    tx: &mut PgConnection,
+    entry: &Entry<'_>,
+    kind: TxType,
+    amount: Decimal,
+) -> Result<Movement> {
+    let locked = lock(tx, entry.account_id).await?;
+    let rows = by_reference(tx, entry.account_id, entry.reference, &[kind]).await?;
+    if let Some(row) = rows.into_iter().next() {
+        if row.amount != amount {
+            return Err(Error::Conflict(
+                "this reference was used with another amount",
+            ));
+        }
+        return Ok(replayed(row));
+    }
+    if amount < Decimal::ZERO {
+        locked.ensure_can_reach(locked.balance + amount)?;
+    }
+    let row = apply(tx, entry, kind, amount, Decimal::ZERO, &locked).await?;
+    Ok(moved(row))
+}

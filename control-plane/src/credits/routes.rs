@@ -1,0 +1,155 @@
+//! Customer endpoints: the balance, the credit history (filtered, paginated) and the
+//! low-credit threshold. Users and API keys with `billing:read` may read; setting the
+//! threshold needs an owner or admin.
+
+use axum::extract::State;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::api_keys::extract::Principal;
+use crate::api_keys::types::Scope;
+use crate::auth::extract::AuthUser;
+use crate::auth::role::Role;
+use crate::credits::money::parse_non_negative_amount;
+use crate::credits::store::{self, LedgerFilter};
+use crate::credits::types::{Balance, CreditTransaction, SetThreshold, TxType};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Query};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_balance))
+        .routes(routes!(list_transactions))
+        .routes(routes!(set_threshold))
+}
+
+/// Query of the customer's credit history.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Only rows of this kind.
+    #[serde(rename = "type")]
+    #[param(value_type = Option<TxType>)]
+    pub kind: Option<TxType>,
+    /// Only rows at or after this time (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<OffsetDateTime>,
+    /// Only rows before this time (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<OffsetDateTime>,
+    /// Items per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of the ledger with the given filters (customer history and staff view).
+pub(crate) async fn ledger_page(
+    state: &AppState,
+    account_id: Option<Uuid>,
+    kind: Option<TxType>,
+    (from, to): (Option<OffsetDateTime>, Option<OffsetDateTime>),
+    page: PageQuery,
+) -> Result<Json<Page<CreditTransaction>>> {
+    let page = page.parse()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from >= to
+    {
+        return Err(Error::field("to", "must be after from"));
+    }
+    let filter = LedgerFilter {
+        account_id,
+        kind,
+        from,
+        to,
+    };
+    let rows = store::history(
+        &state.pool,
+        &filter,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |t| t.id)))
+}
+
+/// The organisation's credit balance.
+#[utoipa::path(get, path = "/v1/credits", tag = "credits",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    responses(
+        (status = 200, description = "Balance, reserved, available, limit, threshold", body = Balance),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Json<Balance>> {
+    who.require(Scope::BillingRead, Role::Member)?;
+    store::balance(&state.pool, who.account_id())
+        .await?
+        .map(Json)
+        .ok_or(Error::NotFound)
+}
+
+/// The organisation's credit history, newest first.
+#[utoipa::path(get, path = "/v1/credits/transactions", tag = "credits",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(HistoryQuery),
+    responses(
+        (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit, cursor or date range", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_transactions(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<Page<CreditTransaction>>> {
+    who.require(Scope::BillingRead, Role::Member)?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    ledger_page(&state, Some(who.account_id()), q.kind, (q.from, q.to), page).await
+}
+
+/// Sets the low-credit alert threshold (owner or admin); null turns the alert off.
+#[utoipa::path(put, path = "/v1/credits/threshold", tag = "credits", security(("bearer" = [])),
+    request_body = SetThreshold,
+    responses(
+        (status = 200, description = "The balance with the new threshold", body = Balance),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad threshold", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn set_threshold(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(body): Json<SetThreshold>,
+) -> Result<Json<Balance>> {
+    user.require(Role::Admin)?;
+    let threshold = body
+        .low_credit_threshold
+        .as_deref()
+        .map(|t| parse_non_negative_amount("low_credit_threshold", t))
+        .transpose()?;
+    let mut conn = state.pool.acquire().await?;
+    let balance = store::set_threshold(
+        &mut conn,
+        user.account_id,
+        threshold,
+        &state.config.server.public_base_url,
+    )
+    .await?;
+    Ok(Json(balance))
+}

@@ -1,0 +1,173 @@
+//! Reads of the credits module (balance, ledger pages, the invariant check) and the settings
+//! that are not movements (threshold, billing mode, credit limit). Movements are in
+//! [`crate::credits::ledger`].
+
+use rust_decimal::Decimal;
+use sqlx::{Connection, PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::credits::alert;
+use crate::credits::ledger::lock;
+use crate::credits::types::{Balance, BillingMode, CreditTransaction, TxType};
+use crate::error::{Error, Result};
+
+const BALANCE_COLUMNS: &str = "account_id, balance, reserved_balance AS reserved,
+    balance + CASE WHEN billing_mode = 'postpaid' THEN credit_limit ELSE 0 END AS available,
+    billing_mode, credit_limit, currency, low_credit_threshold, low_credit_notified_at, updated_at";
+
+/// An account's balance; `None` for an unknown account.
+pub async fn balance(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<Balance>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {BALANCE_COLUMNS} FROM credits WHERE account_id = $1"
+    )))
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Filters of a ledger page.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerFilter {
+    /// One account, or every account (staff view) when `None`.
+    pub account_id: Option<Uuid>,
+    /// One kind.
+    pub kind: Option<TxType>,
+    /// Created at or after.
+    pub from: Option<OffsetDateTime>,
+    /// Created before.
+    pub to: Option<OffsetDateTime>,
+}
+
+/// Ledger rows matching `filter` with id below `before`, newest first.
+pub async fn history(
+    conn: impl PgExecutor<'_>,
+    filter: &LedgerFilter,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<CreditTransaction>> {
+    Ok(sqlx::query_as(
+        "SELECT id, account_id, type, amount, reserved_delta, balance_after, reserved_after,
+                reference, actor_type, actor_id, reason, metadata, created_at
+         FROM credit_transactions
+         WHERE ($1::uuid IS NULL OR account_id = $1)
+           AND ($2::credit_tx_type IS NULL OR type = $2)
+           AND ($3::timestamptz IS NULL OR created_at >= $3)
+           AND ($4::timestamptz IS NULL OR created_at < $4)
+           AND id < $5
+         ORDER BY id DESC LIMIT $6",
+    )
+    .bind(filter.account_id)
+    .bind(filter.kind)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Sets (or clears) the low-credit threshold, raising the alert at once if credit is already
+/// below the new threshold and no notice stands.
+pub async fn set_threshold(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    threshold: Option<Decimal>,
+    base_url: &str,
+) -> Result<Balance> {
+    let mut tx = conn.begin().await?;
+    let locked = lock(&mut tx, account_id).await?;
+    let available = locked.available_at(locked.balance);
+    let notified = alert::settle(
+        &mut tx,
+        account_id,
+        available,
+        threshold,
+        locked.notified,
+        base_url,
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE credits SET low_credit_threshold = $2, updated_at = now(),
+                low_credit_notified_at = CASE WHEN $3 THEN coalesce(low_credit_notified_at, now()) END
+         WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .bind(threshold)
+    .bind(notified)
+    .execute(&mut *tx)
+    .await?;
+    let out = balance(&mut *tx, account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Sets the billing mode and credit limit. Switching to prepaid needs a balance of at least
+/// zero (409 otherwise). Lowering a limit below current use is allowed: no new reservation
+/// fits until the balance recovers.
+pub async fn set_billing(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    mode: BillingMode,
+    credit_limit: Decimal,
+    base_url: &str,
+) -> Result<(Balance, Balance)> {
+    let mut tx = conn.begin().await?;
+    let locked = lock(&mut tx, account_id).await?;
+    let before = balance(&mut *tx, account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if mode == BillingMode::Prepaid && locked.balance < Decimal::ZERO {
+        tx.rollback().await?; // Release the row lock now, not at the connection's next use.
+        return Err(Error::Conflict(
+            "the balance is negative: settle it before switching to prepaid",
+        ));
+    }
+    let available = match mode {
+        BillingMode::Prepaid => locked.balance,
+        BillingMode::Postpaid => locked.balance + credit_limit,
+    };
+    let notified = alert::settle(
+        &mut tx,
+        account_id,
+        available,
+        locked.low_credit_threshold,
+        locked.notified,
+        base_url,
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE credits SET billing_mode = $2, credit_limit = $3, updated_at = now(),
+                low_credit_notified_at = CASE WHEN $4 THEN coalesce(low_credit_notified_at, now()) END
+         WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .bind(mode)
+    .bind(credit_limit)
+    .bind(notified)
+    .execute(&mut *tx)
+    .await?;
+    let after = balance(&mut *tx, account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok((before, after))
+}
+
+/// The ledger invariant for one account, as SQL: `balance = sum(amount)` and
+/// `reserved = sum(reserved_delta)`. True when both hold.
+pub async fn verify(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<bool> {
+    sqlx::query_scalar(
+        "SELECT c.balance = coalesce(sum(t.amount), 0)
+            AND c.reserved_balance = coalesce(sum(t.reserved_delta), 0)
+         FROM credits c LEFT JOIN credit_transactions t ON t.account_id = c.account_id
+         WHERE c.account_id = $1
+         GROUP BY c.balance, c.reserved_balance",
+    )
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)
+}

@@ -1,0 +1,350 @@
+//! Staff endpoints of the pricing module: set a rate (`pricing: owner`), record an upstream
+//! cost (`pricing: admin`), rate and cost history and the margin view (`pricing: read`).
+//! Changes are new rows (never updates) and are audited in the same transaction.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::admin::audit::{self, Entry as AuditEntry};
+use crate::admin::guard::{Permission, Require, StaffSession, permission};
+use crate::admin::permissions::{Level, Module};
+use crate::credits::money::parse_rate;
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Query};
+use crate::pricing::quote::{Pricer, effective_rates, operator_name};
+use crate::pricing::routes::{country_of, mno_of};
+use crate::pricing::store::{self, NewCost, NewRate};
+use crate::pricing::types::{
+    EffectiveRate, Margin, MarginQuery, Rate, RateHistoryQuery, RateScope, RecordCost, SetRate,
+    UpstreamCost,
+};
+use crate::state::AppState;
+
+permission! {
+    PricingRead = Pricing: Read;
+    PricingAdmin = Pricing: Admin;
+    PricingOwner = Pricing: Owner;
+}
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(set_rate, rate_history))
+        .routes(routes!(record_cost, cost_history))
+        .routes(routes!(margins))
+}
+
+/// A change may take effect now or later, not earlier (history is not rewritten). A minute
+/// of clock skew is tolerated.
+fn effective_from_of(at: Option<OffsetDateTime>) -> Result<OffsetDateTime> {
+    let now = OffsetDateTime::now_utc();
+    match at {
+        None => Ok(now),
+        Some(at) if at < now - Duration::minutes(1) => {
+            Err(Error::field("effective_from", "must not be in the past"))
+        }
+        Some(at) if at.year() > 9999 || at > now + Duration::days(3660) => {
+            Err(Error::field("effective_from", "must be within ten years"))
+        }
+        Some(at) => Ok(at),
+    }
+}
+
+fn note_of(note: Option<&str>) -> Result<Option<&str>> {
+    match note.map(str::trim) {
+        Some(n) if n.chars().count() > 500 => {
+            Err(Error::field("note", "must be at most 500 characters"))
+        }
+        Some("") | None => Ok(None),
+        Some(n) => Ok(Some(n)),
+    }
+}
+
+async fn audit_pricing(
+    conn: &mut sqlx::PgConnection,
+    staff: &StaffSession,
+    action: &str,
+    target_type: &str,
+    target_id: String,
+    metadata: serde_json::Value,
+) -> Result<()> {
+    audit::record(
+        conn,
+        AuditEntry {
+            staff_id: Some(staff.staff_id),
+            module: Module::Pricing,
+            action,
+            target_type: Some(target_type),
+            target_id: Some(target_id),
+            metadata,
+            ip: Some(&staff.ip),
+        },
+    )
+    .await
+}
+
+/// Adds a rate to a price list (`pricing: owner`), effective now or at a future time.
+#[utoipa::path(post, path = "/v1/admin/pricing/rates", tag = "pricing-admin",
+    security(("staff_bearer" = [])), request_body = SetRate,
+    responses(
+        (status = 201, description = "The new rate row", body = Rate),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A row for this list, destination and moment exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad scope/account, country, operator, rate or date", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn set_rate(
+    State(state): State<AppState>,
+    Require(staff, _): Require<PricingOwner>,
+    Json(body): Json<SetRate>,
+) -> Result<(StatusCode, Json<Rate>)> {
+    let country = country_of("country", &body.country)?;
+    let mno_id = body
+        .mno_id
+        .as_deref()
+        .map(|m| mno_of("mno_id", m, &country))
+        .transpose()?;
+    let rate = parse_rate("rate", &body.rate)?;
+    let effective_from = effective_from_of(body.effective_from)?;
+    let note = note_of(body.note.as_deref())?;
+    let mut tx = state.pool.begin().await?;
+    match (body.scope, body.account_id) {
+        (RateScope::Platform, None) => {}
+        (RateScope::Platform, Some(_)) => {
+            return Err(Error::field(
+                "account_id",
+                "must be absent for the platform list",
+            ));
+        }
+        (_, None) => return Err(Error::field("account_id", "is required for this scope")),
+        (scope, Some(id)) => {
+            let kind = store::account_type(&mut *tx, id).await?;
+            let agent_scope = matches!(scope, RateScope::AgentRetail | RateScope::AgentWholesale);
+            match kind.as_deref() {
+                None => return Err(Error::field("account_id", "no such account")),
+                Some(k) if agent_scope && k != "agent" => {
+                    return Err(Error::field("account_id", "is not an agent account"));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let new = NewRate {
+        scope: body.scope,
+        account_id: body.account_id,
+        country: &country,
+        mno_id,
+        rate,
+        effective_from,
+        created_by: Some(staff.staff_id),
+        note,
+    };
+    let row = store::insert_rate(&mut *tx, &new).await?;
+    audit_pricing(
+        &mut tx,
+        &staff,
+        "pricing.rate_set",
+        "pricing_rate",
+        row.id.to_string(),
+        json!({"scope": row.scope, "account_id": row.account_id, "country": row.country,
+               "mno_id": row.mno_id, "rate": row.rate, "effective_from": row.effective_from.unix_timestamp()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Rate history, future rows included, newest first (`pricing: read`).
+#[utoipa::path(get, path = "/v1/admin/pricing/rates", tag = "pricing-admin",
+    security(("staff_bearer" = [])), params(RateHistoryQuery),
+    responses(
+        (status = 200, description = "Rate rows", body = Page<Rate>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad country, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn rate_history(
+    State(state): State<AppState>,
+    _: Require<PricingRead>,
+    Query(q): Query<RateHistoryQuery>,
+) -> Result<Json<Page<Rate>>> {
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    let country = q
+        .country
+        .as_deref()
+        .map(|c| country_of("country", c))
+        .transpose()?;
+    let rows = store::rate_history(
+        &state.pool,
+        q.scope,
+        q.account_id,
+        country.as_deref(),
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |r| r.id)))
+}
+
+/// Records what the upstream charges per segment (`pricing: admin`).
+#[utoipa::path(post, path = "/v1/admin/pricing/costs", tag = "pricing-admin",
+    security(("staff_bearer" = [])), request_body = RecordCost,
+    responses(
+        (status = 201, description = "The new cost row", body = UpstreamCost),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A row for this upstream, destination and moment exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad upstream, country, operator, cost or date", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn record_cost(
+    State(state): State<AppState>,
+    Require(staff, _): Require<PricingAdmin>,
+    Json(body): Json<RecordCost>,
+) -> Result<(StatusCode, Json<UpstreamCost>)> {
+    let upstream = body.upstream.as_deref().unwrap_or("celcom");
+    let upstream_ok = (1..=40).contains(&upstream.len())
+        && upstream
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !upstream_ok {
+        return Err(Error::field(
+            "upstream",
+            "must be 1 to 40 of a-z, 0-9, _ and -",
+        ));
+    }
+    let country = country_of("country", &body.country)?;
+    let mno_id = body
+        .mno_id
+        .as_deref()
+        .map(|m| mno_of("mno_id", m, &country))
+        .transpose()?;
+    let new = NewCost {
+        upstream,
+        country: &country,
+        mno_id,
+        cost: parse_rate("cost", &body.cost)?,
+        effective_from: effective_from_of(body.effective_from)?,
+        created_by: Some(staff.staff_id),
+        note: note_of(body.note.as_deref())?,
+    };
+    let mut tx = state.pool.begin().await?;
+    let row = store::insert_cost(&mut *tx, &new).await?;
+    audit_pricing(
+        &mut tx,
+        &staff,
+        "pricing.cost_recorded",
+        "upstream_cost",
+        row.id.to_string(),
+        json!({"upstream": row.upstream, "country": row.country, "mno_id": row.mno_id,
+               "cost": row.cost, "effective_from": row.effective_from.unix_timestamp()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Upstream cost history, newest first (`pricing: read`).
+#[utoipa::path(get, path = "/v1/admin/pricing/costs", tag = "pricing-admin",
+    security(("staff_bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, description = "Cost rows", body = Page<UpstreamCost>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn cost_history(
+    State(state): State<AppState>,
+    _: Require<PricingRead>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<UpstreamCost>>> {
+    let page = page.parse()?;
+    let rows =
+        store::cost_history(&state.pool, None, page.before_or_max(), page.fetch_limit()).await?;
+    Ok(Json(Page::from_rows(rows, page, |r| r.id)))
+}
+
+/// Rate against upstream cost per destination, now (`pricing: read`): the platform list, or
+/// one account's effective rates.
+#[utoipa::path(get, path = "/v1/admin/pricing/margins", tag = "pricing-admin",
+    security(("staff_bearer" = [])), params(MarginQuery),
+    responses(
+        (status = 200, description = "One line per destination and upstream", body = Vec<Margin>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad country", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn margins(
+    State(state): State<AppState>,
+    _: Require<PricingRead>,
+    Query(q): Query<MarginQuery>,
+) -> Result<Json<Vec<Margin>>> {
+    let now = OffsetDateTime::now_utc();
+    let country = q
+        .country
+        .as_deref()
+        .map(|c| country_of("country", c))
+        .transpose()?;
+    let mut conn = state.pool.acquire().await?;
+    let rates: Vec<EffectiveRate> = match q.account_id {
+        Some(id) => effective_rates(&mut conn, id, country.as_deref(), now).await?,
+        None => {
+            let countries = country.clone().map(|c| vec![c]);
+            let rows = store::in_force(&mut *conn, None, countries.as_deref(), now).await?;
+            Pricer::new(vec![(RateScope::Platform, None)], rows).effective()
+        }
+    };
+    let costs = store::costs_in_force(&mut *conn, country.as_deref(), now).await?;
+    let mut upstreams: Vec<&str> = costs.iter().map(|c| c.upstream.as_str()).collect();
+    upstreams.sort_unstable();
+    upstreams.dedup();
+    let cost_for = |upstream: &str, rate: &EffectiveRate| {
+        let find = |mno: Option<&str>| {
+            costs.iter().find(|c| {
+                c.upstream == upstream && c.country == rate.country && c.mno_id.as_deref() == mno
+            })
+        };
+        rate.mno_id
+            .as_deref()
+            .and_then(|m| find(Some(m)))
+            .or_else(|| find(None))
+    };
+    let mut lines = Vec::new();
+    for rate in &rates {
+        let line = |upstream: Option<&str>, cost: Option<Decimal>| {
+            let margin = cost.map(|c| rate.rate - c);
+            Margin {
+                country: rate.country.clone(),
+                mno_id: rate.mno_id.clone(),
+                operator: rate.mno_id.as_deref().and_then(operator_name),
+                scope: rate.scope,
+                rate: rate.rate,
+                upstream: upstream.map(str::to_owned),
+                cost,
+                margin,
+                margin_percent: margin
+                    .filter(|_| !rate.rate.is_zero())
+                    .map(|m| (m / rate.rate * Decimal::from(100)).round_dp(2)),
+            }
+        };
+        let priced: Vec<Margin> = upstreams
+            .iter()
+            .filter_map(|u| cost_for(u, rate).map(|c| line(Some(*u), Some(c.cost))))
+            .collect();
+        if priced.is_empty() {
+            lines.push(line(None, None));
+        } else {
+            lines.extend(priced);
+        }
+    }
+    Ok(Json(lines))
+}

@@ -1,0 +1,151 @@
+//! Public and customer pricing endpoints: the public table (platform rates in force, no auth),
+//! the organisation's own effective rates, and the quote (number + text → price).
+
+use axum::extract::State;
+use semalink_protocol::mno::MnoId;
+use time::OffsetDateTime;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api_keys::extract::Principal;
+use crate::api_keys::types::Scope;
+use crate::auth::role::Role;
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Query};
+use crate::pricing::quote::{self, Content, operator_name};
+use crate::pricing::store;
+use crate::pricing::types::{CountryQuery, EffectiveRate, Quote, QuoteBody, RateScope};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(public_table))
+        .routes(routes!(my_rates))
+        .routes(routes!(quote_message))
+}
+
+/// An ISO 3166-1 alpha-2 country (any case in, upper case out).
+pub fn country_of(field: &str, text: &str) -> Result<String> {
+    let upper = text.trim().to_ascii_uppercase();
+    if upper.len() == 2 && upper.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(upper)
+    } else {
+        Err(Error::field(
+            field,
+            "must be an ISO 3166-1 alpha-2 country code such as KE",
+        ))
+    }
+}
+
+/// An operator id of the protocol crate's table serving `country`.
+pub fn mno_of(field: &str, text: &str, country: &str) -> Result<&'static str> {
+    let id = MnoId::parse(text).map_err(|_| Error::field(field, "is not a known operator id"))?;
+    if id.operator().country != country {
+        return Err(Error::field(field, "is an operator of another country"));
+    }
+    Ok(id.as_str())
+}
+
+fn optional_country(country: Option<&str>) -> Result<Option<String>> {
+    country.map(|c| country_of("country", c)).transpose()
+}
+
+/// The public pricing table: platform rates in force, by country and operator (no sign-in).
+#[utoipa::path(get, path = "/v1/pricing", tag = "pricing", params(CountryQuery),
+    responses(
+        (status = 200, description = "Rates in credits per segment", body = Vec<EffectiveRate>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad country", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn public_table(
+    State(state): State<AppState>,
+    Query(q): Query<CountryQuery>,
+) -> Result<Json<Vec<EffectiveRate>>> {
+    let countries = optional_country(q.country.as_deref())?.map(|c| vec![c]);
+    let rows = store::in_force(
+        &state.pool,
+        None,
+        countries.as_deref(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let mut table: Vec<EffectiveRate> = rows
+        .into_iter()
+        .filter(|r| r.scope == RateScope::Platform)
+        .map(|r| EffectiveRate {
+            operator: r.mno_id.as_deref().and_then(operator_name),
+            operator_specific: r.mno_id.is_some(),
+            country: r.country,
+            mno_id: r.mno_id,
+            rate: r.rate,
+            scope: r.scope,
+            effective_from: r.effective_from,
+        })
+        .collect();
+    table.sort_by(|a, b| (&a.country, &a.mno_id).cmp(&(&b.country, &b.mno_id)));
+    Ok(Json(table))
+}
+
+/// The organisation's rates in force, by destination, with the price list that sets each.
+#[utoipa::path(get, path = "/v1/pricing/rates", tag = "pricing",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(CountryQuery),
+    responses(
+        (status = 200, description = "Effective rates", body = Vec<EffectiveRate>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad country", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn my_rates(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<CountryQuery>,
+) -> Result<Json<Vec<EffectiveRate>>> {
+    who.require(Scope::BillingRead, Role::Member)?;
+    let country = optional_country(q.country.as_deref())?;
+    let mut conn = state.pool.acquire().await?;
+    let rates = quote::effective_rates(
+        &mut conn,
+        who.account_id(),
+        country.as_deref(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(Json(rates))
+}
+
+/// The price of a message: segments, encoding, operator, rate and total.
+#[utoipa::path(post, path = "/v1/pricing/quote", tag = "pricing",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = QuoteBody,
+    responses(
+        (status = 200, description = "The quote", body = Quote),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API key without billing:read or messages:send", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad number, no rate for it, or bad text/segments", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn quote_message(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(body): Json<QuoteBody>,
+) -> Result<Json<Quote>> {
+    if let Principal::Key(key) = &who {
+        key.require(Scope::BillingRead)
+            .or_else(|_| key.require(Scope::MessagesSend))?;
+    }
+    let content = match (&body.text, body.segments) {
+        (Some(text), None) if text.chars().count() <= 10_000 => Content::Text(text),
+        (Some(_), None) => return Err(Error::field("text", "must be at most 10000 characters")),
+        (None, Some(n)) => Content::Segments(n),
+        _ => return Err(Error::field("text", "give either text or segments")),
+    };
+    let mut conn = state.pool.acquire().await?;
+    let quote = quote::quote(
+        &mut conn,
+        who.account_id(),
+        &body.to,
+        content,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(Json(quote))
+}
