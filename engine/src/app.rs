@@ -13,9 +13,10 @@ use tokio::{net::TcpListener, sync::Semaphore, sync::mpsc, task::JoinHandle, tim
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::config::{self, Config, UpstreamConfig};
-use crate::correlation::MemoryStore;
+use crate::correlation::AnyStore;
 use crate::dispatch::{self, Pipeline};
 use crate::error::{Error, Result};
+use crate::health::{self, Health};
 use crate::ingress::{self, IngressState};
 use crate::metrics::Metrics;
 use crate::retry::RetryPolicy;
@@ -34,8 +35,8 @@ const SINK_CAPACITY: usize = 65_536;
 /// Housekeeping period.
 const SWEEP_PERIOD: Duration = Duration::from_secs(1);
 
-/// The embedded engine's pipeline: in-process store and channel sink.
-pub type EmbeddedPipeline = Pipeline<MemoryStore, ChannelSink>;
+/// The engine's pipeline: the configured store (in-process or Redis) and the channel sink.
+pub type EmbeddedPipeline = Pipeline<AnyStore, ChannelSink>;
 
 /// Builds and starts engines.
 #[derive(Debug)]
@@ -47,6 +48,7 @@ pub struct EngineHandle {
     addr: SocketAddr,
     events: Option<mpsc::Receiver<Published>>,
     pipeline: Arc<EmbeddedPipeline>,
+    health: Arc<Health>,
     route_upstreams: Vec<usize>,
     cancel: CancellationToken,
     server: JoinHandle<()>,
@@ -94,7 +96,7 @@ impl Engine {
             router,
             throttle,
             retry: RetryPolicy::new(&config.retry),
-            store: Arc::new(MemoryStore::from_config(&config.correlation)),
+            store: Arc::new(AnyStore::from_config(&config)?),
             sink: Arc::new(sink),
             tracker: Arc::clone(&tracker),
             metrics: Arc::clone(&metrics),
@@ -106,10 +108,14 @@ impl Engine {
             .local_addr()
             .map_err(|e| Error::invalid("http.listen", e.to_string()))?;
         let (queue_tx, queue_rx) = mpsc::channel(config.http.queue_capacity.max(1));
+        let health = Arc::new(Health::new());
+        // Not ready until the first probe answered.
+        health.set_store(config.redis.is_none());
         let ready = {
             let pipeline = Arc::clone(&pipeline);
             let needed = route_upstreams.clone();
-            Arc::new(move || needed.iter().all(|&u| pipeline.pools[u].is_up()))
+            let health = Arc::clone(&health);
+            Arc::new(move || health.is_ready() && needed.iter().all(|&u| pipeline.pools[u].is_up()))
         };
         let state = IngressState {
             queue: queue_tx,
@@ -148,12 +154,20 @@ impl Engine {
             SWEEP_PERIOD,
             cancel.clone(),
         ));
+        if config.redis.is_some() {
+            background.spawn(health::watch_store(
+                Arc::clone(&pipeline.store),
+                Arc::clone(&health),
+                cancel.clone(),
+            ));
+        }
         background.close();
         tracing::info!(%addr, upstreams = config.upstreams.len(), "engine started");
         Ok(EngineHandle {
             addr,
             events: Some(events),
             pipeline,
+            health,
             route_upstreams,
             cancel,
             server,
@@ -217,11 +231,19 @@ impl EngineHandle {
         &self.pipeline
     }
 
-    /// Whether every route's upstream has a bind that can submit.
+    /// The dependencies' health flags (the correlation store's, with Redis).
+    pub fn health(&self) -> &Arc<Health> {
+        &self.health
+    }
+
+    /// Whether every route's upstream has a bind that can submit and every dependency is
+    /// healthy.
     pub fn is_ready(&self) -> bool {
-        self.route_upstreams
-            .iter()
-            .all(|&u| self.pipeline.pools[u].is_up())
+        self.health.is_ready()
+            && self
+                .route_upstreams
+                .iter()
+                .all(|&u| self.pipeline.pools[u].is_up())
     }
 
     /// Waits until [`is_ready`](Self::is_ready) or `limit` passes; returns whether ready.
@@ -233,7 +255,9 @@ impl EngineHandle {
                 return false;
             }
         }
-        true
+        let mut health = self.health.watch();
+        let healthy = tokio::time::timeout_at(until, health.wait_for(|ready| *ready)).await;
+        matches!(healthy, Ok(Ok(_))) && self.is_ready()
     }
 
     /// A token cancelled when shutdown starts.

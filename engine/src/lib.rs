@@ -7,6 +7,7 @@ pub mod config;
 pub mod correlation;
 pub mod dispatch;
 pub mod error;
+pub mod health;
 pub mod ingress;
 pub mod metrics;
 pub mod retry;

@@ -37,6 +37,9 @@ pub struct Config {
     /// The correlation store.
     #[serde(default)]
     pub correlation: CorrelationConfig,
+    /// The shared correlation store; absent → the in-process store.
+    #[serde(default)]
+    pub redis: Option<RedisConfig>,
     /// Graceful shutdown.
     #[serde(default)]
     pub shutdown: ShutdownConfig,
@@ -280,6 +283,22 @@ pub struct CorrelationConfig {
     pub parked_ttl_secs: u64,
 }
 
+/// The Redis correlation store, shared by every engine process with the same `url` and
+/// `key_prefix`. `SEMALINK_ENGINE__REDIS__URL` alone turns it on (the other keys default).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port[/db]` (never printed: it may hold a password).
+    pub url: Secret,
+    /// Prefix of every key, so several deployments (or tests) share one Redis.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// How long an SMSC id stays matchable after its `submit_sm_resp` (replaces
+    /// `correlation.ttl_secs` for this store); also the life of the per-message records.
+    #[serde(default = "default_mapping_ttl_secs")]
+    pub mapping_ttl_secs: u64,
+}
+
 /// Graceful-shutdown settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -346,6 +365,12 @@ fn default_reconnect_max_ms() -> u64 {
 }
 fn default_burst() -> u32 {
     1
+}
+fn default_key_prefix() -> String {
+    "sl:".into()
+}
+fn default_mapping_ttl_secs() -> u64 {
+    72 * 3600
 }
 
 impl Config {

@@ -42,6 +42,29 @@ fn the_password_is_never_debug_printed() {
 }
 
 #[test]
+fn a_redis_url_in_the_environment_alone_turns_the_shared_store_on() {
+    assert!(load(SHIPPED).unwrap().redis.is_none());
+    let vars = vec![(
+        "SEMALINK_ENGINE__REDIS__URL".into(),
+        "redis://:pw@127.0.0.1:6379/2".into(),
+    )];
+    let c = Config::from_toml(SHIPPED, vars).unwrap();
+    let redis = c.redis.as_ref().unwrap();
+    assert_eq!(redis.url.expose(), "redis://:pw@127.0.0.1:6379/2");
+    assert_eq!(
+        (redis.key_prefix.as_str(), redis.mapping_ttl_secs),
+        ("sl:", 259_200)
+    );
+    assert!(
+        !format!("{c:?}").contains(":pw@"),
+        "the URL is never printed"
+    );
+    let bad = vec![("SEMALINK_ENGINE__REDIS__URL".into(), "http://x".into())];
+    let e = Config::from_toml(SHIPPED, bad).unwrap_err().to_string();
+    assert!(e.contains("redis.url"), "{e}");
+}
+
+#[test]
 fn environment_overrides_win() {
     let vars = vec![
         (

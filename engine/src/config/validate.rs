@@ -93,6 +93,20 @@ pub(super) fn config(c: &Config) -> Result<()> {
         "correlation.parked_ttl_secs",
         "must be at least 1",
     )?;
+    if let Some(r) = &c.redis {
+        check(
+            ["redis://", "redis+unix://"]
+                .iter()
+                .any(|scheme| r.url.expose().starts_with(scheme)),
+            "redis.url",
+            "must be a redis:// or redis+unix:// URL (TLS is not built in)",
+        )?;
+        check(
+            r.mapping_ttl_secs >= 1,
+            "redis.mapping_ttl_secs",
+            "must be at least 1",
+        )?;
+    }
     check(
         c.shutdown.deadline_ms >= 1,
         "shutdown.deadline_ms",

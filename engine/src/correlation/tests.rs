@@ -27,6 +27,7 @@ fn seg(n: u128, segment: u16) -> SegmentKey {
     SegmentKey {
         message_id: Uuid::from_u128(n),
         segment,
+        segments: 1,
     }
 }
 

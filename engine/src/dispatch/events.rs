@@ -8,8 +8,18 @@
 //! §9.2.3.24.1, or `sar_*` TLVs) are reassembled and the whole text published.
 //!
 //! Each `deliver_sm` is acknowledged only after the sink took its event, so a crash in
-//! between makes the SMSC deliver it again. Nothing here awaits a submit: the sessions wait
-//! for this loop, and a submit waiting for them would deadlock.
+//! between makes the SMSC deliver it again. A receipt that cannot be correlated because the
+//! store failed, or whose event the sink refused, is answered `ESME_RX_T_APPN` (retry later)
+//! instead, and counted in `semalink_engine_receipts_deferred_total`. Nothing here awaits a
+//! submit: the sessions wait for this loop, and a submit waiting for them would deadlock.
+//!
+//! Several engines may share the store, and a receipt can arrive on any engine's bind: the
+//! segment's final outcome is recorded in the store ([`CorrelationStore::settle`]), which
+//! decides the message when its parts' receipts arrived on different engines, and the
+//! message-level final event is published by whichever engine first claims it
+//! ([`CorrelationStore::claim_final`]). A message this engine never saw is adopted from the
+//! mapping (message id, segment, segment count) so its events carry the same fields as on
+//! the engine that submitted it.
 
 use std::sync::Arc;
 
@@ -21,9 +31,11 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch};
+use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch, SegmentKey, Settled};
+use crate::error::{Error, Result};
 use crate::sink::StatusSink;
-use crate::smpp::{BindState, InboundSm, SessionEvent};
+use crate::smpp::{BindState, ESME_RX_T_APPN, InboundSm, SessionEvent};
+use crate::tracker::{Tracker, Transition};
 
 use super::Pipeline;
 
@@ -42,12 +54,23 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
     while let Some(event) = events.recv().await {
         match event {
             SessionEvent::Deliver { sm, ack, .. } => {
-                if sm.is_receipt() {
-                    receipt(&p, upstream, &sm).await;
-                } else {
+                if !sm.is_receipt() {
                     inbound(&p, upstream, &sm, &mut mo).await;
+                    ack.ack();
+                } else if let Err(e) = receipt(&p, upstream, &sm).await {
+                    let reason = match e {
+                        Error::Sink(_) => "sink",
+                        _ => "store",
+                    };
+                    p.metrics
+                        .receipts_deferred
+                        .with_label_values(&[reason])
+                        .inc();
+                    tracing::warn!(error = %e, "receipt not acknowledged: the SMSC will deliver it again");
+                    ack.reject(ESME_RX_T_APPN);
+                } else {
+                    ack.ack();
                 }
-                ack.ack();
             }
             SessionEvent::State { session, state } => {
                 let name = p.upstreams[upstream].name.as_str();
@@ -81,11 +104,12 @@ fn update_binds<S, K>(p: &Pipeline<S, K>, upstream: usize) {
         .set(total - up);
 }
 
+/// Handles one receipt; an error means it must not be acknowledged.
 async fn receipt<S: CorrelationStore, K: StatusSink>(
     p: &Pipeline<S, K>,
     upstream: usize,
     sm: &InboundSm,
-) {
+) -> Result<()> {
     let name = p.upstreams[upstream].name.as_str();
     let receipt = match dlr::from_deliver_sm(&sm.receipt_parts()) {
         Ok(r) => r,
@@ -96,7 +120,7 @@ async fn receipt<S: CorrelationStore, K: StatusSink>(
                 .receipts
                 .with_label_values(&[name, "unreadable"])
                 .inc();
-            return;
+            return Ok(());
         }
     };
     p.metrics
@@ -107,18 +131,70 @@ async fn receipt<S: CorrelationStore, K: StatusSink>(
         upstream: upstream as u16,
         id: canonical(&receipt.id, Side::Receipt, p.upstreams[upstream].id_policy),
     };
-    match p.store.park_receipt(key, receipt).await {
-        Ok(ReceiptMatch::Matched { target, receipt }) => {
-            let t = p
-                .tracker
-                .receipt(target.message_id, target.segment, name, &receipt);
-            p.publish(t).await;
+    match p.store.park_receipt(key, receipt).await? {
+        ReceiptMatch::Matched { target, receipt } => {
+            correlated(p, upstream, target, &receipt).await
         }
-        Ok(ReceiptMatch::Parked) => {
+        ReceiptMatch::Parked => {
             tracing::debug!(upstream = name, "receipt parked until its submit_sm_resp");
+            Ok(())
         }
-        Err(e) => tracing::error!(upstream = name, error = %e, "correlation store"),
     }
+}
+
+/// A receipt whose segment is known: record its outcome in the store, turn it into the
+/// tracker's transition (adopting a message another engine submitted) and publish it. A
+/// message-level final event is published only by the engine whose claim succeeds; if the
+/// sink refuses it, the claim is given back so the redelivered receipt can publish it.
+pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    upstream: usize,
+    target: SegmentKey,
+    receipt: &dlr::Receipt,
+) -> Result<()> {
+    let name = p.upstreams[upstream].name.as_str();
+    let settled = match receipt.outcome() {
+        dlr::Outcome::Intermediate => None,
+        outcome => Some(
+            p.store
+                .settle(target, outcome == dlr::Outcome::Delivered)
+                .await?,
+        ),
+    };
+    let decided = matches!(settled, Some(Settled::Delivered | Settled::Failed));
+    let t = match p.tracker.receipt_settled(target, name, receipt, settled) {
+        Some(t) => t,
+        // Nothing new for this tracker (it saw this outcome before), but the store says the
+        // message is decided: the final event may still be unpublished (a refused earlier
+        // attempt), and the claim tells.
+        None if decided => match Tracker::receipt_event(target, name, receipt, settled) {
+            Some(t) => t,
+            None => return Ok(()),
+        },
+        None => return Ok(()),
+    };
+    if t.event.segment.is_some() || !t.event.state.is_final() {
+        return p.emit(t).await;
+    }
+    publish_final(p, t).await
+}
+
+async fn publish_final<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    t: Transition,
+) -> Result<()> {
+    let message_id = t.event.message_id;
+    if !p.store.claim_final(message_id).await? {
+        tracing::debug!(%message_id, "final event already published");
+        return Ok(());
+    }
+    if let Err(e) = p.emit(t).await {
+        if let Err(release) = p.store.release_final(message_id).await {
+            tracing::error!(error = %release, %message_id, "final claim not released: the event may be lost");
+        }
+        return Err(e);
+    }
+    Ok(())
 }
 
 async fn inbound<S: CorrelationStore, K: StatusSink>(

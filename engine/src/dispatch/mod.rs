@@ -13,8 +13,12 @@
 //!   the gauges.
 //!
 //! Delivery is at-least-once: a response timeout is retried, which can send a message twice
-//! (see `docs/engine.md`).
+//! (see `docs/engine.md`). A message's segments already accepted upstream (recorded in the
+//! correlation store) are not submitted again when the message comes a second time
+//! ([`dedupe`]), and a message-level final event is published by exactly one engine (the one
+//! whose [`CorrelationStore::claim_final`] succeeds).
 
+mod dedupe;
 pub mod events;
 mod prepare;
 mod segment;
@@ -28,6 +32,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::UpstreamConfig;
 use crate::correlation::CorrelationStore;
+use crate::error::Result;
 use crate::metrics::Metrics;
 use crate::retry::RetryPolicy;
 use crate::routing::Router;
@@ -69,30 +74,52 @@ impl<S, K> std::fmt::Debug for Pipeline<S, K> {
 }
 
 impl<S: CorrelationStore, K: StatusSink> Pipeline<S, K> {
-    /// Counts a transition, feeds the latency histograms and hands the event to the sink.
-    /// A sink failure is logged: the embedded sink only fails once the engine is stopping.
+    /// Publishes a transition the engine decided (not a receipt's: see [`events`]). A
+    /// message-level final event is claimed in the store first, so a message whose receipt
+    /// another engine already turned into a final event gets no second one; if the store
+    /// cannot be asked, the event is published anyway (a possible duplicate beats a lost
+    /// final). A sink failure is logged: the embedded sink only fails once the engine is
+    /// stopping.
     pub async fn publish(&self, transition: Option<Transition>) {
         let Some(t) = transition else { return };
+        if t.event.segment.is_none() && t.event.state.is_final() {
+            match self.store.claim_final(t.event.message_id).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!(message_id = %t.event.message_id, "final event already published");
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "final event published unclaimed"),
+            }
+        }
+        if let Err(e) = self.emit(t).await {
+            tracing::warn!(error = %e, "status event not published");
+        }
+    }
+
+    /// Counts a transition, feeds the latency histograms and hands the event to the sink;
+    /// an error if the sink did not take it.
+    pub async fn emit(&self, t: Transition) -> Result<()> {
         let event = t.event;
         let state = state_label(event.state);
         self.metrics.status_events.with_label_values(&[state]).inc();
-        let seconds = t.elapsed.as_secs_f64();
-        if event.state == DeliveryState::Sent {
-            let upstream = event.upstream.as_deref().unwrap_or("");
-            self.metrics
-                .accept_to_sent
-                .with_label_values(&[upstream])
-                .observe(seconds);
-        } else if event.state.is_final() {
-            self.metrics
-                .accept_to_final
-                .with_label_values(&[state])
-                .observe(seconds);
+        if let Some(elapsed) = t.elapsed {
+            let seconds = elapsed.as_secs_f64();
+            if event.state == DeliveryState::Sent {
+                let upstream = event.upstream.as_deref().unwrap_or("");
+                self.metrics
+                    .accept_to_sent
+                    .with_label_values(&[upstream])
+                    .observe(seconds);
+            } else if event.state.is_final() {
+                self.metrics
+                    .accept_to_final
+                    .with_label_values(&[state])
+                    .observe(seconds);
+            }
         }
         tracing::debug!(message_id = %event.message_id, state, "status event");
-        if let Err(e) = self.sink.publish_status(event).await {
-            tracing::warn!(error = %e, "status event not published");
-        }
+        self.sink.publish_status(event).await
     }
 }
 
@@ -117,11 +144,12 @@ pub async fn run_dispatcher<S: CorrelationStore, K: StatusSink>(
     permits: Vec<Arc<Semaphore>>,
     tasks: TaskTracker,
 ) {
-    let mut reference: u16 = fastrand::u16(..);
     while let Some(request) = queue.recv().await {
-        reference = reference.wrapping_add(1);
+        // Derived from the id, not counted: a redelivered message whose first parts were
+        // accepted must give its remaining parts the same concatenation reference.
+        let reference = dedupe::reference(request.message_id);
         let jobs = match prepare::prepare(&pipeline, &request, reference) {
-            Ok(jobs) => jobs,
+            Ok(jobs) => dedupe::skip_accepted(&pipeline, jobs).await,
             Err(e) => {
                 tracing::info!(message_id = %request.message_id, error = %e, "not sendable");
                 let t =

@@ -21,10 +21,15 @@ use crate::retry::Disposition;
 use crate::sink::StatusSink;
 use crate::smpp::{SubmitError, SubmitOutcome, describe_status};
 
-use super::{Pipeline, SegmentJob};
+use super::{Pipeline, SegmentJob, events};
 
 /// How long to wait before trying again when no bind of the upstream is up.
 const NO_BIND_WAIT: Duration = Duration::from_millis(100);
+/// Wait between attempts to record an acceptance while the store does not answer.
+const STORE_WAIT: Duration = Duration::from_millis(250);
+/// Attempts to record an acceptance (about a minute): the submit cannot be taken back, so the
+/// mapping is worth waiting for.
+const STORE_ATTEMPTS: u32 = 240;
 
 /// Sends one segment until it has an outcome.
 pub(super) async fn send<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, job: SegmentJob) {
@@ -146,6 +151,11 @@ async fn accepted<S: CorrelationStore, K: StatusSink>(
 ) {
     let smsc_id = outcome.message_id.unwrap_or_default();
     let mut parked = Vec::new();
+    let target = SegmentKey {
+        message_id: job.message_id,
+        segment: job.segment,
+        segments: job.segments,
+    };
     if smsc_id.trim_matches(['\0', ' ']).is_empty() {
         tracing::warn!(upstream, message_id = %job.message_id, "submit_sm_resp without message_id: receipts cannot be matched");
     } else {
@@ -157,25 +167,43 @@ async fn accepted<S: CorrelationStore, K: StatusSink>(
                 p.upstreams[job.upstream].id_policy,
             ),
         };
-        let target = SegmentKey {
-            message_id: job.message_id,
-            segment: job.segment,
-        };
-        match p.store.insert(key, target).await {
-            Ok(receipts) => parked = receipts,
-            Err(e) => tracing::error!(error = %e, "correlation insert failed"),
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match p.store.insert(key.clone(), target).await {
+                Ok(receipts) => {
+                    parked = receipts;
+                    break;
+                }
+                Err(e) if attempt < STORE_ATTEMPTS => {
+                    if attempt == 1 {
+                        tracing::warn!(error = %e, "correlation insert failed; retrying");
+                    }
+                    tokio::time::sleep(STORE_WAIT).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, message_id = %job.message_id, "correlation insert failed: its receipts will be unmatched");
+                    break;
+                }
+            }
         }
     }
     let t = p
         .tracker
         .sent(job.message_id, job.segment, upstream, &smsc_id);
     p.publish(t).await;
-    // Already counted in `receipts_total` when they arrived.
+    // Already counted in `receipts_total` when they arrived, and acknowledged when parked:
+    // they are handled like receipts that find their mapping at once.
     for receipt in parked {
-        let t = p
-            .tracker
-            .receipt(job.message_id, job.segment, upstream, &receipt);
-        p.publish(t).await;
+        let mut attempt = 0;
+        while let Err(e) = events::correlated(p, job.upstream, target, &receipt).await {
+            attempt += 1;
+            if attempt >= STORE_ATTEMPTS {
+                tracing::error!(error = %e, message_id = %job.message_id, "parked receipt lost");
+                break;
+            }
+            tokio::time::sleep(STORE_WAIT).await;
+        }
     }
 }
 

@@ -27,6 +27,7 @@ use semalink_protocol::contracts::{DeliveryState, ErrorCode, ErrorKind};
 use semalink_protocol::dlr::Receipt;
 use uuid::Uuid;
 
+use crate::correlation::{SegmentKey, Settled};
 use crate::shard::{Map, Shards};
 use entry::Entry;
 
@@ -44,8 +45,9 @@ pub enum Begin {
 pub struct Transition {
     /// The event.
     pub event: semalink_protocol::contracts::StatusEvent,
-    /// Time since [`Tracker::begin`] (for the accept→sent and accept→final histograms).
-    pub elapsed: Duration,
+    /// Time since [`Tracker::begin`] (for the accept→sent and accept→final histograms);
+    /// `None` for a message another engine began.
+    pub elapsed: Option<Duration>,
 }
 
 #[derive(Debug, Default)]
@@ -130,8 +132,59 @@ impl Tracker {
         receipt: &Receipt,
     ) -> Option<Transition> {
         self.update(message_id, |e, now| {
-            e.receipt(message_id, segment, upstream, receipt, now)
+            e.receipt(message_id, segment, upstream, receipt, false, now)
         })
+    }
+
+    /// A receipt for `target`, with the shared store's verdict on the message
+    /// ([`crate::correlation::CorrelationStore::settle`]; `None` for intermediate receipts).
+    /// A message this engine does not track (another engine submitted it) is adopted: its
+    /// event is built from the receipt and, once final, remembered like any finished
+    /// message; an adopted message that is not final yet is not kept (its other parts' receipts
+    /// may never come here).
+    pub fn receipt_settled(
+        &self,
+        target: SegmentKey,
+        upstream: &str,
+        receipt: &Receipt,
+        settled: Option<Settled>,
+    ) -> Option<Transition> {
+        let all = settled == Some(Settled::Delivered);
+        let id = target.message_id;
+        if self.state(id).is_some() {
+            return self.update(id, |e, now| {
+                e.receipt(id, target.segment, upstream, receipt, all, now)
+            });
+        }
+        let now = Instant::now();
+        let mut entry = Entry::adopted(target.segments);
+        let t = entry.receipt(id, target.segment, upstream, receipt, all, now);
+        if entry.state().is_final() {
+            let mut shard = self.shards.lock(&id);
+            shard.messages.entry(id).or_insert(entry);
+            shard.finished.push_back((now, id));
+        }
+        t
+    }
+
+    /// The event `receipt` would produce for a message seen for the first time, whatever
+    /// this tracker remembers: how a final event that could not be published is rebuilt
+    /// when the receipt comes again.
+    pub fn receipt_event(
+        target: SegmentKey,
+        upstream: &str,
+        receipt: &Receipt,
+        settled: Option<Settled>,
+    ) -> Option<Transition> {
+        let all = settled == Some(Settled::Delivered);
+        Entry::adopted(target.segments).receipt(
+            target.message_id,
+            target.segment,
+            upstream,
+            receipt,
+            all,
+            Instant::now(),
+        )
     }
 
     /// Ends the whole message in a final `state` decided by the engine (expired before it
