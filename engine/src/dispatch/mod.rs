@@ -1,6 +1,7 @@
 //! The pipeline between the ingress queue and the SMPP pools, and back.
 //!
-//! * [`run_dispatcher`] takes [`SubmitRequest`]s off the ingress queue, routes and splits
+//! * [`run_dispatcher`] takes [`Work`] (a [`SubmitRequest`](semalink_protocol::contracts::SubmitRequest) from the HTTP ingress or the
+//!   RabbitMQ consumer) off its queue, routes and splits
 //!   each (see [`prepare`]) and spawns one task per segment ([`segment`]): throttle, submit on
 //!   the route's upstream pool, then correlate (`Accepted`), back off and retry (throttled,
 //!   transient, ambiguous) or fail the message (permanent). Spawning is bounded by a
@@ -12,6 +13,10 @@
 //! * [`sweeper::run`] expires correlation entries, reports unmatched receipts and refreshes
 //!   the gauges.
 //!
+//! Work from RabbitMQ carries a [`Completion`]: each segment task reports how it ended and the
+//! last report settles the message (ack, defer to the broker's retry queue, or leave it for
+//! redelivery). Such segments stop retrying in-process at the completion's [`DeferLimits`].
+//!
 //! Delivery is at-least-once: a response timeout is retried, which can send a message twice
 //! (see `docs/engine.md`).
 
@@ -19,10 +24,11 @@ pub mod events;
 mod prepare;
 mod segment;
 pub mod sweeper;
+mod work;
 
 use std::sync::Arc;
 
-use semalink_protocol::contracts::{DeliveryState, SubmitRequest};
+use semalink_protocol::contracts::DeliveryState;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::task::TaskTracker;
 
@@ -37,6 +43,7 @@ use crate::throttle::Throttle;
 use crate::tracker::{Tracker, Transition};
 
 pub use prepare::{PrepareError, SegmentJob};
+pub use work::{Completion, DeferLimits, Outcome, SegmentEnd, Settled, Work};
 
 /// Everything the pipeline's tasks share. Built once by the app; cheap to clone behind `Arc`.
 pub struct Pipeline<S, K> {
@@ -70,9 +77,10 @@ impl<S, K> std::fmt::Debug for Pipeline<S, K> {
 
 impl<S: CorrelationStore, K: StatusSink> Pipeline<S, K> {
     /// Counts a transition, feeds the latency histograms and hands the event to the sink.
-    /// A sink failure is logged: the embedded sink only fails once the engine is stopping.
-    pub async fn publish(&self, transition: Option<Transition>) {
-        let Some(t) = transition else { return };
+    /// Returns whether the sink took it (nothing to publish counts as taken). A sink failure
+    /// is logged: the sinks only fail once the engine is stopping.
+    pub async fn publish(&self, transition: Option<Transition>) -> bool {
+        let Some(t) = transition else { return true };
         let event = t.event;
         let state = state_label(event.state);
         self.metrics.status_events.with_label_values(&[state]).inc();
@@ -90,8 +98,12 @@ impl<S: CorrelationStore, K: StatusSink> Pipeline<S, K> {
                 .observe(seconds);
         }
         tracing::debug!(message_id = %event.message_id, state, "status event");
-        if let Err(e) = self.sink.publish_status(event).await {
-            tracing::warn!(error = %e, "status event not published");
+        match self.sink.publish_status(event).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "status event not published");
+                false
+            }
         }
     }
 }
@@ -109,16 +121,18 @@ pub fn state_label(state: DeliveryState) -> &'static str {
     }
 }
 
-/// Consumes the ingress queue until it is closed and empty. Each segment runs as its own
-/// task on `tasks`; at most `permits[upstream]` segments of an upstream are in flight.
-pub async fn run_dispatcher<S: CorrelationStore, K: StatusSink>(
+/// Consumes a work queue until it is closed and empty. Each segment runs as its own task on
+/// `tasks`; at most `permits[upstream]` segments of an upstream are in flight (the permits are
+/// shared by every dispatcher of the engine).
+pub async fn run_dispatcher<S: CorrelationStore, K: StatusSink, W: Into<Work>>(
     pipeline: Arc<Pipeline<S, K>>,
-    mut queue: mpsc::Receiver<SubmitRequest>,
+    mut queue: mpsc::Receiver<W>,
     permits: Vec<Arc<Semaphore>>,
     tasks: TaskTracker,
 ) {
     let mut reference: u16 = fastrand::u16(..);
-    while let Some(request) = queue.recv().await {
+    while let Some(work) = queue.recv().await {
+        let Work { request, done } = work.into();
         reference = reference.wrapping_add(1);
         let jobs = match prepare::prepare(&pipeline, &request, reference) {
             Ok(jobs) => jobs,
@@ -128,18 +142,33 @@ pub async fn run_dispatcher<S: CorrelationStore, K: StatusSink>(
                     pipeline
                         .tracker
                         .finish(request.message_id, e.state(), None, &e.to_string());
-                pipeline.publish(t).await;
+                let published = pipeline.publish(t).await;
+                if let Some(done) = done {
+                    done.finish(if published {
+                        SegmentEnd::Decided
+                    } else {
+                        SegmentEnd::Unpublished
+                    });
+                }
                 continue;
             }
         };
+        if let Some(done) = &done {
+            done.expect(jobs.len() as u32);
+        }
         for job in jobs {
             let Ok(permit) = Arc::clone(&permits[job.upstream]).acquire_owned().await else {
                 return;
             };
             let pipeline = Arc::clone(&pipeline);
+            let done = done.clone();
             tasks.spawn(async move {
-                segment::send(&pipeline, job).await;
+                let limits = done.as_ref().map(Completion::limits);
+                let end = segment::send(&pipeline, job, limits).await;
                 drop(permit);
+                if let Some(done) = done {
+                    done.segment(end);
+                }
             });
         }
     }

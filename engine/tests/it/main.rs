@@ -1,4 +1,5 @@
 //! The engine's integration tests: one binary, one module per subsystem.
 
+mod amqp;
 mod bind;
 mod pipeline;
