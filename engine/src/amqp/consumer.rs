@@ -253,6 +253,7 @@ impl Consumer {
                     return SessionEnd::Stopped;
                 }
                 Some(s) = self.settled_rx.recv() => self.settled(s).await,
+                Some(_) = self.deferring.join_next(), if !self.deferring.is_empty() => {}
                 Some(event) = events.next() => {
                     if let Event::Error(e) = event {
                         self.channel = None;
@@ -275,6 +276,11 @@ impl Consumer {
                 _ = tokio::time::sleep(NOT_READY_POLL), if !ready => {}
             }
         }
+    }
+
+    /// Counts an `amqp_total` event.
+    pub fn count(&self, event: &str) {
+        self.settle.count(event);
     }
 
     /// After [`SessionEnd::Stopped`]: settles messages as their segments finish, until none

@@ -126,10 +126,12 @@ impl Publisher {
         let mut rx = self.channel.clone();
         loop {
             let channel = tokio::select! {
-                c = rx.wait_for(|c| c.as_ref().is_some_and(|c| c.status().connected())) => match c {
-                    Ok(c) => c.clone().expect("wait_for checked Some"),
-                    Err(_) => return Err(Error::Sink("the broker connection is gone".into())),
-                },
+                c = rx.wait_for(|c| c.as_ref().is_some_and(|c| c.status().connected())) => {
+                    match c.ok().and_then(|c| c.clone()) {
+                        Some(c) => c,
+                        None => return Err(Error::Sink("the broker link is gone".into())),
+                    }
+                }
                 _ = self.stop.cancelled() => {
                     return Err(Error::Sink(format!("stopping: not published to {queue}")));
                 }
@@ -266,6 +268,7 @@ pub async fn run(
                         return;
                     }
                     consumer::SessionEnd::Lost(reason) => {
+                        consumer.count("connection_lost");
                         link.channel.send_replace(None);
                         tracing::warn!(%reason, "RabbitMQ connection lost; reconnecting");
                         let _ = conn.close(320, "reconnecting".into()).await;
