@@ -506,3 +506,18 @@ async fn next(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefetch_follows_the_windows_unless_configured() {
+        let mut c = AmqpConfig::default();
+        assert_eq!(prefetch(&c, 4 * 64), 512);
+        assert_eq!(prefetch(&c, 0), 1, "never 0 (no limit)");
+        assert_eq!(prefetch(&c, 1_000_000), u16::MAX);
+        c.prefetch = 7;
+        assert_eq!(prefetch(&c, 4 * 64), 7);
+    }
+}

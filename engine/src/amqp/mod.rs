@@ -290,3 +290,23 @@ pub async fn run(
         delay = (delay * 2).min(max);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_queues_are_named_by_delay_and_repeated_delays_declared_once() {
+        let c = AmqpConfig {
+            retry_delays_ms: vec![1_000, 5_000, 5_000, 1_000],
+            ..AmqpConfig::default()
+        };
+        let t = Topology::new(&c);
+        let delays: Vec<u64> = t.delays.iter().map(|d| d.as_millis() as u64).collect();
+        assert_eq!(delays, [1_000, 5_000]);
+        assert_eq!(
+            AmqpConfig::retry_queue(&t.normal, t.delays[1]),
+            "sms.normal.retry.5000ms"
+        );
+    }
+}
