@@ -1,6 +1,8 @@
-//! The dependencies' share of readiness: flags the broker connection and the correlation
-//! store set, read by `/ready` (with the binds) and by whoever takes new work. All start
-//! healthy: a dependency that is not configured never turns its flag off.
+//! The engine's dependencies on outside services, as flags: the RabbitMQ connection and the
+//! correlation store. [`Health::is_ready`] is their conjunction (a dependency that is not
+//! configured counts as healthy); the app adds "every route's upstream is bound" for `/ready`.
+//! The RabbitMQ consumer takes no new deliveries while the engine is not ready, and
+//! [`watch_store`] keeps the store's flag in step with a periodic probe.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -13,7 +15,8 @@ use crate::correlation::CorrelationStore;
 /// How often [`watch_store`] probes the store.
 pub const STORE_PROBE_PERIOD: Duration = Duration::from_millis(500);
 
-/// Health flags of the engine's dependencies.
+/// Shared health flags. Cheap to read (two atomic loads); changes of readiness are announced
+/// on a [`watch`] channel so waiters need not poll.
 #[derive(Debug)]
 pub struct Health {
     amqp: AtomicBool,
@@ -23,45 +26,56 @@ pub struct Health {
 
 impl Default for Health {
     fn default() -> Self {
+        Health::new()
+    }
+}
+
+impl Health {
+    /// Everything healthy (what an engine without RabbitMQ or Redis is).
+    pub fn new() -> Health {
         Health {
             amqp: AtomicBool::new(true),
             store: AtomicBool::new(true),
             changed: watch::Sender::new(true),
         }
     }
-}
 
-impl Health {
-    /// All healthy.
-    pub fn new() -> Health {
-        Health::default()
-    }
-
-    /// The broker connection is up (or not).
+    /// Records whether the RabbitMQ connection is up (consuming and able to publish).
     pub fn set_amqp(&self, up: bool) {
-        self.amqp.store(up, Ordering::Relaxed);
+        self.amqp.store(up, Ordering::Release);
         self.publish();
     }
 
-    /// The correlation store answers (or not).
+    /// Records whether the correlation store answers.
     pub fn set_store(&self, up: bool) {
-        self.store.store(up, Ordering::Relaxed);
+        self.store.store(up, Ordering::Release);
         self.publish();
     }
 
-    /// Whether the store answered at the last probe.
+    /// Whether the RabbitMQ connection is up (always true without RabbitMQ).
+    pub fn amqp(&self) -> bool {
+        self.amqp.load(Ordering::Acquire)
+    }
+
+    /// Whether the correlation store answered at the last probe (always true for the
+    /// in-process one).
     pub fn store_ok(&self) -> bool {
-        self.store.load(Ordering::Relaxed)
+        self.store.load(Ordering::Acquire)
     }
 
-    /// Every dependency is healthy.
+    /// Whether every configured dependency is healthy.
     pub fn is_ready(&self) -> bool {
-        self.amqp.load(Ordering::Relaxed) && self.store_ok()
+        self.amqp() && self.store_ok()
     }
 
-    /// A receiver that sees [`Self::is_ready`] whenever a flag changes.
+    /// A receiver that sees [`Self::is_ready`] whenever it changes.
     pub fn watch(&self) -> watch::Receiver<bool> {
         self.changed.subscribe()
+    }
+
+    /// Same as [`Self::watch`] (`changed().await` wakes on every change of readiness).
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.watch()
     }
 
     fn publish(&self) {
@@ -121,5 +135,8 @@ mod tests {
         h.set_amqp(true);
         assert!(h.is_ready());
         assert!(*rx.borrow_and_update());
+        // Setting a flag to its current value announces nothing.
+        h.set_store(true);
+        assert!(!rx.has_changed().unwrap());
     }
 }

@@ -49,6 +49,10 @@ pub struct Metrics {
     pub status_events: IntCounterVec,
     /// `semalink_engine_inbound_total{upstream}`: mobile-originated messages.
     pub inbound: IntCounterVec,
+    /// `semalink_engine_amqp_total{event}`: RabbitMQ deliveries and their ends — `delivered`,
+    /// `redelivered` (a copy of a message already in flight), `already_decided`,
+    /// `undecodable`, `acked`, `deferred`, `gave_up`, `requeued`, `connection_lost`.
+    pub amqp: IntCounterVec,
     /// `semalink_engine_accept_to_sent_seconds{upstream}`: accepted → last `submit_sm_resp`.
     pub accept_to_sent: HistogramVec,
     /// `semalink_engine_accept_to_final_seconds{state}`: accepted → final outcome.
@@ -87,6 +91,14 @@ impl Metrics {
                     "submit_responses_total",
                     "submit_sm_resp by command_status",
                     &["upstream", "command_status"],
+                ),
+            ),
+            amqp: reg(
+                r,
+                counter_vec(
+                    "amqp_total",
+                    "RabbitMQ deliveries and how they ended",
+                    &["event"],
                 ),
             ),
             receipts: reg(

@@ -23,13 +23,19 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
 #[tokio::test]
 async fn the_upstream_bind_limit_holds_across_engines() {
     let sim = sim_with_limit(Behaviour::default(), 4).await;
-    let a = Engine::start(config(&sim, "binds = 2", RATE)).await.unwrap();
-    let b = Engine::start(config(&sim, "binds = 2", RATE)).await.unwrap();
+    let a = Engine::start(config(&sim, "binds = 2", RATE))
+        .await
+        .unwrap();
+    let b = Engine::start(config(&sim, "binds = 2", RATE))
+        .await
+        .unwrap();
     assert!(a.wait_ready(TIMEOUT).await && b.wait_ready(TIMEOUT).await);
     until("four binds", || sim.stats().binds_current == 4).await;
 
     // A third engine finds the account full: refused, not ready, retrying.
-    let c = Engine::start(config(&sim, "binds = 2", RATE)).await.unwrap();
+    let c = Engine::start(config(&sim, "binds = 2", RATE))
+        .await
+        .unwrap();
     until("refused binds", || sim.stats().binds_rejected >= 2).await;
     assert!(!c.is_ready());
     assert_eq!(get(c.local_addr(), "/ready").await.0, 503);
