@@ -290,9 +290,11 @@ impl CorrelationStore for MemoryStore {
 
     async fn begin_message(&self, message_id: Uuid) -> Result<PriorSubmit> {
         Ok(self.message(message_id, Instant::now(), |m| {
+            let mut accepted = m.accepted.clone();
+            accepted.sort_unstable();
             let prior = PriorSubmit {
                 seen: m.begun,
-                accepted: m.accepted.clone(),
+                accepted,
             };
             m.begun = true;
             prior

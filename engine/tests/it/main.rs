@@ -2,3 +2,4 @@
 
 mod bind;
 mod pipeline;
+mod shared;
