@@ -37,7 +37,7 @@ use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch, Segment
 use crate::error::{Error, Result};
 use crate::sink::StatusSink;
 use crate::smpp::{BindState, DeliverAck, ESME_RX_T_APPN, InboundSm, SessionEvent};
-use crate::tracker::{Tracker, Transition};
+use crate::tracker::Tracker;
 
 use super::Pipeline;
 
@@ -199,10 +199,11 @@ async fn receipt_for<S: CorrelationStore, K: StatusSink>(
     }
 }
 
-/// A receipt whose segment is known: record its outcome in the store, turn it into the
-/// tracker's transition (adopting a message another engine submitted) and publish it. A
-/// message-level final event is published only by the engine whose claim succeeds; if the
-/// sink refuses it, the claim is given back so the redelivered receipt can publish it.
+/// A receipt whose segment is known: record its outcome in the store (which claims the
+/// message's final event when the outcome decides the message), turn it into the tracker's
+/// transition (adopting a message another engine submitted) and publish it. A message-level
+/// final event is published only by the holder of the claim; if the sink refuses it, the
+/// claim is given back so the redelivered receipt can publish it.
 pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
     p: &Pipeline<S, K>,
     upstream: usize,
@@ -210,7 +211,7 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
     receipt: &dlr::Receipt,
 ) -> Result<()> {
     let name = p.upstreams[upstream].name.as_str();
-    let settled = match receipt.outcome() {
+    let settlement = match receipt.outcome() {
         dlr::Outcome::Intermediate => None,
         outcome => Some(
             p.store
@@ -218,33 +219,34 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
                 .await?,
         ),
     };
-    let decided = matches!(settled, Some(Settled::Delivered | Settled::Failed));
+    let settled = settlement.map(|s| s.verdict);
+    let claimed = settlement.is_some_and(|s| s.claimed);
     let t = match p.tracker.receipt_settled(target, name, receipt, settled) {
-        Some(t) => t,
-        // Nothing new for this tracker (it saw this outcome before), but the store says the
-        // message is decided: the final event may still be unpublished (a refused earlier
-        // attempt), and the claim tells.
-        None if decided => match Tracker::receipt_event(target, name, receipt, settled) {
-            Some(t) => t,
-            None => return Ok(()),
-        },
-        None => return Ok(()),
+        Some(t) => Some(t),
+        // The store decided the message and this receipt won its claim, but the tracker saw
+        // this outcome before (an earlier attempt whose event the sink refused): rebuild it.
+        None if claimed => Tracker::receipt_event(target, name, receipt, settled),
+        None => None,
+    };
+    let Some(t) = t else {
+        if claimed {
+            p.store.release_final(target.message_id).await?;
+        }
+        return Ok(());
     };
     if t.event.segment.is_some() || !t.event.state.is_final() {
         return p.emit(t).await;
     }
-    publish_final(p, t).await
-}
-
-async fn publish_final<S: CorrelationStore, K: StatusSink>(
-    p: &Pipeline<S, K>,
-    t: Transition,
-) -> Result<()> {
-    let message_id = t.event.message_id;
-    if !p.store.claim_final(message_id).await? {
-        tracing::debug!(%message_id, "final event already published");
-        return Ok(());
+    if !claimed {
+        // Decided by the store: another receipt (or engine) holds the claim.
+        let decided = matches!(settled, Some(Settled::Delivered | Settled::Failed));
+        // Not decided there, yet final here (the store's record expired): claim apart.
+        if decided || !p.store.claim_final(target.message_id).await? {
+            tracing::debug!(message_id = %target.message_id, "final event already published");
+            return Ok(());
+        }
     }
+    let message_id = t.event.message_id;
     if let Err(e) = p.emit(t).await {
         if let Err(release) = p.store.release_final(message_id).await {
             tracing::error!(error = %release, %message_id, "final claim not released: the event may be lost");

@@ -38,8 +38,8 @@ use semalink_protocol::dlr::Receipt;
 use uuid::Uuid;
 
 use super::{
-    CorrelationKey, CorrelationStore, PriorSubmit, ReceiptMatch, SegmentKey, Settled, StoreStats,
-    Unmatched,
+    CorrelationKey, CorrelationStore, PriorSubmit, ReceiptMatch, SegmentKey, Settled, Settlement,
+    StoreStats, Unmatched,
 };
 use crate::config::RedisConfig;
 use crate::error::{Error, Result};
@@ -357,8 +357,8 @@ impl CorrelationStore for RedisStore {
         })
     }
 
-    async fn settle(&self, target: SegmentKey, delivered: bool) -> Result<Settled> {
-        let verdict: i64 = self
+    async fn settle(&self, target: SegmentKey, delivered: bool) -> Result<Settlement> {
+        let (verdict, claimed): (i64, i64) = self
             .scripts
             .settle
             .key(self.message_key(target.message_id))
@@ -369,10 +369,14 @@ impl CorrelationStore for RedisStore {
             .invoke_async(&mut self.conn())
             .await
             .map_err(fail)?;
-        Ok(match verdict {
+        let verdict = match verdict {
             1 => Settled::Delivered,
             2 => Settled::Failed,
             _ => Settled::Pending,
+        };
+        Ok(Settlement {
+            verdict,
+            claimed: claimed == 1,
         })
     }
 

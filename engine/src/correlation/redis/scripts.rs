@@ -60,18 +60,20 @@ return expired
 ";
 
 /// KEYS: message hash. ARGV: segment, `d`/`f`, segments, TTL secs.
-/// Returns 0 pending, 1 every segment delivered, 2 a segment failed.
+/// Returns {verdict, claimed}: verdict 0 pending, 1 every segment delivered, 2 a segment
+/// failed; claimed 1 when the message is decided and this call set its final claim `f`.
 const SETTLE: &str = r"
 redis.call('HSETNX', KEYS[1], 's' .. ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
-local delivered = 0
+local verdict, delivered = 0, 0
 for i = 1, tonumber(ARGV[3]) do
   local s = redis.call('HGET', KEYS[1], 's' .. i)
-  if s == 'f' then return 2 end
+  if s == 'f' then verdict = 2 break end
   if s == 'd' then delivered = delivered + 1 end
 end
-if delivered >= tonumber(ARGV[3]) then return 1 end
-return 0
+if verdict == 0 and delivered >= tonumber(ARGV[3]) then verdict = 1 end
+if verdict == 0 then return {0, 0} end
+return {verdict, redis.call('HSETNX', KEYS[1], 'f', 1)}
 ";
 
 /// KEYS: message hash. ARGV: TTL secs. Re-arms the message's mapping keys and the hash.

@@ -164,34 +164,32 @@ async fn redeliveries_and_finals<S: CorrelationStore>(s: &S) {
     assert!(again.seen);
     assert_eq!(again.accepted, [(1, "10".to_owned()), (3, "9".to_owned())]);
 
-    assert_eq!(
-        s.settle(seg(m, 1, 3), true).await.unwrap(),
-        Settled::Pending
-    );
-    assert_eq!(
-        s.settle(seg(m, 3, 3), true).await.unwrap(),
-        Settled::Pending
-    );
+    let settle = |target, delivered| async move {
+        let s = s.settle(target, delivered).await.unwrap();
+        (s.verdict, s.claimed)
+    };
+    assert_eq!(settle(seg(m, 1, 3), true).await, (Settled::Pending, false));
+    assert_eq!(settle(seg(m, 3, 3), true).await, (Settled::Pending, false));
     // The first outcome of a segment wins: a conflicting duplicate changes nothing.
+    assert_eq!(settle(seg(m, 1, 3), false).await, (Settled::Pending, false));
     assert_eq!(
-        s.settle(seg(m, 1, 3), false).await.unwrap(),
-        Settled::Pending
+        settle(seg(m, 2, 3), true).await,
+        (Settled::Delivered, true),
+        "the deciding receipt claims the final event"
     );
     assert_eq!(
-        s.settle(seg(m, 2, 3), true).await.unwrap(),
-        Settled::Delivered
+        settle(seg(m, 2, 3), true).await,
+        (Settled::Delivered, false),
+        "a duplicate finds it claimed"
     );
-    let f = Uuid::now_v7();
-    assert_eq!(
-        s.settle(seg(f, 2, 2), false).await.unwrap(),
-        Settled::Failed
-    );
-
-    assert!(s.claim_final(m).await.unwrap());
     assert!(!s.claim_final(m).await.unwrap(), "one claim per message");
     s.release_final(m).await.unwrap();
     assert!(s.claim_final(m).await.unwrap(), "a released claim is free");
+
+    // An engine-decided final (claimed apart) leaves nothing for a later failure receipt.
+    let f = Uuid::now_v7();
     assert!(s.claim_final(f).await.unwrap());
+    assert_eq!(settle(seg(f, 2, 2), false).await, (Settled::Failed, false));
 }
 
 #[tokio::test]
