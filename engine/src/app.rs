@@ -34,6 +34,9 @@ use crate::tracker::Tracker;
 /// grows with rate × this (about 400 bytes per message), so it is minutes, not hours; the
 /// control plane is the long-term idempotency record.
 const KEEP_FINISHED: Duration = Duration::from_secs(600);
+/// How long a message that was sent but has no final receipt yet stays in the tracker; a
+/// later receipt is still decided from the correlation store's record.
+const KEEP_SENT: Duration = Duration::from_secs(3600);
 /// Capacity of the in-process status channel.
 const SINK_CAPACITY: usize = 65_536;
 /// Housekeeping period.
@@ -82,7 +85,7 @@ impl Engine {
     pub async fn start(config: Config) -> Result<EngineHandle> {
         config.validate()?;
         let metrics = Arc::new(Metrics::new());
-        let tracker = Arc::new(Tracker::new(KEEP_FINISHED));
+        let tracker = Arc::new(Tracker::new(KEEP_FINISHED).keep_sent(KEEP_SENT));
         let router = Router::new(&config)?;
         let throttle = Throttle::new(&config, &router);
         let mut pools = Vec::new();

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{
     CorrelationKey, CorrelationStore, MemoryStore, PriorSubmit, ReceiptMatch, RedisStore,
-    SegmentKey, Settled, StoreStats, Unmatched,
+    SegmentKey, Settlement, StoreStats, Unmatched,
 };
 use crate::config::Config;
 use crate::error::Result;
@@ -80,7 +80,7 @@ impl CorrelationStore for AnyStore {
         either!(self, s => s.begin_message(message_id))
     }
 
-    async fn settle(&self, target: SegmentKey, delivered: bool) -> Result<Settled> {
+    async fn settle(&self, target: SegmentKey, delivered: bool) -> Result<Settlement> {
         either!(self, s => s.settle(target, delivered))
     }
 

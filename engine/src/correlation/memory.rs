@@ -16,8 +16,8 @@ use semalink_protocol::dlr::Receipt;
 use uuid::Uuid;
 
 use super::{
-    CorrelationKey, CorrelationStore, PriorSubmit, ReceiptMatch, SegmentKey, Settled, StoreStats,
-    Unmatched,
+    CorrelationKey, CorrelationStore, PriorSubmit, ReceiptMatch, SegmentKey, Settled, Settlement,
+    StoreStats, Unmatched,
 };
 use crate::config::CorrelationConfig;
 use crate::error::Result;
@@ -290,21 +290,26 @@ impl CorrelationStore for MemoryStore {
 
     async fn begin_message(&self, message_id: Uuid) -> Result<PriorSubmit> {
         Ok(self.message(message_id, Instant::now(), |m| {
+            let mut accepted = m.accepted.clone();
+            accepted.sort_unstable();
             let prior = PriorSubmit {
                 seen: m.begun,
-                accepted: m.accepted.clone(),
+                accepted,
             };
             m.begun = true;
             prior
         }))
     }
 
-    async fn settle(&self, target: SegmentKey, delivered: bool) -> Result<Settled> {
+    async fn settle(&self, target: SegmentKey, delivered: bool) -> Result<Settlement> {
         Ok(self.message(target.message_id, Instant::now(), |m| {
             if !m.settled.iter().any(|(s, _)| *s == target.segment) {
                 m.settled.push((target.segment, delivered));
             }
-            settled(&m.settled, target.segments)
+            let verdict = settled(&m.settled, target.segments);
+            let claimed =
+                verdict != Settled::Pending && !std::mem::replace(&mut m.final_claimed, true);
+            Settlement { verdict, claimed }
         }))
     }
 

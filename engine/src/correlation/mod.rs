@@ -68,7 +68,17 @@ pub struct PriorSubmit {
     pub accepted: Vec<(u16, String)>,
 }
 
-/// The message-level consequence of a segment's final receipt ([`CorrelationStore::settle`]).
+/// What a segment's final receipt decided ([`CorrelationStore::settle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    /// The message's state as its segments' outcomes say.
+    pub verdict: Settled,
+    /// The message is decided and this call claimed its final event (as
+    /// [`CorrelationStore::claim_final`] would have): the caller publishes it.
+    pub claimed: bool,
+}
+
+/// The message-level consequence of its segments' final receipts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
     /// Other segments have no final outcome yet.
@@ -158,13 +168,14 @@ pub trait CorrelationStore: Send + Sync + 'static {
     /// are not submitted again). Segments are recorded as accepted by [`Self::insert`].
     fn begin_message(&self, message_id: Uuid) -> impl Future<Output = Result<PriorSubmit>> + Send;
 
-    /// Records the final receipt outcome of `target` (the first outcome of a segment wins) and
-    /// says whether the message is now decided by its segments' outcomes.
+    /// Records the final receipt outcome of `target` (the first outcome of a segment wins),
+    /// says whether the message is now decided by its segments' outcomes and, if it is,
+    /// claims its final event in the same step (one round trip instead of two).
     fn settle(
         &self,
         target: SegmentKey,
         delivered: bool,
-    ) -> impl Future<Output = Result<Settled>> + Send;
+    ) -> impl Future<Output = Result<Settlement>> + Send;
 
     /// Claims the right to publish the message-level final event of `message_id`: `true` for
     /// exactly one caller (of any engine sharing the store) until [`Self::release_final`].

@@ -7,7 +7,9 @@
 //! other `deliver_sm` is an MO message: concatenated parts (UDH, 3GPP TS 23.040
 //! §9.2.3.24.1, or `sar_*` TLVs) are reassembled and the whole text published.
 //!
-//! Each `deliver_sm` is acknowledged only after the sink took its event, so a crash in
+//! Receipts are correlated on [`RECEIPT_LANES`] concurrent lanes chosen by their id (one
+//! message's receipts stay in order); MO messages in the loop itself (the reassembler is its
+//! state). Each `deliver_sm` is acknowledged only after the sink took its event, so a crash in
 //! between makes the SMSC deliver it again. A receipt that cannot be correlated because the
 //! store failed, or whose event the sink refused, is answered `ESME_RX_T_APPN` (retry later)
 //! instead, and counted in `semalink_engine_receipts_deferred_total`. Nothing here awaits a
@@ -34,13 +36,54 @@ use uuid::Uuid;
 use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch, SegmentKey, Settled};
 use crate::error::{Error, Result};
 use crate::sink::StatusSink;
-use crate::smpp::{BindState, ESME_RX_T_APPN, InboundSm, SessionEvent};
-use crate::tracker::{Tracker, Transition};
+use crate::smpp::{BindState, DeliverAck, ESME_RX_T_APPN, InboundSm, SessionEvent};
+use crate::tracker::Tracker;
 
 use super::Pipeline;
 
 /// Incomplete MO messages kept per upstream before the oldest is dropped.
 const MAX_PENDING_MO: usize = 4096;
+/// Receipts of one upstream are correlated and published on this many lanes at once (with
+/// Redis each receipt is a few round trips; one at a time would cap an upstream's receipts
+/// at 1 / those trips). A receipt's lane follows its id, so one message's receipts keep
+/// their order.
+const RECEIPT_LANES: usize = 32;
+/// Receipts queued per lane before the event loop (and so the binds) wait.
+const RECEIPT_LANE_CAPACITY: usize = 16;
+
+/// A correlated-to-be receipt, its key, and the answer owed to the SMSC.
+type LaneItem = (CorrelationKey, dlr::Receipt, DeliverAck);
+
+fn lane_of(key: &CorrelationKey, lanes: usize) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(key) as usize % lanes
+}
+
+/// Handles one lane's receipts in order, acknowledging each that was handled and answering
+/// "retry later" for each that could not be.
+async fn lane<S: CorrelationStore, K: StatusSink>(
+    p: Arc<Pipeline<S, K>>,
+    upstream: usize,
+    mut rx: mpsc::Receiver<LaneItem>,
+) {
+    while let Some((key, receipt, ack)) = rx.recv().await {
+        match receipt_for(&p, upstream, key, receipt).await {
+            Ok(()) => ack.ack(),
+            Err(e) => {
+                let reason = match e {
+                    Error::Sink(_) => "sink",
+                    _ => "store",
+                };
+                p.metrics
+                    .receipts_deferred
+                    .with_label_values(&[reason])
+                    .inc();
+                tracing::warn!(error = %e, "receipt not acknowledged: the SMSC will deliver it again");
+                ack.reject(ESME_RX_T_APPN);
+            }
+        }
+    }
+}
 
 /// Runs until every session of the pool has stopped (the stream closes).
 pub async fn run<S: CorrelationStore, K: StatusSink>(
@@ -50,27 +93,31 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
 ) {
     let packed = p.upstreams[upstream].data_coding.packed();
     let mut mo = Reassembler::new(MAX_PENDING_MO).with_packed_gsm7(packed);
+    let lanes: Vec<_> = (0..RECEIPT_LANES)
+        .map(|_| {
+            let (tx, rx) = mpsc::channel(RECEIPT_LANE_CAPACITY);
+            tokio::spawn(lane(Arc::clone(&p), upstream, rx));
+            tx
+        })
+        .collect();
     update_binds(&p, upstream);
     while let Some(event) = events.recv().await {
         match event {
-            SessionEvent::Deliver { sm, ack, .. } => {
-                if !sm.is_receipt() {
-                    inbound(&p, upstream, &sm, &mut mo).await;
-                    ack.ack();
-                } else if let Err(e) = receipt(&p, upstream, &sm).await {
-                    let reason = match e {
-                        Error::Sink(_) => "sink",
-                        _ => "store",
-                    };
-                    p.metrics
-                        .receipts_deferred
-                        .with_label_values(&[reason])
-                        .inc();
-                    tracing::warn!(error = %e, "receipt not acknowledged: the SMSC will deliver it again");
-                    ack.reject(ESME_RX_T_APPN);
-                } else {
-                    ack.ack();
+            SessionEvent::Deliver { sm, ack, .. } if sm.is_receipt() => {
+                match parse_receipt(&p, upstream, &sm) {
+                    Some((key, receipt)) => {
+                        let lane = lane_of(&key, lanes.len());
+                        if lanes[lane].send((key, receipt, ack)).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Acknowledged anyway: the same bytes would fail again on every redelivery.
+                    None => ack.ack(),
                 }
+            }
+            SessionEvent::Deliver { sm, ack, .. } => {
+                inbound(&p, upstream, &sm, &mut mo).await;
+                ack.ack();
             }
             SessionEvent::State { session, state } => {
                 let name = p.upstreams[upstream].name.as_str();
@@ -104,23 +151,22 @@ fn update_binds<S, K>(p: &Pipeline<S, K>, upstream: usize) {
         .set(total - up);
 }
 
-/// Handles one receipt; an error means it must not be acknowledged.
-async fn receipt<S: CorrelationStore, K: StatusSink>(
+/// Reads a receipt and its correlation key; `None` (counted, logged) if it is unreadable.
+fn parse_receipt<S, K>(
     p: &Pipeline<S, K>,
     upstream: usize,
     sm: &InboundSm,
-) -> Result<()> {
+) -> Option<(CorrelationKey, dlr::Receipt)> {
     let name = p.upstreams[upstream].name.as_str();
     let receipt = match dlr::from_deliver_sm(&sm.receipt_parts()) {
         Ok(r) => r,
         Err(e) => {
-            // Acknowledged anyway: the same bytes would fail again on every redelivery.
             tracing::warn!(upstream = name, error = %e, "unreadable receipt dropped");
             p.metrics
                 .receipts
                 .with_label_values(&[name, "unreadable"])
                 .inc();
-            return Ok(());
+            return None;
         }
     };
     p.metrics
@@ -131,21 +177,33 @@ async fn receipt<S: CorrelationStore, K: StatusSink>(
         upstream: upstream as u16,
         id: canonical(&receipt.id, Side::Receipt, p.upstreams[upstream].id_policy),
     };
+    Some((key, receipt))
+}
+
+/// Matches or parks one receipt; an error means it must not be acknowledged.
+async fn receipt_for<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    upstream: usize,
+    key: CorrelationKey,
+    receipt: dlr::Receipt,
+) -> Result<()> {
     match p.store.park_receipt(key, receipt).await? {
         ReceiptMatch::Matched { target, receipt } => {
             correlated(p, upstream, target, &receipt).await
         }
         ReceiptMatch::Parked => {
+            let name = p.upstreams[upstream].name.as_str();
             tracing::debug!(upstream = name, "receipt parked until its submit_sm_resp");
             Ok(())
         }
     }
 }
 
-/// A receipt whose segment is known: record its outcome in the store, turn it into the
-/// tracker's transition (adopting a message another engine submitted) and publish it. A
-/// message-level final event is published only by the engine whose claim succeeds; if the
-/// sink refuses it, the claim is given back so the redelivered receipt can publish it.
+/// A receipt whose segment is known: record its outcome in the store (which claims the
+/// message's final event when the outcome decides the message), turn it into the tracker's
+/// transition (adopting a message another engine submitted) and publish it. A message-level
+/// final event is published only by the holder of the claim; if the sink refuses it, the
+/// claim is given back so the redelivered receipt can publish it.
 pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
     p: &Pipeline<S, K>,
     upstream: usize,
@@ -153,7 +211,7 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
     receipt: &dlr::Receipt,
 ) -> Result<()> {
     let name = p.upstreams[upstream].name.as_str();
-    let settled = match receipt.outcome() {
+    let settlement = match receipt.outcome() {
         dlr::Outcome::Intermediate => None,
         outcome => Some(
             p.store
@@ -161,33 +219,34 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
                 .await?,
         ),
     };
-    let decided = matches!(settled, Some(Settled::Delivered | Settled::Failed));
+    let settled = settlement.map(|s| s.verdict);
+    let claimed = settlement.is_some_and(|s| s.claimed);
     let t = match p.tracker.receipt_settled(target, name, receipt, settled) {
-        Some(t) => t,
-        // Nothing new for this tracker (it saw this outcome before), but the store says the
-        // message is decided: the final event may still be unpublished (a refused earlier
-        // attempt), and the claim tells.
-        None if decided => match Tracker::receipt_event(target, name, receipt, settled) {
-            Some(t) => t,
-            None => return Ok(()),
-        },
-        None => return Ok(()),
+        Some(t) => Some(t),
+        // The store decided the message and this receipt won its claim, but the tracker saw
+        // this outcome before (an earlier attempt whose event the sink refused): rebuild it.
+        None if claimed => Tracker::receipt_event(target, name, receipt, settled),
+        None => None,
+    };
+    let Some(t) = t else {
+        if claimed {
+            p.store.release_final(target.message_id).await?;
+        }
+        return Ok(());
     };
     if t.event.segment.is_some() || !t.event.state.is_final() {
         return p.emit(t).await;
     }
-    publish_final(p, t).await
-}
-
-async fn publish_final<S: CorrelationStore, K: StatusSink>(
-    p: &Pipeline<S, K>,
-    t: Transition,
-) -> Result<()> {
-    let message_id = t.event.message_id;
-    if !p.store.claim_final(message_id).await? {
-        tracing::debug!(%message_id, "final event already published");
-        return Ok(());
+    if !claimed {
+        // Decided by the store: another receipt (or engine) holds the claim.
+        let decided = matches!(settled, Some(Settled::Delivered | Settled::Failed));
+        // Not decided there, yet final here (the store's record expired): claim apart.
+        if decided || !p.store.claim_final(target.message_id).await? {
+            tracing::debug!(message_id = %target.message_id, "final event already published");
+            return Ok(());
+        }
     }
+    let message_id = t.event.message_id;
     if let Err(e) = p.emit(t).await {
         if let Err(release) = p.store.release_final(message_id).await {
             tracing::error!(error = %release, %message_id, "final claim not released: the event may be lost");

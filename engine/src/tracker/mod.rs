@@ -55,6 +55,8 @@ struct Shard {
     messages: Map<Uuid, Entry>,
     /// Finished messages in the order they finished (all share one retention).
     finished: VecDeque<(Instant, Uuid)>,
+    /// Messages in the order every segment was sent (for [`Tracker::keep_sent`]).
+    sent: VecDeque<(Instant, Uuid)>,
 }
 
 /// The per-message state of every message in flight.
@@ -62,6 +64,7 @@ struct Shard {
 pub struct Tracker {
     shards: Shards<Shard>,
     keep_finished: Duration,
+    keep_sent: Option<Duration>,
 }
 
 impl Tracker {
@@ -70,7 +73,18 @@ impl Tracker {
         Tracker {
             shards: Shards::new(),
             keep_finished,
+            keep_sent: None,
         }
+    }
+
+    /// Also forgets messages that are still waiting for receipts `keep` after they were
+    /// sent. With a store that keeps each message's record (both stores do), a receipt that
+    /// comes later is still turned into the right event ([`Self::receipt_settled`] adopts the
+    /// message); without this, a message whose final receipt went to another engine would
+    /// stay here for ever.
+    pub fn keep_sent(mut self, keep: Duration) -> Tracker {
+        self.keep_sent = Some(keep);
+        self
     }
 
     /// Starts tracking a message of `segments` parts (≥ 1), or says it is a duplicate.
@@ -245,6 +259,22 @@ impl Tracker {
                 shard.messages.remove(&id);
                 removed += 1;
             }
+            let Some(keep) = self.keep_sent else { continue };
+            while let Some(&(at, id)) = shard.sent.front() {
+                if at + keep > now {
+                    break;
+                }
+                shard.sent.pop_front();
+                // Finished ones leave through `finished`.
+                if shard
+                    .messages
+                    .get(&id)
+                    .is_some_and(|e| !e.state().is_final())
+                {
+                    shard.messages.remove(&id);
+                    removed += 1;
+                }
+            }
         }
         removed
     }
@@ -268,10 +298,13 @@ impl Tracker {
         let mut guard = self.shards.lock(&message_id);
         let shard = &mut *guard;
         let entry = shard.messages.get_mut(&message_id)?;
-        let was_final = entry.state().is_final();
+        let before = entry.state();
         let transition = f(entry, now);
-        if !was_final && entry.state().is_final() {
+        let after = entry.state();
+        if !before.is_final() && after.is_final() {
             shard.finished.push_back((now, message_id));
+        } else if before != DeliveryState::Sent && after == DeliveryState::Sent {
+            shard.sent.push_back((now, message_id));
         }
         transition
     }

@@ -4,3 +4,4 @@ mod amqp;
 mod bind;
 mod multi;
 mod pipeline;
+mod shared;

@@ -2,7 +2,7 @@
 //! engine processes correlate each other's receipts.
 //!
 //! Keys (all under the configured prefix `P`; ids are `n<decimal>`, `u<hex>` or `t<text>` so
-//! the three [`CanonicalId`] forms never collide):
+//! the three [`semalink_protocol::msgid::CanonicalId`] forms never collide):
 //!
 //! | key                 | type   | content                                                     |
 //! |---------------------|--------|-------------------------------------------------------------|
@@ -24,23 +24,29 @@
 //! message hash) every third of the TTL, and once more on the last unpin. A crashed engine
 //! stops refreshing, so its pins lapse one TTL later instead of leaking.
 
+mod codec;
+mod scripts;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use redis::aio::ConnectionManager;
-use redis::{Client, RedisError, Script};
+use redis::{Client, RedisError};
 use semalink_protocol::dlr::Receipt;
-use semalink_protocol::msgid::CanonicalId;
 use uuid::Uuid;
 
 use super::{
-    CorrelationKey, CorrelationStore, PriorSubmit, ReceiptMatch, SegmentKey, Settled, StoreStats,
-    Unmatched,
+    CorrelationKey, CorrelationStore, PriorSubmit, ReceiptMatch, SegmentKey, Settled, Settlement,
+    StoreStats, Unmatched,
 };
 use crate::config::RedisConfig;
 use crate::error::{Error, Result};
+use codec::{
+    decode_parked, decode_target, encode_parked, encode_target, member, now_ms, parse_member,
+};
+use scripts::Scripts;
 
 /// How long one command may take before it counts as failed (Redis answers in microseconds;
 /// seconds mean it is gone).
@@ -48,99 +54,10 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Parked lists the sweep examines per round.
 const SWEEP_BATCH: isize = 500;
 
-/// KEYS: mapping, parked list, message hash, parked zset, parked counter.
-/// ARGV: mapping value, TTL secs, segment, SMSC id, zset member.
-const INSERT: &str = r"
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('HSET', KEYS[3], 'a' .. ARGV[3], ARGV[4], 'k' .. ARGV[3], KEYS[1])
-redis.call('EXPIRE', KEYS[3], ARGV[2])
-local parked = redis.call('LRANGE', KEYS[2], 0, -1)
-if #parked > 0 then
-  redis.call('DEL', KEYS[2])
-  redis.call('ZREM', KEYS[4], ARGV[5])
-  redis.call('DECRBY', KEYS[5], #parked)
-end
-return parked
-";
-
-/// KEYS: mapping, parked list, parked zset, parked counter.
-/// ARGV: parked entry, parked at (ms), zset member.
-const PARK: &str = r"
-local v = redis.call('GET', KEYS[1])
-if v then return v end
-redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[3])
-redis.call('INCR', KEYS[4])
-return false
-";
-
-/// KEYS: parked list, parked zset, parked counter. ARGV: cutoff (ms), zset member.
-/// Returns the entries parked at or before the cutoff, removed.
-const TAKE_EXPIRED: &str = r"
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-local expired, kept, oldest = {}, {}, nil
-local cutoff = tonumber(ARGV[1])
-for _, item in ipairs(items) do
-  local at = tonumber(string.match(item, '^(%d+)|'))
-  if at <= cutoff then
-    table.insert(expired, item)
-  else
-    table.insert(kept, item)
-    if oldest == nil or at < oldest then oldest = at end
-  end
-end
-if #kept == 0 then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[2])
-else
-  if #expired > 0 then
-    redis.call('DEL', KEYS[1])
-    redis.call('RPUSH', KEYS[1], unpack(kept))
-  end
-  redis.call('ZADD', KEYS[2], oldest, ARGV[2])
-end
-if #expired > 0 then redis.call('DECRBY', KEYS[3], #expired) end
-return expired
-";
-
-/// KEYS: message hash. ARGV: segment, `d`/`f`, segments, TTL secs.
-/// Returns 0 pending, 1 every segment delivered, 2 a segment failed.
-const SETTLE: &str = r"
-redis.call('HSETNX', KEYS[1], 's' .. ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-local delivered = 0
-for i = 1, tonumber(ARGV[3]) do
-  local s = redis.call('HGET', KEYS[1], 's' .. i)
-  if s == 'f' then return 2 end
-  if s == 'd' then delivered = delivered + 1 end
-end
-if delivered >= tonumber(ARGV[3]) then return 1 end
-return 0
-";
-
-/// KEYS: message hash. ARGV: TTL secs. Re-arms the message's mapping keys and the hash.
-const REFRESH: &str = r"
-local fields = redis.call('HGETALL', KEYS[1])
-for i = 1, #fields, 2 do
-  if string.sub(fields[i], 1, 1) == 'k' then redis.call('EXPIRE', fields[i + 1], ARGV[1]) end
-end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 0
-";
-
 #[derive(Debug)]
 struct Pin {
     count: u32,
     refreshed: Instant,
-}
-
-#[derive(Debug)]
-struct Scripts {
-    insert: Script,
-    park: Script,
-    take_expired: Script,
-    settle: Script,
-    refresh: Script,
 }
 
 /// The Redis correlation store (see the module docs for the key layout).
@@ -182,13 +99,7 @@ impl RedisStore {
             prefix: config.key_prefix.clone(),
             ttl: Duration::from_secs(config.mapping_ttl_secs),
             parked_ttl,
-            scripts: Scripts {
-                insert: Script::new(INSERT),
-                park: Script::new(PARK),
-                take_expired: Script::new(TAKE_EXPIRED),
-                settle: Script::new(SETTLE),
-                refresh: Script::new(REFRESH),
-            },
+            scripts: Scripts::new(),
             pins: Mutex::new(HashMap::new()),
             unmatched: AtomicU64::new(0),
         })
@@ -200,27 +111,6 @@ impl RedisStore {
 
     fn ttl_secs(&self) -> u64 {
         self.ttl.as_secs().max(1)
-    }
-
-    /// `<up>:<id>`: the variable part of a key.
-    fn member(key: &CorrelationKey) -> String {
-        match &key.id {
-            CanonicalId::Number(n) => format!("{}:n{n}", key.upstream),
-            CanonicalId::Uuid(u) => format!("{}:u{u:x}", key.upstream),
-            CanonicalId::Text(t) => format!("{}:t{t}", key.upstream),
-        }
-    }
-
-    fn parse_member(member: &str) -> Option<CorrelationKey> {
-        let (upstream, id) = member.split_once(':')?;
-        let upstream = upstream.parse().ok()?;
-        let id = match id.split_at_checked(1)? {
-            ("n", n) => CanonicalId::Number(n.parse().ok()?),
-            ("u", u) => CanonicalId::Uuid(u128::from_str_radix(u, 16).ok()?),
-            ("t", t) => CanonicalId::Text(t.into()),
-            _ => return None,
-        };
-        Some(CorrelationKey { upstream, id })
     }
 
     fn key(&self, kind: &str, rest: &str) -> String {
@@ -259,46 +149,9 @@ fn fail(e: RedisError) -> Error {
     Error::Store(format!("redis: {e}"))
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-fn encode_target(t: &SegmentKey) -> String {
-    format!("{}:{}:{}", t.message_id.simple(), t.segment, t.segments)
-}
-
-fn decode_target(value: &str) -> Result<SegmentKey> {
-    let bad = || Error::Store(format!("redis: unreadable mapping {value:?}"));
-    let mut parts = value.split(':');
-    let (Some(id), Some(segment), Some(segments), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad());
-    };
-    Ok(SegmentKey {
-        message_id: Uuid::parse_str(id).map_err(|_| bad())?,
-        segment: segment.parse().map_err(|_| bad())?,
-        segments: segments.parse().map_err(|_| bad())?,
-    })
-}
-
-fn encode_parked(at_ms: u64, receipt: &Receipt) -> Result<String> {
-    let json = serde_json::to_string(receipt)
-        .map_err(|e| Error::Store(format!("receipt not serialisable: {e}")))?;
-    Ok(format!("{at_ms}|{json}"))
-}
-
-fn decode_parked(entry: &str) -> Result<Receipt> {
-    let json = entry.split_once('|').map_or(entry, |(_, j)| j);
-    serde_json::from_str(json)
-        .map_err(|e| Error::Store(format!("redis: unreadable parked receipt: {e}")))
-}
-
 impl CorrelationStore for RedisStore {
     async fn insert(&self, key: CorrelationKey, target: SegmentKey) -> Result<Vec<Receipt>> {
-        let member = Self::member(&key);
+        let member = member(&key);
         let parked: Vec<String> = self
             .scripts
             .insert
@@ -321,7 +174,7 @@ impl CorrelationStore for RedisStore {
 
     async fn lookup(&self, key: &CorrelationKey) -> Result<Option<SegmentKey>> {
         let value: Option<String> = redis::cmd("GET")
-            .arg(self.key("c", &Self::member(key)))
+            .arg(self.key("c", &member(key)))
             .query_async(&mut self.conn())
             .await
             .map_err(fail)?;
@@ -329,7 +182,7 @@ impl CorrelationStore for RedisStore {
     }
 
     async fn park_receipt(&self, key: CorrelationKey, receipt: Receipt) -> Result<ReceiptMatch> {
-        let member = Self::member(&key);
+        let member = member(&key);
         let at = now_ms();
         let found: Option<String> = self
             .scripts
@@ -355,7 +208,7 @@ impl CorrelationStore for RedisStore {
 
     async fn remove(&self, key: &CorrelationKey) -> Result<()> {
         redis::cmd("DEL")
-            .arg(self.key("c", &Self::member(key)))
+            .arg(self.key("c", &member(key)))
             .query_async::<i64>(&mut self.conn())
             .await
             .map_err(fail)?;
@@ -439,7 +292,7 @@ impl CorrelationStore for RedisStore {
                 .invoke_async(&mut self.conn())
                 .await
                 .map_err(fail)?;
-            let Some(key) = Self::parse_member(&member) else {
+            let Some(key) = parse_member(&member) else {
                 tracing::warn!(member, "unreadable parked key dropped");
                 continue;
             };
@@ -504,8 +357,8 @@ impl CorrelationStore for RedisStore {
         })
     }
 
-    async fn settle(&self, target: SegmentKey, delivered: bool) -> Result<Settled> {
-        let verdict: i64 = self
+    async fn settle(&self, target: SegmentKey, delivered: bool) -> Result<Settlement> {
+        let (verdict, claimed): (i64, i64) = self
             .scripts
             .settle
             .key(self.message_key(target.message_id))
@@ -516,10 +369,14 @@ impl CorrelationStore for RedisStore {
             .invoke_async(&mut self.conn())
             .await
             .map_err(fail)?;
-        Ok(match verdict {
+        let verdict = match verdict {
             1 => Settled::Delivered,
             2 => Settled::Failed,
             _ => Settled::Pending,
+        };
+        Ok(Settlement {
+            verdict,
+            claimed: claimed == 1,
         })
     }
 
@@ -555,39 +412,5 @@ impl CorrelationStore for RedisStore {
             .query_async::<String>(&mut self.conn())
             .await
             .is_ok()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn members_round_trip_every_id_form() {
-        for id in [
-            CanonicalId::Number(1234567890123),
-            CanonicalId::Uuid(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
-            CanonicalId::Text("ab:c|d".into()),
-        ] {
-            let key = CorrelationKey { upstream: 3, id };
-            assert_eq!(
-                RedisStore::parse_member(&RedisStore::member(&key)),
-                Some(key)
-            );
-        }
-        assert_eq!(RedisStore::parse_member("x:n1"), None);
-        assert_eq!(RedisStore::parse_member("1:z1"), None);
-    }
-
-    #[test]
-    fn mapping_values_round_trip_and_garbage_is_an_error() {
-        let t = SegmentKey {
-            message_id: Uuid::from_u128(42),
-            segment: 2,
-            segments: 3,
-        };
-        assert_eq!(decode_target(&encode_target(&t)).unwrap(), t);
-        assert!(decode_target("nope").is_err());
-        assert!(decode_target("a:b:c:d").is_err());
     }
 }
