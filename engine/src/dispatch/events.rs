@@ -8,8 +8,12 @@
 //! §9.2.3.24.1, or `sar_*` TLVs) are reassembled and the whole text published.
 //!
 //! Each `deliver_sm` is acknowledged only after the sink took its event, so a crash in
-//! between makes the SMSC deliver it again. Nothing here awaits a submit: the sessions wait
-//! for this loop, and a submit waiting for them would deadlock.
+//! between makes the SMSC deliver it again. Receipts are handled concurrently (up to
+//! [`RECEIPTS_IN_FLIGHT`] per upstream, each acked when its event is published): with the
+//! RabbitMQ sink every publish waits for the broker's confirm, and one at a time would limit
+//! an upstream to one receipt per broker round trip. MO parts are handled in order (their
+//! reassembly is sequential). Nothing here awaits a submit: the sessions wait for this loop,
+//! and a submit waiting for them would deadlock.
 
 use std::sync::Arc;
 
@@ -18,7 +22,8 @@ use semalink_protocol::dlr;
 use semalink_protocol::msgid::{Side, canonical};
 use semalink_protocol::segment::{ConcatInfo, ESM_CLASS_UDHI, Reassembler, udh};
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch};
@@ -29,6 +34,8 @@ use super::Pipeline;
 
 /// Incomplete MO messages kept per upstream before the oldest is dropped.
 const MAX_PENDING_MO: usize = 4096;
+/// Receipts of one upstream being correlated and published at once.
+pub const RECEIPTS_IN_FLIGHT: usize = 1024;
 
 /// Runs until every session of the pool has stopped (the stream closes).
 pub async fn run<S: CorrelationStore, K: StatusSink>(
@@ -39,14 +46,24 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
     let packed = p.upstreams[upstream].data_coding.packed();
     let mut mo = Reassembler::new(MAX_PENDING_MO).with_packed_gsm7(packed);
     update_binds(&p, upstream);
+    let permits = Arc::new(Semaphore::new(RECEIPTS_IN_FLIGHT));
+    let mut receipts = JoinSet::new();
     while let Some(event) = events.recv().await {
+        while receipts.try_join_next().is_some() {}
         match event {
-            SessionEvent::Deliver { sm, ack, .. } => {
-                if sm.is_receipt() {
+            SessionEvent::Deliver { sm, ack, .. } if sm.is_receipt() => {
+                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                    break;
+                };
+                let p = Arc::clone(&p);
+                receipts.spawn(async move {
                     receipt(&p, upstream, &sm).await;
-                } else {
-                    inbound(&p, upstream, &sm, &mut mo).await;
-                }
+                    ack.ack();
+                    drop(permit);
+                });
+            }
+            SessionEvent::Deliver { sm, ack, .. } => {
+                inbound(&p, upstream, &sm, &mut mo).await;
                 ack.ack();
             }
             SessionEvent::State { session, state } => {
@@ -67,6 +84,7 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
             }
         }
     }
+    while receipts.join_next().await.is_some() {}
 }
 
 fn update_binds<S, K>(p: &Pipeline<S, K>, upstream: usize) {
