@@ -7,13 +7,20 @@ use lapin::types::FieldTable;
 use semalink_loadtest::sim::Behaviour;
 use semalink_protocol::contracts::{self, DeliveryState, Priority};
 
-use super::{Broker, names, start, with_amqp};
+use super::{Broker, in_queues, start, with_amqp};
 use crate::pipeline::{TIMEOUT, config, request, sim};
+use semalink_engine::config::AmqpConfig;
 
 #[tokio::test]
 async fn priority_goes_first_without_starving_normal_and_events_reach_the_status_queue() {
+    in_queues(priority_goes_first_without_starving_normal_and_events_reach_the_status_queue_body)
+        .await;
+}
+
+async fn priority_goes_first_without_starving_normal_and_events_reach_the_status_queue_body(
+    mut amqp: AmqpConfig,
+) {
     let sim = sim(Behaviour::default()).await;
-    let mut amqp = names();
     amqp.prefetch = 4;
     let mut broker = Broker::new(&amqp).await;
     // Queued before the engine starts: 120 normal, then 24 priority.
@@ -78,13 +85,15 @@ async fn priority_goes_first_without_starving_normal_and_events_reach_the_status
     // Everything was acknowledged: nothing is left in the submit queues.
     assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0);
     assert_eq!(broker.counts(&amqp.priority_queue).await.0, 0);
-    broker.delete_queues().await;
 }
 
 #[tokio::test]
 async fn mobile_originated_messages_are_published_to_the_inbound_queue() {
+    in_queues(mobile_originated_messages_are_published_to_the_inbound_queue_body).await;
+}
+
+async fn mobile_originated_messages_are_published_to_the_inbound_queue_body(amqp: AmqpConfig) {
     let sim = sim(Behaviour::default()).await;
-    let amqp = names();
     let broker = Broker::new(&amqp).await;
     let engine = start(with_amqp(config(&sim, "", "rate = 100.0"), &amqp)).await;
     let reader = broker.conn.create_channel().await.unwrap();
@@ -116,5 +125,4 @@ async fn mobile_originated_messages_are_published_to_the_inbound_queue() {
         ("254712345678", "20880", "STOP")
     );
     engine.shutdown().await;
-    broker.delete_queues().await;
 }

@@ -6,20 +6,28 @@ use semalink_loadtest::sim::{Behaviour, latency::Latency};
 use semalink_protocol::contracts::DeliveryState;
 use std::time::Duration;
 
-use super::{Broker, Proxy, names, start, until_submits, with_amqp};
+use super::{Broker, Proxy, in_queues, start, until_submits, with_amqp};
 use crate::pipeline::{TIMEOUT, config, request, sim};
 
 const RATE: &str = "rate = 1000.0\nburst = 100";
 
 #[tokio::test]
 async fn a_delivery_is_acked_after_its_outcome_and_consumption_resumes_after_a_connection_loss() {
+    in_queues(
+        a_delivery_is_acked_after_its_outcome_and_consumption_resumes_after_a_connection_loss_body,
+    )
+    .await;
+}
+
+async fn a_delivery_is_acked_after_its_outcome_and_consumption_resumes_after_a_connection_loss_body(
+    mut amqp: AmqpConfig,
+) {
     let sim = sim(Behaviour {
         response_latency: Latency::Fixed(1_500),
         ..Behaviour::default()
     })
     .await;
     let proxy = Proxy::start().await;
-    let mut amqp = names();
     let mut broker = Broker::new(&amqp).await;
     amqp.url = proxy.url();
     let engine = start(with_amqp(config(&sim, "", RATE), &amqp)).await;
@@ -83,15 +91,17 @@ async fn a_delivery_is_acked_after_its_outcome_and_consumption_resumes_after_a_c
         0,
         "a decided delivery was not acked"
     );
-    broker.delete_queues().await;
 }
 
 #[tokio::test]
 async fn throttled_work_waits_in_the_retry_queue_not_in_a_requeue_loop() {
+    in_queues(throttled_work_waits_in_the_retry_queue_not_in_a_requeue_loop_body).await;
+}
+
+async fn throttled_work_waits_in_the_retry_queue_not_in_a_requeue_loop_body(mut amqp: AmqpConfig) {
     let mut behaviour = Behaviour::default();
     behaviour.flow.msgqful_rate = 1.0;
     let sim = sim(behaviour.clone()).await;
-    let mut amqp = names();
     amqp.throttle_retries = 1;
     amqp.retry_delays_ms = vec![300];
     amqp.max_attempts = 1_000;
@@ -123,15 +133,17 @@ async fn throttled_work_waits_in_the_retry_queue_not_in_a_requeue_loop() {
         .get();
     assert!(deferred >= 1, "deferred {deferred} times");
     engine.shutdown().await;
-    broker.delete_queues().await;
 }
 
 #[tokio::test]
 async fn after_the_attempt_limit_the_message_fails_with_a_status_event() {
+    in_queues(after_the_attempt_limit_the_message_fails_with_a_status_event_body).await;
+}
+
+async fn after_the_attempt_limit_the_message_fails_with_a_status_event_body(mut amqp: AmqpConfig) {
     let mut behaviour = Behaviour::default();
     behaviour.flow.msgqful_rate = 1.0;
     let sim = sim(behaviour).await;
-    let mut amqp = names();
     amqp.throttle_retries = 0;
     amqp.retry_delays_ms = vec![50];
     amqp.max_attempts = 3;
@@ -150,5 +162,4 @@ async fn after_the_attempt_limit_the_message_fails_with_a_status_event() {
     let retry_queue = AmqpConfig::retry_queue(&amqp.normal_queue, Duration::from_millis(50));
     assert_eq!(broker.counts(&retry_queue).await.0, 0);
     assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0);
-    broker.delete_queues().await;
 }

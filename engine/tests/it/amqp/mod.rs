@@ -7,6 +7,7 @@ mod delivery;
 mod faults;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,8 +38,11 @@ fn url(addr: &str) -> String {
     format!("amqp://guest:guest@{addr}/%2f")
 }
 
-/// This test's queue names.
-pub fn names() -> AmqpConfig {
+/// The retry delays tests may configure (so [`in_queues`] knows every retry queue to delete).
+pub const TEST_DELAYS_MS: [u64; 3] = [50, 200, 300];
+
+/// Fresh queue names.
+fn names() -> AmqpConfig {
     let tag = format!("it-{:08x}", fastrand::u32(..));
     AmqpConfig {
         url: Secret::new(url(BROKER)),
@@ -214,28 +218,40 @@ impl Broker {
             .map(|v| v.iter().map(|e| e.state).collect())
             .unwrap_or_default()
     }
+}
 
-    /// Deletes every queue of the test (the engine's retry queues included).
-    pub async fn delete_queues(self) {
-        let n = &self.names;
-        let mut queues = vec![
-            n.priority_queue.clone(),
-            n.normal_queue.clone(),
-            n.status_queue.clone(),
-            n.inbound_queue.clone(),
-        ];
-        for q in [&n.priority_queue, &n.normal_queue] {
-            for &d in &n.retry_delays_ms {
-                queues.push(AmqpConfig::retry_queue(q, Duration::from_millis(d)));
-            }
+/// Runs `test` with fresh queue names, then deletes every queue of those names (the engine's
+/// retry queues included), also when the test panicked.
+pub async fn in_queues<F, Fut>(test: F)
+where
+    F: FnOnce(AmqpConfig) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let names = names();
+    let result = tokio::spawn(test(names.clone())).await;
+    let conn = Connection::connect(&url(BROKER), ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = conn.create_channel().await.unwrap();
+    let mut queues = vec![
+        names.priority_queue.clone(),
+        names.normal_queue.clone(),
+        names.status_queue.clone(),
+        names.inbound_queue.clone(),
+    ];
+    for q in [&names.priority_queue, &names.normal_queue] {
+        for d in TEST_DELAYS_MS {
+            queues.push(AmqpConfig::retry_queue(q, Duration::from_millis(d)));
         }
-        for q in queues {
-            let _ = self
-                .channel
-                .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
-                .await;
-        }
-        let _ = self.conn.close(200, "test done".into()).await;
+    }
+    for q in queues {
+        let _ = channel
+            .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+            .await;
+    }
+    let _ = conn.close(200, "test done".into()).await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
     }
 }
 
