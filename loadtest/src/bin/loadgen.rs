@@ -134,12 +134,13 @@ async fn fault(f: Fault) -> anyhow::Result<()> {
         std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
     }
     eprintln!(
-        "final msgs/s {:.0}  lost {}  duplicated upstream {} (allowed {})  unmatched receipts {}  {}",
+        "final msgs/s {:.0}  lost {}  duplicated upstream {} (allowed {})  unmatched receipts {} (unexplained {})  {}",
         report.messages_per_sec,
         report.status.lost,
         report.upstream.duplicates,
         report.duplicates_allowed,
         report.receipts_unmatched,
+        report.receipts_unmatched_unexplained,
         if report.passed { "PASSED" } else { "FAILED" }
     );
     if !report.passed {

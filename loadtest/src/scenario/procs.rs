@@ -69,9 +69,11 @@ impl Proc {
 
     /// SIGKILL, then reaps it: what a crash or the OOM killer does.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
+        if !self.exited() {
+            let _ = self.child.kill();
+            tracing::info!(name = %self.name, "killed (SIGKILL)");
+        }
         let _ = self.child.wait();
-        tracing::info!(name = %self.name, "killed (SIGKILL)");
     }
 
     /// SIGTERM, then waits up to `grace` for it to exit before SIGKILL.
@@ -87,9 +89,7 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        if !self.exited() {
-            self.kill();
-        }
+        self.kill();
     }
 }
 

@@ -24,8 +24,8 @@ const ACK_BATCH: u64 = 256;
 /// Unacknowledged deliveries the broker may push ahead.
 const PREFETCH: u16 = 2048;
 
-/// Consumes `queue` at `url` into `waiter` until `stop`; returns how many times it had to
-/// reconnect.
+/// Consumes `queue` at `url` into `waiter` until `stop`; returns how many times a working
+/// connection was lost.
 pub async fn consume(
     url: String,
     queue: String,
@@ -33,16 +33,22 @@ pub async fn consume(
     stop: CancellationToken,
 ) -> u64 {
     let mut reconnects = 0;
+    let mut down = false;
     loop {
+        let mut consumed = false;
         tokio::select! {
             _ = stop.cancelled() => return reconnects,
-            r = session(&url, &queue, &waiter) => {
-                if let Err(e) = r {
+            r = session(&url, &queue, &waiter, &mut consumed) => {
+                if let Err(e) = r
+                    && (consumed || !down)
+                {
                     tracing::info!(error = %e, "status consumer lost its connection; reconnecting");
                 }
             }
         }
-        reconnects += 1;
+        // One line per outage, not one per failed attempt.
+        down = !consumed;
+        reconnects += u64::from(consumed);
         tokio::select! {
             _ = stop.cancelled() => return reconnects,
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -50,8 +56,14 @@ pub async fn consume(
     }
 }
 
-/// One connection's worth of consuming; returns when the connection fails.
-async fn session(url: &str, queue: &str, waiter: &Mutex<Waiter>) -> Result<(), Error> {
+/// One connection's worth of consuming; returns when the connection fails. `consumed` is set
+/// once the consumer is registered.
+async fn session(
+    url: &str,
+    queue: &str,
+    waiter: &Mutex<Waiter>,
+    consumed: &mut bool,
+) -> Result<(), Error> {
     let conn = connect(url).await?;
     let channel = conn.create_channel().await.map_err(amqp_err("channel"))?;
     declare_durable(&channel, queue).await?;
@@ -68,6 +80,7 @@ async fn session(url: &str, queue: &str, waiter: &Mutex<Waiter>) -> Result<(), E
         )
         .await
         .map_err(amqp_err("basic_consume"))?;
+    *consumed = true;
     let mut pending: Option<u64> = None;
     let mut unacked = 0;
     loop {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use semalink_engine::{
     Engine, EngineHandle,
-    config::{AmqpConfig, RedisConfig, Secret},
+    config::{AmqpConfig, Secret},
 };
 use semalink_loadtest::{
     loadgen::{
@@ -18,8 +18,9 @@ use semalink_loadtest::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{delete_keys, sim_with_limit};
+use super::sim_with_limit;
 use crate::pipeline::{TIMEOUT, config};
+use crate::shared::{REDIS_URL, cleanup, prefix, redis_config};
 
 const RATE: &str = "rate = 1000.0\nburst = 100";
 const BATCH: u64 = 150;
@@ -65,7 +66,7 @@ async fn two_engines_consume_again_after_the_broker_restarts() {
         .await
         .expect("rabbitmq-server is installed");
     let sim = sim_with_limit(Behaviour::default(), 4).await;
-    let prefix = format!("sl-test-{tag}:");
+    let prefix = prefix();
     let engine_config = || {
         let mut c = config(&sim, "binds = 2", RATE);
         c.amqp = Some(AmqpConfig {
@@ -74,11 +75,11 @@ async fn two_engines_consume_again_after_the_broker_restarts() {
             reconnect_max_ms: 500,
             ..AmqpConfig::default()
         });
-        c.redis = Some(RedisConfig {
-            url: Secret::new("redis://127.0.0.1:6379"),
-            key_prefix: prefix.clone(),
-            mapping_ttl_secs: 600,
-        });
+        c.redis = Some(redis_config(
+            REDIS_URL,
+            &prefix,
+            std::time::Duration::from_secs(600),
+        ));
         c
     };
     let a = Engine::start(engine_config()).await.unwrap();
@@ -114,6 +115,6 @@ async fn two_engines_consume_again_after_the_broker_restarts() {
     a.shutdown().await;
     b.shutdown().await;
     rabbit.stop().await.unwrap();
-    delete_keys(&prefix).await;
+    cleanup(&prefix).await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -26,21 +26,3 @@ pub async fn sim_with_limit(behaviour: Behaviour, max_binds: u32) -> SimHandle {
     .await
     .unwrap()
 }
-
-/// Deletes every key under `prefix` on the shared Redis (tests never flush it).
-pub async fn delete_keys(prefix: &str) {
-    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
-}
