@@ -88,6 +88,14 @@ impl CorrelationStore for AnyStore {
         either!(self, s => s.claim_final(message_id))
     }
 
+    async fn confirm_final(&self, message_id: Uuid) -> Result<()> {
+        either!(self, s => s.confirm_final(message_id))
+    }
+
+    async fn final_published(&self, message_id: Uuid) -> Result<bool> {
+        either!(self, s => s.final_published(message_id))
+    }
+
     async fn release_final(&self, message_id: Uuid) -> Result<()> {
         either!(self, s => s.release_final(message_id))
     }

@@ -178,8 +178,17 @@ pub trait CorrelationStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Settlement>> + Send;
 
     /// Claims the right to publish the message-level final event of `message_id`: `true` for
-    /// exactly one caller (of any engine sharing the store) until [`Self::release_final`].
+    /// exactly one caller (of any engine sharing the store) until [`Self::release_final`], or
+    /// until the claim's lease ([`FINAL_LEASE`]) runs out without [`Self::confirm_final`] —
+    /// the claimant died between claim and publish, and someone else must publish.
     fn claim_final(&self, message_id: Uuid) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Records that the claimed final event was published (the claim no longer lapses).
+    fn confirm_final(&self, message_id: Uuid) -> impl Future<Output = Result<()>> + Send;
+
+    /// Whether the final event of `message_id` was published ([`Self::confirm_final`]); `false`
+    /// while a claimant is still publishing it (or died doing so).
+    fn final_published(&self, message_id: Uuid) -> impl Future<Output = Result<bool>> + Send;
 
     /// Gives a claim back (the event could not be published; whoever retries claims again).
     fn release_final(&self, message_id: Uuid) -> impl Future<Output = Result<()>> + Send;
@@ -190,6 +199,11 @@ pub trait CorrelationStore: Send + Sync + 'static {
         std::future::ready(true)
     }
 }
+
+/// How long a claim on a final event holds without [`CorrelationStore::confirm_final`]: longer
+/// than a publish with its broker confirm takes, short enough that a final whose claimant was
+/// killed is published by another engine on the receipt's redelivery.
+pub const FINAL_LEASE: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests;

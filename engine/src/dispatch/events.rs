@@ -33,7 +33,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch, SegmentKey, Settled};
+use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch, SegmentKey};
 use crate::error::{Error, Result};
 use crate::sink::StatusSink;
 use crate::smpp::{BindState, DeliverAck, ESME_RX_T_APPN, InboundSm, SessionEvent};
@@ -237,21 +237,29 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
     if t.event.segment.is_some() || !t.event.state.is_final() {
         return p.emit(t).await;
     }
-    if !claimed {
-        // Decided by the store: another receipt (or engine) holds the claim.
-        let decided = matches!(settled, Some(Settled::Delivered | Settled::Failed));
-        // Not decided there, yet final here (the store's record expired): claim apart.
-        if decided || !p.store.claim_final(target.message_id).await? {
-            tracing::debug!(message_id = %target.message_id, "final event already published");
+    let message_id = t.event.message_id;
+    // Not claimed by the settlement: another receipt (or engine) holds the claim, or its
+    // holder died before publishing and the lease lapsed (then it is ours now).
+    if !claimed && !p.store.claim_final(message_id).await? {
+        if p.store.final_published(message_id).await? {
+            tracing::debug!(%message_id, "final event already published");
             return Ok(());
         }
+        // Still being published elsewhere, or its claimant died: not acknowledged, so the
+        // SMSC delivers the receipt again, by when it is published or the lease has lapsed.
+        return Err(Error::Store(format!(
+            "final event of {message_id} claimed, not yet published"
+        )));
     }
-    let message_id = t.event.message_id;
     if let Err(e) = p.emit(t).await {
         if let Err(release) = p.store.release_final(message_id).await {
-            tracing::error!(error = %release, %message_id, "final claim not released: the event may be lost");
+            tracing::error!(error = %release, %message_id, "final claim not released: it lapses after its lease");
         }
         return Err(e);
+    }
+    if let Err(e) = p.store.confirm_final(message_id).await {
+        // The lease lapses: a redelivered receipt may publish the final once more.
+        tracing::warn!(error = %e, %message_id, "final event published, not confirmed in the store");
     }
     Ok(())
 }

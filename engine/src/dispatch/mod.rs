@@ -84,10 +84,11 @@ impl<S: CorrelationStore, K: StatusSink> Pipeline<S, K> {
     /// Publishes a transition the engine decided (not a receipt's: see [`events`]) and
     /// returns whether the sink took it (nothing to publish counts as taken). A message-level
     /// final event is claimed in the store first, so a message whose receipt another engine
-    /// already turned into a final event gets no second one (that counts as taken); if the
-    /// store cannot be asked, the event is published anyway (a possible duplicate beats a lost
-    /// final). When the sink refuses a claimed final, the claim is released so that the
-    /// redelivered message can publish it. A sink failure is logged: the sinks only fail while
+    /// already turned into a published final event gets no second one (that counts as taken;
+    /// a claim still being published elsewhere does not, and the work is tried again later);
+    /// if the store cannot be asked, the event is published anyway (a possible duplicate beats
+    /// a lost final). A published claim is confirmed in the store; when the sink refuses a
+    /// claimed final, the claim is released so that the redelivered message can publish it. A sink failure is logged: the sinks only fail while
     /// the broker is away or the engine is stopping.
     pub async fn publish(&self, transition: Option<Transition>) -> bool {
         let Some(t) = transition else { return true };
@@ -97,14 +98,22 @@ impl<S: CorrelationStore, K: StatusSink> Pipeline<S, K> {
             match self.store.claim_final(message_id).await {
                 Ok(true) => claimed = true,
                 Ok(false) => {
-                    tracing::debug!(%message_id, "final event already published");
-                    return true;
+                    // Published (taken), or being published elsewhere (not yet: whoever
+                    // retries finds it published or the claim lapsed).
+                    let published = self.store.final_published(message_id).await;
+                    tracing::debug!(%message_id, ?published, "final event claimed elsewhere");
+                    return published.unwrap_or(false);
                 }
                 Err(e) => tracing::warn!(error = %e, "final event published unclaimed"),
             }
         }
         match self.emit(t).await {
-            Ok(()) => true,
+            Ok(()) => {
+                if claimed && let Err(e) = self.store.confirm_final(message_id).await {
+                    tracing::warn!(error = %e, %message_id, "final event published, not confirmed in the store");
+                }
+                true
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "status event not published");
                 if claimed && let Err(e) = self.store.release_final(message_id).await {

@@ -10,7 +10,7 @@
 //! | `P p:<up>:<id>`     | list   | parked receipts `<parked at, unix ms>|<receipt JSON>`       |
 //! | `P parked`          | zset   | `<up>:<id>` of every parked list, scored by its oldest entry |
 //! | `P parked_n`        | string | number of parked receipts                                   |
-//! | `P m:<message uuid>`| hash   | `b` begun, `a<seg>` accepted SMSC id, `k<seg>` mapping key, `s<seg>` `d`/`f` receipt outcome, `f` final claimed; mapping TTL from the last change |
+//! | `P m:<message uuid>`| hash   | `b` begun, `a<seg>` accepted SMSC id, `k<seg>` mapping key, `s<seg>` `d`/`f` receipt outcome, `f` final claim (lease end in ms, `p` once published); mapping TTL from the last change |
 //!
 //! Every operation is one round trip: a Lua script where reads and writes must be atomic
 //! (insert + hand back the parked receipts, match-or-park, settle, the sweep's take of expired
@@ -38,8 +38,8 @@ use semalink_protocol::dlr::Receipt;
 use uuid::Uuid;
 
 use super::{
-    CorrelationKey, CorrelationStore, PriorSubmit, ReceiptMatch, SegmentKey, Settled, Settlement,
-    StoreStats, Unmatched,
+    CorrelationKey, CorrelationStore, FINAL_LEASE, PriorSubmit, ReceiptMatch, SegmentKey, Settled,
+    Settlement, StoreStats, Unmatched,
 };
 use crate::config::RedisConfig;
 use crate::error::{Error, Result};
@@ -366,6 +366,8 @@ impl CorrelationStore for RedisStore {
             .arg(if delivered { "d" } else { "f" })
             .arg(target.segments.max(1))
             .arg(self.ttl_secs())
+            .arg(now_ms())
+            .arg(FINAL_LEASE.as_millis() as u64)
             .invoke_async(&mut self.conn())
             .await
             .map_err(fail)?;
@@ -381,20 +383,38 @@ impl CorrelationStore for RedisStore {
     }
 
     async fn claim_final(&self, message_id: Uuid) -> Result<bool> {
-        let key = self.message_key(message_id);
-        let (claimed,): (i64,) = redis::pipe()
-            .cmd("HSETNX")
-            .arg(&key)
-            .arg("f")
-            .arg(1)
-            .cmd("EXPIRE")
-            .arg(&key)
+        let claimed: i64 = self
+            .scripts
+            .claim
+            .key(self.message_key(message_id))
+            .arg(now_ms())
+            .arg(FINAL_LEASE.as_millis() as u64)
             .arg(self.ttl_secs())
-            .ignore()
-            .query_async(&mut self.conn())
+            .invoke_async(&mut self.conn())
             .await
             .map_err(fail)?;
         Ok(claimed == 1)
+    }
+
+    async fn confirm_final(&self, message_id: Uuid) -> Result<()> {
+        redis::cmd("HSET")
+            .arg(self.message_key(message_id))
+            .arg("f")
+            .arg("p")
+            .query_async::<i64>(&mut self.conn())
+            .await
+            .map_err(fail)?;
+        Ok(())
+    }
+
+    async fn final_published(&self, message_id: Uuid) -> Result<bool> {
+        let f: Option<String> = redis::cmd("HGET")
+            .arg(self.message_key(message_id))
+            .arg("f")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(fail)?;
+        Ok(f.as_deref() == Some("p"))
     }
 
     async fn release_final(&self, message_id: Uuid) -> Result<()> {

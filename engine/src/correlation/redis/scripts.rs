@@ -59,9 +59,10 @@ if #expired > 0 then redis.call('DECRBY', KEYS[3], #expired) end
 return expired
 ";
 
-/// KEYS: message hash. ARGV: segment, `d`/`f`, segments, TTL secs.
+/// KEYS: message hash. ARGV: segment, `d`/`f`, segments, TTL secs, now (ms), lease (ms).
 /// Returns {verdict, claimed}: verdict 0 pending, 1 every segment delivered, 2 a segment
-/// failed; claimed 1 when the message is decided and this call set its final claim `f`.
+/// failed; claimed 1 when the message is decided and this call set its final claim `f` (as
+/// [`CLAIM`] does: a lapsed lease is taken over).
 const SETTLE: &str = r"
 redis.call('HSETNX', KEYS[1], 's' .. ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
@@ -73,7 +74,21 @@ for i = 1, tonumber(ARGV[3]) do
 end
 if verdict == 0 and delivered >= tonumber(ARGV[3]) then verdict = 1 end
 if verdict == 0 then return {0, 0} end
-return {verdict, redis.call('HSETNX', KEYS[1], 'f', 1)}
+local f = redis.call('HGET', KEYS[1], 'f')
+if f == 'p' or (f and tonumber(f) and tonumber(f) > tonumber(ARGV[5])) then return {verdict, 0} end
+redis.call('HSET', KEYS[1], 'f', tonumber(ARGV[5]) + tonumber(ARGV[6]))
+return {verdict, 1}
+";
+
+/// KEYS: message hash. ARGV: now (ms), lease (ms), TTL secs. The final claim: `f` holds the
+/// lease's end (ms) while the claimant publishes, `p` once published; a lapsed lease is taken
+/// over (its claimant died before publishing).
+const CLAIM: &str = r"
+local f = redis.call('HGET', KEYS[1], 'f')
+if f == 'p' or (f and tonumber(f) and tonumber(f) > tonumber(ARGV[1])) then return 0 end
+redis.call('HSET', KEYS[1], 'f', tonumber(ARGV[1]) + tonumber(ARGV[2]))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
 ";
 
 /// KEYS: message hash. ARGV: TTL secs. Re-arms the message's mapping keys and the hash.
@@ -93,6 +108,7 @@ pub(super) struct Scripts {
     pub(super) park: Script,
     pub(super) take_expired: Script,
     pub(super) settle: Script,
+    pub(super) claim: Script,
     pub(super) refresh: Script,
 }
 
@@ -104,6 +120,7 @@ impl Scripts {
             park: Script::new(PARK),
             take_expired: Script::new(TAKE_EXPIRED),
             settle: Script::new(SETTLE),
+            claim: Script::new(CLAIM),
             refresh: Script::new(REFRESH),
         }
     }

@@ -26,3 +26,23 @@ pub async fn sim_with_limit(behaviour: Behaviour, max_binds: u32) -> SimHandle {
     .await
     .unwrap()
 }
+
+#[tokio::test]
+async fn a_final_claim_is_not_a_publication_until_confirmed() {
+    use semalink_engine::correlation::CorrelationStore;
+    let prefix = crate::shared::prefix();
+    let store = crate::shared::redis_store(
+        &prefix,
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(60),
+    );
+    let m = uuid::Uuid::now_v7();
+    assert!(store.claim_final(m).await.unwrap());
+    // Another engine asking meanwhile: claimed by someone, not published (it must not take
+    // a duplicate receipt as done while the claimant may still die before publishing).
+    assert!(!store.claim_final(m).await.unwrap());
+    assert!(!store.final_published(m).await.unwrap());
+    store.confirm_final(m).await.unwrap();
+    assert!(store.final_published(m).await.unwrap());
+    crate::shared::cleanup(&prefix).await;
+}

@@ -185,6 +185,12 @@ async fn redeliveries_and_finals<S: CorrelationStore>(s: &S) {
     assert!(!s.claim_final(m).await.unwrap(), "one claim per message");
     s.release_final(m).await.unwrap();
     assert!(s.claim_final(m).await.unwrap(), "a released claim is free");
+    s.confirm_final(m).await.unwrap();
+    assert!(s.final_published(m).await.unwrap());
+    assert!(
+        !s.claim_final(m).await.unwrap(),
+        "a published final is not claimed again"
+    );
 
     // An engine-decided final (claimed apart) leaves nothing for a later failure receipt.
     let f = Uuid::now_v7();
