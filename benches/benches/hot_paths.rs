@@ -13,6 +13,8 @@ mod encoding;
 mod engine;
 #[path = "hot_paths/mno.rs"]
 mod mno;
+#[path = "hot_paths/redis.rs"]
+mod redis;
 
 criterion_group!(
     benches,
@@ -20,6 +22,7 @@ criterion_group!(
     dlr::bench,
     mno::bench,
     codec::bench,
-    engine::bench
+    engine::bench,
+    redis::bench
 );
 criterion_main!(benches);

@@ -2,25 +2,30 @@
 //! [`EngineHandle`] is how the binary and the tests talk to the running engine.
 //!
 //! Tasks: the HTTP server (ingress, `/health`, `/ready`, `/metrics`), the dispatcher, one
-//! event loop per upstream pool, the sweeper, and one task per segment in flight. Shutdown
-//! ([`EngineHandle::shutdown`]) stops the HTTP server first (no new work), lets the
-//! dispatcher drain the queue and the segment tasks finish, then unbinds every pool, all
-//! under `shutdown.deadline_ms`.
+//! event loop per upstream pool, the sweeper, and one task per segment in flight. With
+//! `[amqp]`: the RabbitMQ connection supervisor (consumer of the submit queues), a second
+//! dispatcher for its work, and the [`AmqpSink`](crate::amqp::AmqpSink) instead of the
+//! in-process channel; the HTTP ingress stays. Shutdown ([`EngineHandle::shutdown`]) stops the
+//! HTTP server and the consumers first (no new work), lets the dispatchers drain their queues
+//! and the segment tasks finish, acks what they settled, then unbinds every pool, all under
+//! `shutdown.deadline_ms`.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use tokio::{net::TcpListener, sync::Semaphore, sync::mpsc, task::JoinHandle, time::Instant};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
+use crate::amqp::{self, Consumer, Link};
 use crate::config::{self, Config, UpstreamConfig};
-use crate::correlation::MemoryStore;
+use crate::correlation::AnyStore;
 use crate::dispatch::{self, Pipeline};
 use crate::error::{Error, Result};
-use crate::ingress::{self, IngressState};
+use crate::health::{self, Health};
+use crate::ingress::{self, IngressState, Readiness};
 use crate::metrics::Metrics;
 use crate::retry::RetryPolicy;
 use crate::routing::Router;
-use crate::sink::{ChannelSink, Published};
+use crate::sink::{ChannelSink, EngineSink, Published};
 use crate::smpp::{self, Pool, SessionConfig};
 use crate::throttle::Throttle;
 use crate::tracker::Tracker;
@@ -29,13 +34,17 @@ use crate::tracker::Tracker;
 /// grows with rate × this (about 400 bytes per message), so it is minutes, not hours; the
 /// control plane is the long-term idempotency record.
 const KEEP_FINISHED: Duration = Duration::from_secs(600);
+/// How long a message that was sent but has no final receipt yet stays in the tracker; a
+/// later receipt is still decided from the correlation store's record.
+const KEEP_SENT: Duration = Duration::from_secs(3600);
 /// Capacity of the in-process status channel.
 const SINK_CAPACITY: usize = 65_536;
 /// Housekeeping period.
 const SWEEP_PERIOD: Duration = Duration::from_secs(1);
 
-/// The embedded engine's pipeline: in-process store and channel sink.
-pub type EmbeddedPipeline = Pipeline<MemoryStore, ChannelSink>;
+/// The engine's pipeline: the configured store (in-process or Redis); channel or RabbitMQ
+/// sink.
+pub type EnginePipeline = Pipeline<AnyStore, EngineSink>;
 
 /// Builds and starts engines.
 #[derive(Debug)]
@@ -46,14 +55,27 @@ pub struct Engine;
 pub struct EngineHandle {
     addr: SocketAddr,
     events: Option<mpsc::Receiver<Published>>,
-    pipeline: Arc<EmbeddedPipeline>,
+    pipeline: Arc<EnginePipeline>,
     route_upstreams: Vec<usize>,
+    health: Arc<Health>,
     cancel: CancellationToken,
     server: JoinHandle<()>,
     dispatcher: JoinHandle<()>,
+    amqp: Option<AmqpTasks>,
     segments: TaskTracker,
     background: TaskTracker,
     deadline: Duration,
+}
+
+/// The RabbitMQ side of a running engine.
+#[derive(Debug)]
+struct AmqpTasks {
+    /// The connection supervisor (consumer and settling).
+    supervisor: JoinHandle<()>,
+    /// The dispatcher of consumed work.
+    dispatcher: JoinHandle<()>,
+    /// Cancelled once the segments are done: publishes and settling give up.
+    stop: CancellationToken,
 }
 
 impl Engine {
@@ -63,7 +85,7 @@ impl Engine {
     pub async fn start(config: Config) -> Result<EngineHandle> {
         config.validate()?;
         let metrics = Arc::new(Metrics::new());
-        let tracker = Arc::new(Tracker::new(KEEP_FINISHED));
+        let tracker = Arc::new(Tracker::new(KEEP_FINISHED).keep_sent(KEEP_SENT));
         let router = Router::new(&config)?;
         let throttle = Throttle::new(&config, &router);
         let mut pools = Vec::new();
@@ -74,7 +96,23 @@ impl Engine {
             pools.push(pool);
             streams.push(events);
         }
-        let (sink, events) = ChannelSink::new(SINK_CAPACITY);
+        let amqp_stop = CancellationToken::new();
+        let link = config
+            .amqp
+            .as_ref()
+            .map(|a| Arc::new(Link::new(a, amqp_stop.clone())));
+        let (sink, events) = match &link {
+            Some(link) => (EngineSink::Amqp(link.sink()), None),
+            None => {
+                let (sink, events) = ChannelSink::new(SINK_CAPACITY);
+                (EngineSink::Channel(sink), Some(events))
+            }
+        };
+        let windows: usize = config
+            .upstreams
+            .iter()
+            .map(|u| u.window as usize * u.binds as usize)
+            .sum();
         let permits: Vec<_> = config
             .upstreams
             .iter()
@@ -94,7 +132,7 @@ impl Engine {
             router,
             throttle,
             retry: RetryPolicy::new(&config.retry),
-            store: Arc::new(MemoryStore::from_config(&config.correlation)),
+            store: Arc::new(AnyStore::from_config(&config)?),
             sink: Arc::new(sink),
             tracker: Arc::clone(&tracker),
             metrics: Arc::clone(&metrics),
@@ -106,16 +144,23 @@ impl Engine {
             .local_addr()
             .map_err(|e| Error::invalid("http.listen", e.to_string()))?;
         let (queue_tx, queue_rx) = mpsc::channel(config.http.queue_capacity.max(1));
-        let ready = {
+        let health = Arc::new(Health::new());
+        // Not ready until the store's first probe answered and the broker is connected.
+        health.set_store(config.redis.is_none());
+        if link.is_some() {
+            health.set_amqp(false);
+        }
+        let ready: Readiness = {
             let pipeline = Arc::clone(&pipeline);
             let needed = route_upstreams.clone();
-            Arc::new(move || needed.iter().all(|&u| pipeline.pools[u].is_up()))
+            let health = Arc::clone(&health);
+            Arc::new(move || health.is_ready() && needed.iter().all(|&u| pipeline.pools[u].is_up()))
         };
         let state = IngressState {
             queue: queue_tx,
             tracker,
             metrics,
-            ready,
+            ready: Arc::clone(&ready),
             max_batch: config.http.max_batch,
         };
         let cancel = CancellationToken::new();
@@ -136,9 +181,38 @@ impl Engine {
         let dispatcher = tokio::spawn(dispatch::run_dispatcher(
             Arc::clone(&pipeline),
             queue_rx,
-            permits,
+            permits.clone(),
             segments.clone(),
         ));
+        let amqp = link.map(|link| {
+            let prefetch = amqp::consumer::prefetch(link.config(), windows);
+            // Holds every message in flight: the consumer never waits on this queue.
+            let (work_tx, work_rx) = mpsc::channel(usize::from(prefetch) + 1);
+            let dispatcher = tokio::spawn(dispatch::run_dispatcher(
+                Arc::clone(&pipeline),
+                work_rx,
+                permits,
+                segments.clone(),
+            ));
+            let consumer = Consumer::new(
+                Arc::clone(&link),
+                Arc::clone(&pipeline),
+                work_tx,
+                ready,
+                prefetch,
+            );
+            let supervisor = tokio::spawn(amqp::run(
+                link,
+                consumer,
+                Arc::clone(&health),
+                cancel.clone(),
+            ));
+            AmqpTasks {
+                supervisor,
+                dispatcher,
+                stop: amqp_stop,
+            }
+        });
         let background = TaskTracker::new();
         for (i, events) in streams.into_iter().enumerate() {
             background.spawn(dispatch::events::run(Arc::clone(&pipeline), i, events));
@@ -148,16 +222,25 @@ impl Engine {
             SWEEP_PERIOD,
             cancel.clone(),
         ));
+        if config.redis.is_some() {
+            background.spawn(health::watch_store(
+                Arc::clone(&pipeline.store),
+                Arc::clone(&health),
+                cancel.clone(),
+            ));
+        }
         background.close();
         tracing::info!(%addr, upstreams = config.upstreams.len(), "engine started");
         Ok(EngineHandle {
             addr,
-            events: Some(events),
+            events,
             pipeline,
             route_upstreams,
+            health,
             cancel,
             server,
             dispatcher,
+            amqp,
             segments,
             background,
             deadline: Duration::from_millis(config.shutdown.deadline_ms),
@@ -206,22 +289,31 @@ impl EngineHandle {
         self.addr
     }
 
-    /// The status events and MO messages (only once; `None` afterwards). Read them
-    /// promptly: a full channel slows the engine down.
+    /// The status events and MO messages (only once; `None` afterwards, and always `None` in
+    /// the RabbitMQ mode, where they go to the broker). Read them promptly: a full channel
+    /// slows the engine down.
     pub fn take_events(&mut self) -> Option<mpsc::Receiver<Published>> {
         self.events.take()
     }
 
     /// The pipeline (pools, tracker, metrics …), for inspection.
-    pub fn pipeline(&self) -> &Arc<EmbeddedPipeline> {
+    pub fn pipeline(&self) -> &Arc<EnginePipeline> {
         &self.pipeline
     }
 
-    /// Whether every route's upstream has a bind that can submit.
+    /// The dependency flags (RabbitMQ connected, store healthy).
+    pub fn health(&self) -> &Arc<Health> {
+        &self.health
+    }
+
+    /// Whether every route's upstream has a bind that can submit and every configured
+    /// dependency (RabbitMQ, Redis) is healthy.
     pub fn is_ready(&self) -> bool {
-        self.route_upstreams
-            .iter()
-            .all(|&u| self.pipeline.pools[u].is_up())
+        self.health.is_ready()
+            && self
+                .route_upstreams
+                .iter()
+                .all(|&u| self.pipeline.pools[u].is_up())
     }
 
     /// Waits until [`is_ready`](Self::is_ready) or `limit` passes; returns whether ready.
@@ -233,7 +325,9 @@ impl EngineHandle {
                 return false;
             }
         }
-        true
+        let mut health = self.health.watch();
+        let healthy = tokio::time::timeout_at(until, health.wait_for(|ready| *ready)).await;
+        matches!(healthy, Ok(Ok(_))) && self.is_ready()
     }
 
     /// A token cancelled when shutdown starts.
@@ -241,8 +335,9 @@ impl EngineHandle {
         self.cancel.clone()
     }
 
-    /// Graceful shutdown: stop the HTTP server, drain the queue and the segments in flight,
-    /// unbind every pool; anything left when `shutdown.deadline_ms` passes is abandoned.
+    /// Graceful shutdown: stop the HTTP server and the RabbitMQ consumers, drain the queues
+    /// and the segments in flight, settle their deliveries, unbind every pool; anything left
+    /// when `shutdown.deadline_ms` passes is abandoned (RabbitMQ redelivers it).
     pub async fn shutdown(self) {
         let until = Instant::now() + self.deadline;
         self.cancel.cancel();
@@ -256,6 +351,16 @@ impl EngineHandle {
             tracing::warn!("dispatcher did not drain before the deadline");
             dispatcher.abort();
         }
+        // The consumer closed its work queue when the token was cancelled.
+        let mut amqp = self.amqp;
+        if let Some(a) = &mut amqp
+            && tokio::time::timeout(left(), &mut a.dispatcher)
+                .await
+                .is_err()
+        {
+            tracing::warn!("RabbitMQ dispatcher did not drain before the deadline");
+            a.dispatcher.abort();
+        }
         self.segments.close();
         if tokio::time::timeout(left(), self.segments.wait())
             .await
@@ -265,6 +370,17 @@ impl EngineHandle {
                 in_flight = self.segments.len(),
                 "segments still in flight at the deadline"
             );
+        }
+        if let Some(mut a) = amqp {
+            // Let the consumer ack what the segments settled, then close the connection.
+            if tokio::time::timeout(left(), &mut a.supervisor)
+                .await
+                .is_err()
+            {
+                a.stop.cancel();
+                let _ = tokio::time::timeout(Duration::from_secs(1), &mut a.supervisor).await;
+            }
+            a.stop.cancel();
         }
         let drain = left().max(Duration::from_millis(100));
         let mut stops = tokio::task::JoinSet::new();

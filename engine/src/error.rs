@@ -39,6 +39,9 @@ pub enum Error {
     /// The correlation store failed (the Redis implementation can; the in-process one not).
     #[error("correlation store: {0}")]
     Store(String),
+    /// The RabbitMQ connection or a broker operation failed.
+    #[error("amqp: {0}")]
+    Amqp(String),
     /// The status sink is closed or failed.
     #[error("status sink: {0}")]
     Sink(String),

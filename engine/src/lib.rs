@@ -1,12 +1,15 @@
 //! The SMPP gateway engine: SMPP sessions and bind pools, config, routing, throttling,
-//! correlation, per-message tracking, status sinks, metrics and the HTTP ingress, wired
-//! together by [`app::Engine`] and the [`dispatch`] pipeline.
+//! correlation, per-message tracking, status sinks, metrics, the HTTP ingress and the
+//! RabbitMQ consumer and sink ([`amqp`]), wired together by [`app::Engine`] and the
+//! [`dispatch`] pipeline.
 
+pub mod amqp;
 pub mod app;
 pub mod config;
 pub mod correlation;
 pub mod dispatch;
 pub mod error;
+pub mod health;
 pub mod ingress;
 pub mod metrics;
 pub mod retry;

@@ -1,6 +1,7 @@
 //! `semalink-engine [--config configs/engine.toml]`: runs the gateway until SIGTERM/SIGINT,
-//! then shuts down gracefully. Status events go to the in-process sink; this binary logs them
-//! at debug level and counts them (the RabbitMQ sink replaces this in the next issue).
+//! then shuts down gracefully. With `[amqp]` (or `SEMALINK_ENGINE__AMQP__URL`) status events
+//! and MO messages go to RabbitMQ; without it they go to the in-process sink, which this
+//! binary logs at debug level and counts.
 
 use std::path::PathBuf;
 use std::sync::{
@@ -34,11 +35,10 @@ async fn main() -> anyhow::Result<()> {
         Config::load(&args.config).with_context(|| format!("loading {}", args.config.display()))?;
     let mut engine = Engine::start(config).await.context("starting the engine")?;
     tracing::info!(addr = %engine.local_addr(), "listening");
-    let mut events = engine.take_events().context("event stream already taken")?;
     let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
-    let consumer = tokio::spawn({
+    let consumer = engine.take_events().map(|mut events| {
         let counts = Arc::clone(&counts);
-        async move {
+        tokio::spawn(async move {
             while let Some(item) = events.recv().await {
                 match item {
                     Published::Status(e) => {
@@ -51,11 +51,15 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
             }
-        }
+        })
     });
     shutdown_signal().await?;
     tracing::info!("shutting down");
     engine.shutdown().await;
+    let Some(consumer) = consumer else {
+        tracing::info!("stopped");
+        return Ok(());
+    };
     consumer.abort();
     tracing::info!(
         status_events = counts[0].load(Relaxed),

@@ -49,10 +49,21 @@ pub struct Metrics {
     pub status_events: IntCounterVec,
     /// `semalink_engine_inbound_total{upstream}`: mobile-originated messages.
     pub inbound: IntCounterVec,
+    /// `semalink_engine_amqp_total{event}`: RabbitMQ deliveries and their ends — `delivered`,
+    /// `redelivered` (a copy of a message already in flight), `already_decided`,
+    /// `undecodable`, `acked`, `deferred`, `gave_up`, `requeued`, `connection_lost`.
+    pub amqp: IntCounterVec,
     /// `semalink_engine_accept_to_sent_seconds{upstream}`: accepted → last `submit_sm_resp`.
     pub accept_to_sent: HistogramVec,
     /// `semalink_engine_accept_to_final_seconds{state}`: accepted → final outcome.
     pub accept_to_final: HistogramVec,
+    /// `semalink_engine_redelivered_segments_total{result}`: segments of a message that came
+    /// a second time: `skipped` (the store recorded their acceptance) or `resubmitted` (no
+    /// record: never sent, or accepted just before a crash — the duplicate window).
+    pub redelivered_segments: IntCounterVec,
+    /// `semalink_engine_receipts_deferred_total{reason}`: receipts answered "retry later"
+    /// because the correlation store (`store`) or the sink (`sink`) failed.
+    pub receipts_deferred: IntCounterVec,
 }
 
 /// Metric name prefix.
@@ -80,6 +91,14 @@ impl Metrics {
                     "submit_responses_total",
                     "submit_sm_resp by command_status",
                     &["upstream", "command_status"],
+                ),
+            ),
+            amqp: reg(
+                r,
+                counter_vec(
+                    "amqp_total",
+                    "RabbitMQ deliveries and how they ended",
+                    &["event"],
                 ),
             ),
             receipts: reg(
@@ -205,6 +224,22 @@ impl Metrics {
                 )
                 .expect("valid metric"),
             ),
+            redelivered_segments: reg(
+                r,
+                counter_vec(
+                    "redelivered_segments_total",
+                    "segments of a message seen again: skipped (accepted before) or resubmitted",
+                    &["result"],
+                ),
+            ),
+            receipts_deferred: reg(
+                r,
+                counter_vec(
+                    "receipts_deferred_total",
+                    "receipts answered retry-later because the store or the sink failed",
+                    &["reason"],
+                ),
+            ),
             registry,
         }
     }
@@ -286,6 +321,10 @@ mod tests {
         m.accept_to_final
             .with_label_values(&["delivered"])
             .observe(2.0);
+        m.redelivered_segments
+            .with_label_values(&["resubmitted"])
+            .inc();
+        m.receipts_deferred.with_label_values(&["store"]).inc();
         let text = m.render();
         for line in [
             "semalink_engine_submits_total{route=\"default\",upstream=\"sim\"} 1",
@@ -296,6 +335,8 @@ mod tests {
             "semalink_engine_correlation_mappings 10",
             "semalink_engine_accept_to_sent_seconds_bucket{upstream=\"sim\",le=\"0.004\"} 1",
             "semalink_engine_accept_to_final_seconds_count{state=\"delivered\"} 1",
+            "semalink_engine_redelivered_segments_total{result=\"resubmitted\"} 1",
+            "semalink_engine_receipts_deferred_total{reason=\"store\"} 1",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }

@@ -17,4 +17,7 @@ pub enum Error {
     /// The peer broke the protocol.
     #[error("protocol: {0}")]
     Protocol(String),
+    /// A scenario could not set up or drive its processes.
+    #[error("scenario: {0}")]
+    Scenario(String),
 }

@@ -5,6 +5,7 @@
 
 mod error;
 pub mod loadgen;
+pub mod scenario;
 pub mod sim;
 
 pub use error::Error;

@@ -93,6 +93,7 @@ pub fn bench(c: &mut Criterion) {
             let target = SegmentKey {
                 message_id: Uuid::from_u128(u128::from(n)),
                 segment: 1,
+                segments: 1,
             };
             black_box(store.insert_at(key, target, now));
             let receipt = Receipt::new(resp_id, Stat::Delivered);
@@ -142,6 +143,7 @@ pub fn bench(c: &mut Criterion) {
             let target = SegmentKey {
                 message_id: id,
                 segment: 1,
+                segments: 1,
             };
             store.insert_at(key.clone(), target, now);
             black_box(tracker.sent(id, 1, "sim", &smsc_id));

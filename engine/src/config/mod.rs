@@ -37,9 +37,16 @@ pub struct Config {
     /// The correlation store.
     #[serde(default)]
     pub correlation: CorrelationConfig,
+    /// The shared correlation store; absent → the in-process store.
+    #[serde(default)]
+    pub redis: Option<RedisConfig>,
     /// Graceful shutdown.
     #[serde(default)]
     pub shutdown: ShutdownConfig,
+    /// RabbitMQ work and status queues; absent = embedded mode (HTTP ingress and the
+    /// in-process status channel only).
+    #[serde(default)]
+    pub amqp: Option<AmqpConfig>,
 }
 
 /// HTTP listener settings.
@@ -280,6 +287,92 @@ pub struct CorrelationConfig {
     pub parked_ttl_secs: u64,
 }
 
+/// The Redis correlation store, shared by every engine process with the same `url` and
+/// `key_prefix`. `SEMALINK_ENGINE__REDIS__URL` alone turns it on (the other keys default).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port[/db]` (never printed: it may hold a password).
+    pub url: Secret,
+    /// Prefix of every key, so several deployments (or tests) share one Redis.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// How long an SMSC id stays matchable after its `submit_sm_resp` (replaces
+    /// `correlation.ttl_secs` for this store); also the life of the per-message records.
+    #[serde(default = "default_mapping_ttl_secs")]
+    pub mapping_ttl_secs: u64,
+}
+
+/// RabbitMQ settings (`[amqp]`). Every key has a default, so
+/// `SEMALINK_ENGINE__AMQP__URL=...` alone turns the RabbitMQ mode on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmqpConfig {
+    /// Broker URL (`amqp://user:pass@host:5672/%2f`; never printed).
+    pub url: Secret,
+    /// Submit requests of the `high` lane (durable; consumed first).
+    pub priority_queue: String,
+    /// Submit requests of the `normal` lane (durable).
+    pub normal_queue: String,
+    /// Where status events are published (durable, persistent messages, publisher confirms).
+    pub status_queue: String,
+    /// Where mobile-originated messages are published.
+    pub inbound_queue: String,
+    /// Messages in flight in the engine (taken, not yet settled), which is also the normal
+    /// queue consumer's prefetch (the priority consumer's is twice as much); 0 = twice the
+    /// windows of all upstreams.
+    pub prefetch: u16,
+    /// Delays of the broker-side retry queues, one per retry, the last one repeating: a
+    /// message deferred for the n-th time waits `retry_delays_ms[n-1]` in the queue
+    /// `<queue>.retry.<delay>ms` (message TTL, dead-lettered back to `<queue>`).
+    pub retry_delays_ms: Vec<u64>,
+    /// Deliveries of one message through the queues (the first included) before it is given
+    /// up with a `failed` status event.
+    pub max_attempts: u32,
+    /// `ESME_RTHROTTLED` / `ESME_RMSGQFUL` answers one segment retries in-process (with the
+    /// `[retry]` back-off) before its message goes to the retry queue.
+    pub throttle_retries: u32,
+    /// How long a segment waits in-process for a bind of its upstream before its message
+    /// goes to the retry queue.
+    pub no_bind_wait_ms: u64,
+    /// First reconnect delay after the broker connection is lost (jittered, doubling).
+    pub reconnect_min_ms: u64,
+    /// Longest reconnect delay.
+    pub reconnect_max_ms: u64,
+}
+
+impl Default for AmqpConfig {
+    fn default() -> Self {
+        AmqpConfig {
+            url: Secret::new("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            priority_queue: "sms.priority".into(),
+            normal_queue: "sms.normal".into(),
+            status_queue: "sms.status".into(),
+            inbound_queue: "sms.inbound".into(),
+            prefetch: 0,
+            retry_delays_ms: vec![1_000, 5_000, 30_000, 120_000],
+            max_attempts: 10,
+            throttle_retries: 3,
+            no_bind_wait_ms: 2_000,
+            reconnect_min_ms: 200,
+            reconnect_max_ms: 10_000,
+        }
+    }
+}
+
+impl AmqpConfig {
+    /// The delay before retry number `retry` (1 for the first).
+    pub fn retry_delay(&self, retry: u32) -> Duration {
+        let i = (retry.max(1) as usize - 1).min(self.retry_delays_ms.len().saturating_sub(1));
+        Duration::from_millis(self.retry_delays_ms.get(i).copied().unwrap_or(1_000))
+    }
+
+    /// The retry queue of `queue` with `delay`.
+    pub fn retry_queue(queue: &str, delay: Duration) -> String {
+        format!("{queue}.retry.{}ms", delay.as_millis())
+    }
+}
+
 /// Graceful-shutdown settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -346,6 +439,12 @@ fn default_reconnect_max_ms() -> u64 {
 }
 fn default_burst() -> u32 {
     1
+}
+fn default_key_prefix() -> String {
+    "sl:".into()
+}
+fn default_mapping_ttl_secs() -> u64 {
+    72 * 3600
 }
 
 impl Config {

@@ -42,6 +42,29 @@ fn the_password_is_never_debug_printed() {
 }
 
 #[test]
+fn a_redis_url_in_the_environment_alone_turns_the_shared_store_on() {
+    assert!(load(SHIPPED).unwrap().redis.is_none());
+    let vars = vec![(
+        "SEMALINK_ENGINE__REDIS__URL".into(),
+        "redis://:pw@127.0.0.1:6379/2".into(),
+    )];
+    let c = Config::from_toml(SHIPPED, vars).unwrap();
+    let redis = c.redis.as_ref().unwrap();
+    assert_eq!(redis.url.expose(), "redis://:pw@127.0.0.1:6379/2");
+    assert_eq!(
+        (redis.key_prefix.as_str(), redis.mapping_ttl_secs),
+        ("sl:", 259_200)
+    );
+    assert!(
+        !format!("{c:?}").contains(":pw@"),
+        "the URL is never printed"
+    );
+    let bad = vec![("SEMALINK_ENGINE__REDIS__URL".into(), "http://x".into())];
+    let e = Config::from_toml(SHIPPED, bad).unwrap_err().to_string();
+    assert!(e.contains("redis.url"), "{e}");
+}
+
+#[test]
 fn environment_overrides_win() {
     let vars = vec![
         (
@@ -171,4 +194,39 @@ fn upstream_wire_preferences() {
     .unwrap();
     assert!(packed.upstreams[0].segment_options().packed);
     assert_eq!(packed.upstreams[0].wire_data_coding(Encoding::Gsm7), 0x00);
+}
+
+#[test]
+fn the_amqp_section_is_off_by_default_and_an_env_url_alone_turns_it_on() {
+    assert!(load(SHIPPED).unwrap().amqp.is_none());
+    let vars = vec![(
+        "SEMALINK_ENGINE__AMQP__URL".into(),
+        "amqp://u:p@broker:5672/%2f".into(),
+    )];
+    let c = Config::from_toml(SHIPPED, vars).unwrap();
+    let a = c.amqp.expect("section created by the variable");
+    assert_eq!(a.url.expose(), "amqp://u:p@broker:5672/%2f");
+    assert_eq!(
+        (a.normal_queue.as_str(), a.priority_queue.as_str()),
+        ("sms.normal", "sms.priority")
+    );
+    assert_eq!(a.retry_delay(1), Duration::from_millis(1_000));
+    assert_eq!(
+        a.retry_delay(99),
+        Duration::from_millis(120_000),
+        "the last delay repeats"
+    );
+    assert!(
+        !format!("{a:?}").contains("u:p@"),
+        "the URL carries a password"
+    );
+    let bad = vec![(
+        "SEMALINK_ENGINE__AMQP__STATUS_QUEUE".into(),
+        "sms.normal".into(),
+    )];
+    let e = Config::from_toml(SHIPPED, bad).unwrap_err().to_string();
+    assert!(e.contains("amqp.status_queue"), "{e}");
+    let bad = vec![("SEMALINK_ENGINE__AMQP__RETRY_DELAYS_MS".into(), "[]".into())];
+    let e = Config::from_toml(SHIPPED, bad).unwrap_err().to_string();
+    assert!(e.contains("amqp.retry_delays_ms"), "{e}");
 }

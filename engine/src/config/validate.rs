@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use semalink_protocol::mno::{self, MnoId};
 
-use super::{Config, RouteTarget, UpstreamConfig};
+use super::{AmqpConfig, Config, RouteTarget, UpstreamConfig};
 use crate::error::{Error, Result};
 
 /// Most binds per upstream: far above any contracted figure, low enough to catch typos.
@@ -93,10 +93,74 @@ pub(super) fn config(c: &Config) -> Result<()> {
         "correlation.parked_ttl_secs",
         "must be at least 1",
     )?;
+    if let Some(r) = &c.redis {
+        check(
+            ["redis://", "redis+unix://"]
+                .iter()
+                .any(|scheme| r.url.expose().starts_with(scheme)),
+            "redis.url",
+            "must be a redis:// or redis+unix:// URL (TLS is not built in)",
+        )?;
+        check(
+            r.mapping_ttl_secs >= 1,
+            "redis.mapping_ttl_secs",
+            "must be at least 1",
+        )?;
+    }
     check(
         c.shutdown.deadline_ms >= 1,
         "shutdown.deadline_ms",
         "must be at least 1",
+    )?;
+    match &c.amqp {
+        Some(a) => amqp(a),
+        None => Ok(()),
+    }
+}
+
+fn amqp(a: &AmqpConfig) -> Result<()> {
+    let url = a.url.expose();
+    check(
+        url.starts_with("amqp://") || url.starts_with("amqps://"),
+        "amqp.url",
+        "must start with amqp:// or amqps://",
+    )?;
+    let queues = [
+        ("amqp.priority_queue", &a.priority_queue),
+        ("amqp.normal_queue", &a.normal_queue),
+        ("amqp.status_queue", &a.status_queue),
+        ("amqp.inbound_queue", &a.inbound_queue),
+    ];
+    let mut names = HashSet::new();
+    for (key, name) in queues {
+        // AMQP 0-9-1 queue names are short strings of at most 255 octets; the retry
+        // queues append a suffix.
+        check(
+            !name.trim().is_empty() && name.len() <= 200 && !name.starts_with("amq."),
+            key,
+            "must be 1 to 200 characters and not start with \"amq.\"",
+        )?;
+        check(names.insert(name.as_str()), key, "names another queue too")?;
+    }
+    check(
+        !a.retry_delays_ms.is_empty() && a.retry_delays_ms.iter().all(|&d| d >= 1),
+        "amqp.retry_delays_ms",
+        "must list at least one delay, each at least 1",
+    )?;
+    check(
+        a.max_attempts >= 1,
+        "amqp.max_attempts",
+        "must be at least 1",
+    )?;
+    check(
+        a.reconnect_min_ms >= 1,
+        "amqp.reconnect_min_ms",
+        "must be at least 1",
+    )?;
+    check(
+        a.reconnect_max_ms >= a.reconnect_min_ms,
+        "amqp.reconnect_max_ms",
+        "must not be below amqp.reconnect_min_ms",
     )
 }
 

@@ -3,7 +3,9 @@
 //! Every mapping has the same TTL, so insertion order is expiry order: each shard keeps a
 //! queue of `(expiry, key)` and a sweep pops only what is due (O(expired), not O(size)). A
 //! re-inserted key leaves a stale queue entry that the sweep recognises (the map's expiry is
-//! later) and skips. Parked receipts work the same way with their own TTL.
+//! later) and skips. Parked receipts work the same way with their own TTL, and so do the
+//! per-message records (accepted segments, receipt outcomes, final claim), which live the
+//! mapping TTL from their last change.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -13,7 +15,10 @@ use std::time::{Duration, Instant};
 use semalink_protocol::dlr::Receipt;
 use uuid::Uuid;
 
-use super::{CorrelationKey, CorrelationStore, ReceiptMatch, SegmentKey, StoreStats, Unmatched};
+use super::{
+    CorrelationKey, CorrelationStore, PriorSubmit, ReceiptMatch, SegmentKey, Settled, Settlement,
+    StoreStats, Unmatched,
+};
 use crate::config::CorrelationConfig;
 use crate::error::Result;
 use crate::shard::{Map, Shards};
@@ -33,10 +38,28 @@ struct Shard {
     parked_count: usize,
 }
 
+/// What the store knows of one message.
+#[derive(Debug)]
+struct Message {
+    begun: bool,
+    accepted: Vec<(u16, String)>,
+    /// Final receipt outcome per segment: `true` delivered.
+    settled: Vec<(u16, bool)>,
+    final_claimed: bool,
+    expires: Instant,
+}
+
+#[derive(Debug, Default)]
+struct MessageShard {
+    map: Map<Uuid, Message>,
+    expiry: VecDeque<(Instant, Uuid)>,
+}
+
 /// The in-process correlation store.
 #[derive(Debug)]
 pub struct MemoryStore {
     shards: Shards<Shard>,
+    messages: Shards<MessageShard>,
     pinned: Mutex<HashMap<Uuid, u32>>,
     ttl: Duration,
     parked_ttl: Duration,
@@ -48,6 +71,7 @@ impl MemoryStore {
     pub fn new(ttl: Duration, parked_ttl: Duration) -> MemoryStore {
         MemoryStore {
             shards: Shards::new(),
+            messages: Shards::new(),
             pinned: Mutex::new(HashMap::new()),
             ttl,
             parked_ttl,
@@ -66,6 +90,13 @@ impl MemoryStore {
     /// [`CorrelationStore::insert`] at `now`.
     pub fn insert_at(&self, key: CorrelationKey, target: SegmentKey, now: Instant) -> Vec<Receipt> {
         let expires = now + self.ttl;
+        let smsc_id = key.id.to_string();
+        self.message(target.message_id, now, |m| {
+            match m.accepted.iter_mut().find(|(s, _)| *s == target.segment) {
+                Some(slot) => slot.1 = smsc_id,
+                None => m.accepted.push((target.segment, smsc_id)),
+            }
+        });
         let mut shard = self.shards.lock(&key);
         let parked = shard.parked.remove(&key).unwrap_or_default();
         shard.parked_count -= parked.len();
@@ -150,9 +181,51 @@ impl MemoryStore {
                 }
             }
         }
+        self.sweep_messages(now, &pinned);
         self.unmatched
             .fetch_add(unmatched.len() as u64, Ordering::Relaxed);
         unmatched
+    }
+
+    fn sweep_messages(&self, now: Instant, pinned: &HashMap<Uuid, u32>) {
+        for mut guard in self.messages.each() {
+            let shard = &mut *guard;
+            while let Some((expires, _)) = shard.expiry.front() {
+                if *expires > now {
+                    break;
+                }
+                let (_, id) = shard.expiry.pop_front().expect("front exists");
+                let Some(m) = shard.map.get_mut(&id) else {
+                    continue;
+                };
+                if m.expires > now {
+                    continue; // touched later; its newer queue entry decides
+                }
+                if pinned.contains_key(&id) {
+                    m.expires = now + self.ttl;
+                    shard.expiry.push_back((m.expires, id));
+                } else {
+                    shard.map.remove(&id);
+                }
+            }
+        }
+    }
+
+    /// Runs `f` on the record of `id` (created if absent) and keeps it for the TTL from `now`.
+    fn message<R>(&self, id: Uuid, now: Instant, f: impl FnOnce(&mut Message) -> R) -> R {
+        let expires = now + self.ttl;
+        let mut shard = self.messages.lock(&id);
+        let shard = &mut *shard;
+        shard.expiry.push_back((expires, id));
+        let m = shard.map.entry(id).or_insert_with(|| Message {
+            begun: false,
+            accepted: Vec::new(),
+            settled: Vec::new(),
+            final_claimed: false,
+            expires,
+        });
+        m.expires = expires;
+        f(m)
     }
 
     /// Current sizes.
@@ -213,5 +286,62 @@ impl CorrelationStore for MemoryStore {
 
     async fn stats(&self) -> Result<StoreStats> {
         Ok(self.sizes())
+    }
+
+    async fn begin_message(&self, message_id: Uuid) -> Result<PriorSubmit> {
+        Ok(self.message(message_id, Instant::now(), |m| {
+            let mut accepted = m.accepted.clone();
+            accepted.sort_unstable();
+            let prior = PriorSubmit {
+                seen: m.begun,
+                accepted,
+            };
+            m.begun = true;
+            prior
+        }))
+    }
+
+    async fn settle(&self, target: SegmentKey, delivered: bool) -> Result<Settlement> {
+        Ok(self.message(target.message_id, Instant::now(), |m| {
+            if !m.settled.iter().any(|(s, _)| *s == target.segment) {
+                m.settled.push((target.segment, delivered));
+            }
+            let verdict = settled(&m.settled, target.segments);
+            let claimed =
+                verdict != Settled::Pending && !std::mem::replace(&mut m.final_claimed, true);
+            Settlement { verdict, claimed }
+        }))
+    }
+
+    async fn claim_final(&self, message_id: Uuid) -> Result<bool> {
+        Ok(self.message(message_id, Instant::now(), |m| {
+            !std::mem::replace(&mut m.final_claimed, true)
+        }))
+    }
+
+    // One process holds every claim: a claimant that dies takes the store with it, so a
+    // claim needs no lease and a claimed final counts as published.
+    async fn confirm_final(&self, _message_id: Uuid) -> Result<()> {
+        Ok(())
+    }
+
+    async fn final_published(&self, message_id: Uuid) -> Result<bool> {
+        Ok(self.message(message_id, Instant::now(), |m| m.final_claimed))
+    }
+
+    async fn release_final(&self, message_id: Uuid) -> Result<()> {
+        self.message(message_id, Instant::now(), |m| m.final_claimed = false);
+        Ok(())
+    }
+}
+
+/// The message-level verdict of the segments' outcomes (`true` = delivered) out of `total`.
+fn settled(outcomes: &[(u16, bool)], total: u16) -> Settled {
+    if outcomes.iter().any(|(_, delivered)| !delivered) {
+        Settled::Failed
+    } else if outcomes.len() >= usize::from(total.max(1)) {
+        Settled::Delivered
+    } else {
+        Settled::Pending
     }
 }

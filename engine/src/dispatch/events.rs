@@ -7,9 +7,21 @@
 //! other `deliver_sm` is an MO message: concatenated parts (UDH, 3GPP TS 23.040
 //! §9.2.3.24.1, or `sar_*` TLVs) are reassembled and the whole text published.
 //!
-//! Each `deliver_sm` is acknowledged only after the sink took its event, so a crash in
-//! between makes the SMSC deliver it again. Nothing here awaits a submit: the sessions wait
-//! for this loop, and a submit waiting for them would deadlock.
+//! Receipts are correlated on [`RECEIPT_LANES`] concurrent lanes chosen by their id (one
+//! message's receipts stay in order); MO messages in the loop itself (the reassembler is its
+//! state). Each `deliver_sm` is acknowledged only after the sink took its event, so a crash in
+//! between makes the SMSC deliver it again. A receipt that cannot be correlated because the
+//! store failed, or whose event the sink refused, is answered `ESME_RX_T_APPN` (retry later)
+//! instead, and counted in `semalink_engine_receipts_deferred_total`. Nothing here awaits a
+//! submit: the sessions wait for this loop, and a submit waiting for them would deadlock.
+//!
+//! Several engines may share the store, and a receipt can arrive on any engine's bind: the
+//! segment's final outcome is recorded in the store ([`CorrelationStore::settle`]), which
+//! decides the message when its parts' receipts arrived on different engines, and the
+//! message-level final event is published by whichever engine first claims it
+//! ([`CorrelationStore::claim_final`]). A message this engine never saw is adopted from the
+//! mapping (message id, segment, segment count) so its events carry the same fields as on
+//! the engine that submitted it.
 
 use std::sync::Arc;
 
@@ -21,14 +33,57 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch};
+use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch, SegmentKey};
+use crate::error::{Error, Result};
 use crate::sink::StatusSink;
-use crate::smpp::{BindState, InboundSm, SessionEvent};
+use crate::smpp::{BindState, DeliverAck, ESME_RX_T_APPN, InboundSm, SessionEvent};
+use crate::tracker::Tracker;
 
 use super::Pipeline;
 
 /// Incomplete MO messages kept per upstream before the oldest is dropped.
 const MAX_PENDING_MO: usize = 4096;
+/// Receipts of one upstream are correlated and published on this many lanes at once (with
+/// Redis each receipt is a few round trips; one at a time would cap an upstream's receipts
+/// at 1 / those trips). A receipt's lane follows its id, so one message's receipts keep
+/// their order.
+const RECEIPT_LANES: usize = 32;
+/// Receipts queued per lane before the event loop (and so the binds) wait.
+const RECEIPT_LANE_CAPACITY: usize = 16;
+
+/// A correlated-to-be receipt, its key, and the answer owed to the SMSC.
+type LaneItem = (CorrelationKey, dlr::Receipt, DeliverAck);
+
+fn lane_of(key: &CorrelationKey, lanes: usize) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(key) as usize % lanes
+}
+
+/// Handles one lane's receipts in order, acknowledging each that was handled and answering
+/// "retry later" for each that could not be.
+async fn lane<S: CorrelationStore, K: StatusSink>(
+    p: Arc<Pipeline<S, K>>,
+    upstream: usize,
+    mut rx: mpsc::Receiver<LaneItem>,
+) {
+    while let Some((key, receipt, ack)) = rx.recv().await {
+        match receipt_for(&p, upstream, key, receipt).await {
+            Ok(()) => ack.ack(),
+            Err(e) => {
+                let reason = match e {
+                    Error::Sink(_) => "sink",
+                    _ => "store",
+                };
+                p.metrics
+                    .receipts_deferred
+                    .with_label_values(&[reason])
+                    .inc();
+                tracing::warn!(error = %e, "receipt not acknowledged: the SMSC will deliver it again");
+                ack.reject(ESME_RX_T_APPN);
+            }
+        }
+    }
+}
 
 /// Runs until every session of the pool has stopped (the stream closes).
 pub async fn run<S: CorrelationStore, K: StatusSink>(
@@ -38,15 +93,30 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
 ) {
     let packed = p.upstreams[upstream].data_coding.packed();
     let mut mo = Reassembler::new(MAX_PENDING_MO).with_packed_gsm7(packed);
+    let lanes: Vec<_> = (0..RECEIPT_LANES)
+        .map(|_| {
+            let (tx, rx) = mpsc::channel(RECEIPT_LANE_CAPACITY);
+            tokio::spawn(lane(Arc::clone(&p), upstream, rx));
+            tx
+        })
+        .collect();
     update_binds(&p, upstream);
     while let Some(event) = events.recv().await {
         match event {
-            SessionEvent::Deliver { sm, ack, .. } => {
-                if sm.is_receipt() {
-                    receipt(&p, upstream, &sm).await;
-                } else {
-                    inbound(&p, upstream, &sm, &mut mo).await;
+            SessionEvent::Deliver { sm, ack, .. } if sm.is_receipt() => {
+                match parse_receipt(&p, upstream, &sm) {
+                    Some((key, receipt)) => {
+                        let lane = lane_of(&key, lanes.len());
+                        if lanes[lane].send((key, receipt, ack)).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Acknowledged anyway: the same bytes would fail again on every redelivery.
+                    None => ack.ack(),
                 }
+            }
+            SessionEvent::Deliver { sm, ack, .. } => {
+                inbound(&p, upstream, &sm, &mut mo).await;
                 ack.ack();
             }
             SessionEvent::State { session, state } => {
@@ -81,22 +151,22 @@ fn update_binds<S, K>(p: &Pipeline<S, K>, upstream: usize) {
         .set(total - up);
 }
 
-async fn receipt<S: CorrelationStore, K: StatusSink>(
+/// Reads a receipt and its correlation key; `None` (counted, logged) if it is unreadable.
+fn parse_receipt<S, K>(
     p: &Pipeline<S, K>,
     upstream: usize,
     sm: &InboundSm,
-) {
+) -> Option<(CorrelationKey, dlr::Receipt)> {
     let name = p.upstreams[upstream].name.as_str();
     let receipt = match dlr::from_deliver_sm(&sm.receipt_parts()) {
         Ok(r) => r,
         Err(e) => {
-            // Acknowledged anyway: the same bytes would fail again on every redelivery.
             tracing::warn!(upstream = name, error = %e, "unreadable receipt dropped");
             p.metrics
                 .receipts
                 .with_label_values(&[name, "unreadable"])
                 .inc();
-            return;
+            return None;
         }
     };
     p.metrics
@@ -107,18 +177,91 @@ async fn receipt<S: CorrelationStore, K: StatusSink>(
         upstream: upstream as u16,
         id: canonical(&receipt.id, Side::Receipt, p.upstreams[upstream].id_policy),
     };
-    match p.store.park_receipt(key, receipt).await {
-        Ok(ReceiptMatch::Matched { target, receipt }) => {
-            let t = p
-                .tracker
-                .receipt(target.message_id, target.segment, name, &receipt);
-            p.publish(t).await;
+    Some((key, receipt))
+}
+
+/// Matches or parks one receipt; an error means it must not be acknowledged.
+async fn receipt_for<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    upstream: usize,
+    key: CorrelationKey,
+    receipt: dlr::Receipt,
+) -> Result<()> {
+    match p.store.park_receipt(key, receipt).await? {
+        ReceiptMatch::Matched { target, receipt } => {
+            correlated(p, upstream, target, &receipt).await
         }
-        Ok(ReceiptMatch::Parked) => {
+        ReceiptMatch::Parked => {
+            let name = p.upstreams[upstream].name.as_str();
             tracing::debug!(upstream = name, "receipt parked until its submit_sm_resp");
+            Ok(())
         }
-        Err(e) => tracing::error!(upstream = name, error = %e, "correlation store"),
     }
+}
+
+/// A receipt whose segment is known: record its outcome in the store (which claims the
+/// message's final event when the outcome decides the message), turn it into the tracker's
+/// transition (adopting a message another engine submitted) and publish it. A message-level
+/// final event is published only by the holder of the claim; if the sink refuses it, the
+/// claim is given back so the redelivered receipt can publish it.
+pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    upstream: usize,
+    target: SegmentKey,
+    receipt: &dlr::Receipt,
+) -> Result<()> {
+    let name = p.upstreams[upstream].name.as_str();
+    let settlement = match receipt.outcome() {
+        dlr::Outcome::Intermediate => None,
+        outcome => Some(
+            p.store
+                .settle(target, outcome == dlr::Outcome::Delivered)
+                .await?,
+        ),
+    };
+    let settled = settlement.map(|s| s.verdict);
+    let claimed = settlement.is_some_and(|s| s.claimed);
+    let t = match p.tracker.receipt_settled(target, name, receipt, settled) {
+        Some(t) => Some(t),
+        // The store decided the message and this receipt won its claim, but the tracker saw
+        // this outcome before (an earlier attempt whose event the sink refused): rebuild it.
+        None if claimed => Tracker::receipt_event(target, name, receipt, settled),
+        None => None,
+    };
+    let Some(t) = t else {
+        if claimed {
+            p.store.release_final(target.message_id).await?;
+        }
+        return Ok(());
+    };
+    if t.event.segment.is_some() || !t.event.state.is_final() {
+        return p.emit(t).await;
+    }
+    let message_id = t.event.message_id;
+    // Not claimed by the settlement: another receipt (or engine) holds the claim, or its
+    // holder died before publishing and the lease lapsed (then it is ours now).
+    if !claimed && !p.store.claim_final(message_id).await? {
+        if p.store.final_published(message_id).await? {
+            tracing::debug!(%message_id, "final event already published");
+            return Ok(());
+        }
+        // Still being published elsewhere, or its claimant died: not acknowledged, so the
+        // SMSC delivers the receipt again, by when it is published or the lease has lapsed.
+        return Err(Error::Store(format!(
+            "final event of {message_id} claimed, not yet published"
+        )));
+    }
+    if let Err(e) = p.emit(t).await {
+        if let Err(release) = p.store.release_final(message_id).await {
+            tracing::error!(error = %release, %message_id, "final claim not released: it lapses after its lease");
+        }
+        return Err(e);
+    }
+    if let Err(e) = p.store.confirm_final(message_id).await {
+        // The lease lapses: a redelivered receipt may publish the final once more.
+        tracing::warn!(error = %e, %message_id, "final event published, not confirmed in the store");
+    }
+    Ok(())
 }
 
 async fn inbound<S: CorrelationStore, K: StatusSink>(

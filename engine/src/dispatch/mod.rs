@@ -1,6 +1,7 @@
 //! The pipeline between the ingress queue and the SMPP pools, and back.
 //!
-//! * [`run_dispatcher`] takes [`SubmitRequest`]s off the ingress queue, routes and splits
+//! * [`run_dispatcher`] takes [`Work`] (a [`SubmitRequest`](semalink_protocol::contracts::SubmitRequest) from the HTTP ingress or the
+//!   RabbitMQ consumer) off its queue, routes and splits
 //!   each (see [`prepare`]) and spawns one task per segment ([`segment`]): throttle, submit on
 //!   the route's upstream pool, then correlate (`Accepted`), back off and retry (throttled,
 //!   transient, ambiguous) or fail the message (permanent). Spawning is bounded by a
@@ -12,22 +13,32 @@
 //! * [`sweeper::run`] expires correlation entries, reports unmatched receipts and refreshes
 //!   the gauges.
 //!
+//! Work from RabbitMQ carries a [`Completion`]: each segment task reports how it ended and the
+//! last report settles the message (ack, defer to the broker's retry queue, or leave it for
+//! redelivery). Such segments stop retrying in-process at the completion's [`DeferLimits`].
+//!
 //! Delivery is at-least-once: a response timeout is retried, which can send a message twice
-//! (see `docs/engine.md`).
+//! (see `docs/engine.md`). A message's segments already accepted upstream (recorded in the
+//! correlation store) are not submitted again when the message comes a second time
+//! ([`dedupe`]), and a message-level final event is published by exactly one engine (the one
+//! whose [`CorrelationStore::claim_final`] succeeds).
 
+mod dedupe;
 pub mod events;
 mod prepare;
 mod segment;
 pub mod sweeper;
+mod work;
 
 use std::sync::Arc;
 
-use semalink_protocol::contracts::{DeliveryState, SubmitRequest};
+use semalink_protocol::contracts::DeliveryState;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::task::TaskTracker;
 
 use crate::config::UpstreamConfig;
 use crate::correlation::CorrelationStore;
+use crate::error::Result;
 use crate::metrics::Metrics;
 use crate::retry::RetryPolicy;
 use crate::routing::Router;
@@ -37,6 +48,7 @@ use crate::throttle::Throttle;
 use crate::tracker::{Tracker, Transition};
 
 pub use prepare::{PrepareError, SegmentJob};
+pub use work::{Completion, DeferLimits, Outcome, SegmentEnd, Settled, Work};
 
 /// Everything the pipeline's tasks share. Built once by the app; cheap to clone behind `Arc`.
 pub struct Pipeline<S, K> {
@@ -69,30 +81,72 @@ impl<S, K> std::fmt::Debug for Pipeline<S, K> {
 }
 
 impl<S: CorrelationStore, K: StatusSink> Pipeline<S, K> {
-    /// Counts a transition, feeds the latency histograms and hands the event to the sink.
-    /// A sink failure is logged: the embedded sink only fails once the engine is stopping.
-    pub async fn publish(&self, transition: Option<Transition>) {
-        let Some(t) = transition else { return };
+    /// Publishes a transition the engine decided (not a receipt's: see [`events`]) and
+    /// returns whether the sink took it (nothing to publish counts as taken). A message-level
+    /// final event is claimed in the store first, so a message whose receipt another engine
+    /// already turned into a published final event gets no second one (that counts as taken;
+    /// a claim still being published elsewhere does not, and the work is tried again later);
+    /// if the store cannot be asked, the event is published anyway (a possible duplicate beats
+    /// a lost final). A published claim is confirmed in the store; when the sink refuses a
+    /// claimed final, the claim is released so that the redelivered message can publish it. A sink failure is logged: the sinks only fail while
+    /// the broker is away or the engine is stopping.
+    pub async fn publish(&self, transition: Option<Transition>) -> bool {
+        let Some(t) = transition else { return true };
+        let message_id = t.event.message_id;
+        let mut claimed = false;
+        if t.event.segment.is_none() && t.event.state.is_final() {
+            match self.store.claim_final(message_id).await {
+                Ok(true) => claimed = true,
+                Ok(false) => {
+                    // Published (taken), or being published elsewhere (not yet: whoever
+                    // retries finds it published or the claim lapsed).
+                    let published = self.store.final_published(message_id).await;
+                    tracing::debug!(%message_id, ?published, "final event claimed elsewhere");
+                    return published.unwrap_or(false);
+                }
+                Err(e) => tracing::warn!(error = %e, "final event published unclaimed"),
+            }
+        }
+        match self.emit(t).await {
+            Ok(()) => {
+                if claimed && let Err(e) = self.store.confirm_final(message_id).await {
+                    tracing::warn!(error = %e, %message_id, "final event published, not confirmed in the store");
+                }
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "status event not published");
+                if claimed && let Err(e) = self.store.release_final(message_id).await {
+                    tracing::warn!(error = %e, %message_id, "final claim not released");
+                }
+                false
+            }
+        }
+    }
+
+    /// Counts a transition, feeds the latency histograms and hands the event to the sink;
+    /// an error if the sink did not take it.
+    pub async fn emit(&self, t: Transition) -> Result<()> {
         let event = t.event;
         let state = state_label(event.state);
         self.metrics.status_events.with_label_values(&[state]).inc();
-        let seconds = t.elapsed.as_secs_f64();
-        if event.state == DeliveryState::Sent {
-            let upstream = event.upstream.as_deref().unwrap_or("");
-            self.metrics
-                .accept_to_sent
-                .with_label_values(&[upstream])
-                .observe(seconds);
-        } else if event.state.is_final() {
-            self.metrics
-                .accept_to_final
-                .with_label_values(&[state])
-                .observe(seconds);
+        if let Some(elapsed) = t.elapsed {
+            let seconds = elapsed.as_secs_f64();
+            if event.state == DeliveryState::Sent {
+                let upstream = event.upstream.as_deref().unwrap_or("");
+                self.metrics
+                    .accept_to_sent
+                    .with_label_values(&[upstream])
+                    .observe(seconds);
+            } else if event.state.is_final() {
+                self.metrics
+                    .accept_to_final
+                    .with_label_values(&[state])
+                    .observe(seconds);
+            }
         }
         tracing::debug!(message_id = %event.message_id, state, "status event");
-        if let Err(e) = self.sink.publish_status(event).await {
-            tracing::warn!(error = %e, "status event not published");
-        }
+        self.sink.publish_status(event).await
     }
 }
 
@@ -109,37 +163,55 @@ pub fn state_label(state: DeliveryState) -> &'static str {
     }
 }
 
-/// Consumes the ingress queue until it is closed and empty. Each segment runs as its own
-/// task on `tasks`; at most `permits[upstream]` segments of an upstream are in flight.
-pub async fn run_dispatcher<S: CorrelationStore, K: StatusSink>(
+/// Consumes a work queue until it is closed and empty. Each segment runs as its own task on
+/// `tasks`; at most `permits[upstream]` segments of an upstream are in flight (the permits are
+/// shared by every dispatcher of the engine).
+pub async fn run_dispatcher<S: CorrelationStore, K: StatusSink, W: Into<Work>>(
     pipeline: Arc<Pipeline<S, K>>,
-    mut queue: mpsc::Receiver<SubmitRequest>,
+    mut queue: mpsc::Receiver<W>,
     permits: Vec<Arc<Semaphore>>,
     tasks: TaskTracker,
 ) {
-    let mut reference: u16 = fastrand::u16(..);
-    while let Some(request) = queue.recv().await {
-        reference = reference.wrapping_add(1);
+    while let Some(work) = queue.recv().await {
+        let Work { request, done } = work.into();
+        // Derived from the id, not counted: a redelivered message whose first parts were
+        // accepted must give its remaining parts the same concatenation reference.
+        let reference = dedupe::reference(request.message_id);
         let jobs = match prepare::prepare(&pipeline, &request, reference) {
-            Ok(jobs) => jobs,
+            Ok(jobs) => dedupe::skip_accepted(&pipeline, jobs).await,
             Err(e) => {
                 tracing::info!(message_id = %request.message_id, error = %e, "not sendable");
                 let t =
                     pipeline
                         .tracker
                         .finish(request.message_id, e.state(), None, &e.to_string());
-                pipeline.publish(t).await;
+                let published = pipeline.publish(t).await;
+                if let Some(done) = done {
+                    done.finish(if published {
+                        SegmentEnd::Decided
+                    } else {
+                        SegmentEnd::Unpublished
+                    });
+                }
                 continue;
             }
         };
+        if let Some(done) = &done {
+            done.expect(jobs.len() as u32);
+        }
         for job in jobs {
             let Ok(permit) = Arc::clone(&permits[job.upstream]).acquire_owned().await else {
                 return;
             };
             let pipeline = Arc::clone(&pipeline);
+            let done = done.clone();
             tasks.spawn(async move {
-                segment::send(&pipeline, job).await;
+                let limits = done.as_ref().map(Completion::limits);
+                let end = segment::send(&pipeline, job, limits).await;
                 drop(permit);
+                if let Some(done) = done {
+                    done.segment(end);
+                }
             });
         }
     }

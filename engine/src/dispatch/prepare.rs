@@ -23,6 +23,8 @@ pub struct SegmentJob {
     pub message_id: Uuid,
     /// 1-based segment number.
     pub segment: u16,
+    /// How many segments the message has.
+    pub segments: u16,
     /// The route (throttle bucket).
     pub route: RouteId,
     /// Index of the route's upstream.
@@ -98,6 +100,8 @@ pub(super) fn segments(
         Body::Segments(parts) => std::borrow::Cow::Owned(parts.concat()),
     };
     let split = segment::split(&text, reference, &upstream.segment_options())?;
+    let segments =
+        u16::try_from(split.segments.len()).map_err(|_| PrepareError::TooManySegments)?;
     let data_coding = upstream.wire_data_coding(split.encoding);
     let (source_ton, source_npi, source_addr) = sender_address(&request.sender);
     let destination = request.destination.trim_start_matches('+').to_owned();
@@ -118,6 +122,7 @@ pub(super) fn segments(
             SegmentJob {
                 message_id: request.message_id,
                 segment: i as u16 + 1,
+                segments,
                 route,
                 upstream: upstream_index,
                 pdu: smpp::SubmitRequest {

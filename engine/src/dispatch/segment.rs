@@ -7,6 +7,11 @@
 //! * permanent status → failed at once with the code;
 //! * not sent (no bind up) → wait and try again, without using up an attempt.
 //!
+//! A segment of RabbitMQ work (with [`DeferLimits`]) stops retrying in-process after
+//! `throttle_retries` throttle answers, after waiting `no_bind_wait` for a bind, or when its
+//! transient attempts are used up, and returns [`SegmentEnd::Defer`]: its message goes to the
+//! broker's retry queue instead of holding a window slot and a prefetch slot meanwhile.
+//!
 //! While a segment is retried its message is pinned in the store so the mappings of its other
 //! segments do not expire meanwhile.
 
@@ -21,20 +26,31 @@ use crate::retry::Disposition;
 use crate::sink::StatusSink;
 use crate::smpp::{SubmitError, SubmitOutcome, describe_status};
 
-use super::{Pipeline, SegmentJob};
+use super::{DeferLimits, Pipeline, SegmentEnd, SegmentJob, events};
 
 /// How long to wait before trying again when no bind of the upstream is up.
 const NO_BIND_WAIT: Duration = Duration::from_millis(100);
+/// Wait between attempts to record an acceptance while the store does not answer.
+const STORE_WAIT: Duration = Duration::from_millis(250);
+/// Attempts to record an acceptance (about a minute): the submit cannot be taken back, so the
+/// mapping is worth waiting for.
+const STORE_ATTEMPTS: u32 = 240;
 
-/// Sends one segment until it has an outcome.
-pub(super) async fn send<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, job: SegmentJob) {
+/// Sends one segment until it has an outcome, or (with `defer`) until it is time to hand
+/// the message back to the broker.
+pub(super) async fn send<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    job: SegmentJob,
+    defer: Option<DeferLimits>,
+) -> SegmentEnd {
     let route = p.router.get(job.route);
     let upstream = p.upstreams[job.upstream].name.as_str();
     let labels = [upstream, route.label.as_str()];
     let mut attempts = 0u32;
     let mut throttled = 0u32;
+    let mut no_bind = Duration::ZERO;
     let mut pinned = false;
-    loop {
+    let end = loop {
         let waited = p.throttle.until_ready(job.route).await;
         if !waited.is_zero() {
             p.metrics
@@ -61,22 +77,35 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>,
                         if let Some(rate) = p.throttle.on_success(job.route) {
                             set_rate(p, &route.label, rate);
                         }
-                        accepted(p, &job, upstream, outcome).await;
-                        break;
+                        break published(accepted(p, &job, upstream, outcome).await);
                     }
                     Disposition::Throttled => {
                         if let Some(rate) = p.throttle.on_throttled(job.route) {
                             set_rate(p, &route.label, rate);
                         }
-                        retry("throttled");
                         // Throttling never uses up attempts (the message must not be lost).
                         attempts -= 1;
                         throttled += 1;
+                        if defer.is_some_and(|d| throttled > d.throttle_retries) {
+                            retry("deferred");
+                            break SegmentEnd::Defer(format!(
+                                "throttled by {upstream} ({})",
+                                describe_status(outcome.command_status)
+                            ));
+                        }
+                        retry("throttled");
                         p.retry.backoff(throttled)
                     }
                     Disposition::Transient if p.retry.may_retry(attempts) => {
                         retry("transient");
                         p.retry.backoff(attempts)
+                    }
+                    Disposition::Transient if defer.is_some() => {
+                        retry("deferred");
+                        break SegmentEnd::Defer(format!(
+                            "{attempts} attempts answered {}",
+                            describe_status(outcome.command_status)
+                        ));
                     }
                     Disposition::Transient | Disposition::Permanent => {
                         let status = outcome.command_status;
@@ -87,36 +116,36 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>,
                             status,
                             &describe_status(status),
                         );
-                        p.publish(t).await;
-                        break;
+                        break published(p.publish(t).await);
                     }
                 }
             }
             Err(SubmitError::NotSent(reason)) => {
+                if defer.is_some_and(|d| no_bind >= d.no_bind_wait) {
+                    retry("deferred");
+                    break SegmentEnd::Defer(format!("no bind of {upstream} up: {reason}"));
+                }
                 tracing::debug!(%reason, upstream, "segment not sent; waiting for a bind");
                 retry("not_sent");
+                no_bind += NO_BIND_WAIT;
                 NO_BIND_WAIT
             }
             Err(SubmitError::Ambiguous(reason)) => {
                 attempts += 1;
                 if !p.retry.may_retry(attempts) {
-                    give_up(
-                        p,
-                        &job,
-                        &format!("no response after {attempts} attempts: {reason}"),
-                    )
-                    .await;
-                    break;
+                    let text = format!("no response after {attempts} attempts: {reason}");
+                    if defer.is_some() {
+                        retry("deferred");
+                        break SegmentEnd::Defer(text);
+                    }
+                    break published(give_up(p, &job, &text).await);
                 }
                 // The SMSC may have the message: this retry can duplicate it (docs/engine.md).
                 tracing::info!(%reason, upstream, message_id = %job.message_id, "retrying an unanswered submit");
                 retry("timeout");
                 p.retry.backoff(attempts)
             }
-            Err(e) => {
-                give_up(p, &job, &e.to_string()).await;
-                break;
-            }
+            Err(e) => break published(give_up(p, &job, &e.to_string()).await),
         };
         if !pinned {
             pinned = store_ok(p.store.pin(job.message_id).await);
@@ -128,24 +157,38 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>,
             .is_some_and(|s| s.is_final())
         {
             tracing::debug!(message_id = %job.message_id, segment = job.segment, "message already final; retry dropped");
-            break;
+            break SegmentEnd::Decided;
         }
-    }
+    };
     if pinned {
         store_ok(p.store.unpin(job.message_id).await);
+    }
+    end
+}
+
+fn published(ok: bool) -> SegmentEnd {
+    if ok {
+        SegmentEnd::Decided
+    } else {
+        SegmentEnd::Unpublished
     }
 }
 
 /// `submit_sm_resp` status 0: map the SMSC id to the segment, then `sent`, then any receipts
-/// that arrived before the response.
+/// that arrived before the response. Returns whether every event was published.
 async fn accepted<S: CorrelationStore, K: StatusSink>(
     p: &Pipeline<S, K>,
     job: &SegmentJob,
     upstream: &str,
     outcome: SubmitOutcome,
-) {
+) -> bool {
     let smsc_id = outcome.message_id.unwrap_or_default();
     let mut parked = Vec::new();
+    let target = SegmentKey {
+        message_id: job.message_id,
+        segment: job.segment,
+        segments: job.segments,
+    };
     if smsc_id.trim_matches(['\0', ' ']).is_empty() {
         tracing::warn!(upstream, message_id = %job.message_id, "submit_sm_resp without message_id: receipts cannot be matched");
     } else {
@@ -157,39 +200,60 @@ async fn accepted<S: CorrelationStore, K: StatusSink>(
                 p.upstreams[job.upstream].id_policy,
             ),
         };
-        let target = SegmentKey {
-            message_id: job.message_id,
-            segment: job.segment,
-        };
-        match p.store.insert(key, target).await {
-            Ok(receipts) => parked = receipts,
-            Err(e) => tracing::error!(error = %e, "correlation insert failed"),
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match p.store.insert(key.clone(), target).await {
+                Ok(receipts) => {
+                    parked = receipts;
+                    break;
+                }
+                Err(e) if attempt < STORE_ATTEMPTS => {
+                    if attempt == 1 {
+                        tracing::warn!(error = %e, "correlation insert failed; retrying");
+                    }
+                    tokio::time::sleep(STORE_WAIT).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, message_id = %job.message_id, "correlation insert failed: its receipts will be unmatched");
+                    break;
+                }
+            }
         }
     }
     let t = p
         .tracker
         .sent(job.message_id, job.segment, upstream, &smsc_id);
-    p.publish(t).await;
-    // Already counted in `receipts_total` when they arrived.
+    let mut ok = p.publish(t).await;
+    // Already counted in `receipts_total` when they arrived, and acknowledged when parked:
+    // they are handled like receipts that find their mapping at once.
     for receipt in parked {
-        let t = p
-            .tracker
-            .receipt(job.message_id, job.segment, upstream, &receipt);
-        p.publish(t).await;
+        let mut attempt = 0;
+        while let Err(e) = events::correlated(p, job.upstream, target, &receipt).await {
+            attempt += 1;
+            if attempt >= STORE_ATTEMPTS {
+                tracing::error!(error = %e, message_id = %job.message_id, "parked receipt lost");
+                ok = false;
+                break;
+            }
+            tokio::time::sleep(STORE_WAIT).await;
+        }
     }
+    ok
 }
 
-/// Retries are exhausted or pointless: the message fails.
+/// Retries are exhausted or pointless: the message fails. Returns whether the event was
+/// published.
 async fn give_up<S: CorrelationStore, K: StatusSink>(
     p: &Pipeline<S, K>,
     job: &SegmentJob,
     text: &str,
-) {
+) -> bool {
     tracing::warn!(message_id = %job.message_id, segment = job.segment, text, "segment failed");
     let t = p
         .tracker
         .finish(job.message_id, DeliveryState::Failed, None, text);
-    p.publish(t).await;
+    p.publish(t).await
 }
 
 fn retry_metric(metrics: &Metrics, route: &str, reason: &str) {

@@ -28,7 +28,9 @@ impl Seg {
 /// One tracked message.
 #[derive(Debug)]
 pub(super) struct Entry {
-    accepted: Instant,
+    /// When this engine began it; `None` for a message begun by another engine (adopted
+    /// from a shared store's record, see [`Entry::adopted`]).
+    accepted: Option<Instant>,
     state: DeliveryState,
     segments: Box<[Seg]>,
     /// Segments that have left Pending.
@@ -39,10 +41,23 @@ pub(super) struct Entry {
 impl Entry {
     pub(super) fn new(segments: u16, now: Instant) -> Entry {
         Entry {
-            accepted: now,
+            accepted: Some(now),
             state: DeliveryState::Accepted,
             segments: vec![Seg::Pending; usize::from(segments)].into_boxed_slice(),
             sent: 0,
+            delivered: 0,
+        }
+    }
+
+    /// A message another engine submitted, known here only because one of its receipts
+    /// arrived: every segment is taken as sent.
+    pub(super) fn adopted(segments: u16) -> Entry {
+        let segments = segments.max(1);
+        Entry {
+            accepted: None,
+            state: DeliveryState::Sent,
+            segments: vec![Seg::Sent; usize::from(segments)].into_boxed_slice(),
+            sent: segments,
             delivered: 0,
         }
     }
@@ -121,12 +136,15 @@ impl Entry {
         Some(self.transition(event, now))
     }
 
+    /// A receipt for `segment`. `all_delivered` says the shared store saw every segment
+    /// delivered (some of their receipts may have arrived on other engines).
     pub(super) fn receipt(
         &mut self,
         id: Uuid,
         segment: u16,
         upstream: &str,
         receipt: &Receipt,
+        all_delivered: bool,
         now: Instant,
     ) -> Option<Transition> {
         let current = *self.slot(segment)?;
@@ -145,7 +163,7 @@ impl Entry {
         let state = match outcome {
             Outcome::Delivered => {
                 self.delivered += 1;
-                if self.delivered < self.total() {
+                if self.delivered < self.total() && !all_delivered {
                     return None;
                 }
                 DeliveryState::Delivered
@@ -226,7 +244,7 @@ impl Entry {
     fn transition(&self, event: StatusEvent, now: Instant) -> Transition {
         Transition {
             event,
-            elapsed: now.saturating_duration_since(self.accepted),
+            elapsed: self.accepted.map(|at| now.saturating_duration_since(at)),
         }
     }
 }

@@ -27,6 +27,7 @@ use semalink_protocol::contracts::{DeliveryState, ErrorCode, ErrorKind};
 use semalink_protocol::dlr::Receipt;
 use uuid::Uuid;
 
+use crate::correlation::{SegmentKey, Settled};
 use crate::shard::{Map, Shards};
 use entry::Entry;
 
@@ -44,8 +45,9 @@ pub enum Begin {
 pub struct Transition {
     /// The event.
     pub event: semalink_protocol::contracts::StatusEvent,
-    /// Time since [`Tracker::begin`] (for the accept→sent and accept→final histograms).
-    pub elapsed: Duration,
+    /// Time since [`Tracker::begin`] (for the accept→sent and accept→final histograms);
+    /// `None` for a message another engine began.
+    pub elapsed: Option<Duration>,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +55,8 @@ struct Shard {
     messages: Map<Uuid, Entry>,
     /// Finished messages in the order they finished (all share one retention).
     finished: VecDeque<(Instant, Uuid)>,
+    /// Messages in the order every segment was sent (for [`Tracker::keep_sent`]).
+    sent: VecDeque<(Instant, Uuid)>,
 }
 
 /// The per-message state of every message in flight.
@@ -60,6 +64,7 @@ struct Shard {
 pub struct Tracker {
     shards: Shards<Shard>,
     keep_finished: Duration,
+    keep_sent: Option<Duration>,
 }
 
 impl Tracker {
@@ -68,7 +73,18 @@ impl Tracker {
         Tracker {
             shards: Shards::new(),
             keep_finished,
+            keep_sent: None,
         }
+    }
+
+    /// Also forgets messages that are still waiting for receipts `keep` after they were
+    /// sent. With a store that keeps each message's record (both stores do), a receipt that
+    /// comes later is still turned into the right event ([`Self::receipt_settled`] adopts the
+    /// message); without this, a message whose final receipt went to another engine would
+    /// stay here for ever.
+    pub fn keep_sent(mut self, keep: Duration) -> Tracker {
+        self.keep_sent = Some(keep);
+        self
     }
 
     /// Starts tracking a message of `segments` parts (≥ 1), or says it is a duplicate.
@@ -130,8 +146,59 @@ impl Tracker {
         receipt: &Receipt,
     ) -> Option<Transition> {
         self.update(message_id, |e, now| {
-            e.receipt(message_id, segment, upstream, receipt, now)
+            e.receipt(message_id, segment, upstream, receipt, false, now)
         })
+    }
+
+    /// A receipt for `target`, with the shared store's verdict on the message
+    /// ([`crate::correlation::CorrelationStore::settle`]; `None` for intermediate receipts).
+    /// A message this engine does not track (another engine submitted it) is adopted: its
+    /// event is built from the receipt and, once final, remembered like any finished
+    /// message; an adopted message that is not final yet is not kept (its other parts' receipts
+    /// may never come here).
+    pub fn receipt_settled(
+        &self,
+        target: SegmentKey,
+        upstream: &str,
+        receipt: &Receipt,
+        settled: Option<Settled>,
+    ) -> Option<Transition> {
+        let all = settled == Some(Settled::Delivered);
+        let id = target.message_id;
+        if self.state(id).is_some() {
+            return self.update(id, |e, now| {
+                e.receipt(id, target.segment, upstream, receipt, all, now)
+            });
+        }
+        let now = Instant::now();
+        let mut entry = Entry::adopted(target.segments);
+        let t = entry.receipt(id, target.segment, upstream, receipt, all, now);
+        if entry.state().is_final() {
+            let mut shard = self.shards.lock(&id);
+            shard.messages.entry(id).or_insert(entry);
+            shard.finished.push_back((now, id));
+        }
+        t
+    }
+
+    /// The event `receipt` would produce for a message seen for the first time, whatever
+    /// this tracker remembers: how a final event that could not be published is rebuilt
+    /// when the receipt comes again.
+    pub fn receipt_event(
+        target: SegmentKey,
+        upstream: &str,
+        receipt: &Receipt,
+        settled: Option<Settled>,
+    ) -> Option<Transition> {
+        let all = settled == Some(Settled::Delivered);
+        Entry::adopted(target.segments).receipt(
+            target.message_id,
+            target.segment,
+            upstream,
+            receipt,
+            all,
+            Instant::now(),
+        )
     }
 
     /// Ends the whole message in a final `state` decided by the engine (expired before it
@@ -192,6 +259,22 @@ impl Tracker {
                 shard.messages.remove(&id);
                 removed += 1;
             }
+            let Some(keep) = self.keep_sent else { continue };
+            while let Some(&(at, id)) = shard.sent.front() {
+                if at + keep > now {
+                    break;
+                }
+                shard.sent.pop_front();
+                // Finished ones leave through `finished`.
+                if shard
+                    .messages
+                    .get(&id)
+                    .is_some_and(|e| !e.state().is_final())
+                {
+                    shard.messages.remove(&id);
+                    removed += 1;
+                }
+            }
         }
         removed
     }
@@ -215,10 +298,13 @@ impl Tracker {
         let mut guard = self.shards.lock(&message_id);
         let shard = &mut *guard;
         let entry = shard.messages.get_mut(&message_id)?;
-        let was_final = entry.state().is_final();
+        let before = entry.state();
         let transition = f(entry, now);
-        if !was_final && entry.state().is_final() {
+        let after = entry.state();
+        if !before.is_final() && after.is_final() {
             shard.finished.push_back((now, message_id));
+        } else if before != DeliveryState::Sent && after == DeliveryState::Sent {
+            shard.sent.push_back((now, message_id));
         }
         transition
     }

@@ -212,3 +212,48 @@ fn segments_can_be_set_until_the_first_outcome() {
         "a forgotten id can be submitted again"
     );
 }
+
+#[test]
+fn sent_messages_are_forgotten_after_keep_sent_and_their_receipts_still_decide() {
+    use crate::correlation::{SegmentKey, Settled};
+    let t = Tracker::new(Duration::from_secs(60)).keep_sent(Duration::from_secs(10));
+    let t0 = Instant::now();
+    t.begin(ID, 2);
+    t.sent(ID, 1, "sim", "1");
+    t.sent(ID, 2, "sim", "2");
+    assert_eq!(t.sweep_at(t0 + Duration::from_secs(5)), 0);
+    assert_eq!(t.sweep_at(t0 + Duration::from_secs(11)), 1);
+    assert_eq!(t.state(ID), None);
+    // The other part's receipt went to another engine; the store says both are delivered.
+    let target = SegmentKey {
+        message_id: ID,
+        segment: 2,
+        segments: 2,
+    };
+    let done = t
+        .receipt_settled(
+            target,
+            "sim",
+            &rc(Stat::Delivered),
+            Some(Settled::Delivered),
+        )
+        .unwrap();
+    assert_eq!(done.event.state, DeliveryState::Delivered);
+    assert_eq!(done.elapsed, None, "not begun here");
+    assert_eq!(
+        t.state(ID),
+        Some(DeliveryState::Delivered),
+        "remembered once final"
+    );
+    let pending = Uuid::from_u128(0xdef);
+    let target = SegmentKey {
+        message_id: pending,
+        segment: 1,
+        segments: 2,
+    };
+    assert_eq!(
+        t.receipt_settled(target, "sim", &rc(Stat::Delivered), Some(Settled::Pending)),
+        None
+    );
+    assert_eq!(t.state(pending), None, "an undecided stranger is not kept");
+}

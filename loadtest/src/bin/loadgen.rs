@@ -32,6 +32,121 @@ enum Mode {
     /// The engine's RabbitMQ submit queues: publish SubmitRequests with publisher confirms,
     /// then wait for final StatusEvents on the status queue.
     Amqp(Amqp),
+    /// A whole deployment (private RabbitMQ node and Redis, the simulator, engine processes)
+    /// fed through RabbitMQ while engines are SIGKILLed, the upstream drops its connections
+    /// and the broker restarts; reports lost, duplicated upstream, unmatched receipts.
+    Fault(Fault),
+}
+
+#[derive(Debug, clap::Args)]
+struct Fault {
+    /// Messages to publish.
+    #[arg(long, short = 'n', default_value_t = 100_000)]
+    messages: u64,
+    /// Engine processes.
+    #[arg(long, default_value_t = 2)]
+    engines: usize,
+    /// Binds per engine process.
+    #[arg(long, default_value_t = 2)]
+    binds: u32,
+    /// Window per bind.
+    #[arg(long, default_value_t = 100)]
+    window: u32,
+    /// No faults: the RabbitMQ + Redis throughput run.
+    #[arg(long)]
+    no_faults: bool,
+    /// The semalink-engine binary (default: next to this one).
+    #[arg(long)]
+    engine_bin: Option<PathBuf>,
+    /// Run directory: engine config and logs, broker data and logs (default: a new one in
+    /// the temp dir).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Milliseconds between an engine's SIGKILL and its restart.
+    #[arg(long, default_value_t = 2000)]
+    restart_after_ms: u64,
+    /// Seconds to wait for every final state after publishing.
+    #[arg(long, default_value_t = 600)]
+    final_wait_secs: u64,
+    /// The engines' correlation.parked_ttl_secs (unmatched receipts are reported after it).
+    #[arg(long, default_value_t = 15)]
+    parked_ttl_secs: u64,
+    /// RUST_LOG of the engine processes.
+    #[arg(long, default_value = "warn")]
+    engine_log: String,
+    /// Write the JSON report here too.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    #[command(flatten)]
+    mix: MixArgs,
+}
+
+async fn fault(f: Fault) -> anyhow::Result<()> {
+    use semalink_loadtest::scenario::fault::{self, FaultOptions};
+    use tracing_subscriber::EnvFilter;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("semalink_loadtest=info")),
+        )
+        .init();
+    let engine_bin = match f.engine_bin {
+        Some(p) => p,
+        None => std::env::current_exe()?
+            .parent()
+            .context("no directory of the loadgen binary")?
+            .join("semalink-engine"),
+    };
+    anyhow::ensure!(
+        engine_bin.is_file(),
+        "{} not found: build it (cargo build --release -p semalink-engine) or pass --engine-bin",
+        engine_bin.display()
+    );
+    anyhow::ensure!(f.engines >= 1, "--engines must be at least 1");
+    let work_dir = f.work_dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("semalink-fault-{}", std::process::id()))
+    });
+    eprintln!("run directory {}", work_dir.display());
+    let opts = FaultOptions {
+        messages: f.messages,
+        engines: f.engines,
+        binds: f.binds,
+        window: f.window,
+        engine_bin,
+        work_dir,
+        plan: if f.no_faults {
+            Vec::new()
+        } else {
+            FaultOptions::default_plan(f.engines)
+        },
+        mix: f.mix.options()?,
+        rate: f.mix.rate,
+        restart_after: Duration::from_millis(f.restart_after_ms),
+        final_wait: Duration::from_secs(f.final_wait_secs),
+        parked_ttl_secs: f.parked_ttl_secs,
+        engine_log: f.engine_log,
+    };
+    let report = fault::run(opts).await?;
+    let json = serde_json::to_string_pretty(&report)?;
+    println!("{json}");
+    if let Some(path) = &f.report {
+        std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!(
+        "final msgs/s {:.0}  lost {}  duplicated upstream {} (allowed {})  unmatched receipts {} (unexplained {})  {}",
+        report.messages_per_sec,
+        report.status.lost,
+        report.upstream.duplicates,
+        report.duplicates_allowed,
+        report.receipts_unmatched,
+        report.receipts_unmatched_unexplained,
+        if report.passed { "PASSED" } else { "FAILED" }
+    );
+    if !report.passed {
+        std::process::exit(2);
+    }
+    Ok(())
 }
 
 #[derive(Debug, clap::Args)]
@@ -237,6 +352,7 @@ async fn main() -> anyhow::Result<()> {
         Mode::Blast(b) => b,
         Mode::Http(h) => return http(h).await,
         Mode::Amqp(a) => return amqp(a).await,
+        Mode::Fault(f) => return fault(f).await,
     };
     let messages = match (b.messages, b.duration) {
         (None, None) => Some(100_000),

@@ -107,7 +107,8 @@ impl AmqpReport {
     }
 }
 
-fn amqp_err(what: &str) -> impl FnOnce(lapin::Error) -> Error + '_ {
+/// Maps a lapin error to [`Error::Protocol`] naming the operation.
+pub fn amqp_err(what: &str) -> impl FnOnce(lapin::Error) -> Error + '_ {
     move |e| Error::Protocol(format!("amqp {what}: {e}"))
 }
 
@@ -135,58 +136,12 @@ pub async fn declare_durable(channel: &Channel, name: &str) -> Result<(), Error>
 pub async fn run(opts: &AmqpOptions) -> Result<AmqpReport, Error> {
     let conn = connect(&opts.url).await?;
     let channel = conn.create_channel().await.map_err(amqp_err("channel"))?;
-    declare_durable(&channel, &opts.normal_queue).await?;
-    declare_durable(&channel, &opts.priority_queue).await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .map_err(amqp_err("confirm_select"))?;
     let waiter = Arc::new(Mutex::new(Waiter::default()));
     let consumer = match &opts.status_queue {
         Some(queue) => Some(start_status_consumer(&conn, queue, Arc::clone(&waiter)).await?),
         None => None,
     };
-
-    let pacer = Pacer::new(opts.rate);
-    let started = Instant::now();
-    let mut totals = MixTotals::default();
-    let (mut confirmed, mut refused) = (0, 0);
-    let mut in_flight: VecDeque<(Uuid, PublisherConfirm)> = VecDeque::new();
-    for i in 0..opts.messages {
-        pacer.wait(i).await;
-        let g = opts.mix.generate(i);
-        totals.add(&g);
-        let queue = match g.request.priority {
-            Priority::High => &opts.priority_queue,
-            Priority::Normal => &opts.normal_queue,
-        };
-        let payload =
-            contracts::encode(&g.request).map_err(|e| Error::Protocol(format!("encode: {e}")))?;
-        let id = g.request.message_id;
-        lock(&waiter).published(id);
-        let props = BasicProperties::default()
-            .with_delivery_mode(PERSISTENT)
-            .with_content_type("application/json".into())
-            .with_message_id(id.to_string().into());
-        let confirm = channel
-            .basic_publish(
-                "".into(),
-                queue.as_str().into(),
-                BasicPublishOptions::default(),
-                &payload,
-                props,
-            )
-            .await
-            .map_err(amqp_err("publish"))?;
-        in_flight.push_back((id, confirm));
-        while in_flight.len() >= opts.window.max(1) {
-            settle(in_flight.pop_front(), &waiter, &mut confirmed, &mut refused).await?;
-        }
-    }
-    while !in_flight.is_empty() {
-        settle(in_flight.pop_front(), &waiter, &mut confirmed, &mut refused).await?;
-    }
-    let publish_secs = started.elapsed().as_secs_f64();
+    let published = publish(&channel, opts, &waiter).await?;
 
     let status = match consumer {
         Some(task) => {
@@ -205,13 +160,87 @@ pub async fn run(opts: &AmqpOptions) -> Result<AmqpReport, Error> {
     let _ = conn.close(200, "loadgen done".into()).await;
     Ok(AmqpReport {
         published: opts.messages,
+        confirmed: published.confirmed,
+        refused: published.refused,
+        to_priority: published.mix.priority,
+        publish_secs: published.secs,
+        confirmed_per_sec: published.confirmed as f64 / published.secs.max(1e-9),
+        mix: published.mix,
+        status,
+    })
+}
+
+/// What [`publish`] did.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Acked by the broker.
+    pub confirmed: u64,
+    /// Nacked by the broker.
+    pub refused: u64,
+    /// What was published.
+    pub mix: MixTotals,
+    /// Seconds from the first publish to the last confirm.
+    pub secs: f64,
+}
+
+/// Declares the submit queues, selects confirms on `channel` and publishes `opts.messages`
+/// of `opts.mix` (paced by `opts.rate`, at most `opts.window` unconfirmed), booking each in
+/// `waiter` before it is sent and again when its confirm arrives.
+pub async fn publish(
+    channel: &Channel,
+    opts: &AmqpOptions,
+    waiter: &Mutex<Waiter>,
+) -> Result<Published, Error> {
+    declare_durable(channel, &opts.normal_queue).await?;
+    declare_durable(channel, &opts.priority_queue).await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(amqp_err("confirm_select"))?;
+    let pacer = Pacer::new(opts.rate);
+    let started = Instant::now();
+    let mut totals = MixTotals::default();
+    let (mut confirmed, mut refused) = (0, 0);
+    let mut in_flight: VecDeque<(Uuid, PublisherConfirm)> = VecDeque::new();
+    for i in 0..opts.messages {
+        pacer.wait(i).await;
+        let g = opts.mix.generate(i);
+        totals.add(&g);
+        let queue = match g.request.priority {
+            Priority::High => &opts.priority_queue,
+            Priority::Normal => &opts.normal_queue,
+        };
+        let payload =
+            contracts::encode(&g.request).map_err(|e| Error::Protocol(format!("encode: {e}")))?;
+        let id = g.request.message_id;
+        lock(waiter).published(id);
+        let props = BasicProperties::default()
+            .with_delivery_mode(PERSISTENT)
+            .with_content_type("application/json".into())
+            .with_message_id(id.to_string().into());
+        let confirm = channel
+            .basic_publish(
+                "".into(),
+                queue.as_str().into(),
+                BasicPublishOptions::default(),
+                &payload,
+                props,
+            )
+            .await
+            .map_err(amqp_err("publish"))?;
+        in_flight.push_back((id, confirm));
+        while in_flight.len() >= opts.window.max(1) {
+            settle(in_flight.pop_front(), waiter, &mut confirmed, &mut refused).await?;
+        }
+    }
+    while !in_flight.is_empty() {
+        settle(in_flight.pop_front(), waiter, &mut confirmed, &mut refused).await?;
+    }
+    Ok(Published {
         confirmed,
         refused,
-        to_priority: totals.priority,
-        publish_secs,
-        confirmed_per_sec: confirmed as f64 / publish_secs.max(1e-9),
         mix: totals,
-        status,
+        secs: started.elapsed().as_secs_f64(),
     })
 }
 
@@ -267,6 +296,7 @@ async fn start_status_consumer(
     }))
 }
 
-fn lock(w: &Mutex<Waiter>) -> std::sync::MutexGuard<'_, Waiter> {
+/// Locks the waiter (a panic elsewhere does not poison the bookkeeping).
+pub fn lock(w: &Mutex<Waiter>) -> std::sync::MutexGuard<'_, Waiter> {
     w.lock().unwrap_or_else(|e| e.into_inner())
 }

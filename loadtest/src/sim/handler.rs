@@ -65,7 +65,7 @@ impl Session {
                     self.close = true;
                 }
             }
-            Some(Pdu::DeliverSmResp(_)) => Stats::inc(&stats.deliver_sm_resp_received),
+            Some(Pdu::DeliverSmResp(_)) => self.on_deliver_resp(seq, command.status()),
             _ if u32::from(command.id()) & 0x8000_0000 != 0 => {
                 // Other responses (enquire_link_resp, generic_nack …) need nothing.
             }

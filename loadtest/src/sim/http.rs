@@ -1,6 +1,7 @@
 //! The HTTP control endpoint: `GET /stats` (JSON), `GET /metrics` (Prometheus),
 //! `GET|POST /config` (behaviour; POST merges a partial JSON object), `POST /reset`,
-//! `POST /mo` (inject a mobile-originated message), `GET /health`.
+//! `POST /mo` (inject a mobile-originated message), `POST /disconnect` (drop every connection
+//! now), `GET /health`.
 
 use axum::{
     Json, Router,
@@ -35,6 +36,7 @@ fn router(handle: SimHandle) -> Router {
         .route("/config", get(config).post(update_config))
         .route("/reset", post(reset))
         .route("/mo", post(mo))
+        .route("/disconnect", post(disconnect))
         .with_state(handle)
 }
 
@@ -79,6 +81,11 @@ async fn update_config(State(h): State<SimHandle>, Json(patch): Json<Value>) -> 
         Ok(()) => Json(h.behaviour()).into_response(),
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     }
+}
+
+async fn disconnect(State(h): State<SimHandle>) -> StatusCode {
+    h.disconnect_all();
+    StatusCode::NO_CONTENT
 }
 
 async fn reset(State(h): State<SimHandle>) -> StatusCode {

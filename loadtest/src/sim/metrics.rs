@@ -64,6 +64,12 @@ pub fn render(s: &StatsSnapshot) -> String {
         s.mo_sent,
     );
     one(
+        "deliver_sm_redelivered_total",
+        "counter",
+        "deliver_sm sent again for want of a positive deliver_sm_resp.",
+        s.deliver_sm_redelivered,
+    );
+    one(
         "duplicates_received_total",
         "counter",
         "Duplicate submissions seen.",

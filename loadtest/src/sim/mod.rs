@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     total_window: AtomicU64,
     started: Instant,
     pub(crate) cancel: CancellationToken,
+    /// Bumped by [`SimHandle::disconnect_all`]: every session drops its connection.
+    pub(crate) kick: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -118,6 +120,7 @@ impl Simulator {
             total_window: AtomicU64::new(0),
             started: Instant::now(),
             cancel: cancel.clone(),
+            kick: watch::channel(0).0,
         });
         tokio::spawn(dispatch::run(jobs_rx, registry, cancel.clone()));
         tokio::spawn(accept_loop(smpp, Arc::clone(&shared)));
@@ -191,6 +194,12 @@ impl SimHandle {
             Some(id) => registry.route_now(id, pdu, registry::Kind::Mo),
             None => registry.route(None, pdu, registry::Kind::Mo),
         }
+    }
+
+    /// Drops every open connection now (as a network failure or an SMSC restart would), the
+    /// way `flow.unbind_before_disconnect` says; clients may bind again at once.
+    pub fn disconnect_all(&self) {
+        self.shared.kick.send_modify(|n| *n += 1);
     }
 
     /// Stops accepting, closes every connection and the HTTP endpoint.

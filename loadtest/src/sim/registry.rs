@@ -29,6 +29,10 @@ pub enum Kind {
     Receipt(Outcome, bool),
     /// A mobile-originated message.
     Mo,
+    /// A `deliver_sm` (receipt or MO) sent before to a session that closed without its
+    /// `deliver_sm_resp`, or answered with an error: sent again, counted only as a
+    /// redelivery.
+    Redelivery,
 }
 
 /// Sender half of a session's outbound queue.

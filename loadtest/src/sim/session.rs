@@ -2,8 +2,15 @@
 //! resync-safe codec, answers into one write buffer and flushes it once per batch. Receipts
 //! and MO messages from other tasks arrive on an unbounded queue; delayed responses wait in a
 //! [`DelayHeap`].
+//!
+//! Like a real SMSC, the session stores every `deliver_sm` it writes until its
+//! `deliver_sm_resp` arrives: when the connection closes first (an ESME that crashed or lost
+//! its link), or the ESME answers with an error status, the PDU is routed again to another
+//! receiver bind of the same system id (or parked until one binds), so a receipt is never lost
+//! with the connection it was written to.
 
 use std::{
+    collections::HashMap,
     sync::{Arc, atomic::Ordering::Relaxed},
     time::Duration,
 };
@@ -29,6 +36,8 @@ use super::{
 
 /// How long a forced disconnect waits for the client's `unbind_resp`.
 const UNBIND_GRACE: Duration = Duration::from_secs(2);
+/// How long after an error `deliver_sm_resp` the `deliver_sm` is sent again.
+const REDELIVERY_DELAY: Duration = Duration::from_secs(1);
 
 /// What the connection is bound as (SMPP 3.4 §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +84,8 @@ pub struct Session {
     pub(super) closing_deadline: Option<Instant>,
     pub(super) id_buf: String,
     pub(super) receipt_id_buf: String,
+    /// `deliver_sm` written and not yet answered, by sequence number.
+    pub(super) unacked: HashMap<u32, BytesMut>,
 }
 
 impl std::fmt::Debug for Session {
@@ -109,8 +120,10 @@ pub async fn run(stream: TcpStream, shared: Arc<Shared>) {
         closing_deadline: None,
         id_buf: String::new(),
         receipt_id_buf: String::new(),
+        unacked: HashMap::new(),
     };
     let cancel = s.shared.cancel.clone();
+    let mut kick = s.shared.kick.subscribe();
     let (mut rd, mut wr) = stream.into_split();
     let mut codec = SmppCodec::new();
     let mut rbuf = BytesMut::with_capacity(64 * 1024);
@@ -145,6 +158,7 @@ pub async fn run(stream: TcpStream, shared: Arc<Shared>) {
                 }
             }
             _ = tokio::time::sleep_until(timer) => s.on_timer(&mut wbuf),
+            Ok(()) = kick.changed() => s.force_disconnect = s.closing_deadline.is_none(),
         }
         if s.force_disconnect {
             s.force_disconnect = false;
@@ -169,7 +183,21 @@ pub async fn run(stream: TcpStream, shared: Arc<Shared>) {
         }
     }
     let _ = wr.shutdown().await;
+    let system_id = s.bound.as_ref().map(|(_, id)| Arc::clone(id));
     s.release();
+    // What was written and not answered, and what was queued for this session and never
+    // written, goes to another receiver of the system id (released first, so not back here).
+    out_rx.close();
+    if let Some(system_id) = system_id {
+        let registry = &s.shared.registry;
+        for (_, pdu) in s.unacked.drain() {
+            Stats::inc(&s.shared.stats.deliver_sm_redelivered);
+            registry.route(Some(&system_id), pdu, Kind::Redelivery);
+        }
+        while let Ok(Outbound::Pdu(pdu, kind)) = out_rx.try_recv() {
+            registry.route(Some(&system_id), pdu, kind);
+        }
+    }
 }
 
 impl Session {
@@ -212,7 +240,8 @@ impl Session {
         self.write_deliver(pdu, kind, wbuf);
     }
 
-    /// Writes a `deliver_sm` with this session's next sequence number and counts it.
+    /// Writes a `deliver_sm` with this session's next sequence number, counts it and keeps
+    /// it until its `deliver_sm_resp` arrives.
     pub(super) fn write_deliver(&mut self, mut pdu: BytesMut, kind: Kind, wbuf: &mut BytesMut) {
         let seq = self.take_seq();
         pdu[12..16].copy_from_slice(&seq.to_be_bytes());
@@ -226,6 +255,27 @@ impl Session {
                 }
             }
             Kind::Mo => Stats::inc(&stats.mo_sent),
+            Kind::Redelivery => {}
+        }
+        self.unacked.insert(seq, pdu);
+    }
+
+    /// A `deliver_sm_resp` arrived: an error status sends the PDU again a little later.
+    pub(super) fn on_deliver_resp(&mut self, seq: u32, status: CommandStatus) {
+        Stats::inc(&self.shared.stats.deliver_sm_resp_received);
+        let Some(pdu) = self.unacked.remove(&seq) else {
+            return;
+        };
+        if status != CommandStatus::EsmeRok
+            && let Some((_, system_id)) = &self.bound
+        {
+            Stats::inc(&self.shared.stats.deliver_sm_redelivered);
+            let _ = self.shared.jobs.send(super::dispatch::Job {
+                due: Instant::now() + REDELIVERY_DELAY,
+                system_id: Some(Arc::clone(system_id)),
+                pdu,
+                kind: Kind::Redelivery,
+            });
         }
     }
 

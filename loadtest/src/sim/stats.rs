@@ -57,6 +57,9 @@ pub struct Stats {
     pub mo_sent: AtomicU64,
     /// `deliver_sm_resp` received.
     pub deliver_sm_resp_received: AtomicU64,
+    /// `deliver_sm` sent again because the first copy was not acknowledged (session closed
+    /// without `deliver_sm_resp`, or an error status in it).
+    pub deliver_sm_redelivered: AtomicU64,
     /// `submit_sm` seen before with the same duplicate key.
     pub duplicates_received: AtomicU64,
     /// Malformed or unknown PDUs received.
@@ -172,6 +175,7 @@ impl Stats {
             &self.receipts_before_resp,
             &self.mo_sent,
             &self.deliver_sm_resp_received,
+            &self.deliver_sm_redelivered,
             &self.duplicates_received,
             &self.malformed_received,
             &self.generic_nacks_sent,
@@ -219,6 +223,7 @@ impl Stats {
             receipts_parked: get(&self.receipts_parked),
             mo_sent: get(&self.mo_sent),
             deliver_sm_resp_received: get(&self.deliver_sm_resp_received),
+            deliver_sm_redelivered: get(&self.deliver_sm_redelivered),
             duplicates_received: get(&self.duplicates_received),
             malformed_received: get(&self.malformed_received),
             generic_nacks_sent: get(&self.generic_nacks_sent),
@@ -270,6 +275,8 @@ pub struct StatsSnapshot {
     pub mo_sent: u64,
     /// `deliver_sm_resp` received.
     pub deliver_sm_resp_received: u64,
+    /// `deliver_sm` sent again for want of a positive `deliver_sm_resp`.
+    pub deliver_sm_redelivered: u64,
     /// Duplicate submissions seen.
     pub duplicates_received: u64,
     /// Malformed/unknown PDUs.

@@ -1,5 +1,5 @@
-//! The HTTP control endpoint: /stats, /metrics, /config, /reset, /mo. Plain HTTP/1.1 over a
-//! TcpStream keeps the test free of an HTTP client dependency.
+//! The HTTP control endpoint: /stats, /metrics, /config, /reset, /mo, /disconnect. Plain
+//! HTTP/1.1 over a TcpStream keeps the test free of an HTTP client dependency.
 
 use rusmpp::Pdu;
 use tokio::{
@@ -117,5 +117,23 @@ async fn mo_is_injected_to_a_receiver() {
     .await
     .unwrap();
     assert_eq!(sim.stats().mo_sent, 1);
+    sim.shutdown();
+}
+
+#[tokio::test]
+async fn disconnect_drops_every_connection_and_binds_work_again() {
+    let sim = start(quick()).await;
+    let (a, _ea) = trx(&sim).await;
+    let (b, _eb) = trx(&sim).await;
+    let (code, _) = http(&sim, "POST", "/disconnect", "").await;
+    assert_eq!(code, 204);
+    within(a.closed()).await;
+    within(b.closed()).await;
+    wait_stats(&sim, "both dropped", |s| {
+        s.disconnects_forced == 2 && s.binds_current == 0
+    })
+    .await;
+    let (c, _ec) = trx(&sim).await;
+    c.submit_sm(sms("254712345678", "after")).await.unwrap();
     sim.shutdown();
 }

@@ -44,7 +44,13 @@ async fn blast_delivers_everything_and_reports_it() {
     assert!(!report.lost_anything());
     let s = sim.stats();
     assert_eq!(s.submits, 3000);
-    assert_eq!(report.duplicated_receipts, s.receipt_duplicates_sent);
+    // A receipt in flight while a bind unbinds goes again to the other bind (the simulator
+    // redelivers unanswered deliver_sm), which the load generator sees as a duplicate too.
+    assert!(
+        (s.receipt_duplicates_sent..=s.receipt_duplicates_sent + s.deliver_sm_redelivered)
+            .contains(&report.duplicated_receipts),
+        "{report:#?} {s:#?}"
+    );
     assert_eq!(s.duplicates_received, 0, "every blast message is distinct");
     assert_eq!(s.per_mno["254712"] + s.per_mno["254733"], 3000);
     assert_eq!(report.throughput.iter().map(|x| x.sent).sum::<u64>(), 3000);

@@ -1,5 +1,5 @@
 //! Delivery receipts: text and TLVs, text only, id formats, outcome mix, intermediate,
-//! duplicates, before the response, routing to a receiver bind.
+//! duplicates, before the response, routing to a receiver bind, redelivery of unanswered ones.
 
 use rusmpp::{Command, Pdu, tlvs::TlvValue, values::MessageState};
 use rusmppc::Client;
@@ -175,5 +175,38 @@ async fn receipts_wait_for_a_receiver_when_none_is_bound() {
     let (text, _, _, _) = next_deliver(&rx, &mut rx_events).await;
     assert_eq!(field(&text, "id:"), resp.message_id().as_str());
     assert_eq!(sim.stats().receipts_parked, 0);
+    sim.shutdown();
+}
+
+#[tokio::test]
+async fn an_unanswered_receipt_is_sent_again_to_the_next_receiver() {
+    let sim = start(quick()).await;
+    let (tx, _tx_events) = connect(&sim).await;
+    tx.bind_transmitter(transmitter(SYSTEM_ID, PASSWORD))
+        .await
+        .unwrap();
+    let (rx, mut rx_events) = connect(&sim).await;
+    rx.bind_receiver(receiver(SYSTEM_ID, PASSWORD))
+        .await
+        .unwrap();
+    let resp = tx.submit_sm(sms("254712345678", "x")).await.unwrap();
+    // The first receiver reads the receipt and dies without deliver_sm_resp.
+    let first = loop {
+        if let Some(Pdu::DeliverSm(d)) = next_incoming(&mut rx_events).await.pdu() {
+            break String::from_utf8(d.short_message().as_ref().to_vec()).unwrap();
+        }
+    };
+    assert_eq!(field(&first, "id:"), resp.message_id().as_str());
+    rx.close().await.unwrap();
+    drop(rx_events);
+    wait_stats(&sim, "receiver gone", |s| s.binds_current == 1).await;
+    let (rx2, mut rx2_events) = connect(&sim).await;
+    rx2.bind_receiver(receiver(SYSTEM_ID, PASSWORD))
+        .await
+        .unwrap();
+    let (text, _, _, _) = next_deliver(&rx2, &mut rx2_events).await;
+    assert_eq!(text, first, "the same receipt, again");
+    let s = wait_stats(&sim, "answered", |s| s.deliver_sm_resp_received == 1).await;
+    assert_eq!((s.deliver_sm_redelivered, s.receipts_sent), (1, 1));
     sim.shutdown();
 }

@@ -120,6 +120,15 @@ impl Waiter {
         }
     }
 
+    /// Applies a payload the broker delivered again (its earlier delivery was not
+    /// acknowledged before the consumer's connection died): a repeat of an event already
+    /// applied is not counted as a duplicate, since the engine published it once.
+    pub fn replayed(&mut self, payload: &[u8]) {
+        let duplicates = self.duplicates;
+        self.event(payload);
+        self.duplicates = duplicates;
+    }
+
     /// Applies one status event.
     pub fn apply(&mut self, ev: &StatusEvent) {
         if !ev.state.is_final() {

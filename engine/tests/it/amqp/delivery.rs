@@ -1,0 +1,128 @@
+//! The happy path through RabbitMQ: priority before normal without starving it, status events
+//! and MO messages on their queues.
+
+use futures::StreamExt;
+use lapin::options::BasicConsumeOptions;
+use lapin::types::FieldTable;
+use semalink_loadtest::sim::Behaviour;
+use semalink_protocol::contracts::{self, DeliveryState, Priority};
+
+use super::{Broker, in_queues, start, with_amqp};
+use crate::pipeline::{TIMEOUT, config, request, sim};
+use semalink_engine::config::AmqpConfig;
+
+#[tokio::test]
+async fn priority_goes_first_without_starving_normal_and_events_reach_the_status_queue() {
+    in_queues(priority_goes_first_without_starving_normal_and_events_reach_the_status_queue_body)
+        .await;
+}
+
+async fn priority_goes_first_without_starving_normal_and_events_reach_the_status_queue_body(
+    mut amqp: AmqpConfig,
+) {
+    let sim = sim(Behaviour::default()).await;
+    amqp.prefetch = 4;
+    let mut broker = Broker::new(&amqp).await;
+    // Queued before the engine starts: 120 normal, then 24 priority.
+    let normal: Vec<_> = (0..120)
+        .map(|i| request(&format!("+25471{i:07}"), "normal lane"))
+        .collect();
+    let mut priority: Vec<_> = (0..24)
+        .map(|i| request(&format!("+25472{i:07}"), "priority lane"))
+        .collect();
+    for r in &mut priority {
+        r.priority = Priority::High;
+    }
+    for r in &normal {
+        broker.publish(r).await;
+    }
+    for r in &priority {
+        broker.publish_to(&amqp.priority_queue, r).await;
+    }
+    // One bind with a window of one: messages are submitted one at a time, in the order the
+    // consumer hands them on.
+    let mut base = config(&sim, "", "rate = 10000.0\nburst = 100");
+    base.upstreams[0].window = 1;
+    let engine = start(with_amqp(base, &amqp)).await;
+    let ids: Vec<_> = normal
+        .iter()
+        .chain(&priority)
+        .map(|r| r.message_id)
+        .collect();
+    broker.until_final(&ids).await;
+    for id in &ids {
+        let states = broker.states(*id);
+        assert_eq!(
+            broker.final_state(*id).map(|e| e.state),
+            Some(DeliveryState::Delivered),
+            "{states:?}"
+        );
+        assert_eq!(
+            states.iter().filter(|s| s.is_final()).count(),
+            1,
+            "{states:?}"
+        );
+    }
+    let position = |id| broker.sent_order.iter().position(|s| *s == id).unwrap();
+    let last_priority = priority
+        .iter()
+        .map(|r| position(r.message_id))
+        .max()
+        .unwrap();
+    let normal_before = normal
+        .iter()
+        .filter(|r| position(r.message_id) < last_priority)
+        .count();
+    // Priority first: all 24 within the first 24 + a few normal ones (at most the normal
+    // prefetch plus one per run of priority deliveries) …
+    assert!(
+        normal_before <= 12,
+        "{normal_before} normal before the last priority"
+    );
+    // … but normal traffic still moved meanwhile.
+    assert!(normal_before >= 1, "normal traffic was starved");
+    engine.shutdown().await;
+    // Everything was acknowledged: nothing is left in the submit queues.
+    assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0);
+    assert_eq!(broker.counts(&amqp.priority_queue).await.0, 0);
+}
+
+#[tokio::test]
+async fn mobile_originated_messages_are_published_to_the_inbound_queue() {
+    in_queues(mobile_originated_messages_are_published_to_the_inbound_queue_body).await;
+}
+
+async fn mobile_originated_messages_are_published_to_the_inbound_queue_body(amqp: AmqpConfig) {
+    let sim = sim(Behaviour::default()).await;
+    let broker = Broker::new(&amqp).await;
+    let engine = start(with_amqp(config(&sim, "", "rate = 100.0"), &amqp)).await;
+    let reader = broker.conn.create_channel().await.unwrap();
+    let mut inbound = reader
+        .basic_consume(
+            amqp.inbound_queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..BasicConsumeOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    assert!(sim.inject_mo(None, "254712345678", "20880", b"STOP"));
+    let delivery = tokio::time::timeout(TIMEOUT, inbound.next())
+        .await
+        .expect("an inbound message")
+        .unwrap()
+        .unwrap();
+    let message = contracts::decode_inbound(&delivery.data).unwrap();
+    assert_eq!(
+        (
+            message.from.as_str(),
+            message.to.as_str(),
+            message.text.as_str()
+        ),
+        ("254712345678", "20880", "STOP")
+    );
+    engine.shutdown().await;
+}

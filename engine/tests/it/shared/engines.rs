@@ -1,0 +1,179 @@
+//! Two engines on one simulator account and one Redis prefix: the simulator hands receipts
+//! to the account's binds in turn, so about half of engine A's receipts arrive on engine B.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use semalink_engine::sink::Published;
+use semalink_loadtest::sim::Behaviour;
+use semalink_protocol::contracts::{DeliveryState, StatusEvent};
+use uuid::Uuid;
+
+use super::{REDIS_URL, cleanup, prefix, redis_config};
+use crate::pipeline::{Running, TIMEOUT, config, engine, get, request, sim};
+
+const RATE: &str = "rate = 1000.0\nburst = 100";
+
+fn shared_config(
+    sim: &semalink_loadtest::SimHandle,
+    prefix: &str,
+) -> semalink_engine::config::Config {
+    let mut c = config(sim, "", RATE);
+    c.redis = Some(redis_config(REDIS_URL, prefix, Duration::from_secs(600)));
+    c
+}
+
+/// Every status event either engine published, per message, tagged with the engine.
+#[derive(Default)]
+struct Seen(HashMap<Uuid, Vec<(char, StatusEvent)>>);
+
+impl Seen {
+    fn record(&mut self, engine: char, item: Option<Published>) {
+        if let Some(Published::Status(e)) = item {
+            self.0.entry(e.message_id).or_default().push((engine, e));
+        }
+    }
+
+    fn finals(&self, id: Uuid) -> Vec<&(char, StatusEvent)> {
+        self.0
+            .get(&id)
+            .map(|v| v.iter().filter(|(_, e)| e.state.is_final()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Reads both engines' events until every id has a final event, then a moment more so a
+    /// second final (the bug this guards against) would be seen.
+    async fn until_final(&mut self, a: &mut Running, b: &mut Running, ids: &[Uuid]) {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while !ids.iter().all(|id| !self.finals(*id).is_empty()) {
+            tokio::select! {
+                item = a.events.recv() => self.record('A', item),
+                item = b.events.recv() => self.record('B', item),
+                _ = tokio::time::sleep_until(deadline) => {
+                    let missing = ids.iter().filter(|id| self.finals(**id).is_empty()).count();
+                    panic!("{missing} of {} messages not final", ids.len());
+                }
+            }
+        }
+        let grace = tokio::time::Instant::now() + Duration::from_millis(500);
+        loop {
+            tokio::select! {
+                item = a.events.recv() => self.record('A', item),
+                item = b.events.recv() => self.record('B', item),
+                _ = tokio::time::sleep_until(grace) => break,
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn receipts_correlate_on_whichever_engine_they_arrive() {
+    let sim = sim(Behaviour::default()).await;
+    let prefix = prefix();
+    let mut a = engine(shared_config(&sim, &prefix)).await;
+    let mut b = engine(shared_config(&sim, &prefix)).await;
+    let (status, _) = get(b.engine.local_addr(), "/ready").await;
+    assert_eq!(status, 200);
+    // Single-part and three-part messages, all submitted through engine A.
+    let mut msgs: Vec<_> = (0..20)
+        .map(|i| request(&format!("+25471{i:07}"), "across engines"))
+        .collect();
+    msgs.extend((0..6).map(|i| request(&format!("+25472{i:07}"), &"Sema Link ".repeat(40))));
+    a.submit(&msgs).await;
+    let ids: Vec<_> = msgs.iter().map(|m| m.message_id).collect();
+    let mut seen = Seen::default();
+    seen.until_final(&mut a, &mut b, &ids).await;
+    let mut on_b = 0;
+    for (i, m) in msgs.iter().enumerate() {
+        let finals = seen.finals(m.message_id);
+        assert_eq!(finals.len(), 1, "exactly one final event: {finals:?}");
+        let (engine, event) = finals[0];
+        assert_eq!(event.state, DeliveryState::Delivered, "{event:?}");
+        assert_eq!(event.upstream.as_deref(), Some("sim"));
+        if i < 20 {
+            // Single-part: the final event names the SMSC id, as on the submitting engine.
+            assert!(event.smsc_message_id.is_some(), "{event:?}");
+        }
+        on_b += usize::from(*engine == 'B');
+    }
+    assert!(on_b > 0, "no receipt was decided on engine B");
+    assert!(on_b < msgs.len(), "no receipt was decided on engine A");
+    assert_eq!(sim.stats().submits, 20 + 6 * 3);
+
+    // The broker redelivering a message to the other engine: its parts were accepted, so
+    // nothing is submitted again and `sent` is reported from the store's record. (A message
+    // B decided is known to B's tracker, whose ingress would answer `duplicate`: take one A
+    // decided, multi-part if there is one.)
+    let (i, again) = msgs
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, m)| seen.finals(m.message_id)[0].0 == 'A')
+        .map(|(i, m)| (i, m.clone()))
+        .unwrap();
+    let parts = if i < 20 { 1 } else { 3 };
+    b.submit(std::slice::from_ref(&again)).await;
+    let sent = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            match b.events.recv().await {
+                Some(Published::Status(e)) if e.message_id == again.message_id => return e,
+                Some(_) => {}
+                None => panic!("event stream closed"),
+            }
+        }
+    })
+    .await
+    .expect("no sent event for the redelivered message");
+    assert_eq!(sent.state, DeliveryState::Sent);
+    assert_eq!(sim.stats().submits, 20 + 6 * 3, "nothing submitted twice");
+    let (_, metrics) = get(b.engine.local_addr(), "/metrics").await;
+    assert!(
+        metrics.contains(&format!(
+            "semalink_engine_redelivered_segments_total{{result=\"skipped\"}} {parts}"
+        )),
+        "{metrics}"
+    );
+    a.engine.shutdown().await;
+    b.engine.shutdown().await;
+    cleanup(&prefix).await;
+}
+
+/// The sink refusing a receipt's event: the `deliver_sm` is answered "retry later", never
+/// acknowledged (in-process store; the sink's channel is closed by dropping its reader).
+#[tokio::test]
+async fn a_receipt_the_sink_refused_is_not_acknowledged() {
+    let sim = sim(Behaviour::default()).await;
+    let run = engine(config(&sim, "", RATE)).await;
+    let Running {
+        engine: handle,
+        events,
+        ..
+    } = run;
+    drop(events);
+    let msg = request("+254712345678", "nobody listens");
+    let (status, _) = crate::pipeline::post(
+        handle.local_addr(),
+        "/v1/messages",
+        &serde_json::to_vec(&[msg]).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let deferred = handle
+            .pipeline()
+            .metrics
+            .receipts_deferred
+            .with_label_values(&["sink"])
+            .get();
+        if deferred > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the receipt was acknowledged"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    handle.shutdown().await;
+}
