@@ -106,6 +106,12 @@ pub struct FaultEvent {
     pub at_secs: f64,
     /// Simulator `submit_sm` count at that moment.
     pub upstream_submits: u64,
+    /// Duplicated submits the simulator counted from this fault until the next one (or the
+    /// end): the retries and redeliveries it caused, give or take what overlaps.
+    pub duplicates_after: u64,
+    /// The simulator's duplicate count at that moment.
+    #[serde(skip)]
+    upstream_duplicates: u64,
     /// `submit_sm`s in the affected engines' windows (their window-occupancy gauges, which
     /// are refreshed every second, read just before).
     pub in_flight_sampled: u64,
@@ -358,6 +364,8 @@ impl Run {
             fault,
             at_secs: self.started.elapsed().as_secs_f64(),
             upstream_submits,
+            duplicates_after: 0,
+            upstream_duplicates: self.sim.stats().duplicates_received,
             in_flight_sampled: sampled as u64,
             in_flight_cap: cap * affected.len() as u64,
         });
@@ -396,6 +404,12 @@ impl Run {
             max_binds: self.opts.engines as u32 * self.opts.binds,
         };
         let duplicates_allowed = self.events.iter().map(|e| e.in_flight_cap).sum();
+        let mut faults = self.events.clone();
+        let mut until = s.duplicates_received;
+        for e in faults.iter_mut().rev() {
+            e.duplicates_after = until.saturating_sub(e.upstream_duplicates);
+            until = e.upstream_duplicates;
+        }
         let receipts_unmatched: u64 = self
             .engines
             .iter()
@@ -414,7 +428,7 @@ impl Run {
             engines: self.opts.engines,
             binds: self.opts.binds,
             window: self.opts.window,
-            faults: self.events.clone(),
+            faults,
             messages_per_sec: status.finals as f64 / secs.max(1e-9),
             status,
             upstream,
