@@ -2,12 +2,10 @@
 //! and MO messages on their queues.
 
 use futures::StreamExt;
-use lapin::options::BasicConsumeOptions;
-use lapin::types::FieldTable;
 use semalink_loadtest::sim::Behaviour;
 use semalink_protocol::contracts::{self, DeliveryState, Priority};
 
-use super::{Broker, in_queues, start, with_amqp};
+use super::{Broker, consume, in_queues, start, with_amqp};
 use crate::pipeline::{TIMEOUT, config, request, sim};
 use semalink_engine::config::AmqpConfig;
 
@@ -51,9 +49,9 @@ async fn priority_goes_first_without_starving_normal_and_events_reach_the_status
         .collect();
     broker.until_final(&ids).await;
     for id in &ids {
-        let states = broker.states(*id);
+        let states = broker.seen.states(*id);
         assert_eq!(
-            broker.final_state(*id).map(|e| e.state),
+            broker.seen.final_state(*id).map(|e| e.state),
             Some(DeliveryState::Delivered),
             "{states:?}"
         );
@@ -63,7 +61,14 @@ async fn priority_goes_first_without_starving_normal_and_events_reach_the_status
             "{states:?}"
         );
     }
-    let position = |id| broker.sent_order.iter().position(|s| *s == id).unwrap();
+    let position = |id| {
+        broker
+            .seen
+            .sent_order
+            .iter()
+            .position(|s| *s == id)
+            .unwrap()
+    };
     let last_priority = priority
         .iter()
         .map(|r| position(r.message_id))
@@ -96,19 +101,7 @@ async fn mobile_originated_messages_are_published_to_the_inbound_queue_body(amqp
     let sim = sim(Behaviour::default()).await;
     let broker = Broker::new(&amqp).await;
     let engine = start(with_amqp(config(&sim, "", "rate = 100.0"), &amqp)).await;
-    let reader = broker.conn.create_channel().await.unwrap();
-    let mut inbound = reader
-        .basic_consume(
-            amqp.inbound_queue.as_str().into(),
-            "".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..BasicConsumeOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
+    let (_reader, mut inbound) = consume(&broker.conn, &amqp.inbound_queue).await;
     assert!(sim.inject_mo(None, "254712345678", "20880", b"STOP"));
     let delivery = tokio::time::timeout(TIMEOUT, inbound.next())
         .await
