@@ -88,6 +88,9 @@ async fn priority_goes_first_without_starving_normal_and_events_reach_the_status
     assert!(normal_before >= 1, "normal traffic was starved");
     engine.shutdown().await;
     // Everything was acknowledged: nothing is left in the submit queues.
+    broker
+        .until_counts(&amqp.normal_queue, |_, consumers| consumers == 0)
+        .await;
     assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0);
     assert_eq!(broker.counts(&amqp.priority_queue).await.0, 0);
 }
@@ -118,4 +121,34 @@ async fn mobile_originated_messages_are_published_to_the_inbound_queue_body(amqp
         ("254712345678", "20880", "STOP")
     );
     engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_invalid_request_is_rejected_with_a_status_event_and_acked() {
+    in_queues(an_invalid_request_is_rejected_with_a_status_event_and_acked_body).await;
+}
+
+async fn an_invalid_request_is_rejected_with_a_status_event_and_acked_body(amqp: AmqpConfig) {
+    let sim = sim(Behaviour::default()).await;
+    let mut broker = Broker::new(&amqp).await;
+    let engine = start(with_amqp(config(&sim, "", "rate = 100.0"), &amqp)).await;
+    let bad = request("0712345678", "national number: not E.164");
+    broker.publish(&bad).await;
+    let good = request("+254712345678", "fine");
+    broker.publish(&good).await;
+    broker.until_final(&[bad.message_id, good.message_id]).await;
+    let event = broker.seen.final_state(bad.message_id).unwrap();
+    assert_eq!(event.state, DeliveryState::Rejected);
+    let text = event.error_text.clone().unwrap_or_default();
+    assert!(text.contains("destination"), "{text}");
+    assert_eq!(
+        broker.seen.final_state(good.message_id).unwrap().state,
+        DeliveryState::Delivered
+    );
+    assert_eq!(sim.stats().submits, 1, "the invalid request was not sent");
+    engine.shutdown().await;
+    broker
+        .until_counts(&amqp.normal_queue, |_, consumers| consumers == 0)
+        .await;
+    assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0, "both acked");
 }

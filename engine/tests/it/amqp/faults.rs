@@ -159,6 +159,9 @@ async fn after_the_attempt_limit_the_message_fails_with_a_status_event_body(mut 
     // One submit per delivery (no in-process throttle retries), three deliveries.
     assert_eq!(sim.stats().submits, 3, "{:?}", sim.stats());
     engine.shutdown().await;
+    broker
+        .until_counts(&amqp.normal_queue, |_, consumers| consumers == 0)
+        .await;
     let retry_queue = AmqpConfig::retry_queue(&amqp.normal_queue, Duration::from_millis(50));
     assert_eq!(broker.counts(&retry_queue).await.0, 0);
     assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0);
