@@ -115,8 +115,9 @@ pub struct FaultEvent {
     /// `submit_sm`s in the affected engines' windows (their window-occupancy gauges, which
     /// are refreshed every second, read just before).
     pub in_flight_sampled: u64,
-    /// The affected engines' configured windows (binds × window): what could have been on
-    /// the wire.
+    /// What the fault can make the engines submit twice: the affected engines' windows
+    /// (binds × window) for a kill or a dropped upstream; their prefetch (the engine's default,
+    /// twice the windows) for a broker restart, which redelivers every unacknowledged message.
     pub in_flight_cap: u64,
 }
 
@@ -353,10 +354,17 @@ impl Run {
 
     /// Applies one fault and records the windows it could hit.
     async fn inject(&mut self, fault: Fault, upstream_submits: u64) -> Result<(), Error> {
-        let cap = u64::from(self.opts.binds * self.opts.window);
+        let window = u64::from(self.opts.binds * self.opts.window);
         let affected: Vec<usize> = match fault {
             Fault::KillEngine(i) => vec![i % self.engines.len()],
             Fault::DropUpstream | Fault::RestartBroker => (0..self.engines.len()).collect(),
+        };
+        // A kill or a dropped upstream can repeat what was on the wire: the windows. A broker
+        // restart redelivers every unacknowledged message while its engine may still be
+        // submitting it: the engine's prefetch (default twice its windows).
+        let cap = match fault {
+            Fault::RestartBroker => 2 * window,
+            _ => window,
         };
         let mut sampled = 0.0;
         for &i in &affected {
