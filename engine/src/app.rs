@@ -113,14 +113,22 @@ impl Engine {
             .iter()
             .map(|u| u.window as usize * u.binds as usize)
             .sum();
+        let prefetch = config
+            .amqp
+            .as_ref()
+            .map(|a| amqp::consumer::prefetch(a, windows));
         let permits: Vec<_> = config
             .upstreams
             .iter()
             .map(|u| {
                 // Twice the windows: segments waiting for a token or a back-off do not leave
-                // the windows idle.
+                // the windows idle. With RabbitMQ at least the prefetch: a segment keeps its
+                // permit until its `sent` event is confirmed by the broker, and that round
+                // trip must not leave the windows idle either.
                 let window = u.window as usize * u.binds as usize;
-                Arc::new(Semaphore::new(window.saturating_mul(2).max(1)))
+                let permits = window.saturating_mul(2).max(1);
+                let permits = permits.max(prefetch.map_or(0, usize::from));
+                Arc::new(Semaphore::new(permits))
             })
             .collect();
         let mut route_upstreams: Vec<usize> = router.routes().iter().map(|r| r.upstream).collect();
@@ -184,8 +192,7 @@ impl Engine {
             permits.clone(),
             segments.clone(),
         ));
-        let amqp = link.map(|link| {
-            let prefetch = amqp::consumer::prefetch(link.config(), windows);
+        let amqp = link.zip(prefetch).map(|(link, prefetch)| {
             // Holds every message in flight: the consumer never waits on this queue.
             let (work_tx, work_rx) = mpsc::channel(usize::from(prefetch) + 1);
             let dispatcher = tokio::spawn(dispatch::run_dispatcher(

@@ -106,11 +106,18 @@ pub struct FaultEvent {
     pub at_secs: f64,
     /// Simulator `submit_sm` count at that moment.
     pub upstream_submits: u64,
+    /// Duplicated submits the simulator counted from this fault until the next one (or the
+    /// end): the retries and redeliveries it caused, give or take what overlaps.
+    pub duplicates_after: u64,
+    /// The simulator's duplicate count at that moment.
+    #[serde(skip)]
+    upstream_duplicates: u64,
     /// `submit_sm`s in the affected engines' windows (their window-occupancy gauges, which
     /// are refreshed every second, read just before).
     pub in_flight_sampled: u64,
-    /// The affected engines' configured windows (binds × window): what could have been on
-    /// the wire.
+    /// What the fault can make the engines submit twice: the affected engines' windows
+    /// (binds × window) for a kill or a dropped upstream; their prefetch (the engine's default,
+    /// twice the windows) for a broker restart, which redelivers every unacknowledged message.
     pub in_flight_cap: u64,
 }
 
@@ -160,9 +167,13 @@ pub struct FaultReport {
     pub upstream: UpstreamCounts,
     /// Duplicates the faults could explain: the sum of their `in_flight_cap`.
     pub duplicates_allowed: u64,
-    /// Receipts no engine could match, over every engine process incarnation.
+    /// Receipts no engine could match, over every engine process incarnation (the engines'
+    /// counter: a receipt the SMSC delivered again, because the engine that parked it died or
+    /// lost the connection before answering, is counted each time).
     pub receipts_unmatched: u64,
-    /// Unmatched receipts beyond the duplicated submits. A submit accepted upstream whose
+    /// Distinct SMSC ids among them (from the engines' "receipt never matched" log lines).
+    pub receipts_unmatched_ids: u64,
+    /// Unmatched receipt ids beyond the duplicated submits. A submit accepted upstream whose
     /// `submit_sm_resp` died with a killed engine has no mapping, so its receipt cannot match;
     /// its message is redelivered and submitted again (a duplicate), and that copy's receipt
     /// decides it. Only unmatched receipts beyond those copies would be receipts lost to
@@ -343,10 +354,17 @@ impl Run {
 
     /// Applies one fault and records the windows it could hit.
     async fn inject(&mut self, fault: Fault, upstream_submits: u64) -> Result<(), Error> {
-        let cap = u64::from(self.opts.binds * self.opts.window);
+        let window = u64::from(self.opts.binds * self.opts.window);
         let affected: Vec<usize> = match fault {
             Fault::KillEngine(i) => vec![i % self.engines.len()],
             Fault::DropUpstream | Fault::RestartBroker => (0..self.engines.len()).collect(),
+        };
+        // A kill or a dropped upstream can repeat what was on the wire: the windows. A broker
+        // restart redelivers every unacknowledged message while its engine may still be
+        // submitting it: the engine's prefetch (default twice its windows).
+        let cap = match fault {
+            Fault::RestartBroker => 2 * window,
+            _ => window,
         };
         let mut sampled = 0.0;
         for &i in &affected {
@@ -358,6 +376,8 @@ impl Run {
             fault,
             at_secs: self.started.elapsed().as_secs_f64(),
             upstream_submits,
+            duplicates_after: 0,
+            upstream_duplicates: self.sim.stats().duplicates_received,
             in_flight_sampled: sampled as u64,
             in_flight_cap: cap * affected.len() as u64,
         });
@@ -396,12 +416,20 @@ impl Run {
             max_binds: self.opts.engines as u32 * self.opts.binds,
         };
         let duplicates_allowed = self.events.iter().map(|e| e.in_flight_cap).sum();
+        let mut faults = self.events.clone();
+        let mut until = s.duplicates_received;
+        for e in faults.iter_mut().rev() {
+            e.duplicates_after = until.saturating_sub(e.upstream_duplicates);
+            until = e.upstream_duplicates;
+        }
         let receipts_unmatched: u64 = self
             .engines
             .iter()
             .map(EngineProc::unmatched_receipts)
             .sum();
-        let receipts_unmatched_unexplained = receipts_unmatched.saturating_sub(upstream.duplicates);
+        let receipts_unmatched_ids = unmatched_ids(&self.opts.work_dir);
+        let receipts_unmatched_unexplained =
+            receipts_unmatched_ids.saturating_sub(upstream.duplicates);
         let passed = status.lost == 0
             && receipts_unmatched_unexplained == 0
             && upstream.duplicates <= duplicates_allowed
@@ -414,16 +442,86 @@ impl Run {
             engines: self.opts.engines,
             binds: self.opts.binds,
             window: self.opts.window,
-            faults: self.events.clone(),
+            faults,
             messages_per_sec: status.finals as f64 / secs.max(1e-9),
             status,
             upstream,
             duplicates_allowed,
             receipts_unmatched,
+            receipts_unmatched_ids,
             receipts_unmatched_unexplained,
             status_reconnects,
             secs,
             passed,
         }
+    }
+}
+
+/// Distinct SMSC ids of the receipts the engines logged as never matched (`engine-*.log` in
+/// `dir`; the engines log at `warn` or more verbose, which includes those lines).
+fn unmatched_ids(dir: &std::path::Path) -> u64 {
+    let mut ids = std::collections::HashSet::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with("engine-") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        for line in text.lines().filter(|l| l.contains("never matched")) {
+            let line = strip_ansi(line);
+            if let Some(at) = line.find("smsc_id=") {
+                let id: String = line[at + 8..]
+                    .chars()
+                    .skip_while(|c| !c.is_ascii_alphanumeric())
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
+                ids.insert(id);
+            }
+        }
+    }
+    ids.len() as u64
+}
+
+/// `text` without ANSI colour sequences (`ESC [ … m`), as a terminal-bound log has them.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unmatched_ids_are_counted_once_from_coloured_logs() {
+        let dir = std::env::temp_dir().join(format!("sl-unmatched-{:08x}", fastrand::u32(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let line = |id: &str| {
+            format!(
+                "\u{1b}[33m WARN\u{1b}[0m receipt never matched a submit_sm_resp \u{1b}[3msmsc_id\u{1b}[0m\u{1b}[2m=\u{1b}[0m{id} stat=\"DELIVRD\"\n"
+            )
+        };
+        std::fs::write(dir.join("engine-0.log"), line("17") + &line("18")).unwrap();
+        std::fs::write(dir.join("engine-1.log"), line("17") + "other line\n").unwrap();
+        std::fs::write(dir.join("redis.log"), line("99")).unwrap();
+        assert_eq!(unmatched_ids(&dir), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -2,12 +2,10 @@
 //! and MO messages on their queues.
 
 use futures::StreamExt;
-use lapin::options::BasicConsumeOptions;
-use lapin::types::FieldTable;
 use semalink_loadtest::sim::Behaviour;
 use semalink_protocol::contracts::{self, DeliveryState, Priority};
 
-use super::{Broker, in_queues, start, with_amqp};
+use super::{Broker, consume, in_queues, start, with_amqp};
 use crate::pipeline::{TIMEOUT, config, request, sim};
 use semalink_engine::config::AmqpConfig;
 
@@ -51,9 +49,9 @@ async fn priority_goes_first_without_starving_normal_and_events_reach_the_status
         .collect();
     broker.until_final(&ids).await;
     for id in &ids {
-        let states = broker.states(*id);
+        let states = broker.seen.states(*id);
         assert_eq!(
-            broker.final_state(*id).map(|e| e.state),
+            broker.seen.final_state(*id).map(|e| e.state),
             Some(DeliveryState::Delivered),
             "{states:?}"
         );
@@ -63,7 +61,14 @@ async fn priority_goes_first_without_starving_normal_and_events_reach_the_status
             "{states:?}"
         );
     }
-    let position = |id| broker.sent_order.iter().position(|s| *s == id).unwrap();
+    let position = |id| {
+        broker
+            .seen
+            .sent_order
+            .iter()
+            .position(|s| *s == id)
+            .unwrap()
+    };
     let last_priority = priority
         .iter()
         .map(|r| position(r.message_id))
@@ -83,6 +88,9 @@ async fn priority_goes_first_without_starving_normal_and_events_reach_the_status
     assert!(normal_before >= 1, "normal traffic was starved");
     engine.shutdown().await;
     // Everything was acknowledged: nothing is left in the submit queues.
+    broker
+        .until_counts(&amqp.normal_queue, |_, consumers| consumers == 0)
+        .await;
     assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0);
     assert_eq!(broker.counts(&amqp.priority_queue).await.0, 0);
 }
@@ -96,19 +104,7 @@ async fn mobile_originated_messages_are_published_to_the_inbound_queue_body(amqp
     let sim = sim(Behaviour::default()).await;
     let broker = Broker::new(&amqp).await;
     let engine = start(with_amqp(config(&sim, "", "rate = 100.0"), &amqp)).await;
-    let reader = broker.conn.create_channel().await.unwrap();
-    let mut inbound = reader
-        .basic_consume(
-            amqp.inbound_queue.as_str().into(),
-            "".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..BasicConsumeOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
+    let (_reader, mut inbound) = consume(&broker.conn, &amqp.inbound_queue).await;
     assert!(sim.inject_mo(None, "254712345678", "20880", b"STOP"));
     let delivery = tokio::time::timeout(TIMEOUT, inbound.next())
         .await
@@ -125,4 +121,34 @@ async fn mobile_originated_messages_are_published_to_the_inbound_queue_body(amqp
         ("254712345678", "20880", "STOP")
     );
     engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_invalid_request_is_rejected_with_a_status_event_and_acked() {
+    in_queues(an_invalid_request_is_rejected_with_a_status_event_and_acked_body).await;
+}
+
+async fn an_invalid_request_is_rejected_with_a_status_event_and_acked_body(amqp: AmqpConfig) {
+    let sim = sim(Behaviour::default()).await;
+    let mut broker = Broker::new(&amqp).await;
+    let engine = start(with_amqp(config(&sim, "", "rate = 100.0"), &amqp)).await;
+    let bad = request("0712345678", "national number: not E.164");
+    broker.publish(&bad).await;
+    let good = request("+254712345678", "fine");
+    broker.publish(&good).await;
+    broker.until_final(&[bad.message_id, good.message_id]).await;
+    let event = broker.seen.final_state(bad.message_id).unwrap();
+    assert_eq!(event.state, DeliveryState::Rejected);
+    let text = event.error_text.clone().unwrap_or_default();
+    assert!(text.contains("destination"), "{text}");
+    assert_eq!(
+        broker.seen.final_state(good.message_id).unwrap().state,
+        DeliveryState::Delivered
+    );
+    assert_eq!(sim.stats().submits, 1, "the invalid request was not sent");
+    engine.shutdown().await;
+    broker
+        .until_counts(&amqp.normal_queue, |_, consumers| consumers == 0)
+        .await;
+    assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0, "both acked");
 }

@@ -70,14 +70,14 @@ async fn a_delivery_is_acked_after_its_outcome_and_consumption_resumes_after_a_c
         .until_final(&[first.message_id, second.message_id])
         .await;
     for id in [first.message_id, second.message_id] {
-        let states = broker.states(id);
+        let states = broker.seen.states(id);
         assert_eq!(
             states.iter().filter(|s| s.is_final()).count(),
             1,
             "{states:?}"
         );
         assert_eq!(
-            broker.final_state(id).unwrap().state,
+            broker.seen.final_state(id).unwrap().state,
             DeliveryState::Delivered
         );
     }
@@ -119,7 +119,7 @@ async fn throttled_work_waits_in_the_retry_queue_not_in_a_requeue_loop_body(mut 
     behaviour.flow.msgqful_rate = 0.0;
     sim.set_behaviour(behaviour).unwrap();
     broker.until_final(&[msg.message_id]).await;
-    let states = broker.states(msg.message_id);
+    let states = broker.seen.states(msg.message_id);
     assert_eq!(
         states,
         vec![DeliveryState::Sent, DeliveryState::Delivered],
@@ -152,13 +152,16 @@ async fn after_the_attempt_limit_the_message_fails_with_a_status_event_body(mut 
     let msg = request("+254712345678", "never accepted");
     broker.publish(&msg).await;
     broker.until_final(&[msg.message_id]).await;
-    let event = broker.final_state(msg.message_id).unwrap();
+    let event = broker.seen.final_state(msg.message_id).unwrap();
     assert_eq!(event.state, DeliveryState::Failed);
     let text = event.error_text.clone().unwrap_or_default();
     assert!(text.contains("3 attempts"), "{text}");
     // One submit per delivery (no in-process throttle retries), three deliveries.
     assert_eq!(sim.stats().submits, 3, "{:?}", sim.stats());
     engine.shutdown().await;
+    broker
+        .until_counts(&amqp.normal_queue, |_, consumers| consumers == 0)
+        .await;
     let retry_queue = AmqpConfig::retry_queue(&amqp.normal_queue, Duration::from_millis(50));
     assert_eq!(broker.counts(&retry_queue).await.0, 0);
     assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0);

@@ -6,7 +6,6 @@
 mod delivery;
 mod faults;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,13 +22,13 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use semalink_engine::config::{AmqpConfig, Config, Secret};
 use semalink_engine::{Engine, EngineHandle};
 use semalink_loadtest::SimHandle;
-use semalink_protocol::contracts::{self, DeliveryState, StatusEvent, SubmitRequest};
+use semalink_protocol::contracts::{self, StatusEvent, SubmitRequest};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::pipeline::TIMEOUT;
+use crate::pipeline::{Seen, TIMEOUT};
 
 /// The shared broker.
 pub const BROKER: &str = "127.0.0.1:5672";
@@ -76,11 +75,9 @@ pub struct Broker {
     conn: Connection,
     channel: Channel,
     names: AmqpConfig,
-    status: mpsc::UnboundedReceiver<StatusEvent>,
-    /// Every status event read so far, per message, in arrival order.
-    pub seen: HashMap<Uuid, Vec<StatusEvent>>,
-    /// The `sent` events' message ids in arrival order.
-    pub sent_order: Vec<Uuid>,
+    status: mpsc::Receiver<StatusEvent>,
+    /// Every status event read so far.
+    pub seen: Seen,
 }
 
 impl Broker {
@@ -102,25 +99,13 @@ impl Broker {
             .confirm_select(ConfirmSelectOptions::default())
             .await
             .unwrap();
-        let reader = conn.create_channel().await.unwrap();
-        let mut consumer = reader
-            .basic_consume(
-                names.status_queue.as_str().into(),
-                "".into(),
-                BasicConsumeOptions {
-                    no_ack: true,
-                    ..BasicConsumeOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        let (tx, status) = mpsc::unbounded_channel();
+        let (reader, mut consumer) = consume(&conn, &names.status_queue).await;
+        let (tx, status) = mpsc::channel(65_536);
         tokio::spawn(async move {
             let _reader = reader;
             while let Some(Ok(d)) = consumer.next().await {
                 let event = contracts::decode_status(&d.data).expect("a valid status event");
-                if tx.send(event).is_err() {
+                if tx.send(event).await.is_err() {
                     break;
                 }
             }
@@ -130,8 +115,7 @@ impl Broker {
             channel,
             names: names.clone(),
             status,
-            seen: HashMap::new(),
-            sent_order: Vec::new(),
+            seen: Seen::default(),
         }
     }
 
@@ -191,32 +175,7 @@ impl Broker {
 
     /// Reads status events until every id has a final one; panics after [`TIMEOUT`].
     pub async fn until_final(&mut self, ids: &[Uuid]) {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        while !ids.iter().all(|id| self.final_state(*id).is_some()) {
-            let missing = ids.iter().filter(|id| self.final_state(**id).is_none());
-            let missing = missing.count();
-            let event = tokio::time::timeout_at(deadline, self.status.recv())
-                .await
-                .unwrap_or_else(|_| panic!("{missing} of {} messages not final", ids.len()))
-                .expect("status reader stopped");
-            if event.state == DeliveryState::Sent {
-                self.sent_order.push(event.message_id);
-            }
-            self.seen.entry(event.message_id).or_default().push(event);
-        }
-    }
-
-    /// The message's final event, if seen.
-    pub fn final_state(&self, id: Uuid) -> Option<&StatusEvent> {
-        self.seen.get(&id)?.iter().find(|e| e.state.is_final())
-    }
-
-    /// The states seen for `id`, in order.
-    pub fn states(&self, id: Uuid) -> Vec<DeliveryState> {
-        self.seen
-            .get(&id)
-            .map(|v| v.iter().map(|e| e.state).collect())
-            .unwrap_or_default()
+        self.seen.until_final(ids, &mut self.status, Some).await;
     }
 }
 
@@ -253,6 +212,21 @@ where
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }
+}
+
+/// A channel consuming `queue` with automatic acknowledgement (keep the channel open while
+/// reading).
+pub async fn consume(conn: &Connection, queue: &str) -> (Channel, lapin::Consumer) {
+    let channel = conn.create_channel().await.unwrap();
+    let options = BasicConsumeOptions {
+        no_ack: true,
+        ..BasicConsumeOptions::default()
+    };
+    let consumer = channel
+        .basic_consume(queue.into(), "".into(), options, FieldTable::default())
+        .await
+        .unwrap();
+    (channel, consumer)
 }
 
 async fn declare(channel: &Channel, queue: &str) {

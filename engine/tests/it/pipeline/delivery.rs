@@ -21,7 +21,7 @@ async fn a_single_gsm_message_is_sent_then_delivered() {
         run.states(msg.message_id),
         [DeliveryState::Sent, DeliveryState::Delivered]
     );
-    let sent = &run.seen[&msg.message_id][0];
+    let sent = &run.seen.all(msg.message_id)[0];
     assert_eq!(sent.upstream.as_deref(), Some("sim"));
     assert!(sent.smsc_message_id.is_some());
     assert_eq!(sim.stats().submits, 1);

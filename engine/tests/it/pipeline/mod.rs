@@ -79,12 +79,69 @@ pub fn config(sim: &SimHandle, upstream_extra: &str, route: &str) -> Config {
     Config::from_toml(&text, std::iter::empty()).unwrap()
 }
 
+/// Status events seen so far, per message, in arrival order.
+#[derive(Debug, Default)]
+pub struct Seen {
+    events: HashMap<Uuid, Vec<StatusEvent>>,
+    /// The message ids of `sent` events, in arrival order.
+    pub sent_order: Vec<Uuid>,
+}
+
+impl Seen {
+    /// Books one event.
+    pub fn record(&mut self, e: StatusEvent) {
+        if e.state == DeliveryState::Sent {
+            self.sent_order.push(e.message_id);
+        }
+        self.events.entry(e.message_id).or_default().push(e);
+    }
+
+    /// Every event of `id`, in order.
+    pub fn all(&self, id: Uuid) -> &[StatusEvent] {
+        self.events.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The message's final event, if seen.
+    pub fn final_state(&self, id: Uuid) -> Option<&StatusEvent> {
+        self.all(id).iter().find(|e| e.state.is_final())
+    }
+
+    /// The states seen for `id`, in order.
+    pub fn states(&self, id: Uuid) -> Vec<DeliveryState> {
+        self.all(id).iter().map(|e| e.state).collect()
+    }
+
+    /// Reads `rx` (keeping what `status` says is a status event) until every id in `ids` has a
+    /// final event; panics after [`TIMEOUT`].
+    pub async fn until_final<T>(
+        &mut self,
+        ids: &[Uuid],
+        rx: &mut mpsc::Receiver<T>,
+        status: impl Fn(T) -> Option<StatusEvent>,
+    ) {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while !ids.iter().all(|id| self.final_state(*id).is_some()) {
+            let missing = ids
+                .iter()
+                .filter(|id| self.final_state(**id).is_none())
+                .count();
+            let item = tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("{missing} of {} messages not final", ids.len()))
+                .expect("event stream closed");
+            if let Some(e) = status(item) {
+                self.record(e);
+            }
+        }
+    }
+}
+
 /// A running engine with its event stream.
 pub struct Running {
     pub engine: EngineHandle,
     pub events: mpsc::Receiver<Published>,
-    /// Every status event seen so far, per message, in arrival order.
-    pub seen: HashMap<Uuid, Vec<StatusEvent>>,
+    /// Every status event seen so far.
+    pub seen: Seen,
 }
 
 /// Starts the engine and waits until its binds are up.
@@ -95,7 +152,7 @@ pub async fn engine(config: Config) -> Running {
     Running {
         engine,
         events,
-        seen: HashMap::new(),
+        seen: Seen::default(),
     }
 }
 
@@ -137,33 +194,21 @@ impl Running {
 
     /// Reads events until every id in `ids` has a final event; panics after [`TIMEOUT`].
     pub async fn until_final(&mut self, ids: &[Uuid]) {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        while !ids.iter().all(|id| self.final_state(*id).is_some()) {
-            let missing = ids
-                .iter()
-                .filter(|id| self.final_state(**id).is_none())
-                .count();
-            let item = tokio::time::timeout_at(deadline, self.events.recv())
-                .await
-                .unwrap_or_else(|_| panic!("{missing} of {} messages not final", ids.len()))
-                .expect("event stream closed");
-            if let Published::Status(e) = item {
-                self.seen.entry(e.message_id).or_default().push(e);
-            }
-        }
+        let status = |item| match item {
+            Published::Status(e) => Some(e),
+            Published::Inbound(_) => None,
+        };
+        self.seen.until_final(ids, &mut self.events, status).await;
     }
 
     /// The message's final event, if seen.
     pub fn final_state(&self, id: Uuid) -> Option<&StatusEvent> {
-        self.seen.get(&id)?.iter().find(|e| e.state.is_final())
+        self.seen.final_state(id)
     }
 
     /// The states seen for `id`, in order.
     pub fn states(&self, id: Uuid) -> Vec<DeliveryState> {
-        self.seen
-            .get(&id)
-            .map(|v| v.iter().map(|e| e.state).collect())
-            .unwrap_or_default()
+        self.seen.states(id)
     }
 
     /// Asserts every id ended delivered, with exactly one final event each.

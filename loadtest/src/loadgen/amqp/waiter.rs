@@ -46,7 +46,12 @@ pub struct StatusReport {
     pub undecodable: u64,
     /// Publish → final, milliseconds.
     pub latency_ms: Percentiles,
+    /// Up to [`MISSING_SHOWN`] of the confirmed messages with no final state, to look up.
+    pub missing: Vec<Uuid>,
 }
+
+/// Lost message ids listed in a report.
+pub const MISSING_SHOWN: usize = 20;
 
 /// The shared table of published messages.
 #[derive(Debug)]
@@ -185,6 +190,13 @@ impl Waiter {
             foreign: self.foreign,
             undecodable: self.undecodable,
             latency_ms: Percentiles::of(&self.latency),
+            missing: self
+                .entries
+                .iter()
+                .filter(|(_, e)| e.confirmed && e.final_at.is_none())
+                .map(|(id, _)| *id)
+                .take(MISSING_SHOWN)
+                .collect(),
         }
     }
 }
