@@ -116,8 +116,12 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
                 }
             }
             SessionEvent::Deliver { sm, ack, .. } => {
-                inbound(&p, upstream, &sm, &mut mo).await;
-                ack.ack();
+                if inbound(&p, upstream, &sm, &mut mo).await {
+                    ack.ack();
+                } else {
+                    // The sink refused the message: the SMSC delivers it again.
+                    ack.reject(ESME_RX_T_APPN);
+                }
             }
             SessionEvent::State { session, state } => {
                 let name = p.upstreams[upstream].name.as_str();
@@ -264,12 +268,18 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
     Ok(())
 }
 
+/// Handles one MO `deliver_sm`; false when its complete message could not be published (the
+/// caller then answers "retry later"). A part that only waits for the others, or bytes that
+/// can never be decoded, count as handled. Known gap: a multi-part message is handed on when
+/// its last part arrives, after the earlier parts were acknowledged; if that publish fails
+/// only the last part comes again and the message stays incomplete. The RabbitMQ sink waits
+/// for the broker instead of failing, so this needs a shutdown in the middle of it.
 async fn inbound<S: CorrelationStore, K: StatusSink>(
     p: &Pipeline<S, K>,
     upstream: usize,
     sm: &InboundSm,
     mo: &mut Reassembler,
-) {
+) -> bool {
     let name = p.upstreams[upstream].name.as_str();
     // message_payload (SMPP 3.4 §5.3.2.32) replaces an empty short_message.
     let payload = match sm.tlv(0x0424) {
@@ -292,10 +302,10 @@ async fn inbound<S: CorrelationStore, K: StatusSink>(
     };
     let text = match result {
         Ok(Some(text)) => text,
-        Ok(None) => return,
+        Ok(None) => return true,
         Err(e) => {
             tracing::warn!(upstream = name, error = %e, "undecodable MO message dropped");
-            return;
+            return true;
         }
     };
     p.metrics.inbound.with_label_values(&[name]).inc();
@@ -309,8 +319,12 @@ async fn inbound<S: CorrelationStore, K: StatusSink>(
         upstream: name.to_owned(),
         segments,
     };
-    if let Err(e) = p.sink.publish_inbound(message).await {
-        tracing::warn!(error = %e, "inbound message not published");
+    match p.sink.publish_inbound(message).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "inbound message not published: the SMSC will deliver it again");
+            false
+        }
     }
 }
 

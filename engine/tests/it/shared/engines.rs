@@ -176,3 +176,27 @@ async fn a_receipt_the_sink_refused_is_not_acknowledged() {
     }
     handle.shutdown().await;
 }
+
+/// The sink refusing an MO message: its `deliver_sm` is answered "retry later" and the
+/// simulator (like an SMSC) delivers it again, instead of the message being acknowledged
+/// and lost.
+#[tokio::test]
+async fn an_mo_message_the_sink_refused_is_delivered_again() {
+    let sim = sim(Behaviour::default()).await;
+    let Running {
+        engine: handle,
+        events,
+        ..
+    } = engine(config(&sim, "", RATE)).await;
+    drop(events);
+    assert!(sim.inject_mo(None, "254712345678", "20880", b"STOP"));
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while sim.stats().deliver_sm_redelivered == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the MO message was acknowledged although nothing took it"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    handle.shutdown().await;
+}
