@@ -3,8 +3,10 @@
 
 mod api_keys;
 mod auth_flows;
+mod exports;
 mod helpers;
 mod http_basics;
+mod imports;
 mod mfa;
 mod notifications;
 mod staff;

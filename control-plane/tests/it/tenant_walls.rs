@@ -77,6 +77,15 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     let sessions = app.get("/v1/auth/sessions", &a.access).await;
     let session_id = sessions.json["data"][0]["id"].as_str().unwrap().to_owned();
     let notification_id = notify(&app, a.account_id, "test.wall").await.to_string();
+    // A committed contact import (and the list it created).
+    let (import, list_id) = crate::imports::import_into_new_list(
+        &app,
+        &a.access,
+        "phone,first_name\n+254712000900,Alpha\n",
+        "Alpha list",
+    )
+    .await;
+    let import_id = import["id"].as_str().unwrap().to_owned();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -84,7 +93,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         .post(
             "/v1/api-keys",
             Some(&b.access),
-            json!({"name": "b-key", "scopes": ["contacts:read"]}),
+            json!({"name": "b-key", "scopes": ["contacts:read", "contacts:write"]}),
         )
         .await;
     let b_secret = b_key.json["secret"].as_str().unwrap().to_owned();
@@ -96,6 +105,8 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("key_id", key_id.clone()),
             ("session_id", session_id.clone()),
             ("notification_id", notification_id.clone()),
+            ("import_id", import_id.clone()),
+            ("list_id", list_id.clone()),
         ]),
     };
     let a_ids = [
@@ -106,6 +117,9 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         key_id.clone(),
         session_id.clone(),
         notification_id.clone(),
+        import_id.clone(),
+        list_id.clone(),
+        "+254712000900".to_owned(),
     ];
 
     let spec = app
@@ -189,6 +203,10 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     );
     let members = app.get("/v1/account/members", &a.access).await;
     assert_eq!(members.json["data"].as_array().unwrap().len(), 2);
+    let import = app
+        .get(&format!("/v1/contacts/imports/{import_id}"), &a.access)
+        .await;
+    assert_eq!(import.json["status"], "completed", "{}", import.text);
     let invitations = app.get("/v1/account/invitations", &a.access).await;
     assert_eq!(invitations.json["data"].as_array().unwrap().len(), 1);
     let revoked: Option<time::OffsetDateTime> =
