@@ -22,7 +22,9 @@ use crate::error::Error;
 use crate::http::layers::{self, MakeUuid, X_REQUEST_ID};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
-use crate::{accounts, admin, api_keys, auth, exports, imports, notifications, ops, users};
+use crate::{
+    accounts, admin, api_keys, auth, contacts, exports, imports, notifications, ops, users,
+};
 
 /// Every route of the service with its documentation. Later modules add theirs here.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -36,6 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(api_keys::routes::router())
         .merge(admin::router())
         .merge(notifications::routes::router())
+        .merge(contacts::router())
         .merge(imports::routes::router())
         .merge(exports::routes::router())
 }

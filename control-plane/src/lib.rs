@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod contacts;
 pub mod crypto;
 pub mod db;
 pub mod email;

@@ -26,7 +26,7 @@ use crate::error::{FieldError, Problem};
         (name = "team", description = "Members and invitations"),
         (name = "api-keys", description = "Machine-to-machine keys"),
         (name = "notifications", description = "In-app notifications"),
-        (name = "contacts", description = "Contacts, lists, CSV imports and exports"),
+        (name = "contacts", description = "Contacts, lists, trash, opt-out, the suppression list, CSV imports and exports"),
         (name = "admin", description = "Sema Link staff"),
         (name = "ops", description = "Health, readiness, metrics"),
     )

@@ -1,5 +1,6 @@
 //! Running the service: migrate (if configured), bind, serve with graceful shutdown on
-//! SIGTERM/ctrl-c, and run the background tasks (email outbox, rate-limiter pruning).
+//! SIGTERM/ctrl-c, and run the background tasks (email outbox, rate-limiter pruning, purge of
+//! contacts trashed more than 90 days ago).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::contacts::purge;
 use crate::email::worker::{self, Mailer};
 use crate::state::AppState;
 use crate::{app, db};
@@ -43,6 +45,11 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let email_task = tokio::spawn(worker::run(pool.clone(), mailer, poll, stop_rx.clone()));
+    let purge_task = tokio::spawn(purge::run(
+        pool.clone(),
+        Duration::from_secs(3600),
+        stop_rx.clone(),
+    ));
     let limits = state.limits.clone();
     let mut prune_stop = stop_rx.clone();
     let prune_task = tokio::spawn(async move {
@@ -62,6 +69,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let _ = tokio::time::timeout(Duration::from_secs(10), async {
         let _ = email_task.await;
         let _ = prune_task.await;
+        let _ = purge_task.await;
     })
     .await;
     pool.close().await;

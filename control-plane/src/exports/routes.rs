@@ -123,7 +123,7 @@ async fn export_contacts(
 }
 
 /// One list's contacts (not in the trash) as CSV or XLSX.
-#[utoipa::path(get, path = "/v1/contacts/lists/{list_id}/export", tag = "contacts",
+#[utoipa::path(get, path = "/v1/contact-lists/{list_id}/export", tag = "contacts",
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
     params(("list_id" = Uuid, Path, description = "List id"), FormatQuery),
     responses(

@@ -93,6 +93,10 @@ impl RecordReader {
     pub fn feed(&mut self, mut chunk: &[u8], records: &mut Vec<Record>) {
         let eof = chunk.is_empty();
         while !self.done {
+            // csv-core reads an empty input as the end of the file: only pass one at the end.
+            if chunk.is_empty() && !eof {
+                return;
+            }
             let (res, nin, nout, nends) = self.core.read_record(
                 chunk,
                 &mut self.out[self.out_len..],

@@ -6,7 +6,7 @@
 
 use axum::body::{Body, Bytes};
 use futures::StreamExt;
-use semalink_protocol::{Msisdn, MsisdnError};
+use semalink_protocol::msisdn::{Msisdn, MsisdnError};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -133,12 +133,7 @@ impl Settings {
         };
         let country = match &params.default_country {
             Some(c) => c.trim().to_ascii_uppercase(),
-            None => {
-                sqlx::query_scalar("SELECT country FROM accounts WHERE id = $1")
-                    .bind(account_id)
-                    .fetch_one(&state.pool)
-                    .await?
-            }
+            None => crate::contacts::store::account_country(&state.pool, account_id).await?,
         };
         // Any valid number tells whether libphonenumber knows the region.
         if let Err(MsisdnError::UnknownCountry(_)) = Msisdn::parse("+254712345678", Some(&country))
@@ -196,6 +191,10 @@ fn plan(head: &[u8], ended: bool, params: &UploadParams, settings: &Settings) ->
         reader.feed(b"", &mut records);
     }
     let mut fell_back = false;
+    let non_blank = records
+        .iter()
+        .filter(|r| !r.fields.as_ref().is_ok_and(Fields::is_blank))
+        .count();
     let rows: Vec<Vec<String>> = records
         .iter()
         .filter(|r| !r.fields.as_ref().is_ok_and(Fields::is_blank))
@@ -212,7 +211,7 @@ fn plan(head: &[u8], ended: bool, params: &UploadParams, settings: &Settings) ->
     let has_header = params
         .header
         .unwrap_or_else(|| mapping::is_header(first, rest));
-    if has_header && rest.is_empty() && ended {
+    if has_header && non_blank == 1 && ended {
         return Err(file_error("the file has a header but no data rows"));
     }
     let (header, sample) = if has_header {

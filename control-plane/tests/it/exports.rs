@@ -57,7 +57,7 @@ async fn csv_export_round_trips_through_the_import(db: PgPool) {
 
     let (status, content_type, bytes) = download(
         &app,
-        &format!("/v1/contacts/lists/{list_id}/export?format=csv"),
+        &format!("/v1/contact-lists/{list_id}/export?format=csv"),
         &a.access,
     )
     .await;
@@ -99,7 +99,7 @@ async fn csv_export_round_trips_through_the_import(db: PgPool) {
     assert_eq!(r.json["errors"][0]["field"], "status");
     let r = app.get(&format!("/v1/contacts/export?list_id={}", Uuid::now_v7()), &a.access).await;
     assert_eq!(r.json["errors"][0]["field"], "list_id");
-    let (status, _, _) = download(&app, &format!("/v1/contacts/lists/{list_id}/export"), &b.access).await;
+    let (status, _, _) = download(&app, &format!("/v1/contact-lists/{list_id}/export"), &b.access).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 

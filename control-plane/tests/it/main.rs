@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod auth_flows;
+mod contacts;
 mod exports;
 mod helpers;
 mod http_basics;

@@ -77,8 +77,33 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     let sessions = app.get("/v1/auth/sessions", &a.access).await;
     let session_id = sessions.json["data"][0]["id"].as_str().unwrap().to_owned();
     let notification_id = notify(&app, a.account_id, "test.wall").await.to_string();
+    // Contacts: a list, a contact in it, a suppressed number.
+    let list = app
+        .post(
+            "/v1/contact-lists",
+            Some(&a.access),
+            json!({"name": "A list"}),
+        )
+        .await;
+    let list_id = list.json["id"].as_str().unwrap().to_owned();
+    let contact = app
+        .post(
+            "/v1/contacts",
+            Some(&a.access),
+            json!({"phone": "0712345678", "list_ids": [list_id]}),
+        )
+        .await;
+    let contact_id = contact.json["id"].as_str().unwrap().to_owned();
+    let suppression = app
+        .post(
+            "/v1/suppressions",
+            Some(&a.access),
+            json!({"phone": "0712000000"}),
+        )
+        .await;
+    let suppression_id = suppression.json["id"].as_str().unwrap().to_owned();
     // A committed contact import (and the list it created).
-    let (import, list_id) = crate::imports::import_into_new_list(
+    let (import, import_list_id) = crate::imports::import_into_new_list(
         &app,
         &a.access,
         "phone,first_name\n+254712000900,Alpha\n",
@@ -105,8 +130,10 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("key_id", key_id.clone()),
             ("session_id", session_id.clone()),
             ("notification_id", notification_id.clone()),
-            ("import_id", import_id.clone()),
+            ("contact_id", contact_id.clone()),
             ("list_id", list_id.clone()),
+            ("suppression_id", suppression_id.clone()),
+            ("import_id", import_id.clone()),
         ]),
     };
     let a_ids = [
@@ -117,9 +144,11 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         key_id.clone(),
         session_id.clone(),
         notification_id.clone(),
-        import_id.clone(),
+        contact_id.clone(),
         list_id.clone(),
-        "+254712000900".to_owned(),
+        suppression_id.clone(),
+        import_id.clone(),
+        import_list_id.clone(),
     ];
 
     let spec = app
@@ -216,4 +245,15 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             .await
             .unwrap();
     assert!(revoked.is_none());
+    let contact = app
+        .get(&format!("/v1/contacts/{contact_id}"), &a.access)
+        .await;
+    assert_eq!(contact.json["deleted_at"], Value::Null, "{}", contact.text);
+    assert_eq!(contact.json["list_ids"], json!([list_id]));
+    let list = app
+        .get(&format!("/v1/contact-lists/{list_id}"), &a.access)
+        .await;
+    assert_eq!(list.json["total_count"], 1);
+    let suppressions = app.get("/v1/suppressions", &a.access).await;
+    assert_eq!(suppressions.json["data"][0]["id"], json!(suppression_id));
 }

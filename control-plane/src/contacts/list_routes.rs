@@ -1,0 +1,317 @@
+//! Contact list endpoints: CRUD, members (list, add, remove). Counts in the answers are the
+//! database-maintained ones.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::api_keys::extract::Principal;
+use crate::contacts::lists::{self, Affected, ContactList, ListInput, MemberIds};
+use crate::contacts::routes::{can_read, can_write};
+use crate::contacts::store;
+use crate::contacts::types::{Contact, ContactFilter};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_lists, create_list))
+        .routes(routes!(get_list, update_list, delete_list))
+        .routes(routes!(list_members, add_members))
+        .routes(routes!(remove_members))
+        .routes(routes!(remove_member))
+}
+
+/// Query of the list index.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only lists whose name contains this (case-insensitive).
+    pub q: Option<String>,
+    /// Items per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Query of the members endpoint.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MembersQuery {
+    /// Search in names, phone and email.
+    pub q: Option<String>,
+    /// Only valid or only invalid numbers.
+    pub status: Option<crate::contacts::phone::ContactStatus>,
+    /// Items per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+async fn load(state: &AppState, account_id: Uuid, id: Uuid) -> Result<ContactList> {
+    lists::get(&state.pool, account_id, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// The organisation's lists, newest first.
+#[utoipa::path(get, path = "/v1/contact-lists", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ListQuery),
+    responses(
+        (status = 200, description = "Lists", body = Page<ContactList>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad q, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_lists(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<ContactList>>> {
+    can_read(&p)?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    let filter = ContactFilter {
+        q: q.q,
+        ..ContactFilter::default()
+    }
+    .check("", "KE")?;
+    let rows = lists::list(
+        &state.pool,
+        p.account_id(),
+        filter.q_like.as_deref(),
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |l| l.id)))
+}
+
+/// Create a list.
+#[utoipa::path(post, path = "/v1/contact-lists", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = ListInput,
+    responses(
+        (status = 201, description = "Created", body = ContactList),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A list has this name", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_list(
+    State(state): State<AppState>,
+    p: Principal,
+    Json(req): Json<ListInput>,
+) -> Result<(StatusCode, Json<ContactList>)> {
+    can_write(&p)?;
+    let (name, description) = req.check(true)?;
+    let list = lists::insert(
+        &state.pool,
+        p.account_id(),
+        name.as_deref().unwrap_or_default(),
+        description.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(list)))
+}
+
+/// One list with its counts.
+#[utoipa::path(get, path = "/v1/contact-lists/{list_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("list_id" = Uuid, Path, description = "List id")),
+    responses(
+        (status = 200, description = "The list", body = ContactList),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_list(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ContactList>> {
+    can_read(&p)?;
+    Ok(Json(load(&state, p.account_id(), id).await?))
+}
+
+/// Rename or re-describe a list.
+#[utoipa::path(patch, path = "/v1/contact-lists/{list_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = ListInput,
+    params(("list_id" = Uuid, Path, description = "List id")),
+    responses(
+        (status = 200, description = "The list", body = ContactList),
+        (status = 400, description = "Malformed body or id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another list has this name", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_list(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<ListInput>,
+) -> Result<Json<ContactList>> {
+    can_write(&p)?;
+    let (name, description) = req.check(false)?;
+    lists::update(
+        &state.pool,
+        p.account_id(),
+        id,
+        name.as_deref(),
+        description.as_deref(),
+    )
+    .await?
+    .map(Json)
+    .ok_or(Error::NotFound)
+}
+
+/// Delete a list; its contacts stay.
+#[utoipa::path(delete, path = "/v1/contact-lists/{list_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("list_id" = Uuid, Path, description = "List id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_list(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    can_write(&p)?;
+    if lists::delete(&state.pool, p.account_id(), id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// The list's active members, newest first.
+#[utoipa::path(get, path = "/v1/contact-lists/{list_id}/members", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("list_id" = Uuid, Path, description = "List id"), MembersQuery),
+    responses(
+        (status = 200, description = "Members", body = Page<Contact>),
+        (status = 400, description = "Bad id or query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad q, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_members(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    Query(q): Query<MembersQuery>,
+) -> Result<Json<Page<Contact>>> {
+    can_read(&p)?;
+    let account_id = p.account_id();
+    load(&state, account_id, id).await?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    let country = store::account_country(&state.pool, account_id).await?;
+    let filter = ContactFilter {
+        q: q.q,
+        list_id: Some(id),
+        status: q.status,
+        ..ContactFilter::default()
+    }
+    .check("", &country)?;
+    let rows = store::list(
+        &state.pool,
+        account_id,
+        &filter,
+        false,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |c| c.id)))
+}
+
+/// Add contacts to the list (trashed and unknown ids are skipped; members stay members).
+#[utoipa::path(post, path = "/v1/contact-lists/{list_id}/members", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = MemberIds,
+    params(("list_id" = Uuid, Path, description = "List id")),
+    responses(
+        (status = 200, description = "How many were added", body = Affected),
+        (status = 400, description = "Malformed body or id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No ids or too many", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn add_members(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<MemberIds>,
+) -> Result<Json<Affected>> {
+    can_write(&p)?;
+    load(&state, p.account_id(), id).await?;
+    let ids = req.check()?;
+    let affected = lists::add_members(&state.pool, p.account_id(), &[id], ids).await?;
+    Ok(Json(Affected { affected }))
+}
+
+/// Remove contacts from the list.
+#[utoipa::path(post, path = "/v1/contact-lists/{list_id}/members/remove", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = MemberIds,
+    params(("list_id" = Uuid, Path, description = "List id")),
+    responses(
+        (status = 200, description = "How many were removed", body = Affected),
+        (status = 400, description = "Malformed body or id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No ids or too many", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn remove_members(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<MemberIds>,
+) -> Result<Json<Affected>> {
+    can_write(&p)?;
+    load(&state, p.account_id(), id).await?;
+    let ids = req.check()?;
+    let affected = lists::remove_members(&state.pool, p.account_id(), id, ids).await?;
+    Ok(Json(Affected { affected }))
+}
+
+/// Remove one contact from the list.
+#[utoipa::path(delete, path = "/v1/contact-lists/{list_id}/members/{contact_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("list_id" = Uuid, Path, description = "List id"), ("contact_id" = Uuid, Path, description = "Contact id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such list or not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn remove_member(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((list_id, contact_id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode> {
+    can_write(&p)?;
+    if lists::remove_members(&state.pool, p.account_id(), list_id, &[contact_id]).await? == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

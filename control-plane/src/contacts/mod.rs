@@ -1,0 +1,29 @@
+//! Contacts: an organisation's address book, its lists (with counts the database keeps),
+//! search and bulk actions, the trash (purged after 90 days), opt-out and the account-level
+//! suppression list that every send excludes.
+//!
+//! Phone numbers go through [`phone::normalise`] (the protocol crate's E.164 parser and
+//! operator table, with the organisation's country as the default).
+
+pub mod bulk;
+pub mod list_routes;
+pub mod lists;
+pub mod phone;
+pub mod purge;
+pub mod routes;
+pub mod store;
+pub mod suppression;
+pub mod suppression_routes;
+pub mod types;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// Every route of the module: contacts, lists, suppressions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(routes::router())
+        .merge(list_routes::router())
+        .merge(suppression_routes::router())
+}

@@ -1,0 +1,350 @@
+//! Contact endpoints: CRUD, search and filters, the trash (restore, purge), opt-out/opt-in
+//! and bulk actions. Users need the member role to read and write, admin to purge; API keys
+//! need `contacts:read` / `contacts:write`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::api_keys::extract::Principal;
+use crate::api_keys::types::Scope;
+use crate::auth::role::Role;
+use crate::contacts::bulk::{self, BulkRequest, BulkResult};
+use crate::contacts::lists::{self, Affected};
+use crate::contacts::suppression::{self};
+use crate::contacts::types::{Contact, ContactQuery, CreateContact, UpdateContact};
+use crate::contacts::{purge, store};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_contacts, create_contact))
+        .routes(routes!(get_contact, update_contact, delete_contact))
+        .routes(routes!(list_trash))
+        .routes(routes!(empty_trash))
+        .routes(routes!(purge_contact))
+        .routes(routes!(restore_contact))
+        .routes(routes!(opt_out))
+        .routes(routes!(opt_in))
+        .routes(routes!(bulk_action))
+}
+
+/// Readers: members and `contacts:read` keys.
+pub(crate) fn can_read(p: &Principal) -> Result<()> {
+    p.require(Scope::ContactsRead, Role::Member)
+}
+
+/// Writers: members and `contacts:write` keys.
+pub(crate) fn can_write(p: &Principal) -> Result<()> {
+    p.require(Scope::ContactsWrite, Role::Member)
+}
+
+async fn load(state: &AppState, account_id: Uuid, id: Uuid) -> Result<Contact> {
+    store::get(&state.pool, account_id, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+async fn list_page(
+    state: &AppState,
+    p: &Principal,
+    q: &ContactQuery,
+    trash: bool,
+) -> Result<Page<Contact>> {
+    can_read(p)?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    }
+    .parse()?;
+    let country = store::account_country(&state.pool, p.account_id()).await?;
+    let filter = q.filter().check("", &country)?;
+    let rows = store::list(
+        &state.pool,
+        p.account_id(),
+        &filter,
+        trash,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Page::from_rows(rows, page, |c| c.id))
+}
+
+/// Contacts, newest first, with search and filters.
+#[utoipa::path(get, path = "/v1/contacts", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ContactQuery),
+    responses(
+        (status = 200, description = "Contacts", body = Page<Contact>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_contacts(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<ContactQuery>,
+) -> Result<Json<Page<Contact>>> {
+    Ok(Json(list_page(&state, &p, &q, false).await?))
+}
+
+/// Create a contact. National numbers use the organisation's country.
+#[utoipa::path(post, path = "/v1/contacts", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = CreateContact,
+    responses(
+        (status = 201, description = "Created", body = Contact),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The number is already a contact", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_contact(
+    State(state): State<AppState>,
+    p: Principal,
+    Json(req): Json<CreateContact>,
+) -> Result<(StatusCode, Json<Contact>)> {
+    can_write(&p)?;
+    let account_id = p.account_id();
+    let country = store::account_country(&state.pool, account_id).await?;
+    let fields = req.check(&country)?;
+    let mut tx = state.pool.begin().await?;
+    let list_ids = req.list_ids.unwrap_or_default();
+    if !lists::missing_lists(&mut *tx, account_id, &list_ids)
+        .await?
+        .is_empty()
+    {
+        return Err(Error::field("list_ids", "no such list"));
+    }
+    let id = store::insert(&mut tx, account_id, &fields).await?;
+    lists::add_members(&mut *tx, account_id, &list_ids, &[id]).await?;
+    let contact = store::get(&mut *tx, account_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(contact)))
+}
+
+/// One contact (active or in the trash).
+#[utoipa::path(get, path = "/v1/contacts/{contact_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    responses(
+        (status = 200, description = "The contact", body = Contact),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contact", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_contact(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Contact>> {
+    can_read(&p)?;
+    Ok(Json(load(&state, p.account_id(), id).await?))
+}
+
+/// Change an active contact; a new phone number is re-validated.
+#[utoipa::path(patch, path = "/v1/contacts/{contact_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = UpdateContact,
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    responses(
+        (status = 200, description = "The contact", body = Contact),
+        (status = 400, description = "Malformed body or id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such active contact", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another contact has the number", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_contact(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateContact>,
+) -> Result<Json<Contact>> {
+    can_write(&p)?;
+    let account_id = p.account_id();
+    let country = store::account_country(&state.pool, account_id).await?;
+    let fields = req.check(&country)?;
+    store::update(&state.pool, account_id, id, &fields)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(load(&state, account_id, id).await?))
+}
+
+/// Move a contact to the trash (restorable for 90 days).
+#[utoipa::path(delete, path = "/v1/contacts/{contact_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    responses(
+        (status = 204, description = "In the trash"),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such active contact", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_contact(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    can_write(&p)?;
+    let mut tx = state.pool.begin().await?;
+    if store::trash(&mut tx, p.account_id(), &[id]).await? == 0 {
+        return Err(Error::NotFound);
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Contacts in the trash, most recently created first, with the same filters.
+#[utoipa::path(get, path = "/v1/contacts/trash", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ContactQuery),
+    responses(
+        (status = 200, description = "Trashed contacts", body = Page<Contact>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_trash(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<ContactQuery>,
+) -> Result<Json<Page<Contact>>> {
+    Ok(Json(list_page(&state, &p, &q, true).await?))
+}
+
+/// Empty the trash: purge every trashed contact now (admin; cannot be undone).
+#[utoipa::path(post, path = "/v1/contacts/trash/empty", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    responses(
+        (status = 200, description = "How many were purged", body = Affected),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn empty_trash(State(state): State<AppState>, p: Principal) -> Result<Json<Affected>> {
+    p.require(Scope::ContactsWrite, Role::Admin)?;
+    let affected = purge::purge_all(&state.pool, p.account_id()).await?;
+    Ok(Json(Affected { affected }))
+}
+
+/// Purge one trashed contact now (admin; cannot be undone).
+#[utoipa::path(delete, path = "/v1/contacts/trash/{contact_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    responses(
+        (status = 204, description = "Purged"),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contact in the trash", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn purge_contact(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    p.require(Scope::ContactsWrite, Role::Admin)?;
+    if purge::purge_one(&state.pool, p.account_id(), id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// Restore a contact from the trash.
+#[utoipa::path(post, path = "/v1/contacts/{contact_id}/restore", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    responses(
+        (status = 200, description = "The restored contact", body = Contact),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contact in the trash", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn restore_contact(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Contact>> {
+    can_write(&p)?;
+    let mut tx = state.pool.begin().await?;
+    if store::restore(&mut tx, p.account_id(), &[id]).await? == 0 {
+        return Err(Error::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Json(load(&state, p.account_id(), id).await?))
+}
+
+/// Opt a contact out: it is excluded from every send until opted in again.
+#[utoipa::path(post, path = "/v1/contacts/{contact_id}/opt-out", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    responses(
+        (status = 200, description = "The contact, opted out", body = Contact),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such active contact", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn opt_out(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Contact>> {
+    can_write(&p)?;
+    store::set_opted_out(&state.pool, p.account_id(), id, true)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(load(&state, p.account_id(), id).await?))
+}
+
+/// Opt a contact back in (new consent). Also lifts a STOP suppression of its number; manual
+/// and imported suppressions stay until removed from the suppression list.
+#[utoipa::path(post, path = "/v1/contacts/{contact_id}/opt-in", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    responses(
+        (status = 200, description = "The contact, opted in", body = Contact),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such active contact", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn opt_in(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Contact>> {
+    can_write(&p)?;
+    let mut tx = state.pool.begin().await?;
+    let phone = store::set_opted_out(&mut *tx, p.account_id(), id, false)
+        .await?
+        .ok_or(Error::NotFound)?;
+    suppression::delete_stop(&mut *tx, p.account_id(), &phone).await?;
+    tx.commit().await?;
+    Ok(Json(load(&state, p.account_id(), id).await?))
+}
+
+/// A bulk action (tag, untag, add to / remove from a list, trash) on contacts chosen by ids
+/// (≤ 1000) or by a filter (≤ 50,000 matches).
+#[utoipa::path(post, path = "/v1/contacts/bulk", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = BulkRequest,
+    responses(
+        (status = 200, description = "What changed", body = BulkResult),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, unknown list, or too many matches", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn bulk_action(
+    State(state): State<AppState>,
+    p: Principal,
+    Json(req): Json<BulkRequest>,
+) -> Result<Json<BulkResult>> {
+    can_write(&p)?;
+    let country = store::account_country(&state.pool, p.account_id()).await?;
+    let checked = req.check(&country)?;
+    let mut tx = state.pool.begin().await?;
+    let result = bulk::run(&mut tx, p.account_id(), &checked).await?;
+    tx.commit().await?;
+    Ok(Json(result))
+}

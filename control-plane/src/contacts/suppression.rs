@@ -1,0 +1,228 @@
+//! The account-level suppression list and opt-out: numbers an organisation must never send
+//! to, whether or not a contact holds them. A STOP reply ([`opt_out_number`]) marks the
+//! number's contacts opted out and suppresses the number; campaigns read
+//! [`sendable_contacts`], which excludes both.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::contacts::phone::{self, ContactStatus};
+use crate::contacts::types::Contact;
+use crate::error::{Error, FieldError, Result, conflict_on_unique};
+
+/// Where a suppression came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionSource {
+    /// A STOP reply from the number.
+    Stop,
+    /// Added by a user in the app.
+    Manual,
+    /// From an imported file.
+    Import,
+    /// Added through the API with a key.
+    Api,
+}
+
+impl SuppressionSource {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionSource::Stop => "stop",
+            SuppressionSource::Manual => "manual",
+            SuppressionSource::Import => "import",
+            SuppressionSource::Api => "api",
+        }
+    }
+}
+
+/// A suppressed number.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Suppression {
+    /// Id (time-ordered).
+    pub id: Uuid,
+    /// The number, E.164.
+    pub phone: String,
+    /// Why it is suppressed.
+    pub reason: Option<String>,
+    /// `stop`, `manual`, `import` or `api`.
+    pub source: String,
+    /// The user who added it, if a user did.
+    pub created_by: Option<Uuid>,
+    /// When it was added.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A number to suppress.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSuppression {
+    /// Phone number in any common form; national forms use the organisation's country.
+    pub phone: String,
+    /// Why (at most 500 characters).
+    pub reason: Option<String>,
+}
+
+impl CreateSuppression {
+    /// Validates; returns the E.164 number and the trimmed reason.
+    pub fn check(&self, country: &str) -> Result<(String, Option<String>)> {
+        let mut errors = Vec::new();
+        let number = match phone::normalise(&self.phone, country) {
+            Some(n) if n.country.is_some() => Some(n.phone),
+            Some(n) => {
+                let why = n.reason.unwrap_or_else(|| "is not a phone number".into());
+                errors.push(FieldError::new("phone", why));
+                None
+            }
+            None => {
+                errors.push(FieldError::new("phone", "must be 1 to 64 characters"));
+                None
+            }
+        };
+        let reason = self
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.chars().count() > 500) {
+            errors.push(FieldError::new("reason", "must be at most 500 characters"));
+        }
+        match number {
+            Some(n) if errors.is_empty() => Ok((n, reason.map(str::to_owned))),
+            _ => Err(Error::Validation(errors)),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, phone, reason, source, created_by, created_at";
+
+/// Suppresses a number; 409 when it already is.
+pub async fn insert(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    e164: &str,
+    reason: Option<&str>,
+    source: SuppressionSource,
+    created_by: Option<Uuid>,
+) -> Result<Suppression> {
+    let sql = format!(
+        "INSERT INTO suppressions (id, account_id, phone, reason, source, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(Uuid::now_v7())
+        .bind(account_id)
+        .bind(e164)
+        .bind(reason)
+        .bind(source.as_str())
+        .bind(created_by)
+        .fetch_one(conn)
+        .await
+        .map_err(|e| conflict_on_unique(e, "this number is already suppressed"))
+}
+
+/// The account's suppressions below `before`, newest first; `phone` narrows to one number.
+pub async fn list(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    phone: Option<&str>,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<Suppression>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM suppressions
+         WHERE account_id = $1 AND id < $2 AND ($3::text IS NULL OR phone = $3)
+         ORDER BY id DESC LIMIT $4"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(before)
+        .bind(phone)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Removes a suppression; false when the account has no such row.
+pub async fn delete(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<bool> {
+    Ok(
+        sqlx::query("DELETE FROM suppressions WHERE account_id = $1 AND id = $2")
+            .bind(account_id)
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+/// Removes the STOP suppression of a number (a contact opted back in), leaving manual and
+/// imported ones.
+pub async fn delete_stop(conn: impl PgExecutor<'_>, account_id: Uuid, e164: &str) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM suppressions WHERE account_id = $1 AND phone = $2 AND source = 'stop'",
+    )
+    .bind(account_id)
+    .bind(e164)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Opts a number out for an account (a STOP reply, or any other source): every contact with
+/// that number (trashed ones too) is marked opted out and the number is suppressed. Idempotent:
+/// repeating it changes nothing. Returns how many contacts were newly marked.
+pub async fn opt_out_number(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    e164: &str,
+    source: SuppressionSource,
+) -> Result<u64> {
+    let valid = phone::normalise(e164, "KE")
+        .is_some_and(|n| n.status == ContactStatus::Valid && n.phone == e164);
+    if !valid {
+        return Err(Error::field("phone", "must be a valid E.164 mobile number"));
+    }
+    let marked = sqlx::query(
+        "UPDATE contacts SET is_opted_out = true, opted_out_at = now(), updated_at = now()
+         WHERE account_id = $1 AND phone = $2 AND NOT is_opted_out",
+    )
+    .bind(account_id)
+    .bind(e164)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "INSERT INTO suppressions (id, account_id, phone, reason, source)
+         VALUES ($1, $2, $3, 'Opted out', $4) ON CONFLICT (account_id, phone) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(account_id)
+    .bind(e164)
+    .bind(source.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(marked)
+}
+
+/// The contacts of a list a send may reach: not trashed, valid, not opted out and not
+/// suppressed (the `sendable_contacts` SQL function), oldest first.
+pub async fn sendable_contacts(
+    conn: impl PgExecutor<'_>,
+    account_id: Uuid,
+    list_id: Uuid,
+) -> Result<Vec<Contact>> {
+    let sql = format!(
+        "SELECT {} FROM sendable_contacts($1, $2) c ORDER BY c.id",
+        crate::contacts::store::CONTACT_COLUMNS
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(list_id)
+        .fetch_all(conn)
+        .await?)
+}
