@@ -45,7 +45,10 @@ mod tests {
     #[test]
     fn quoting_and_formulas() {
         assert_eq!(line(&["+254712345678", "Ann"]), "+254712345678,Ann\r\n");
-        assert_eq!(line(&["a,b", "say \"hi\"", "x\ny"]), "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\"\r\n");
+        assert_eq!(
+            line(&["a,b", "say \"hi\"", "x\ny"]),
+            "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\"\r\n"
+        );
         assert_eq!(
             line(&["=cmd|' /C calc'!A0", "@x"]),
             "'=cmd|' /C calc'!A0,'@x\r\n"

@@ -101,7 +101,10 @@ async fn export_contacts(
             return Err(Error::field("list_id", "the organisation has no such list"));
         }
     }
-    if q.status.as_deref().is_some_and(|s| s != "valid" && s != "invalid") {
+    if q.status
+        .as_deref()
+        .is_some_and(|s| s != "valid" && s != "invalid")
+    {
         return Err(Error::field("status", "must be valid or invalid"));
     }
     let search = q.q.as_deref().map(|s| {
@@ -221,13 +224,21 @@ async fn produce(pool: PgPool, format: FileFormat, f: Filter, mut sink: Sink) ->
         .filter(|k| !COLUMNS.contains(&k.as_str()))
         .collect();
     let mut writer = Writer::new(format);
-    writer.row(COLUMNS.iter().copied().chain(keys.iter().map(String::as_str)));
+    writer.row(
+        COLUMNS
+            .iter()
+            .copied()
+            .chain(keys.iter().map(String::as_str)),
+    );
     let sql = format!(
         "SELECT c.phone, c.first_name, c.last_name, c.email, c.tags, c.notes, c.status::text,
                 c.invalid_reason, c.mno_id, c.country, c.is_opted_out, c.created_at, c.attributes
            FROM contacts c WHERE {FILTER} ORDER BY c.id"
     );
-    let query = bind(sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql)), &f);
+    let query = bind(
+        sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql)),
+        &f,
+    );
     let mut rows = query.fetch(&pool);
     while let Some(r) = rows.try_next().await? {
         let tags = r.4.join("; ");

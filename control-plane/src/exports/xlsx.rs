@@ -129,7 +129,11 @@ impl Xlsx {
         xml.clear();
         xml.push_str("<row>");
         for cell in cells {
-            let style = if cells::is_formula(cell) { " s=\"1\"" } else { "" };
+            let style = if cells::is_formula(cell) {
+                " s=\"1\""
+            } else {
+                ""
+            };
             xml.push_str("<c t=\"inlineStr\"");
             xml.push_str(style);
             xml.push_str("><is><t xml:space=\"preserve\">");

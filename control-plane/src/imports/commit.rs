@@ -79,7 +79,9 @@ pub async fn commit(pool: &PgPool, account_id: Uuid, id: Uuid, target: Target) -
             ImportStatus::Validating | ImportStatus::Uploaded => {
                 Err(Error::Conflict("the import is still being uploaded"))
             }
-            ImportStatus::Failed => Err(Error::Conflict("the upload failed: upload the file again")),
+            ImportStatus::Failed => {
+                Err(Error::Conflict("the upload failed: upload the file again"))
+            }
             _ => Err(Error::Conflict("the import was cancelled")),
         };
     }

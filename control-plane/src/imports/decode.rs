@@ -158,7 +158,10 @@ impl Utf16 {
         match (self.high.take(), unit) {
             (Some(high), 0xDC00..=0xDFFF) => {
                 let c = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(unit) - 0xDC00);
-                push_char(out, char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
+                push_char(
+                    out,
+                    char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER),
+                );
             }
             (pending, 0xD800..=0xDBFF) => {
                 if pending.is_some() {

@@ -91,7 +91,9 @@ fn normalise(name: &str) -> String {
 /// The field (index into [`PARAMS`]) a header name stands for.
 fn field_of(header: &str) -> Option<usize> {
     let name = normalise(header);
-    ALIASES.iter().position(|names| names.contains(&name.as_str()))
+    ALIASES
+        .iter()
+        .position(|names| names.contains(&name.as_str()))
 }
 
 /// Looks like a phone number: 7–15 digits, an optional leading `+` and separators only.
@@ -156,7 +158,10 @@ pub fn resolve(
         let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
             continue;
         };
-        let by_number = value.parse::<usize>().ok().filter(|n| (1..=width).contains(n));
+        let by_number = value
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=width).contains(n));
         let by_name = header
             .and_then(|h| h.iter().position(|c| c.trim().eq_ignore_ascii_case(value)))
             .map(|c| c + 1);

@@ -8,7 +8,9 @@ use uuid::Uuid;
 use crate::imports::copy;
 use crate::imports::decode::{self, Encoding, Field, FieldEncoding, RequestedEncoding, Utf16};
 use crate::imports::mapping::Mapping;
-use crate::imports::reader::{Fields, MAX_FIELDS, MAX_RECORD_BYTES, Record, RecordError, RecordReader};
+use crate::imports::reader::{
+    Fields, MAX_FIELDS, MAX_RECORD_BYTES, Record, RecordError, RecordReader,
+};
 use crate::imports::validate::{self, Rules, Staged};
 
 /// The file's text format, decided from its first bytes.
@@ -207,7 +209,14 @@ mod tests {
             first_name: Some(2),
             ..Mapping::default()
         };
-        let mut p = Pipeline::new(Uuid::nil(), format, mapping, vec![], has_header, "KE".into());
+        let mut p = Pipeline::new(
+            Uuid::nil(),
+            format,
+            mapping,
+            vec![],
+            has_header,
+            "KE".into(),
+        );
         let mut out = String::new();
         for part in bytes.chunks(chunk) {
             p.feed(part, &mut out);
@@ -230,7 +239,10 @@ mod tests {
         for chunk in [1, 5, 1000] {
             let (counts, out) = run(&bytes, format, true, chunk);
             assert_eq!((counts.total, counts.valid), (2, 1));
-            assert!(out.contains("+254712345678") && out.contains("Zoë"), "{out}");
+            assert!(
+                out.contains("+254712345678") && out.contains("Zoë"),
+                "{out}"
+            );
         }
     }
 

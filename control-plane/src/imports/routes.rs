@@ -313,10 +313,9 @@ async fn rejected_rows(
         move |mut sink| async move {
             let mut writer = Writer::new(FileFormat::Csv);
             writer.row(header.iter().map(String::as_str));
-            let mut rows =
-                sqlx::query_as::<_, (i32, String, Vec<String>)>(store::REJECTED_SQL)
-                    .bind(id)
-                    .fetch(&pool);
+            let mut rows = sqlx::query_as::<_, (i32, String, Vec<String>)>(store::REJECTED_SQL)
+                .bind(id)
+                .fetch(&pool);
             while let Some((row, reason, fields)) = rows.try_next().await? {
                 let row = row.to_string();
                 let pad = width.saturating_sub(fields.len());

@@ -120,7 +120,11 @@ struct Settings {
 
 impl Settings {
     async fn parse(state: &AppState, account_id: Uuid, params: &UploadParams) -> Result<Settings> {
-        if params.filename.as_deref().is_some_and(|f| f.trim().chars().count() > 255) {
+        if params
+            .filename
+            .as_deref()
+            .is_some_and(|f| f.trim().chars().count() > 255)
+        {
             return Err(Error::field("filename", "must be at most 255 characters"));
         }
         let delimiter = match params.delimiter.as_deref() {
@@ -306,7 +310,9 @@ async fn stage(
         buffer.push_str(&out);
         if pipeline.counts.total > MAX_ROWS {
             copy_in.abort("too many rows").await.ok();
-            return Err(file_error(format!("the file has more than {MAX_ROWS} rows")));
+            return Err(file_error(format!(
+                "the file has more than {MAX_ROWS} rows"
+            )));
         }
         if buffer.len() >= COPY_BUFFER || last {
             copy_in.send(buffer.as_bytes()).await?;

@@ -277,7 +277,13 @@ mod tests {
         let header = fields(&["phone", "name", "email", "tags", "City"]);
         let row = stage(
             2,
-            fields(&["0712 345 678", "Wanjiru", "W@Example.com", "vip; nairobi;vip", "Nakuru"]),
+            fields(&[
+                "0712 345 678",
+                "Wanjiru",
+                "W@Example.com",
+                "vip; nairobi;vip",
+                "Nakuru",
+            ]),
             &rules_for(&mapping, &header),
         );
         assert_eq!(row.reason, None);

@@ -28,7 +28,13 @@ async fn download(app: &TestApp, uri: &str, token: &str) -> (StatusCode, String,
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     (status, content_type, bytes)
 }
 
@@ -71,7 +77,10 @@ async fn csv_export_round_trips_through_the_import(db: PgPool) {
         "phone,first_name,last_name,email,tags,notes,status,invalid_reason,operator,country,opted_out,created_at,City"
     );
     // The formula was neutralised on the way in and stays inert on the way out.
-    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{text}");
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+        "{text}"
+    );
     assert!(text.contains(",'@SUM(A1),"), "{text}");
     assert!(!text.contains(",=") && !text.contains(",@"), "{text}");
 
@@ -82,7 +91,11 @@ async fn csv_export_round_trips_through_the_import(db: PgPool) {
     assert_eq!(up.json["counts"]["valid"], 3, "{}", up.text);
     let id = up.json["id"].as_str().unwrap();
     let done = app
-        .post(&format!("/v1/contacts/imports/{id}/commit"), Some(&b.access), json!({"list_name": "Copy"}))
+        .post(
+            &format!("/v1/contacts/imports/{id}/commit"),
+            Some(&b.access),
+            json!({"list_name": "Copy"}),
+        )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     let original = contacts_of(&app.db, a.account_id).await;
@@ -97,9 +110,19 @@ async fn csv_export_round_trips_through_the_import(db: PgPool) {
     assert!(String::from_utf8(bytes).unwrap().contains("+254712000103"));
     let r = app.get("/v1/contacts/export?status=maybe", &a.access).await;
     assert_eq!(r.json["errors"][0]["field"], "status");
-    let r = app.get(&format!("/v1/contacts/export?list_id={}", Uuid::now_v7()), &a.access).await;
+    let r = app
+        .get(
+            &format!("/v1/contacts/export?list_id={}", Uuid::now_v7()),
+            &a.access,
+        )
+        .await;
     assert_eq!(r.json["errors"][0]["field"], "list_id");
-    let (status, _, _) = download(&app, &format!("/v1/contact-lists/{list_id}/export"), &b.access).await;
+    let (status, _, _) = download(
+        &app,
+        &format!("/v1/contact-lists/{list_id}/export"),
+        &b.access,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -124,7 +147,9 @@ fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
             0 => raw.to_vec(),
             8 => {
                 let mut out = Vec::new();
-                flate2::read::DeflateDecoder::new(raw).read_to_end(&mut out).unwrap();
+                flate2::read::DeflateDecoder::new(raw)
+                    .read_to_end(&mut out)
+                    .unwrap();
                 out
             }
             m => panic!("method {m}"),
@@ -168,12 +193,21 @@ async fn xlsx_export_is_a_workbook_with_inert_cells(db: PgPool) {
         .find(|(n, _)| n == "xl/worksheets/sheet1.xml")
         .map(|(_, c)| String::from_utf8(c.clone()).unwrap())
         .unwrap();
-    assert!(sheet.contains("<t xml:space=\"preserve\">+254712000101</t>"), "{sheet}");
+    assert!(
+        sheet.contains("<t xml:space=\"preserve\">+254712000101</t>"),
+        "{sheet}"
+    );
     assert!(sheet.contains("O'Neil, Jr"), "{sheet}");
     assert!(sheet.contains("Zoë") && sheet.contains("two\nlines"));
     // No formula element anywhere; formula-looking text gets the quote-prefix style.
     assert!(!sheet.contains("<f>") && !sheet.contains("<f "));
-    assert!(sheet.contains("<c t=\"inlineStr\" s=\"1\"><is><t xml:space=\"preserve\">=1+2</t>"), "{sheet}");
-    assert!(sheet.contains(">'=HYPERLINK(&quot;http://evil&quot;)</t>"), "{sheet}");
+    assert!(
+        sheet.contains("<c t=\"inlineStr\" s=\"1\"><is><t xml:space=\"preserve\">=1+2</t>"),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains(">'=HYPERLINK(&quot;http://evil&quot;)</t>"),
+        "{sheet}"
+    );
     assert_eq!(sheet.matches("<row>").count(), 5);
 }

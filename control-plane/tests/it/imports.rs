@@ -24,7 +24,12 @@ pub async fn upload(app: &TestApp, token: &str, query: &str, body: impl Into<Bod
 }
 
 /// Uploads and commits into a new list; returns (import, list id).
-pub async fn import_into_new_list(app: &TestApp, token: &str, csv: &str, list: &str) -> (Value, String) {
+pub async fn import_into_new_list(
+    app: &TestApp,
+    token: &str,
+    csv: &str,
+    list: &str,
+) -> (Value, String) {
     let up = upload(app, token, "", csv.to_owned()).await;
     assert_eq!(up.status, StatusCode::CREATED, "{}", up.text);
     let id = up.json["id"].as_str().unwrap();
@@ -82,7 +87,10 @@ async fn upload_dry_run_commit_and_commit_again(db: PgPool) {
     let id = i["id"].as_str().unwrap().to_owned();
 
     let dry = app
-        .get(&format!("/v1/contacts/imports/{id}/dry-run?sample=5"), &a.access)
+        .get(
+            &format!("/v1/contacts/imports/{id}/dry-run?sample=5"),
+            &a.access,
+        )
         .await;
     assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
     assert_eq!(dry.json["sample"][0]["phone"], "+254712000001");
@@ -91,11 +99,22 @@ async fn upload_dry_run_commit_and_commit_again(db: PgPool) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["row"].as_i64().unwrap(), r["reason"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["row"].as_i64().unwrap(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(rejected.len(), 4, "{rejected:?}");
-    assert_eq!(rejected[0], (5, "duplicate: same number as row 3".to_owned()));
-    assert!(rejected[1].1.starts_with("phone: invalid character"), "{rejected:?}");
+    assert_eq!(
+        rejected[0],
+        (5, "duplicate: same number as row 3".to_owned())
+    );
+    assert!(
+        rejected[1].1.starts_with("phone: invalid character"),
+        "{rejected:?}"
+    );
     assert!(rejected[2].1.starts_with("email:"), "{rejected:?}");
     assert!(rejected[3].1.contains("cannot receive SMS"), "{rejected:?}");
     let before = contact_count(&app.db, a.account_id).await;
@@ -105,11 +124,23 @@ async fn upload_dry_run_commit_and_commit_again(db: PgPool) {
         .get(&format!("/v1/contacts/imports/{id}/rejected"), &a.access)
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let lines: Vec<&str> = r.text.trim_start_matches('\u{FEFF}').lines().collect();
-    assert_eq!(lines[0], "row,reason,Mobile Number,First Name,Surname,E-mail,Tags,City");
+    assert_eq!(
+        lines[0],
+        "row,reason,Mobile Number,First Name,Surname,E-mail,Tags,City"
+    );
     assert_eq!(lines.len(), 5, "{}", r.text);
-    assert!(lines[2].starts_with("6,\"phone: invalid character"), "{}", lines[2]);
+    assert!(
+        lines[2].starts_with("6,\"phone: invalid character"),
+        "{}",
+        lines[2]
+    );
 
     let commit = app
         .post(
@@ -134,12 +165,16 @@ async fn upload_dry_run_commit_and_commit_again(db: PgPool) {
     assert_eq!(amina.1, ["vip", "new"]);
     assert_eq!(amina.2, json!({"City": "Mombasa"}));
     assert_eq!(amina.3.as_deref(), Some("CSV import"));
-    let existing: String =
-        sqlx::query_scalar("SELECT coalesce(first_name, '') FROM contacts WHERE phone = '+254712000001'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(existing, "", "an existing contact is linked, not overwritten");
+    let existing: String = sqlx::query_scalar(
+        "SELECT coalesce(first_name, '') FROM contacts WHERE phone = '+254712000001'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        existing, "",
+        "an existing contact is linked, not overwritten"
+    );
     let list: (String, i32, i32) =
         sqlx::query_as("SELECT name, total_count, valid_count FROM contact_lists WHERE id = $1")
             .bind(list_id)
@@ -149,9 +184,16 @@ async fn upload_dry_run_commit_and_commit_again(db: PgPool) {
     assert_eq!(list, ("Customers".to_owned(), 3, 3));
 
     // Committing again (same or another target) imports nothing twice.
-    for body in [json!({"list_name": "Customers"}), json!({"list_name": "Other"})] {
+    for body in [
+        json!({"list_name": "Customers"}),
+        json!({"list_name": "Other"}),
+    ] {
         let again = app
-            .post(&format!("/v1/contacts/imports/{id}/commit"), Some(&a.access), body)
+            .post(
+                &format!("/v1/contacts/imports/{id}/commit"),
+                Some(&a.access),
+                body,
+            )
             .await;
         assert_eq!(again.status, StatusCode::OK, "{}", again.text);
         assert_eq!(again.json["list_id"], list_id.to_string());
@@ -177,7 +219,13 @@ async fn header_detection_and_explicit_mapping(db: PgPool) {
     let app = spawn_app(db);
     let a = app.verified("mapping@example.com").await;
     // No header: the phone column is found by its content.
-    let up = upload(&app, &a.access, "", "Wanjiru,+254712000010\nOtieno,0712000011\n").await;
+    let up = upload(
+        &app,
+        &a.access,
+        "",
+        "Wanjiru,+254712000010\nOtieno,0712000011\n",
+    )
+    .await;
     assert_eq!(up.status, StatusCode::CREATED, "{}", up.text);
     assert_eq!(up.json["has_header"], false);
     assert_eq!(up.json["mapping"], json!({"phone": 2}));
@@ -200,7 +248,13 @@ async fn header_detection_and_explicit_mapping(db: PgPool) {
     assert_eq!(up.json["counts"]["valid"], 1);
 
     // Forcing "no header" makes row 1 data (and rejected: "phone" is not a number).
-    let up = upload(&app, &a.access, "?header=false&phone_column=1", "phone\n0712000013\n").await;
+    let up = upload(
+        &app,
+        &a.access,
+        "?header=false&phone_column=1",
+        "phone\n0712000013\n",
+    )
+    .await;
     assert_eq!(up.status, StatusCode::CREATED, "{}", up.text);
     assert_eq!(up.json["counts"]["total"], 2);
     assert_eq!(up.json["counts"]["invalid"], 1);
@@ -212,17 +266,30 @@ async fn header_detection_and_explicit_mapping(db: PgPool) {
         ("?delimiter=x", "delimiter"),
     ] {
         let r = upload(&app, &a.access, query, "phone\n0712000014\n").await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {}",
+            r.text
+        );
         assert_eq!(r.json["errors"][0]["field"], field, "{}", r.text);
     }
     let r = upload(&app, &a.access, "", "name,city\nAsha,Nakuru\n").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json["errors"][0]["field"], "phone_column");
     // A national number needs the default country: Tanzania here.
-    let up = upload(&app, &a.access, "?default_country=tz", "phone\n0754123456\n").await;
+    let up = upload(
+        &app,
+        &a.access,
+        "?default_country=tz",
+        "phone\n0754123456\n",
+    )
+    .await;
     assert_eq!(up.status, StatusCode::CREATED, "{}", up.text);
     let id = up.json["id"].as_str().unwrap();
-    let dry = app.get(&format!("/v1/contacts/imports/{id}/dry-run"), &a.access).await;
+    let dry = app
+        .get(&format!("/v1/contacts/imports/{id}/dry-run"), &a.access)
+        .await;
     assert_eq!(dry.json["sample"][0]["phone"], "+255754123456");
 }
 
@@ -233,16 +300,26 @@ async fn hostile_files(db: PgPool) {
     let a = app.verified("hostile@example.com").await;
     let utf16 = |big: bool| {
         let text = "phone,name\n0712000020,Zoë\n";
-        let mut bytes = if big { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+        let mut bytes = if big {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
         for u in text.encode_utf16() {
-            bytes.extend(if big { u.to_be_bytes() } else { u.to_le_bytes() });
+            bytes.extend(if big {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            });
         }
         bytes
     };
     let mut huge_line = b"phone,name\n0712000021,A\n0712000022,".to_vec();
     huge_line.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
     huge_line.extend_from_slice(b"\n0712000023,C\n");
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1)
+        .collect();
     // (body, expected status, expected valid rows or the error text)
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
         ("utf-8 bom", b"\xEF\xBB\xBFphone,name\n0712000020,Zo\xC3\xAB\n".to_vec(), StatusCode::CREATED, "1 Zoë"),
@@ -269,19 +346,35 @@ async fn hostile_files(db: PgPool) {
         assert_eq!(r.status, status, "{name}: {}", r.text);
         if status == StatusCode::CREATED {
             let (valid, first) = expect.split_once(' ').unwrap();
-            assert_eq!(r.json["counts"]["valid"].to_string(), valid, "{name}: {}", r.text);
+            assert_eq!(
+                r.json["counts"]["valid"].to_string(),
+                valid,
+                "{name}: {}",
+                r.text
+            );
             let id = r.json["id"].as_str().unwrap();
-            let dry = app.get(&format!("/v1/contacts/imports/{id}/dry-run"), &a.access).await;
-            assert_eq!(dry.json["sample"][0]["first_name"], first, "{name}: {}", dry.text);
+            let dry = app
+                .get(&format!("/v1/contacts/imports/{id}/dry-run"), &a.access)
+                .await;
+            assert_eq!(
+                dry.json["sample"][0]["first_name"], first,
+                "{name}: {}",
+                dry.text
+            );
         } else {
             assert_eq!(problem_type(&r), "validation", "{name}");
             let field = r.json["errors"][0]["field"].as_str().unwrap();
-            assert!(field == "file" || field == "phone_column", "{name}: {field}");
+            assert!(
+                field == "file" || field == "phone_column",
+                "{name}: {field}"
+            );
             assert!(r.text.contains(expect), "{name}: {}", r.text);
         }
     }
     // The long row is rejected by number, the rows around it are fine.
-    let imports = app.get("/v1/contacts/imports?status=validated", &a.access).await;
+    let imports = app
+        .get("/v1/contacts/imports?status=validated", &a.access)
+        .await;
     let huge = imports.json["data"]
         .as_array()
         .unwrap()
@@ -289,10 +382,21 @@ async fn hostile_files(db: PgPool) {
         .find(|i| i["counts"]["total"] == 3)
         .unwrap();
     let dry = app
-        .get(&format!("/v1/contacts/imports/{}/dry-run", huge["id"].as_str().unwrap()), &a.access)
+        .get(
+            &format!(
+                "/v1/contacts/imports/{}/dry-run",
+                huge["id"].as_str().unwrap()
+            ),
+            &a.access,
+        )
         .await;
     assert_eq!(dry.json["rejected_sample"][0]["row"], 3);
-    assert!(dry.json["rejected_sample"][0]["reason"].as_str().unwrap().contains("longer than"));
+    assert!(
+        dry.json["rejected_sample"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("longer than")
+    );
 
     // Formula cells are stored neutralised and counted.
     let r = upload(
@@ -305,14 +409,26 @@ async fn hostile_files(db: PgPool) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json["counts"]["neutralised_cells"], 3);
     let id = r.json["id"].as_str().unwrap();
-    let dry = app.get(&format!("/v1/contacts/imports/{id}/dry-run"), &a.access).await;
+    let dry = app
+        .get(&format!("/v1/contacts/imports/{id}/dry-run"), &a.access)
+        .await;
     assert_eq!(dry.json["sample"][0]["first_name"], "'=cmd|' /C calc'!A0");
     assert_eq!(dry.json["sample"][0]["tags"], json!(["'+x", "ok"]));
 
     // Strict UTF-8 rejects the Latin-1 row with a reason instead of guessing.
-    let r = upload(&app, &a.access, "?encoding=utf-8", b"phone,name\n0712000020,Zo\xEB\n".to_vec()).await;
+    let r = upload(
+        &app,
+        &a.access,
+        "?encoding=utf-8",
+        b"phone,name\n0712000020,Zo\xEB\n".to_vec(),
+    )
+    .await;
     assert_eq!(r.json["counts"]["invalid"], 1, "{}", r.text);
-    assert_eq!(contact_count(&app.db, a.account_id).await, 0, "no upload imports anything");
+    assert_eq!(
+        contact_count(&app.db, a.account_id).await,
+        0,
+        "no upload imports anything"
+    );
 }
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
@@ -320,12 +436,18 @@ async fn scopes_validation_cancel_and_delete(db: PgPool) {
     let app = spawn_app(db);
     let a = app.verified("scopes@example.com").await;
     let key = app
-        .post("/v1/api-keys", Some(&a.access), json!({"name": "ro", "scopes": ["contacts:read"]}))
+        .post(
+            "/v1/api-keys",
+            Some(&a.access),
+            json!({"name": "ro", "scopes": ["contacts:read"]}),
+        )
         .await;
     let read_only = key.json["secret"].as_str().unwrap().to_owned();
     let r = upload(&app, &read_only, "", "phone\n0712000030\n").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app.post("/v1/contacts/imports", Some(&a.access), json!({})).await;
+    let r = app
+        .post("/v1/contacts/imports", Some(&a.access), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let r = app.get("/v1/contacts/imports?status=nope", &a.access).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -333,19 +455,33 @@ async fn scopes_validation_cancel_and_delete(db: PgPool) {
     let up = upload(&app, &a.access, "", "phone\n0712000030\n").await;
     let id = up.json["id"].as_str().unwrap().to_owned();
     // The read-only key can read it.
-    assert_eq!(app.get(&format!("/v1/contacts/imports/{id}"), &read_only).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/v1/contacts/imports/{id}"), &read_only)
+            .await
+            .status,
+        StatusCode::OK
+    );
     let commit_uri = format!("/v1/contacts/imports/{id}/commit");
     for (body, field) in [
         (json!({}), "list_id"),
         (json!({"list_name": " "}), "list_name"),
-        (json!({"list_id": Uuid::now_v7(), "list_name": "x"}), "list_name"),
+        (
+            json!({"list_id": Uuid::now_v7(), "list_name": "x"}),
+            "list_name",
+        ),
         (json!({"list_id": Uuid::now_v7()}), "list_id"),
     ] {
         let r = app.post(&commit_uri, Some(&a.access), body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
         assert_eq!(r.json["errors"][0]["field"], field);
     }
-    let r = app.post(&format!("/v1/contacts/imports/{id}/cancel"), Some(&a.access), json!({})).await;
+    let r = app
+        .post(
+            &format!("/v1/contacts/imports/{id}/cancel"),
+            Some(&a.access),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["status"], "cancelled");
     let r = app
@@ -358,11 +494,129 @@ async fn scopes_validation_cancel_and_delete(db: PgPool) {
         .unwrap();
     assert_eq!(staged, 0);
     let r = app
-        .call(Method::DELETE, &format!("/v1/contacts/imports/{id}"), Some(&a.access), None)
+        .call(
+            Method::DELETE,
+            &format!("/v1/contacts/imports/{id}"),
+            Some(&a.access),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get(&format!("/v1/contacts/imports/{id}"), &a.access).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/v1/contacts/imports/{id}"), &a.access)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(contact_count(&app.db, a.account_id).await, 0);
+}
+
+/// While a file streams in, the import is visible with its progress; cancelling it stops the
+/// upload, which answers 409 and leaves no staged row.
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn progress_while_uploading_and_cancel_midway(db: PgPool) {
+    let app = spawn_app(db);
+    let a = app.verified("progress@example.com").await;
+    let (mut tx, rx) = futures::channel::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let chunk = |from: u32| {
+        let mut part = String::new();
+        for i in from..from + 5_000 {
+            part.push_str(&format!("07{:08},Name{i}\n", 10_000_000 + i));
+        }
+        part.into_bytes()
+    };
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/contacts/imports?filename=slow.csv")
+        .header("authorization", format!("Bearer {}", a.access))
+        .header("content-type", "text/csv")
+        .header("content-length", "10000000")
+        .body(Body::from_stream(rx))
+        .unwrap();
+    let router = app.router.clone();
+    let uploading = tokio::spawn(async move {
+        use tower::ServiceExt;
+        router.oneshot(request).await.unwrap().status()
+    });
+    use futures::SinkExt;
+    let mut next = 0;
+    let mut seen = None;
+    for _ in 0..100 {
+        tx.send(Ok(chunk(next))).await.unwrap();
+        next += 5_000;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let list = app.get("/v1/contacts/imports", &a.access).await;
+        let import = &list.json["data"][0];
+        if import["status"] == "validating" && import["bytes_received"].as_i64() > Some(0) {
+            seen = Some(import.clone());
+            break;
+        }
+    }
+    let import = seen.expect("the import shows its progress while uploading");
+    assert!(import["progress"].as_i64().unwrap() < 100, "{import}");
+    assert!(import["counts"]["total"].as_i64().unwrap() > 0, "{import}");
+    let id = import["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/v1/contacts/imports/{id}/cancel"),
+            Some(&a.access),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // The upload notices at its next progress write.
+    while !uploading.is_finished() {
+        if tx.send(Ok(chunk(next))).await.is_err() {
+            break;
+        }
+        next += 5_000;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(uploading.await.unwrap(), StatusCode::CONFLICT);
+    let r = app
+        .get(&format!("/v1/contacts/imports/{id}"), &a.access)
+        .await;
+    assert_eq!(r.json["status"], "cancelled");
+    let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM contact_import_rows")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(staged, 0);
+}
+
+/// Two commits of one import at once: one imports, the other waits its turn (409) or sees the
+/// completed import; nothing is imported twice.
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn concurrent_commits_import_once(db: PgPool) {
+    let app = spawn_app(db);
+    let a = app.verified("race@example.com").await;
+    let mut csv = String::from("phone\n");
+    for i in 0..2_000 {
+        csv.push_str(&format!("07{:08}\n", 10_000_000 + i));
+    }
+    let up = upload(&app, &a.access, "", csv).await;
+    let uri = format!(
+        "/v1/contacts/imports/{}/commit",
+        up.json["id"].as_str().unwrap()
+    );
+    let (one, two) = tokio::join!(
+        app.post(&uri, Some(&a.access), json!({"list_name": "One"})),
+        app.post(&uri, Some(&a.access), json!({"list_name": "Two"})),
+    );
+    let statuses = [one.status, two.status];
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert_eq!(contact_count(&app.db, a.account_id).await, 2_000);
+    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM contact_list_memberships")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(members, 2_000);
 }
 
 /// 100,000 rows: upload (parse + validate + COPY), dry run, commit. Prints the timings; run in
@@ -396,12 +650,18 @@ async fn bench_100k_rows(db: PgPool) {
     assert_eq!(up.status, StatusCode::CREATED, "{}", up.text);
     let id = up.json["id"].as_str().unwrap().to_owned();
     let t = Instant::now();
-    let dry = app.get(&format!("/v1/contacts/imports/{id}/dry-run"), &a.access).await;
+    let dry = app
+        .get(&format!("/v1/contacts/imports/{id}/dry-run"), &a.access)
+        .await;
     let dry_time = t.elapsed();
     assert_eq!(dry.status, StatusCode::OK);
     let t = Instant::now();
     let done = app
-        .post(&format!("/v1/contacts/imports/{id}/commit"), Some(&a.access), json!({"list_name": "Bench"}))
+        .post(
+            &format!("/v1/contacts/imports/{id}/commit"),
+            Some(&a.access),
+            json!({"list_name": "Bench"}),
+        )
         .await;
     let commit_time = t.elapsed();
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
