@@ -96,10 +96,10 @@ async fn export_contacts(
 ) -> Result<Response> {
     who.require(Scope::ContactsRead, Role::Member)?;
     let account_id = who.account_id();
-    if let Some(list_id) = q.list_id {
-        if !list_exists(&state.pool, account_id, list_id).await? {
-            return Err(Error::field("list_id", "the organisation has no such list"));
-        }
+    if let Some(list_id) = q.list_id
+        && !list_exists(&state.pool, account_id, list_id).await?
+    {
+        return Err(Error::field("list_id", "the organisation has no such list"));
     }
     if q.status
         .as_deref()
@@ -262,10 +262,10 @@ async fn produce(pool: PgPool, format: FileFormat, f: Filter, mut sink: Sink) ->
             .iter()
             .map(|k| r.12.get(k).and_then(|v| v.as_str()).unwrap_or(""));
         writer.row(fixed.into_iter().chain(extra));
-        if let Some(bytes) = writer.ready() {
-            if !sink.send(bytes).await {
-                return Ok(());
-            }
+        if let Some(bytes) = writer.ready()
+            && !sink.send(bytes).await
+        {
+            return Ok(());
         }
     }
     sink.send(writer.finish()).await;

@@ -37,6 +37,11 @@ impl Fields {
         self.ends.len()
     }
 
+    /// True when the record has no field at all.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
     /// True when the record has no field or only blank ones (a spreadsheet's `,,,` line).
     pub fn is_blank(&self) -> bool {
         self.data.iter().all(|b| b.is_ascii_whitespace())

@@ -324,10 +324,10 @@ async fn rejected_rows(
                     .chain(fields.iter().map(String::as_str))
                     .chain(std::iter::repeat_n("", pad));
                 writer.row(cells);
-                if let Some(bytes) = writer.ready() {
-                    if !sink.send(bytes).await {
-                        return Ok(());
-                    }
+                if let Some(bytes) = writer.ready()
+                    && !sink.send(bytes).await
+                {
+                    return Ok(());
                 }
             }
             sink.send(writer.finish()).await;

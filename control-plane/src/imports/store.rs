@@ -276,41 +276,19 @@ pub async fn list(
 
 /// The first rows a commit would import (first occurrence of each number).
 pub async fn preview(conn: impl PgExecutor<'_>, id: Uuid, limit: i64) -> Result<Vec<PreviewRow>> {
-    let rows: Vec<(
-        i32,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Vec<String>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT row_no, phone, first_name, last_name, email, tags, mno_id
-               FROM contact_import_rows r
-              WHERE import_id = $1 AND reason IS NULL
-                AND NOT EXISTS (SELECT 1 FROM contact_import_rows e
-                                 WHERE e.import_id = $1 AND e.reason IS NULL
-                                   AND e.phone = r.phone AND e.row_no < r.row_no)
-              ORDER BY row_no LIMIT $2",
+    Ok(sqlx::query_as(
+        "SELECT row_no AS row, phone, first_name, last_name, email, tags, mno_id
+           FROM contact_import_rows r
+          WHERE import_id = $1 AND reason IS NULL
+            AND NOT EXISTS (SELECT 1 FROM contact_import_rows e
+                             WHERE e.import_id = $1 AND e.reason IS NULL
+                               AND e.phone = r.phone AND e.row_no < r.row_no)
+          ORDER BY row_no LIMIT $2",
     )
     .bind(id)
     .bind(limit)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(row, phone, first_name, last_name, email, tags, mno_id)| PreviewRow {
-                row,
-                phone,
-                first_name,
-                last_name,
-                email,
-                tags,
-                mno_id,
-            },
-        )
-        .collect())
+    .await?)
 }
 
 /// Rejected rows (invalid ones and repeats of an earlier row's number) in file order.

@@ -150,7 +150,7 @@ pub struct RejectedRow {
 }
 
 /// A row as it will be imported.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct PreviewRow {
     /// 1-based row number in the file.
     pub row: i32,

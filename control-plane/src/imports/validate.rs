@@ -95,7 +95,7 @@ pub struct Rules<'a> {
     pub default_country: &'a str,
 }
 
-fn cell<'f>(fields: &'f [String], column: Option<usize>) -> Option<&'f str> {
+fn cell(fields: &[String], column: Option<usize>) -> Option<&str> {
     column
         .and_then(|c| fields.get(c - 1))
         .map(|s| s.trim())
