@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::contacts::phone::{self, ContactStatus};
 use crate::exports::cells;
+use crate::exports::routes::COLUMNS as EXPORT_COLUMNS;
 use crate::imports::mapping::Mapping;
 
 /// Longest first or last name (the contacts table's limit).
@@ -209,15 +210,9 @@ fn split_tags(value: &str, row: &mut Staged) -> Result<Vec<String>, String> {
     Ok(tags)
 }
 
-/// Columns an export writes that are not attributes: the contact's state, not its data.
-const NOT_ATTRIBUTES: [&str; 6] = [
-    "status",
-    "invalid_reason",
-    "operator",
-    "country",
-    "opted_out",
-    "created_at",
-];
+/// Columns an export writes that are not attributes: the contact's state, not its data
+/// (`status` … `created_at`, after the six data columns).
+const NOT_ATTRIBUTES: &[&str] = EXPORT_COLUMNS.split_at(6).1;
 
 /// Unmapped, non-empty columns under their header name (only with a header row). The state
 /// columns of an export are skipped, so an exported file re-imports as the same contacts.

@@ -45,6 +45,14 @@ pub async fn import_into_new_list(
     (done.json, list_id)
 }
 
+/// `SELECT count(*) …` on the test database.
+async fn count(db: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
 async fn contact_count(db: &PgPool, account_id: Uuid) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM contacts WHERE account_id = $1")
         .bind(account_id)
@@ -488,10 +496,7 @@ async fn scopes_validation_cancel_and_delete(db: PgPool) {
         .post(&commit_uri, Some(&a.access), json!({"list_name": "Late"}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM contact_import_rows")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let staged = count(&app.db, "SELECT count(*) FROM contact_import_rows").await;
     assert_eq!(staged, 0);
     let r = app
         .call(
@@ -577,10 +582,7 @@ async fn progress_while_uploading_and_cancel_midway(db: PgPool) {
         .get(&format!("/v1/contacts/imports/{id}"), &a.access)
         .await;
     assert_eq!(r.json["status"], "cancelled");
-    let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM contact_import_rows")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let staged = count(&app.db, "SELECT count(*) FROM contact_import_rows").await;
     assert_eq!(staged, 0);
 }
 
@@ -612,10 +614,7 @@ async fn concurrent_commits_import_once(db: PgPool) {
         "{statuses:?}"
     );
     assert_eq!(contact_count(&app.db, a.account_id).await, 2_000);
-    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM contact_list_memberships")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let members = count(&app.db, "SELECT count(*) FROM contact_list_memberships").await;
     assert_eq!(members, 2_000);
 }
 
