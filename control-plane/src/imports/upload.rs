@@ -64,7 +64,14 @@ pub async fn upload(
             }
         }
     }
-    let plan = plan(&head, ended, &params, &settings)?;
+    // A body can arrive as one big chunk: decide from its first 64 KiB only.
+    let sniff_len = head.len().min(HEAD_BYTES);
+    let plan = plan(
+        &head[..sniff_len],
+        ended && sniff_len == head.len(),
+        &params,
+        &settings,
+    )?;
     let filename = params.filename.as_deref().map(str::trim);
     let import_id = store::create(
         &state.pool,

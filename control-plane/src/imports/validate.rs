@@ -162,10 +162,12 @@ fn text(
     let Some(value) = cell(fields, column) else {
         return Ok(None);
     };
+    // Counted after neutralising: the stored value (with its `'`) must fit the column.
+    let value = safe(value, row);
     if value.chars().count() > max {
         return Err(format!("{name}: longer than {max} characters"));
     }
-    Ok(Some(safe(value, row)))
+    Ok(Some(value))
 }
 
 fn safe(value: &str, row: &mut Staged) -> String {
@@ -327,5 +329,17 @@ mod tests {
         assert_eq!(row.first_name.as_deref(), Some("'=cmd|' /C calc'!A0"));
         assert_eq!(row.notes.as_deref(), Some("'@SUM(A1)"));
         assert_eq!(row.neutralised, 2);
+        // The apostrophe counts towards the column's limit.
+        let long = format!("={}", "x".repeat(99));
+        let row = stage(
+            3,
+            fields(&["0712345678", &long, ""]),
+            &rules_for(&mapping, &[]),
+        );
+        assert!(
+            row.reason
+                .unwrap()
+                .starts_with("first_name: longer than 100")
+        );
     }
 }
