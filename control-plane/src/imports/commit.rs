@@ -16,6 +16,9 @@ use crate::error::{Error, Result, conflict_on_unique};
 use crate::imports::store;
 use crate::imports::types::{CommitImport, Import, ImportStatus};
 
+/// Staged rows per membership statement.
+const MEMBERSHIP_SLICE: usize = 5_000;
+
 /// Where the rows go.
 #[derive(Debug)]
 pub enum Target {
@@ -135,6 +138,10 @@ async fn write(conn: &mut PgConnection, account_id: Uuid, id: Uuid, target: &Tar
     };
     // Counts as of this transaction (contacts may have been added since the dry run).
     store::analyse(&mut *conn, account_id, id).await?;
+    // The DISTINCT ON sort of a large file fits in memory instead of spilling to disk.
+    sqlx::query("SET LOCAL work_mem = '64MB'")
+        .execute(&mut *conn)
+        .await?;
     let created: i64 = sqlx::query_scalar(
         "WITH ins AS (
             INSERT INTO contacts (id, account_id, phone, phone_raw, status, mno_id, country,
@@ -154,24 +161,44 @@ async fn write(conn: &mut PgConnection, account_id: Uuid, id: Uuid, target: &Tar
     .bind(id)
     .fetch_one(&mut *conn)
     .await?;
-    let linked: i64 = sqlx::query_scalar(
-        "WITH ins AS (
-            INSERT INTO contact_list_memberships (list_id, contact_id, account_id)
-            SELECT $3, c.id, $1
-              FROM (SELECT DISTINCT phone FROM contact_import_rows
-                     WHERE import_id = $2 AND reason IS NULL) r
-              JOIN contacts c ON c.account_id = $1 AND c.phone = r.phone
-                             AND c.deleted_at IS NULL
-             ORDER BY c.id
-            ON CONFLICT DO NOTHING
-            RETURNING 1)
-         SELECT count(*) FROM ins",
+    // Memberships in slices of staged rows, so each statement (and the contacts module's
+    // count trigger, which gets the statement's rows as arrays) stays bounded.
+    let last_row: i32 = sqlx::query_scalar(
+        "SELECT coalesce(max(row_no), 0) FROM contact_import_rows WHERE import_id = $1",
     )
-    .bind(account_id)
     .bind(id)
-    .bind(list_id)
     .fetch_one(&mut *conn)
     .await?;
+    let mut linked: i64 = 0;
+    for from in (0..last_row).step_by(MEMBERSHIP_SLICE) {
+        linked += sqlx::query_scalar::<_, i64>(
+            "WITH ins AS (
+                INSERT INTO contact_list_memberships (list_id, contact_id, account_id)
+                SELECT $3, c.id, $1
+                  FROM (SELECT DISTINCT phone FROM contact_import_rows
+                         WHERE import_id = $2 AND reason IS NULL
+                           AND row_no > $4 AND row_no <= $4 + $5) r
+                 -- One probe of the (account_id, phone) unique index per number. LIMIT keeps
+                 -- the planner from turning this into a join planned from stale statistics
+                 -- (neither the staged rows nor the contacts just inserted are analysed yet),
+                 -- and the trash test stays outside so the partial index on live contacts
+                 -- (a scan of the whole account per probe) is not chosen.
+                 CROSS JOIN LATERAL (SELECT id, deleted_at FROM contacts c
+                                      WHERE c.account_id = $1 AND c.phone = r.phone
+                                      LIMIT 1) c
+                 WHERE c.deleted_at IS NULL
+                ON CONFLICT DO NOTHING
+                RETURNING 1)
+             SELECT count(*) FROM ins",
+        )
+        .bind(account_id)
+        .bind(id)
+        .bind(list_id)
+        .bind(from)
+        .bind(MEMBERSHIP_SLICE as i32)
+        .fetch_one(&mut *conn)
+        .await?;
+    }
     sqlx::query(
         "UPDATE contact_imports SET status = 'completed', list_id = $2,
              created_contacts = $3, linked_contacts = $4, committed_at = now(),

@@ -277,13 +277,13 @@ pub async fn list(
 /// The first rows a commit would import (first occurrence of each number).
 pub async fn preview(conn: impl PgExecutor<'_>, id: Uuid, limit: i64) -> Result<Vec<PreviewRow>> {
     Ok(sqlx::query_as(
-        "SELECT row_no AS row, phone, first_name, last_name, email, tags, mno_id
-           FROM contact_import_rows r
-          WHERE import_id = $1 AND reason IS NULL
-            AND NOT EXISTS (SELECT 1 FROM contact_import_rows e
-                             WHERE e.import_id = $1 AND e.reason IS NULL
-                               AND e.phone = r.phone AND e.row_no < r.row_no)
-          ORDER BY row_no LIMIT $2",
+        "SELECT * FROM (
+             SELECT DISTINCT ON (phone) row_no AS row, phone, first_name, last_name, email,
+                    tags, mno_id
+               FROM contact_import_rows
+              WHERE import_id = $1 AND reason IS NULL
+              ORDER BY phone, row_no) first_of_each
+          ORDER BY row LIMIT $2",
     )
     .bind(id)
     .bind(limit)

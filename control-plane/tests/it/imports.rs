@@ -624,7 +624,9 @@ async fn concurrent_commits_import_once(db: PgPool) {
 #[ignore = "benchmark: run in release with --ignored --nocapture"]
 async fn bench_100k_rows(db: PgPool) {
     const ROWS: u32 = 100_000;
-    let app = spawn_app(db);
+    let mut config = test_config();
+    config.server.request_timeout_secs = 600;
+    let app = spawn_app_with(db, config);
     let a = app.verified("bench@example.com").await;
     let mut csv = String::from("phone,first_name,last_name,email,tags,City\n");
     for i in 0..ROWS {
@@ -646,6 +648,7 @@ async fn bench_100k_rows(db: PgPool) {
     let t = Instant::now();
     let up = upload(&app, &a.access, "?filename=bench.csv", csv).await;
     let upload_time = t.elapsed();
+    println!("bench: upload {upload_time:.2?}: {}", up.status);
     assert_eq!(up.status, StatusCode::CREATED, "{}", up.text);
     let id = up.json["id"].as_str().unwrap().to_owned();
     let t = Instant::now();
@@ -653,7 +656,8 @@ async fn bench_100k_rows(db: PgPool) {
         .get(&format!("/v1/contacts/imports/{id}/dry-run"), &a.access)
         .await;
     let dry_time = t.elapsed();
-    assert_eq!(dry.status, StatusCode::OK);
+    println!("bench: dry run {dry_time:.2?}: {}", dry.status);
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
     let t = Instant::now();
     let done = app
         .post(
