@@ -7,9 +7,10 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::contacts::filter::{ContactFilter, SearchFilter};
 use crate::contacts::lists;
 use crate::contacts::store::{self, FILTER_SQL, bind_filter};
-use crate::contacts::types::{ContactFilter, SearchFilter, check_tags};
+use crate::contacts::types::check_tags;
 use crate::error::{Error, FieldError, Result};
 
 /// Most contacts a filter may select in one bulk action; narrow the filter beyond that.
@@ -40,6 +41,7 @@ pub struct BulkRequest {
     /// The action.
     pub action: BulkAction,
     /// Contact ids (1 to 1000).
+    #[schema(min_items = 1, max_items = 1000)]
     pub ids: Option<Vec<Uuid>>,
     /// Active contacts matching this filter (at most 50,000).
     pub filter: Option<ContactFilter>,

@@ -10,10 +10,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::api_keys::extract::Principal;
+use crate::contacts::filter::ContactFilter;
 use crate::contacts::lists::{self, Affected, ContactList, ListInput, MemberIds};
 use crate::contacts::routes::{can_read, can_write};
 use crate::contacts::store;
-use crate::contacts::types::{Contact, ContactFilter};
+use crate::contacts::types::Contact;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, PageQuery, Path, Query};
 use crate::state::AppState;

@@ -40,8 +40,10 @@ pub struct ContactList {
 #[serde(deny_unknown_fields)]
 pub struct ListInput {
     /// Name (1–100 characters); required when creating.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Description (at most 1000 characters).
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
 }
 
@@ -78,6 +80,7 @@ impl ListInput {
 pub struct MemberIds {
     /// Contact ids (1 to 1000).
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 1000)]
     pub contact_ids: Vec<Uuid>,
 }
 

@@ -6,6 +6,7 @@
 //! operator table, with the organisation's country as the default).
 
 pub mod bulk;
+pub mod filter;
 pub mod list_routes;
 pub mod lists;
 pub mod phone;

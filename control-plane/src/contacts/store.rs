@@ -6,7 +6,8 @@ use sqlx::query::QueryAs;
 use sqlx::{PgConnection, PgExecutor, Postgres};
 use uuid::Uuid;
 
-use crate::contacts::types::{Contact, ContactFields, SearchFilter};
+use crate::contacts::filter::SearchFilter;
+use crate::contacts::types::{Contact, ContactFields};
 use crate::error::{Error, Result, conflict_on_unique};
 
 /// Columns of [`Contact`] selected from `contacts c`.

@@ -62,8 +62,10 @@ pub struct Suppression {
 #[serde(deny_unknown_fields)]
 pub struct CreateSuppression {
     /// Phone number in any common form; national forms use the organisation's country.
+    #[schema(min_length = 1, max_length = 64)]
     pub phone: String,
     /// Why (at most 500 characters).
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::contacts::phone::{self, ContactStatus, NormalisedPhone};
@@ -81,26 +81,33 @@ pub struct CreateContact {
     /// false: an invalid number is rejected naming `phone`.
     pub allow_invalid: Option<bool>,
     /// First name (at most 100 characters).
+    #[schema(max_length = 100)]
     pub first_name: Option<String>,
     /// Last name (at most 100 characters).
+    #[schema(max_length = 100)]
     pub last_name: Option<String>,
     /// Email address.
     pub email: Option<String>,
     /// Tags (at most 50, each 1–50 characters).
+    #[schema(max_items = 50)]
     pub tags: Option<Vec<String>>,
     /// Notes (at most 4000 characters).
+    #[schema(max_length = 4000)]
     pub notes: Option<String>,
     /// How consent was obtained (at most 200 characters).
+    #[schema(max_length = 200)]
     pub consent_source: Option<String>,
     /// When consent was given (RFC 3339).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub consent_at: Option<OffsetDateTime>,
     /// Note about the consent (at most 2000 characters).
+    #[schema(max_length = 2000)]
     pub consent_note: Option<String>,
     /// Custom attributes: at most 50 keys (1–64 characters), string values (≤ 1000).
     #[schema(value_type = Option<Object>)]
     pub attributes: Option<Value>,
-    /// Lists to add the contact to.
+    /// Lists to add the contact to (at most 100).
+    #[schema(max_items = 100)]
     pub list_ids: Option<Vec<Uuid>>,
 }
 
@@ -132,121 +139,6 @@ pub struct UpdateContact {
     /// Replaces the custom attributes.
     #[schema(value_type = Option<Object>)]
     pub attributes: Option<Value>,
-}
-
-/// Filters shared by the list endpoint, the trash and bulk actions.
-#[derive(Debug, Default, Clone, Deserialize, ToSchema, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ContactFilter {
-    /// Search in names, phone and email (case-insensitive substring; a phone number in any
-    /// form also matches its E.164).
-    pub q: Option<String>,
-    /// Only contacts with this tag.
-    pub tag: Option<String>,
-    /// Only members of this list.
-    pub list_id: Option<Uuid>,
-    /// Only valid or only invalid numbers.
-    pub status: Option<ContactStatus>,
-    /// Only opted-out (true) or not opted-out (false) contacts.
-    pub opted_out: Option<bool>,
-}
-
-/// Query of the contact list endpoints: filters plus a page.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ContactQuery {
-    /// See [`ContactFilter::q`].
-    pub q: Option<String>,
-    /// Only contacts with this tag.
-    pub tag: Option<String>,
-    /// Only members of this list.
-    pub list_id: Option<Uuid>,
-    /// Only valid or only invalid numbers.
-    pub status: Option<ContactStatus>,
-    /// Only opted-out (true) or not opted-out (false) contacts.
-    pub opted_out: Option<bool>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
-}
-
-impl ContactQuery {
-    /// The filter part.
-    pub fn filter(&self) -> ContactFilter {
-        ContactFilter {
-            q: self.q.clone(),
-            tag: self.tag.clone(),
-            list_id: self.list_id,
-            status: self.status,
-            opted_out: self.opted_out,
-        }
-    }
-}
-
-/// A filter checked and prepared for SQL.
-#[derive(Debug, Default, Clone)]
-pub struct SearchFilter {
-    /// Lower-cased search text with LIKE wildcards escaped.
-    pub q_like: Option<String>,
-    /// The search text as an E.164 number, when it is one.
-    pub q_phone: Option<String>,
-    /// Tag.
-    pub tag: Option<String>,
-    /// List.
-    pub list_id: Option<Uuid>,
-    /// Status.
-    pub status: Option<ContactStatus>,
-    /// Opt-out flag.
-    pub opted_out: Option<bool>,
-}
-
-impl ContactFilter {
-    /// Validates the filter (`prefix` names the fields, e.g. `filter.`).
-    pub fn check(&self, prefix: &str, country: &str) -> Result<SearchFilter> {
-        let mut errors = Vec::new();
-        let q = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-        if q.is_some_and(|q| q.chars().count() > 100) {
-            errors.push(FieldError::new(
-                format!("{prefix}q"),
-                "must be at most 100 characters",
-            ));
-        }
-        let tag = self.tag.as_deref().map(str::trim);
-        if let Some(tag) = tag {
-            check_tag(&format!("{prefix}tag"), tag, &mut errors);
-        }
-        if !errors.is_empty() {
-            return Err(Error::Validation(errors));
-        }
-        let q_phone = q
-            .and_then(|q| phone::normalise(q, country))
-            .filter(|n| n.country.is_some())
-            .map(|n| n.phone);
-        Ok(SearchFilter {
-            q_like: q.map(|q| like_escape(&q.to_lowercase())),
-            q_phone,
-            tag: tag.map(str::to_owned),
-            list_id: self.list_id,
-            status: self.status,
-            opted_out: self.opted_out,
-        })
-    }
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern.
-fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Checks one tag.
@@ -464,11 +356,6 @@ impl UpdateContact {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
-    }
 
     #[test]
     fn invalid_phone_is_rejected_naming_the_field_unless_allowed() {

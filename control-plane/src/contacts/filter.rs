@@ -1,0 +1,135 @@
+//! Contact search and filters: the query of the list endpoints and the filter of bulk
+//! actions, checked and prepared for the one filtered SQL statement in `store`.
+
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::contacts::phone::{self, ContactStatus};
+use crate::contacts::types::check_tag;
+use crate::error::{Error, FieldError, Result};
+
+/// Filters shared by the list endpoint, the trash and bulk actions.
+#[derive(Debug, Default, Clone, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContactFilter {
+    /// Search in names, phone and email (case-insensitive substring; a phone number in any
+    /// form also matches its E.164).
+    pub q: Option<String>,
+    /// Only contacts with this tag.
+    pub tag: Option<String>,
+    /// Only members of this list.
+    pub list_id: Option<Uuid>,
+    /// Only valid or only invalid numbers.
+    pub status: Option<ContactStatus>,
+    /// Only opted-out (true) or not opted-out (false) contacts.
+    pub opted_out: Option<bool>,
+}
+
+/// Query of the contact list endpoints: filters plus a page.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContactQuery {
+    /// See [`ContactFilter::q`].
+    pub q: Option<String>,
+    /// Only contacts with this tag.
+    pub tag: Option<String>,
+    /// Only members of this list.
+    pub list_id: Option<Uuid>,
+    /// Only valid or only invalid numbers.
+    pub status: Option<ContactStatus>,
+    /// Only opted-out (true) or not opted-out (false) contacts.
+    pub opted_out: Option<bool>,
+    /// Items per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ContactQuery {
+    /// The filter part.
+    pub fn filter(&self) -> ContactFilter {
+        ContactFilter {
+            q: self.q.clone(),
+            tag: self.tag.clone(),
+            list_id: self.list_id,
+            status: self.status,
+            opted_out: self.opted_out,
+        }
+    }
+}
+
+/// A filter checked and prepared for SQL.
+#[derive(Debug, Default, Clone)]
+pub struct SearchFilter {
+    /// Lower-cased search text with LIKE wildcards escaped.
+    pub q_like: Option<String>,
+    /// The search text as an E.164 number, when it is one.
+    pub q_phone: Option<String>,
+    /// Tag.
+    pub tag: Option<String>,
+    /// List.
+    pub list_id: Option<Uuid>,
+    /// Status.
+    pub status: Option<ContactStatus>,
+    /// Opt-out flag.
+    pub opted_out: Option<bool>,
+}
+
+impl ContactFilter {
+    /// Validates the filter (`prefix` names the fields, e.g. `filter.`).
+    pub fn check(&self, prefix: &str, country: &str) -> Result<SearchFilter> {
+        let mut errors = Vec::new();
+        let q = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        if q.is_some_and(|q| q.chars().count() > 100) {
+            errors.push(FieldError::new(
+                format!("{prefix}q"),
+                "must be at most 100 characters",
+            ));
+        }
+        let tag = self.tag.as_deref().map(str::trim);
+        if let Some(tag) = tag {
+            check_tag(&format!("{prefix}tag"), tag, &mut errors);
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let q_phone = q
+            .and_then(|q| phone::normalise(q, country))
+            .filter(|n| n.country.is_some())
+            .map(|n| n.phone);
+        Ok(SearchFilter {
+            q_like: q.map(|q| like_escape(&q.to_lowercase())),
+            q_phone,
+            tag: tag.map(str::to_owned),
+            list_id: self.list_id,
+            status: self.status,
+            opted_out: self.opted_out,
+        })
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+}
