@@ -23,8 +23,8 @@ use crate::http::layers::{self, MakeUuid, X_REQUEST_ID};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
-    accounts, admin, api_keys, auth, contacts, credits, notifications, ops, pricing, sender_ids,
-    users,
+    accounts, admin, api_keys, auth, contacts, credits, exports, imports, notifications, ops,
+    pricing, sender_ids, users,
 };
 
 /// Every route of the service with its documentation. Later modules add theirs here.
@@ -45,6 +45,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(pricing::admin::router())
         .merge(credits::routes::router())
         .merge(credits::admin::router())
+        .merge(imports::routes::router())
+        .merge(exports::routes::router())
 }
 
 /// The OpenAPI document (what `/openapi.json` serves).

@@ -27,7 +27,7 @@ use crate::error::{FieldError, Problem};
         (name = "api-keys", description = "Machine-to-machine keys"),
         (name = "notifications", description = "In-app notifications"),
         (name = "sender-ids", description = "Sender IDs: register, review status, default"),
-        (name = "contacts", description = "Contacts, lists, trash, opt-out and the suppression list"),
+        (name = "contacts", description = "Contacts, lists, trash, opt-out, the suppression list, CSV imports and exports"),
         (name = "admin", description = "Sema Link staff"),
         (name = "admin-sender-ids", description = "Staff: sender ID approval queue, decisions, history"),
         (name = "pricing", description = "Rates, the public pricing table and price quotes"),

@@ -116,6 +116,15 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         .transaction
         .id
         .to_string();
+    // A committed contact import (and the list it created).
+    let (import, import_list_id) = crate::imports::import_into_new_list(
+        &app,
+        &a.access,
+        "phone,first_name\n+254712000900,Alpha\n",
+        "Alpha list",
+    )
+    .await;
+    let import_id = import["id"].as_str().unwrap().to_owned();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -139,6 +148,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("contact_id", contact_id.clone()),
             ("list_id", list_id.clone()),
             ("suppression_id", suppression_id.clone()),
+            ("import_id", import_id.clone()),
         ]),
     };
     let a_ids = [
@@ -154,6 +164,8 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         list_id.clone(),
         suppression_id.clone(),
         credit_tx_id.clone(),
+        import_id.clone(),
+        import_list_id.clone(),
     ];
 
     let spec = app
@@ -237,6 +249,10 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     );
     let members = app.get("/v1/account/members", &a.access).await;
     assert_eq!(members.json["data"].as_array().unwrap().len(), 2);
+    let import = app
+        .get(&format!("/v1/contacts/imports/{import_id}"), &a.access)
+        .await;
+    assert_eq!(import.json["status"], "completed", "{}", import.text);
     let invitations = app.get("/v1/account/invitations", &a.access).await;
     assert_eq!(invitations.json["data"].as_array().unwrap().len(), 1);
     let revoked: Option<time::OffsetDateTime> =

@@ -1,0 +1,337 @@
+//! Import endpoints. Reading needs `contacts:read` (API keys) or any member role; changing
+//! needs `contacts:write` or any member role. Another organisation's import answers 404.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use futures::TryStreamExt;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::api_keys::extract::Principal;
+use crate::api_keys::types::Scope;
+use crate::auth::role::Role;
+use crate::error::{Error, Problem, Result};
+use crate::exports::stream::{self, FileFormat, Writer};
+use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::imports::commit::{self, Target};
+use crate::imports::store;
+use crate::imports::types::{CommitImport, DryRun, Import, ImportQuery, UploadParams};
+use crate::imports::upload::{self, Uploader};
+use crate::state::AppState;
+
+/// Routes of this module. The upload takes the raw body stream, which the global body limit
+/// (for JSON extractors) does not cover; it enforces [`crate::imports::MAX_FILE_BYTES`] itself.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_import, list_imports))
+        .routes(routes!(get_import, delete_import))
+        .routes(routes!(dry_run))
+        .routes(routes!(commit_import))
+        .routes(routes!(cancel_import))
+        .routes(routes!(rejected_rows))
+}
+
+fn uploader(who: &Principal) -> Uploader {
+    match who {
+        Principal::User(u) => Uploader {
+            account_id: u.account_id,
+            user_id: Some(u.user_id),
+            api_key_id: None,
+        },
+        Principal::Key(k) => Uploader {
+            account_id: k.account_id,
+            user_id: None,
+            api_key_id: Some(k.key_id),
+        },
+    }
+}
+
+/// Uploads a CSV file (the raw request body, `Content-Type: text/csv`) and validates it: the
+/// answer carries the detected format, the mapping and the dry-run counts.
+#[utoipa::path(post, path = "/v1/contacts/imports", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(UploadParams),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file, up to 64 MiB"),
+    responses(
+        (status = 201, description = "Uploaded and validated", body = Import),
+        (status = 400, description = "Bad query or interrupted upload", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Cancelled while uploading", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File larger than 64 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a CSV upload (JSON or multipart)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unreadable file, no phone column, bad parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn upload_import(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(params): Query<UploadParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Import>)> {
+    who.require(Scope::ContactsWrite, Role::Member)?;
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if media.starts_with("application/json") || media.starts_with("multipart/") {
+        return Err(Error::UnsupportedMediaType);
+    }
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    if length.is_some_and(|l| l > crate::imports::MAX_FILE_BYTES as i64) {
+        return Err(Error::PayloadTooLarge);
+    }
+    let import = upload::upload(&state, uploader(&who), params, length, body).await?;
+    Ok((StatusCode::CREATED, Json(import)))
+}
+
+/// The organisation's imports, newest first.
+#[utoipa::path(get, path = "/v1/contacts/imports", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ImportQuery),
+    responses(
+        (status = 200, description = "Imports", body = Page<Import>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_imports(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<ImportQuery>,
+) -> Result<Json<Page<Import>>> {
+    who.require(Scope::ContactsRead, Role::Member)?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .parse()?;
+    let rows = store::list(
+        &state.pool,
+        who.account_id(),
+        q.status,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |i| i.id)))
+}
+
+/// One import: status, progress while it uploads or commits, counts.
+#[utoipa::path(get, path = "/v1/contacts/imports/{import_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("import_id" = Uuid, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "The import", body = Import),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_import(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Import>> {
+    who.require(Scope::ContactsRead, Role::Member)?;
+    store::get(&state.pool, who.account_id(), id)
+        .await?
+        .map(Json)
+        .ok_or(Error::NotFound)
+}
+
+/// Sample sizes of the dry run.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DryRunQuery {
+    /// Rows in each sample (0–100, default 10).
+    pub sample: Option<i64>,
+}
+
+/// The dry run: what a commit would do (counts re-checked against the current contacts) with
+/// a sample of the rows to import and of the rejected ones. Writes no contact.
+#[utoipa::path(get, path = "/v1/contacts/imports/{import_id}/dry-run", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("import_id" = Uuid, Path, description = "Import id"), DryRunQuery),
+    responses(
+        (status = 200, description = "The report", body = DryRun),
+        (status = 400, description = "Bad id or query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad sample size", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn dry_run(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    Query(q): Query<DryRunQuery>,
+) -> Result<Json<DryRun>> {
+    who.require(Scope::ContactsRead, Role::Member)?;
+    let sample = q.sample.unwrap_or(10);
+    if !(0..=100).contains(&sample) {
+        return Err(Error::field("sample", "must be between 0 and 100"));
+    }
+    let account_id = who.account_id();
+    store::analyse(&state.pool, account_id, id).await?;
+    let import = store::get(&state.pool, account_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(DryRun {
+        sample: store::preview(&state.pool, id, sample).await?,
+        rejected_sample: store::rejected(&state.pool, id, sample).await?,
+        import,
+    }))
+}
+
+/// Commits the valid rows into an existing list (`list_id`) or a new one (`list_name`), all
+/// or nothing. Committing again returns the completed import and imports nothing twice.
+#[utoipa::path(post, path = "/v1/contacts/imports/{import_id}/commit", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("import_id" = Uuid, Path, description = "Import id")),
+    request_body = CommitImport,
+    responses(
+        (status = 200, description = "Committed", body = Import),
+        (status = 400, description = "Bad id or body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Being committed, cancelled, failed, or list name taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such list, or bad list name", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn commit_import(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    Json(body): Json<CommitImport>,
+) -> Result<Json<Import>> {
+    who.require(Scope::ContactsWrite, Role::Member)?;
+    let account_id = who.account_id();
+    store::get(&state.pool, account_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let target = Target::from_request(body)?;
+    commit::commit(&state.pool, account_id, id, target)
+        .await
+        .map(Json)
+}
+
+/// Cancels an import that is not committed (also stops an upload in progress); its staged
+/// rows are deleted.
+#[utoipa::path(post, path = "/v1/contacts/imports/{import_id}/cancel", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("import_id" = Uuid, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "Cancelled", body = Import),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already committed, committing, or failed", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn cancel_import(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Import>> {
+    use crate::imports::types::ImportStatus as S;
+    who.require(Scope::ContactsWrite, Role::Member)?;
+    let account_id = who.account_id();
+    match store::cancel(&state.pool, account_id, id).await? {
+        None => return Err(Error::NotFound),
+        Some(S::Validating | S::Uploaded | S::Validated | S::Cancelled) => {}
+        Some(S::Importing) => return Err(Error::Conflict("the import is being committed")),
+        Some(S::Completed) => return Err(Error::Conflict("the import is already committed")),
+        Some(S::Failed) => return Err(Error::Conflict("the upload failed; delete it instead")),
+    }
+    store::get(&state.pool, account_id, id)
+        .await?
+        .map(Json)
+        .ok_or(Error::NotFound)
+}
+
+/// Deletes an import and its staged rows; the contacts it created stay.
+#[utoipa::path(delete, path = "/v1/contacts/imports/{import_id}", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("import_id" = Uuid, Path, description = "Import id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Uploading or committing: cancel or wait first", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_import(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    who.require(Scope::ContactsWrite, Role::Member)?;
+    let account_id = who.account_id();
+    store::get(&state.pool, account_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if store::delete(&state.pool, account_id, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::Conflict(
+            "the import is uploading or being committed: cancel it or wait",
+        ))
+    }
+}
+
+/// The rows that will not be (or were not) imported, as CSV: row number, reason, then the
+/// row's original columns. Formula cells are neutralised.
+#[utoipa::path(get, path = "/v1/contacts/imports/{import_id}/rejected", tag = "contacts",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("import_id" = Uuid, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "The rejected rows (streamed CSV)", content_type = "text/csv"),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn rejected_rows(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Response> {
+    who.require(Scope::ContactsRead, Role::Member)?;
+    let import = store::get(&state.pool, who.account_id(), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let pool = state.pool.clone();
+    let width = import.columns.len();
+    let mut header: Vec<String> = vec!["row".into(), "reason".into()];
+    header.extend(import.columns);
+    Ok(stream::download(
+        FileFormat::Csv,
+        &format!("rejected-{id}"),
+        move |mut sink| async move {
+            let mut writer = Writer::new(FileFormat::Csv);
+            writer.row(header.iter().map(String::as_str));
+            let mut rows = sqlx::query_as::<_, (i32, String, Vec<String>)>(store::REJECTED_SQL)
+                .bind(id)
+                .fetch(&pool);
+            while let Some((row, reason, fields)) = rows.try_next().await? {
+                let row = row.to_string();
+                let pad = width.saturating_sub(fields.len());
+                let cells = [row.as_str(), reason.as_str()]
+                    .into_iter()
+                    .chain(fields.iter().map(String::as_str))
+                    .chain(std::iter::repeat_n("", pad));
+                writer.row(cells);
+                if let Some(bytes) = writer.ready()
+                    && !sink.send(bytes).await
+                {
+                    return Ok(());
+                }
+            }
+            sink.send(writer.finish()).await;
+            Ok(())
+        },
+    ))
+}
