@@ -28,6 +28,15 @@ pub enum Template<'a> {
         /// Raw token.
         token: &'a str,
     },
+    /// To the staff who decide sender IDs: one was submitted and waits in the queue.
+    SenderIdSubmitted {
+        /// The organisation's name.
+        account_name: &'a str,
+        /// The requested sender ID.
+        name: &'a str,
+        /// Its country (ISO 3166-1 alpha-2).
+        country: &'a str,
+    },
     /// A copy of an in-app notification (`notifications::notify`).
     Notification {
         /// One line, used as the subject.
@@ -82,6 +91,17 @@ impl Template<'_> {
                 subject: format!("You are invited to join {account_name} on Sema Link"),
                 body: format!(
                     "You have been invited to join {account_name} on Sema Link.\n\n{base}/accept-invitation?token={token}\n\nThe invitation is valid for 7 days.\n\nSema Link"
+                ),
+            },
+            Template::SenderIdSubmitted {
+                account_name,
+                name,
+                country,
+            } => Rendered {
+                template: "sender_id_submitted",
+                subject: format!("Sender ID {name} ({country}) awaits review"),
+                body: format!(
+                    "{account_name} submitted the sender ID {name} for {country}.\n\nThe approval queue, oldest first: {base}/admin/sender-ids\n\nSema Link"
                 ),
             },
             Template::Notification { title, body } => Rendered {

@@ -12,6 +12,8 @@ use crate::accounts::types::check_country;
 use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
 use crate::auth::role::Role;
+use crate::email::outbox;
+use crate::email::templates::Template;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::{Json, Page, PageQuery, Path, Query};
 use crate::sender_ids::name::SenderName;
@@ -90,8 +92,38 @@ async fn register_sender_id(
     };
     let mut tx = state.pool.begin().await?;
     let sender = store::insert(&mut tx, &new).await?;
+    alert_reviewers(&mut tx, &sender, &state.config.server.public_base_url).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(sender)))
+}
+
+/// Emails every active staff member who may decide sender IDs (`sender_ids` at `admin` or
+/// above) that one waits in the queue; queued in the registration's transaction.
+async fn alert_reviewers(
+    conn: &mut sqlx::PgConnection,
+    sender: &SenderId,
+    base_url: &str,
+) -> Result<()> {
+    let account_name: String = sqlx::query_scalar("SELECT name FROM accounts WHERE id = $1")
+        .bind(sender.account_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let reviewers: Vec<String> = sqlx::query_scalar(
+        "SELECT s.email FROM admin_staff s JOIN staff_permissions p ON p.staff_id = s.id
+         WHERE s.is_active AND p.module = 'sender_ids' AND p.level >= 'admin'
+         ORDER BY s.email",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let template = Template::SenderIdSubmitted {
+        account_name: &account_name,
+        name: &sender.name,
+        country: &sender.country,
+    };
+    for to in &reviewers {
+        outbox::enqueue(&mut *conn, to, &template, base_url).await?;
+    }
+    Ok(())
 }
 
 /// The organisation's sender IDs, newest first, optionally of one status (any member).

@@ -352,3 +352,41 @@ async fn bulk_approve_reports_each_id(db: PgPool) {
         .await;
     assert_eq!(too_many.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// A submission emails the staff who can decide it (`sender_ids` admin or owner), not the
+/// read-only staff nor other modules' staff.
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn a_submission_alerts_the_reviewers(db: PgPool) {
+    let app = spawn_app(db);
+    let owner = app.verified("owner@example.com").await;
+    reviewer(&app).await;
+    staff_token(&app, "read@semalink.africa", json!({"sender_ids": "read"})).await;
+    staff_token(&app, "crm@semalink.africa", json!({"crm": "owner"})).await;
+    registered(&app, &owner.access, "AcmeCorp").await;
+    assert_eq!(
+        app.email_count("reviewer@semalink.africa", "sender_id_submitted")
+            .await,
+        1
+    );
+    for other in [
+        "read@semalink.africa",
+        "crm@semalink.africa",
+        "owner@example.com",
+    ] {
+        assert_eq!(
+            app.email_count(other, "sender_id_submitted").await,
+            0,
+            "{other}"
+        );
+    }
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM email_outbox WHERE template = 'sender_id_submitted'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        body.contains("Org of owner@example.com submitted the sender ID AcmeCorp for KE"),
+        "{body}"
+    );
+}
