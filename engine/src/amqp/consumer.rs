@@ -31,9 +31,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use lapin::Acker;
 use lapin::message::Delivery;
-use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
-};
+use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use lapin::{Connection, Event};
 use semalink_protocol::contracts::{self, DeliveryState, SubmitRequest};
@@ -43,12 +41,12 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::Link;
+use super::settle::{PipelineSettle, Settle, ack, requeue};
 use crate::config::AmqpConfig;
 use crate::correlation::CorrelationStore;
 use crate::dispatch::{Completion, DeferLimits, Outcome, Pipeline, Settled, Work};
 use crate::ingress::Readiness;
 use crate::sink::StatusSink;
-use crate::tracker::Begin;
 
 /// Priority deliveries taken in a row before a waiting normal one goes next.
 pub const PRIORITY_RUN: u32 = 8;
@@ -106,50 +104,6 @@ impl std::fmt::Debug for Consumer {
             .field("prefetch", &self.prefetch)
             .field("pending", &self.pending.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// What the consumer needs from the pipeline (object-safe, so the consumer is not generic):
-/// the tracker's view of a message and the `failed` / `rejected` events it publishes itself.
-trait Settle: Send + Sync {
-    /// Claims `id` in the tracker: true when the message must be processed, false when it
-    /// was decided before (sent or final).
-    fn claim(&self, id: Uuid) -> bool;
-    /// Fails (or rejects) the message with `state` and `text`; true when the event was
-    /// published.
-    fn fail(
-        &self,
-        id: Uuid,
-        state: DeliveryState,
-        text: String,
-    ) -> futures::future::BoxFuture<'static, bool>;
-    /// Counts an `amqp_total` event.
-    fn count(&self, event: &str);
-}
-
-struct PipelineSettle<S, K>(Arc<Pipeline<S, K>>);
-
-impl<S: CorrelationStore, K: StatusSink> Settle for PipelineSettle<S, K> {
-    fn claim(&self, id: Uuid) -> bool {
-        let tracker = &self.0.tracker;
-        tracker.begin(id, 1) == Begin::New || tracker.state(id) == Some(DeliveryState::Accepted)
-    }
-
-    fn fail(
-        &self,
-        id: Uuid,
-        state: DeliveryState,
-        text: String,
-    ) -> futures::future::BoxFuture<'static, bool> {
-        let p = Arc::clone(&self.0);
-        Box::pin(async move {
-            let t = p.tracker.finish(id, state, None, &text);
-            p.publish(t).await
-        })
-    }
-
-    fn count(&self, event: &str) {
-        self.0.metrics.amqp.with_label_values(&[event]).inc();
     }
 }
 
@@ -457,27 +411,6 @@ async fn defer(link: &Link, settle: &dyn Settle, p: Pending, reason: String) {
         } else {
             requeue(a, settle).await;
         }
-    }
-}
-
-async fn ack(acker: &Acker, settle: &dyn Settle) {
-    match acker.ack(BasicAckOptions::default()).await {
-        Ok(true) => {
-            tracing::trace!("acked");
-            settle.count("acked")
-        }
-        // A delivery of a connection that is gone: the broker redelivers it.
-        Ok(false) | Err(_) => tracing::debug!("ack on a closed channel skipped"),
-    }
-}
-
-async fn requeue(acker: &Acker, settle: &dyn Settle) {
-    let options = BasicNackOptions {
-        multiple: false,
-        requeue: true,
-    };
-    if let Ok(true) = acker.nack(options).await {
-        settle.count("requeued");
     }
 }
 

@@ -18,6 +18,7 @@
 //!   connection.
 
 pub mod consumer;
+mod settle;
 mod sink;
 
 use std::sync::Arc;

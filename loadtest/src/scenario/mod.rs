@@ -5,6 +5,7 @@
 
 pub mod engines;
 pub mod fault;
+pub mod logs;
 pub mod procs;
 pub mod services;
 pub mod status;
