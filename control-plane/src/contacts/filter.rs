@@ -1,5 +1,8 @@
-//! Contact search and filters: the query of the list endpoints and the filter of bulk
-//! actions, checked and prepared for the one filtered SQL statement in `store`.
+//! The one contact filter: the query of the list endpoints, the filter of bulk actions and
+//! of exports (and, next, of campaign audiences), checked into a [`SearchFilter`] and bound
+//! into the one filtered SQL condition, [`crate::contacts::store::FILTER_SQL`]. Whoever
+//! selects contacts by a filter goes through here, so a list, a bulk action and an export
+//! with the same filter see the same contacts.
 
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -109,6 +112,17 @@ impl ContactFilter {
             status: self.status,
             opted_out: self.opted_out,
         })
+    }
+}
+
+/// Parses a status given as free text (the export query), naming `field` when it is neither
+/// `valid` nor `invalid`.
+pub fn parse_status(field: &str, status: Option<&str>) -> Result<Option<ContactStatus>> {
+    match status {
+        None => Ok(None),
+        Some("valid") => Ok(Some(ContactStatus::Valid)),
+        Some("invalid") => Ok(Some(ContactStatus::Invalid)),
+        Some(_) => Err(Error::field(field, "must be valid or invalid")),
     }
 }
 

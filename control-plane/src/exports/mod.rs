@@ -3,6 +3,7 @@
 //! used for an import's rejected rows.
 
 pub mod cells;
+pub mod contacts;
 pub mod csv;
 pub mod routes;
 pub mod stream;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::contacts::phone::{self, ContactStatus};
 use crate::exports::cells;
-use crate::exports::routes::COLUMNS as EXPORT_COLUMNS;
+use crate::exports::contacts::COLUMNS as EXPORT_COLUMNS;
 use crate::imports::mapping::Mapping;
 
 /// Longest first or last name (the contacts table's limit).

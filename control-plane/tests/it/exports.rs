@@ -211,3 +211,100 @@ async fn xlsx_export_is_a_workbook_with_inert_cells(db: PgPool) {
     );
     assert_eq!(sheet.matches("<row>").count(), 5);
 }
+
+/// The ids of the account's contacts carrying `tag`, sorted.
+async fn ids_tagged(db: &PgPool, account_id: Uuid, tag: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT id::text FROM contacts WHERE account_id = $1 AND $2 = ANY(tags) ORDER BY id::text",
+    )
+    .bind(account_id)
+    .bind(tag)
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn one_filter_selects_the_same_contacts_in_list_bulk_and_export(db: PgPool) {
+    let app = spawn_app(db);
+    let a = app.verified("filter-a@example.com").await;
+    let t = a.access.as_str();
+    let mut made = Vec::new();
+    for (phone, name, tags) in [
+        ("0712000001", "Amina", json!(["vip", "nairobi"])),
+        ("0712000002", "Brian", json!(["vip"])),
+        ("0712000003", "Vipul", json!(["other"])),
+        ("0712000004", "Dora", json!(["vip"])),
+    ] {
+        let r = app
+            .post(
+                "/v1/contacts",
+                Some(t),
+                json!({"phone": phone, "first_name": name, "tags": tags}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        made.push(r.json["id"].as_str().unwrap().to_owned());
+    }
+    // A trashed contact matches no filter anywhere.
+    let r = app
+        .call(
+            axum::http::Method::DELETE,
+            &format!("/v1/contacts/{}", made[3]),
+            Some(t),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+
+    // A national number in `q` matches the E.164 phone everywhere.
+    let filters = [
+        (json!({"tag": "vip"}), "tag=vip"),
+        (json!({"tag": "vip", "q": "0712000001"}), "tag=vip&q=0712000001"),
+        (json!({"q": "vip"}), "q=vip"),
+        (json!({"status": "valid", "opted_out": false}), "status=valid&opted_out=false"),
+    ];
+    for (n, (body, query)) in filters.into_iter().enumerate() {
+        let listed = app.get(&format!("/v1/contacts?{query}"), t).await;
+        assert_eq!(listed.status, StatusCode::OK, "{query}: {}", listed.text);
+        let mut listed: Vec<String> = listed.json["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
+        listed.sort();
+        assert!(!listed.is_empty(), "{query} selects someone");
+
+        let marker = format!("picked-{n}");
+        let r = app
+            .post(
+                "/v1/contacts/bulk",
+                Some(t),
+                json!({"action": "tag", "filter": body, "tags": [marker]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text);
+        assert_eq!(r.json["matched"], listed.len(), "{query}");
+        assert_eq!(ids_tagged(&app.db, a.account_id, &marker).await, listed, "{query}");
+
+        let (status, _, bytes) = download(&app, &format!("/v1/contacts/export?{query}"), t).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        let text = String::from_utf8(bytes).unwrap();
+        let phones: Vec<String> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_owned())
+            .collect();
+        let mut exported: Vec<String> = sqlx::query_scalar(
+            "SELECT id::text FROM contacts WHERE account_id = $1 AND phone = ANY($2)",
+        )
+        .bind(a.account_id)
+        .bind(&phones)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        exported.sort();
+        assert_eq!(exported, listed, "{query}: {text}");
+    }
+}
