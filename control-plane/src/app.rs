@@ -10,6 +10,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware;
 use axum::response::IntoResponse;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -20,11 +21,13 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::Error;
 use crate::http::layers::{self, MakeUuid, X_REQUEST_ID};
+use crate::http::rate_limit;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
+use crate::worker::Worker;
 use crate::{
-    accounts, admin, api_keys, auth, contacts, credits, exports, imports, notifications, ops,
-    pricing, sender_ids, users,
+    accounts, admin, api_keys, auth, contacts, credits, email, exports, imports, notifications,
+    ops, pricing, sender_ids, users,
 };
 
 /// Every route of the service with its documentation. Later modules add theirs here.
@@ -47,6 +50,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(credits::admin::router())
         .merge(imports::routes::router())
         .merge(exports::routes::router())
+}
+
+/// Every background worker of the service, merged in one place like the routes and filtered
+/// by `[workers]`; each stops when `stop` is cancelled.
+pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>, Error> {
+    let mut all = email::workers(state, stop)?;
+    all.extend(contacts::workers(state, stop));
+    all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
+    all.retain(|w| state.config.workers.enabled(w.name));
+    Ok(all)
 }
 
 /// The OpenAPI document (what `/openapi.json` serves).

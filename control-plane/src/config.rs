@@ -25,6 +25,44 @@ pub struct Config {
     pub email: EmailConfig,
     /// Request rate limits.
     pub rate_limit: RateLimitConfig,
+    /// Which background workers this process runs (all by default).
+    #[serde(default)]
+    pub workers: WorkersConfig,
+}
+
+/// Background workers switched on or off (a second instance may leave them to the first;
+/// tests turn them off to drive them by hand).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkersConfig {
+    /// Send queued emails.
+    pub email_outbox: bool,
+    /// Purge contacts trashed more than 90 days ago.
+    pub trash_purge: bool,
+    /// Forget idle rate-limiter buckets.
+    pub limiter_pruning: bool,
+}
+
+impl Default for WorkersConfig {
+    fn default() -> WorkersConfig {
+        WorkersConfig {
+            email_outbox: true,
+            trash_purge: true,
+            limiter_pruning: true,
+        }
+    }
+}
+
+impl WorkersConfig {
+    /// Whether the worker called `name` runs; an unknown name does not.
+    pub fn enabled(&self, name: &str) -> bool {
+        match name {
+            "email_outbox" => self.email_outbox,
+            "trash_purge" => self.trash_purge,
+            "limiter_pruning" => self.limiter_pruning,
+            _ => false,
+        }
+    }
 }
 
 /// HTTP server settings.

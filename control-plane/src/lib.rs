@@ -23,9 +23,10 @@ pub mod openapi;
 pub mod ops;
 pub mod pricing;
 pub mod sender_ids;
-pub mod server;
+pub mod service;
 pub mod state;
 pub mod users;
+pub mod worker;
 
 pub use app::app;
 pub use config::Config;

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use semalink_control_plane::admin::seed;
 use semalink_control_plane::auth::password::Passwords;
-use semalink_control_plane::{Config, db, server};
+use semalink_control_plane::service::ControlPlane;
+use semalink_control_plane::{Config, db};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: semalink-api [--config PATH] [serve | migrate | openapi | seed-staff --email EMAIL --name NAME]
@@ -38,7 +41,14 @@ async fn main() -> anyhow::Result<()> {
     let config =
         Config::load(&config_path).with_context(|| format!("loading {}", config_path.display()))?;
     match command.as_str() {
-        "serve" => server::serve(config).await?,
+        "serve" => {
+            let listener = TcpListener::bind(config.server.bind)
+                .await
+                .with_context(|| format!("binding {}", config.server.bind))?;
+            let handle = ControlPlane::start(config, listener, CancellationToken::new()).await?;
+            shutdown_signal().await;
+            handle.shutdown().await?;
+        }
         "migrate" => {
             db::migrate(&config.database).await?;
             tracing::info!("migrations applied");
@@ -77,4 +87,27 @@ fn take_flag(args: &mut Vec<String>, name: &str) -> Option<String> {
     let value = args.remove(at + 1);
     args.remove(at);
     Some(value)
+}
+
+/// SIGTERM or ctrl-c: the only place the service looks at signals.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
 }

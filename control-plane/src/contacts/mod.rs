@@ -17,9 +17,16 @@ pub mod suppression;
 pub mod suppression_routes;
 pub mod types;
 
+use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
+use crate::worker::Worker;
+
+/// The module's background workers: the periodic trash purge.
+pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {
+    vec![purge::worker(state.pool.clone(), stop.clone())]
+}
 
 /// Every route of the module: contacts, lists, suppressions.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use sqlx::{PgExecutor, PgPool};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::worker::{Worker, pause};
 
 /// Days a contact stays in the trash before the periodic purge deletes it.
 pub const RETENTION_DAYS: i32 = 90;
@@ -63,19 +64,23 @@ pub async fn purge_expired(pool: &PgPool, days: i32) -> Result<u64> {
     }
 }
 
-/// Background task: purges expired trash every `interval` until `shutdown` turns true.
-pub async fn run(pool: PgPool, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+/// How often the periodic purge runs.
+const PERIOD: Duration = Duration::from_secs(3600);
+
+/// The periodic purge (`trash_purge`): at start, then every hour, until `stop`.
+pub fn worker(pool: PgPool, stop: CancellationToken) -> Worker {
+    Worker::new("trash_purge", run(pool, PERIOD, stop))
+}
+
+/// Background task: purges expired trash every `interval` until `stop` is cancelled.
+pub async fn run(pool: PgPool, interval: Duration, stop: CancellationToken) {
     loop {
         match purge_expired(&pool, RETENTION_DAYS).await {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "purged expired contacts from the trash"),
             Err(error) => tracing::error!(%error, "trash purge failed"),
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
+        if !pause(interval, &stop).await {
             break;
         }
     }

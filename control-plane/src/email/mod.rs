@@ -7,3 +7,18 @@ pub mod templates;
 pub mod worker;
 
 pub use templates::Template;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Result;
+use crate::state::AppState;
+use crate::worker::Worker;
+
+/// The module's background workers: the outbox sender.
+pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>> {
+    Ok(vec![worker::worker(
+        state.pool.clone(),
+        &state.config.email,
+        stop.clone(),
+    )?])
+}

@@ -6,11 +6,12 @@ use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::EmailConfig;
 use crate::email::outbox::{self, Queued};
 use crate::error::{Error, Result};
+use crate::worker::{Worker, pause};
 
 /// Where emails go.
 #[derive(Clone)]
@@ -96,13 +97,16 @@ pub async fn drain_once(pool: &PgPool, mailer: &Mailer) -> Result<usize> {
     Ok(batch.len())
 }
 
-/// Runs until `shutdown` flips to true, polling every `interval` when idle.
-pub async fn run(
-    pool: PgPool,
-    mailer: Mailer,
-    interval: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// The outbox worker (`email_outbox`): drains due emails, polling every
+/// `email.poll_interval_ms` when idle, until `stop`.
+pub fn worker(pool: PgPool, config: &EmailConfig, stop: CancellationToken) -> Result<Worker> {
+    let mailer = Mailer::from_config(config)?;
+    let interval = Duration::from_millis(config.poll_interval_ms);
+    Ok(Worker::new("email_outbox", run(pool, mailer, interval, stop)))
+}
+
+/// Runs until `stop` is cancelled, polling every `interval` when idle.
+pub async fn run(pool: PgPool, mailer: Mailer, interval: Duration, stop: CancellationToken) {
     loop {
         let sent = match drain_once(&pool, &mailer).await {
             Ok(n) => n,
@@ -111,13 +115,7 @@ pub async fn run(
                 0
             }
         };
-        if sent == 0 {
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
-        if *shutdown.borrow() {
+        if stop.is_cancelled() || (sent == 0 && !pause(interval, &stop).await) {
             break;
         }
     }

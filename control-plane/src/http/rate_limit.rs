@@ -3,14 +3,17 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::config::RateLimitConfig;
 use crate::error::Error;
+use crate::worker::{Worker, pause};
 
 /// The limiters of one service instance.
 #[derive(Debug)]
@@ -55,6 +58,16 @@ impl RateLimits {
         self.auth_by_ip.retain_recent();
         self.api_by_principal.retain_recent();
     }
+}
+
+/// The pruning worker (`limiter_pruning`): [`RateLimits::retain_recent`] every minute until
+/// `stop`.
+pub fn worker(limits: Arc<RateLimits>, stop: CancellationToken) -> Worker {
+    Worker::new("limiter_pruning", async move {
+        while pause(Duration::from_secs(60), &stop).await {
+            limits.retain_recent();
+        }
+    })
 }
 
 fn too_many(wait: Duration) -> Error {

@@ -64,6 +64,7 @@ pub fn test_config() -> Config {
             api_per_second: 10_000,
             api_burst: 10_000,
         },
+        workers: WorkersConfig::default(),
     }
 }
 

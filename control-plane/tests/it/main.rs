@@ -15,6 +15,7 @@ mod notifications;
 mod pricing;
 mod sender_ids;
 mod sender_ids_staff;
+mod service;
 mod staff;
 mod staff_audit;
 mod teams;

@@ -1,0 +1,146 @@
+//! Running the service: [`ControlPlane::start`] migrates (if configured), builds the state,
+//! serves on the given listener and runs the background workers `[workers]` switches on, all
+//! from one `TaskTracker`; [`ControlPlaneHandle`] is how `main`, the tests and (later) the
+//! all-in-one process talk to it. Signals are `main`'s business: whoever owns the
+//! cancellation token decides when to stop.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::{app, db};
+
+/// How long shutdown waits for in-flight requests, then for the workers.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Why the service could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database URL is unusable.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Socket trouble.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// State or a worker could not be built.
+    #[error("startup: {0}")]
+    Startup(#[from] crate::error::Error),
+}
+
+/// Builds and starts control planes.
+#[derive(Debug)]
+pub struct ControlPlane;
+
+/// A running control plane.
+#[derive(Debug)]
+pub struct ControlPlaneHandle {
+    addr: SocketAddr,
+    state: AppState,
+    cancel: CancellationToken,
+    server: JoinHandle<std::io::Result<()>>,
+    workers: TaskTracker,
+}
+
+impl ControlPlane {
+    /// Starts serving on `listener` (bind `127.0.0.1:0` to let the system pick a port, see
+    /// [`ControlPlaneHandle::local_addr`]) and starts the enabled workers. Cancelling
+    /// `cancel` stops everything; [`ControlPlaneHandle::shutdown`] then waits for it.
+    pub async fn start(
+        config: Config,
+        listener: TcpListener,
+        cancel: CancellationToken,
+    ) -> Result<ControlPlaneHandle, ServeError> {
+        if config.database.migrate_on_start {
+            db::migrate(&config.database).await?;
+        }
+        let pool = db::app_pool(db::connect_options(&config.database)?, &config.database);
+        let state = AppState::new(config, pool)?;
+        let addr = listener.local_addr()?;
+        let workers = TaskTracker::new();
+        for worker in app::workers(&state, &cancel)? {
+            tracing::info!(worker = worker.name, "worker started");
+            workers.spawn(worker.run);
+        }
+        workers.close();
+        let service = app::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let stop = cancel.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        });
+        tracing::info!(%addr, "semalink-api listening");
+        Ok(ControlPlaneHandle {
+            addr,
+            state,
+            cancel,
+            server,
+            workers,
+        })
+    }
+}
+
+impl ControlPlaneHandle {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (pool, configuration, limiters).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The tracker of the background workers (`len()` is how many still run).
+    pub fn workers(&self) -> TaskTracker {
+        self.workers.clone()
+    }
+
+    /// Ready to serve: the database answers (what `/ready` reports).
+    pub async fn ready(&self) -> bool {
+        sqlx::query("SELECT 1")
+            .execute(&self.state.pool)
+            .await
+            .is_ok()
+    }
+
+    /// The token that stops this service.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, waits for every worker
+    /// to end its loop (each up to [`DRAIN`]), then closes the pool.
+    pub async fn shutdown(self) -> Result<(), ServeError> {
+        self.cancel.cancel();
+        let served = match tokio::time::timeout(DRAIN, self.server).await {
+            Ok(Ok(served)) => served,
+            Ok(Err(join)) => Err(std::io::Error::other(join)),
+            Err(_) => {
+                tracing::warn!("requests still running after the drain period");
+                Ok(())
+            }
+        };
+        if tokio::time::timeout(DRAIN, self.workers.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                running = self.workers.len(),
+                "workers still running after the drain period"
+            );
+        }
+        self.state.pool.close().await;
+        tracing::info!("semalink-api stopped");
+        Ok(served?)
+    }
+}
