@@ -1,6 +1,7 @@
 //! Sema Link staff (the admin app): separate token secret and audience, per-module permission
 //! levels carried in the token and enforced by route guards, and the append-only audit log.
 
+pub mod action;
 pub mod audit;
 pub mod auth;
 pub mod guard;

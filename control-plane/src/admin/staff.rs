@@ -7,9 +7,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::admin::audit::{self, Entry};
+use crate::admin::action::StaffAction;
 use crate::admin::guard::{Require, StaffOwner, StaffRead};
-use crate::admin::permissions::Module;
+use crate::admin::permissions::{Level, Module};
 use crate::admin::store;
 use crate::admin::types::{CreateStaff, CreatedStaff, SetPermissions, StaffMember};
 use crate::error::{Error, Problem, Result};
@@ -69,16 +69,10 @@ async fn create_staff(
     let mut tx = state.pool.begin().await?;
     let id = store::insert(&mut *tx, &email, req.name.trim(), &hash).await?;
     store::set_permissions(&mut tx, id, &req.permissions).await?;
-    let entry = Entry {
-        staff_id: Some(me.staff_id),
-        module: Module::Staff,
-        action: "staff.create",
-        target_type: Some("staff"),
-        target_id: Some(id.to_string()),
-        metadata: json!({ "email": email, "permissions": req.permissions }),
-        ip: Some(&me.ip),
-    };
-    audit::record(&mut *tx, entry).await?;
+    let metadata = json!({ "email": email, "permissions": req.permissions });
+    StaffAction::new(&me, Module::Staff, Level::Owner)?
+        .audit(&mut *tx, "staff.create", "staff", id, metadata)
+        .await?;
     let staff = store::get(&mut *tx, id)
         .await?
         .ok_or_else(|| Error::internal("staff vanished"))?;
@@ -110,8 +104,7 @@ async fn set_permissions(
     Json(req): Json<SetPermissions>,
 ) -> Result<Json<StaffMember>> {
     if id == me.staff_id
-        && crate::admin::permissions::level_of(&req.permissions, Module::Staff)
-            != crate::admin::permissions::Level::Owner
+        && crate::admin::permissions::level_of(&req.permissions, Module::Staff) != Level::Owner
     {
         return Err(Error::Conflict(
             "you cannot remove your own staff ownership",
@@ -120,16 +113,10 @@ async fn set_permissions(
     let mut tx = state.pool.begin().await?;
     let before = store::get(&mut *tx, id).await?.ok_or(Error::NotFound)?;
     store::set_permissions(&mut tx, id, &req.permissions).await?;
-    let entry = Entry {
-        staff_id: Some(me.staff_id),
-        module: Module::Staff,
-        action: "staff.set_permissions",
-        target_type: Some("staff"),
-        target_id: Some(id.to_string()),
-        metadata: json!({ "before": before.permissions, "after": req.permissions }),
-        ip: Some(&me.ip),
-    };
-    audit::record(&mut *tx, entry).await?;
+    let metadata = json!({ "before": before.permissions, "after": req.permissions });
+    StaffAction::new(&me, Module::Staff, Level::Owner)?
+        .audit(&mut *tx, "staff.set_permissions", "staff", id, metadata)
+        .await?;
     let staff = store::get(&mut *tx, id).await?.ok_or(Error::NotFound)?;
     tx.commit().await?;
     Ok(Json(staff))

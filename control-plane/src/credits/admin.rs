@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::admin::audit::{self, Entry as AuditEntry};
+use crate::admin::action::{self, StaffAction};
 use crate::admin::guard::{Permission, Require, StaffSession, permission};
 use crate::admin::permissions::{Level, Module};
 use crate::credits::ledger::{self, Entry};
@@ -44,15 +44,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger_view))
 }
 
-/// A staff reason: required, trimmed, at most 1000 characters.
-fn reason_of(reason: &str) -> Result<&str> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(Error::field("reason", "is required (1 to 1000 characters)"));
-    }
-    Ok(reason)
-}
-
 /// 201 for a new movement, 200 for a replay of an earlier one.
 fn answer(movement: Movement) -> (StatusCode, Json<Movement>) {
     let status = if movement.replayed {
@@ -70,22 +61,13 @@ async fn audit_movement(
     movement: &Movement,
 ) -> Result<()> {
     let t = &movement.transaction;
-    audit::record(
-        conn,
-        AuditEntry {
-            staff_id: Some(staff.staff_id),
-            module: Module::Billing,
-            action,
-            target_type: Some("account"),
-            target_id: Some(t.account_id.to_string()),
-            metadata: json!({
-                "transaction_id": t.id, "amount": t.amount, "reference": t.reference,
-                "reason": t.reason, "replayed": movement.replayed,
-            }),
-            ip: Some(&staff.ip),
-        },
-    )
-    .await
+    let metadata = json!({
+        "transaction_id": t.id, "amount": t.amount, "reference": t.reference,
+        "reason": t.reason, "replayed": movement.replayed,
+    });
+    StaffAction::new(staff, Module::Billing, Level::Admin)?
+        .audit(conn, action, "account", t.account_id, metadata)
+        .await
 }
 
 /// A staff correction or refund.
@@ -169,7 +151,7 @@ async fn manual_topup(
         amount: parse_amount("amount", &body.amount)?,
         reference: body.reference,
         requested_by: Actor::Staff(staff.staff_id),
-        reason: Some(reason_of(&body.reason)?.to_owned()),
+        reason: Some(action::reason("reason", &body.reason)?.to_owned()),
     };
     let provider = ManualTopup;
     let initiated = provider.initiate(&request).await?;
@@ -204,7 +186,7 @@ async fn adjustment(
     Json(body): Json<AdjustmentBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
     let amount = parse_signed_amount("amount", &body.amount)?;
-    let reason = reason_of(&body.reason)?;
+    let reason = action::reason("reason", &body.reason)?;
     staff_movement(
         &state,
         &staff,
@@ -235,7 +217,7 @@ async fn staff_refund(
     Path(account_id): Path<Uuid>,
     Json(body): Json<RefundBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
-    let reason = reason_of(&body.reason)?;
+    let reason = action::reason("reason", &body.reason)?;
     staff_movement(
         &state,
         &staff,
@@ -275,22 +257,19 @@ async fn set_billing(
         &state.config.server.public_base_url,
     )
     .await?;
-    audit::record(
-        &mut *tx,
-        AuditEntry {
-            staff_id: Some(staff.staff_id),
-            module: Module::Billing,
-            action: "credits.billing_settings",
-            target_type: Some("account"),
-            target_id: Some(account_id.to_string()),
-            metadata: json!({
-                "before": {"billing_mode": before.billing_mode, "credit_limit": before.credit_limit},
-                "after": {"billing_mode": after.billing_mode, "credit_limit": after.credit_limit},
-            }),
-            ip: Some(&staff.ip),
-        },
-    )
-    .await?;
+    let metadata = json!({
+        "before": {"billing_mode": before.billing_mode, "credit_limit": before.credit_limit},
+        "after": {"billing_mode": after.billing_mode, "credit_limit": after.credit_limit},
+    });
+    StaffAction::new(&staff, Module::Billing, Level::Owner)?
+        .audit(
+            &mut *tx,
+            "credits.billing_settings",
+            "account",
+            account_id,
+            metadata,
+        )
+        .await?;
     tx.commit().await?;
     Ok(Json(after))
 }

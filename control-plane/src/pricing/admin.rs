@@ -10,8 +10,8 @@ use time::{Duration, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::admin::audit::{self, Entry as AuditEntry};
-use crate::admin::guard::{Permission, Require, StaffSession, permission};
+use crate::admin::action::{self, StaffAction};
+use crate::admin::guard::{Permission, Require, permission};
 use crate::admin::permissions::{Level, Module};
 use crate::credits::money::parse_rate;
 use crate::error::{Error, Problem, Result};
@@ -55,39 +55,6 @@ fn effective_from_of(at: Option<OffsetDateTime>) -> Result<OffsetDateTime> {
     }
 }
 
-fn note_of(note: Option<&str>) -> Result<Option<&str>> {
-    match note.map(str::trim) {
-        Some(n) if n.chars().count() > 500 => {
-            Err(Error::field("note", "must be at most 500 characters"))
-        }
-        Some("") | None => Ok(None),
-        Some(n) => Ok(Some(n)),
-    }
-}
-
-async fn audit_pricing(
-    conn: &mut sqlx::PgConnection,
-    staff: &StaffSession,
-    action: &str,
-    target_type: &str,
-    target_id: String,
-    metadata: serde_json::Value,
-) -> Result<()> {
-    audit::record(
-        conn,
-        AuditEntry {
-            staff_id: Some(staff.staff_id),
-            module: Module::Pricing,
-            action,
-            target_type: Some(target_type),
-            target_id: Some(target_id),
-            metadata,
-            ip: Some(&staff.ip),
-        },
-    )
-    .await
-}
-
 /// Adds a rate to a price list (`pricing: owner`), effective now or at a future time.
 #[utoipa::path(post, path = "/v1/admin/pricing/rates", tag = "pricing-admin",
     security(("staff_bearer" = [])), request_body = SetRate,
@@ -111,7 +78,7 @@ async fn set_rate(
         .transpose()?;
     let rate = parse_rate("rate", &body.rate)?;
     let effective_from = effective_from_of(body.effective_from)?;
-    let note = note_of(body.note.as_deref())?;
+    let note = action::note("note", body.note.as_deref())?;
     let mut tx = state.pool.begin().await?;
     match (body.scope, body.account_id) {
         (RateScope::Platform, None) => {}
@@ -145,16 +112,17 @@ async fn set_rate(
         note,
     };
     let row = store::insert_rate(&mut *tx, &new).await?;
-    audit_pricing(
-        &mut tx,
-        &staff,
-        "pricing.rate_set",
-        "pricing_rate",
-        row.id.to_string(),
-        json!({"scope": row.scope, "account_id": row.account_id, "country": row.country,
-               "mno_id": row.mno_id, "rate": row.rate, "effective_from": row.effective_from.unix_timestamp()}),
-    )
-    .await?;
+    let metadata = json!({"scope": row.scope, "account_id": row.account_id, "country": row.country,
+           "mno_id": row.mno_id, "rate": row.rate, "effective_from": row.effective_from.unix_timestamp()});
+    StaffAction::new(&staff, Module::Pricing, Level::Owner)?
+        .audit(
+            &mut *tx,
+            "pricing.rate_set",
+            "pricing_rate",
+            row.id,
+            metadata,
+        )
+        .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
@@ -234,20 +202,21 @@ async fn record_cost(
         cost: parse_rate("cost", &body.cost)?,
         effective_from: effective_from_of(body.effective_from)?,
         created_by: Some(staff.staff_id),
-        note: note_of(body.note.as_deref())?,
+        note: action::note("note", body.note.as_deref())?,
     };
     let mut tx = state.pool.begin().await?;
     let row = store::insert_cost(&mut *tx, &new).await?;
-    audit_pricing(
-        &mut tx,
-        &staff,
-        "pricing.cost_recorded",
-        "upstream_cost",
-        row.id.to_string(),
-        json!({"upstream": row.upstream, "country": row.country, "mno_id": row.mno_id,
-               "cost": row.cost, "effective_from": row.effective_from.unix_timestamp()}),
-    )
-    .await?;
+    let metadata = json!({"upstream": row.upstream, "country": row.country, "mno_id": row.mno_id,
+           "cost": row.cost, "effective_from": row.effective_from.unix_timestamp()});
+    StaffAction::new(&staff, Module::Pricing, Level::Admin)?
+        .audit(
+            &mut *tx,
+            "pricing.cost_recorded",
+            "upstream_cost",
+            row.id,
+            metadata,
+        )
+        .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(row)))
 }

@@ -6,16 +6,13 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::admin::audit::{self, Entry};
+use crate::admin::action::StaffAction;
 use crate::admin::guard::StaffSession;
-use crate::admin::permissions::Module;
-use crate::error::{Error, Result};
+use crate::admin::permissions::{Level, Module};
+use crate::error::Result;
 use crate::notifications::{self, Notice};
 use crate::sender_ids::store::{self, Event};
 use crate::sender_ids::types::{SenderId, SenderIdStatus};
-
-/// Longest note or reason.
-pub const MAX_NOTE: usize = 1000;
 
 /// A staff decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,15 +78,6 @@ pub enum Decided {
     Missing,
 }
 
-/// Trims a note or reason; `Ok(None)` when blank, an error on `field` when too long.
-pub fn clean_note<'a>(field: &str, note: Option<&'a str>) -> Result<Option<&'a str>> {
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > MAX_NOTE) {
-        return Err(Error::field(field, "must be at most 1000 characters"));
-    }
-    Ok(note)
-}
-
 /// Applies `action` to sender ID `id` on the caller's transaction. `note` is already clean.
 pub async fn decide(
     conn: &mut PgConnection,
@@ -99,6 +87,7 @@ pub async fn decide(
     note: Option<&str>,
     base_url: &str,
 ) -> Result<Decided> {
+    let act = StaffAction::new(staff, Module::SenderIds, Level::Admin)?;
     let Some(current) = store::lock(&mut *conn, None, id).await? else {
         return Ok(Decided::Missing);
     };
@@ -115,23 +104,16 @@ pub async fn decide(
         note,
     };
     store::insert_event(&mut *conn, &changed, &event).await?;
-    let entry = Entry {
-        staff_id: Some(staff.staff_id),
-        module: Module::SenderIds,
-        action: action.audit_action(),
-        target_type: Some("sender_id"),
-        target_id: Some(id.to_string()),
-        metadata: json!({
-            "account_id": changed.account_id,
-            "name": changed.name,
-            "country": changed.country,
-            "from": current.status,
-            "to": changed.status,
-            "note": note,
-        }),
-        ip: Some(&staff.ip),
-    };
-    audit::record(&mut *conn, entry).await?;
+    let metadata = json!({
+        "account_id": changed.account_id,
+        "name": changed.name,
+        "country": changed.country,
+        "from": current.status,
+        "to": changed.status,
+        "note": note,
+    });
+    act.audit(&mut *conn, action.audit_action(), "sender_id", id, metadata)
+        .await?;
     notify(conn, &changed, action, note, current.is_default, base_url).await?;
     Ok(Decided::Changed(changed.status))
 }

@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::admin::action;
 use crate::admin::guard::{Require, SenderIdsAdmin, SenderIdsRead};
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, PageQuery, Path, Query};
@@ -169,7 +170,7 @@ async fn approve(
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionNote>,
 ) -> Result<Json<StaffSenderId>> {
-    let note = review::clean_note("note", req.note.as_deref())?;
+    let note = action::note("note", req.note.as_deref())?;
     decide_one(&state, &me, id, Action::Approve, note).await
 }
 
@@ -237,13 +238,12 @@ async fn reinstate(
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionNote>,
 ) -> Result<Json<StaffSenderId>> {
-    let note = review::clean_note("note", req.note.as_deref())?;
+    let note = action::note("note", req.note.as_deref())?;
     decide_one(&state, &me, id, Action::Reinstate, note).await
 }
 
 fn required_reason(req: &DecisionReason) -> Result<&str> {
-    review::clean_note("reason", Some(&req.reason))?
-        .ok_or_else(|| Error::field("reason", "is required"))
+    action::reason("reason", &req.reason)
 }
 
 /// Approve several sender IDs in one transaction (`sender_ids: admin`). Ids that are no
@@ -269,7 +269,7 @@ async fn bulk_approve(
     if ids.is_empty() || ids.len() > MAX_BULK {
         return Err(Error::field("sender_id_ids", "must hold 1 to 100 ids"));
     }
-    let note = review::clean_note("note", req.note.as_deref())?;
+    let note = action::note("note", req.note.as_deref())?;
     // Lock in id order so that concurrent bulk approvals cannot deadlock.
     let mut order = ids.clone();
     order.sort();
