@@ -25,6 +25,7 @@ pub mod pricing;
 pub mod sender_ids;
 pub mod service;
 pub mod state;
+pub mod types;
 pub mod users;
 pub mod worker;
 

@@ -15,6 +15,7 @@ use crate::auth::types::TokenPair;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, PageQuery, Query};
 use crate::state::AppState;
+use crate::types::CountryCode;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -63,15 +64,23 @@ async fn create_account(
 ) -> Result<(StatusCode, Json<Account>)> {
     let mut errors = Vec::new();
     check_account_name("name", &req.name, &mut errors);
-    let timezone = req.timezone.as_deref().unwrap_or("Africa/Nairobi");
-    let country = req.country.as_deref().unwrap_or("KE");
+    let country = CountryCode::check(
+        "country",
+        req.country.as_deref().unwrap_or("KE"),
+        &mut errors,
+    );
+    let timezone = match (&req.timezone, country) {
+        (Some(zone), _) => zone.as_str(),
+        (None, Some(country)) => country.timezone(),
+        (None, None) => "UTC",
+    };
     check_timezone("timezone", timezone, &mut errors);
-    check_country("country", country, &mut errors);
-    if !errors.is_empty() {
+    let (Some(country), true) = (country, errors.is_empty()) else {
         return Err(Error::Validation(errors));
-    }
+    };
     let mut tx = state.pool.begin().await?;
-    let id = store::create_with_owner(&mut tx, user.user_id, &req.name, timezone, country).await?;
+    let id = store::create_with_owner(&mut tx, user.user_id, &req.name, timezone, country.as_str())
+        .await?;
     let account = store::get(&mut *tx, id)
         .await?
         .ok_or_else(|| Error::internal("account vanished"))?;
@@ -142,7 +151,7 @@ async fn get_current(State(state): State<AppState>, user: AuthUser) -> Result<Js
 async fn update_current(
     State(state): State<AppState>,
     user: AuthUser,
-    Json(req): Json<UpdateAccount>,
+    Json(mut req): Json<UpdateAccount>,
 ) -> Result<Json<Account>> {
     user.require(Role::Admin)?;
     let mut errors = Vec::new();
@@ -153,7 +162,8 @@ async fn update_current(
         check_timezone("timezone", v, &mut errors);
     }
     if let Some(v) = &req.country {
-        check_country("country", v, &mut errors);
+        let code = CountryCode::check("country", v, &mut errors);
+        req.country = code.map(|c| c.to_string());
     }
     for (field, value) in [
         ("address_line1", &req.address_line1),

@@ -132,20 +132,7 @@ pub struct SwitchAccount {
 
 /// Checks an organisation name.
 pub fn check_account_name(field: &str, value: &str, errors: &mut Vec<FieldError>) {
-    let len = value.trim().chars().count();
-    if len == 0 || len > 200 {
-        errors.push(FieldError::new(field, "must be 1 to 200 characters"));
-    }
-}
-
-/// Checks an ISO 3166-1 alpha-2 code.
-pub fn check_country(field: &str, value: &str, errors: &mut Vec<FieldError>) {
-    if value.len() != 2 || !value.chars().all(|c| c.is_ascii_uppercase()) {
-        errors.push(FieldError::new(
-            field,
-            "must be an ISO 3166-1 alpha-2 code such as KE",
-        ));
-    }
+    crate::types::BoundedText::<200>::check(field, value, errors);
 }
 
 /// Checks the shape of an IANA time zone name (`Area/Location` or `UTC`).

@@ -18,6 +18,7 @@ use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
 use crate::state::AppState;
+use crate::types::CountryCode;
 use crate::users::store as users;
 use crate::users::types::{check_name, parse_email};
 
@@ -67,9 +68,20 @@ async fn signup(
     if let Err(e) = check_strength("password", &req.password, &email) {
         errors.push(e);
     }
-    if !errors.is_empty() {
+    let country = CountryCode::check(
+        "country",
+        req.country.as_deref().unwrap_or("KE"),
+        &mut errors,
+    );
+    let timezone = req
+        .timezone
+        .clone()
+        .or_else(|| country.map(|c| c.timezone().to_owned()))
+        .unwrap_or_else(|| "UTC".to_owned());
+    crate::accounts::types::check_timezone("timezone", &timezone, &mut errors);
+    let (Some(country), true) = (country, errors.is_empty()) else {
         return Err(Error::Validation(errors));
-    }
+    };
     let hash = state.passwords.hash(req.password).await?;
     let user_id = uuid::Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
@@ -86,8 +98,8 @@ async fn signup(
         &mut tx,
         user_id,
         &req.organisation_name,
-        "Africa/Nairobi",
-        "KE",
+        &timezone,
+        country.as_str(),
     )
     .await?;
     let token = action_tokens::create(

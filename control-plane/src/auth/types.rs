@@ -26,6 +26,13 @@ pub struct SignupRequest {
     /// Name of the organisation to create.
     #[schema(min_length = 1, max_length = 200)]
     pub organisation_name: String,
+    /// The organisation's ISO 3166-1 alpha-2 country (default `KE`): the default for national
+    /// phone numbers.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// The organisation's IANA time zone; by default the zone of the country's capital.
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 /// Email and password login.

@@ -102,7 +102,10 @@ pub async fn drain_once(pool: &PgPool, mailer: &Mailer) -> Result<usize> {
 pub fn worker(pool: PgPool, config: &EmailConfig, stop: CancellationToken) -> Result<Worker> {
     let mailer = Mailer::from_config(config)?;
     let interval = Duration::from_millis(config.poll_interval_ms);
-    Ok(Worker::new("email_outbox", run(pool, mailer, interval, stop)))
+    Ok(Worker::new(
+        "email_outbox",
+        run(pool, mailer, interval, stop),
+    ))
 }
 
 /// Runs until `stop` is cancelled, polling every `interval` when idle.

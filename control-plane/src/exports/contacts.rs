@@ -67,10 +67,13 @@ async fn produce(
         "SELECT DISTINCT k FROM contacts c, jsonb_object_keys(c.attributes) k
           WHERE {FILTER_SQL} AND c.deleted_at IS NULL ORDER BY k LIMIT 50"
     );
-    let keys: Vec<(String,)> =
-        bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(keys_sql)), account_id, &f)
-            .fetch_all(&pool)
-            .await?;
+    let keys: Vec<(String,)> = bind_filter(
+        sqlx::query_as(sqlx::AssertSqlSafe(keys_sql)),
+        account_id,
+        &f,
+    )
+    .fetch_all(&pool)
+    .await?;
     let keys: Vec<String> = keys
         .into_iter()
         .map(|(k,)| k)

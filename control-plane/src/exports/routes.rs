@@ -73,7 +73,9 @@ async fn export_contacts(
     who.require(Scope::ContactsRead, Role::Member)?;
     let account_id = who.account_id();
     if let Some(list_id) = q.list_id
-        && lists::get(&state.pool, account_id, list_id).await?.is_none()
+        && lists::get(&state.pool, account_id, list_id)
+            .await?
+            .is_none()
     {
         return Err(Error::field("list_id", "the organisation has no such list"));
     }
@@ -112,7 +114,10 @@ async fn export_list(
 ) -> Result<Response> {
     who.require(Scope::ContactsRead, Role::Member)?;
     let account_id = who.account_id();
-    if lists::get(&state.pool, account_id, list_id).await?.is_none() {
+    if lists::get(&state.pool, account_id, list_id)
+        .await?
+        .is_none()
+    {
         return Err(Error::NotFound);
     }
     let filter = ContactFilter {

@@ -17,13 +17,14 @@ use crate::credits::money::parse_rate;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, PageQuery, Query};
 use crate::pricing::quote::{Pricer, effective_rates, operator_name};
-use crate::pricing::routes::{country_of, mno_of};
+use crate::pricing::routes::mno_of;
 use crate::pricing::store::{self, NewCost, NewRate};
 use crate::pricing::types::{
     EffectiveRate, Margin, MarginQuery, Rate, RateHistoryQuery, RateScope, RecordCost, SetRate,
     UpstreamCost,
 };
 use crate::state::AppState;
+use crate::types::CountryCode;
 
 permission! {
     PricingRead = Pricing: Read;
@@ -70,7 +71,7 @@ async fn set_rate(
     Require(staff, _): Require<PricingOwner>,
     Json(body): Json<SetRate>,
 ) -> Result<(StatusCode, Json<Rate>)> {
-    let country = country_of("country", &body.country)?;
+    let country = CountryCode::field("country", &body.country)?.to_string();
     let mno_id = body
         .mno_id
         .as_deref()
@@ -149,7 +150,7 @@ async fn rate_history(
     let country = q
         .country
         .as_deref()
-        .map(|c| country_of("country", c))
+        .map(|c| CountryCode::field("country", c).map(|c| c.to_string()))
         .transpose()?;
     let rows = store::rate_history(
         &state.pool,
@@ -189,7 +190,7 @@ async fn record_cost(
             "must be 1 to 40 of a-z, 0-9, _ and -",
         ));
     }
-    let country = country_of("country", &body.country)?;
+    let country = CountryCode::field("country", &body.country)?.to_string();
     let mno_id = body
         .mno_id
         .as_deref()
@@ -261,7 +262,7 @@ async fn margins(
     let country = q
         .country
         .as_deref()
-        .map(|c| country_of("country", c))
+        .map(|c| CountryCode::field("country", c).map(|c| c.to_string()))
         .transpose()?;
     let mut conn = state.pool.acquire().await?;
     let rates: Vec<EffectiveRate> = match q.account_id {

@@ -16,6 +16,7 @@ use crate::pricing::quote::{self, Content, operator_name};
 use crate::pricing::store;
 use crate::pricing::types::{CountryQuery, EffectiveRate, Quote, QuoteBody, RateScope};
 use crate::state::AppState;
+use crate::types::CountryCode;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -23,19 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public_table))
         .routes(routes!(my_rates))
         .routes(routes!(quote_message))
-}
-
-/// An ISO 3166-1 alpha-2 country (any case in, upper case out).
-pub fn country_of(field: &str, text: &str) -> Result<String> {
-    let upper = text.trim().to_ascii_uppercase();
-    if upper.len() == 2 && upper.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(upper)
-    } else {
-        Err(Error::field(
-            field,
-            "must be an ISO 3166-1 alpha-2 country code such as KE",
-        ))
-    }
 }
 
 /// An operator id of the protocol crate's table serving `country`.
@@ -48,7 +36,9 @@ pub fn mno_of(field: &str, text: &str, country: &str) -> Result<&'static str> {
 }
 
 fn optional_country(country: Option<&str>) -> Result<Option<String>> {
-    country.map(|c| country_of("country", c)).transpose()
+    country
+        .map(|c| CountryCode::field("country", c).map(|c| c.to_string()))
+        .transpose()
 }
 
 /// The public pricing table: platform rates in force, by country and operator (no sign-in).

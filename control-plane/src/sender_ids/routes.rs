@@ -8,7 +8,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::accounts::types::check_country;
 use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
 use crate::auth::role::Role;
@@ -20,6 +19,7 @@ use crate::sender_ids::name::SenderName;
 use crate::sender_ids::store::{self, Event, NewSenderId};
 use crate::sender_ids::types::{RegisterSenderId, SenderId, SenderIdQuery, SenderIdStatus};
 use crate::state::AppState;
+use crate::types::CountryCode;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -62,8 +62,10 @@ async fn register_sender_id(
 ) -> Result<(StatusCode, Json<SenderId>)> {
     writer(&principal)?;
     let mut errors = Vec::new();
-    let country = req.country.trim().to_ascii_uppercase();
-    check_country("country", &country, &mut errors);
+    let country = CountryCode::check("country", &req.country, &mut errors).map_or_else(
+        || req.country.trim().to_ascii_uppercase(),
+        |c| c.to_string(),
+    );
     let name = SenderName::parse(&req.name, &country)
         .map_err(|message| errors.push(FieldError::new("name", message)))
         .ok();

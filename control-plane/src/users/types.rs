@@ -58,10 +58,7 @@ pub struct ChangePassword {
 
 /// Checks a personal name field.
 pub fn check_name(field: &str, value: &str, errors: &mut Vec<FieldError>) {
-    let len = value.trim().chars().count();
-    if len == 0 || len > 100 {
-        errors.push(FieldError::new(field, "must be 1 to 100 characters"));
-    }
+    crate::types::BoundedText::<100>::check(field, value, errors);
 }
 
 /// Checks an E.164 phone number.

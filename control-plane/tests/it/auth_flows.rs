@@ -2,7 +2,7 @@
 //! lock-out, email verification, password reset, magic link, rate limiting.
 
 use axum::http::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::*;
@@ -394,4 +394,56 @@ async fn auth_endpoints_are_rate_limited_per_ip(db: PgPool) {
         )
         .await;
     assert_eq!(magic.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn signup_takes_the_country_and_derives_the_timezone(db: PgPool) {
+    let app = spawn_app(db);
+    let signup = |email: &str, extra: Value| {
+        let mut body = json!({"email": email, "password": PASSWORD, "first_name": "T",
+                              "last_name": "U", "organisation_name": "Org"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        app.post("/v1/auth/signup", None, body)
+    };
+    for (email, extra, country, zone) in [
+        ("default@example.com", json!({}), "KE", "Africa/Nairobi"),
+        (
+            "tz@example.com",
+            json!({"country": "tz"}),
+            "TZ",
+            "Africa/Dar_es_Salaam",
+        ),
+        (
+            "given@example.com",
+            json!({"country": "NG", "timezone": "UTC"}),
+            "NG",
+            "UTC",
+        ),
+    ] {
+        let r = signup(email, extra).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let account_id: uuid::Uuid = r.json["account_id"].as_str().unwrap().parse().unwrap();
+        let (got_country, got_zone): (String, String) =
+            sqlx::query_as("SELECT country, timezone FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(
+            (got_country.as_str(), got_zone.as_str()),
+            (country, zone),
+            "{email}"
+        );
+    }
+    for (extra, field) in [
+        (json!({"country": "XX"}), "country"),
+        (json!({"country": "ZZ"}), "country"),
+        (json!({"timezone": "Mars"}), "timezone"),
+    ] {
+        let r = signup("bad@example.com", extra).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(r.json["errors"][0]["field"], field, "{}", r.text);
+    }
 }

@@ -260,9 +260,15 @@ async fn one_filter_selects_the_same_contacts_in_list_bulk_and_export(db: PgPool
     // A national number in `q` matches the E.164 phone everywhere.
     let filters = [
         (json!({"tag": "vip"}), "tag=vip"),
-        (json!({"tag": "vip", "q": "0712000001"}), "tag=vip&q=0712000001"),
+        (
+            json!({"tag": "vip", "q": "0712000001"}),
+            "tag=vip&q=0712000001",
+        ),
         (json!({"q": "vip"}), "q=vip"),
-        (json!({"status": "valid", "opted_out": false}), "status=valid&opted_out=false"),
+        (
+            json!({"status": "valid", "opted_out": false}),
+            "status=valid&opted_out=false",
+        ),
     ];
     for (n, (body, query)) in filters.into_iter().enumerate() {
         let listed = app.get(&format!("/v1/contacts?{query}"), t).await;
@@ -286,7 +292,11 @@ async fn one_filter_selects_the_same_contacts_in_list_bulk_and_export(db: PgPool
             .await;
         assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text);
         assert_eq!(r.json["matched"], listed.len(), "{query}");
-        assert_eq!(ids_tagged(&app.db, a.account_id, &marker).await, listed, "{query}");
+        assert_eq!(
+            ids_tagged(&app.db, a.account_id, &marker).await,
+            listed,
+            "{query}"
+        );
 
         let (status, _, bytes) = download(&app, &format!("/v1/contacts/export?{query}"), t).await;
         assert_eq!(status, StatusCode::OK, "{query}");

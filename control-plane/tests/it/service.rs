@@ -39,7 +39,11 @@ async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) 
     assert_ne!(addr.port(), 0);
     assert!(handle.ready().await);
     let workers = handle.workers();
-    assert_eq!(workers.len(), 3, "email outbox, trash purge, limiter pruning");
+    assert_eq!(
+        workers.len(),
+        3,
+        "email outbox, trash purge, limiter pruning"
+    );
 
     let health = http(addr, "GET", "/health", "").await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
@@ -69,8 +73,15 @@ async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) 
 
     handle.shutdown().await.unwrap();
     assert!(workers.is_closed());
-    assert_eq!(workers.len(), 0, "every worker ended before shutdown returned");
-    assert!(TcpStream::connect(addr).await.is_err(), "nothing listens any more");
+    assert_eq!(
+        workers.len(),
+        0,
+        "every worker ended before shutdown returned"
+    );
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "nothing listens any more"
+    );
 }
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
