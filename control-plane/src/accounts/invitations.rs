@@ -16,7 +16,7 @@ use crate::auth::role::Role;
 use crate::auth::types::TokenRequest;
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 use crate::users::store as users;
 use crate::users::types::parse_email;
@@ -105,7 +105,7 @@ async fn invite(
 }
 
 /// Pending invitations (admin or owner).
-#[utoipa::path(get, path = "/v1/account/invitations", tag = "team", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/v1/account/invitations", tag = "team", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Pending invitations", body = Page<Invitation>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -116,10 +116,9 @@ async fn invite(
 async fn list_invitations(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<Invitation>>> {
     user.require(Role::Admin)?;
-    let page = page.parse()?;
     let rows = store::pending(
         &state.pool,
         user.account_id,

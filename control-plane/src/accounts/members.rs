@@ -13,7 +13,7 @@ use crate::auth::extract::AuthUser;
 use crate::auth::role::Role;
 use crate::auth::sessions;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -32,7 +32,7 @@ pub struct ChangeRole {
 }
 
 /// Members of the current organisation.
-#[utoipa::path(get, path = "/v1/account/members", tag = "team", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/v1/account/members", tag = "team", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Members", body = Page<Member>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -42,9 +42,8 @@ pub struct ChangeRole {
 async fn list_members(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<Member>>> {
-    let page = page.parse()?;
     let rows = store::members(
         &state.pool,
         user.account_id,

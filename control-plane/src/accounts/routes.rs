@@ -13,7 +13,7 @@ use crate::auth::role::Role;
 use crate::auth::sessions;
 use crate::auth::types::TokenPair;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Query};
+use crate::http::{Json, Page, Paged};
 use crate::state::AppState;
 use crate::types::CountryCode;
 
@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Organisations I belong to, newest membership first.
-#[utoipa::path(get, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "My memberships", body = Page<Membership>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -36,9 +36,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_mine(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<Membership>>> {
-    let page = page.parse()?;
     let rows = store::memberships(
         &state.pool,
         user.user_id,

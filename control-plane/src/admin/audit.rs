@@ -12,7 +12,7 @@ use crate::admin::guard::{AuditRead, Require};
 use crate::admin::permissions::Module;
 use crate::admin::types::AuditEntry;
 use crate::error::{Problem, Result};
-use crate::http::{Json, Page, PageQuery, Query};
+use crate::http::{Json, Page, Paged};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -75,7 +75,7 @@ pub async fn page_of(
 }
 
 /// The audit log, newest first (`audit: read`).
-#[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", security(("staff_bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Audit entries", body = Page<AuditEntry>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -86,9 +86,8 @@ pub async fn page_of(
 async fn list_audit(
     State(state): State<AppState>,
     _: Require<AuditRead>,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<AuditEntry>>> {
-    let page = page.parse()?;
     let rows = page_of(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
 }

@@ -13,7 +13,7 @@ use crate::admin::permissions::{Level, Module};
 use crate::admin::store;
 use crate::admin::types::{CreateStaff, CreatedStaff, SetPermissions, StaffMember};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 use crate::users::types::{check_name, parse_email};
 
@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Staff members (`staff: read`).
-#[utoipa::path(get, path = "/v1/admin/staff", tag = "admin", security(("staff_bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/v1/admin/staff", tag = "admin", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Staff", body = Page<StaffMember>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -36,9 +36,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_staff(
     State(state): State<AppState>,
     _: Require<StaffRead>,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<StaffMember>>> {
-    let page = page.parse()?;
     let rows = store::list(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.id)))
 }

@@ -14,7 +14,7 @@ use crate::auth::extract::{AuthUser, VerifiedUser};
 use crate::auth::role::Role;
 use crate::crypto;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -77,7 +77,7 @@ async fn create_key(
 }
 
 /// The organisation's API keys, newest first (admin or owner).
-#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Keys (no secrets)", body = Page<ApiKey>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -88,10 +88,9 @@ async fn create_key(
 async fn list_keys(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<ApiKey>>> {
     user.require(Role::Admin)?;
-    let page = page.parse()?;
     let rows = store::list(
         &state.pool,
         user.account_id,

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::auth::extract::AuthUser;
 use crate::auth::sessions;
 use crate::auth::types::SessionView;
-use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::error::{Error, Result};
+use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// List my active sessions, newest first.
-#[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Active sessions", body = Page<SessionView>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -31,9 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_sessions(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<SessionView>>> {
-    let page = page.parse()?;
     let rows = sessions::list_for_user(
         &state.pool,
         user.user_id,

@@ -30,41 +30,6 @@ pub struct ContactFilter {
     pub opted_out: Option<bool>,
 }
 
-/// Query of the contact list endpoints: filters plus a page.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ContactQuery {
-    /// See [`ContactFilter::q`].
-    pub q: Option<String>,
-    /// Only contacts with this tag.
-    pub tag: Option<String>,
-    /// Only members of this list.
-    pub list_id: Option<Uuid>,
-    /// Only valid or only invalid numbers.
-    pub status: Option<ContactStatus>,
-    /// Only opted-out (true) or not opted-out (false) contacts.
-    pub opted_out: Option<bool>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
-}
-
-impl ContactQuery {
-    /// The filter part.
-    pub fn filter(&self) -> ContactFilter {
-        ContactFilter {
-            q: self.q.clone(),
-            tag: self.tag.clone(),
-            list_id: self.list_id,
-            status: self.status,
-            opted_out: self.opted_out,
-        }
-    }
-}
-
 /// A filter checked and prepared for SQL.
 #[derive(Debug, Default, Clone)]
 pub struct SearchFilter {

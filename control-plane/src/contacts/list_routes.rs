@@ -16,7 +16,7 @@ use crate::contacts::routes::{can_read, can_write};
 use crate::contacts::store;
 use crate::contacts::types::Contact;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -36,11 +36,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ListQuery {
     /// Only lists whose name contains this (case-insensitive).
     pub q: Option<String>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Query of the members endpoint.
@@ -52,11 +47,6 @@ pub struct MembersQuery {
     pub q: Option<String>,
     /// Only valid or only invalid numbers.
     pub status: Option<crate::contacts::phone::ContactStatus>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
 }
 
 async fn load(state: &AppState, account_id: Uuid, id: Uuid) -> Result<ContactList> {
@@ -67,7 +57,7 @@ async fn load(state: &AppState, account_id: Uuid, id: Uuid) -> Result<ContactLis
 
 /// The organisation's lists, newest first.
 #[utoipa::path(get, path = "/v1/contact-lists", tag = "contacts",
-    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ListQuery),
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<ListQuery>),
     responses(
         (status = 200, description = "Lists", body = Page<ContactList>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -77,14 +67,9 @@ async fn load(state: &AppState, account_id: Uuid, id: Uuid) -> Result<ContactLis
 async fn list_lists(
     State(state): State<AppState>,
     p: Principal,
-    Query(q): Query<ListQuery>,
+    Paged { query: q, page }: Paged<ListQuery>,
 ) -> Result<Json<Page<ContactList>>> {
     can_read(&p)?;
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
     let filter = ContactFilter {
         q: q.q,
         ..ContactFilter::default()
@@ -205,7 +190,7 @@ async fn delete_list(
 /// The list's active members, newest first.
 #[utoipa::path(get, path = "/v1/contact-lists/{list_id}/members", tag = "contacts",
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
-    params(("list_id" = Uuid, Path, description = "List id"), MembersQuery),
+    params(("list_id" = Uuid, Path, description = "List id"), Paged<MembersQuery>),
     responses(
         (status = 200, description = "Members", body = Page<Contact>),
         (status = 400, description = "Bad id or query", body = Problem, content_type = "application/problem+json"),
@@ -217,16 +202,11 @@ async fn list_members(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<Uuid>,
-    Query(q): Query<MembersQuery>,
+    Paged { query: q, page }: Paged<MembersQuery>,
 ) -> Result<Json<Page<Contact>>> {
     can_read(&p)?;
     let account_id = p.account_id();
     load(&state, account_id, id).await?;
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
     let country = store::account_country(&state.pool, account_id).await?;
     let filter = ContactFilter {
         q: q.q,

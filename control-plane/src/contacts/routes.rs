@@ -12,13 +12,14 @@ use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
 use crate::auth::role::Role;
 use crate::contacts::bulk::{self, BulkRequest, BulkResult};
-use crate::contacts::filter::ContactQuery;
+use crate::contacts::filter::ContactFilter;
 use crate::contacts::lists::{self, Affected};
 use crate::contacts::suppression::{self};
 use crate::contacts::types::{Contact, CreateContact, UpdateContact};
 use crate::contacts::{purge, store};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::pagination::PageRequest;
+use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -54,17 +55,13 @@ async fn load(state: &AppState, account_id: Uuid, id: Uuid) -> Result<Contact> {
 async fn list_page(
     state: &AppState,
     p: &Principal,
-    q: &ContactQuery,
+    q: &ContactFilter,
+    page: PageRequest,
     trash: bool,
 ) -> Result<Page<Contact>> {
     can_read(p)?;
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor.clone(),
-    }
-    .parse()?;
     let country = store::account_country(&state.pool, p.account_id()).await?;
-    let filter = q.filter().check("", &country)?;
+    let filter = q.check("", &country)?;
     let rows = store::list(
         &state.pool,
         p.account_id(),
@@ -79,7 +76,7 @@ async fn list_page(
 
 /// Contacts, newest first, with search and filters.
 #[utoipa::path(get, path = "/v1/contacts", tag = "contacts",
-    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ContactQuery),
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<ContactFilter>),
     responses(
         (status = 200, description = "Contacts", body = Page<Contact>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -89,9 +86,9 @@ async fn list_page(
 async fn list_contacts(
     State(state): State<AppState>,
     p: Principal,
-    Query(q): Query<ContactQuery>,
+    Paged { query: q, page }: Paged<ContactFilter>,
 ) -> Result<Json<Page<Contact>>> {
-    Ok(Json(list_page(&state, &p, &q, false).await?))
+    Ok(Json(list_page(&state, &p, &q, page, false).await?))
 }
 
 /// Create a contact. National numbers use the organisation's country.
@@ -203,7 +200,7 @@ async fn delete_contact(
 
 /// Contacts in the trash, most recently created first, with the same filters.
 #[utoipa::path(get, path = "/v1/contacts/trash", tag = "contacts",
-    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ContactQuery),
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<ContactFilter>),
     responses(
         (status = 200, description = "Trashed contacts", body = Page<Contact>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -213,9 +210,9 @@ async fn delete_contact(
 async fn list_trash(
     State(state): State<AppState>,
     p: Principal,
-    Query(q): Query<ContactQuery>,
+    Paged { query: q, page }: Paged<ContactFilter>,
 ) -> Result<Json<Page<Contact>>> {
-    Ok(Json(list_page(&state, &p, &q, true).await?))
+    Ok(Json(list_page(&state, &p, &q, page, true).await?))
 }
 
 /// Empty the trash: purge every trashed contact now (admin; cannot be undone).

@@ -16,7 +16,7 @@ use crate::contacts::routes::{can_read, can_write};
 use crate::contacts::store;
 use crate::contacts::suppression::{self, CreateSuppression, Suppression, SuppressionSource};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -33,16 +33,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct SuppressionQuery {
     /// Only this number (any common form).
     pub phone: Option<String>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Suppressed numbers, newest first.
 #[utoipa::path(get, path = "/v1/suppressions", tag = "contacts",
-    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(SuppressionQuery),
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<SuppressionQuery>),
     responses(
         (status = 200, description = "Suppressions", body = Page<Suppression>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -52,14 +47,9 @@ pub struct SuppressionQuery {
 async fn list_suppressions(
     State(state): State<AppState>,
     p: Principal,
-    Query(q): Query<SuppressionQuery>,
+    Paged { query: q, page }: Paged<SuppressionQuery>,
 ) -> Result<Json<Page<Suppression>>> {
     can_read(&p)?;
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
     let phone = match q.phone {
         Some(phone) => {
             let country = store::account_country(&state.pool, p.account_id()).await?;

@@ -24,7 +24,7 @@ use crate::credits::types::{
     RefundBody, TopupBody,
 };
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 
 permission! {
@@ -276,7 +276,7 @@ async fn set_billing(
 
 /// The ledger of every account, newest first, with filters (`billing: read`).
 #[utoipa::path(get, path = "/v1/admin/billing/transactions", tag = "billing-admin",
-    security(("staff_bearer" = [])), params(LedgerQuery),
+    security(("staff_bearer" = [])), params(Paged<LedgerQuery>),
     responses(
         (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -286,11 +286,7 @@ async fn set_billing(
 async fn ledger_view(
     State(state): State<AppState>,
     _: Require<BillingRead>,
-    Query(q): Query<LedgerQuery>,
+    Paged { query: q, page }: Paged<LedgerQuery>,
 ) -> Result<Json<Page<CreditTransaction>>> {
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
     ledger_page(&state, q.account_id, q.kind, (q.from, q.to), page).await
 }

@@ -18,7 +18,8 @@ use crate::credits::money::parse_non_negative_amount;
 use crate::credits::store::{self, LedgerFilter};
 use crate::credits::types::{Balance, CreditTransaction, SetThreshold, TxType};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Query};
+use crate::http::pagination::PageRequest;
+use crate::http::{Json, Page, Paged};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -46,11 +47,6 @@ pub struct HistoryQuery {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
 }
 
 /// One page of the ledger with the given filters (customer history and staff view).
@@ -59,9 +55,8 @@ pub(crate) async fn ledger_page(
     account_id: Option<Uuid>,
     kind: Option<TxType>,
     (from, to): (Option<OffsetDateTime>, Option<OffsetDateTime>),
-    page: PageQuery,
+    page: PageRequest,
 ) -> Result<Json<Page<CreditTransaction>>> {
-    let page = page.parse()?;
     if let (Some(from), Some(to)) = (from, to)
         && from >= to
     {
@@ -101,7 +96,7 @@ async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Js
 
 /// The organisation's credit history, newest first.
 #[utoipa::path(get, path = "/v1/credits/transactions", tag = "credits",
-    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(HistoryQuery),
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<HistoryQuery>),
     responses(
         (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -112,13 +107,9 @@ async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Js
 async fn list_transactions(
     State(state): State<AppState>,
     who: Principal,
-    Query(q): Query<HistoryQuery>,
+    Paged { query: q, page }: Paged<HistoryQuery>,
 ) -> Result<Json<Page<CreditTransaction>>> {
     who.require(Scope::BillingRead, Role::Member)?;
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
     ledger_page(&state, Some(who.account_id()), q.kind, (q.from, q.to), page).await
 }
 

@@ -188,11 +188,6 @@ pub struct LedgerQuery {
     pub to: Option<OffsetDateTime>,
     /// Only this account.
     pub account_id: Option<Uuid>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Staff: a manual top-up.

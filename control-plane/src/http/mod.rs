@@ -10,4 +10,4 @@ pub mod rate_limit;
 
 pub use extract::{Path, Query};
 pub use json::Json;
-pub use pagination::{Page, PageQuery};
+pub use pagination::{Page, PageQuery, Paged};

@@ -1,8 +1,16 @@
-//! Cursor pagination. Ids are UUIDv7 (time-ordered), so the cursor is simply the last id seen,
-//! base64url-encoded to keep it opaque; lists are newest first.
+//! Cursor pagination, once for every list endpoint: [`Paged<Q>`] extracts the endpoint's own
+//! query `Q` plus `limit` and `cursor` (checked into a [`PageRequest`]), and
+//! [`Page::from_rows`] builds the answer. Ids are UUIDv7 (time-ordered), so the cursor is
+//! simply the last id seen, base64url-encoded to keep it opaque; lists are newest first. A
+//! bad `limit` is a 422 naming it, a cursor that is not one of ours a 400 naming `cursor`.
 
+use axum::extract::FromRequestParts;
+use axum::http::Uri;
+use axum::http::request::Parts;
 use data_encoding::BASE64URL_NOPAD;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -55,11 +63,76 @@ impl PageQuery {
         }
         let before = match &self.cursor {
             None => None,
-            Some(c) => Some(
-                decode_cursor(c).ok_or_else(|| Error::field("cursor", "is not a valid cursor"))?,
-            ),
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| Error::MalformedRequest {
+                detail: "is not a cursor this API gave out".into(),
+                field: Some("cursor".into()),
+            })?),
         };
         Ok(PageRequest { before, limit })
+    }
+}
+
+/// A list endpoint's query without parameters of its own.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NoFilter {}
+
+/// The query of a list endpoint: its own parameters `Q` (unknown ones are refused as by
+/// [`crate::http::Query`]) and the checked page.
+#[derive(Debug)]
+pub struct Paged<Q = NoFilter> {
+    /// The endpoint's own parameters.
+    pub query: Q,
+    /// `limit` and `cursor`, checked.
+    pub page: PageRequest,
+}
+
+/// Splits a raw query string into the endpoint's part and the `limit`/`cursor` part.
+fn split_query(raw: &str) -> (String, String) {
+    let (mut own, mut page) = (Vec::new(), Vec::new());
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+        if key == "limit" || key == "cursor" {
+            page.push(pair);
+        } else {
+            own.push(pair);
+        }
+    }
+    (own.join("&"), page.join("&"))
+}
+
+/// Deserialises a query string as the service's `Query` extractor does.
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
+    let uri: Uri = format!("/?{query}")
+        .parse()
+        .map_err(|_| Error::MalformedRequest {
+            detail: "the query string is not valid".into(),
+            field: None,
+        })?;
+    Ok(axum::extract::Query::<T>::try_from_uri(&uri)?.0)
+}
+
+impl<Q, S> FromRequestParts<S> for Paged<Q>
+where
+    Q: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let (own, page) = split_query(parts.uri.query().unwrap_or(""));
+        let query = parse_query::<Q>(&own)?;
+        let page = parse_query::<PageQuery>(&page)?.parse()?;
+        Ok(Paged { query, page })
+    }
+}
+
+impl<Q: IntoParams> IntoParams for Paged<Q> {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = Q::into_params(&parameter_in);
+        params.extend(PageQuery::into_params(parameter_in));
+        params
     }
 }
 
@@ -120,6 +193,13 @@ mod tests {
         assert_eq!(page.next_cursor, Some(encode_cursor(ids[1])));
         let last = Page::from_rows(ids[..2].to_vec(), req, |u| *u);
         assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn limit_and_cursor_are_split_from_the_endpoints_parameters() {
+        let (own, page) = split_query("q=a&limit=2&tag=x&cursor=AbC&&");
+        assert_eq!(own, "q=a&tag=x");
+        assert_eq!(page, "limit=2&cursor=AbC");
     }
 
     #[test]

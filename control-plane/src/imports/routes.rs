@@ -17,7 +17,7 @@ use crate::api_keys::types::Scope;
 use crate::auth::role::Role;
 use crate::error::{Error, Problem, Result};
 use crate::exports::stream::{self, FileFormat, Writer};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path, Query};
 use crate::imports::commit::{self, Target};
 use crate::imports::store;
 use crate::imports::types::{CommitImport, DryRun, Import, ImportQuery, UploadParams};
@@ -94,7 +94,7 @@ async fn upload_import(
 
 /// The organisation's imports, newest first.
 #[utoipa::path(get, path = "/v1/contacts/imports", tag = "contacts",
-    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ImportQuery),
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<ImportQuery>),
     responses(
         (status = 200, description = "Imports", body = Page<Import>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -104,14 +104,9 @@ async fn upload_import(
 async fn list_imports(
     State(state): State<AppState>,
     who: Principal,
-    Query(q): Query<ImportQuery>,
+    Paged { query: q, page }: Paged<ImportQuery>,
 ) -> Result<Json<Page<Import>>> {
     who.require(Scope::ContactsRead, Role::Member)?;
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
     let rows = store::list(
         &state.pool,
         who.account_id(),

@@ -196,8 +196,4 @@ pub struct CommitImport {
 pub struct ImportQuery {
     /// Only imports in this status.
     pub status: Option<ImportStatus>,
-    /// Page size (1–100, default 50).
-    pub limit: Option<i64>,
-    /// Cursor from the previous page.
-    pub cursor: Option<String>,
 }

@@ -7,8 +7,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::extract::AuthUser;
-use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::error::{Error, Result};
+use crate::http::{Json, Page, Paged, Path};
 use crate::notifications::store;
 use crate::notifications::types::{MarkedRead, Notification, NotificationQuery, UnreadCount};
 use crate::state::AppState;
@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The organisation's notifications, newest first.
-#[utoipa::path(get, path = "/v1/notifications", tag = "notifications", security(("bearer" = [])), params(NotificationQuery),
+#[utoipa::path(get, path = "/v1/notifications", tag = "notifications", security(("bearer" = [])), params(Paged<NotificationQuery>),
     responses(
         (status = 200, description = "Notifications", body = Page<Notification>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -33,13 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_notifications(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(q): Query<NotificationQuery>,
+    Paged { query: q, page }: Paged<NotificationQuery>,
 ) -> Result<Json<Page<Notification>>> {
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
     let rows = store::list(
         &state.pool,
         user.account_id,

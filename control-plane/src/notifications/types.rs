@@ -35,11 +35,6 @@ pub struct Notification {
 pub struct NotificationQuery {
     /// Only unread notifications.
     pub unread: Option<bool>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
 }
 
 /// How many notifications are unread.

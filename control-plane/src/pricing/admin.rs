@@ -15,7 +15,7 @@ use crate::admin::guard::{Permission, Require, permission};
 use crate::admin::permissions::{Level, Module};
 use crate::credits::money::parse_rate;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Query};
+use crate::http::{Json, Page, Paged, Query};
 use crate::pricing::quote::{Pricer, effective_rates, operator_name};
 use crate::pricing::routes::mno_of;
 use crate::pricing::store::{self, NewCost, NewRate};
@@ -130,7 +130,7 @@ async fn set_rate(
 
 /// Rate history, future rows included, newest first (`pricing: read`).
 #[utoipa::path(get, path = "/v1/admin/pricing/rates", tag = "pricing-admin",
-    security(("staff_bearer" = [])), params(RateHistoryQuery),
+    security(("staff_bearer" = [])), params(Paged<RateHistoryQuery>),
     responses(
         (status = 200, description = "Rate rows", body = Page<Rate>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -140,13 +140,8 @@ async fn set_rate(
 async fn rate_history(
     State(state): State<AppState>,
     _: Require<PricingRead>,
-    Query(q): Query<RateHistoryQuery>,
+    Paged { query: q, page }: Paged<RateHistoryQuery>,
 ) -> Result<Json<Page<Rate>>> {
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
     let country = q
         .country
         .as_deref()
@@ -224,7 +219,7 @@ async fn record_cost(
 
 /// Upstream cost history, newest first (`pricing: read`).
 #[utoipa::path(get, path = "/v1/admin/pricing/costs", tag = "pricing-admin",
-    security(("staff_bearer" = [])), params(PageQuery),
+    security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Cost rows", body = Page<UpstreamCost>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -234,9 +229,8 @@ async fn record_cost(
 async fn cost_history(
     State(state): State<AppState>,
     _: Require<PricingRead>,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<UpstreamCost>>> {
-    let page = page.parse()?;
     let rows =
         store::cost_history(&state.pool, None, page.before_or_max(), page.fetch_limit()).await?;
     Ok(Json(Page::from_rows(rows, page, |r| r.id)))

@@ -235,11 +235,6 @@ pub struct RateHistoryQuery {
     pub account_id: Option<Uuid>,
     /// Only this country.
     pub country: Option<String>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Staff: margin view query.

@@ -14,7 +14,7 @@ use crate::auth::role::Role;
 use crate::email::outbox;
 use crate::email::templates::Template;
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path};
 use crate::sender_ids::name::SenderName;
 use crate::sender_ids::store::{self, Event, NewSenderId};
 use crate::sender_ids::types::{RegisterSenderId, SenderId, SenderIdQuery, SenderIdStatus};
@@ -130,7 +130,7 @@ async fn alert_reviewers(
 
 /// The organisation's sender IDs, newest first, optionally of one status (any member).
 #[utoipa::path(get, path = "/v1/sender-ids", tag = "sender-ids",
-    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(SenderIdQuery),
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<SenderIdQuery>),
     responses(
         (status = 200, description = "Sender IDs", body = Page<SenderId>),
         (status = 400, description = "Bad query (unknown status or parameter)", body = Problem, content_type = "application/problem+json"),
@@ -141,14 +141,9 @@ async fn alert_reviewers(
 async fn list_sender_ids(
     State(state): State<AppState>,
     principal: Principal,
-    Query(q): Query<SenderIdQuery>,
+    Paged { query: q, page }: Paged<SenderIdQuery>,
 ) -> Result<Json<Page<SenderId>>> {
     reader(&principal)?;
-    let page = PageQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .parse()?;
     let rows = store::list(
         &state.pool,
         principal.account_id(),

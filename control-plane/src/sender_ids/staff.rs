@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::admin::action;
 use crate::admin::guard::{Require, SenderIdsAdmin, SenderIdsRead};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, PageQuery, Path, Query};
+use crate::http::{Json, Page, Paged, Path};
 use crate::sender_ids::review::{self, Action, Decided};
 use crate::sender_ids::store;
 use crate::sender_ids::types::{
@@ -39,7 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Pending sender IDs of every organisation, oldest first (`sender_ids: read`). The cursor
 /// moves forward in submission order.
-#[utoipa::path(get, path = "/v1/admin/sender-ids/queue", tag = "admin-sender-ids", security(("staff_bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/v1/admin/sender-ids/queue", tag = "admin-sender-ids", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "The approval queue, oldest first", body = Page<StaffSenderId>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -50,9 +50,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn queue(
     State(state): State<AppState>,
     _: Require<SenderIdsRead>,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<StaffSenderId>>> {
-    let page = page.parse()?;
     let after = page.before.unwrap_or(Uuid::nil());
     let rows = store::queue(&state.pool, after, page.fetch_limit()).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.sender_id.id)))
@@ -86,7 +85,7 @@ async fn staff_get_sender_id(
 /// Every sender ID of one organisation, newest first, each with its status history
 /// (`sender_ids: read`).
 #[utoipa::path(get, path = "/v1/admin/accounts/{account_id}/sender-ids", tag = "admin-sender-ids", security(("staff_bearer" = [])),
-    params(("account_id" = Uuid, Path, description = "Organisation id"), PageQuery),
+    params(("account_id" = Uuid, Path, description = "Organisation id"), Paged),
     responses(
         (status = 200, description = "Sender IDs with their history", body = Page<SenderIdHistory>),
         (status = 400, description = "Bad id or query", body = Problem, content_type = "application/problem+json"),
@@ -99,9 +98,8 @@ async fn account_history(
     State(state): State<AppState>,
     _: Require<SenderIdsRead>,
     Path(account_id): Path<Uuid>,
-    Query(page): Query<PageQuery>,
+    Paged { page, .. }: Paged,
 ) -> Result<Json<Page<SenderIdHistory>>> {
-    let page = page.parse()?;
     if !store::account_exists(&state.pool, account_id).await? {
         return Err(Error::NotFound);
     }

@@ -193,11 +193,6 @@ pub struct RegisterSenderId {
 pub struct SenderIdQuery {
     /// Only sender IDs in this status.
     pub status: Option<SenderIdStatus>,
-    /// Items per page, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
 }
 
 /// A staff decision with an optional note (approve, reinstate).

@@ -205,3 +205,35 @@ async fn missing_body_is_400_and_accounts_are_rate_limited(db: PgPool) {
         StatusCode::OK
     );
 }
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn a_bad_cursor_is_a_400_naming_cursor_on_every_list(db: PgPool) {
+    let app = spawn_app(db);
+    let user = app.verified("cursor@example.com").await;
+    for path in [
+        "/v1/accounts",
+        "/v1/account/members",
+        "/v1/api-keys",
+        "/v1/notifications?unread=true",
+        "/v1/contacts?tag=vip",
+        "/v1/contact-lists",
+        "/v1/sender-ids",
+        "/v1/credits/transactions",
+        "/v1/auth/sessions",
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let r = app
+            .get(&format!("{path}{sep}cursor=not-a-cursor"), &user.access)
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.text);
+        assert_eq!(r.json["errors"][0]["field"], "cursor", "{path}: {}", r.text);
+        // The endpoint's own parameters are still checked as before.
+        let r = app
+            .get(&format!("{path}{sep}colour=red"), &user.access)
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.text);
+        // And a good page still works.
+        let r = app.get(&format!("{path}{sep}limit=1"), &user.access).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+    }
+}
