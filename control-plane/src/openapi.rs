@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document: generated from the handlers' `#[utoipa::path]` annotations as the
-//! routers are merged; this file adds the info block, security schemes and shared schemas.
+//! routers are merged; this file adds the info block, security schemes, shared schemas and
+//! the problem responses every operation shares ([`document_common_errors`]), so a handler
+//! documents only what is particular to it (its 2xx, 402/403/409 and the like).
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -70,9 +72,56 @@ impl Modify for Security {
     }
 }
 
-/// Adds the responses every operation can give whatever its handler does: 500 everywhere, and
-/// 401 and 429 (per-account or per-key rate limit) on every authenticated operation.
+/// The problem responses shared by every operation, as reusable components
+/// (`#/components/responses/<name>`): status, component name, description.
+const COMMON: [(&str, &str, &str); 6] = [
+    (
+        "400",
+        "MalformedRequest",
+        "Malformed request: an id that does not parse, an unknown or mistyped query parameter, or a body that is not the documented JSON (the problem names the field when it can)",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "Missing, invalid or expired credentials",
+    ),
+    (
+        "404",
+        "NotFound",
+        "No such resource (one of another organisation is not found either)",
+    ),
+    (
+        "422",
+        "ValidationFailed",
+        "Validation failed: `errors` names each offending field",
+    ),
+    ("429", "RateLimited", "Rate limited (see Retry-After)"),
+    (
+        "500",
+        "Internal",
+        "Internal error (the body reveals nothing; the cause is logged)",
+    ),
+];
+
+/// Adds the problem responses an operation can give whatever its handler does, unless the
+/// operation documents its own: 500 everywhere; 401 and 429 (per-account or per-key rate
+/// limit) on every authenticated operation; 400 where it takes a path, query or body; 404
+/// where a path names a resource; 422 where a query or body is validated. Each is a
+/// reference to one shared component.
 pub fn document_common_errors(api: &mut utoipa::openapi::OpenApi) {
+    let components = api.components.get_or_insert_with(Default::default);
+    for (_, name, description) in COMMON {
+        let problem = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build();
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", problem)
+            .build();
+        components
+            .responses
+            .insert(name.to_owned(), RefOr::T(response));
+    }
     for item in api.paths.paths.values_mut() {
         let operations = [
             &mut item.get,
@@ -89,26 +138,28 @@ pub fn document_common_errors(api: &mut utoipa::openapi::OpenApi) {
 
 fn add_common(operation: &mut Operation) {
     let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
-    let mut add = |code: &str, description: &str| {
-        let problem = ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("Problem")))
-            .build();
-        let response = ResponseBuilder::new()
-            .description(description)
-            .content("application/problem+json", problem)
-            .build();
-        operation
-            .responses
-            .responses
-            .entry(code.to_owned())
-            .or_insert(RefOr::T(response));
+    let located = |at: ParameterIn| {
+        operation.parameters.iter().flatten().any(|p| match p {
+            RefOr::T(p) => p.parameter_in == at,
+            RefOr::Ref(_) => false,
+        })
     };
-    add(
-        "500",
-        "Internal error (the body reveals nothing; the cause is logged)",
-    );
-    if secured {
-        add("401", "Missing, invalid or expired credentials");
-        add("429", "Rate limited (see Retry-After)");
+    let (path, query) = (located(ParameterIn::Path), located(ParameterIn::Query));
+    let body = operation.request_body.is_some();
+    for (status, name, _) in COMMON {
+        let applies = match status {
+            "400" => path || query || body,
+            "401" | "429" => secured,
+            "404" => path,
+            "422" => query || body,
+            _ => true,
+        };
+        if applies {
+            operation
+                .responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+        }
     }
 }

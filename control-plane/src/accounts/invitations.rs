@@ -53,11 +53,8 @@ pub struct Accepted {
 #[utoipa::path(post, path = "/v1/account/invitations", tag = "team", security(("bearer" = [])), request_body = InviteRequest,
     responses(
         (status = 201, description = "Invitation sent", body = Invitation),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn invite(
     State(state): State<AppState>,
@@ -108,10 +105,7 @@ async fn invite(
 #[utoipa::path(get, path = "/v1/account/invitations", tag = "team", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Pending invitations", body = Page<Invitation>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_invitations(
     State(state): State<AppState>,
@@ -134,10 +128,7 @@ async fn list_invitations(
     params(("invitation_id" = Uuid, Path, description = "Invitation id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such pending invitation", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn revoke_invitation(
     State(state): State<AppState>,
@@ -157,7 +148,6 @@ async fn revoke_invitation(
     responses(
         (status = 200, description = "Joined; switch to it with /v1/accounts/switch", body = Accepted),
         (status = 400, description = "Malformed body, or unknown/expired/used token", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Invitation is for another address", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn accept(

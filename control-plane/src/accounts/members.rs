@@ -35,9 +35,6 @@ pub struct ChangeRole {
 #[utoipa::path(get, path = "/v1/account/members", tag = "team", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Members", body = Page<Member>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_members(
     State(state): State<AppState>,
@@ -59,10 +56,7 @@ async fn list_members(
     params(("user_id" = Uuid, Path, description = "The member's user id")), request_body = ChangeRole,
     responses(
         (status = 204, description = "Changed"),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave no owner", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn change_role(
@@ -93,10 +87,7 @@ async fn change_role(
     params(("user_id" = Uuid, Path, description = "The member's user id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave no owner", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_member(

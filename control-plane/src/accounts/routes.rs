@@ -29,9 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "My memberships", body = Page<Membership>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_mine(
     State(state): State<AppState>,
@@ -52,9 +49,6 @@ async fn list_mine(
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])), request_body = CreateAccount,
     responses(
         (status = 201, description = "Created", body = Account),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_account(
     State(state): State<AppState>,
@@ -93,8 +87,6 @@ async fn create_account(
 #[utoipa::path(post, path = "/v1/accounts/switch", tag = "accounts", security(("bearer" = [])), request_body = SwitchAccount,
     responses(
         (status = 200, description = "Tokens for the chosen organisation", body = TokenPair),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a member of that organisation", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn switch(
@@ -128,7 +120,6 @@ async fn switch(
 #[utoipa::path(get, path = "/v1/account", tag = "accounts", security(("bearer" = [])),
     responses(
         (status = 200, description = "Business profile", body = Account),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_current(State(state): State<AppState>, user: AuthUser) -> Result<Json<Account>> {
     Ok(Json(
@@ -142,10 +133,7 @@ async fn get_current(State(state): State<AppState>, user: AuthUser) -> Result<Js
 #[utoipa::path(patch, path = "/v1/account", tag = "accounts", security(("bearer" = [])), request_body = UpdateAccount,
     responses(
         (status = 200, description = "Updated profile", body = Account),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_current(
     State(state): State<AppState>,

@@ -78,10 +78,7 @@ pub async fn page_of(
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Audit entries", body = Page<AuditEntry>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_audit(
     State(state): State<AppState>,

@@ -67,7 +67,6 @@ fn tokens(
 #[utoipa::path(post, path = "/v1/admin/auth/login", tag = "admin", request_body = StaffLogin,
     responses(
         (status = 200, description = "Signed in", body = StaffTokens),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Deactivated", body = Problem, content_type = "application/problem+json"),
         (status = 423, description = "Locked out", body = Problem, content_type = "application/problem+json"),
@@ -150,7 +149,6 @@ async fn staff_login(
 #[utoipa::path(post, path = "/v1/admin/auth/refresh", tag = "admin", request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens with current permissions", body = StaffTokens),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, spent, expired or revoked", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_refresh(
@@ -203,7 +201,6 @@ async fn staff_refresh(
 #[utoipa::path(post, path = "/v1/admin/auth/logout", tag = "admin", security(("staff_bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_logout(State(state): State<AppState>, session: StaffSession) -> Result<StatusCode> {
     let mut tx = state.pool.begin().await?;
@@ -227,7 +224,6 @@ async fn staff_logout(State(state): State<AppState>, session: StaffSession) -> R
 #[utoipa::path(post, path = "/v1/admin/auth/password", tag = "admin", security(("staff_bearer" = [])), request_body = StaffPasswordChange,
     responses(
         (status = 204, description = "Changed"),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in or wrong current password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Weak or unchanged password", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -285,7 +281,6 @@ async fn staff_change_password(
 #[utoipa::path(get, path = "/v1/admin/me", tag = "admin", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Me", body = StaffMember),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_me(
     State(state): State<AppState>,

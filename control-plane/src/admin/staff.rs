@@ -28,10 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/admin/staff", tag = "admin", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Staff", body = Page<StaffMember>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_staff(
     State(state): State<AppState>,
@@ -46,11 +43,8 @@ async fn list_staff(
 #[utoipa::path(post, path = "/v1/admin/staff", tag = "admin", security(("staff_bearer" = [])), request_body = CreateStaff,
     responses(
         (status = 201, description = "Created; hand over the temporary password", body = CreatedStaff),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_staff(
     State(state): State<AppState>,
@@ -90,10 +84,7 @@ async fn create_staff(
     params(("staff_id" = Uuid, Path, description = "Staff id")), request_body = SetPermissions,
     responses(
         (status = 200, description = "Updated staff member", body = StaffMember),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such staff member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would remove your own staff ownership", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_permissions(

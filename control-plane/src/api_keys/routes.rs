@@ -29,10 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])), request_body = CreateApiKey,
     responses(
         (status = 201, description = "Created; store the secret now", body = CreatedApiKey),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or email unverified", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_key(
     State(state): State<AppState>,
@@ -80,10 +77,7 @@ async fn create_key(
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Keys (no secrets)", body = Page<ApiKey>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_keys(
     State(state): State<AppState>,
@@ -106,10 +100,7 @@ async fn list_keys(
     params(("key_id" = Uuid, Path, description = "Key id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such active key", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn revoke_key(
     State(state): State<AppState>,

@@ -53,7 +53,6 @@ async fn verify_email(
 #[utoipa::path(post, path = "/v1/auth/verify-email/resend", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 202, description = "Queued (or already verified)"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn resend_verification(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode> {
     let profile = users::profile(&state.pool, user.user_id)
@@ -88,7 +87,6 @@ async fn resend_verification(State(state): State<AppState>, user: AuthUser) -> R
 #[utoipa::path(post, path = "/v1/auth/password/forgot", tag = "auth", request_body = EmailRequest,
     responses(
         (status = 202, description = "Queued if the email is registered"),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn forgot_password(
@@ -149,7 +147,6 @@ async fn reset_password(
 #[utoipa::path(post, path = "/v1/auth/magic-link", tag = "auth", request_body = EmailRequest,
     responses(
         (status = 202, description = "Queued if the email is registered"),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn request_magic_link(

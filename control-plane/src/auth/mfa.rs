@@ -69,7 +69,6 @@ fn backup_codes() -> Vec<String> {
 #[utoipa::path(post, path = "/v1/auth/mfa/totp", tag = "mfa", security(("bearer" = [])),
     responses(
         (status = 200, description = "Secret to add to an authenticator app", body = TotpEnrolment),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already enabled", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn enrol(State(state): State<AppState>, user: AuthUser) -> Result<Json<TotpEnrolment>> {
@@ -99,8 +98,6 @@ async fn enrol(State(state): State<AppState>, user: AuthUser) -> Result<Json<Tot
     request_body = CodeRequest,
     responses(
         (status = 200, description = "Enabled; keep these backup codes", body = BackupCodes),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already enabled or not enrolling", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong code", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -136,7 +133,6 @@ async fn confirm(
     request_body = DisableMfaRequest,
     responses(
         (status = 204, description = "Disabled"),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in or wrong password/code", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enabled", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -46,9 +46,7 @@ fn policy(state: &AppState) -> Policy {
 #[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", request_body = SignupRequest,
     responses(
         (status = 201, description = "Signed up", body = SignupResponse),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn signup(
@@ -157,7 +155,6 @@ async fn signup(
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Tokens, or a request for the TOTP code", body = LoginResponse),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No organisation or deactivated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a member of account_id", body = Problem, content_type = "application/problem+json"),
@@ -214,7 +211,6 @@ async fn login(
 #[utoipa::path(post, path = "/v1/auth/login/mfa", tag = "auth", request_body = MfaLoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad token or code", body = Problem, content_type = "application/problem+json"),
         (status = 423, description = "Locked out", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
@@ -246,7 +242,6 @@ async fn login_mfa(
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens", body = TokenPair),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, spent, expired or revoked", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn refresh(
@@ -305,7 +300,6 @@ async fn refresh(
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode> {
     sessions::revoke(&state.pool, user.session_id, "logout").await?;

@@ -24,9 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Active sessions", body = Page<SessionView>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_sessions(
     State(state): State<AppState>,
@@ -61,9 +58,6 @@ async fn list_sessions(
     params(("session_id" = Uuid, Path, description = "Session id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such session of mine", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn revoke_session(
     State(state): State<AppState>,

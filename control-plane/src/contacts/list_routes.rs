@@ -60,7 +60,6 @@ async fn load(state: &AppState, account_id: Uuid, id: Uuid) -> Result<ContactLis
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<ListQuery>),
     responses(
         (status = 200, description = "Lists", body = Page<ContactList>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad q, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -91,10 +90,8 @@ async fn list_lists(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = ListInput,
     responses(
         (status = 201, description = "Created", body = ContactList),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A list has this name", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_list(
     State(state): State<AppState>,
@@ -119,9 +116,7 @@ async fn create_list(
     params(("list_id" = Uuid, Path, description = "List id")),
     responses(
         (status = 200, description = "The list", body = ContactList),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_list(
     State(state): State<AppState>,
@@ -138,11 +133,8 @@ async fn get_list(
     params(("list_id" = Uuid, Path, description = "List id")),
     responses(
         (status = 200, description = "The list", body = ContactList),
-        (status = 400, description = "Malformed body or id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another list has this name", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_list(
     State(state): State<AppState>,
@@ -170,9 +162,7 @@ async fn update_list(
     params(("list_id" = Uuid, Path, description = "List id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn delete_list(
     State(state): State<AppState>,
@@ -188,14 +178,12 @@ async fn delete_list(
 }
 
 /// The list's active members, newest first.
-#[utoipa::path(get, path = "/v1/contact-lists/{list_id}/members", tag = "contacts",
+#[utoipa::path(get, path = "/v1/contact-lists/{list_id}/members", tag = "contacts", operation_id = "list_contact_list_members",
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
     params(("list_id" = Uuid, Path, description = "List id"), Paged<MembersQuery>),
     responses(
         (status = 200, description = "Members", body = Page<Contact>),
-        (status = 400, description = "Bad id or query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad q, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_members(
@@ -233,9 +221,7 @@ async fn list_members(
     params(("list_id" = Uuid, Path, description = "List id")),
     responses(
         (status = 200, description = "How many were added", body = Affected),
-        (status = 400, description = "Malformed body or id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No ids or too many", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn add_members(
@@ -257,9 +243,7 @@ async fn add_members(
     params(("list_id" = Uuid, Path, description = "List id")),
     responses(
         (status = 200, description = "How many were removed", body = Affected),
-        (status = 400, description = "Malformed body or id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No ids or too many", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_members(
@@ -276,14 +260,12 @@ async fn remove_members(
 }
 
 /// Remove one contact from the list.
-#[utoipa::path(delete, path = "/v1/contact-lists/{list_id}/members/{contact_id}", tag = "contacts",
+#[utoipa::path(delete, path = "/v1/contact-lists/{list_id}/members/{contact_id}", tag = "contacts", operation_id = "remove_contact_list_member",
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
     params(("list_id" = Uuid, Path, description = "List id"), ("contact_id" = Uuid, Path, description = "Contact id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such list or not a member", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_member(
     State(state): State<AppState>,

@@ -79,7 +79,6 @@ async fn list_page(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<ContactFilter>),
     responses(
         (status = 200, description = "Contacts", body = Page<Contact>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -96,10 +95,8 @@ async fn list_contacts(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = CreateContact,
     responses(
         (status = 201, description = "Created", body = Contact),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The number is already a contact", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_contact(
     State(state): State<AppState>,
@@ -133,9 +130,7 @@ async fn create_contact(
     params(("contact_id" = Uuid, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The contact", body = Contact),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contact", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_contact(
     State(state): State<AppState>,
@@ -152,11 +147,8 @@ async fn get_contact(
     params(("contact_id" = Uuid, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The contact", body = Contact),
-        (status = 400, description = "Malformed body or id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such active contact", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another contact has the number", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_contact(
     State(state): State<AppState>,
@@ -180,9 +172,7 @@ async fn update_contact(
     params(("contact_id" = Uuid, Path, description = "Contact id")),
     responses(
         (status = 204, description = "In the trash"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such active contact", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn delete_contact(
     State(state): State<AppState>,
@@ -203,7 +193,6 @@ async fn delete_contact(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<ContactFilter>),
     responses(
         (status = 200, description = "Trashed contacts", body = Page<Contact>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -234,9 +223,7 @@ async fn empty_trash(State(state): State<AppState>, p: Principal) -> Result<Json
     params(("contact_id" = Uuid, Path, description = "Contact id")),
     responses(
         (status = 204, description = "Purged"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contact in the trash", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn purge_contact(
     State(state): State<AppState>,
@@ -257,9 +244,7 @@ async fn purge_contact(
     params(("contact_id" = Uuid, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The restored contact", body = Contact),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contact in the trash", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn restore_contact(
     State(state): State<AppState>,
@@ -281,9 +266,7 @@ async fn restore_contact(
     params(("contact_id" = Uuid, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The contact, opted out", body = Contact),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such active contact", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn opt_out(
     State(state): State<AppState>,
@@ -304,9 +287,7 @@ async fn opt_out(
     params(("contact_id" = Uuid, Path, description = "Contact id")),
     responses(
         (status = 200, description = "The contact, opted in", body = Contact),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such active contact", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn opt_in(
     State(state): State<AppState>,
@@ -329,7 +310,6 @@ async fn opt_in(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = BulkRequest,
     responses(
         (status = 200, description = "What changed", body = BulkResult),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, unknown list, or too many matches", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -40,7 +40,6 @@ pub struct SuppressionQuery {
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<SuppressionQuery>),
     responses(
         (status = 200, description = "Suppressions", body = Page<Suppression>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad phone, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -77,10 +76,8 @@ async fn list_suppressions(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = CreateSuppression,
     responses(
         (status = 201, description = "Suppressed", body = Suppression),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already suppressed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn add_suppression(
     State(state): State<AppState>,
@@ -113,9 +110,7 @@ async fn add_suppression(
     params(("suppression_id" = Uuid, Path, description = "Suppression id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such suppression", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_suppression(
     State(state): State<AppState>,

@@ -111,9 +111,7 @@ async fn staff_movement(
     security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
     responses(
         (status = 200, description = "Balance", body = Balance),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn account_credits(
     State(state): State<AppState>,
@@ -134,9 +132,7 @@ async fn account_credits(
     responses(
         (status = 201, description = "Credited", body = Movement),
         (status = 200, description = "Already credited with this reference", body = Movement),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad amount, reference or reason", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -172,10 +168,8 @@ async fn manual_topup(
     responses(
         (status = 201, description = "Adjusted", body = Movement),
         (status = 200, description = "Already applied with this reference", body = Movement),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "Would take a prepaid balance below zero or exceed the credit limit", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad amount, reference or reason", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -206,9 +200,7 @@ async fn adjustment(
     responses(
         (status = 201, description = "Refunded", body = Movement),
         (status = 200, description = "Already refunded", body = Movement),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or reservation", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad reference or reason", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_refund(
@@ -235,9 +227,7 @@ async fn staff_refund(
     request_body = BillingSettings,
     responses(
         (status = 200, description = "The balance with the new settings", body = Balance),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Negative balance cannot become prepaid", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad credit limit", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -279,7 +269,6 @@ async fn set_billing(
     security(("staff_bearer" = [])), params(Paged<LedgerQuery>),
     responses(
         (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit, cursor or date range", body = Problem, content_type = "application/problem+json"),
     ))]

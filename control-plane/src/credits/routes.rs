@@ -83,7 +83,6 @@ pub(crate) async fn ledger_page(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
     responses(
         (status = 200, description = "Balance, reserved, available, limit, threshold", body = Balance),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Json<Balance>> {
@@ -99,8 +98,6 @@ async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Js
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<HistoryQuery>),
     responses(
         (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit, cursor or date range", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -118,8 +115,6 @@ async fn list_transactions(
     request_body = SetThreshold,
     responses(
         (status = 200, description = "The balance with the new threshold", body = Balance),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad threshold", body = Problem, content_type = "application/problem+json"),
     ))]

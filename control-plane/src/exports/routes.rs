@@ -61,7 +61,6 @@ pub struct FormatQuery {
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ExportQuery),
     responses(
         (status = 200, description = "The file (streamed)", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -102,9 +101,7 @@ async fn export_contacts(
     params(("list_id" = Uuid, Path, description = "List id"), FormatQuery),
     responses(
         (status = 200, description = "The file (streamed)", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 400, description = "Bad id or query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such list", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn export_list(
     State(state): State<AppState>,

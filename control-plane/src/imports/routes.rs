@@ -97,9 +97,7 @@ async fn upload_import(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<ImportQuery>),
     responses(
         (status = 200, description = "Imports", body = Page<Import>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_imports(
     State(state): State<AppState>,
@@ -124,9 +122,7 @@ async fn list_imports(
     params(("import_id" = Uuid, Path, description = "Import id")),
     responses(
         (status = 200, description = "The import", body = Import),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_import(
     State(state): State<AppState>,
@@ -156,9 +152,7 @@ pub struct DryRunQuery {
     params(("import_id" = Uuid, Path, description = "Import id"), DryRunQuery),
     responses(
         (status = 200, description = "The report", body = DryRun),
-        (status = 400, description = "Bad id or query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad sample size", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn dry_run(
@@ -192,9 +186,7 @@ async fn dry_run(
     request_body = CommitImport,
     responses(
         (status = 200, description = "Committed", body = Import),
-        (status = 400, description = "Bad id or body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Being committed, cancelled, failed, or list name taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No such list, or bad list name", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -222,9 +214,7 @@ async fn commit_import(
     params(("import_id" = Uuid, Path, description = "Import id")),
     responses(
         (status = 200, description = "Cancelled", body = Import),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already committed, committing, or failed", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn cancel_import(
@@ -254,9 +244,7 @@ async fn cancel_import(
     params(("import_id" = Uuid, Path, description = "Import id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Uploading or committing: cancel or wait first", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn delete_import(
@@ -285,9 +273,7 @@ async fn delete_import(
     params(("import_id" = Uuid, Path, description = "Import id")),
     responses(
         (status = 200, description = "The rejected rows (streamed CSV)", content_type = "text/csv"),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such import", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn rejected_rows(
     State(state): State<AppState>,

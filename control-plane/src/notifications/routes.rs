@@ -26,9 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/notifications", tag = "notifications", security(("bearer" = [])), params(Paged<NotificationQuery>),
     responses(
         (status = 200, description = "Notifications", body = Page<Notification>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_notifications(
     State(state): State<AppState>,
@@ -50,7 +47,6 @@ async fn list_notifications(
 #[utoipa::path(get, path = "/v1/notifications/unread-count", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, description = "Unread count", body = UnreadCount),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn unread_count(State(state): State<AppState>, user: AuthUser) -> Result<Json<UnreadCount>> {
     Ok(Json(UnreadCount {
@@ -63,9 +59,6 @@ async fn unread_count(State(state): State<AppState>, user: AuthUser) -> Result<J
     params(("notification_id" = Uuid, Path, description = "Notification id")),
     responses(
         (status = 200, description = "The notification, read", body = Notification),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such notification", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn mark_read(
     State(state): State<AppState>,
@@ -82,7 +75,6 @@ async fn mark_read(
 #[utoipa::path(post, path = "/v1/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, description = "How many were marked", body = MarkedRead),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn mark_all_read(State(state): State<AppState>, user: AuthUser) -> Result<Json<MarkedRead>> {
     Ok(Json(MarkedRead {

@@ -61,7 +61,6 @@ fn effective_from_of(at: Option<OffsetDateTime>) -> Result<OffsetDateTime> {
     security(("staff_bearer" = [])), request_body = SetRate,
     responses(
         (status = 201, description = "The new rate row", body = Rate),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A row for this list, destination and moment exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad scope/account, country, operator, rate or date", body = Problem, content_type = "application/problem+json"),
@@ -133,7 +132,6 @@ async fn set_rate(
     security(("staff_bearer" = [])), params(Paged<RateHistoryQuery>),
     responses(
         (status = 200, description = "Rate rows", body = Page<Rate>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad country, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -164,7 +162,6 @@ async fn rate_history(
     security(("staff_bearer" = [])), request_body = RecordCost,
     responses(
         (status = 201, description = "The new cost row", body = UpstreamCost),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A row for this upstream, destination and moment exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad upstream, country, operator, cost or date", body = Problem, content_type = "application/problem+json"),
@@ -222,9 +219,7 @@ async fn record_cost(
     security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Cost rows", body = Page<UpstreamCost>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn cost_history(
     State(state): State<AppState>,
@@ -242,7 +237,6 @@ async fn cost_history(
     security(("staff_bearer" = [])), params(MarginQuery),
     responses(
         (status = 200, description = "One line per destination and upstream", body = Vec<Margin>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad country", body = Problem, content_type = "application/problem+json"),

@@ -45,7 +45,6 @@ fn optional_country(country: Option<&str>) -> Result<Option<String>> {
 #[utoipa::path(get, path = "/v1/pricing", tag = "pricing", params(CountryQuery),
     responses(
         (status = 200, description = "Rates in credits per segment", body = Vec<EffectiveRate>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad country", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn public_table(
@@ -82,7 +81,6 @@ async fn public_table(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(CountryQuery),
     responses(
         (status = 200, description = "Effective rates", body = Vec<EffectiveRate>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad country", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -109,7 +107,6 @@ async fn my_rates(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = QuoteBody,
     responses(
         (status = 200, description = "The quote", body = Quote),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API key without billing:read or messages:send", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad number, no rate for it, or bad text/segments", body = Problem, content_type = "application/problem+json"),
     ))]

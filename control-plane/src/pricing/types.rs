@@ -161,7 +161,7 @@ pub struct SetRate {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub effective_from: Option<OffsetDateTime>,
-    /// Free note (≤ 500 characters).
+    /// Free note (≤ 1000 characters).
     pub note: Option<String>,
 }
 
@@ -183,7 +183,7 @@ pub struct RecordCost {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub effective_from: Option<OffsetDateTime>,
-    /// Free note (≤ 500 characters).
+    /// Free note (≤ 1000 characters).
     pub note: Option<String>,
 }
 

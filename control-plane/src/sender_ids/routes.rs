@@ -49,11 +49,8 @@ fn acting_user(p: &Principal) -> Option<Uuid> {
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = RegisterSenderId,
     responses(
         (status = 201, description = "Registered, pending review", body = SenderId),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks sender_ids:write", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already registered for that country", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn register_sender_id(
     State(state): State<AppState>,
@@ -134,9 +131,7 @@ async fn alert_reviewers(
     responses(
         (status = 200, description = "Sender IDs", body = Page<SenderId>),
         (status = 400, description = "Bad query (unknown status or parameter)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key lacks sender_ids:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_sender_ids(
     State(state): State<AppState>,
@@ -161,10 +156,7 @@ async fn list_sender_ids(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")),
     responses(
         (status = 200, description = "The sender ID", body = SenderId),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Key lacks sender_ids:read", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sender ID", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_sender_id(
     State(state): State<AppState>,
@@ -184,10 +176,7 @@ async fn get_sender_id(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")),
     responses(
         (status = 200, description = "Withdrawn", body = SenderId),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks sender_ids:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sender ID", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn withdraw_sender_id(
@@ -223,10 +212,7 @@ async fn withdraw_sender_id(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")),
     responses(
         (status = 200, description = "Now the default", body = SenderId),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks sender_ids:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sender ID", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not approved (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_default(
@@ -255,10 +241,7 @@ async fn set_default(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")),
     responses(
         (status = 200, description = "No longer the default", body = SenderId),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role too low or key lacks sender_ids:write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sender ID", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn clear_default(
     State(state): State<AppState>,

@@ -42,10 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/admin/sender-ids/queue", tag = "admin-sender-ids", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "The approval queue, oldest first", body = Page<StaffSenderId>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn queue(
     State(state): State<AppState>,
@@ -62,10 +59,7 @@ async fn queue(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")),
     responses(
         (status = 200, description = "The sender ID and its history", body = SenderIdHistory),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sender ID", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_get_sender_id(
     State(state): State<AppState>,
@@ -88,11 +82,7 @@ async fn staff_get_sender_id(
     params(("account_id" = Uuid, Path, description = "Organisation id"), Paged),
     responses(
         (status = 200, description = "Sender IDs with their history", body = Page<SenderIdHistory>),
-        (status = 400, description = "Bad id or query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn account_history(
     State(state): State<AppState>,
@@ -155,10 +145,7 @@ async fn decide_one(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")), request_body = DecisionNote,
     responses(
         (status = 200, description = "Approved", body = StaffSenderId),
-        (status = 400, description = "Bad id or body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sender ID", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Note too long", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -177,10 +164,7 @@ async fn approve(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")), request_body = DecisionReason,
     responses(
         (status = 200, description = "Rejected", body = StaffSenderId),
-        (status = 400, description = "Bad id or body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sender ID", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Reason missing or too long", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -200,10 +184,7 @@ async fn reject(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")), request_body = DecisionReason,
     responses(
         (status = 200, description = "Suspended", body = StaffSenderId),
-        (status = 400, description = "Bad id or body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sender ID", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not approved (the detail names its status)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Reason missing or too long", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -223,10 +204,7 @@ async fn suspend(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")), request_body = DecisionNote,
     responses(
         (status = 200, description = "Approved again", body = StaffSenderId),
-        (status = 400, description = "Bad id or body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sender ID", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not suspended (the detail names its status)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Note too long", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -251,8 +229,6 @@ fn required_reason(req: &DecisionReason) -> Result<&str> {
     request_body = BulkApprove,
     responses(
         (status = 200, description = "Per-id results, in request order", body = BulkApproved),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No ids, too many, or note too long", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -25,7 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/me", tag = "users", security(("bearer" = [])),
     responses(
         (status = 200, description = "Profile", body = Profile),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Profile>> {
     Ok(Json(
@@ -39,9 +38,6 @@ async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Pr
 #[utoipa::path(patch, path = "/v1/me", tag = "users", security(("bearer" = [])), request_body = UpdateProfile,
     responses(
         (status = 200, description = "Updated profile", body = Profile),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_me(
     State(state): State<AppState>,
@@ -80,7 +76,6 @@ async fn update_me(
 #[utoipa::path(post, path = "/v1/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePassword,
     responses(
         (status = 204, description = "Changed"),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in or wrong current password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Weak new password", body = Problem, content_type = "application/problem+json"),
     ))]
