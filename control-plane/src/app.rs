@@ -21,8 +21,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::Error;
 use crate::http::layers::{self, MakeUuid, X_REQUEST_ID};
-use crate::http::rate_limit;
 use crate::openapi::ApiDoc;
+use crate::rate_limit;
 use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
@@ -37,17 +37,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(users::routes::router())
         .merge(accounts::routes::router())
-        .merge(accounts::members::router())
-        .merge(accounts::invitations::router())
+        .merge(accounts::team::routes::router())
+        .merge(accounts::team::invitations::router())
         .merge(api_keys::routes::router())
         .merge(admin::router())
         .merge(notifications::routes::router())
         .merge(sender_ids::router())
         .merge(contacts::router())
         .merge(pricing::routes::router())
-        .merge(pricing::admin::router())
+        .merge(pricing::staff::router())
         .merge(credits::routes::router())
-        .merge(credits::admin::router())
+        .merge(credits::staff::router())
         .merge(imports::routes::router())
         .merge(exports::routes::router())
 }

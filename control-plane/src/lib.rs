@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod pricing;
+pub mod rate_limit;
 pub mod sender_ids;
 pub mod service;
 pub mod state;

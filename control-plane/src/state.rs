@@ -9,8 +9,8 @@ use crate::auth::jwt::TokenKeys;
 use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::error::Error;
-use crate::http::rate_limit::RateLimits;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimits;
 
 /// Everything a handler may need. Cheap to clone (all `Arc`s and a pool handle).
 #[derive(Clone, Debug)]

@@ -12,7 +12,6 @@ pub mod mfa_store;
 pub mod password;
 pub mod role;
 pub mod routes;
-pub mod session_routes;
 pub mod sessions;
 pub mod totp;
 pub mod types;
@@ -26,6 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(routes::router())
         .merge(flows::router())
-        .merge(session_routes::router())
+        .merge(sessions::routes::router())
         .merge(mfa::router())
 }

@@ -7,14 +7,12 @@
 
 pub mod bulk;
 pub mod filter;
-pub mod list_routes;
 pub mod lists;
 pub mod phone;
 pub mod purge;
 pub mod routes;
 pub mod store;
 pub mod suppression;
-pub mod suppression_routes;
 pub mod types;
 
 use tokio_util::sync::CancellationToken;
@@ -32,6 +30,6 @@ pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(routes::router())
-        .merge(list_routes::router())
-        .merge(suppression_routes::router())
+        .merge(lists::routes::router())
+        .merge(suppression::routes::router())
 }

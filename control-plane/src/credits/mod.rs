@@ -9,11 +9,11 @@
 //! * [`store`] — balance, history, settings and the ledger invariant check.
 //! * [`routes`] (customer) and [`admin`] (staff, `billing` permission) — the endpoints.
 
-pub mod admin;
 pub mod alert;
 pub mod ledger;
 pub mod money;
 pub mod routes;
+pub mod staff;
 pub mod store;
 pub mod topup;
 pub mod types;

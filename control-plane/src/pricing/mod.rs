@@ -9,8 +9,8 @@
 //! * [`store`] — the SQL; [`routes`] (public + customer) and [`admin`] (staff, `pricing`
 //!   permission) — the endpoints.
 
-pub mod admin;
 pub mod quote;
 pub mod routes;
+pub mod staff;
 pub mod store;
 pub mod types;

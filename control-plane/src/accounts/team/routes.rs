@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::accounts::team_store::{self as store, Member};
+use crate::accounts::team::store::{self as store, Member};
 use crate::auth::extract::AuthUser;
 use crate::auth::role::Role;
 use crate::auth::sessions;

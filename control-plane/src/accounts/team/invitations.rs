@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::accounts::store as accounts;
-use crate::accounts::team_store::{self as store, Invitation};
+use crate::accounts::team::store::{self as store, Invitation};
 use crate::auth::extract::AuthUser;
 use crate::auth::role::Role;
 use crate::auth::types::TokenRequest;
