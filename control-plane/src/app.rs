@@ -30,26 +30,26 @@ use crate::{
     ops, pricing, sender_ids, users,
 };
 
-/// Every route of the service with its documentation. Later modules add theirs here.
+/// Every route of the service with its documentation, merged in this one place: each
+/// feature's customer `routes()`, then each feature's `staff_routes()` (`/v1/admin/...`).
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(ops::router())
-        .merge(auth::router())
-        .merge(users::routes::router())
-        .merge(accounts::routes::router())
-        .merge(accounts::team::routes::router())
-        .merge(accounts::team::invitations::router())
-        .merge(api_keys::routes::router())
-        .merge(admin::router())
-        .merge(notifications::routes::router())
-        .merge(sender_ids::router())
-        .merge(contacts::router())
-        .merge(pricing::routes::router())
-        .merge(pricing::staff::router())
-        .merge(credits::routes::router())
-        .merge(credits::staff::router())
-        .merge(imports::routes::router())
-        .merge(exports::routes::router())
+        .merge(ops::routes())
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(accounts::routes())
+        .merge(api_keys::routes())
+        .merge(notifications::routes())
+        .merge(sender_ids::routes())
+        .merge(contacts::routes())
+        .merge(imports::routes())
+        .merge(exports::routes())
+        .merge(pricing::routes())
+        .merge(credits::routes())
+        .merge(admin::staff_routes())
+        .merge(sender_ids::staff_routes())
+        .merge(pricing::staff_routes())
+        .merge(credits::staff_routes())
 }
 
 /// Every background worker of the service, merged in one place like the routes and filtered

@@ -30,12 +30,13 @@ use crate::error::{FieldError, Problem};
         (name = "notifications", description = "In-app notifications"),
         (name = "sender-ids", description = "Sender IDs: register, review status, default"),
         (name = "contacts", description = "Contacts, lists, trash, opt-out, the suppression list, CSV imports and exports"),
-        (name = "admin", description = "Sema Link staff"),
+        (name = "admin-staff", description = "Staff: sign-in, staff members and their permissions"),
+        (name = "admin-audit", description = "Staff: the audit log"),
         (name = "admin-sender-ids", description = "Staff: sender ID approval queue, decisions, history"),
         (name = "pricing", description = "Rates, the public pricing table and price quotes"),
         (name = "credits", description = "Balance, credit history, low-credit alert"),
-        (name = "pricing-admin", description = "Staff: rates, upstream costs, margins"),
-        (name = "billing-admin", description = "Staff: top-ups, adjustments, refunds, credit limits, ledger"),
+        (name = "admin-pricing", description = "Staff: rates, upstream costs, margins"),
+        (name = "admin-billing", description = "Staff: top-ups, adjustments, refunds, credit limits, ledger"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]

@@ -13,7 +13,7 @@ use crate::http::Json;
 use crate::state::AppState;
 
 /// Routes of this module.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(ready))

@@ -150,3 +150,13 @@ pub async fn update(
         .fetch_optional(conn)
         .await?)
 }
+
+/// The organisation's name.
+pub async fn name_of(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}

@@ -75,7 +75,7 @@ pub async fn page_of(
 }
 
 /// The audit log, newest first (`audit: read`).
-#[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", security(("staff_bearer" = [])), params(Paged),
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "admin-audit", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Audit entries", body = Page<AuditEntry>),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),

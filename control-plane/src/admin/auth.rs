@@ -64,7 +64,7 @@ fn tokens(
 }
 
 /// Staff login. Locks out after repeated failures.
-#[utoipa::path(post, path = "/v1/admin/auth/login", tag = "admin", request_body = StaffLogin,
+#[utoipa::path(post, path = "/v1/admin/auth/login", tag = "admin-staff", request_body = StaffLogin,
     responses(
         (status = 200, description = "Signed in", body = StaffTokens),
         (status = 401, description = "Invalid credentials", body = Problem, content_type = "application/problem+json"),
@@ -146,7 +146,7 @@ async fn staff_login(
 }
 
 /// Exchange a staff refresh token (single use; reuse revokes the session).
-#[utoipa::path(post, path = "/v1/admin/auth/refresh", tag = "admin", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/v1/admin/auth/refresh", tag = "admin-staff", request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens with current permissions", body = StaffTokens),
         (status = 401, description = "Unknown, spent, expired or revoked", body = Problem, content_type = "application/problem+json"),
@@ -198,7 +198,7 @@ async fn staff_refresh(
 }
 
 /// Staff logout: revokes the session.
-#[utoipa::path(post, path = "/v1/admin/auth/logout", tag = "admin", security(("staff_bearer" = [])),
+#[utoipa::path(post, path = "/v1/admin/auth/logout", tag = "admin-staff", security(("staff_bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
     ))]
@@ -221,7 +221,7 @@ async fn staff_logout(State(state): State<AppState>, session: StaffSession) -> R
 
 /// Change my staff password (required after the first login). Other sessions are revoked;
 /// refresh to get a token without the forced-change flag.
-#[utoipa::path(post, path = "/v1/admin/auth/password", tag = "admin", security(("staff_bearer" = [])), request_body = StaffPasswordChange,
+#[utoipa::path(post, path = "/v1/admin/auth/password", tag = "admin-staff", security(("staff_bearer" = [])), request_body = StaffPasswordChange,
     responses(
         (status = 204, description = "Changed"),
         (status = 401, description = "Not signed in or wrong current password", body = Problem, content_type = "application/problem+json"),
@@ -278,7 +278,7 @@ async fn staff_change_password(
 }
 
 /// The signed-in staff member.
-#[utoipa::path(get, path = "/v1/admin/me", tag = "admin", security(("staff_bearer" = [])),
+#[utoipa::path(get, path = "/v1/admin/me", tag = "admin-staff", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Me", body = StaffMember),
     ))]

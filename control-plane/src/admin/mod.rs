@@ -15,8 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
-/// Every staff route.
-pub fn router() -> OpenApiRouter<AppState> {
+/// Every route of the module (all staff: `/v1/admin/...`).
+pub fn staff_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(auth::router())
         .merge(staff::router())

@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Staff members (`staff: read`).
-#[utoipa::path(get, path = "/v1/admin/staff", tag = "admin", security(("staff_bearer" = [])), params(Paged),
+#[utoipa::path(get, path = "/v1/admin/staff", tag = "admin-staff", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Staff", body = Page<StaffMember>),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
@@ -40,7 +40,7 @@ async fn list_staff(
 }
 
 /// Create a staff member with a temporary password (`staff: owner`).
-#[utoipa::path(post, path = "/v1/admin/staff", tag = "admin", security(("staff_bearer" = [])), request_body = CreateStaff,
+#[utoipa::path(post, path = "/v1/admin/staff", tag = "admin-staff", security(("staff_bearer" = [])), request_body = CreateStaff,
     responses(
         (status = 201, description = "Created; hand over the temporary password", body = CreatedStaff),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
@@ -80,7 +80,7 @@ async fn create_staff(
 }
 
 /// Replace a staff member's permissions (`staff: owner`). Takes effect at their next refresh.
-#[utoipa::path(put, path = "/v1/admin/staff/{staff_id}/permissions", tag = "admin", security(("staff_bearer" = [])),
+#[utoipa::path(put, path = "/v1/admin/staff/{staff_id}/permissions", tag = "admin-staff", security(("staff_bearer" = [])),
     params(("staff_id" = Uuid, Path, description = "Staff id")), request_body = SetPermissions,
     responses(
         (status = 200, description = "Updated staff member", body = StaffMember),

@@ -5,7 +5,7 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::admin::permissions::Permissions;
+use crate::admin::permissions::{Level, Module, Permissions};
 use crate::admin::types::StaffMember;
 use crate::error::{Result, conflict_on_unique};
 
@@ -179,4 +179,21 @@ pub async fn count(conn: impl PgExecutor<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM admin_staff")
         .fetch_one(conn)
         .await?)
+}
+
+/// Emails of the active staff whose permission on `module` reaches `level`, sorted.
+pub async fn emails_with(
+    conn: impl PgExecutor<'_>,
+    module: Module,
+    level: Level,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.email FROM admin_staff s JOIN staff_permissions p ON p.staff_id = s.id
+         WHERE s.is_active AND p.module = $1 AND p.level >= $2
+         ORDER BY s.email",
+    )
+    .bind(module)
+    .bind(level)
+    .fetch_all(conn)
+    .await?)
 }

@@ -6,3 +6,12 @@ pub mod routes;
 pub mod store;
 pub mod touch;
 pub mod types;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// The customer routes of the module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    routes::router()
+}

@@ -27,7 +27,7 @@ pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {
 }
 
 /// Every route of the module: contacts, lists, suppressions.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(routes::router())
         .merge(lists::routes::router())

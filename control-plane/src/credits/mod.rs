@@ -17,3 +17,17 @@ pub mod staff;
 pub mod store;
 pub mod topup;
 pub mod types;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// The customer routes of the module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    routes::router()
+}
+
+/// The staff routes of the module (`/v1/admin/...`).
+pub fn staff_routes() -> OpenApiRouter<AppState> {
+    staff::router()
+}

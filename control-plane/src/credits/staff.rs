@@ -107,7 +107,7 @@ async fn staff_movement(
 }
 
 /// An account's credits (`billing: read`).
-#[utoipa::path(get, path = "/v1/admin/billing/accounts/{account_id}/credits", tag = "billing-admin",
+#[utoipa::path(get, path = "/v1/admin/billing/accounts/{account_id}/credits", tag = "admin-billing",
     security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
     responses(
         (status = 200, description = "Balance", body = Balance),
@@ -126,7 +126,7 @@ async fn account_credits(
 
 /// Records a payment received outside the platform (`billing: admin`). Idempotent by
 /// reference: a repeat answers 200 with the first top-up.
-#[utoipa::path(post, path = "/v1/admin/billing/accounts/{account_id}/topups", tag = "billing-admin",
+#[utoipa::path(post, path = "/v1/admin/billing/accounts/{account_id}/topups", tag = "admin-billing",
     security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
     request_body = TopupBody,
     responses(
@@ -162,7 +162,7 @@ async fn manual_topup(
 }
 
 /// A signed correction with a reason (`billing: admin`). Idempotent by reference.
-#[utoipa::path(post, path = "/v1/admin/billing/accounts/{account_id}/adjustments", tag = "billing-admin",
+#[utoipa::path(post, path = "/v1/admin/billing/accounts/{account_id}/adjustments", tag = "admin-billing",
     security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
     request_body = AdjustmentBody,
     responses(
@@ -194,7 +194,7 @@ async fn adjustment(
 
 /// Refunds a reservation by its reference (`billing: admin`): an open one is released, a
 /// finalised one has its charge returned; at most once.
-#[utoipa::path(post, path = "/v1/admin/billing/accounts/{account_id}/refunds", tag = "billing-admin",
+#[utoipa::path(post, path = "/v1/admin/billing/accounts/{account_id}/refunds", tag = "admin-billing",
     security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
     request_body = RefundBody,
     responses(
@@ -222,7 +222,7 @@ async fn staff_refund(
 }
 
 /// Sets the billing mode and credit limit (`billing: owner`).
-#[utoipa::path(put, path = "/v1/admin/billing/accounts/{account_id}/billing", tag = "billing-admin",
+#[utoipa::path(put, path = "/v1/admin/billing/accounts/{account_id}/billing", tag = "admin-billing",
     security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
     request_body = BillingSettings,
     responses(
@@ -265,7 +265,7 @@ async fn set_billing(
 }
 
 /// The ledger of every account, newest first, with filters (`billing: read`).
-#[utoipa::path(get, path = "/v1/admin/billing/transactions", tag = "billing-admin",
+#[utoipa::path(get, path = "/v1/admin/billing/transactions", tag = "admin-billing",
     security(("staff_bearer" = [])), params(Paged<LedgerQuery>),
     responses(
         (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),

@@ -8,3 +8,12 @@ pub mod csv;
 pub mod routes;
 pub mod stream;
 pub mod xlsx;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// The customer routes of the module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    routes::router()
+}

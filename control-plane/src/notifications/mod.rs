@@ -8,10 +8,20 @@ pub mod routes;
 pub mod store;
 pub mod types;
 
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// The customer routes of the module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    routes::router()
+}
+
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::accounts::team::store as team;
 use crate::email::outbox;
 use crate::email::templates::Template;
 use crate::error::Result;
@@ -38,15 +48,7 @@ pub async fn notify(
     base_url: &str,
 ) -> Result<Uuid> {
     let id = store::insert(&mut *conn, account_id, notice).await?;
-    let recipients: Vec<String> = sqlx::query_scalar(
-        "SELECT u.email FROM account_members m JOIN users u ON u.id = m.user_id
-         WHERE m.account_id = $1 AND m.is_active AND u.is_active
-           AND m.role IN ('owner', 'admin')
-         ORDER BY u.email",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let recipients = team::admin_emails(&mut *conn, account_id).await?;
     let template = Template::Notification {
         title: notice.title,
         body: notice.body,

@@ -57,7 +57,7 @@ fn effective_from_of(at: Option<OffsetDateTime>) -> Result<OffsetDateTime> {
 }
 
 /// Adds a rate to a price list (`pricing: owner`), effective now or at a future time.
-#[utoipa::path(post, path = "/v1/admin/pricing/rates", tag = "pricing-admin",
+#[utoipa::path(post, path = "/v1/admin/pricing/rates", tag = "admin-pricing",
     security(("staff_bearer" = [])), request_body = SetRate,
     responses(
         (status = 201, description = "The new rate row", body = Rate),
@@ -128,7 +128,7 @@ async fn set_rate(
 }
 
 /// Rate history, future rows included, newest first (`pricing: read`).
-#[utoipa::path(get, path = "/v1/admin/pricing/rates", tag = "pricing-admin",
+#[utoipa::path(get, path = "/v1/admin/pricing/rates", tag = "admin-pricing",
     security(("staff_bearer" = [])), params(Paged<RateHistoryQuery>),
     responses(
         (status = 200, description = "Rate rows", body = Page<Rate>),
@@ -158,7 +158,7 @@ async fn rate_history(
 }
 
 /// Records what the upstream charges per segment (`pricing: admin`).
-#[utoipa::path(post, path = "/v1/admin/pricing/costs", tag = "pricing-admin",
+#[utoipa::path(post, path = "/v1/admin/pricing/costs", tag = "admin-pricing",
     security(("staff_bearer" = [])), request_body = RecordCost,
     responses(
         (status = 201, description = "The new cost row", body = UpstreamCost),
@@ -215,7 +215,7 @@ async fn record_cost(
 }
 
 /// Upstream cost history, newest first (`pricing: read`).
-#[utoipa::path(get, path = "/v1/admin/pricing/costs", tag = "pricing-admin",
+#[utoipa::path(get, path = "/v1/admin/pricing/costs", tag = "admin-pricing",
     security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Cost rows", body = Page<UpstreamCost>),
@@ -233,7 +233,7 @@ async fn cost_history(
 
 /// Rate against upstream cost per destination, now (`pricing: read`): the platform list, or
 /// one account's effective rates.
-#[utoipa::path(get, path = "/v1/admin/pricing/margins", tag = "pricing-admin",
+#[utoipa::path(get, path = "/v1/admin/pricing/margins", tag = "admin-pricing",
     security(("staff_bearer" = [])), params(MarginQuery),
     responses(
         (status = 200, description = "One line per destination and upstream", body = Vec<Margin>),

@@ -19,9 +19,12 @@ use crate::state::AppState;
 
 pub use store::approved_sender;
 
-/// Customer and staff routes of this module.
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .merge(routes::router())
-        .merge(staff::router())
+/// The customer routes of the module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    routes::router()
+}
+
+/// The staff routes of the module (`/v1/admin/sender-ids/...`).
+pub fn staff_routes() -> OpenApiRouter<AppState> {
+    staff::router()
 }

@@ -8,6 +8,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::accounts::store as accounts;
+use crate::admin::permissions::{Level, Module};
+use crate::admin::store as staff;
 use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
 use crate::auth::role::Role;
@@ -103,17 +106,8 @@ async fn alert_reviewers(
     sender: &SenderId,
     base_url: &str,
 ) -> Result<()> {
-    let account_name: String = sqlx::query_scalar("SELECT name FROM accounts WHERE id = $1")
-        .bind(sender.account_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let reviewers: Vec<String> = sqlx::query_scalar(
-        "SELECT s.email FROM admin_staff s JOIN staff_permissions p ON p.staff_id = s.id
-         WHERE s.is_active AND p.module = 'sender_ids' AND p.level >= 'admin'
-         ORDER BY s.email",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let account_name = accounts::name_of(&mut *conn, sender.account_id).await?;
+    let reviewers = staff::emails_with(&mut *conn, Module::SenderIds, Level::Admin).await?;
     let template = Template::SenderIdSubmitted {
         account_name: &account_name,
         name: &sender.name,

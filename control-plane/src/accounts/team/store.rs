@@ -219,3 +219,17 @@ pub async fn mark_accepted(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// Emails of the organisation's active owners and admins (who hear about its notices),
+/// sorted.
+pub async fn admin_emails(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.email FROM account_members m JOIN users u ON u.id = m.user_id
+         WHERE m.account_id = $1 AND m.is_active AND u.is_active
+           AND m.role IN ('owner', 'admin')
+         ORDER BY u.email",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?)
+}
