@@ -122,7 +122,7 @@ async fn export_contacts(
         opted_out: q.opted_out,
         search,
     };
-    Ok(start(state.pool, q.format.unwrap_or_default(), filter))
+    start(state.pool, q.format.unwrap_or_default(), filter).await
 }
 
 /// One list's contacts (not in the trash) as CSV or XLSX.
@@ -151,7 +151,7 @@ async fn export_list(
         list_id: Some(list_id),
         ..Filter::default()
     };
-    Ok(start(state.pool, q.format.unwrap_or_default(), filter))
+    start(state.pool, q.format.unwrap_or_default(), filter).await
 }
 
 async fn list_exists(pool: &PgPool, account_id: Uuid, list_id: Uuid) -> Result<bool> {
@@ -203,11 +203,12 @@ type ContactRow = (
     serde_json::Value,
 );
 
-fn start(pool: PgPool, format: FileFormat, filter: Filter) -> Response {
+async fn start(pool: PgPool, format: FileFormat, filter: Filter) -> Result<Response> {
     let date = time::OffsetDateTime::now_utc().date();
     stream::download(format, &format!("contacts-{date}"), move |sink| {
         produce(pool, format, filter, sink)
     })
+    .await
 }
 
 async fn produce(pool: PgPool, format: FileFormat, f: Filter, mut sink: Sink) -> Result<()> {

@@ -307,7 +307,7 @@ async fn rejected_rows(
     let width = import.columns.len();
     let mut header: Vec<String> = vec!["row".into(), "reason".into()];
     header.extend(import.columns);
-    Ok(stream::download(
+    stream::download(
         FileFormat::Csv,
         &format!("rejected-{id}"),
         move |mut sink| async move {
@@ -333,5 +333,6 @@ async fn rejected_rows(
             sink.send(writer.finish()).await;
             Ok(())
         },
-    ))
+    )
+    .await
 }
