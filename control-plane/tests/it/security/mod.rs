@@ -2,6 +2,7 @@
 //! client found, so that it cannot come back.
 
 mod nul_params;
+mod openapi;
 mod password_tokens;
 
 use axum::body::Body;
