@@ -23,6 +23,7 @@ pub const PASSWORD: &str = "Correct-Horse-42";
 pub fn test_config() -> Config {
     Config {
         server: ServerConfig {
+            environment: Environment::Development,
             bind: "127.0.0.1:0".parse().unwrap(),
             request_timeout_secs: 30,
             body_limit_bytes: 16 * 1024,
