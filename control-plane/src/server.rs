@@ -37,7 +37,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         db::migrate(&config.database).await?;
     }
     let pool = db::app_pool(db::connect_options(&config.database)?, &config.database);
-    let mailer = Mailer::from_config(&config.email)?;
+    let mailer = Mailer::from_config(&config.email, config.server.environment)?;
     let poll = Duration::from_millis(config.email.poll_interval_ms);
     let state = AppState::new(config, pool.clone())?;
     let listener = TcpListener::bind(state.config.server.bind).await?;

@@ -3,6 +3,7 @@
 
 mod nul_params;
 mod openapi;
+mod outbox;
 mod password_tokens;
 
 use axum::body::Body;
