@@ -79,6 +79,20 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Apply pending migrations when the server starts.
     pub migrate_on_start: bool,
+    /// `statement_timeout` of ordinary API requests, in milliseconds.
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+    /// `statement_timeout` of imports and exports (one COPY lasts as long as the upload).
+    #[serde(default = "default_bulk_statement_timeout_ms")]
+    pub bulk_statement_timeout_ms: u64,
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    5_000
+}
+
+fn default_bulk_statement_timeout_ms() -> u64 {
+    300_000
 }
 
 /// Customer auth settings.
@@ -211,6 +225,9 @@ impl Config {
         }
         if self.auth.lockout_threshold < 1 || self.admin.lockout_threshold < 1 {
             return bad("lockout_threshold must be at least 1");
+        }
+        if self.database.statement_timeout_ms == 0 || self.database.bulk_statement_timeout_ms == 0 {
+            return bad("database statement timeouts must be positive (0 would disable them)");
         }
         if self.database.max_connections == 0 || self.server.body_limit_bytes == 0 {
             return bad("database.max_connections and server.body_limit_bytes must be positive");

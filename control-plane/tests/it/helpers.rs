@@ -36,6 +36,8 @@ pub fn test_config() -> Config {
             app_role: "semalink_api".into(),
             max_connections: 5,
             migrate_on_start: false,
+            statement_timeout_ms: 5_000,
+            bulk_statement_timeout_ms: 300_000,
         },
         auth: AuthConfig {
             jwt_secret: SecretString::from("test-customer-secret-0123456789abcdef"),

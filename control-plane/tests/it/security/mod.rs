@@ -5,6 +5,7 @@ mod nul_params;
 mod openapi;
 mod outbox;
 mod password_tokens;
+mod timeouts;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
