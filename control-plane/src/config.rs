@@ -65,10 +65,32 @@ impl WorkersConfig {
     }
 }
 
+/// Where the service runs. Only `development` accepts the secrets shipped in
+/// `configs/control-plane.toml` and writes email links to the log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// A developer's machine or a test run.
+    Development,
+    /// Anything else (the default when the key is absent).
+    #[default]
+    Production,
+}
+
+/// The JWT secrets shipped in `configs/control-plane.toml`: public, so refused outside
+/// development (a token forged with them would be accepted).
+pub const SHIPPED_DEV_SECRETS: [&str; 2] = [
+    "dev-only-customer-secret-change-me-0123456789abcdef",
+    "dev-only-staff-secret-change-me-fedcba9876543210",
+];
+
 /// HTTP server settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
+    /// `development` or `production` (default): see [`Environment`].
+    #[serde(default)]
+    pub environment: Environment,
     /// Listen address.
     pub bind: SocketAddr,
     /// Whole-request deadline.
@@ -95,6 +117,20 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Apply pending migrations when the server starts.
     pub migrate_on_start: bool,
+    /// `statement_timeout` of ordinary API requests, in milliseconds.
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+    /// `statement_timeout` of imports and exports (one COPY lasts as long as the upload).
+    #[serde(default = "default_bulk_statement_timeout_ms")]
+    pub bulk_statement_timeout_ms: u64,
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    5_000
+}
+
+fn default_bulk_statement_timeout_ms() -> u64 {
+    300_000
 }
 
 /// Customer auth settings.
@@ -248,6 +284,16 @@ impl Config {
         if customer == staff {
             return bad("auth.jwt_secret and admin.jwt_secret must differ");
         }
+        let shipped = |s: &str| SHIPPED_DEV_SECRETS.contains(&s) || s.starts_with("dev-only-");
+        if self.server.environment != Environment::Development
+            && (shipped(customer) || shipped(staff))
+        {
+            return bad(
+                "auth.jwt_secret / admin.jwt_secret are the public development secrets: set \
+                 SEMALINK_AUTH__JWT_SECRET and SEMALINK_ADMIN__JWT_SECRET (or \
+                 server.environment = \"development\" on a developer's machine)",
+            );
+        }
         if self.auth.access_token_ttl_secs <= 0 || self.auth.refresh_token_ttl_secs <= 0 {
             return bad("auth token lifetimes must be positive");
         }
@@ -256,6 +302,9 @@ impl Config {
         }
         if self.auth.lockout_threshold < 1 || self.admin.lockout_threshold < 1 {
             return bad("lockout_threshold must be at least 1");
+        }
+        if self.database.statement_timeout_ms == 0 || self.database.bulk_statement_timeout_ms == 0 {
+            return bad("database statement timeouts must be positive (0 would disable them)");
         }
         if self.database.max_connections == 0 || self.server.body_limit_bytes == 0 {
             return bad("database.max_connections and server.body_limit_bytes must be positive");
@@ -318,6 +367,43 @@ mod tests {
     #[test]
     fn shipped_config_is_valid() {
         shipped().validate().unwrap();
+    }
+
+    #[test]
+    fn shipped_secrets_only_in_development() {
+        let mut c = shipped();
+        assert_eq!(c.server.environment, Environment::Development);
+        assert!(SHIPPED_DEV_SECRETS.contains(&c.auth.jwt_secret.expose_secret()));
+        assert!(SHIPPED_DEV_SECRETS.contains(&c.admin.jwt_secret.expose_secret()));
+        c.server.environment = Environment::Production;
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("development secrets"), "{err}");
+        c.auth.jwt_secret = SecretString::from("k".repeat(40));
+        assert!(
+            c.validate().is_err(),
+            "the staff secret is still the shipped one"
+        );
+        c.admin.jwt_secret = SecretString::from("s".repeat(40));
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn absent_environment_means_production() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/control-plane.toml"),
+        )
+        .unwrap()
+        .replace("environment = \"development\"", "");
+        let c: Config = Figment::from(Toml::string(&text)).extract().unwrap();
+        assert_eq!(c.server.environment, Environment::Production);
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn short_secrets_are_refused_even_in_development() {
+        let mut c = shipped();
+        c.auth.jwt_secret = SecretString::from("short-but-not-32");
+        assert!(c.validate().is_err());
     }
 
     #[test]

@@ -113,7 +113,8 @@ async fn forgot_password(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// Set a new password with a reset token. Signs out every session of the user.
+/// Set a new password with a reset token. Signs out every session of the user and spends every
+/// other reset and magic link sent to them.
 #[utoipa::path(post, path = "/v1/auth/password/reset", tag = "auth", request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password changed"),
@@ -139,6 +140,7 @@ async fn reset_password(
     // Whoever could read the reset email owns the mailbox, so the address is verified too.
     users::mark_verified(&mut *tx, user_id).await?;
     sessions::revoke_all_for_user(&mut *tx, user_id, "password_reset").await?;
+    action_tokens::spend_sign_in_tokens(&mut *tx, user_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

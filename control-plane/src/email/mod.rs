@@ -19,6 +19,7 @@ pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>
     Ok(vec![worker::worker(
         state.pool.clone(),
         &state.config.email,
+        state.config.server.environment,
         stop.clone(),
     )?])
 }

@@ -13,6 +13,7 @@ use crate::contacts::filter::SearchFilter;
 use crate::contacts::store::{FILTER_SQL, bind_filter};
 use crate::error::Result;
 use crate::exports::stream::{self, FileFormat, Sink, Writer};
+use crate::state::AppState;
 
 /// The fixed columns, in order; attribute keys follow.
 pub const COLUMNS: [&str; 12] = [
@@ -49,20 +50,32 @@ struct ExportRow {
 }
 
 /// Starts streaming the account's active contacts matching `filter`.
-pub fn start(pool: PgPool, format: FileFormat, account_id: Uuid, filter: SearchFilter) -> Response {
+pub async fn start(
+    state: &AppState,
+    format: FileFormat,
+    account_id: Uuid,
+    filter: SearchFilter,
+) -> Result<Response> {
     let date = OffsetDateTime::now_utc().date();
+    let pool = state.pool.clone();
+    let bulk_ms = state.config.database.bulk_statement_timeout_ms;
     stream::download(format, &format!("contacts-{date}"), move |sink| {
-        produce(pool, format, account_id, filter, sink)
+        produce(pool, bulk_ms, format, account_id, filter, sink)
     })
+    .await
 }
 
+/// Writes the file: both queries in one bulk-timeout transaction (one snapshot), cancelled if
+/// the client goes away mid-query.
 async fn produce(
     pool: PgPool,
+    bulk_ms: u64,
     format: FileFormat,
     account_id: Uuid,
     f: SearchFilter,
     mut sink: Sink,
 ) -> Result<()> {
+    let (mut tx, guard) = crate::db::begin_bulk(&pool, bulk_ms).await?;
     let keys_sql = format!(
         "SELECT DISTINCT k FROM contacts c, jsonb_object_keys(c.attributes) k
           WHERE {FILTER_SQL} AND c.deleted_at IS NULL ORDER BY k LIMIT 50"
@@ -72,7 +85,7 @@ async fn produce(
         account_id,
         &f,
     )
-    .fetch_all(&pool)
+    .fetch_all(&mut *tx)
     .await?;
     let keys: Vec<String> = keys
         .into_iter()
@@ -97,7 +110,7 @@ async fn produce(
         account_id,
         &f,
     );
-    let mut rows = query.fetch(&pool);
+    let mut rows = query.fetch(&mut *tx);
     while let Some(r) = rows.try_next().await? {
         let tags = r.tags.join("; ");
         let created = r.created_at.format(&Rfc3339).unwrap_or_default();
@@ -126,6 +139,7 @@ async fn produce(
             return Ok(());
         }
     }
+    guard.disarm();
     sink.send(writer.finish()).await;
     Ok(())
 }

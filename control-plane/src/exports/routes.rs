@@ -87,12 +87,7 @@ async fn export_contacts(
     };
     let country = store::account_country(&state.pool, account_id).await?;
     let filter = filter.check("", &country)?;
-    Ok(contacts::start(
-        state.pool,
-        q.format.unwrap_or_default(),
-        account_id,
-        filter,
-    ))
+    contacts::start(&state, q.format.unwrap_or_default(), account_id, filter).await
 }
 
 /// One list's contacts (not in the trash) as CSV or XLSX.
@@ -122,10 +117,5 @@ async fn export_list(
         ..ContactFilter::default()
     }
     .check("", "")?;
-    Ok(contacts::start(
-        state.pool,
-        q.format.unwrap_or_default(),
-        account_id,
-        filter,
-    ))
+    contacts::start(&state, q.format.unwrap_or_default(), account_id, filter).await
 }

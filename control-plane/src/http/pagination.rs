@@ -5,7 +5,6 @@
 //! bad `limit` is a 422 naming it, a cursor that is not one of ours a 400 naming `cursor`.
 
 use axum::extract::FromRequestParts;
-use axum::http::Uri;
 use axum::http::request::Parts;
 use data_encoding::BASE64URL_NOPAD;
 use serde::de::DeserializeOwned;
@@ -15,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::http::extract::parse_query;
 
 /// Default and largest page sizes.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -78,8 +78,9 @@ impl PageQuery {
 #[into_params(parameter_in = Query)]
 pub struct NoFilter {}
 
-/// The query of a list endpoint: its own parameters `Q` (unknown ones are refused as by
-/// [`crate::http::Query`]) and the checked page.
+/// The query of a list endpoint: its own parameters `Q` and the checked page, both decoded by
+/// [`crate::http::Query`]'s own `parse_query` (unknown parameters and NULs refused, the field
+/// named).
 #[derive(Debug)]
 pub struct Paged<Q = NoFilter> {
     /// The endpoint's own parameters.
@@ -92,25 +93,17 @@ pub struct Paged<Q = NoFilter> {
 fn split_query(raw: &str) -> (String, String) {
     let (mut own, mut page) = (Vec::new(), Vec::new());
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
-        if key == "limit" || key == "cursor" {
+        // The key as the deserialiser will see it (percent-decoded).
+        let key = form_urlencoded::parse(pair.as_bytes())
+            .next()
+            .map(|(k, _)| k);
+        if key.is_some_and(|k| k == "limit" || k == "cursor") {
             page.push(pair);
         } else {
             own.push(pair);
         }
     }
     (own.join("&"), page.join("&"))
-}
-
-/// Deserialises a query string as the service's `Query` extractor does.
-fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
-    let uri: Uri = format!("/?{query}")
-        .parse()
-        .map_err(|_| Error::MalformedRequest {
-            detail: "the query string is not valid".into(),
-            field: None,
-        })?;
-    Ok(axum::extract::Query::<T>::try_from_uri(&uri)?.0)
 }
 
 impl<Q, S> FromRequestParts<S> for Paged<Q>
@@ -197,7 +190,10 @@ mod tests {
 
     #[test]
     fn limit_and_cursor_are_split_from_the_endpoints_parameters() {
-        let (own, page) = split_query("q=a&limit=2&tag=x&cursor=AbC&&");
+        let (own, page) = split_query("q=a&limit=2&tag=x&cursor=AbC&&%6Cimit=3");
+        assert_eq!(own, "q=a&tag=x");
+        assert_eq!(page, "limit=2&cursor=AbC&%6Cimit=3");
+        let (own, page) = split_query("q=a&limit=2&tag=x&cursor=AbC");
         assert_eq!(own, "q=a&tag=x");
         assert_eq!(page, "limit=2&cursor=AbC");
     }

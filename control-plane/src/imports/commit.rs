@@ -53,8 +53,16 @@ impl Target {
 }
 
 /// Commits import `id` of `account_id` into `target`; returns the completed import.
-pub async fn commit(pool: &PgPool, account_id: Uuid, id: Uuid, target: Target) -> Result<Import> {
-    let mut tx = pool.begin().await?;
+/// Runs with the bulk `statement_timeout` (`bulk_ms`); dropping the future (request timeout,
+/// client gone) cancels the running statement, which releases the import's lock.
+pub async fn commit(
+    pool: &PgPool,
+    bulk_ms: u64,
+    account_id: Uuid,
+    id: Uuid,
+    target: Target,
+) -> Result<Import> {
+    let (mut tx, guard) = crate::db::begin_bulk(pool, bulk_ms).await?;
     let locked: bool =
         sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 8))")
             .bind(id)
@@ -88,7 +96,9 @@ pub async fn commit(pool: &PgPool, account_id: Uuid, id: Uuid, target: Target) -
             _ => Err(Error::Conflict("the import was cancelled")),
         };
     }
-    match write(&mut tx, account_id, id, &target).await {
+    let written = write(&mut tx, account_id, id, &target).await;
+    guard.disarm();
+    match written {
         Ok(()) => {
             tx.commit().await?;
             store::get(pool, account_id, id)

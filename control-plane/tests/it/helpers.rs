@@ -23,6 +23,7 @@ pub const PASSWORD: &str = "Correct-Horse-42";
 pub fn test_config() -> Config {
     Config {
         server: ServerConfig {
+            environment: Environment::Development,
             bind: "127.0.0.1:0".parse().unwrap(),
             request_timeout_secs: 30,
             body_limit_bytes: 16 * 1024,
@@ -35,6 +36,8 @@ pub fn test_config() -> Config {
             app_role: "semalink_api".into(),
             max_connections: 5,
             migrate_on_start: false,
+            statement_timeout_ms: 5_000,
+            bulk_statement_timeout_ms: 300_000,
         },
         auth: AuthConfig {
             jwt_secret: SecretString::from("test-customer-secret-0123456789abcdef"),
