@@ -1,6 +1,19 @@
-//! The control plane's REST service (`semalink-api`): customer auth, organisations and teams,
-//! API keys, staff auth with per-module permissions and the audit log. Later modules
-//! (contacts, sender IDs, pricing, credits, campaigns) add their resources beside these.
+//! The control plane's REST service (`semalink-api`).
+//!
+//! Features, each a folder with `routes.rs` (thin handlers), `store.rs` (SQL taking an
+//! executor), `types.rs`, `staff.rs` (its `/v1/admin/...` routes) and sub-resources as
+//! sub-folders (docs/adr/cp-0002-feature-modules.md): [`auth`] (signup, login, sessions, MFA,
+//! email links), [`users`], [`accounts`] (organisations and their team), [`api_keys`],
+//! [`notifications`], [`sender_ids`], [`contacts`] (lists, suppression, bulk actions, the one
+//! contact filter), [`imports`], [`exports`], [`pricing`], [`credits`] (the ledger) and
+//! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log).
+//!
+//! Shared pieces: [`app`] merges every feature's routes and workers in one place;
+//! [`service`] runs it ([`service::ControlPlane::start`]); [`worker`] is the background-loop
+//! contract; [`http`] the extractors (`Query`, `Path`, `Json`, `Paged`), client IP and layers;
+//! [`types`] the value types (`CountryCode`, `BoundedText`); [`error`] the one error type and
+//! its problem documents; [`openapi`] the document's fixed parts and shared responses;
+//! [`config`], [`db`], [`email`], [`rate_limit`], [`metrics`], [`ops`], [`crypto`], [`state`].
 
 pub mod accounts;
 pub mod admin;
@@ -16,6 +29,7 @@ pub mod email;
 pub mod error;
 pub mod exports;
 pub mod http;
+pub mod identity;
 pub mod imports;
 pub mod metrics;
 pub mod notifications;

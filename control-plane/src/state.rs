@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::api_keys::touch::LastUsed;
-use crate::auth::jwt::TokenKeys;
 use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::error::Error;
+use crate::identity::jwt::TokenKeys;
+use crate::identity::touch::LastUsed;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 

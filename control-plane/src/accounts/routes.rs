@@ -7,13 +7,13 @@ use utoipa_axum::routes;
 
 use crate::accounts::store;
 use crate::accounts::types::*;
-use crate::auth::extract::AuthUser;
 use crate::auth::issue;
-use crate::auth::role::Role;
 use crate::auth::sessions;
 use crate::auth::types::TokenPair;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged};
+use crate::identity::role::Role;
+use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::types::CountryCode;
 

@@ -5,8 +5,8 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::accounts::types::{Account, Membership, UpdateAccount};
-use crate::auth::role::Role;
 use crate::error::Result;
+use crate::identity::role::Role;
 
 const ACCOUNT_COLUMNS: &str =
     "id, name, type, status, timezone, country, address_line1, address_line2, city, state,

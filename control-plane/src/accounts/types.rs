@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::role::Role;
 use crate::error::FieldError;
+use crate::identity::role::Role;
 
 /// Kind of account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]

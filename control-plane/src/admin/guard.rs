@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use crate::admin::permissions::{Level, Module, Permissions, level_of};
 use crate::admin::types::StaffClaims;
-use crate::auth::extract::bearer;
-use crate::auth::jwt::STAFF_AUDIENCE;
 use crate::error::Error;
 use crate::http::client_ip::ClientIp;
+use crate::identity::jwt::STAFF_AUDIENCE;
+use crate::identity::user::bearer;
 use crate::state::AppState;
 
 /// Any authenticated staff member.

@@ -1,10 +1,8 @@
 //! API keys for machine-to-machine access: create (secret shown once), list, revoke, scopes,
 //! and the extractors that authenticate requests carrying a key.
 
-pub mod extract;
 pub mod routes;
 pub mod store;
-pub mod touch;
 pub mod types;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -7,14 +7,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::api_keys::extract::ApiKeyAuth;
 use crate::api_keys::store;
 use crate::api_keys::types::{ApiKey, CreateApiKey, CreatedApiKey, KEY_PREFIX};
-use crate::auth::extract::{AuthUser, VerifiedUser};
-use crate::auth::role::Role;
 use crate::crypto;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::principal::ApiKeyAuth;
+use crate::identity::role::Role;
+use crate::identity::user::{AuthUser, VerifiedUser};
 use crate::state::AppState;
 
 /// Routes of this module.

@@ -8,7 +8,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::action_tokens::{self, Purpose};
-use crate::auth::extract::AuthUser;
 use crate::auth::issue::{self, IpLimited};
 use crate::auth::password::check_strength;
 use crate::auth::sessions;
@@ -16,6 +15,7 @@ use crate::auth::types::{EmailRequest, ResetPasswordRequest, TokenPair, TokenReq
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::users::store as users;
 

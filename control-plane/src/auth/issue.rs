@@ -7,12 +7,12 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use crate::accounts::store as accounts;
-use crate::auth::jwt::{AccessClaims, CUSTOMER_AUDIENCE, ISSUER, now_secs};
-use crate::auth::role::Role;
 use crate::auth::sessions::{self, Origin, Subject};
 use crate::auth::types::TokenPair;
 use crate::error::{Error, Result};
 use crate::http::client_ip::ClientIp;
+use crate::identity::jwt::{AccessClaims, CUSTOMER_AUDIENCE, ISSUER, now_secs};
+use crate::identity::role::Role;
 use crate::state::AppState;
 
 /// The caller's origin, after counting the request against the per-IP auth limit. Put on every

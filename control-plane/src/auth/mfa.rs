@@ -9,14 +9,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::extract::AuthUser;
-use crate::auth::jwt::now_secs;
 use crate::auth::mfa_store as store;
 use crate::auth::totp;
 use crate::auth::types::{BackupCodes, CodeRequest, DisableMfaRequest, TotpEnrolment};
 use crate::crypto;
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::identity::jwt::now_secs;
+use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::users::store as users;
 

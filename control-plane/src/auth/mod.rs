@@ -2,15 +2,12 @@
 //! sessions, email-link flows, and the extractors other modules use to know who is calling.
 
 pub mod action_tokens;
-pub mod extract;
 pub mod flows;
 pub mod issue;
-pub mod jwt;
 pub mod lockout;
 pub mod mfa;
 pub mod mfa_store;
 pub mod password;
-pub mod role;
 pub mod routes;
 pub mod sessions;
 pub mod totp;

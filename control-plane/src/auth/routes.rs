@@ -6,9 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::store as accounts;
-use crate::auth::extract::AuthUser;
 use crate::auth::issue::{self, IpLimited};
-use crate::auth::jwt::{ISSUER, MFA_AUDIENCE, MfaClaims, now_secs};
 use crate::auth::lockout::{self, Policy, Table};
 use crate::auth::password::check_strength;
 use crate::auth::sessions::{self, Rotation, Subject};
@@ -17,6 +15,8 @@ use crate::auth::{action_tokens, mfa};
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::identity::jwt::{ISSUER, MFA_AUDIENCE, MfaClaims, now_secs};
+use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::types::CountryCode;
 use crate::users::store as users;
@@ -134,7 +134,7 @@ async fn signup(
         &state,
         user_id,
         account_id,
-        crate::auth::role::Role::Owner,
+        crate::identity::role::Role::Owner,
         session_id,
         refresh,
     )?;

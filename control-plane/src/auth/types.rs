@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::role::Role;
+use crate::identity::role::Role;
 
 /// Creates a user, their organisation and its owner membership.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -8,9 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
-use crate::auth::role::Role;
 use crate::contacts::bulk::{self, BulkRequest, BulkResult};
 use crate::contacts::filter::ContactFilter;
 use crate::contacts::lists::{self, Affected};
@@ -20,6 +18,8 @@ use crate::contacts::{purge, store};
 use crate::error::{Error, Problem, Result};
 use crate::http::pagination::PageRequest;
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::principal::Principal;
+use crate::identity::role::Role;
 use crate::state::AppState;
 
 /// Routes of this module.

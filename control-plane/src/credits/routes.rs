@@ -10,16 +10,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
-use crate::auth::extract::AuthUser;
-use crate::auth::role::Role;
 use crate::credits::money::parse_non_negative_amount;
 use crate::credits::store::{self, LedgerFilter};
 use crate::credits::types::{Balance, CreditTransaction, SetThreshold, TxType};
 use crate::error::{Error, Problem, Result};
 use crate::http::pagination::PageRequest;
 use crate::http::{Json, Page, Paged};
+use crate::identity::principal::Principal;
+use crate::identity::role::Role;
+use crate::identity::user::AuthUser;
 use crate::state::AppState;
 
 /// Routes of this module.

@@ -10,15 +10,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
-use crate::auth::role::Role;
 use crate::contacts::filter::{ContactFilter, parse_status};
 use crate::contacts::{lists, store};
 use crate::error::{Error, Problem, Result};
 use crate::exports::contacts;
 use crate::exports::stream::FileFormat;
 use crate::http::{Path, Query};
+use crate::identity::principal::Principal;
+use crate::identity::role::Role;
 use crate::state::AppState;
 
 /// Routes of this module.

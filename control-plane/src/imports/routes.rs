@@ -12,12 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
-use crate::auth::role::Role;
 use crate::error::{Error, Problem, Result};
 use crate::exports::stream::{self, FileFormat, Writer};
 use crate::http::{Json, Page, Paged, Path, Query};
+use crate::identity::principal::Principal;
+use crate::identity::role::Role;
 use crate::imports::commit::{self, Target};
 use crate::imports::store;
 use crate::imports::types::{CommitImport, DryRun, Import, ImportQuery, UploadParams};

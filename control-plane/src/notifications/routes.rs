@@ -6,9 +6,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::extract::AuthUser;
 use crate::error::{Error, Result};
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::user::AuthUser;
 use crate::notifications::store;
 use crate::notifications::types::{MarkedRead, Notification, NotificationQuery, UnreadCount};
 use crate::state::AppState;

@@ -7,11 +7,11 @@ use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
-use crate::auth::role::Role;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Query};
+use crate::identity::principal::Principal;
+use crate::identity::role::Role;
 use crate::pricing::quote::{self, Content, operator_name};
 use crate::pricing::store;
 use crate::pricing::types::{CountryQuery, EffectiveRate, Quote, QuoteBody, RateScope};

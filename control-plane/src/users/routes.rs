@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::extract::AuthUser;
 use crate::auth::password::check_strength;
 use crate::auth::sessions;
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::users::store;
 use crate::users::types::{ChangePassword, Profile, UpdateProfile, check_name, check_phone};

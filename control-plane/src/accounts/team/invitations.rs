@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use crate::accounts::store as accounts;
 use crate::accounts::team::store::{self as store, Invitation};
-use crate::auth::extract::AuthUser;
-use crate::auth::role::Role;
 use crate::auth::types::TokenRequest;
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::role::Role;
+use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::users::store as users;
 use crate::users::types::parse_email;

@@ -9,11 +9,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::accounts::team::store::{self as store, Member};
-use crate::auth::extract::AuthUser;
-use crate::auth::role::Role;
 use crate::auth::sessions;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::role::Role;
+use crate::identity::user::AuthUser;
 use crate::state::AppState;
 
 /// Routes of this module.

@@ -4,9 +4,9 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::auth::role::Role;
 use crate::crypto;
 use crate::error::Result;
+use crate::identity::role::Role;
 
 /// A member of an organisation.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]

@@ -6,11 +6,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::extract::AuthUser;
 use crate::auth::sessions;
 use crate::auth::types::SessionView;
 use crate::error::{Error, Result};
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::user::AuthUser;
 use crate::state::AppState;
 
 /// Routes of this module.

@@ -9,7 +9,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::api_keys::extract::Principal;
 use crate::contacts::filter::ContactFilter;
 use crate::contacts::lists::{self, Affected, ContactList, ListInput, MemberIds};
 use crate::contacts::routes::{can_read, can_write};
@@ -17,6 +16,7 @@ use crate::contacts::store;
 use crate::contacts::types::Contact;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::principal::Principal;
 use crate::state::AppState;
 
 /// Routes of this module.

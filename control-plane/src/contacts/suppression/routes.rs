@@ -9,14 +9,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::api_keys::extract::Principal;
 use crate::api_keys::types::Scope;
-use crate::auth::role::Role;
 use crate::contacts::routes::{can_read, can_write};
 use crate::contacts::store;
 use crate::contacts::suppression::{self, CreateSuppression, Suppression, SuppressionSource};
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::principal::Principal;
+use crate::identity::role::Role;
 use crate::state::AppState;
 
 /// Routes of this module.

@@ -7,9 +7,9 @@ use axum::http::header;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::auth::jwt::{AccessClaims, CUSTOMER_AUDIENCE};
-use crate::auth::role::Role;
 use crate::error::Error;
+use crate::identity::jwt::{AccessClaims, CUSTOMER_AUDIENCE};
+use crate::identity::role::Role;
 use crate::state::AppState;
 
 /// A caller holding a valid customer access token.

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::api_keys::store;
 use crate::api_keys::types::{KEY_PREFIX, Scope};
-use crate::auth::extract::{AuthUser, bearer};
-use crate::auth::role::Role;
 use crate::error::{Error, Result};
+use crate::identity::role::Role;
+use crate::identity::user::{AuthUser, bearer};
 use crate::state::AppState;
 
 /// A request authenticated by an API key.

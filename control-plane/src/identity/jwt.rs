@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::role::Role;
 use crate::error::Error;
+use crate::identity::role::Role;
 
 /// Issuer of every token.
 pub const ISSUER: &str = "semalink";
