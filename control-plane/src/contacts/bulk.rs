@@ -12,6 +12,7 @@ use crate::contacts::lists;
 use crate::contacts::store::{self, FILTER_SQL, bind_filter};
 use crate::contacts::types::check_tags;
 use crate::error::{Error, FieldError, Result};
+use crate::identity::scope::AccountScope;
 
 /// Most contacts a filter may select in one bulk action; narrow the filter beyond that.
 pub const MAX_FILTER_MATCHES: usize = 50_000;
@@ -121,18 +122,19 @@ impl BulkRequest {
 /// Runs a checked bulk action in the caller's transaction.
 pub async fn run(
     conn: &mut PgConnection,
-    account_id: Uuid,
+    scope: AccountScope,
     req: &CheckedBulk,
 ) -> Result<BulkResult> {
+    let account_id = scope.id();
     if let Some(list_id) = req.list_id
         && lists::get(&mut *conn, account_id, list_id).await?.is_none()
     {
         return Err(Error::field("list_id", "no such list"));
     }
-    let ids = select(conn, account_id, req).await?;
+    let ids = select(conn, scope, req).await?;
     let matched = ids.len() as u64;
     let affected = match req.action {
-        BulkAction::Delete => store::trash(conn, account_id, &ids).await?,
+        BulkAction::Delete => store::trash(conn, scope, &ids).await?,
         BulkAction::Tag | BulkAction::Untag => {
             let sql = if req.action == BulkAction::Tag {
                 "UPDATE contacts SET tags = ARRAY(SELECT DISTINCT unnest(tags || $3::text[])),
@@ -169,14 +171,19 @@ pub async fn run(
 /// waits rather than deadlocks. Membership actions take no contact lock here: the membership
 /// triggers take theirs, and holding one while waiting on another transaction's membership
 /// row would deadlock with that transaction's trigger.
-async fn select(conn: &mut PgConnection, account_id: Uuid, req: &CheckedBulk) -> Result<Vec<Uuid>> {
+async fn select(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    req: &CheckedBulk,
+) -> Result<Vec<Uuid>> {
+    let account_id = scope.id();
     let lock = matches!(
         req.action,
         BulkAction::Tag | BulkAction::Untag | BulkAction::Delete
     );
     if let Some(ids) = &req.ids {
         let ids = if lock {
-            store::lock(&mut *conn, account_id, ids).await?
+            store::lock(&mut *conn, scope, ids).await?
         } else {
             ids.clone()
         };
@@ -196,14 +203,10 @@ async fn select(conn: &mut PgConnection, account_id: Uuid, req: &CheckedBulk) ->
          ORDER BY c.id LIMIT $8 {}",
         if lock { "FOR NO KEY UPDATE OF c" } else { "" }
     );
-    let rows: Vec<(Uuid,)> = bind_filter(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)),
-        account_id,
-        &filter,
-    )
-    .bind(FILTER_FETCH)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows: Vec<(Uuid,)> = bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), scope, &filter)
+        .bind(FILTER_FETCH)
+        .fetch_all(&mut *conn)
+        .await?;
     if rows.len() > MAX_FILTER_MATCHES {
         return Err(Error::field(
             "filter",

@@ -20,6 +20,7 @@ use crate::http::pagination::PageRequest;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
+use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -46,8 +47,8 @@ pub(crate) fn can_write(p: &Principal) -> Result<()> {
     p.require(Scope::ContactsWrite, Role::Member)
 }
 
-async fn load(state: &AppState, account_id: Uuid, id: Uuid) -> Result<Contact> {
-    store::get(&state.pool, account_id, id)
+async fn load(state: &AppState, scope: AccountScope, id: Uuid) -> Result<Contact> {
+    store::get(&state.pool, scope, id)
         .await?
         .ok_or(Error::NotFound)
 }
@@ -60,11 +61,11 @@ async fn list_page(
     trash: bool,
 ) -> Result<Page<Contact>> {
     can_read(p)?;
-    let country = store::account_country(&state.pool, p.account_id()).await?;
+    let country = store::account_country(&state.pool, p.scope()).await?;
     let filter = q.check("", &country)?;
     let rows = store::list(
         &state.pool,
-        p.account_id(),
+        p.scope(),
         &filter,
         trash,
         page.before_or_max(),
@@ -105,7 +106,7 @@ async fn create_contact(
 ) -> Result<(StatusCode, Json<Contact>)> {
     can_write(&p)?;
     let account_id = p.account_id();
-    let country = store::account_country(&state.pool, account_id).await?;
+    let country = store::account_country(&state.pool, p.scope()).await?;
     let fields = req.check(&country)?;
     let mut tx = state.pool.begin().await?;
     let list_ids = req.list_ids.unwrap_or_default();
@@ -115,9 +116,9 @@ async fn create_contact(
     {
         return Err(Error::field("list_ids", "no such list"));
     }
-    let id = store::insert(&mut tx, account_id, &fields).await?;
+    let id = store::insert(&mut tx, p.scope(), &fields).await?;
     lists::add_members(&mut *tx, account_id, &list_ids, &[id]).await?;
-    let contact = store::get(&mut *tx, account_id, id)
+    let contact = store::get(&mut *tx, p.scope(), id)
         .await?
         .ok_or(Error::NotFound)?;
     tx.commit().await?;
@@ -138,7 +139,7 @@ async fn get_contact(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Contact>> {
     can_read(&p)?;
-    Ok(Json(load(&state, p.account_id(), id).await?))
+    Ok(Json(load(&state, p.scope(), id).await?))
 }
 
 /// Change an active contact; a new phone number is re-validated.
@@ -157,13 +158,12 @@ async fn update_contact(
     Json(req): Json<UpdateContact>,
 ) -> Result<Json<Contact>> {
     can_write(&p)?;
-    let account_id = p.account_id();
-    let country = store::account_country(&state.pool, account_id).await?;
+    let country = store::account_country(&state.pool, p.scope()).await?;
     let fields = req.check(&country)?;
-    store::update(&state.pool, account_id, id, &fields)
+    store::update(&state.pool, p.scope(), id, &fields)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(Json(load(&state, account_id, id).await?))
+    Ok(Json(load(&state, p.scope(), id).await?))
 }
 
 /// Move a contact to the trash (restorable for 90 days).
@@ -181,7 +181,7 @@ async fn delete_contact(
 ) -> Result<StatusCode> {
     can_write(&p)?;
     let mut tx = state.pool.begin().await?;
-    if store::trash(&mut tx, p.account_id(), &[id]).await? == 0 {
+    if store::trash(&mut tx, p.scope(), &[id]).await? == 0 {
         return Err(Error::NotFound);
     }
     tx.commit().await?;
@@ -253,11 +253,11 @@ async fn restore_contact(
 ) -> Result<Json<Contact>> {
     can_write(&p)?;
     let mut tx = state.pool.begin().await?;
-    if store::restore(&mut tx, p.account_id(), &[id]).await? == 0 {
+    if store::restore(&mut tx, p.scope(), &[id]).await? == 0 {
         return Err(Error::NotFound);
     }
     tx.commit().await?;
-    Ok(Json(load(&state, p.account_id(), id).await?))
+    Ok(Json(load(&state, p.scope(), id).await?))
 }
 
 /// Opt a contact out: it is excluded from every send until opted in again.
@@ -274,10 +274,10 @@ async fn opt_out(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Contact>> {
     can_write(&p)?;
-    store::set_opted_out(&state.pool, p.account_id(), id, true)
+    store::set_opted_out(&state.pool, p.scope(), id, true)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(Json(load(&state, p.account_id(), id).await?))
+    Ok(Json(load(&state, p.scope(), id).await?))
 }
 
 /// Opt a contact back in (new consent). Also lifts a STOP suppression of its number; manual
@@ -296,12 +296,12 @@ async fn opt_in(
 ) -> Result<Json<Contact>> {
     can_write(&p)?;
     let mut tx = state.pool.begin().await?;
-    let phone = store::set_opted_out(&mut *tx, p.account_id(), id, false)
+    let phone = store::set_opted_out(&mut *tx, p.scope(), id, false)
         .await?
         .ok_or(Error::NotFound)?;
     suppression::delete_stop(&mut *tx, p.account_id(), &phone).await?;
     tx.commit().await?;
-    Ok(Json(load(&state, p.account_id(), id).await?))
+    Ok(Json(load(&state, p.scope(), id).await?))
 }
 
 /// A bulk action (tag, untag, add to / remove from a list, trash) on contacts chosen by ids
@@ -319,10 +319,10 @@ async fn bulk_action(
     Json(req): Json<BulkRequest>,
 ) -> Result<Json<BulkResult>> {
     can_write(&p)?;
-    let country = store::account_country(&state.pool, p.account_id()).await?;
+    let country = store::account_country(&state.pool, p.scope()).await?;
     let checked = req.check(&country)?;
     let mut tx = state.pool.begin().await?;
-    let result = bulk::run(&mut tx, p.account_id(), &checked).await?;
+    let result = bulk::run(&mut tx, p.scope(), &checked).await?;
     tx.commit().await?;
     Ok(Json(result))
 }

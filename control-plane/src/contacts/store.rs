@@ -1,4 +1,4 @@
-//! SQL for contacts, scoped by account. Filters are one fixed statement with optional
+//! SQL for contacts, every statement scoped by the caller's [`AccountScope`]. Filters are one fixed statement with optional
 //! parameters (`$n IS NULL OR …`), so every combination runs the same prepared query.
 
 use sqlx::postgres::PgArguments;
@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::contacts::filter::SearchFilter;
 use crate::contacts::types::{Contact, ContactFields};
 use crate::error::{Error, Result, conflict_on_unique};
+use crate::identity::scope::AccountScope;
 
 /// Columns of [`Contact`] selected from `contacts c`.
 pub const CONTACT_COLUMNS: &str = "c.id, c.phone, c.phone_raw, c.status, c.invalid_reason, \
@@ -31,11 +32,11 @@ pub const FILTER_SQL: &str = "c.account_id = $1
 /// Binds the account and the filter as `$1` to `$7`.
 pub fn bind_filter<'q, O>(
     query: QueryAs<'q, Postgres, O, PgArguments>,
-    account_id: Uuid,
+    scope: AccountScope,
     f: &'q SearchFilter,
 ) -> QueryAs<'q, Postgres, O, PgArguments> {
     query
-        .bind(account_id)
+        .bind(scope.id())
         .bind(f.q_like.as_deref())
         .bind(f.q_phone.as_deref())
         .bind(f.tag.as_deref())
@@ -45,10 +46,10 @@ pub fn bind_filter<'q, O>(
 }
 
 /// The organisation's country, the default for national numbers.
-pub async fn account_country(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<String> {
+pub async fn account_country(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<String> {
     Ok(
         sqlx::query_scalar("SELECT country FROM accounts WHERE id = $1")
-            .bind(account_id)
+            .bind(scope.id())
             .fetch_one(conn)
             .await?,
     )
@@ -62,7 +63,11 @@ fn duplicate_phone(err: sqlx::Error) -> Error {
 }
 
 /// Inserts a contact; 409 when the account already has the number.
-pub async fn insert(conn: &mut PgConnection, account_id: Uuid, f: &ContactFields) -> Result<Uuid> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    f: &ContactFields,
+) -> Result<Uuid> {
     let (phone, raw) = f
         .phone
         .as_ref()
@@ -77,7 +82,7 @@ pub async fn insert(conn: &mut PgConnection, account_id: Uuid, f: &ContactFields
                  NULLIF($16, ''), coalesce($17, '{}'::jsonb))",
     )
     .bind(id)
-    .bind(account_id)
+    .bind(scope.id())
     .bind(&phone.phone)
     .bind(raw)
     .bind(phone.status)
@@ -100,11 +105,15 @@ pub async fn insert(conn: &mut PgConnection, account_id: Uuid, f: &ContactFields
 }
 
 /// One contact (active or trashed) of the account.
-pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<Option<Contact>> {
+pub async fn get(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    id: Uuid,
+) -> Result<Option<Contact>> {
     let sql =
         format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.account_id = $1 AND c.id = $2");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(scope.id())
         .bind(id)
         .fetch_optional(conn)
         .await?)
@@ -113,7 +122,7 @@ pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Resul
 /// Applies checked changes to an active contact; `None` when there is none.
 pub async fn update(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     id: Uuid,
     f: &ContactFields,
 ) -> Result<Option<Uuid>> {
@@ -141,7 +150,7 @@ pub async fn update(
          WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL
          RETURNING id",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .bind(phone.map(|(p, _)| p.phone.as_str()))
     .bind(phone.map(|(_, raw)| raw.as_str()))
@@ -167,7 +176,7 @@ pub async fn update(
 /// ids below `before`, newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     filter: &SearchFilter,
     trash: bool,
     before: Uuid,
@@ -179,7 +188,7 @@ pub async fn list(
          ORDER BY c.id DESC LIMIT $10"
     );
     Ok(
-        bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), account_id, filter)
+        bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), scope, filter)
             .bind(trash)
             .bind(before)
             .bind(limit)
@@ -189,13 +198,13 @@ pub async fn list(
 }
 
 /// Moves active contacts to the trash (locking them in id order); returns how many moved.
-pub async fn trash(conn: &mut PgConnection, account_id: Uuid, ids: &[Uuid]) -> Result<u64> {
-    lock(&mut *conn, account_id, ids).await?;
+pub async fn trash(conn: &mut PgConnection, scope: AccountScope, ids: &[Uuid]) -> Result<u64> {
+    lock(&mut *conn, scope, ids).await?;
     Ok(sqlx::query(
         "UPDATE contacts SET deleted_at = now(), updated_at = now()
          WHERE account_id = $1 AND id = ANY($2) AND deleted_at IS NULL",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(ids)
     .execute(conn)
     .await?
@@ -203,13 +212,13 @@ pub async fn trash(conn: &mut PgConnection, account_id: Uuid, ids: &[Uuid]) -> R
 }
 
 /// Restores trashed contacts; returns how many came back.
-pub async fn restore(conn: &mut PgConnection, account_id: Uuid, ids: &[Uuid]) -> Result<u64> {
-    lock(&mut *conn, account_id, ids).await?;
+pub async fn restore(conn: &mut PgConnection, scope: AccountScope, ids: &[Uuid]) -> Result<u64> {
+    lock(&mut *conn, scope, ids).await?;
     Ok(sqlx::query(
         "UPDATE contacts SET deleted_at = NULL, updated_at = now()
          WHERE account_id = $1 AND id = ANY($2) AND deleted_at IS NOT NULL",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(ids)
     .execute(conn)
     .await?
@@ -218,11 +227,11 @@ pub async fn restore(conn: &mut PgConnection, account_id: Uuid, ids: &[Uuid]) ->
 
 /// Locks the account's contacts among `ids` in id order, so that concurrent bulk edits take
 /// their locks in one order (no deadlock); returns the ids that exist.
-pub async fn lock(conn: &mut PgConnection, account_id: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+pub async fn lock(conn: &mut PgConnection, scope: AccountScope, ids: &[Uuid]) -> Result<Vec<Uuid>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM contacts WHERE account_id = $1 AND id = ANY($2) ORDER BY id FOR NO KEY UPDATE",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(ids)
     .fetch_all(conn)
     .await?)
@@ -231,7 +240,7 @@ pub async fn lock(conn: &mut PgConnection, account_id: Uuid, ids: &[Uuid]) -> Re
 /// Sets or clears the opt-out flag of one active contact; `None` when there is none.
 pub async fn set_opted_out(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     id: Uuid,
     opted_out: bool,
 ) -> Result<Option<String>> {
@@ -242,7 +251,7 @@ pub async fn set_opted_out(
          WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL
          RETURNING phone",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .bind(opted_out)
     .fetch_optional(conn)

@@ -7,12 +7,12 @@ use futures::TryStreamExt;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use uuid::Uuid;
 
 use crate::contacts::filter::SearchFilter;
 use crate::contacts::store::{FILTER_SQL, bind_filter};
 use crate::error::Result;
 use crate::exports::stream::{self, FileFormat, Sink, Writer};
+use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 
 /// The fixed columns, in order; attribute keys follow.
@@ -53,14 +53,14 @@ struct ExportRow {
 pub async fn start(
     state: &AppState,
     format: FileFormat,
-    account_id: Uuid,
+    scope: AccountScope,
     filter: SearchFilter,
 ) -> Result<Response> {
     let date = OffsetDateTime::now_utc().date();
     let pool = state.pool.clone();
     let bulk_ms = state.config.database.bulk_statement_timeout_ms;
     stream::download(format, &format!("contacts-{date}"), move |sink| {
-        produce(pool, bulk_ms, format, account_id, filter, sink)
+        produce(pool, bulk_ms, format, scope, filter, sink)
     })
     .await
 }
@@ -71,7 +71,7 @@ async fn produce(
     pool: PgPool,
     bulk_ms: u64,
     format: FileFormat,
-    account_id: Uuid,
+    scope: AccountScope,
     f: SearchFilter,
     mut sink: Sink,
 ) -> Result<()> {
@@ -80,13 +80,10 @@ async fn produce(
         "SELECT DISTINCT k FROM contacts c, jsonb_object_keys(c.attributes) k
           WHERE {FILTER_SQL} AND c.deleted_at IS NULL ORDER BY k LIMIT 50"
     );
-    let keys: Vec<(String,)> = bind_filter(
-        sqlx::query_as(sqlx::AssertSqlSafe(keys_sql)),
-        account_id,
-        &f,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let keys: Vec<(String,)> =
+        bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(keys_sql)), scope, &f)
+            .fetch_all(&mut *tx)
+            .await?;
     let keys: Vec<String> = keys
         .into_iter()
         .map(|(k,)| k)
@@ -107,7 +104,7 @@ async fn produce(
     );
     let query = bind_filter(
         sqlx::query_as::<_, ExportRow>(sqlx::AssertSqlSafe(sql)),
-        account_id,
+        scope,
         &f,
     );
     let mut rows = query.fetch(&mut *tx);

@@ -85,9 +85,9 @@ async fn export_contacts(
         list_id: q.list_id,
         opted_out: q.opted_out,
     };
-    let country = store::account_country(&state.pool, account_id).await?;
+    let country = store::account_country(&state.pool, who.scope()).await?;
     let filter = filter.check("", &country)?;
-    contacts::start(&state, q.format.unwrap_or_default(), account_id, filter).await
+    contacts::start(&state, q.format.unwrap_or_default(), who.scope(), filter).await
 }
 
 /// One list's contacts (not in the trash) as CSV or XLSX.
@@ -117,5 +117,5 @@ async fn export_list(
         ..ContactFilter::default()
     }
     .check("", "")?;
-    contacts::start(&state, q.format.unwrap_or_default(), account_id, filter).await
+    contacts::start(&state, q.format.unwrap_or_default(), who.scope(), filter).await
 }

@@ -11,6 +11,7 @@ use crate::api_keys::store;
 use crate::api_keys::types::{KEY_PREFIX, Scope};
 use crate::error::{Error, Result};
 use crate::identity::role::Role;
+use crate::identity::scope::AccountScope;
 use crate::identity::user::{AuthUser, bearer};
 use crate::state::AppState;
 
@@ -95,6 +96,11 @@ impl Principal {
             Principal::User(u) => u.account_id,
             Principal::Key(k) => k.account_id,
         }
+    }
+
+    /// The organisation the user's token or the key acts for, as the scope of its queries.
+    pub fn scope(&self) -> AccountScope {
+        AccountScope::of_credentials(self.account_id())
     }
 
     /// Keys need the scope; users need at least `role`.

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::error::Error;
 use crate::identity::jwt::{AccessClaims, CUSTOMER_AUDIENCE};
 use crate::identity::role::Role;
+use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 
 /// A caller holding a valid customer access token.
@@ -26,6 +27,11 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// The organisation the token acts for, as the scope of its queries.
+    pub fn scope(&self) -> AccountScope {
+        AccountScope::of_credentials(self.account_id)
+    }
+
     /// Fails with 403 unless the caller's role is at least `needed`.
     pub fn require(&self, needed: Role) -> Result<(), Error> {
         if self.role.at_least(needed) {

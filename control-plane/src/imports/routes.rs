@@ -40,11 +40,13 @@ fn uploader(who: &Principal) -> Uploader {
     match who {
         Principal::User(u) => Uploader {
             account_id: u.account_id,
+            scope: who.scope(),
             user_id: Some(u.user_id),
             api_key_id: None,
         },
         Principal::Key(k) => Uploader {
             account_id: k.account_id,
+            scope: who.scope(),
             user_id: None,
             api_key_id: Some(k.key_id),
         },

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::error::{Error, Result};
+use crate::identity::scope::AccountScope;
 use crate::imports::decode::{self, Encoding, RequestedEncoding};
 use crate::imports::mapping::{self, Requested};
 use crate::imports::pipeline::{Format, Pipeline, decode_record};
@@ -33,6 +34,8 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 pub struct Uploader {
     /// The account.
     pub account_id: Uuid,
+    /// The same account as the scope of the uploader's queries.
+    pub scope: AccountScope,
     /// The user, when a user.
     pub user_id: Option<Uuid>,
     /// The API key, when a key.
@@ -51,7 +54,7 @@ pub async fn upload(
     content_length: Option<i64>,
     body: Body,
 ) -> Result<Import> {
-    let settings = Settings::parse(state, who.account_id, &params).await?;
+    let settings = Settings::parse(state, who.scope, &params).await?;
     let mut stream = body.into_data_stream();
     let mut head = Vec::new();
     let mut received = 0usize;
@@ -131,7 +134,11 @@ struct Settings {
 }
 
 impl Settings {
-    async fn parse(state: &AppState, account_id: Uuid, params: &UploadParams) -> Result<Settings> {
+    async fn parse(
+        state: &AppState,
+        scope: AccountScope,
+        params: &UploadParams,
+    ) -> Result<Settings> {
         if params
             .filename
             .as_deref()
@@ -149,7 +156,7 @@ impl Settings {
         };
         let country = match &params.default_country {
             Some(c) => c.trim().to_ascii_uppercase(),
-            None => crate::contacts::store::account_country(&state.pool, account_id).await?,
+            None => crate::contacts::store::account_country(&state.pool, scope).await?,
         };
         // Any valid number tells whether libphonenumber knows the region.
         if let Err(MsisdnError::UnknownCountry(_)) = Msisdn::parse("+254712345678", Some(&country))

@@ -195,7 +195,7 @@ async fn list_members(
     can_read(&p)?;
     let account_id = p.account_id();
     load(&state, account_id, id).await?;
-    let country = store::account_country(&state.pool, account_id).await?;
+    let country = store::account_country(&state.pool, p.scope()).await?;
     let filter = ContactFilter {
         q: q.q,
         list_id: Some(id),
@@ -205,7 +205,7 @@ async fn list_members(
     .check("", &country)?;
     let rows = store::list(
         &state.pool,
-        account_id,
+        p.scope(),
         &filter,
         false,
         page.before_or_max(),

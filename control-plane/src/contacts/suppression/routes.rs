@@ -51,7 +51,7 @@ async fn list_suppressions(
     can_read(&p)?;
     let phone = match q.phone {
         Some(phone) => {
-            let country = store::account_country(&state.pool, p.account_id()).await?;
+            let country = store::account_country(&state.pool, p.scope()).await?;
             let check = CreateSuppression {
                 phone,
                 reason: None,
@@ -85,7 +85,7 @@ async fn add_suppression(
     Json(req): Json<CreateSuppression>,
 ) -> Result<(StatusCode, Json<Suppression>)> {
     can_write(&p)?;
-    let country = store::account_country(&state.pool, p.account_id()).await?;
+    let country = store::account_country(&state.pool, p.scope()).await?;
     let (phone, reason) = req.check(&country)?;
     let (source, user) = match &p {
         Principal::User(u) => (SuppressionSource::Manual, Some(u.user_id)),
