@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::error::Error;
 use crate::identity::jwt::TokenKeys;
+use crate::identity::password::Passwords;
 use crate::identity::touch::LastUsed;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;

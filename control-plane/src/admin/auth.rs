@@ -15,12 +15,12 @@ use crate::admin::store;
 use crate::admin::types::*;
 use crate::auth::issue::IpLimited;
 use crate::auth::lockout::{self, Policy, Table};
-use crate::auth::password::check_strength;
 use crate::auth::sessions::{self, Rotation, Subject};
 use crate::auth::types::RefreshRequest;
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
 use crate::identity::jwt::{ISSUER, STAFF_AUDIENCE, now_secs};
+use crate::identity::password::check_strength;
 use crate::state::AppState;
 
 /// Routes of this module.

@@ -7,14 +7,14 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::action_tokens::{self, Purpose};
 use crate::auth::issue::{self, IpLimited};
-use crate::auth::password::check_strength;
 use crate::auth::sessions;
 use crate::auth::types::{EmailRequest, ResetPasswordRequest, TokenPair, TokenRequest};
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::identity::action_tokens::{self, Purpose};
+use crate::identity::password::check_strength;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::users::store as users;

@@ -1,13 +1,11 @@
 //! Customer authentication: signup, login with lock-out and TOTP, rotating refresh tokens,
 //! sessions, email-link flows, and the extractors other modules use to know who is calling.
 
-pub mod action_tokens;
 pub mod flows;
 pub mod issue;
 pub mod lockout;
 pub mod mfa;
 pub mod mfa_store;
-pub mod password;
 pub mod routes;
 pub mod sessions;
 pub mod totp;

@@ -4,9 +4,12 @@
 //! takes ([`scope::AccountScope`]). Features take their caller from here;
 //! this module depends on no feature's routes.
 
+pub mod action_tokens;
 pub mod jwt;
+pub mod password;
 pub mod principal;
 pub mod role;
 pub mod scope;
+pub mod sessions;
 pub mod touch;
 pub mod user;
