@@ -48,3 +48,21 @@ impl AppState {
         })
     }
 }
+
+impl crate::identity::IdentityState for AppState {
+    fn customer_keys(&self) -> &TokenKeys {
+        &self.customer_keys
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
+    fn last_used(&self) -> &LastUsed {
+        &self.last_used
+    }
+}

@@ -8,6 +8,7 @@ pub mod mfa;
 pub mod mfa_store;
 pub mod routes;
 pub mod sessions;
+pub mod switch;
 pub mod totp;
 pub mod types;
 
@@ -22,4 +23,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(flows::router())
         .merge(sessions::routes::router())
         .merge(mfa::router())
+        .merge(switch::router())
 }

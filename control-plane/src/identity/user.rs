@@ -8,10 +8,10 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::identity::IdentityState;
 use crate::identity::jwt::{AccessClaims, CUSTOMER_AUDIENCE};
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
-use crate::state::AppState;
 
 /// A caller holding a valid customer access token.
 #[derive(Debug, Clone)]
@@ -51,16 +51,13 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
         .then_some(token.trim())
 }
 
-impl FromRequestParts<AppState> for AuthUser {
+impl<S: IdentityState> FromRequestParts<S> for AuthUser {
     type Rejection = Error;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::Unauthorized("missing bearer token"))?;
-        let claims: AccessClaims = state.customer_keys.verify(token, CUSTOMER_AUDIENCE)?;
-        state.limits.check_principal(claims.acc)?;
+        let claims: AccessClaims = state.customer_keys().verify(token, CUSTOMER_AUDIENCE)?;
+        state.limits().check_principal(claims.acc)?;
         Ok(AuthUser {
             user_id: claims.sub,
             account_id: claims.acc,
@@ -75,19 +72,16 @@ impl FromRequestParts<AppState> for AuthUser {
 #[derive(Debug, Clone)]
 pub struct VerifiedUser(pub AuthUser);
 
-impl FromRequestParts<AppState> for VerifiedUser {
+impl<S: IdentityState> FromRequestParts<S> for VerifiedUser {
     type Rejection = Error;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = AuthUser::from_request_parts(parts, state).await?;
         let verified: Option<bool> = sqlx::query_scalar(
             "SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1 AND is_active",
         )
         .bind(user.user_id)
-        .fetch_optional(&state.pool)
+        .fetch_optional(state.pool())
         .await?;
         match verified {
             Some(true) => Ok(VerifiedUser(user)),
