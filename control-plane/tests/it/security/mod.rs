@@ -1,6 +1,7 @@
 //! Security hardening (issue 20): each module pins one failure an attacker or a careless
 //! client found, so that it cannot come back.
 
+mod live_permissions;
 mod nul_params;
 mod openapi;
 mod outbox;
