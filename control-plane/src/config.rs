@@ -87,6 +87,10 @@ pub struct DatabaseConfig {
     pub bulk_statement_timeout_ms: u64,
 }
 
+fn default_account_lockout_threshold() -> i32 {
+    20
+}
+
 fn default_statement_timeout_ms() -> u64 {
     5_000
 }
@@ -105,10 +109,13 @@ pub struct AuthConfig {
     pub access_token_ttl_secs: i64,
     /// Refresh token (session) lifetime.
     pub refresh_token_ttl_secs: i64,
-    /// Failed logins before the user is locked out.
+    /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
-    /// Lock-out duration.
+    /// Longest delay and account-wide lock-out duration (also the counting window).
     pub lockout_secs: i64,
+    /// Failed logins of one email from any IPs that lock it everywhere (and tell the user).
+    #[serde(default = "default_account_lockout_threshold")]
+    pub account_lockout_threshold: i32,
     /// argon2id memory cost in KiB.
     pub argon2_memory_kib: u32,
     /// argon2id iterations.
@@ -127,10 +134,13 @@ pub struct AdminConfig {
     pub access_token_ttl_secs: i64,
     /// Refresh token lifetime.
     pub refresh_token_ttl_secs: i64,
-    /// Failed logins before lock-out.
+    /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
-    /// Lock-out duration.
+    /// Longest delay and account-wide lock-out duration (also the counting window).
     pub lockout_secs: i64,
+    /// Failed logins of one email from any IPs that lock it everywhere (and tell the user).
+    #[serde(default = "default_account_lockout_threshold")]
+    pub account_lockout_threshold: i32,
 }
 
 /// Email settings.
@@ -225,6 +235,11 @@ impl Config {
         }
         if self.auth.lockout_threshold < 1 || self.admin.lockout_threshold < 1 {
             return bad("lockout_threshold must be at least 1");
+        }
+        if self.auth.account_lockout_threshold < self.auth.lockout_threshold
+            || self.admin.account_lockout_threshold < self.admin.lockout_threshold
+        {
+            return bad("account_lockout_threshold must be at least lockout_threshold");
         }
         if self.database.statement_timeout_ms == 0 || self.database.bulk_statement_timeout_ms == 0 {
             return bad("database statement timeouts must be positive (0 would disable them)");

@@ -52,10 +52,16 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     ));
     let limits = state.limits.clone();
     let mut prune_stop = stop_rx.clone();
+    let throttle_pool = pool.clone();
     let prune_task = tokio::spawn(async move {
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(60)) => limits.retain_recent(),
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {
+                    limits.retain_recent();
+                    if let Err(error) = crate::auth::lockout::sweep(&throttle_pool).await {
+                        tracing::warn!(%error, "login throttle sweep failed");
+                    }
+                }
                 _ = prune_stop.changed() => break,
             }
         }

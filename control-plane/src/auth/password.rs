@@ -150,6 +150,7 @@ mod tests {
             refresh_token_ttl_secs: 1,
             lockout_threshold: 1,
             lockout_secs: 1,
+            account_lockout_threshold: 1,
             argon2_memory_kib: 64,
             argon2_iterations: 1,
             argon2_parallelism: 1,

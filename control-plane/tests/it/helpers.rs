@@ -45,6 +45,7 @@ pub fn test_config() -> Config {
             refresh_token_ttl_secs: 3600,
             lockout_threshold: 5,
             lockout_secs: 900,
+            account_lockout_threshold: 20,
             argon2_memory_kib: 64,
             argon2_iterations: 1,
             argon2_parallelism: 1,
@@ -55,6 +56,7 @@ pub fn test_config() -> Config {
             refresh_token_ttl_secs: 3600,
             lockout_threshold: 3,
             lockout_secs: 900,
+            account_lockout_threshold: 20,
         },
         email: EmailConfig {
             from: "Sema Link <no-reply@semalink.test>".into(),

@@ -2,6 +2,7 @@
 //! client found, so that it cannot come back.
 
 mod live_permissions;
+mod lockout;
 mod nul_params;
 mod openapi;
 mod outbox;
