@@ -87,6 +87,10 @@ pub struct DatabaseConfig {
     pub bulk_statement_timeout_ms: u64,
 }
 
+fn default_session_max_lifetime_secs() -> i64 {
+    30 * 24 * 3600
+}
+
 fn default_account_lockout_threshold() -> i32 {
     20
 }
@@ -107,8 +111,11 @@ pub struct AuthConfig {
     pub jwt_secret: SecretString,
     /// Access token lifetime.
     pub access_token_ttl_secs: i64,
-    /// Refresh token (session) lifetime.
+    /// Refresh token lifetime: each refresh extends the session by this much...
     pub refresh_token_ttl_secs: i64,
+    /// ...but never past this long after sign-in (absolute session lifetime, default 30 days).
+    #[serde(default = "default_session_max_lifetime_secs")]
+    pub session_max_lifetime_secs: i64,
     /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
     /// Longest delay and account-wide lock-out duration (also the counting window).
@@ -132,8 +139,11 @@ pub struct AdminConfig {
     pub jwt_secret: SecretString,
     /// Access token lifetime.
     pub access_token_ttl_secs: i64,
-    /// Refresh token lifetime.
+    /// Refresh token lifetime: each refresh extends the session by this much...
     pub refresh_token_ttl_secs: i64,
+    /// ...but never past this long after sign-in (absolute session lifetime, default 30 days).
+    #[serde(default = "default_session_max_lifetime_secs")]
+    pub session_max_lifetime_secs: i64,
     /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
     /// Longest delay and account-wide lock-out duration (also the counting window).
@@ -232,6 +242,11 @@ impl Config {
         }
         if self.admin.access_token_ttl_secs <= 0 || self.admin.refresh_token_ttl_secs <= 0 {
             return bad("admin token lifetimes must be positive");
+        }
+        if self.auth.session_max_lifetime_secs < self.auth.refresh_token_ttl_secs
+            || self.admin.session_max_lifetime_secs < self.admin.refresh_token_ttl_secs
+        {
+            return bad("session_max_lifetime_secs must be at least refresh_token_ttl_secs");
         }
         if self.auth.lockout_threshold < 1 || self.admin.lockout_threshold < 1 {
             return bad("lockout_threshold must be at least 1");

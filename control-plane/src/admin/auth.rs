@@ -171,6 +171,7 @@ async fn staff_refresh(
         &req.refresh_token,
         true,
         state.config.admin.refresh_token_ttl_secs,
+        state.config.admin.session_max_lifetime_secs,
     )
     .await?;
     let (session_id, staff_id, refresh) = match outcome {

@@ -148,6 +148,7 @@ mod tests {
             jwt_secret: String::new().into(),
             access_token_ttl_secs: 1,
             refresh_token_ttl_secs: 1,
+            session_max_lifetime_secs: 1,
             lockout_threshold: 1,
             lockout_secs: 1,
             account_lockout_threshold: 1,

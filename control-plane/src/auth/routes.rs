@@ -266,6 +266,7 @@ async fn refresh(
         &req.refresh_token,
         false,
         state.config.auth.refresh_token_ttl_secs,
+        state.config.auth.session_max_lifetime_secs,
     )
     .await?;
     let (session_id, user_id, account_id, refresh_token) = match outcome {

@@ -7,6 +7,7 @@ mod nul_params;
 mod openapi;
 mod outbox;
 mod password_tokens;
+mod session_lifetime;
 mod timeouts;
 
 use axum::body::Body;
