@@ -55,6 +55,9 @@ pub struct ServerConfig {
     pub environment: Environment,
     /// Listen address.
     pub bind: SocketAddr,
+    /// Internal listener for `/metrics` (keep it on loopback or a private network).
+    #[serde(default = "default_metrics_bind")]
+    pub metrics_bind: SocketAddr,
     /// Whole-request deadline.
     pub request_timeout_secs: u64,
     /// Largest accepted request body.
@@ -85,6 +88,10 @@ pub struct DatabaseConfig {
     /// `statement_timeout` of imports and exports (one COPY lasts as long as the upload).
     #[serde(default = "default_bulk_statement_timeout_ms")]
     pub bulk_statement_timeout_ms: u64,
+}
+
+fn default_metrics_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9464))
 }
 
 fn default_session_max_lifetime_secs() -> i64 {

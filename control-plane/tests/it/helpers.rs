@@ -25,6 +25,7 @@ pub fn test_config() -> Config {
         server: ServerConfig {
             environment: Environment::Development,
             bind: "127.0.0.1:0".parse().unwrap(),
+            metrics_bind: "127.0.0.1:0".parse().unwrap(),
             request_timeout_secs: 30,
             body_limit_bytes: 16 * 1024,
             cors_allowed_origins: vec!["http://localhost:5173".into()],
@@ -136,18 +137,14 @@ impl TestApp {
 
     /// Sends a prepared request.
     pub async fn send(&self, request: Request<Body>) -> Resp {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            json,
-            text,
-        }
+        collect(self.router.clone().oneshot(request).await.unwrap()).await
+    }
+
+    /// GET on the internal listener (`/metrics`), which the public router does not serve.
+    pub async fn internal_get(&self, uri: &str) -> Resp {
+        let router = semalink_control_plane::app::internal(self.state.clone());
+        let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        collect(router.oneshot(request).await.unwrap()).await
     }
 
     pub async fn get(&self, uri: &str, token: &str) -> Resp {
@@ -217,6 +214,21 @@ impl TestApp {
             json!({"email": email, "password": password}),
         )
         .await
+    }
+}
+
+/// A response with its body read.
+async fn collect(response: axum::response::Response) -> Resp {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        json,
+        text,
     }
 }
 

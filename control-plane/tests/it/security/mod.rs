@@ -3,6 +3,7 @@
 
 mod live_permissions;
 mod lockout;
+mod metrics;
 mod nul_params;
 mod openapi;
 mod outbox;
