@@ -4,6 +4,7 @@
 mod live_permissions;
 mod lockout;
 mod metrics;
+mod money_edges;
 mod nul_params;
 mod openapi;
 mod outbox;
