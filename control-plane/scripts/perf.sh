@@ -14,7 +14,8 @@ CONNECTIONS=${CONNECTIONS:-32}
 
 cargo build --release -p semalink-control-plane --bin semalink-api
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
+export DATABASE_OWNER_URL=postgres://postgres@127.0.0.1:5432/$DB
+export DATABASE_URL=postgres://semalink_api@127.0.0.1:5432/$DB
 export SEMALINK_SERVER__BIND=127.0.0.1:$PORT SEMALINK_DATABASE__MAX_CONNECTIONS=16
 export SEMALINK_SERVER__METRICS_BIND=127.0.0.1:$((PORT + 1))
 export SEMALINK_RATE_LIMIT__AUTH_PER_MINUTE=100000000 SEMALINK_RATE_LIMIT__AUTH_BURST=100000000

@@ -15,7 +15,8 @@ flag=(); [ "$PROFILE" = release ] && flag=(--release)
 cargo build "${flag[@]}" -p semalink-control-plane --bin semalink-api
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
+export DATABASE_OWNER_URL=postgres://postgres@127.0.0.1:5432/$DB
+export DATABASE_URL=postgres://semalink_api@127.0.0.1:5432/$DB
 export SEMALINK_SERVER__BIND=127.0.0.1:$PORT
 export SEMALINK_RATE_LIMIT__AUTH_PER_MINUTE=1000000 SEMALINK_RATE_LIMIT__AUTH_BURST=1000000
 export SEMALINK_RATE_LIMIT__API_PER_SECOND=1000000 SEMALINK_RATE_LIMIT__API_BURST=1000000

@@ -74,9 +74,15 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// Connection URL (may hold a password, hence secret).
+    /// The service's connection URL: the least-privilege login `semalink_api` (may hold a
+    /// password, hence secret). `DATABASE_URL` overrides it.
     pub url: SecretString,
-    /// Role to `SET ROLE` to after connecting; empty to keep the login role.
+    /// The owner's URL, used only to run migrations (`semalink-api migrate`, or at start with
+    /// `migrate_on_start`). `DATABASE_OWNER_URL` overrides it.
+    #[serde(default)]
+    pub migration_url: Option<SecretString>,
+    /// Role to `SET ROLE` to after connecting; empty (the default deployment) keeps the login
+    /// role. Only for a superuser login, as the tests' throwaway databases have.
     pub app_role: String,
     /// Pool size.
     pub max_connections: u32,
@@ -208,7 +214,8 @@ fn is_ours(key: &figment::value::UncasedStr) -> bool {
 }
 
 impl Config {
-    /// Loads `path`, then `SEMALINK_<SECTION>__<KEY>` variables, then `DATABASE_URL`.
+    /// Loads `path`, then `SEMALINK_<SECTION>__<KEY>` variables, then `DATABASE_URL` and
+    /// `DATABASE_OWNER_URL`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let config: Config = Figment::from(Toml::file_exact(path))
             .merge(Env::prefixed("SEMALINK_").filter(is_ours).split("__"))
@@ -216,6 +223,11 @@ impl Config {
                 Env::raw()
                     .only(&["DATABASE_URL"])
                     .map(|_| "database.url".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_OWNER_URL"])
+                    .map(|_| "database.migration_url".into()),
             )
             .extract()
             .map_err(Box::new)?;

@@ -34,7 +34,9 @@ pub fn test_config() -> Config {
         },
         database: DatabaseConfig {
             url: SecretString::from("postgres://unused"),
-            app_role: "semalink_api".into(),
+            migration_url: None,
+            // The app logs in as semalink_api itself (see spawn_app_with): no SET ROLE.
+            app_role: String::new(),
             max_connections: 5,
             migrate_on_start: false,
             statement_timeout_ms: 5_000,
@@ -80,7 +82,7 @@ pub struct TestApp {
     pub router: Router,
     /// Superuser pool on the test database, for assertions.
     pub db: PgPool,
-    /// The pool the app uses (SET ROLE semalink_api).
+    /// The pool the app uses (logged in as semalink_api).
     pub app_pool: PgPool,
     pub state: AppState,
 }
@@ -100,7 +102,9 @@ pub fn spawn_app(db: PgPool) -> TestApp {
 
 /// Builds the app with a custom configuration.
 pub fn spawn_app_with(db: PgPool, config: Config) -> TestApp {
-    let app_pool = db::app_pool((*db.connect_options()).clone(), &config.database);
+    // The service's least-privilege login on the test database, as in production.
+    let login = (*db.connect_options()).clone().username("semalink_api");
+    let app_pool = db::app_pool(login, &config.database);
     let state = AppState::new(config, app_pool.clone()).unwrap();
     let router =
         app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));

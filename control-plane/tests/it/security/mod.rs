@@ -1,6 +1,7 @@
 //! Security hardening (issue 20): each module pins one failure an attacker or a careless
 //! client found, so that it cannot come back.
 
+mod least_privilege;
 mod live_permissions;
 mod lockout;
 mod metrics;
