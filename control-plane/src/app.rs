@@ -67,6 +67,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// The internal listener's routes (`server.metrics_bind`, loopback by default): `/metrics` for
+/// Prometheus, and `/health` so the scraper can tell a dead process from a silent one.
+pub fn internal(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(crate::ops::metrics))
+        .route(
+            "/health",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .with_state(state)
+}
+
 /// The complete application for a state.
 pub fn app(state: AppState) -> Router {
     let (router, mut api) = routes().split_for_parts();
