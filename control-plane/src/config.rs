@@ -41,6 +41,8 @@ pub struct WorkersConfig {
     pub trash_purge: bool,
     /// Forget idle rate-limiter buckets.
     pub limiter_pruning: bool,
+    /// Delete expired login-throttle rows.
+    pub login_throttle_sweep: bool,
 }
 
 impl Default for WorkersConfig {
@@ -49,6 +51,7 @@ impl Default for WorkersConfig {
             email_outbox: true,
             trash_purge: true,
             limiter_pruning: true,
+            login_throttle_sweep: true,
         }
     }
 }
@@ -60,6 +63,7 @@ impl WorkersConfig {
             "email_outbox" => self.email_outbox,
             "trash_purge" => self.trash_purge,
             "limiter_pruning" => self.limiter_pruning,
+            "login_throttle_sweep" => self.login_throttle_sweep,
             _ => false,
         }
     }
@@ -93,6 +97,9 @@ pub struct ServerConfig {
     pub environment: Environment,
     /// Listen address.
     pub bind: SocketAddr,
+    /// Internal listener for `/metrics` (keep it on loopback or a private network).
+    #[serde(default = "default_metrics_bind")]
+    pub metrics_bind: SocketAddr,
     /// Whole-request deadline.
     pub request_timeout_secs: u64,
     /// Largest accepted request body.
@@ -109,9 +116,15 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// Connection URL (may hold a password, hence secret).
+    /// The service's connection URL: the least-privilege login `semalink_api` (may hold a
+    /// password, hence secret). `DATABASE_URL` overrides it.
     pub url: SecretString,
-    /// Role to `SET ROLE` to after connecting; empty to keep the login role.
+    /// The owner's URL, used only to run migrations (`semalink-api migrate`, or at start with
+    /// `migrate_on_start`). `DATABASE_OWNER_URL` overrides it.
+    #[serde(default)]
+    pub migration_url: Option<SecretString>,
+    /// Role to `SET ROLE` to after connecting; empty (the default deployment) keeps the login
+    /// role. Only for a superuser login, as the tests' throwaway databases have.
     pub app_role: String,
     /// Pool size.
     pub max_connections: u32,
@@ -123,6 +136,18 @@ pub struct DatabaseConfig {
     /// `statement_timeout` of imports and exports (one COPY lasts as long as the upload).
     #[serde(default = "default_bulk_statement_timeout_ms")]
     pub bulk_statement_timeout_ms: u64,
+}
+
+fn default_metrics_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9464))
+}
+
+fn default_session_max_lifetime_secs() -> i64 {
+    30 * 24 * 3600
+}
+
+fn default_account_lockout_threshold() -> i32 {
+    20
 }
 
 fn default_statement_timeout_ms() -> u64 {
@@ -141,12 +166,18 @@ pub struct AuthConfig {
     pub jwt_secret: SecretString,
     /// Access token lifetime.
     pub access_token_ttl_secs: i64,
-    /// Refresh token (session) lifetime.
+    /// Refresh token lifetime: each refresh extends the session by this much...
     pub refresh_token_ttl_secs: i64,
-    /// Failed logins before the user is locked out.
+    /// ...but never past this long after sign-in (absolute session lifetime, default 30 days).
+    #[serde(default = "default_session_max_lifetime_secs")]
+    pub session_max_lifetime_secs: i64,
+    /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
-    /// Lock-out duration.
+    /// Longest delay and account-wide lock-out duration (also the counting window).
     pub lockout_secs: i64,
+    /// Failed logins of one email from any IPs that lock it everywhere (and tell the user).
+    #[serde(default = "default_account_lockout_threshold")]
+    pub account_lockout_threshold: i32,
     /// argon2id memory cost in KiB.
     pub argon2_memory_kib: u32,
     /// argon2id iterations.
@@ -163,12 +194,18 @@ pub struct AdminConfig {
     pub jwt_secret: SecretString,
     /// Access token lifetime.
     pub access_token_ttl_secs: i64,
-    /// Refresh token lifetime.
+    /// Refresh token lifetime: each refresh extends the session by this much...
     pub refresh_token_ttl_secs: i64,
-    /// Failed logins before lock-out.
+    /// ...but never past this long after sign-in (absolute session lifetime, default 30 days).
+    #[serde(default = "default_session_max_lifetime_secs")]
+    pub session_max_lifetime_secs: i64,
+    /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
-    /// Lock-out duration.
+    /// Longest delay and account-wide lock-out duration (also the counting window).
     pub lockout_secs: i64,
+    /// Failed logins of one email from any IPs that lock it everywhere (and tell the user).
+    #[serde(default = "default_account_lockout_threshold")]
+    pub account_lockout_threshold: i32,
 }
 
 /// Email settings.
@@ -245,7 +282,8 @@ pub fn old_form_variables(names: impl IntoIterator<Item = String>) -> Vec<(Strin
 
 impl Config {
     /// Loads `path`, then the old-form `SEMALINK_<SECTION>__<KEY>` variables (warning about
-    /// each), then `SEMALINK_API__<SECTION>__<KEY>`, then `DATABASE_URL`.
+    /// each), then `SEMALINK_API__<SECTION>__<KEY>`, then `DATABASE_URL` and
+    /// `DATABASE_OWNER_URL`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
         for (old, new) in old_form_variables(names) {
@@ -266,6 +304,11 @@ impl Config {
                 Env::raw()
                     .only(&["DATABASE_URL"])
                     .map(|_| "database.url".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_OWNER_URL"])
+                    .map(|_| "database.migration_url".into()),
             )
             .extract()
             .map_err(Box::new)?;
@@ -300,8 +343,18 @@ impl Config {
         if self.admin.access_token_ttl_secs <= 0 || self.admin.refresh_token_ttl_secs <= 0 {
             return bad("admin token lifetimes must be positive");
         }
+        if self.auth.session_max_lifetime_secs < self.auth.refresh_token_ttl_secs
+            || self.admin.session_max_lifetime_secs < self.admin.refresh_token_ttl_secs
+        {
+            return bad("session_max_lifetime_secs must be at least refresh_token_ttl_secs");
+        }
         if self.auth.lockout_threshold < 1 || self.admin.lockout_threshold < 1 {
             return bad("lockout_threshold must be at least 1");
+        }
+        if self.auth.account_lockout_threshold < self.auth.lockout_threshold
+            || self.admin.account_lockout_threshold < self.admin.lockout_threshold
+        {
+            return bad("account_lockout_threshold must be at least lockout_threshold");
         }
         if self.database.statement_timeout_ms == 0 || self.database.bulk_statement_timeout_ms == 0 {
             return bad("database statement timeouts must be positive (0 would disable them)");

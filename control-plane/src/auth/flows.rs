@@ -198,7 +198,7 @@ async fn redeem_magic_link(
         return Err(Error::Forbidden("this user is deactivated"));
     }
     users::mark_verified(&mut *tx, user_id).await?;
-    crate::auth::lockout::record_success(&mut *tx, crate::auth::lockout::Table::Users, user_id)
+    crate::auth::lockout::stamp_login(&mut *tx, crate::auth::lockout::Table::Users, user_id)
         .await?;
     tx.commit().await?;
     Ok(Json(

@@ -12,9 +12,16 @@ pub mod switch;
 pub mod totp;
 pub mod types;
 
+use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
+use crate::worker::Worker;
+
+/// The module's background workers: the login-throttle sweep.
+pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {
+    vec![lockout::worker(state.pool.clone(), stop.clone())]
+}
 
 /// Every customer auth route.
 pub fn routes() -> OpenApiRouter<AppState> {
