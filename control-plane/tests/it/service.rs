@@ -47,8 +47,8 @@ async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) 
     let workers = handle.workers();
     assert_eq!(
         workers.len(),
-        3,
-        "email outbox, trash purge, limiter pruning"
+        4,
+        "email outbox, login throttle sweep, trash purge, limiter pruning"
     );
 
     let health = http(addr, "GET", "/health", "").await;
