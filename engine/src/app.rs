@@ -3,9 +3,9 @@
 //!
 //! Tasks: the HTTP server (ingress, `/health`, `/ready`, `/metrics`), the dispatcher, one
 //! event loop per upstream pool, the sweeper, and one task per segment in flight. With
-//! `[amqp]`: the RabbitMQ connection supervisor (consumer of the submit queues), a second
-//! dispatcher for its work, and the [`AmqpSink`](crate::amqp::AmqpSink) instead of the
-//! in-process channel; the HTTP ingress stays. Shutdown ([`EngineHandle::shutdown`]) stops the
+//! `[amqp]`: the bus (`semalink-bus`: connection supervisor), the consumer of the submit
+//! queues, a second dispatcher for its work, and the [`BusSink`](crate::amqp::BusSink)
+//! instead of the in-process channel; the HTTP ingress stays. Shutdown ([`EngineHandle::shutdown`]) stops the
 //! HTTP server and the consumers first (no new work), lets the dispatchers drain their queues
 //! and the segment tasks finish, acks what they settled, then unbinds every pool, all under
 //! `shutdown.deadline_ms`.
@@ -102,7 +102,7 @@ impl Engine {
             .as_ref()
             .map(|a| Arc::new(Link::new(a, amqp_stop.clone())));
         let (sink, events) = match &link {
-            Some(link) => (EngineSink::Amqp(link.sink()), None),
+            Some(link) => (EngineSink::Bus(link.sink()?), None),
             None => {
                 let (sink, events) = ChannelSink::new(SINK_CAPACITY);
                 (EngineSink::Channel(sink), Some(events))
@@ -208,12 +208,12 @@ impl Engine {
                 ready,
                 prefetch,
             );
-            let supervisor = tokio::spawn(amqp::run(
-                link,
-                consumer,
+            tokio::spawn(amqp::watch_health(
+                link.bus().clone(),
                 Arc::clone(&health),
-                cancel.clone(),
+                amqp_stop.clone(),
             ));
+            let supervisor = tokio::spawn(consumer.run(cancel.clone()));
             AmqpTasks {
                 supervisor,
                 dispatcher,

@@ -1,7 +1,7 @@
 //! Where status events and mobile-originated messages go: the [`StatusSink`] trait, the
 //! in-process [`ChannelSink`] of the embedded mode, and [`EngineSink`], the one the app
-//! composes (the channel, or [`AmqpSink`] publishing to `sms.status` / `sms.inbound` with
-//! publisher confirms when `[amqp]` is configured).
+//! composes (the channel, or [`BusSink`] publishing to `sms.status` / `sms.inbound` in
+//! confirmed batch envelopes when `[amqp]` is configured).
 //!
 //! The channel is bounded: a consumer that falls behind slows the engine down (back-pressure)
 //! rather than letting events pile up in memory.
@@ -11,7 +11,7 @@ use std::future::Future;
 use semalink_protocol::contracts::{InboundMessage, StatusEvent};
 use tokio::sync::mpsc;
 
-pub use crate::amqp::AmqpSink;
+pub use crate::amqp::BusSink;
 use crate::error::{Error, Result};
 
 /// Publishes the engine's results. Implementations must not lose an event they returned `Ok`
@@ -70,22 +70,22 @@ impl StatusSink for ChannelSink {
 pub enum EngineSink {
     /// Embedded mode: the in-process channel.
     Channel(ChannelSink),
-    /// RabbitMQ mode.
-    Amqp(AmqpSink),
+    /// Over the bus (RabbitMQ mode).
+    Bus(BusSink),
 }
 
 impl StatusSink for EngineSink {
     async fn publish_status(&self, event: StatusEvent) -> Result<()> {
         match self {
             EngineSink::Channel(s) => s.publish_status(event).await,
-            EngineSink::Amqp(s) => s.publish_status(event).await,
+            EngineSink::Bus(s) => s.publish_status(event).await,
         }
     }
 
     async fn publish_inbound(&self, message: InboundMessage) -> Result<()> {
         match self {
             EngineSink::Channel(s) => s.publish_inbound(message).await,
-            EngineSink::Amqp(s) => s.publish_inbound(message).await,
+            EngineSink::Bus(s) => s.publish_inbound(message).await,
         }
     }
 }

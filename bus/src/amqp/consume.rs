@@ -1,7 +1,8 @@
 //! The consumer loop of one subscription: on every connection, a channel of its own with
 //! `basic.qos(prefetch)` and a consumer on the queue; each delivery is decoded
 //! (`contracts::decode_batch`: bare or batched) and handed to the [`Subscription`]
-//! over a channel of one, so no more than the prefetch is ever buffered. When the consumer
+//! over a channel with room for the prefetch (the broker sends no more than that
+//! unacknowledged, so nothing beyond it is ever buffered). When the consumer
 //! ends (connection or channel lost, queue deleted, consumer cancelled by the broker) it
 //! waits a jittered back-off and consumes again on the live connection: consumption resumes
 //! by itself, and unacknowledged deliveries of the dead channel come back redelivered.

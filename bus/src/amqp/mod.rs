@@ -133,7 +133,11 @@ impl AmqpBus {
     /// Consumes `queue` with `prefetch` unacknowledged envelopes at most, resuming on every
     /// new connection until the subscription is dropped or cancelled or the bus stops.
     pub fn subscribe<T: Message>(&self, queue: &str, prefetch: u16) -> Subscription<T> {
-        let (tx, rx) = mpsc::channel(1);
+        // Room for the whole prefetch: the broker never sends more than that unacknowledged,
+        // and a consumer polling several subscriptions must see every delivery the broker
+        // already sent (a priority queue must not look empty while its next delivery is
+        // still being handed over).
+        let (tx, rx) = mpsc::channel(usize::from(prefetch.max(1)));
         let cancel = self.inner.stop.child_token();
         let requeue = self.publisher(queue);
         tokio::spawn(consume::run(consume::Consume {

@@ -3,7 +3,7 @@
 
 use futures::StreamExt;
 use semalink_loadtest::sim::Behaviour;
-use semalink_protocol::contracts::{self, DeliveryState, Priority};
+use semalink_protocol::contracts::{self, DeliveryState, InboundMessage, Priority};
 
 use super::{Broker, consume, in_queues, start, with_amqp};
 use crate::pipeline::{TIMEOUT, config, request, sim};
@@ -111,7 +111,8 @@ async fn mobile_originated_messages_are_published_to_the_inbound_queue_body(amqp
         .expect("an inbound message")
         .unwrap()
         .unwrap();
-    let message = contracts::decode_inbound(&delivery.data).unwrap();
+    let mut messages = contracts::decode_batch::<InboundMessage>(&delivery.data).unwrap();
+    let message = messages.remove(0).unwrap();
     assert_eq!(
         (
             message.from.as_str(),

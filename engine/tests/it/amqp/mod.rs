@@ -104,9 +104,11 @@ impl Broker {
         tokio::spawn(async move {
             let _reader = reader;
             while let Some(Ok(d)) = consumer.next().await {
-                let event = contracts::decode_status(&d.data).expect("a valid status event");
-                if tx.send(event).await.is_err() {
-                    break;
+                let events = contracts::decode_batch::<StatusEvent>(&d.data).expect("an envelope");
+                for event in events {
+                    if tx.send(event.expect("a valid status event")).await.is_err() {
+                        return;
+                    }
                 }
             }
         });
