@@ -84,7 +84,10 @@ impl<T: Message> Delivery<T> {
     pub async fn ack(self) -> bool {
         match self.settler {
             Settler::Amqp { acker, .. } => {
-                matches!(acker.ack(lapin::options::BasicAckOptions::default()).await, Ok(true))
+                matches!(
+                    acker.ack(lapin::options::BasicAckOptions::default()).await,
+                    Ok(true)
+                )
             }
             Settler::Memory { .. } => true,
         }
@@ -99,9 +102,7 @@ impl<T: Message> Delivery<T> {
             return self.ack().await;
         }
         match self.settler {
-            Settler::Amqp {
-                acker, requeue, ..
-            } => {
+            Settler::Amqp { acker, requeue, .. } => {
                 let requeue_all = lapin::options::BasicNackOptions {
                     multiple: false,
                     requeue: true,
@@ -121,7 +122,10 @@ impl<T: Message> Delivery<T> {
                     .into_iter()
                     .all(|c| c.is_ok());
                 if confirmed {
-                    matches!(acker.ack(lapin::options::BasicAckOptions::default()).await, Ok(true))
+                    matches!(
+                        acker.ack(lapin::options::BasicAckOptions::default()).await,
+                        Ok(true)
+                    )
                 } else {
                     matches!(acker.nack(requeue_all).await, Ok(true))
                 }

@@ -264,7 +264,10 @@ mod tests {
             queue: Arc<str>,
             items: Vec<Pending<InboundMessage>>,
         ) -> BoxFuture<'static, ()> {
-            self.0.lock().unwrap().push((queue.to_string(), items.len()));
+            self.0
+                .lock()
+                .unwrap()
+                .push((queue.to_string(), items.len()));
             Box::pin(async move {
                 for p in items {
                     let _ = p.done.send(Ok(()));

@@ -112,7 +112,10 @@ impl Topology {
     pub fn type_arguments(&self) -> FieldTable {
         let mut args = FieldTable::default();
         if self.queue_type == QueueType::Quorum {
-            args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
+            args.insert(
+                "x-queue-type".into(),
+                AMQPValue::LongString("quorum".into()),
+            );
             if self.delivery_limit > 0 {
                 let limit = i64::from(self.delivery_limit);
                 args.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(limit));
@@ -140,19 +143,21 @@ impl Topology {
     /// Declares every queue (idempotent).
     pub async fn declare(&self, channel: &Channel) -> Result<()> {
         for queue in self.queues() {
-            declare(channel, queue, self.type_arguments()).await?;
+            declare_queue(channel, queue, self.type_arguments()).await?;
         }
         for queue in [&self.priority, &self.normal] {
             for &delay in &self.delays {
                 let args = self.retry_arguments(queue, delay);
-                declare(channel, &retry_queue(queue, delay), args).await?;
+                declare_queue(channel, &retry_queue(queue, delay), args).await?;
             }
         }
         Ok(())
     }
 }
 
-async fn declare(channel: &Channel, queue: &str, args: FieldTable) -> Result<()> {
+/// Declares one durable queue with `args` (idempotent), for tools that need a single queue
+/// of the topology (the fault scenario's status reader).
+pub async fn declare_queue(channel: &Channel, queue: &str, args: FieldTable) -> Result<()> {
     channel
         .queue_declare(queue.into(), QueueDeclareOptions::durable(), args)
         .await
@@ -171,7 +176,10 @@ mod tests {
     fn retry_queues_are_named_by_delay_and_repeated_delays_declared_once() {
         let t = Topology::default().with_delays(&[1_000, 5_000, 5_000, 1_000]);
         assert_eq!(t.delays, [Duration::from_secs(1), Duration::from_secs(5)]);
-        assert_eq!(retry_queue(&t.normal, t.delays[1]), "sms.normal.retry.5000ms");
+        assert_eq!(
+            retry_queue(&t.normal, t.delays[1]),
+            "sms.normal.retry.5000ms"
+        );
         assert_eq!(t.all_queues().len(), 4 + 2 * 2);
     }
 
@@ -190,7 +198,10 @@ mod tests {
             args.get("x-queue-type"),
             Some(&AMQPValue::LongString("quorum".into()))
         );
-        assert_eq!(args.get("x-delivery-limit"), Some(&AMQPValue::LongLongInt(5)));
+        assert_eq!(
+            args.get("x-delivery-limit"),
+            Some(&AMQPValue::LongLongInt(5))
+        );
         let retry = quorum.retry_arguments("q", Duration::from_millis(250));
         assert_eq!(
             retry.inner().get("x-message-ttl"),

@@ -14,7 +14,9 @@
 //! [`Subscription`]: crate::Subscription
 
 use futures::StreamExt;
-use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::options::{
+    BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions,
+};
 use lapin::types::FieldTable;
 use semalink_protocol::contracts;
 use tokio::sync::{mpsc, watch};

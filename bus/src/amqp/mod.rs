@@ -102,7 +102,12 @@ impl AmqpBus {
     pub fn start(config: AmqpConfig, stop: CancellationToken) -> AmqpBus {
         let (session_tx, session) = watch::channel(None);
         let (ready_tx, ready) = watch::channel(false);
-        tokio::spawn(supervise(config.clone(), session_tx, ready_tx, stop.clone()));
+        tokio::spawn(supervise(
+            config.clone(),
+            session_tx,
+            ready_tx,
+            stop.clone(),
+        ));
         AmqpBus {
             inner: Arc::new(Inner {
                 config,
@@ -147,7 +152,10 @@ impl AmqpBus {
             tx,
             requeue,
             cancel: cancel.clone(),
-            backoff: Backoff::new(self.inner.config.reconnect_min, self.inner.config.reconnect_max),
+            backoff: Backoff::new(
+                self.inner.config.reconnect_min,
+                self.inner.config.reconnect_max,
+            ),
         }));
         Subscription::amqp(rx, cancel.drop_guard())
     }
@@ -160,7 +168,10 @@ async fn open(config: &AmqpConfig) -> Result<(Connection, Channel)> {
     let conn = Connection::connect(&config.url, props)
         .await
         .map_err(Error::amqp("connect"))?;
-    let channel = conn.create_channel().await.map_err(Error::amqp("channel"))?;
+    let channel = conn
+        .create_channel()
+        .await
+        .map_err(Error::amqp("channel"))?;
     config.topology.declare(&channel).await?;
     channel
         .confirm_select(ConfirmSelectOptions::default())

@@ -106,8 +106,7 @@ async fn a_batch_round_trips_on_classic_and_quorum_queues() {
 async fn a_partial_batch_failure_redelivers_only_the_undecided_on_both_queue_types() {
     for queue_type in [QueueType::Classic, QueueType::Quorum] {
         let t = TestBus::start(SHARED, queue_type, batching(10, 5_000)).await;
-        behaviour::partial_failure_redelivers_only_the_undecided(&t.bus, &t.topology.normal)
-            .await;
+        behaviour::partial_failure_redelivers_only_the_undecided(&t.bus, &t.topology.normal).await;
         t.finish().await;
     }
 }
@@ -115,9 +114,15 @@ async fn a_partial_batch_failure_redelivers_only_the_undecided_on_both_queue_typ
 #[tokio::test]
 async fn a_quorum_queue_drops_a_message_requeued_past_its_delivery_limit() {
     let t = TestBus::start(SHARED, QueueType::Quorum, batching(10, 5)).await;
-    let p = t.bus.publisher::<InboundMessage>(&t.topology.normal).unwrap();
+    let p = t
+        .bus
+        .publisher::<InboundMessage>(&t.topology.normal)
+        .unwrap();
     behaviour::publish_all(&p, 7..8).await;
-    let mut sub = t.bus.subscribe::<InboundMessage>(&t.topology.normal, 1).unwrap();
+    let mut sub = t
+        .bus
+        .subscribe::<InboundMessage>(&t.topology.normal, 1)
+        .unwrap();
     // delivery_limit 3: the first delivery and three redeliveries, then the broker drops it.
     for _ in 0..4 {
         let d = next(&mut sub).await;
@@ -142,7 +147,10 @@ async fn publishing_is_bounded_while_the_broker_is_down_and_resumes_across_a_res
     };
     // Nothing listens yet: the publisher takes what its bounds allow, then waits.
     let t = TestBus::new(&url, QueueType::Classic, batch);
-    let p = t.bus.publisher::<InboundMessage>(&t.topology.status).unwrap();
+    let p = t
+        .bus
+        .publisher::<InboundMessage>(&t.topology.status)
+        .unwrap();
     let (accepted, blocked) = behaviour::fill(&p, 0, Duration::from_millis(300)).await;
     assert!(accepted <= 7, "{accepted} accepted with room for 7");
     assert!(!blocked.is_finished());
@@ -151,7 +159,10 @@ async fn publishing_is_bounded_while_the_broker_is_down_and_resumes_across_a_res
         .unwrap();
     t.ready().await;
     tokio::time::timeout(LIMIT, blocked).await.unwrap().unwrap();
-    let mut sub = t.bus.subscribe::<InboundMessage>(&t.topology.status, 4).unwrap();
+    let mut sub = t
+        .bus
+        .subscribe::<InboundMessage>(&t.topology.status, 4)
+        .unwrap();
     let mut seen = HashSet::new();
     while seen.len() < accepted as usize + 1 {
         let d = next(&mut sub).await;

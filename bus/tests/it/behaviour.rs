@@ -51,7 +51,10 @@ pub async fn publish_all(p: &Publisher<InboundMessage>, keys: std::ops::Range<u1
         confirms.push(p.send(message(n)).await.unwrap());
     }
     for c in confirms {
-        tokio::time::timeout(LIMIT, c).await.expect("confirmed in time").unwrap();
+        tokio::time::timeout(LIMIT, c)
+            .await
+            .expect("confirmed in time")
+            .unwrap();
     }
 }
 
@@ -83,7 +86,11 @@ pub async fn partial_failure_redelivers_only_the_undecided(bus: &Bus, queue: &st
     publish_all(&publisher, 1000..1010).await;
     let mut sub = bus.subscribe::<InboundMessage>(queue, 8).unwrap();
     let mut first = next(&mut sub).await;
-    assert_eq!(keys(&first), (1000..1010).collect::<Vec<_>>(), "one envelope of 10");
+    assert_eq!(
+        keys(&first),
+        (1000..1010).collect::<Vec<_>>(),
+        "one envelope of 10"
+    );
     let undecided: Vec<InboundMessage> = first
         .take_items()
         .into_iter()
@@ -93,7 +100,11 @@ pub async fn partial_failure_redelivers_only_the_undecided(bus: &Bus, queue: &st
     assert!(first.requeue(undecided).await);
     let again = next(&mut sub).await;
     assert_eq!(keys(&again), [1006, 1007, 1008, 1009]);
-    let all: Vec<InboundMessage> = again.items().iter().map(|i| i.as_ref().unwrap().clone()).collect();
+    let all: Vec<InboundMessage> = again
+        .items()
+        .iter()
+        .map(|i| i.as_ref().unwrap().clone())
+        .collect();
     assert!(again.requeue(all).await);
     let third = next(&mut sub).await;
     assert_eq!(keys(&third), [1006, 1007, 1008, 1009]);

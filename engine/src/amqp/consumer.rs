@@ -331,7 +331,8 @@ impl Consumer {
         } = done
         {
             for e in envelopes {
-                self.envelopes.done(e, undecided.clone(), &mut self.tasks);
+                let undecided = undecided.as_deref().cloned();
+                self.envelopes.done(e, undecided, &mut self.tasks);
             }
         }
     }

@@ -28,7 +28,7 @@ pub(super) enum TaskDone {
     /// back (the retry publish failed).
     Deferred {
         envelopes: Vec<u64>,
-        undecided: Option<SubmitRequest>,
+        undecided: Option<Box<SubmitRequest>>,
     },
 }
 
@@ -60,7 +60,11 @@ impl Envelopes {
     }
 
     /// Starts waiting for the messages of `delivery` (settled at once when it has none).
-    pub fn open(&mut self, delivery: Delivery<SubmitRequest>, tasks: &mut JoinSet<TaskDone>) -> u64 {
+    pub fn open(
+        &mut self,
+        delivery: Delivery<SubmitRequest>,
+        tasks: &mut JoinSet<TaskDone>,
+    ) -> u64 {
         let n = self.next;
         self.next += 1;
         let left = delivery.len();
@@ -87,7 +91,12 @@ impl Envelopes {
     }
 
     /// One message of envelope `n` has its outcome: done, or `undecided` (to come back).
-    pub fn done(&mut self, n: u64, undecided: Option<SubmitRequest>, tasks: &mut JoinSet<TaskDone>) {
+    pub fn done(
+        &mut self,
+        n: u64,
+        undecided: Option<SubmitRequest>,
+        tasks: &mut JoinSet<TaskDone>,
+    ) {
         let Some(o) = self.open.get_mut(&n) else {
             return;
         };
@@ -123,7 +132,12 @@ impl Envelopes {
 
 /// Sends a deferred message to the retry queue of its next delay, or fails it after the last
 /// attempt; its envelopes learn it is done once that is confirmed, else that it is undecided.
-pub(super) async fn defer(link: &Link, settle: &dyn Settle, p: Pending, reason: String) -> TaskDone {
+pub(super) async fn defer(
+    link: &Link,
+    settle: &dyn Settle,
+    p: Pending,
+    reason: String,
+) -> TaskDone {
     let config = link.config();
     let tries = p.request.attempt.saturating_add(1);
     let done = if tries >= config.max_attempts {
@@ -148,6 +162,6 @@ pub(super) async fn defer(link: &Link, settle: &dyn Settle, p: Pending, reason: 
     };
     TaskDone::Deferred {
         envelopes: p.envelopes,
-        undecided: (!done).then_some(p.request),
+        undecided: (!done).then(|| Box::new(p.request)),
     }
 }

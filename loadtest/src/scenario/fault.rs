@@ -278,7 +278,7 @@ impl Run {
         let stop = CancellationToken::new();
         let consumer = tokio::spawn(status::consume(
             self.rabbit.url(),
-            "sms.status".into(),
+            semalink_bus::topology::STATUS_QUEUE.into(),
             Arc::clone(&waiter),
             stop.clone(),
         ));
@@ -287,16 +287,7 @@ impl Run {
             aopts.mix = self.opts.mix.clone();
             aopts.rate = self.opts.rate;
             let waiter = Arc::clone(&waiter);
-            tokio::spawn(async move {
-                let conn = amqp::connect(&aopts.url).await?;
-                let channel = conn
-                    .create_channel()
-                    .await
-                    .map_err(amqp::amqp_err("channel"))?;
-                let published = amqp::publish(&channel, &aopts, &waiter).await;
-                let _ = conn.close(200, "published".into()).await;
-                published
-            })
+            tokio::spawn(async move { amqp::publish(&aopts, &waiter).await })
         };
         self.started = Instant::now();
         let mut published = None;

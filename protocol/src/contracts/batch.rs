@@ -136,9 +136,11 @@ mod tests {
         let one = decode_batch::<InboundMessage>(&bare).unwrap();
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].as_ref().unwrap(), &messages[0]);
-        assert!(decode_batch::<InboundMessage>(&join_batch::<Vec<u8>>(&[]))
-            .unwrap()
-            .is_empty());
+        assert!(
+            decode_batch::<InboundMessage>(&join_batch::<Vec<u8>>(&[]))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -149,12 +151,31 @@ mod tests {
         assert!(items[0].is_ok());
         let err = items[1].as_ref().unwrap_err();
         assert_eq!(err.json, bad);
-        assert!(matches!(err.error, ContractError::Malformed { .. }), "{:?}", err.error);
+        assert!(
+            matches!(err.error, ContractError::Malformed { .. }),
+            "{:?}",
+            err.error
+        );
         let future = decode_batch::<InboundMessage>(br#"{"version":2,"batch":[]}"#).unwrap_err();
-        assert!(matches!(future, ContractError::UnsupportedVersion { contract: BATCH, .. }));
+        assert!(matches!(
+            future,
+            ContractError::UnsupportedVersion {
+                contract: BATCH,
+                ..
+            }
+        ));
         let unversioned = decode_batch::<InboundMessage>(br#"{"batch":[]}"#).unwrap_err();
-        assert!(matches!(unversioned, ContractError::MissingVersion { contract: BATCH }));
+        assert!(matches!(
+            unversioned,
+            ContractError::MissingVersion { contract: BATCH }
+        ));
         let garbage = decode_batch::<InboundMessage>(b"not json").unwrap();
-        assert!(matches!(garbage[0], Err(Undecodable { error: ContractError::Malformed { .. }, .. })));
+        assert!(matches!(
+            garbage[0],
+            Err(Undecodable {
+                error: ContractError::Malformed { .. },
+                ..
+            })
+        ));
     }
 }

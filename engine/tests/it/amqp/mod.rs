@@ -123,13 +123,19 @@ impl Broker {
 
     /// Publishes `request` (persistent, confirmed) to `queue`.
     pub async fn publish_to(&self, queue: &str, request: &SubmitRequest) {
+        self.publish_raw(queue, &contracts::encode(request).unwrap())
+            .await;
+    }
+
+    /// Publishes `body` (persistent, confirmed) to `queue`.
+    pub async fn publish_raw(&self, queue: &str, body: &[u8]) {
         let confirm = self
             .channel
             .basic_publish(
                 "".into(),
                 queue.into(),
                 BasicPublishOptions::default(),
-                &contracts::encode(request).unwrap(),
+                body,
                 BasicProperties::default().with_delivery_mode(2),
             )
             .await

@@ -132,6 +132,11 @@ impl Waiter {
         }
     }
 
+    /// An element of the status queue that could not be read.
+    pub fn unreadable(&mut self) {
+        self.undecodable += 1;
+    }
+
     /// Applies a payload the broker delivered again (its earlier delivery was not
     /// acknowledged before the consumer's connection died): a repeat of an event already
     /// applied is not counted as a duplicate, since the engine published it once.
