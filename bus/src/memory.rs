@@ -29,10 +29,16 @@ type Queue<T> = (
     async_channel::Receiver<Envelope<T>>,
 );
 
+/// A queue of some message type, and how to close it without knowing the type.
+struct Slot {
+    queue: Box<dyn Any + Send>,
+    close: Box<dyn Fn() + Send>,
+}
+
 /// The in-process bus. Cheap to clone; clones share the queues.
 #[derive(Clone)]
 pub struct MemoryBus {
-    queues: Arc<Mutex<HashMap<String, Box<dyn Any + Send>>>>,
+    queues: Arc<Mutex<HashMap<String, Slot>>>,
     capacity: usize,
     batch: BatchConfig,
 }
@@ -58,10 +64,18 @@ impl MemoryBus {
 
     fn queue<T: Message>(&self, name: &str) -> Result<Queue<T>> {
         let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = queues
-            .entry(name.to_owned())
-            .or_insert_with(|| Box::new(async_channel::bounded::<Envelope<T>>(self.capacity)));
+        let entry = queues.entry(name.to_owned()).or_insert_with(|| {
+            let (tx, rx) = async_channel::bounded::<Envelope<T>>(self.capacity);
+            let closer = tx.clone();
+            Slot {
+                queue: Box::new((tx, rx)),
+                close: Box::new(move || {
+                    closer.close();
+                }),
+            }
+        });
         entry
+            .queue
             .downcast_ref::<Queue<T>>()
             .cloned()
             .ok_or_else(|| Error::WrongType(name.to_owned()))
@@ -75,6 +89,15 @@ impl MemoryBus {
             senders: HashMap::new(),
         };
         Ok(Publisher::start(self.batch, queue, false, backend))
+    }
+
+    /// Closes `queue` for good: publishing to it fails from now on (its consumer is gone),
+    /// subscriptions end once it is empty.
+    pub fn close(&self, queue: &str) {
+        let queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = queues.get(queue) {
+            (slot.close)();
+        }
     }
 
     /// The envelopes of `queue`; several subscriptions of one queue compete for them.
