@@ -75,6 +75,9 @@ struct Fault {
     /// RUST_LOG of the engine processes.
     #[arg(long, default_value = "warn")]
     engine_log: String,
+    /// Submit requests per published envelope (1 = bare messages).
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
     /// Write the JSON report here too.
     #[arg(long)]
     report: Option<PathBuf>,
@@ -127,6 +130,7 @@ async fn fault(f: Fault) -> anyhow::Result<()> {
         final_wait: Duration::from_secs(f.final_wait_secs),
         parked_ttl_secs: f.parked_ttl_secs,
         engine_log: f.engine_log,
+        batch: f.batch,
     };
     let report = fault::run(opts).await?;
     let json = serde_json::to_string_pretty(&report)?;

@@ -78,6 +78,8 @@ pub struct FaultOptions {
     pub final_wait: Duration,
     /// The engines' `correlation.parked_ttl_secs`: an unmatched receipt is reported after it.
     pub parked_ttl_secs: u64,
+    /// Submit requests per published envelope.
+    pub batch: usize,
     /// `RUST_LOG` of the engines.
     pub engine_log: String,
 }
@@ -286,6 +288,7 @@ impl Run {
             let mut aopts = AmqpOptions::new(self.rabbit.url(), self.opts.messages);
             aopts.mix = self.opts.mix.clone();
             aopts.rate = self.opts.rate;
+            aopts.batch = self.opts.batch;
             let waiter = Arc::clone(&waiter);
             tokio::spawn(async move { amqp::publish(&aopts, &waiter).await })
         };
