@@ -42,6 +42,7 @@ pub fn bus_config(config: &AmqpConfig) -> BusConfig {
         batch: BatchConfig {
             max_items: config.batch_max_items,
             linger: Duration::from_millis(config.batch_linger_ms),
+            max_in_flight: config.batch_in_flight,
             ..BatchConfig::default()
         },
         reconnect_min: Duration::from_millis(config.reconnect_min_ms),
