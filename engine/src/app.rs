@@ -84,6 +84,7 @@ impl Engine {
     /// pipeline tasks. Must run inside a tokio runtime.
     pub async fn start(config: Config) -> Result<EngineHandle> {
         config.validate()?;
+        config.check_deployment()?;
         let metrics = Arc::new(Metrics::new());
         let tracker = Arc::new(Tracker::new(KEEP_FINISHED).keep_sent(KEEP_SENT));
         let router = Router::new(&config)?;
@@ -169,7 +170,10 @@ impl Engine {
             tracker,
             metrics,
             ready: Arc::clone(&ready),
+            screen: dispatch::screen(&pipeline),
             max_batch: config.http.max_batch,
+            max_body_bytes: config.http.max_body_bytes,
+            token: config.http.token.as_ref().map(|t| Arc::from(t.expose())),
         };
         let cancel = CancellationToken::new();
         let server = tokio::spawn({

@@ -126,6 +126,7 @@ mod tests {
             received_at: OffsetDateTime::UNIX_EPOCH,
             upstream: "sim".into(),
             segments: 1,
+            numbering: None,
         };
         sink.publish_inbound(inbound.clone()).await.unwrap();
         assert_eq!(rx.recv().await, Some(Published::Status(event(1))));

@@ -3,7 +3,9 @@
 //! the key. Every struct denies unknown keys, so a misspelt key is an error, not a silent
 //! default. Durations are integers with their unit in the key name (`_ms`, `_secs`).
 
+mod addressing;
 pub mod env;
+mod reconcile;
 mod secret;
 mod validate;
 
@@ -16,12 +18,19 @@ use semalink_protocol::segment::{ConcatMethod, Encoding, SegmentOptions};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+pub use addressing::{Addressing, SHORT_CODE_MAX_DIGITS, TonNpi};
+pub use reconcile::ReconcileConfig;
 pub use secret::Secret;
+pub use validate::SHIPPED_DEV_TOKEN;
 
 /// The whole engine configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `development` allows an HTTP ingress without a token (and the shipped token);
+    /// anything else, the default `production`, refuses them at start.
+    #[serde(default)]
+    pub environment: Environment,
     /// HTTP ingress, `/metrics`, `/health`, `/ready`.
     pub http: HttpConfig,
     /// The SMPP upstreams, at least one; names are unique.
@@ -47,6 +56,20 @@ pub struct Config {
     /// in-process status channel only).
     #[serde(default)]
     pub amqp: Option<AmqpConfig>,
+    /// What happens to parts whose final receipt never comes.
+    #[serde(default)]
+    pub reconcile: ReconcileConfig,
+}
+
+/// Where the engine runs: decides whether development shortcuts are allowed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    /// A developer's machine: the ingress may run without a token.
+    Development,
+    /// Anything real (the default): the ingress needs its own token.
+    #[default]
+    Production,
 }
 
 /// HTTP listener settings.
@@ -61,6 +84,14 @@ pub struct HttpConfig {
     /// Most requests accepted in one batch POST.
     #[serde(default = "default_max_batch")]
     pub max_batch: usize,
+    /// Largest request body; a bigger one is answered 413.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// The bearer token `POST /v1/messages` and `GET /metrics` require
+    /// (`Authorization: Bearer <token>`, at least 16 characters); required outside
+    /// `environment = "development"`. Never printed.
+    #[serde(default)]
+    pub token: Option<Secret>,
 }
 
 /// How binds of an upstream are opened (SMPP 3.4 §4.1).
@@ -152,6 +183,13 @@ pub struct UpstreamConfig {
     /// How long-message parts are tied together.
     #[serde(default)]
     pub concat: ConcatMethod,
+    /// TON / NPI of each kind of sender id.
+    #[serde(default)]
+    pub addressing: Addressing,
+    /// The upstream answers `query_sm` (SMPP 3.4 §4.8): parts whose receipt never came are
+    /// asked for instead of expired unasked.
+    #[serde(default)]
+    pub query_sm: bool,
 }
 
 impl UpstreamConfig {
@@ -416,6 +454,9 @@ fn default_queue() -> usize {
 fn default_max_batch() -> usize {
     1_000
 }
+fn default_max_body_bytes() -> usize {
+    8 * 1024 * 1024
+}
 fn default_bind_type() -> BindType {
     BindType::Transceiver
 }
@@ -475,6 +516,13 @@ impl Config {
     /// Checks what serde cannot: ranges, references between sections, operator ids.
     pub fn validate(&self) -> Result<()> {
         validate::config(self)
+    }
+
+    /// The checks [`crate::Engine::start`] adds for a real deployment: outside
+    /// `environment = "development"` the ingress token must be set, and not to the shipped
+    /// one.
+    pub fn check_deployment(&self) -> Result<()> {
+        validate::deployment(self)
     }
 
     /// The index of the upstream called `name`.

@@ -5,13 +5,58 @@ use std::collections::HashSet;
 
 use semalink_protocol::mno::{self, MnoId};
 
-use super::{AmqpConfig, Config, RouteTarget, UpstreamConfig};
+use super::{AmqpConfig, Config, Environment, RouteTarget, UpstreamConfig};
 use crate::error::{Error, Result};
 
 /// Most binds per upstream: far above any contracted figure, low enough to catch typos.
 const MAX_BINDS: u32 = 256;
 
+/// The token `configs/engine.toml` ships with: good enough on a laptop, refused elsewhere.
+pub const SHIPPED_DEV_TOKEN: &str = "dev-only-ingress-token-change-me";
+/// Shortest ingress token accepted.
+const MIN_TOKEN_LEN: usize = 16;
+
+/// The checks that depend on where the engine runs: outside development the ingress needs a
+/// token of its own.
+pub(super) fn deployment(c: &Config) -> Result<()> {
+    let production = c.environment != Environment::Development;
+    match &c.http.token {
+        None if production => Err(Error::invalid(
+            "http.token",
+            "required outside environment = \"development\" (anyone reaching the ingress could send SMS on any account)",
+        )),
+        Some(t) if t.expose() == SHIPPED_DEV_TOKEN && production => Err(Error::invalid(
+            "http.token",
+            "is the token shipped in configs/engine.toml: set your own (SEMALINK_ENGINE__HTTP__TOKEN)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn config(c: &Config) -> Result<()> {
+    if let Some(token) = &c.http.token {
+        check(
+            token.expose().chars().count() >= MIN_TOKEN_LEN,
+            "http.token",
+            format!("must be at least {MIN_TOKEN_LEN} characters"),
+        )?;
+    }
+    check(
+        c.http.max_body_bytes >= 1024,
+        "http.max_body_bytes",
+        "must be at least 1024",
+    )?;
+    let r = &c.reconcile;
+    check(
+        r.rate > 0.0 && r.rate.is_finite(),
+        "reconcile.rate",
+        "must be a positive number",
+    )?;
+    check(
+        r.period_ms >= 1,
+        "reconcile.period_ms",
+        "must be at least 1",
+    )?;
     check(
         c.http.queue_capacity >= 1,
         "http.queue_capacity",

@@ -25,7 +25,7 @@
 
 use std::sync::Arc;
 
-use semalink_protocol::contracts::{InboundMessage, VERSION};
+use semalink_protocol::contracts::{InboundMessage, Numbering, VERSION};
 use semalink_protocol::dlr;
 use semalink_protocol::msgid::{Side, canonical};
 use semalink_protocol::segment::{ConcatInfo, ESM_CLASS_UDHI, Reassembler, udh};
@@ -318,6 +318,12 @@ async fn inbound<S: CorrelationStore, K: StatusSink>(
         received_at: OffsetDateTime::now_utc(),
         upstream: name.to_owned(),
         segments,
+        numbering: Some(Numbering {
+            from_ton: sm.source_ton,
+            from_npi: sm.source_npi,
+            to_ton: sm.dest_ton,
+            to_npi: sm.dest_npi,
+        }),
     };
     match p.sink.publish_inbound(message).await {
         Ok(()) => true,

@@ -47,7 +47,7 @@ use crate::smpp::Pool;
 use crate::throttle::Throttle;
 use crate::tracker::{Tracker, Transition};
 
-pub use prepare::{PrepareError, SegmentJob};
+pub use prepare::{PrepareError, SegmentJob, check};
 pub use work::{Completion, DeferLimits, Outcome, SegmentEnd, Settled, Work};
 
 /// Everything the pipeline's tasks share. Built once by the app; cheap to clone behind `Arc`.
@@ -148,6 +148,16 @@ impl<S: CorrelationStore, K: StatusSink> Pipeline<S, K> {
         tracing::debug!(message_id = %event.message_id, state, "status event");
         self.sink.publish_status(event).await
     }
+}
+
+/// The HTTP ingress's [`Screen`](crate::ingress::Screen): [`check`] against this pipeline's
+/// routes and upstreams.
+pub fn screen<S, K>(p: &Pipeline<S, K>) -> crate::ingress::Screen {
+    let router = p.router.clone();
+    let upstreams = p.upstreams.clone();
+    std::sync::Arc::new(move |request| {
+        check(&router, &upstreams, request).map_err(|e| e.to_string())
+    })
 }
 
 /// The `state` label / log word of a delivery state.

@@ -229,6 +229,10 @@ struct Http {
     /// Seconds to wait for final states after the last POST.
     #[arg(long, default_value_t = 60)]
     final_wait_secs: u64,
+    /// The engine's ingress token (`http.token`); default: $SEMALINK_ENGINE__HTTP__TOKEN,
+    /// the variable the engine reads it from.
+    #[arg(long)]
+    token: Option<String>,
 }
 
 /// The message mix of the engine targets (`http`, `amqp`).
@@ -279,6 +283,9 @@ async fn http(h: Http) -> anyhow::Result<()> {
         mix: h.mix.options()?,
         rate: h.mix.rate,
         final_wait: Duration::from_secs(h.final_wait_secs),
+        token: h
+            .token
+            .or_else(|| std::env::var("SEMALINK_ENGINE__HTTP__TOKEN").ok()),
     };
     let report = loadgen::http::run(&opts).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -47,6 +47,9 @@ pub struct EngineSetup {
     pub dir: PathBuf,
 }
 
+/// The ingress token of the scenario's engines (`http.token`; `/metrics` needs it).
+pub const TOKEN: &str = "fault-run-ingress-token-0123";
+
 /// Writes the engines' config: one upstream (the simulator at `sim_port`) with `binds` binds
 /// of `window`, rates raised out of the way, short reconnect back-off, `parked_ttl_secs`.
 pub fn write_config(
@@ -60,6 +63,7 @@ pub fn write_config(
         r#"# Written by the fault-run scenario (loadtest/src/scenario/engines.rs).
 [http]
 listen = "127.0.0.1:0"                  # SEMALINK_ENGINE__HTTP__LISTEN per process
+token = "{TOKEN}"
 
 [[upstreams]]
 name = "sim"

@@ -23,7 +23,7 @@ mod docs_test;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use inbound::InboundMessage;
+pub use inbound::{InboundMessage, Numbering};
 pub use status::{DeliveryState, ErrorCode, ErrorKind, SegmentRef, StatusEvent};
 pub use submit::{Body, EncodingHint, MAX_SEGMENTS, Priority, RouteHints, SubmitRequest};
 pub use validation::{FieldError, ValidationErrors};
