@@ -145,6 +145,7 @@ impl Engine {
             sink: Arc::new(sink),
             tracker: Arc::clone(&tracker),
             metrics: Arc::clone(&metrics),
+            awaiting: dispatch::reconcile::Awaiting::new(config.reconcile.clone()),
         });
         let listener = TcpListener::bind(config.http.listen)
             .await
@@ -231,6 +232,10 @@ impl Engine {
         background.spawn(dispatch::sweeper::run(
             Arc::clone(&pipeline),
             SWEEP_PERIOD,
+            cancel.clone(),
+        ));
+        background.spawn(dispatch::reconcile::run(
+            Arc::clone(&pipeline),
             cancel.clone(),
         ));
         if config.redis.is_some() {

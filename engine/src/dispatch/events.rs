@@ -223,6 +223,9 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
                 .await?,
         ),
     };
+    if settlement.is_some() {
+        p.awaiting.settled(target.message_id, target.segment);
+    }
     let settled = settlement.map(|s| s.verdict);
     let claimed = settlement.is_some_and(|s| s.claimed);
     let t = match p.tracker.receipt_settled(target, name, receipt, settled) {

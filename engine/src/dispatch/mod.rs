@@ -12,6 +12,8 @@
 //!   only after its event was handed to the sink.
 //! * [`sweeper::run`] expires correlation entries, reports unmatched receipts and refreshes
 //!   the gauges.
+//! * [`reconcile::run`] asks for parts whose final receipt never came (`query_sm`) or expires
+//!   them (`no_receipt`).
 //!
 //! Work from RabbitMQ carries a [`Completion`]: each segment task reports how it ended and the
 //! last report settles the message (ack, defer to the broker's retry queue, or leave it for
@@ -26,6 +28,7 @@
 mod dedupe;
 pub mod events;
 mod prepare;
+pub mod reconcile;
 mod segment;
 pub mod sweeper;
 mod work;
@@ -70,6 +73,8 @@ pub struct Pipeline<S, K> {
     pub tracker: Arc<Tracker>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Parts waiting for their final receipt (see [`reconcile`]).
+    pub awaiting: reconcile::Awaiting,
 }
 
 impl<S, K> std::fmt::Debug for Pipeline<S, K> {

@@ -35,6 +35,8 @@ pub struct SegmentJob {
     pub upstream: usize,
     /// The `submit_sm`.
     pub pdu: smpp::SubmitRequest,
+    /// The message's `expires_at` (the part is reconciled then if no receipt came).
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// Why a request cannot be sent at all.
@@ -175,6 +177,7 @@ pub(super) fn segments(
                     tlvs,
                     ..smpp::SubmitRequest::default()
                 },
+                expires_at: request.expires_at,
             }
         })
         .collect();

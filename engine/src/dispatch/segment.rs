@@ -24,7 +24,7 @@ use crate::correlation::{CorrelationKey, CorrelationStore, SegmentKey};
 use crate::metrics::Metrics;
 use crate::retry::Disposition;
 use crate::sink::StatusSink;
-use crate::smpp::{SubmitError, SubmitOutcome, describe_status};
+use crate::smpp::{QueryRequest, SubmitError, SubmitOutcome, describe_status};
 
 use super::{DeferLimits, Pipeline, SegmentEnd, SegmentJob, events};
 
@@ -192,6 +192,17 @@ async fn accepted<S: CorrelationStore, K: StatusSink>(
     if smsc_id.trim_matches(['\0', ' ']).is_empty() {
         tracing::warn!(upstream, message_id = %job.message_id, "submit_sm_resp without message_id: receipts cannot be matched");
     } else {
+        // Before the mapping: a receipt matched through it removes the entry again.
+        let validity = job
+            .expires_at
+            .map(|at| (at - time::OffsetDateTime::now_utc()).unsigned_abs());
+        let query = QueryRequest {
+            message_id: smsc_id.clone(),
+            source_ton: job.pdu.source_ton,
+            source_npi: job.pdu.source_npi,
+            source_addr: job.pdu.source_addr.clone(),
+        };
+        p.awaiting.sent(target, job.upstream, query, validity);
         let key = CorrelationKey {
             upstream: job.upstream as u16,
             id: canonical(

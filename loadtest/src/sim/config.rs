@@ -160,6 +160,9 @@ pub struct Receipts {
     pub before_resp_hold_ms: u64,
     /// Add `receipted_message_id` and `message_state` TLVs (else the text only).
     pub tlvs: bool,
+    /// Give receipts the submit's address types, swapped (source = the handset's TON/NPI,
+    /// destination = the sender's), as real SMSCs do; else TON/NPI 0/0.
+    pub echo_address_types: bool,
 }
 
 impl Default for Receipts {
@@ -175,6 +178,7 @@ impl Default for Receipts {
             before_resp_rate: 0.0,
             before_resp_hold_ms: 100,
             tlvs: true,
+            echo_address_types: true,
         }
     }
 }
