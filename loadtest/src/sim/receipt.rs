@@ -202,10 +202,28 @@ pub fn encode_receipt(input: &ReceiptInput<'_>, outcome: Outcome, done_at: u64) 
     encode(Pdu::DeliverSm(sm))
 }
 
-/// Encodes a mobile-originated `deliver_sm` (esm_class 0, GSM default alphabet).
+/// The address type an SMSC gives `addr`: an international number (TON 1 / NPI 1), a short
+/// code of at most 8 digits (TON 3 / NPI 0) or alphanumeric (TON 5 / NPI 0).
+fn address_type(addr: &str) -> (Ton, Npi) {
+    let digits = addr.strip_prefix('+').unwrap_or(addr);
+    match digits.bytes().all(|b| b.is_ascii_digit()) && !digits.is_empty() {
+        true if digits.len() <= 8 && !addr.starts_with('+') => (Ton::NetworkSpecific, Npi::Unknown),
+        true => (Ton::International, Npi::Isdn),
+        false => (Ton::Alphanumeric, Npi::Unknown),
+    }
+}
+
+/// Encodes a mobile-originated `deliver_sm` (esm_class 0, GSM default alphabet), with the
+/// address types of [`address_type`].
 pub fn encode_mo(from: &str, to: &str, text: &[u8]) -> BytesMut {
+    let (from_ton, from_npi) = address_type(from);
+    let (to_ton, to_npi) = address_type(to);
     let sm = DeliverSm::builder()
+        .source_addr_ton(from_ton)
+        .source_addr_npi(from_npi)
         .source_addr(c_string(from.as_bytes()))
+        .dest_addr_ton(to_ton)
+        .dest_addr_npi(to_npi)
         .destination_addr(c_string(to.as_bytes()))
         // Explicit: rusmpp's EsmClass::default() is 0x08, not 0.
         .esm_class(EsmClass::from(0x00))

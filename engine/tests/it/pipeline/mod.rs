@@ -5,6 +5,8 @@ mod delivery;
 mod faults;
 mod ids;
 mod limits;
+mod operators;
+mod reconcile;
 
 use std::{collections::HashMap, time::Duration};
 
