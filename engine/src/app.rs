@@ -16,6 +16,7 @@ use tokio::{net::TcpListener, sync::Semaphore, sync::mpsc, task::JoinHandle, tim
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::amqp::{self, Consumer, Link};
+use crate::celcom::HttpUpstream;
 use crate::config::{self, Config, UpstreamConfig};
 use crate::correlation::AnyStore;
 use crate::dispatch::{self, Pipeline};
@@ -29,6 +30,7 @@ use crate::sink::{ChannelSink, EngineSink, Published};
 use crate::smpp::{self, Pool, SessionConfig};
 use crate::throttle::Throttle;
 use crate::tracker::Tracker;
+use crate::upstream::Upstream;
 
 /// How long finished messages are remembered (duplicate requests and late receipts). Memory
 /// grows with rate × this (about 400 bytes per message), so it is minutes, not hours; the
@@ -92,9 +94,18 @@ impl Engine {
         let mut pools = Vec::new();
         let mut streams = Vec::new();
         for (i, upstream) in config.upstreams.iter().enumerate() {
-            let (pool, events) = Pool::start(&upstream.name, session_configs(upstream))
-                .map_err(|e| Error::invalid(format!("upstreams[{i}]"), e.to_string()))?;
-            pools.push(pool);
+            let (link, events) = match upstream.kind {
+                config::UpstreamKind::Smpp => {
+                    let (pool, events) = Pool::start(&upstream.name, session_configs(upstream))
+                        .map_err(|e| Error::invalid(format!("upstreams[{i}]"), e.to_string()))?;
+                    (Upstream::Smpp(pool), events)
+                }
+                config::UpstreamKind::CelcomHttp => {
+                    let (http, events) = HttpUpstream::start(upstream);
+                    (Upstream::Http(http), events)
+                }
+            };
+            pools.push(link);
             streams.push(events);
         }
         let amqp_stop = CancellationToken::new();

@@ -132,21 +132,56 @@ impl DataCoding {
     }
 }
 
-/// One SMPP upstream: its session settings (mapped to the bind pool's `SessionConfig`) and its
-/// message policies.
+/// What kind of door an upstream is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamKind {
+    /// SMPP 3.4 binds (`host`, `port`, `system_id`, `password`).
+    #[default]
+    Smpp,
+    /// Celcom's HTTP API (`url`, `api_key`, `partner_id`): `sendsms/` submits, receipts
+    /// pulled with `getdlr/`; `window` is the number of requests in flight.
+    CelcomHttp,
+}
+
+/// One upstream: SMPP (its session settings, mapped to the bind pool's `SessionConfig`) or
+/// Celcom's HTTP API, and its message policies.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamConfig {
     /// Unique name, used in routes, metrics and status events.
     pub name: String,
-    /// SMSC host name or address.
+    /// SMPP or Celcom's HTTP API.
+    #[serde(default)]
+    pub kind: UpstreamKind,
+    /// SMSC host name or address (SMPP).
+    #[serde(default)]
     pub host: String,
-    /// SMSC port.
+    /// SMSC port (SMPP).
+    #[serde(default)]
     pub port: u16,
-    /// `system_id` of the bind.
+    /// `system_id` of the bind (SMPP).
+    #[serde(default)]
     pub system_id: String,
-    /// `password` of the bind (never printed).
+    /// `password` of the bind (SMPP; never printed).
+    #[serde(default)]
     pub password: Secret,
+    /// Base URL of the HTTP API, ending in `/` (`https://…/api/services/`).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// `apikey` of the HTTP API (never printed).
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+    /// `partnerID` of the HTTP API.
+    #[serde(default)]
+    pub partner_id: Option<String>,
+    /// How often receipts are pulled with `getdlr/` (HTTP).
+    #[serde(default = "default_dlr_poll_ms")]
+    pub dlr_poll_ms: u64,
+    /// Another upstream's name: messages routed here go there while this one has no bind up
+    /// (or, for HTTP, does not answer).
+    #[serde(default)]
+    pub fallback: Option<String>,
     /// `system_type` of the bind.
     #[serde(default)]
     pub system_type: String,
@@ -477,6 +512,9 @@ fn default_reconnect_min_ms() -> u64 {
 }
 fn default_reconnect_max_ms() -> u64 {
     30_000
+}
+fn default_dlr_poll_ms() -> u64 {
+    5_000
 }
 fn default_burst() -> u32 {
     1

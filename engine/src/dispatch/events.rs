@@ -146,7 +146,7 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
 fn update_binds<S, K>(p: &Pipeline<S, K>, upstream: usize) {
     let pool = &p.pools[upstream];
     let up = pool.bound_count() as i64;
-    let total = pool.sessions().len() as i64;
+    let total = pool.bind_total() as i64;
     let name = pool.name();
     p.metrics.binds.with_label_values(&[name, "up"]).set(up);
     p.metrics

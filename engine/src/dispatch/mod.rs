@@ -46,9 +46,9 @@ use crate::metrics::Metrics;
 use crate::retry::RetryPolicy;
 use crate::routing::Router;
 use crate::sink::StatusSink;
-use crate::smpp::Pool;
 use crate::throttle::Throttle;
 use crate::tracker::{Tracker, Transition};
+use crate::upstream::Upstream;
 
 pub use prepare::{PrepareError, SegmentJob, check};
 pub use work::{Completion, DeferLimits, Outcome, SegmentEnd, Settled, Work};
@@ -57,8 +57,8 @@ pub use work::{Completion, DeferLimits, Outcome, SegmentEnd, Settled, Work};
 pub struct Pipeline<S, K> {
     /// The upstreams, in config order (index = `CorrelationKey::upstream`).
     pub upstreams: Vec<UpstreamConfig>,
-    /// One pool per upstream, same order.
-    pub pools: Vec<Pool>,
+    /// One link (SMPP pool or HTTP API) per upstream, same order.
+    pub pools: Vec<Upstream>,
     /// Destination → route.
     pub router: Router,
     /// Token buckets per route and upstream.
@@ -82,6 +82,19 @@ impl<S, K> std::fmt::Debug for Pipeline<S, K> {
         f.debug_struct("Pipeline")
             .field("upstreams", &self.upstreams.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl<S, K> Pipeline<S, K> {
+    /// The upstream to send on instead of `upstream`: its configured fallback, while
+    /// `upstream` is down and the fallback is up.
+    pub fn fallback(&self, upstream: usize) -> Option<usize> {
+        if self.pools[upstream].is_up() {
+            return None;
+        }
+        let name = self.upstreams[upstream].fallback.as_deref()?;
+        let index = self.upstreams.iter().position(|u| u.name == name)?;
+        self.pools[index].is_up().then_some(index)
     }
 }
 

@@ -12,7 +12,7 @@ use semalink_protocol::segment::{self, Encoding, SegmentError, Segmented};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::config::UpstreamConfig;
+use crate::config::{UpstreamConfig, UpstreamKind};
 use crate::correlation::CorrelationStore;
 use crate::routing::{RouteError, RouteId, Router};
 use crate::sink::StatusSink;
@@ -80,8 +80,11 @@ pub(super) fn prepare<S: CorrelationStore, K: StatusSink>(
     }
     let routed = p.router.route_request(request)?;
     let route = p.router.get(routed.route);
-    let upstream = &p.upstreams[route.upstream];
-    let jobs = segments(upstream, route.upstream, routed.route, request, reference)?;
+    // While the route's upstream is down, its fallback (if up) takes the message, split by
+    // its own rules; the route's bucket still paces it.
+    let index = p.fallback(route.upstream).unwrap_or(route.upstream);
+    let upstream = &p.upstreams[index];
+    let jobs = segments(upstream, index, routed.route, request, reference)?;
     let total = u16::try_from(jobs.len()).map_err(|_| PrepareError::TooManySegments)?;
     p.tracker.set_segments(request.message_id, total);
     Ok(jobs)
@@ -130,6 +133,9 @@ pub(super) fn segments(
     request: &SubmitRequest,
     reference: u16,
 ) -> Result<Vec<SegmentJob>, PrepareError> {
+    if upstream.kind == UpstreamKind::CelcomHttp {
+        return Ok(vec![whole(upstream, upstream_index, route, request)]);
+    }
     let split = split(upstream, request, reference)?;
     let segments =
         u16::try_from(split.segments.len()).map_err(|_| PrepareError::TooManySegments)?;
@@ -182,6 +188,35 @@ pub(super) fn segments(
         })
         .collect();
     Ok(jobs)
+}
+
+/// The one job of an HTTP upstream, which takes the whole text (and splits it itself): the
+/// sender id as given, the destination's digits and the UTF-8 text.
+fn whole(
+    upstream: &UpstreamConfig,
+    upstream_index: usize,
+    route: RouteId,
+    request: &SubmitRequest,
+) -> SegmentJob {
+    let text = match &request.body {
+        Body::Text(t) => t.clone(),
+        Body::Segments(parts) => parts.concat(),
+    };
+    let _ = upstream;
+    SegmentJob {
+        message_id: request.message_id,
+        segment: 1,
+        segments: 1,
+        route,
+        upstream: upstream_index,
+        pdu: smpp::SubmitRequest {
+            source_addr: request.sender.clone(),
+            destination_addr: request.destination.trim_start_matches('+').to_owned(),
+            short_message: Bytes::from(text),
+            ..smpp::SubmitRequest::default()
+        },
+        expires_at: request.expires_at,
+    }
 }
 
 /// `expires_at` as an absolute SMPP time (SMPP 3.4 §7.1.1): `YYMMDDhhmmsstnnp`, in UTC

@@ -85,6 +85,8 @@ pub struct Behaviour {
     pub flow: Flow,
     /// How counters group traffic.
     pub stats: StatsKeys,
+    /// The Celcom-style HTTP API (`sendsms/`, `sendbulk/`, `getdlr/`, `getbalance/`).
+    pub http_api: HttpApi,
 }
 
 impl Default for Behaviour {
@@ -96,8 +98,22 @@ impl Default for Behaviour {
             receipts: Receipts::default(),
             flow: Flow::default(),
             stats: StatsKeys::default(),
+            http_api: HttpApi::default(),
         }
     }
+}
+
+/// How the Celcom-style HTTP API answers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpApi {
+    /// Answer every `sendsms/` recipient with this code instead of deciding (0 = decide):
+    /// 1001 invalid sender id, 1003 invalid mobile, 4090 try again later, …
+    pub force_code: u32,
+    /// Spell the code's key `respose-code`, as some of Celcom's responses do.
+    pub respose_quirk: bool,
+    /// Credit `getbalance/` reports.
+    pub balance: f64,
 }
 
 impl Behaviour {

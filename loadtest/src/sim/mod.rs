@@ -5,6 +5,7 @@
 //! Library-first: [`Simulator::start`] returns a [`SimHandle`] with the bound addresses, so
 //! tests (and the engine's integration tests) run it in-process on port 0.
 
+mod celcom;
 pub mod config;
 mod delay;
 mod dispatch;

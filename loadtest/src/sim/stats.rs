@@ -78,6 +78,10 @@ pub struct Stats {
     pub cancels: AtomicU64,
     /// `replace_sm` received.
     pub replaces: AtomicU64,
+    /// Messages accepted on the HTTP API.
+    pub http_submits: AtomicU64,
+    /// `getdlr/` requests.
+    pub http_dlr_queries: AtomicU64,
     grouped: Mutex<Grouped>,
 }
 
@@ -205,6 +209,8 @@ impl Stats {
             &self.queries,
             &self.cancels,
             &self.replaces,
+            &self.http_submits,
+            &self.http_dlr_queries,
         ];
         for c in all
             .into_iter()
@@ -256,6 +262,8 @@ impl Stats {
             queries: get(&self.queries),
             cancels: get(&self.cancels),
             replaces: get(&self.replaces),
+            http_submits: get(&self.http_submits),
+            http_dlr_queries: get(&self.http_dlr_queries),
             per_mno: g.per_mno.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             per_source_type: g
                 .per_source_type
@@ -326,6 +334,10 @@ pub struct StatsSnapshot {
     pub cancels: u64,
     /// `replace_sm` received.
     pub replaces: u64,
+    /// Messages accepted on the HTTP API.
+    pub http_submits: u64,
+    /// `getdlr/` requests.
+    pub http_dlr_queries: u64,
     /// `submit_sm` per destination prefix.
     pub per_mno: BTreeMap<String, u64>,
     /// `submit_sm` per source address type, `"<ton>/<npi>"` (`"5/0"` alphanumeric).

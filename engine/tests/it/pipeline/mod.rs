@@ -1,6 +1,7 @@
 //! The wired engine ([`Engine::start`]) against the in-process SMSC simulator: HTTP in,
 //! status events out of the channel sink.
 
+mod celcom;
 mod delivery;
 mod faults;
 mod ids;
