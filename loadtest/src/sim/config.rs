@@ -104,7 +104,7 @@ impl Default for Behaviour {
 }
 
 /// How the Celcom-style HTTP API answers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpApi {
     /// Answer every `sendsms/` recipient with this code instead of deciding (0 = decide):
@@ -114,6 +114,16 @@ pub struct HttpApi {
     pub respose_quirk: bool,
     /// Credit `getbalance/` reports.
     pub balance: f64,
+}
+
+impl Default for HttpApi {
+    fn default() -> Self {
+        Self {
+            force_code: 0,
+            respose_quirk: false,
+            balance: 1000.0,
+        }
+    }
 }
 
 impl Behaviour {
