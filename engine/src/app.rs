@@ -157,6 +157,7 @@ impl Engine {
             tracker: Arc::clone(&tracker),
             metrics: Arc::clone(&metrics),
             awaiting: dispatch::reconcile::Awaiting::new(config.reconcile.clone()),
+            intents: crate::correlation::intents::Intents::from_config(&config)?,
         });
         let listener = TcpListener::bind(config.http.listen)
             .await

@@ -71,6 +71,10 @@ pub struct Metrics {
     /// `semalink_engine_expired_without_receipt_total{upstream}`: parts expired with reason
     /// `no_receipt`.
     pub expired_without_receipt: IntCounterVec,
+    /// `semalink_engine_duplicate_submit_receipts_total`: receipts with an SMSC id no mapping
+    /// knows that belong to a submit whose answer never came (sent again since): the receipts
+    /// of duplicates, not unmatched.
+    pub duplicate_submit_receipts: IntCounter,
 }
 
 /// Metric name prefix.
@@ -262,6 +266,14 @@ impl Metrics {
                     "parts expired with reason no_receipt",
                     &["upstream"],
                 ),
+            ),
+            duplicate_submit_receipts: reg(
+                r,
+                IntCounter::with_opts(Opts::new(
+                    format!("{PREFIX}duplicate_submit_receipts_total"),
+                    "receipts of a submit sent twice whose first answer never came",
+                ))
+                .expect("valid metric"),
             ),
             registry,
         }

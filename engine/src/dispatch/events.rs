@@ -162,7 +162,7 @@ fn parse_receipt<S, K>(
     sm: &InboundSm,
 ) -> Option<(CorrelationKey, dlr::Receipt)> {
     let name = p.upstreams[upstream].name.as_str();
-    let receipt = match dlr::from_deliver_sm(&sm.receipt_parts()) {
+    let mut receipt = match dlr::from_deliver_sm(&sm.receipt_parts()) {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(upstream = name, error = %e, "unreadable receipt dropped");
@@ -177,6 +177,10 @@ fn parse_receipt<S, K>(
         .receipts
         .with_label_values(&[name, receipt.stat.word()])
         .inc();
+    // Kept with a parked receipt: the key to its submit intent if its id never maps.
+    if !sm.source_addr.is_empty() {
+        receipt.handset = Some(sm.source_addr.clone());
+    }
     let key = CorrelationKey {
         upstream: upstream as u16,
         id: canonical(&receipt.id, Side::Receipt, p.upstreams[upstream].id_policy),

@@ -75,6 +75,9 @@ pub struct Pipeline<S, K> {
     pub metrics: Arc<Metrics>,
     /// Parts waiting for their final receipt (see [`reconcile`]).
     pub awaiting: reconcile::Awaiting,
+    /// Submits recorded before they leave, until answered (see
+    /// [`crate::correlation::intents`]).
+    pub intents: crate::correlation::intents::Intents,
 }
 
 impl<S, K> std::fmt::Debug for Pipeline<S, K> {

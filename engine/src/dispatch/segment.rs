@@ -20,6 +20,8 @@ use std::time::Duration;
 use semalink_protocol::contracts::DeliveryState;
 use semalink_protocol::msgid::{Side, canonical};
 
+use crate::config::UpstreamKind;
+use crate::correlation::intents::Intent;
 use crate::correlation::{CorrelationKey, CorrelationStore, SegmentKey};
 use crate::metrics::Metrics;
 use crate::retry::Disposition;
@@ -63,7 +65,16 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(
                 .inc_by(waited.as_secs_f64());
         }
         p.metrics.submits.with_label_values(&labels).inc();
+        let intent = record_intent(p, &job).await;
         let result = p.pools[job.upstream].submit(&job.pdu).await;
+        // Answered (or certainly not sent): nothing can come back without a mapping. An
+        // unanswered submit keeps its intent, for the receipt the SMSC may send for it.
+        if let Some(intent) = intent
+            && !matches!(result, Err(SubmitError::Ambiguous(_)))
+            && let Err(e) = p.intents.forget(&intent).await
+        {
+            tracing::debug!(error = %e, "submit intent not forgotten; it expires");
+        }
         let retry = |reason: &str| retry_metric(&p.metrics, &route.label, reason);
         let delay = match result {
             Ok(outcome) => {
@@ -164,6 +175,35 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(
         store_ok(p.store.unpin(job.message_id).await);
     }
     end
+}
+
+/// Records the intent of one SMPP submit attempt before it leaves (HTTP receipts are pulled
+/// by id, so they always match). A store that does not answer does not hold the submit up.
+async fn record_intent<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    job: &SegmentJob,
+) -> Option<Intent> {
+    if p.upstreams[job.upstream].kind != UpstreamKind::Smpp {
+        return None;
+    }
+    let intent = Intent {
+        upstream: job.upstream as u16,
+        destination: job.pdu.destination_addr.clone(),
+        message_id: job.message_id,
+        segment: job.segment,
+        segments: job.segments,
+        at_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        text: Intent::text_of(&job.pdu.short_message),
+    };
+    match p.intents.record(&intent).await {
+        Ok(()) => Some(intent),
+        Err(e) => {
+            tracing::warn!(error = %e, "submit intent not recorded");
+            None
+        }
+    }
 }
 
 fn published(ok: bool) -> SegmentEnd {
