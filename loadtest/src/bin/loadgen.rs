@@ -134,14 +134,14 @@ async fn fault(f: Fault) -> anyhow::Result<()> {
         std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
     }
     eprintln!(
-        "final msgs/s {:.0}  lost {}  duplicated upstream {} (allowed {})  unmatched receipts {} ({} ids, unexplained {})  {}",
+        "final msgs/s {:.0}  lost {}  duplicated upstream {} (allowed {})  receipts of duplicates {}  unmatched receipts {} ({} ids)  {}",
         report.messages_per_sec,
         report.status.lost,
         report.upstream.duplicates,
         report.duplicates_allowed,
+        report.receipts_of_duplicates,
         report.receipts_unmatched,
         report.receipts_unmatched_ids,
-        report.receipts_unmatched_unexplained,
         if report.passed { "PASSED" } else { "FAILED" }
     );
     if !report.passed {

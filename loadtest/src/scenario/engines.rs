@@ -22,6 +22,9 @@ use crate::Error;
 pub struct Scrape {
     /// `semalink_engine_unmatched_receipts_total`.
     pub unmatched_receipts: f64,
+    /// `semalink_engine_duplicate_submit_receipts_total`: receipts matched to an unanswered
+    /// submit's intent (the receipts of duplicates).
+    pub duplicate_receipts: f64,
     /// Sum of `semalink_engine_window_occupancy` over its binds.
     pub window_occupancy: f64,
     /// `semalink_engine_submits_total`.
@@ -174,6 +177,10 @@ impl EngineProc {
         };
         let s = Scrape {
             unmatched_receipts: metric_sum(&text, "semalink_engine_unmatched_receipts_total"),
+            duplicate_receipts: metric_sum(
+                &text,
+                "semalink_engine_duplicate_submit_receipts_total",
+            ),
             window_occupancy: metric_sum(&text, "semalink_engine_window_occupancy"),
             submits: metric_sum(&text, "semalink_engine_submits_total"),
         };
@@ -202,6 +209,14 @@ impl EngineProc {
         self.incarnations
             .iter()
             .map(|s| s.unmatched_receipts as u64)
+            .sum()
+    }
+
+    /// Receipts of duplicate submits over every incarnation.
+    pub fn duplicate_receipts(&self) -> u64 {
+        self.incarnations
+            .iter()
+            .map(|s| s.duplicate_receipts as u64)
             .sum()
     }
 }
