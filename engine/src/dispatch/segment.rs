@@ -65,15 +65,14 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(
                 .inc_by(waited.as_secs_f64());
         }
         p.metrics.submits.with_label_values(&labels).inc();
-        let intent = record_intent(p, &job).await;
+        let mut intent = record_intent(p, &job).await;
         let result = p.pools[job.upstream].submit(&job.pdu).await;
-        // Answered (or certainly not sent): nothing can come back without a mapping. An
-        // unanswered submit keeps its intent, for the receipt the SMSC may send for it.
-        if let Some(intent) = intent
-            && !matches!(result, Err(SubmitError::Ambiguous(_)))
-            && let Err(e) = p.intents.forget(&intent).await
-        {
-            tracing::debug!(error = %e, "submit intent not forgotten; it expires");
+        // Refused or certainly not sent: no receipt can come. Accepted: forgotten once the
+        // mapping is written (a crash in between must leave the intent). Unanswered: kept,
+        // for the receipt the SMSC may send for it.
+        let accepted_now = matches!(&result, Ok(o) if o.command_status == 0);
+        if !accepted_now && !matches!(result, Err(SubmitError::Ambiguous(_))) {
+            forget(p, intent.take()).await;
         }
         let retry = |reason: &str| retry_metric(&p.metrics, &route.label, reason);
         let delay = match result {
@@ -88,7 +87,9 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(
                         if let Some(rate) = p.throttle.on_success(job.route) {
                             set_rate(p, &route.label, rate);
                         }
-                        break published(accepted(p, &job, upstream, outcome).await);
+                        let ok = accepted(p, &job, upstream, outcome).await;
+                        forget(p, intent.take()).await;
+                        break published(ok);
                     }
                     Disposition::Throttled => {
                         if let Some(rate) = p.throttle.on_throttled(job.route) {
@@ -203,6 +204,14 @@ async fn record_intent<S: CorrelationStore, K: StatusSink>(
             tracing::warn!(error = %e, "submit intent not recorded");
             None
         }
+    }
+}
+
+async fn forget<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, intent: Option<Intent>) {
+    if let Some(intent) = intent
+        && let Err(e) = p.intents.forget(&intent).await
+    {
+        tracing::debug!(error = %e, "submit intent not forgotten; it expires");
     }
 }
 
