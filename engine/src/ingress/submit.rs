@@ -25,7 +25,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use semalink_protocol::contracts::{Contract, SubmitRequest, VERSION};
-use semalink_protocol::msisdn::Msisdn;
+use semalink_protocol::mno;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -161,13 +161,8 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// plan, and the dispatcher could send the message as it is.
 fn screen(state: &IngressState, request: SubmitRequest) -> Item {
     let message_id = Some(request.message_id);
-    match Msisdn::parse(&request.destination, None) {
-        Ok(number) if number.as_str() == request.destination => {}
-        Ok(number) => {
-            let reason = format!("destination: write it as {}", number.as_str());
-            return Err((message_id, reason));
-        }
-        Err(e) => return Err((message_id, format!("destination: {e}"))),
+    if let Err(reason) = mno::check_destination(&request.destination) {
+        return Err((message_id, format!("destination: {reason}")));
     }
     (state.screen)(&request).map_err(|reason| (message_id, reason))?;
     Ok(request)

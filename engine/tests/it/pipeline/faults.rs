@@ -144,8 +144,10 @@ async fn shutdown_settles_the_window_and_unbinds() {
 /// duplicate — not as an unmatched receipt.
 #[tokio::test]
 async fn the_receipt_of_an_unanswered_copy_is_a_duplicate_not_unmatched() {
-    let mut behaviour = Behaviour::default();
-    behaviour.response_latency = "fixed:1500".parse().unwrap();
+    let mut behaviour = Behaviour {
+        response_latency: "fixed:1500".parse().unwrap(),
+        ..Behaviour::default()
+    };
     let sim = super::sim(behaviour.clone()).await;
     let route = "rate = 1000.0\nburst = 100\n[correlation]\nttl_secs = 600\nparked_ttl_secs = 1";
     let mut run = super::engine(super::config(&sim, "response_timeout_ms = 300", route)).await;
