@@ -27,12 +27,37 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
 }
 
+/// Where the service runs. Only `development` accepts the secrets shipped in
+/// `configs/control-plane.toml` and writes email links to the log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// A developer's machine or a test run.
+    Development,
+    /// Anything else (the default when the key is absent).
+    #[default]
+    Production,
+}
+
+/// The JWT secrets shipped in `configs/control-plane.toml`: public, so refused outside
+/// development (a token forged with them would be accepted).
+pub const SHIPPED_DEV_SECRETS: [&str; 2] = [
+    "dev-only-customer-secret-change-me-0123456789abcdef",
+    "dev-only-staff-secret-change-me-fedcba9876543210",
+];
+
 /// HTTP server settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
+    /// `development` or `production` (default): see [`Environment`].
+    #[serde(default)]
+    pub environment: Environment,
     /// Listen address.
     pub bind: SocketAddr,
+    /// Internal listener for `/metrics` (keep it on loopback or a private network).
+    #[serde(default = "default_metrics_bind")]
+    pub metrics_bind: SocketAddr,
     /// Whole-request deadline.
     pub request_timeout_secs: u64,
     /// Largest accepted request body.
@@ -49,14 +74,46 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// Connection URL (may hold a password, hence secret).
+    /// The service's connection URL: the least-privilege login `semalink_api` (may hold a
+    /// password, hence secret). `DATABASE_URL` overrides it.
     pub url: SecretString,
-    /// Role to `SET ROLE` to after connecting; empty to keep the login role.
+    /// The owner's URL, used only to run migrations (`semalink-api migrate`, or at start with
+    /// `migrate_on_start`). `DATABASE_OWNER_URL` overrides it.
+    #[serde(default)]
+    pub migration_url: Option<SecretString>,
+    /// Role to `SET ROLE` to after connecting; empty (the default deployment) keeps the login
+    /// role. Only for a superuser login, as the tests' throwaway databases have.
     pub app_role: String,
     /// Pool size.
     pub max_connections: u32,
     /// Apply pending migrations when the server starts.
     pub migrate_on_start: bool,
+    /// `statement_timeout` of ordinary API requests, in milliseconds.
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+    /// `statement_timeout` of imports and exports (one COPY lasts as long as the upload).
+    #[serde(default = "default_bulk_statement_timeout_ms")]
+    pub bulk_statement_timeout_ms: u64,
+}
+
+fn default_metrics_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9464))
+}
+
+fn default_session_max_lifetime_secs() -> i64 {
+    30 * 24 * 3600
+}
+
+fn default_account_lockout_threshold() -> i32 {
+    20
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    5_000
+}
+
+fn default_bulk_statement_timeout_ms() -> u64 {
+    300_000
 }
 
 /// Customer auth settings.
@@ -67,12 +124,18 @@ pub struct AuthConfig {
     pub jwt_secret: SecretString,
     /// Access token lifetime.
     pub access_token_ttl_secs: i64,
-    /// Refresh token (session) lifetime.
+    /// Refresh token lifetime: each refresh extends the session by this much...
     pub refresh_token_ttl_secs: i64,
-    /// Failed logins before the user is locked out.
+    /// ...but never past this long after sign-in (absolute session lifetime, default 30 days).
+    #[serde(default = "default_session_max_lifetime_secs")]
+    pub session_max_lifetime_secs: i64,
+    /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
-    /// Lock-out duration.
+    /// Longest delay and account-wide lock-out duration (also the counting window).
     pub lockout_secs: i64,
+    /// Failed logins of one email from any IPs that lock it everywhere (and tell the user).
+    #[serde(default = "default_account_lockout_threshold")]
+    pub account_lockout_threshold: i32,
     /// argon2id memory cost in KiB.
     pub argon2_memory_kib: u32,
     /// argon2id iterations.
@@ -89,12 +152,18 @@ pub struct AdminConfig {
     pub jwt_secret: SecretString,
     /// Access token lifetime.
     pub access_token_ttl_secs: i64,
-    /// Refresh token lifetime.
+    /// Refresh token lifetime: each refresh extends the session by this much...
     pub refresh_token_ttl_secs: i64,
-    /// Failed logins before lock-out.
+    /// ...but never past this long after sign-in (absolute session lifetime, default 30 days).
+    #[serde(default = "default_session_max_lifetime_secs")]
+    pub session_max_lifetime_secs: i64,
+    /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
-    /// Lock-out duration.
+    /// Longest delay and account-wide lock-out duration (also the counting window).
     pub lockout_secs: i64,
+    /// Failed logins of one email from any IPs that lock it everywhere (and tell the user).
+    #[serde(default = "default_account_lockout_threshold")]
+    pub account_lockout_threshold: i32,
 }
 
 /// Email settings.
@@ -145,7 +214,8 @@ fn is_ours(key: &figment::value::UncasedStr) -> bool {
 }
 
 impl Config {
-    /// Loads `path`, then `SEMALINK_<SECTION>__<KEY>` variables, then `DATABASE_URL`.
+    /// Loads `path`, then `SEMALINK_<SECTION>__<KEY>` variables, then `DATABASE_URL` and
+    /// `DATABASE_OWNER_URL`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let config: Config = Figment::from(Toml::file_exact(path))
             .merge(Env::prefixed("SEMALINK_").filter(is_ours).split("__"))
@@ -153,6 +223,11 @@ impl Config {
                 Env::raw()
                     .only(&["DATABASE_URL"])
                     .map(|_| "database.url".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_OWNER_URL"])
+                    .map(|_| "database.migration_url".into()),
             )
             .extract()
             .map_err(Box::new)?;
@@ -171,14 +246,37 @@ impl Config {
         if customer == staff {
             return bad("auth.jwt_secret and admin.jwt_secret must differ");
         }
+        let shipped = |s: &str| SHIPPED_DEV_SECRETS.contains(&s) || s.starts_with("dev-only-");
+        if self.server.environment != Environment::Development
+            && (shipped(customer) || shipped(staff))
+        {
+            return bad(
+                "auth.jwt_secret / admin.jwt_secret are the public development secrets: set \
+                 SEMALINK_AUTH__JWT_SECRET and SEMALINK_ADMIN__JWT_SECRET (or \
+                 server.environment = \"development\" on a developer's machine)",
+            );
+        }
         if self.auth.access_token_ttl_secs <= 0 || self.auth.refresh_token_ttl_secs <= 0 {
             return bad("auth token lifetimes must be positive");
         }
         if self.admin.access_token_ttl_secs <= 0 || self.admin.refresh_token_ttl_secs <= 0 {
             return bad("admin token lifetimes must be positive");
         }
+        if self.auth.session_max_lifetime_secs < self.auth.refresh_token_ttl_secs
+            || self.admin.session_max_lifetime_secs < self.admin.refresh_token_ttl_secs
+        {
+            return bad("session_max_lifetime_secs must be at least refresh_token_ttl_secs");
+        }
         if self.auth.lockout_threshold < 1 || self.admin.lockout_threshold < 1 {
             return bad("lockout_threshold must be at least 1");
+        }
+        if self.auth.account_lockout_threshold < self.auth.lockout_threshold
+            || self.admin.account_lockout_threshold < self.admin.lockout_threshold
+        {
+            return bad("account_lockout_threshold must be at least lockout_threshold");
+        }
+        if self.database.statement_timeout_ms == 0 || self.database.bulk_statement_timeout_ms == 0 {
+            return bad("database statement timeouts must be positive (0 would disable them)");
         }
         if self.database.max_connections == 0 || self.server.body_limit_bytes == 0 {
             return bad("database.max_connections and server.body_limit_bytes must be positive");
@@ -224,6 +322,43 @@ mod tests {
     #[test]
     fn shipped_config_is_valid() {
         shipped().validate().unwrap();
+    }
+
+    #[test]
+    fn shipped_secrets_only_in_development() {
+        let mut c = shipped();
+        assert_eq!(c.server.environment, Environment::Development);
+        assert!(SHIPPED_DEV_SECRETS.contains(&c.auth.jwt_secret.expose_secret()));
+        assert!(SHIPPED_DEV_SECRETS.contains(&c.admin.jwt_secret.expose_secret()));
+        c.server.environment = Environment::Production;
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("development secrets"), "{err}");
+        c.auth.jwt_secret = SecretString::from("k".repeat(40));
+        assert!(
+            c.validate().is_err(),
+            "the staff secret is still the shipped one"
+        );
+        c.admin.jwt_secret = SecretString::from("s".repeat(40));
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn absent_environment_means_production() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/control-plane.toml"),
+        )
+        .unwrap()
+        .replace("environment = \"development\"", "");
+        let c: Config = Figment::from(Toml::string(&text)).extract().unwrap();
+        assert_eq!(c.server.environment, Environment::Production);
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn short_secrets_are_refused_even_in_development() {
+        let mut c = shipped();
+        c.auth.jwt_secret = SecretString::from("short-but-not-32");
+        assert!(c.validate().is_err());
     }
 
     #[test]

@@ -7,6 +7,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
+use crate::exports::stream::FileFormat;
+use crate::imports::decode::RequestedEncoding;
 
 /// The document's fixed parts.
 #[derive(OpenApi)]
@@ -17,7 +19,8 @@ use crate::error::{FieldError, Problem};
         version = "0.1.0"
     ),
     modifiers(&Security),
-    components(schemas(Problem, FieldError)),
+    // Schemas referenced only from query parameters are not collected by `routes!`: list them.
+    components(schemas(Problem, FieldError, FileFormat, RequestedEncoding)),
     tags(
         (name = "auth", description = "Signup, login, tokens, sessions, email links"),
         (name = "mfa", description = "TOTP two-factor authentication"),

@@ -2,6 +2,7 @@
 //! SIGTERM/ctrl-c, and run the background tasks (email outbox, rate-limiter pruning, purge of
 //! contacts trashed more than 90 days ago).
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -37,13 +38,23 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         db::migrate(&config.database).await?;
     }
     let pool = db::app_pool(db::connect_options(&config.database)?, &config.database);
-    let mailer = Mailer::from_config(&config.email)?;
+    let mailer = Mailer::from_config(&config.email, config.server.environment)?;
     let poll = Duration::from_millis(config.email.poll_interval_ms);
     let state = AppState::new(config, pool.clone())?;
     let listener = TcpListener::bind(state.config.server.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, "semalink-api listening");
+    let internal = TcpListener::bind(state.config.server.metrics_bind).await?;
+    tracing::info!(addr = %internal.local_addr()?, "semalink-api metrics listening");
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let mut metrics_stop = stop_rx.clone();
+    let metrics_task = tokio::spawn(
+        axum::serve(internal, app::internal(state.clone()))
+            .with_graceful_shutdown(async move {
+                let _ = metrics_stop.changed().await;
+            })
+            .into_future(),
+    );
     let email_task = tokio::spawn(worker::run(pool.clone(), mailer, poll, stop_rx.clone()));
     let purge_task = tokio::spawn(purge::run(
         pool.clone(),
@@ -52,10 +63,16 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     ));
     let limits = state.limits.clone();
     let mut prune_stop = stop_rx.clone();
+    let throttle_pool = pool.clone();
     let prune_task = tokio::spawn(async move {
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(60)) => limits.retain_recent(),
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {
+                    limits.retain_recent();
+                    if let Err(error) = crate::auth::lockout::sweep(&throttle_pool).await {
+                        tracing::warn!(%error, "login throttle sweep failed");
+                    }
+                }
                 _ = prune_stop.changed() => break,
             }
         }
@@ -70,6 +87,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         let _ = email_task.await;
         let _ = prune_task.await;
         let _ = purge_task.await;
+        let _ = metrics_task.await;
     })
     .await;
     pool.close().await;

@@ -71,3 +71,17 @@ pub async fn redeem(
     .fetch_optional(conn)
     .await?)
 }
+
+/// Spends every outstanding password-reset and magic-link token of `user_id`: after the
+/// password changed (by reset or by the user), a link mailed earlier must not change it again
+/// or sign in. Verification links stay valid: they prove the mailbox, not the password.
+pub async fn spend_sign_in_tokens(conn: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE auth_tokens SET used_at = now()
+         WHERE user_id = $1 AND used_at IS NULL AND type IN ('password_reset', 'magic_link')",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

@@ -115,7 +115,8 @@ async fn forgot_password(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// Set a new password with a reset token. Signs out every session of the user.
+/// Set a new password with a reset token. Signs out every session of the user and spends every
+/// other reset and magic link sent to them.
 #[utoipa::path(post, path = "/v1/auth/password/reset", tag = "auth", request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password changed"),
@@ -141,6 +142,7 @@ async fn reset_password(
     // Whoever could read the reset email owns the mailbox, so the address is verified too.
     users::mark_verified(&mut *tx, user_id).await?;
     sessions::revoke_all_for_user(&mut *tx, user_id, "password_reset").await?;
+    action_tokens::spend_sign_in_tokens(&mut *tx, user_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -199,7 +201,7 @@ async fn redeem_magic_link(
         return Err(Error::Forbidden("this user is deactivated"));
     }
     users::mark_verified(&mut *tx, user_id).await?;
-    crate::auth::lockout::record_success(&mut *tx, crate::auth::lockout::Table::Users, user_id)
+    crate::auth::lockout::stamp_login(&mut *tx, crate::auth::lockout::Table::Users, user_id)
         .await?;
     tx.commit().await?;
     Ok(Json(

@@ -9,7 +9,7 @@ use crate::accounts::store as accounts;
 use crate::auth::extract::AuthUser;
 use crate::auth::issue::{self, IpLimited};
 use crate::auth::jwt::{ISSUER, MFA_AUDIENCE, MfaClaims, now_secs};
-use crate::auth::lockout::{self, Policy, Table};
+use crate::auth::lockout::{self, Attempt, Policy, Table};
 use crate::auth::password::check_strength;
 use crate::auth::sessions::{self, Rotation, Subject};
 use crate::auth::types::*;
@@ -35,6 +35,7 @@ fn policy(state: &AppState) -> Policy {
     Policy {
         threshold: state.config.auth.lockout_threshold,
         lock_secs: state.config.auth.lockout_secs,
+        account_threshold: state.config.auth.account_lockout_threshold,
     }
 }
 
@@ -140,7 +141,8 @@ async fn signup(
 
 /// Log in with email and password.
 ///
-/// Repeated failures lock the user out for a while (423). When TOTP is enabled the answer is
+/// Repeated failures from one IP are delayed, and many from several IPs lock the email for a
+/// while (423 with Retry-After, alike for unknown addresses). When TOTP is enabled the answer is
 /// `mfa_required` with an `mfa_token` for `/v1/auth/login/mfa`.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
@@ -157,18 +159,28 @@ async fn login(
     IpLimited(origin): IpLimited,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
+    let base = &state.config.server.public_base_url;
+    let attempt = Attempt {
+        table: Table::Users,
+        email: &req.email,
+        ip: origin.ip.as_deref(),
+    };
+    // Before anything else, and the same for unknown addresses: no oracle.
+    lockout::ensure_unlocked(&state.pool, &attempt).await?;
     let Some(user) = users::credentials_by_email(&state.pool, req.email.trim()).await? else {
         state.passwords.verify(req.password, None).await;
-        return Err(Error::InvalidCredentials);
+        return Err(
+            lockout::record_failure(&state.pool, &attempt, policy(&state), None, base).await?,
+        );
     };
-    lockout::ensure_unlocked(user.locked_secs_left)?;
     if !state
         .passwords
         .verify(req.password, user.password_hash.clone())
         .await
     {
+        let owner = Some(user.email.as_str());
         return Err(
-            lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?,
+            lockout::record_failure(&state.pool, &attempt, policy(&state), owner, base).await?,
         );
     }
     if !user.is_active {
@@ -189,7 +201,7 @@ async fn login(
             mfa_token: Some(mfa_token),
         }));
     }
-    lockout::record_success(&state.pool, Table::Users, user.id).await?;
+    lockout::record_success(&state.pool, &attempt, user.id).await?;
     let tokens = issue::start_session(&state, user.id, req.account_id, &origin).await?;
     Ok(Json(LoginResponse {
         status: LoginStatus::Authenticated,
@@ -216,13 +228,20 @@ async fn login_mfa(
     let user = users::credentials_by_id(&state.pool, claims.sub)
         .await?
         .ok_or(Error::InvalidCredentials)?;
-    lockout::ensure_unlocked(user.locked_secs_left)?;
+    let attempt = Attempt {
+        table: Table::Users,
+        email: &user.email,
+        ip: origin.ip.as_deref(),
+    };
+    lockout::ensure_unlocked(&state.pool, &attempt).await?;
     if !mfa::check_second_factor(&state, user.id, &req.code).await? {
+        let base = &state.config.server.public_base_url;
+        let owner = Some(user.email.as_str());
         return Err(
-            lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?,
+            lockout::record_failure(&state.pool, &attempt, policy(&state), owner, base).await?,
         );
     }
-    lockout::record_success(&state.pool, Table::Users, user.id).await?;
+    lockout::record_success(&state.pool, &attempt, user.id).await?;
     Ok(Json(
         issue::start_session(&state, user.id, claims.acc, &origin).await?,
     ))
@@ -247,6 +266,7 @@ async fn refresh(
         &req.refresh_token,
         false,
         state.config.auth.refresh_token_ttl_secs,
+        state.config.auth.session_max_lifetime_secs,
     )
     .await?;
     let (session_id, user_id, account_id, refresh_token) = match outcome {

@@ -51,8 +51,10 @@ pub struct BulkRequest {
     pub list_id: Option<Uuid>,
 }
 
-/// What a bulk action did.
+/// What a bulk action did. Named `ContactBulkResult` in the OpenAPI document: the sender-ID
+/// module has its own `BulkResult`, and component names must be unique.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = ContactBulkResult)]
 pub struct BulkResult {
     /// Contacts the request selected (existing, active).
     pub matched: u64,

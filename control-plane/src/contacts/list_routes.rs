@@ -203,7 +203,7 @@ async fn delete_list(
 }
 
 /// The list's active members, newest first.
-#[utoipa::path(get, path = "/v1/contact-lists/{list_id}/members", tag = "contacts",
+#[utoipa::path(get, path = "/v1/contact-lists/{list_id}/members", tag = "contacts", operation_id = "list_contact_list_members",
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
     params(("list_id" = Uuid, Path, description = "List id"), MembersQuery),
     responses(
@@ -296,7 +296,7 @@ async fn remove_members(
 }
 
 /// Remove one contact from the list.
-#[utoipa::path(delete, path = "/v1/contact-lists/{list_id}/members/{contact_id}", tag = "contacts",
+#[utoipa::path(delete, path = "/v1/contact-lists/{list_id}/members/{contact_id}", tag = "contacts", operation_id = "remove_contact_list_member",
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
     params(("list_id" = Uuid, Path, description = "List id"), ("contact_id" = Uuid, Path, description = "Contact id")),
     responses(

@@ -53,13 +53,39 @@ pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<Queued
     .await?)
 }
 
-/// Marks an email sent.
-pub async fn mark_sent(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
-    sqlx::query("UPDATE email_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
+/// Marks an email sent and keeps its body only with the single-use links redacted: the
+/// outbox is not a second place from which a reset or sign-in link can be read.
+pub async fn mark_sent(conn: impl PgExecutor<'_>, id: Uuid, body_text: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE email_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL,
+                body_text = $2
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(redact_links(body_text))
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// `body` with the value of every `token=` link parameter replaced by `[redacted]`.
+pub fn redact_links(body: &str) -> String {
+    const KEY: &str = "token=";
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(KEY) {
+        let (head, tail) = rest.split_at(at + KEY.len());
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '&' || c == '#')
+            .unwrap_or(tail.len());
+        if end > 0 {
+            out.push_str("[redacted]");
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Records a failed attempt and schedules the next one with exponential back-off (capped at
@@ -81,4 +107,19 @@ pub async fn mark_failed(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_links;
+
+    #[test]
+    fn link_tokens_are_redacted_and_the_rest_kept() {
+        let body = "Hi\n\nhttps://app/reset-password?token=ab12cd&x=1\nand token=ff\nbye";
+        assert_eq!(
+            redact_links(body),
+            "Hi\n\nhttps://app/reset-password?token=[redacted]&x=1\nand token=[redacted]\nbye"
+        );
+        assert_eq!(redact_links("no links"), "no links");
+    }
 }

@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use crate::config::EmailConfig;
+use crate::config::{EmailConfig, Environment};
 use crate::email::outbox::{self, Queued};
 use crate::error::{Error, Result};
 
@@ -22,8 +22,11 @@ pub enum Mailer {
         /// The From mailbox.
         from: Mailbox,
     },
-    /// Development: each email is written to the log.
+    /// Development: each email is written to the log, links included.
     Log,
+    /// No SMTP outside development: the log gets each email with its links redacted (a link
+    /// in a log is a password reset for whoever reads the logs).
+    LogWithoutLinks,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -31,15 +34,19 @@ impl std::fmt::Debug for Mailer {
         f.write_str(match self {
             Mailer::Smtp { .. } => "Mailer::Smtp",
             Mailer::Log => "Mailer::Log",
+            Mailer::LogWithoutLinks => "Mailer::LogWithoutLinks",
         })
     }
 }
 
 impl Mailer {
-    /// SMTP when `smtp_url` is set, otherwise the log.
-    pub fn from_config(config: &EmailConfig) -> Result<Mailer> {
+    /// SMTP when `smtp_url` is set, otherwise the log (with links only in development).
+    pub fn from_config(config: &EmailConfig, environment: Environment) -> Result<Mailer> {
         let Some(url) = &config.smtp_url else {
-            return Ok(Mailer::Log);
+            return Ok(match environment {
+                Environment::Development => Mailer::Log,
+                Environment::Production => Mailer::LogWithoutLinks,
+            });
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
             .map_err(|_| Error::internal("email.smtp_url is not a valid SMTP URL"))?
@@ -52,10 +59,19 @@ impl Mailer {
         Ok(Mailer::Smtp { transport, from })
     }
 
+    /// What the log may show of a body.
+    fn loggable_body(&self, body: &str) -> String {
+        match self {
+            Mailer::Log => body.to_owned(),
+            _ => outbox::redact_links(body),
+        }
+    }
+
     async fn send(&self, email: &Queued) -> std::result::Result<(), String> {
         match self {
-            Mailer::Log => {
-                tracing::info!(to = %email.to_address, subject = %email.subject, body = %email.body_text, "email (no SMTP configured)");
+            Mailer::Log | Mailer::LogWithoutLinks => {
+                let body = self.loggable_body(&email.body_text);
+                tracing::info!(to = %email.to_address, subject = %email.subject, %body, "email (no SMTP configured)");
                 Ok(())
             }
             Mailer::Smtp { transport, from } => {
@@ -85,7 +101,7 @@ pub async fn drain_once(pool: &PgPool, mailer: &Mailer) -> Result<usize> {
     let batch = outbox::claim_due(&mut tx, 20).await?;
     for email in &batch {
         match mailer.send(email).await {
-            Ok(()) => outbox::mark_sent(&mut *tx, email.id).await?,
+            Ok(()) => outbox::mark_sent(&mut *tx, email.id, &email.body_text).await?,
             Err(error) => {
                 tracing::warn!(email_id = %email.id, %error, "email send failed; will retry");
                 outbox::mark_failed(&mut *tx, email.id, email.attempts, &error).await?;
@@ -137,14 +153,28 @@ mod tests {
 
     #[test]
     fn smtp_only_when_configured_and_never_printed() {
+        let dev = Environment::Development;
         assert!(matches!(
-            Mailer::from_config(&config(None)).unwrap(),
+            Mailer::from_config(&config(None), dev).unwrap(),
             Mailer::Log
         ));
-        let smtp = Mailer::from_config(&config(Some("smtps://user:hunter2@smtp.example.com:465")))
-            .unwrap();
+        let smtp = Mailer::from_config(
+            &config(Some("smtps://user:hunter2@smtp.example.com:465")),
+            dev,
+        )
+        .unwrap();
         assert!(matches!(smtp, Mailer::Smtp { .. }));
         assert!(!format!("{smtp:?}").contains("hunter2"));
-        assert!(Mailer::from_config(&config(Some("not a url"))).is_err());
+        assert!(Mailer::from_config(&config(Some("not a url")), dev).is_err());
+    }
+
+    #[test]
+    fn links_reach_the_log_only_in_development() {
+        let body = "Use this link to sign in:\n\nhttps://app/magic-link?token=0123abcd\n";
+        let prod = Mailer::from_config(&config(None), Environment::Production).unwrap();
+        assert!(matches!(prod, Mailer::LogWithoutLinks));
+        assert!(!prod.loggable_body(body).contains("0123abcd"));
+        let dev = Mailer::from_config(&config(None), Environment::Development).unwrap();
+        assert!(dev.loggable_body(body).contains("0123abcd"));
     }
 }

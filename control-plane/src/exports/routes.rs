@@ -122,7 +122,7 @@ async fn export_contacts(
         opted_out: q.opted_out,
         search,
     };
-    Ok(start(state.pool, q.format.unwrap_or_default(), filter))
+    start(&state, q.format.unwrap_or_default(), filter).await
 }
 
 /// One list's contacts (not in the trash) as CSV or XLSX.
@@ -151,7 +151,7 @@ async fn export_list(
         list_id: Some(list_id),
         ..Filter::default()
     };
-    Ok(start(state.pool, q.format.unwrap_or_default(), filter))
+    start(&state, q.format.unwrap_or_default(), filter).await
 }
 
 async fn list_exists(pool: &PgPool, account_id: Uuid, list_id: Uuid) -> Result<bool> {
@@ -203,20 +203,32 @@ type ContactRow = (
     serde_json::Value,
 );
 
-fn start(pool: PgPool, format: FileFormat, filter: Filter) -> Response {
+async fn start(state: &AppState, format: FileFormat, filter: Filter) -> Result<Response> {
     let date = time::OffsetDateTime::now_utc().date();
+    let pool = state.pool.clone();
+    let bulk_ms = state.config.database.bulk_statement_timeout_ms;
     stream::download(format, &format!("contacts-{date}"), move |sink| {
-        produce(pool, format, filter, sink)
+        produce(pool, bulk_ms, format, filter, sink)
     })
+    .await
 }
 
-async fn produce(pool: PgPool, format: FileFormat, f: Filter, mut sink: Sink) -> Result<()> {
+/// Writes the file: both queries in one bulk-timeout transaction (one snapshot), cancelled if
+/// the client goes away mid-query.
+async fn produce(
+    pool: PgPool,
+    bulk_ms: u64,
+    format: FileFormat,
+    f: Filter,
+    mut sink: Sink,
+) -> Result<()> {
+    let (mut tx, guard) = crate::db::begin_bulk(&pool, bulk_ms).await?;
     let keys_sql = format!(
         "SELECT DISTINCT k FROM contacts c, jsonb_object_keys(c.attributes) k
           WHERE {FILTER} ORDER BY k LIMIT 50"
     );
     let keys: Vec<(String,)> = bind(sqlx::query_as(sqlx::AssertSqlSafe(keys_sql)), &f)
-        .fetch_all(&pool)
+        .fetch_all(&mut *tx)
         .await?;
     let keys: Vec<String> = keys
         .into_iter()
@@ -239,7 +251,7 @@ async fn produce(pool: PgPool, format: FileFormat, f: Filter, mut sink: Sink) ->
         sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql)),
         &f,
     );
-    let mut rows = query.fetch(&pool);
+    let mut rows = query.fetch(&mut *tx);
     while let Some(r) = rows.try_next().await? {
         let tags = r.4.join("; ");
         let created = r.11.format(&Rfc3339).unwrap_or_default();
@@ -268,6 +280,7 @@ async fn produce(pool: PgPool, format: FileFormat, f: Filter, mut sink: Sink) ->
             return Ok(());
         }
     }
+    guard.disarm();
     sink.send(writer.finish()).await;
     Ok(())
 }

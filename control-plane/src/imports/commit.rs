@@ -53,14 +53,24 @@ impl Target {
 }
 
 /// Commits import `id` of `account_id` into `target`; returns the completed import.
-pub async fn commit(pool: &PgPool, account_id: Uuid, id: Uuid, target: Target) -> Result<Import> {
-    let mut tx = pool.begin().await?;
+/// Runs with the bulk `statement_timeout` (`bulk_ms`); dropping the future (request timeout,
+/// client gone) cancels the running statement, which releases the import's lock.
+pub async fn commit(
+    pool: &PgPool,
+    bulk_ms: u64,
+    account_id: Uuid,
+    id: Uuid,
+    target: Target,
+) -> Result<Import> {
+    let (mut tx, guard) = crate::db::begin_bulk(pool, bulk_ms).await?;
     let locked: bool =
         sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 8))")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
     if !locked {
+        guard.disarm();
+        tx.rollback().await?;
         return Err(Error::Conflict("the import is being committed"));
     }
     let claimed = sqlx::query(
@@ -74,6 +84,11 @@ pub async fn commit(pool: &PgPool, account_id: Uuid, id: Uuid, target: Target) -
     .rows_affected()
         == 1;
     if !claimed {
+        // Roll back now rather than on drop: a dropped transaction's ROLLBACK is sent later,
+        // and until then it still holds the import's advisory lock, so an immediate retry
+        // would see "the import is being committed".
+        guard.disarm();
+        tx.rollback().await?;
         let import = store::get(pool, account_id, id)
             .await?
             .ok_or(Error::NotFound)?;
@@ -88,7 +103,9 @@ pub async fn commit(pool: &PgPool, account_id: Uuid, id: Uuid, target: Target) -
             _ => Err(Error::Conflict("the import was cancelled")),
         };
     }
-    match write(&mut tx, account_id, id, &target).await {
+    let written = write(&mut tx, account_id, id, &target).await;
+    guard.disarm();
+    match written {
         Ok(()) => {
             tx.commit().await?;
             store::get(pool, account_id, id)

@@ -178,7 +178,11 @@ async fn dry_run(
         return Err(Error::field("sample", "must be between 0 and 100"));
     }
     let account_id = who.account_id();
-    store::analyse(&state.pool, account_id, id).await?;
+    let bulk_ms = state.config.database.bulk_statement_timeout_ms;
+    let (mut tx, guard) = crate::db::begin_bulk(&state.pool, bulk_ms).await?;
+    store::analyse(&mut *tx, account_id, id).await?;
+    tx.commit().await?;
+    guard.disarm();
     let import = store::get(&state.pool, account_id, id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -215,7 +219,8 @@ async fn commit_import(
         .await?
         .ok_or(Error::NotFound)?;
     let target = Target::from_request(body)?;
-    commit::commit(&state.pool, account_id, id, target)
+    let bulk_ms = state.config.database.bulk_statement_timeout_ms;
+    commit::commit(&state.pool, bulk_ms, account_id, id, target)
         .await
         .map(Json)
 }
@@ -304,18 +309,20 @@ async fn rejected_rows(
         .await?
         .ok_or(Error::NotFound)?;
     let pool = state.pool.clone();
+    let bulk_ms = state.config.database.bulk_statement_timeout_ms;
     let width = import.columns.len();
     let mut header: Vec<String> = vec!["row".into(), "reason".into()];
     header.extend(import.columns);
-    Ok(stream::download(
+    stream::download(
         FileFormat::Csv,
         &format!("rejected-{id}"),
         move |mut sink| async move {
             let mut writer = Writer::new(FileFormat::Csv);
             writer.row(header.iter().map(String::as_str));
+            let (mut tx, guard) = crate::db::begin_bulk(&pool, bulk_ms).await?;
             let mut rows = sqlx::query_as::<_, (i32, String, Vec<String>)>(store::REJECTED_SQL)
                 .bind(id)
-                .fetch(&pool);
+                .fetch(&mut *tx);
             while let Some((row, reason, fields)) = rows.try_next().await? {
                 let row = row.to_string();
                 let pad = width.saturating_sub(fields.len());
@@ -327,11 +334,14 @@ async fn rejected_rows(
                 if let Some(bytes) = writer.ready()
                     && !sink.send(bytes).await
                 {
+                    // Client gone: dropping the guard cancels the rest of the query.
                     return Ok(());
                 }
             }
+            guard.disarm();
             sink.send(writer.finish()).await;
             Ok(())
         },
-    ))
+    )
+    .await
 }

@@ -236,6 +236,16 @@ pub async fn analyse(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> R
     Ok(())
 }
 
+/// Refreshes the planner statistics of the staged rows (`ANALYZE` through a function that runs
+/// as the table owner), so the set-based dry-run and commit statements get plans for the rows
+/// just staged rather than for whatever autovacuum last saw.
+pub async fn analyse_rows(conn: impl PgExecutor<'_>) -> Result<()> {
+    sqlx::query("SELECT analyse_contact_import_rows()")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// One import of the account.
 pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<Option<Import>> {
     let sql = format!("SELECT {COLUMNS} FROM contact_imports WHERE account_id = $1 AND id = $2");

@@ -10,6 +10,7 @@ use semalink_protocol::msisdn::{Msisdn, MsisdnError};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+use crate::db;
 use crate::error::{Error, Result};
 use crate::imports::decode::{self, Encoding, RequestedEncoding};
 use crate::imports::mapping::{self, Requested};
@@ -112,7 +113,11 @@ pub async fn upload(
         store::fail(&state.pool, import_id, &message).await?;
     }
     staged?;
-    store::analyse(&state.pool, who.account_id, import_id).await?;
+    let (mut tx, guard) = db::begin_bulk(&state.pool, bulk_ms(state)).await?;
+    store::analyse_rows(&mut *tx).await?;
+    store::analyse(&mut *tx, who.account_id, import_id).await?;
+    tx.commit().await?;
+    guard.disarm();
     store::get(&state.pool, who.account_id, import_id)
         .await?
         .ok_or(Error::NotFound)
@@ -290,7 +295,8 @@ async fn stage(
     mut stream: axum::body::BodyDataStream,
     mut received: usize,
 ) -> Result<()> {
-    let mut tx = state.pool.begin().await?;
+    // One COPY lasts as long as the upload: the bulk timeout, cancelled if the request drops.
+    let (mut tx, guard) = db::begin_bulk(&state.pool, bulk_ms(state)).await?;
     let mut copy_in = tx.copy_in_raw(copy::STATEMENT).await?;
     let mut buffer = String::new();
     let mut next = Some(Bytes::from(head));
@@ -356,5 +362,11 @@ async fn stage(
         return Err(Error::Conflict("the import was cancelled"));
     }
     tx.commit().await?;
+    guard.disarm();
     Ok(())
+}
+
+/// The statement timeout of the bulk request class.
+fn bulk_ms(state: &AppState) -> u64 {
+    state.config.database.bulk_statement_timeout_ms
 }

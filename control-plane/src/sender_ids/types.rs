@@ -242,8 +242,10 @@ pub enum BulkOutcome {
     NotFound,
 }
 
-/// One id's result in a bulk approval.
+/// One id's result in a bulk approval (`SenderIdBulkResult` in the OpenAPI document: the
+/// contacts module has a `BulkResult` too).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = SenderIdBulkResult)]
 pub struct BulkResult {
     /// The sender ID id.
     pub sender_id_id: Uuid,

@@ -76,7 +76,8 @@ async fn update_me(
     ))
 }
 
-/// Change my password. Signs out my other sessions.
+/// Change my password. Signs out my other sessions and spends every reset and magic link sent
+/// to me.
 #[utoipa::path(post, path = "/v1/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePassword,
     responses(
         (status = 204, description = "Changed"),
@@ -106,6 +107,7 @@ async fn change_password(
     store::set_password(&mut *tx, user.user_id, &hash).await?;
     sessions::revoke_others_for_user(&mut *tx, user.user_id, user.session_id, "password_changed")
         .await?;
+    crate::auth::action_tokens::spend_sign_in_tokens(&mut *tx, user.user_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

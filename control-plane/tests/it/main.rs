@@ -13,6 +13,7 @@ mod ledger_concurrency;
 mod mfa;
 mod notifications;
 mod pricing;
+mod security;
 mod sender_ids;
 mod sender_ids_staff;
 mod staff;
