@@ -1,6 +1,7 @@
 //! Config parsing, overrides and validation errors naming their key.
 
 use super::*;
+use semalink_protocol::segment::{ConcatMethod, Encoding};
 
 const SHIPPED: &str = include_str!("../../../configs/engine.toml");
 
