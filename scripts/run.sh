@@ -19,10 +19,13 @@ cargo build --release -p semalink-loadtest --bin smsc-sim -p semalink-engine --b
 bin="${CARGO_TARGET_DIR:-target}/release"
 "$bin/smsc-sim" --config configs/smsc-sim.toml &
 sim=$!
+# configs/engine.toml says environment = "development" and ships a development token; set
+# SEMALINK_ENGINE__HTTP__TOKEN to use your own.
 "$bin/semalink-engine" --config configs/engine.toml &
 engine=$!
 trap 'kill "$engine" "$sim" 2>/dev/null || true' EXIT INT TERM
 echo "run.sh: SMSC simulator on 127.0.0.1:2775 (stats: http://127.0.0.1:8775/stats)"
-echo "run.sh: SMPP engine, HTTP ingress on http://127.0.0.1:8090/v1/messages (/ready, /metrics)"
+echo "run.sh: SMPP engine, HTTP ingress on http://127.0.0.1:8090/v1/messages (/ready, /metrics;"
+echo "        Authorization: Bearer \$SEMALINK_ENGINE__HTTP__TOKEN, default dev-only-ingress-token-change-me)"
 echo "run.sh: control-plane API on http://127.0.0.1:8080 (docs: http://127.0.0.1:8080/docs)"
 "$bin/semalink-api"

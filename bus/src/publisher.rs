@@ -286,6 +286,7 @@ mod tests {
             received_at: time::OffsetDateTime::UNIX_EPOCH,
             upstream: "sim".into(),
             segments: 1,
+            numbering: None,
         }
     }
 

@@ -16,6 +16,7 @@ use tokio::{net::TcpListener, sync::Semaphore, sync::mpsc, task::JoinHandle, tim
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::amqp::{self, Consumer, Link};
+use crate::celcom::HttpUpstream;
 use crate::config::{self, Config, UpstreamConfig};
 use crate::correlation::AnyStore;
 use crate::dispatch::{self, Pipeline};
@@ -29,6 +30,7 @@ use crate::sink::{self, BusSink, Published};
 use crate::smpp::{self, Pool, SessionConfig};
 use crate::throttle::Throttle;
 use crate::tracker::Tracker;
+use crate::upstream::Upstream;
 use semalink_bus::memory::MemoryBus;
 use semalink_bus::{BatchConfig, topology};
 
@@ -88,6 +90,7 @@ impl Engine {
     /// pipeline tasks. Must run inside a tokio runtime.
     pub async fn start(config: Config) -> Result<EngineHandle> {
         config.validate()?;
+        config.check_deployment()?;
         let metrics = Arc::new(Metrics::new());
         let tracker = Arc::new(Tracker::new(KEEP_FINISHED).keep_sent(KEEP_SENT));
         let router = Router::new(&config)?;
@@ -95,9 +98,18 @@ impl Engine {
         let mut pools = Vec::new();
         let mut streams = Vec::new();
         for (i, upstream) in config.upstreams.iter().enumerate() {
-            let (pool, events) = Pool::start(&upstream.name, session_configs(upstream))
-                .map_err(|e| Error::invalid(format!("upstreams[{i}]"), e.to_string()))?;
-            pools.push(pool);
+            let (link, events) = match upstream.kind {
+                config::UpstreamKind::Smpp => {
+                    let (pool, events) = Pool::start(&upstream.name, session_configs(upstream))
+                        .map_err(|e| Error::invalid(format!("upstreams[{i}]"), e.to_string()))?;
+                    (Upstream::Smpp(pool), events)
+                }
+                config::UpstreamKind::CelcomHttp => {
+                    let (http, events) = HttpUpstream::start(upstream);
+                    (Upstream::Http(http), events)
+                }
+            };
+            pools.push(link);
             streams.push(events);
         }
         let amqp_stop = CancellationToken::new();
@@ -148,6 +160,8 @@ impl Engine {
             sink: Arc::new(sink),
             tracker: Arc::clone(&tracker),
             metrics: Arc::clone(&metrics),
+            awaiting: dispatch::reconcile::Awaiting::new(config.reconcile.clone()),
+            intents: crate::correlation::intents::Intents::from_config(&config)?,
         });
         let listener = TcpListener::bind(config.http.listen)
             .await
@@ -173,7 +187,10 @@ impl Engine {
             tracker,
             metrics,
             ready: Arc::clone(&ready),
+            screen: dispatch::screen(&pipeline),
             max_batch: config.http.max_batch,
+            max_body_bytes: config.http.max_body_bytes,
+            token: config.http.token.as_ref().map(|t| Arc::from(t.expose())),
         };
         let cancel = CancellationToken::new();
         let server = tokio::spawn({
@@ -231,6 +248,10 @@ impl Engine {
         background.spawn(dispatch::sweeper::run(
             Arc::clone(&pipeline),
             SWEEP_PERIOD,
+            cancel.clone(),
+        ));
+        background.spawn(dispatch::reconcile::run(
+            Arc::clone(&pipeline),
             cancel.clone(),
         ));
         if config.redis.is_some() {

@@ -5,6 +5,7 @@
 
 pub mod amqp;
 pub mod app;
+pub mod celcom;
 pub mod config;
 pub mod correlation;
 pub mod dispatch;
@@ -19,6 +20,7 @@ pub mod sink;
 pub mod smpp;
 pub mod throttle;
 pub mod tracker;
+pub mod upstream;
 
 pub use app::{Engine, EngineHandle};
 pub use error::{Error, Result};

@@ -64,6 +64,17 @@ pub struct Metrics {
     /// `semalink_engine_receipts_deferred_total{reason}`: receipts answered "retry later"
     /// because the correlation store (`store`) or the sink (`sink`) failed.
     pub receipts_deferred: IntCounterVec,
+    /// `semalink_engine_reconciled_total{upstream,result}`: parts without a final receipt
+    /// asked for with `query_sm`: `final` (the answer decided the part), `not_final` (asked
+    /// again later), `failed` (refused or unanswered).
+    pub reconciled: IntCounterVec,
+    /// `semalink_engine_expired_without_receipt_total{upstream}`: parts expired with reason
+    /// `no_receipt`.
+    pub expired_without_receipt: IntCounterVec,
+    /// `semalink_engine_duplicate_submit_receipts_total`: receipts with an SMSC id no mapping
+    /// knows that belong to a submit whose answer never came (sent again since): the receipts
+    /// of duplicates, not unmatched.
+    pub duplicate_submit_receipts: IntCounter,
 }
 
 /// Metric name prefix.
@@ -239,6 +250,30 @@ impl Metrics {
                     "receipts answered retry-later because the store or the sink failed",
                     &["reason"],
                 ),
+            ),
+            reconciled: reg(
+                r,
+                counter_vec(
+                    "reconciled_total",
+                    "parts without a final receipt asked for with query_sm, by answer",
+                    &["upstream", "result"],
+                ),
+            ),
+            expired_without_receipt: reg(
+                r,
+                counter_vec(
+                    "expired_without_receipt_total",
+                    "parts expired with reason no_receipt",
+                    &["upstream"],
+                ),
+            ),
+            duplicate_submit_receipts: reg(
+                r,
+                IntCounter::with_opts(Opts::new(
+                    format!("{PREFIX}duplicate_submit_receipts_total"),
+                    "receipts of a submit sent twice whose first answer never came",
+                ))
+                .expect("valid metric"),
             ),
             registry,
         }

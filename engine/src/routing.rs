@@ -14,6 +14,20 @@ use crate::config::{Config, RouteTarget};
 use crate::error::{Error, Result};
 use crate::shard::Map;
 
+/// Why a request's routing hints cannot be followed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// `route.mno` names no known operator.
+    #[error("route.mno: {0}")]
+    UnknownMno(UnknownMnoId),
+    /// `route.upstream` names no configured upstream.
+    #[error("route.upstream: no upstream {0:?}")]
+    UnknownUpstream(String),
+    /// `route.upstream` names an upstream no route sends to (it has no rate).
+    #[error("route.upstream: no route sends to {0:?}")]
+    Unrouted(String),
+}
+
 /// A route's index in [`Router::routes`] (the config's `routes` in order, then the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RouteId(pub u16);
@@ -53,6 +67,8 @@ pub struct Routed {
 #[derive(Debug, Clone)]
 pub struct Router {
     routes: Vec<Route>,
+    /// Upstream names by index (for `route.upstream` hints).
+    upstreams: Vec<String>,
     by_mno: Map<MnoId, RouteId>,
     by_country: Map<&'static str, RouteId>,
     default: RouteId,
@@ -115,6 +131,7 @@ impl Router {
             .collect();
         Ok(Router {
             routes,
+            upstreams: config.upstreams.iter().map(|u| u.name.clone()).collect(),
             by_mno,
             by_country,
             default,
@@ -146,20 +163,42 @@ impl Router {
     }
 
     /// Routes a request: by its `route.mno` hint when it has one (an unknown operator id is
-    /// an error naming the field), else by destination. The `route.upstream` hint is not
-    /// honoured here: the route's token bucket is tied to its upstream.
-    pub fn route_request(&self, request: &SubmitRequest) -> Result<Routed, UnknownMnoId> {
-        match request.route.mno.as_deref() {
+    /// an error naming the field), else by destination. A `route.upstream` hint then picks
+    /// that upstream: the route found when it already uses it, else the first route (in
+    /// config order, the default last) that does, so the hinted traffic is paced by that
+    /// route's bucket. An upstream no route uses cannot be paced and is refused.
+    pub fn route_request(&self, request: &SubmitRequest) -> Result<Routed, RouteError> {
+        let routed = match request.route.mno.as_deref() {
             Some(hint) => {
-                let mno = MnoId::parse(hint)?;
-                Ok(Routed {
+                let mno = MnoId::parse(hint).map_err(RouteError::UnknownMno)?;
+                Routed {
                     route: self.route_mno(mno),
                     mno: Some(mno),
                     country: Some(mno.operator().country),
-                })
+                }
             }
-            None => Ok(self.route(&request.destination)),
+            None => self.route(&request.destination),
+        };
+        let Some(name) = request.route.upstream.as_deref() else {
+            return Ok(routed);
+        };
+        let upstream = self
+            .upstreams
+            .iter()
+            .position(|u| u == name)
+            .ok_or_else(|| RouteError::UnknownUpstream(name.to_owned()))?;
+        if self.get(routed.route).upstream == upstream {
+            return Ok(routed);
         }
+        let route = self
+            .routes
+            .iter()
+            .find(|r| r.upstream == upstream)
+            .ok_or_else(|| RouteError::Unrouted(name.to_owned()))?;
+        Ok(Routed {
+            route: route.id,
+            ..routed
+        })
     }
 
     /// The route of an operator (for a request that names its operator in `route.mno`).
@@ -303,7 +342,24 @@ mod tests {
         let hinted = r.route_request(&request).unwrap();
         assert_eq!((hinted.route, hinted.country), (RouteId(1), Some("KE")));
         request.route.mno = Some("xx-nobody".into());
-        assert!(r.route_request(&request).is_err());
+        assert!(matches!(
+            r.route_request(&request),
+            Err(RouteError::UnknownMno(_))
+        ));
+        // An upstream hint picks the first route to that upstream unless the found one uses
+        // it already.
+        request.route.mno = None;
+        request.route.upstream = Some("a".into());
+        assert_eq!(r.route_request(&request).unwrap().route, RouteId(0));
+        request.route.upstream = Some("b".into());
+        assert_eq!(r.route_request(&request).unwrap().route, RouteId(2));
+        request.destination = "+256772123456".into();
+        assert_eq!(r.route_request(&request).unwrap().route, RouteId(1));
+        request.route.upstream = Some("c".into());
+        assert_eq!(
+            r.route_request(&request).unwrap_err().to_string(),
+            "route.upstream: no upstream \"c\""
+        );
         assert_eq!(
             r.route_mno(MnoId::parse("ke-safaricom").unwrap()),
             RouteId(1)

@@ -142,6 +142,7 @@ mod tests {
             received_at: OffsetDateTime::UNIX_EPOCH,
             upstream: "sim".into(),
             segments: 1,
+            numbering: None,
         };
         assert_eq!(rx.recv().await, Some(Published::Status(event(1))));
         sink.publish_inbound(inbound.clone()).await.unwrap();

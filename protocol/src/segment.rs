@@ -8,6 +8,7 @@
 //! bit (0x40) of `esm_class` must be set. [`Reassembler`] does the reverse for
 //! mobile-originated parts.
 
+mod given;
 pub(crate) mod plan;
 mod reassembly;
 pub mod udh;
@@ -15,6 +16,7 @@ pub mod udh;
 #[cfg(test)]
 mod tests;
 
+pub use given::{split_as, split_given};
 pub use plan::{ConcatMethod, Encoding};
 pub use reassembly::Reassembler;
 pub use udh::ConcatInfo;
@@ -71,9 +73,20 @@ pub enum SegmentError {
     /// A received part uses a `data_coding` this module does not decode.
     #[error("data_coding {0:#04x} is not supported for text")]
     UnsupportedDataCoding(u8),
-    /// A received GSM-7 part is not valid septets.
+    /// A received GSM-7 part is not valid septets, or a text that must be sent in GSM-7
+    /// has a character outside it.
     #[error(transparent)]
     Gsm7(#[from] Gsm7Error),
+    /// A pre-split part does not fit in one SMS.
+    #[error("segment {part} holds {units} units, more than the {capacity} one part holds")]
+    PartTooLong {
+        /// The part, 1-based.
+        part: usize,
+        /// Its septets or UTF-16 units.
+        units: usize,
+        /// What one part holds.
+        capacity: usize,
+    },
 }
 
 /// How to split.
@@ -159,7 +172,15 @@ pub struct Segmented {
 /// Splits `text` into parts. `reference` ties the parts together; the caller draws it from a
 /// per-destination counter (only its low 8 bits are used with [`ConcatMethod::Udh8`]).
 pub fn split(text: &str, reference: u16, opts: &SegmentOptions) -> Result<Segmented, SegmentError> {
-    let prepared = plan::prepare(text, opts.transliterate);
+    split_prepared(plan::prepare(text, opts.transliterate), reference, opts)
+}
+
+/// [`split`] of a text already prepared (encoding chosen, transliterated if asked).
+fn split_prepared(
+    prepared: plan::Prepared<'_>,
+    reference: u16,
+    opts: &SegmentOptions,
+) -> Result<Segmented, SegmentError> {
     let (text, encoding, units) = (prepared.text.as_ref(), prepared.encoding, prepared.units);
     let mut starts = vec![0];
     let layout = plan::layout(text, units, encoding, opts.method, |at| starts.push(at));
@@ -192,7 +213,7 @@ pub fn split(text: &str, reference: u16, opts: &SegmentOptions) -> Result<Segmen
 }
 
 /// Encodes one part.
-fn build(
+pub(crate) fn build(
     part: &str,
     encoding: Encoding,
     info: ConcatInfo,

@@ -25,6 +25,7 @@ pub fn message(n: u128) -> InboundMessage {
         received_at: OffsetDateTime::UNIX_EPOCH,
         upstream: "sim".into(),
         segments: 1,
+        numbering: None,
     }
 }
 

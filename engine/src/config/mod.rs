@@ -3,8 +3,11 @@
 //! the key. Every struct denies unknown keys, so a misspelt key is an error, not a silent
 //! default. Durations are integers with their unit in the key name (`_ms`, `_secs`).
 
+mod addressing;
 pub mod env;
+mod reconcile;
 mod secret;
+mod upstream;
 mod validate;
 
 use std::net::SocketAddr;
@@ -13,17 +16,23 @@ use std::time::Duration;
 
 pub use semalink_bus::QueueType;
 use semalink_bus::{Topology, topology};
-use semalink_protocol::msgid::IdPolicy;
-use semalink_protocol::segment::{ConcatMethod, Encoding, SegmentOptions};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+pub use addressing::{Addressing, SHORT_CODE_MAX_DIGITS, TonNpi};
+pub use reconcile::ReconcileConfig;
 pub use secret::Secret;
+pub use upstream::{BindType, DataCoding, UpstreamConfig, UpstreamKind};
+pub use validate::SHIPPED_DEV_TOKEN;
 
 /// The whole engine configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `development` allows an HTTP ingress without a token (and the shipped token);
+    /// anything else, the default `production`, refuses them at start.
+    #[serde(default)]
+    pub environment: Environment,
     /// HTTP ingress, `/metrics`, `/health`, `/ready`.
     pub http: HttpConfig,
     /// The SMPP upstreams, at least one; names are unique.
@@ -49,6 +58,20 @@ pub struct Config {
     /// in-process status channel only).
     #[serde(default)]
     pub amqp: Option<AmqpConfig>,
+    /// What happens to parts whose final receipt never comes.
+    #[serde(default)]
+    pub reconcile: ReconcileConfig,
+}
+
+/// Where the engine runs: decides whether development shortcuts are allowed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    /// A developer's machine: the ingress may run without a token.
+    Development,
+    /// Anything real (the default): the ingress needs its own token.
+    #[default]
+    Production,
 }
 
 /// HTTP listener settings.
@@ -63,133 +86,14 @@ pub struct HttpConfig {
     /// Most requests accepted in one batch POST.
     #[serde(default = "default_max_batch")]
     pub max_batch: usize,
-}
-
-/// How binds of an upstream are opened (SMPP 3.4 §4.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BindType {
-    /// One `bind_transceiver` per bind: submits and receipts on one session.
-    Transceiver,
-    /// A `bind_transmitter` and a `bind_receiver` per bind.
-    TransmitterReceiver,
-}
-
-/// How GSM-7 text is put on the wire for this upstream (SMS-FACTS: upstreams differ).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DataCoding {
-    /// `data_coding` 0x00 with one septet per octet (most upstreams).
-    #[default]
-    SmscDefault,
-    /// `data_coding` 0x00 with septets packed 8 into 7 octets.
-    SmscDefaultPacked,
-    /// `data_coding` 0x01 (IA5), unpacked septets.
-    Ia5,
-}
-
-impl DataCoding {
-    /// The `data_coding` octet for GSM-7 parts (UCS-2 parts always use 0x08).
-    pub fn gsm7_data_coding(self) -> u8 {
-        match self {
-            DataCoding::SmscDefault | DataCoding::SmscDefaultPacked => 0x00,
-            DataCoding::Ia5 => 0x01,
-        }
-    }
-
-    /// Whether GSM-7 septets are packed.
-    pub fn packed(self) -> bool {
-        self == DataCoding::SmscDefaultPacked
-    }
-}
-
-/// One SMPP upstream: its session settings (mapped to the bind pool's `SessionConfig`) and its
-/// message policies.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpstreamConfig {
-    /// Unique name, used in routes, metrics and status events.
-    pub name: String,
-    /// SMSC host name or address.
-    pub host: String,
-    /// SMSC port.
-    pub port: u16,
-    /// `system_id` of the bind.
-    pub system_id: String,
-    /// `password` of the bind (never printed).
-    pub password: Secret,
-    /// `system_type` of the bind.
+    /// Largest request body; a bigger one is answered 413.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// The bearer token `POST /v1/messages` and `GET /metrics` require
+    /// (`Authorization: Bearer <token>`, at least 16 characters); required outside
+    /// `environment = "development"`. Never printed.
     #[serde(default)]
-    pub system_type: String,
-    /// Transceiver, or transmitter + receiver.
-    #[serde(default = "default_bind_type")]
-    pub bind_type: BindType,
-    /// Number of binds (sessions; each transmitter+receiver pair counts once).
-    #[serde(default = "default_binds")]
-    pub binds: u32,
-    /// Outstanding requests per bind.
-    #[serde(default = "default_window")]
-    pub window: u32,
-    /// `enquire_link` interval.
-    #[serde(default = "default_enquire_link_ms")]
-    pub enquire_link_ms: u64,
-    /// How long to wait for a response PDU.
-    #[serde(default = "default_response_timeout_ms")]
-    pub response_timeout_ms: u64,
-    /// First reconnect delay (jittered, doubling).
-    #[serde(default = "default_reconnect_min_ms")]
-    pub reconnect_min_ms: u64,
-    /// Longest reconnect delay.
-    #[serde(default = "default_reconnect_max_ms")]
-    pub reconnect_max_ms: u64,
-    /// How `submit_sm_resp` ids relate to receipt ids.
-    #[serde(default)]
-    pub id_policy: IdPolicy,
-    /// Cap on submits per second over all routes using this upstream; absent = no cap.
-    #[serde(default)]
-    pub tps_cap: Option<f64>,
-    /// GSM-7 wire form.
-    #[serde(default)]
-    pub data_coding: DataCoding,
-    /// How long-message parts are tied together.
-    #[serde(default)]
-    pub concat: ConcatMethod,
-}
-
-impl UpstreamConfig {
-    /// [`Self::enquire_link_ms`] as a duration.
-    pub fn enquire_link(&self) -> Duration {
-        Duration::from_millis(self.enquire_link_ms)
-    }
-    /// [`Self::response_timeout_ms`] as a duration.
-    pub fn response_timeout(&self) -> Duration {
-        Duration::from_millis(self.response_timeout_ms)
-    }
-    /// How to split text for this upstream (concatenation method, packing).
-    pub fn segment_options(&self) -> SegmentOptions {
-        SegmentOptions {
-            method: self.concat,
-            packed: self.data_coding.packed(),
-            ..SegmentOptions::default()
-        }
-    }
-
-    /// The `data_coding` to send for a part the splitter encoded as `encoding` (GSM-7 parts
-    /// follow the upstream's preference; UCS-2 is always 0x08).
-    pub fn wire_data_coding(&self, encoding: Encoding) -> u8 {
-        match encoding {
-            Encoding::Gsm7 => self.data_coding.gsm7_data_coding(),
-            Encoding::Ucs2 => encoding.data_coding(),
-        }
-    }
-
-    /// Reconnect back-off bounds.
-    pub fn reconnect_backoff(&self) -> (Duration, Duration) {
-        (
-            Duration::from_millis(self.reconnect_min_ms),
-            Duration::from_millis(self.reconnect_max_ms),
-        )
-    }
+    pub token: Option<Secret>,
 }
 
 /// A route rule: which destinations it matches and where they go.
@@ -451,6 +355,9 @@ fn default_queue() -> usize {
 fn default_max_batch() -> usize {
     1_000
 }
+fn default_max_body_bytes() -> usize {
+    8 * 1024 * 1024
+}
 fn default_bind_type() -> BindType {
     BindType::Transceiver
 }
@@ -471,6 +378,9 @@ fn default_reconnect_min_ms() -> u64 {
 }
 fn default_reconnect_max_ms() -> u64 {
     30_000
+}
+fn default_dlr_poll_ms() -> u64 {
+    5_000
 }
 fn default_burst() -> u32 {
     1
@@ -510,6 +420,13 @@ impl Config {
     /// Checks what serde cannot: ranges, references between sections, operator ids.
     pub fn validate(&self) -> Result<()> {
         validate::config(self)
+    }
+
+    /// The checks [`crate::Engine::start`] adds for a real deployment: outside
+    /// `environment = "development"` the ingress token must be set, and not to the shipped
+    /// one.
+    pub fn check_deployment(&self) -> Result<()> {
+        validate::deployment(self)
     }
 
     /// The index of the upstream called `name`.

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Deserialize;
 
 /// A secret value: deserialises from a plain string, prints as `[redacted]`.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 

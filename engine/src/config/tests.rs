@@ -1,6 +1,7 @@
 //! Config parsing, overrides and validation errors naming their key.
 
 use super::*;
+use semalink_protocol::segment::{ConcatMethod, Encoding};
 
 const SHIPPED: &str = include_str!("../../../configs/engine.toml");
 
@@ -229,4 +230,40 @@ fn the_amqp_section_is_off_by_default_and_an_env_url_alone_turns_it_on() {
     let bad = vec![("SEMALINK_ENGINE__AMQP__RETRY_DELAYS_MS".into(), "[]".into())];
     let e = Config::from_toml(SHIPPED, bad).unwrap_err().to_string();
     assert!(e.contains("amqp.retry_delays_ms"), "{e}");
+}
+
+#[test]
+fn the_ingress_token_is_required_outside_development() {
+    let shipped = load(SHIPPED).unwrap();
+    assert_eq!(shipped.environment, Environment::Development);
+    shipped.check_deployment().unwrap();
+    let production = with(
+        "environment = \"development\"",
+        "environment = \"production\"",
+    );
+    let e = load(&production).unwrap().check_deployment().unwrap_err();
+    assert!(
+        e.to_string().contains("http.token") && e.to_string().contains("shipped"),
+        "{e}"
+    );
+    let own = vec![(
+        "SEMALINK_ENGINE__HTTP__TOKEN".to_owned(),
+        "a-token-of-our-own-0123".to_owned(),
+    )];
+    Config::from_toml(&production, own)
+        .unwrap()
+        .check_deployment()
+        .unwrap();
+    let none = production.replace("token = \"dev-only-ingress-token-change-me\"", "");
+    let e = load(&none).unwrap().check_deployment().unwrap_err();
+    assert!(e.to_string().contains("required"), "{e}");
+    // Without the key at all the environment is production.
+    let silent = none.replace("environment = \"production\"", "");
+    assert!(load(&silent).unwrap().check_deployment().is_err());
+    let short = vec![(
+        "SEMALINK_ENGINE__HTTP__TOKEN".to_owned(),
+        "short".to_owned(),
+    )];
+    let e = Config::from_toml(SHIPPED, short).unwrap_err();
+    assert!(e.to_string().contains("http.token"), "{e}");
 }

@@ -5,13 +5,58 @@ use std::collections::HashSet;
 
 use semalink_protocol::mno::{self, MnoId};
 
-use super::{AmqpConfig, Config, RouteTarget, UpstreamConfig};
+use super::{AmqpConfig, Config, Environment, RouteTarget, UpstreamConfig, UpstreamKind};
 use crate::error::{Error, Result};
 
 /// Most binds per upstream: far above any contracted figure, low enough to catch typos.
 const MAX_BINDS: u32 = 256;
 
+/// The token `configs/engine.toml` ships with: good enough on a laptop, refused elsewhere.
+pub const SHIPPED_DEV_TOKEN: &str = "dev-only-ingress-token-change-me";
+/// Shortest ingress token accepted.
+const MIN_TOKEN_LEN: usize = 16;
+
+/// The checks that depend on where the engine runs: outside development the ingress needs a
+/// token of its own.
+pub(super) fn deployment(c: &Config) -> Result<()> {
+    let production = c.environment != Environment::Development;
+    match &c.http.token {
+        None if production => Err(Error::invalid(
+            "http.token",
+            "required outside environment = \"development\" (anyone reaching the ingress could send SMS on any account)",
+        )),
+        Some(t) if t.expose() == SHIPPED_DEV_TOKEN && production => Err(Error::invalid(
+            "http.token",
+            "is the token shipped in configs/engine.toml: set your own (SEMALINK_ENGINE__HTTP__TOKEN)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn config(c: &Config) -> Result<()> {
+    if let Some(token) = &c.http.token {
+        check(
+            token.expose().chars().count() >= MIN_TOKEN_LEN,
+            "http.token",
+            format!("must be at least {MIN_TOKEN_LEN} characters"),
+        )?;
+    }
+    check(
+        c.http.max_body_bytes >= 1024,
+        "http.max_body_bytes",
+        "must be at least 1024",
+    )?;
+    let r = &c.reconcile;
+    check(
+        r.rate > 0.0 && r.rate.is_finite(),
+        "reconcile.rate",
+        "must be a positive number",
+    )?;
+    check(
+        r.period_ms >= 1,
+        "reconcile.period_ms",
+        "must be at least 1",
+    )?;
     check(
         c.http.queue_capacity >= 1,
         "http.queue_capacity",
@@ -31,6 +76,13 @@ pub(super) fn config(c: &Config) -> Result<()> {
     let mut names = HashSet::new();
     for (i, u) in c.upstreams.iter().enumerate() {
         upstream(u, &format!("upstreams[{i}]"))?;
+        if let Some(fallback) = &u.fallback {
+            check(
+                c.upstream_index(fallback).is_some_and(|f| f != i),
+                format!("upstreams[{i}].fallback"),
+                format!("no other upstream is named {fallback:?}"),
+            )?;
+        }
         check(
             names.insert(u.name.as_str()),
             format!("upstreams[{i}].name"),
@@ -177,6 +229,9 @@ fn amqp(a: &AmqpConfig) -> Result<()> {
 fn upstream(u: &UpstreamConfig, key: &str) -> Result<()> {
     let k = |field: &str| format!("{key}.{field}");
     check(!u.name.trim().is_empty(), k("name"), "must not be empty")?;
+    if u.kind == UpstreamKind::CelcomHttp {
+        return http_upstream(u, key);
+    }
     check(!u.host.trim().is_empty(), k("host"), "must not be empty")?;
     check(u.port != 0, k("port"), "must not be 0")?;
     // SMPP 3.4 §4.1.1: system_id is a C-octet string of at most 16 octets, system_type 13.
@@ -219,6 +274,34 @@ fn upstream(u: &UpstreamConfig, key: &str) -> Result<()> {
     if let Some(cap) = u.tps_cap {
         check(positive(cap), k("tps_cap"), "must be a positive number")?;
     }
+    Ok(())
+}
+
+fn http_upstream(u: &UpstreamConfig, key: &str) -> Result<()> {
+    let k = |field: &str| format!("{key}.{field}");
+    let url = u.url.as_deref().unwrap_or("");
+    check(
+        url.starts_with("http://") && url.ends_with('/'),
+        k("url"),
+        "must be an http:// URL ending in / (the API's base, e.g. http://host/api/services/)",
+    )?;
+    check(
+        u.api_key.as_ref().is_some_and(|s| !s.expose().is_empty()),
+        k("api_key"),
+        "required for kind = \"celcom_http\"",
+    )?;
+    check(
+        u.partner_id.as_ref().is_some_and(|s| !s.is_empty()),
+        k("partner_id"),
+        "required for kind = \"celcom_http\"",
+    )?;
+    check(u.window >= 1, k("window"), "must be at least 1")?;
+    check(u.dlr_poll_ms >= 10, k("dlr_poll_ms"), "must be at least 10")?;
+    check(
+        u.response_timeout_ms >= 1,
+        k("response_timeout_ms"),
+        "must be at least 1",
+    )?;
     Ok(())
 }
 

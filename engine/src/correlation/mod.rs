@@ -24,6 +24,7 @@
 //! Ids are scoped by upstream: two upstreams' decimal counters overlap.
 
 mod any;
+pub mod intents;
 mod memory;
 mod redis;
 

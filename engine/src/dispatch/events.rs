@@ -25,7 +25,7 @@
 
 use std::sync::Arc;
 
-use semalink_protocol::contracts::{InboundMessage, VERSION};
+use semalink_protocol::contracts::{InboundMessage, Numbering, VERSION};
 use semalink_protocol::dlr;
 use semalink_protocol::msgid::{Side, canonical};
 use semalink_protocol::segment::{ConcatInfo, ESM_CLASS_UDHI, Reassembler, udh};
@@ -148,7 +148,7 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
 fn update_binds<S, K>(p: &Pipeline<S, K>, upstream: usize) {
     let pool = &p.pools[upstream];
     let up = pool.bound_count() as i64;
-    let total = pool.sessions().len() as i64;
+    let total = pool.bind_total() as i64;
     let name = pool.name();
     p.metrics.binds.with_label_values(&[name, "up"]).set(up);
     p.metrics
@@ -164,7 +164,7 @@ fn parse_receipt<S, K>(
     sm: &InboundSm,
 ) -> Option<(CorrelationKey, dlr::Receipt)> {
     let name = p.upstreams[upstream].name.as_str();
-    let receipt = match dlr::from_deliver_sm(&sm.receipt_parts()) {
+    let mut receipt = match dlr::from_deliver_sm(&sm.receipt_parts()) {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(upstream = name, error = %e, "unreadable receipt dropped");
@@ -179,6 +179,10 @@ fn parse_receipt<S, K>(
         .receipts
         .with_label_values(&[name, receipt.stat.word()])
         .inc();
+    // Kept with a parked receipt: the key to its submit intent if its id never maps.
+    if !sm.source_addr.is_empty() {
+        receipt.handset = Some(sm.source_addr.clone());
+    }
     let key = CorrelationKey {
         upstream: upstream as u16,
         id: canonical(&receipt.id, Side::Receipt, p.upstreams[upstream].id_policy),
@@ -225,6 +229,9 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
                 .await?,
         ),
     };
+    if settlement.is_some() {
+        p.awaiting.settled(target.message_id, target.segment);
+    }
     let settled = settlement.map(|s| s.verdict);
     let claimed = settlement.is_some_and(|s| s.claimed);
     let t = match p.tracker.receipt_settled(target, name, receipt, settled) {
@@ -320,6 +327,12 @@ async fn inbound<S: CorrelationStore, K: StatusSink>(
         received_at: OffsetDateTime::now_utc(),
         upstream: name.to_owned(),
         segments,
+        numbering: Some(Numbering {
+            from_ton: sm.source_ton,
+            from_npi: sm.source_npi,
+            to_ton: sm.dest_ton,
+            to_npi: sm.dest_npi,
+        }),
     };
     match p.sink.publish_inbound(message).await {
         Ok(()) => true,

@@ -12,6 +12,8 @@
 //!   only after its event was handed to the sink.
 //! * [`sweeper::run`] expires correlation entries, reports unmatched receipts and refreshes
 //!   the gauges.
+//! * [`reconcile::run`] asks for parts whose final receipt never came (`query_sm`) or expires
+//!   them (`no_receipt`).
 //!
 //! Work from RabbitMQ carries a [`Completion`]: each segment task reports how it ended and the
 //! last report settles the message (ack, defer to the broker's retry queue, or leave it for
@@ -26,6 +28,7 @@
 mod dedupe;
 pub mod events;
 mod prepare;
+pub mod reconcile;
 mod segment;
 pub mod sweeper;
 mod work;
@@ -43,19 +46,19 @@ use crate::metrics::Metrics;
 use crate::retry::RetryPolicy;
 use crate::routing::Router;
 use crate::sink::StatusSink;
-use crate::smpp::Pool;
 use crate::throttle::Throttle;
 use crate::tracker::{Tracker, Transition};
+use crate::upstream::Upstream;
 
-pub use prepare::{PrepareError, SegmentJob};
+pub use prepare::{PrepareError, SegmentJob, check};
 pub use work::{Completion, DeferLimits, Outcome, SegmentEnd, Settled, Work};
 
 /// Everything the pipeline's tasks share. Built once by the app; cheap to clone behind `Arc`.
 pub struct Pipeline<S, K> {
     /// The upstreams, in config order (index = `CorrelationKey::upstream`).
     pub upstreams: Vec<UpstreamConfig>,
-    /// One pool per upstream, same order.
-    pub pools: Vec<Pool>,
+    /// One link (SMPP pool or HTTP API) per upstream, same order.
+    pub pools: Vec<Upstream>,
     /// Destination → route.
     pub router: Router,
     /// Token buckets per route and upstream.
@@ -70,6 +73,11 @@ pub struct Pipeline<S, K> {
     pub tracker: Arc<Tracker>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Parts waiting for their final receipt (see [`reconcile`]).
+    pub awaiting: reconcile::Awaiting,
+    /// Submits recorded before they leave, until answered (see
+    /// [`crate::correlation::intents`]).
+    pub intents: crate::correlation::intents::Intents,
 }
 
 impl<S, K> std::fmt::Debug for Pipeline<S, K> {
@@ -77,6 +85,19 @@ impl<S, K> std::fmt::Debug for Pipeline<S, K> {
         f.debug_struct("Pipeline")
             .field("upstreams", &self.upstreams.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl<S, K> Pipeline<S, K> {
+    /// The upstream to send on instead of `upstream`: its configured fallback, while
+    /// `upstream` is down and the fallback is up.
+    pub fn fallback(&self, upstream: usize) -> Option<usize> {
+        if self.pools[upstream].is_up() {
+            return None;
+        }
+        let name = self.upstreams[upstream].fallback.as_deref()?;
+        let index = self.upstreams.iter().position(|u| u.name == name)?;
+        self.pools[index].is_up().then_some(index)
     }
 }
 
@@ -148,6 +169,16 @@ impl<S: CorrelationStore, K: StatusSink> Pipeline<S, K> {
         tracing::debug!(message_id = %event.message_id, state, "status event");
         self.sink.publish_status(event).await
     }
+}
+
+/// The HTTP ingress's [`Screen`](crate::ingress::Screen): [`check`] against this pipeline's
+/// routes and upstreams.
+pub fn screen<S, K>(p: &Pipeline<S, K>) -> crate::ingress::Screen {
+    let router = p.router.clone();
+    let upstreams = p.upstreams.clone();
+    std::sync::Arc::new(move |request| {
+        check(&router, &upstreams, request).map_err(|e| e.to_string())
+    })
 }
 
 /// The `state` label / log word of a delivery state.

@@ -1,16 +1,20 @@
-//! One request → its segments, ready to submit: route (operator hint or destination prefix),
-//! split with the upstream's segment options (3GPP TS 23.040 §9.2.3.24.1 UDH, or the SMPP
-//! `sar_*` TLVs of SMPP 3.4 §5.3.2.22–24), and the `submit_sm` of each part.
+//! One request → its segments, ready to submit: route (operator and upstream hints, else the
+//! destination prefix), split with the upstream's segment options (3GPP TS 23.040
+//! §9.2.3.24.1 UDH, or the SMPP `sar_*` TLVs of SMPP 3.4 §5.3.2.22–24) in the alphabet the
+//! `encoding` hint asks for — a pre-split body part by part, never cut again — and the
+//! `submit_sm` of each part, its sender typed by the upstream's [`Addressing`](crate::config::Addressing) rules and its
+//! validity period from `expires_at`. [`check`] runs the same steps for the HTTP ingress, so
+//! a request that cannot be sent is refused at the door.
 
 use bytes::Bytes;
-use semalink_protocol::contracts::{Body, DeliveryState, Priority, SubmitRequest};
-use semalink_protocol::segment::{self, SegmentError};
+use semalink_protocol::contracts::{Body, DeliveryState, EncodingHint, Priority, SubmitRequest};
+use semalink_protocol::segment::{self, Encoding, SegmentError, Segmented};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::config::UpstreamConfig;
+use crate::config::{UpstreamConfig, UpstreamKind};
 use crate::correlation::CorrelationStore;
-use crate::routing::RouteId;
+use crate::routing::{RouteError, RouteId, Router};
 use crate::sink::StatusSink;
 use crate::smpp::{self, Tlv};
 
@@ -31,14 +35,16 @@ pub struct SegmentJob {
     pub upstream: usize,
     /// The `submit_sm`.
     pub pdu: smpp::SubmitRequest,
+    /// The message's `expires_at` (the part is reconciled then if no receipt came).
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// Why a request cannot be sent at all.
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
-    /// `route.mno` names no known operator.
-    #[error("route.mno: {0}")]
-    UnknownMno(String),
+    /// A routing hint cannot be followed.
+    #[error(transparent)]
+    Route(#[from] RouteError),
     /// The text cannot be encoded or is too long.
     #[error("body: {0}")]
     Segment(#[from] SegmentError),
@@ -72,16 +78,50 @@ pub(super) fn prepare<S: CorrelationStore, K: StatusSink>(
     {
         return Err(PrepareError::Expired);
     }
-    let routed = p
-        .router
-        .route_request(request)
-        .map_err(|e| PrepareError::UnknownMno(e.to_string()))?;
+    let routed = p.router.route_request(request)?;
     let route = p.router.get(routed.route);
-    let upstream = &p.upstreams[route.upstream];
-    let jobs = segments(upstream, route.upstream, routed.route, request, reference)?;
+    // While the route's upstream is down, its fallback (if up) takes the message, split by
+    // its own rules; the route's bucket still paces it.
+    let index = p.fallback(route.upstream).unwrap_or(route.upstream);
+    let upstream = &p.upstreams[index];
+    let jobs = segments(upstream, index, routed.route, request, reference)?;
     let total = u16::try_from(jobs.len()).map_err(|_| PrepareError::TooManySegments)?;
     p.tracker.set_segments(request.message_id, total);
     Ok(jobs)
+}
+
+/// What the dispatcher would decide about `request` before sending anything: its routing
+/// hints can be followed and its body splits within the upstream's limits. The HTTP ingress
+/// answers with this at once.
+pub fn check(
+    router: &Router,
+    upstreams: &[UpstreamConfig],
+    request: &SubmitRequest,
+) -> Result<(), PrepareError> {
+    let routed = router.route_request(request)?;
+    let upstream = &upstreams[router.get(routed.route).upstream];
+    let split = split(upstream, request, 0)?;
+    u16::try_from(split.segments.len()).map_err(|_| PrepareError::TooManySegments)?;
+    Ok(())
+}
+
+/// The body cut into parts for `upstream`: a text by the segmenter's rules, a pre-split body
+/// as given; in the hinted alphabet.
+fn split(
+    upstream: &UpstreamConfig,
+    request: &SubmitRequest,
+    reference: u16,
+) -> Result<Segmented, SegmentError> {
+    let encoding = match request.encoding {
+        EncodingHint::Auto => None,
+        EncodingHint::Gsm7 => Some(Encoding::Gsm7),
+        EncodingHint::Ucs2 => Some(Encoding::Ucs2),
+    };
+    let options = upstream.segment_options();
+    match &request.body {
+        Body::Text(text) => segment::split_as(text, reference, &options, encoding),
+        Body::Segments(parts) => segment::split_given(parts, reference, &options, encoding),
+    }
 }
 
 /// Splits `request` for `upstream` (index `upstream_index`) into the `submit_sm` of each
@@ -93,17 +133,15 @@ pub(super) fn segments(
     request: &SubmitRequest,
     reference: u16,
 ) -> Result<Vec<SegmentJob>, PrepareError> {
-    // Pre-split bodies are sent as their joined text, split by our own rules: the parts'
-    // boundaries are not kept (documented in docs/engine.md).
-    let text = match &request.body {
-        Body::Text(t) => std::borrow::Cow::Borrowed(t.as_str()),
-        Body::Segments(parts) => std::borrow::Cow::Owned(parts.concat()),
-    };
-    let split = segment::split(&text, reference, &upstream.segment_options())?;
+    if upstream.kind == UpstreamKind::CelcomHttp {
+        return Ok(vec![whole(upstream, upstream_index, route, request)]);
+    }
+    let split = split(upstream, request, reference)?;
     let segments =
         u16::try_from(split.segments.len()).map_err(|_| PrepareError::TooManySegments)?;
     let data_coding = upstream.wire_data_coding(split.encoding);
-    let (source_ton, source_npi, source_addr) = sender_address(&request.sender);
+    let (source_ton, source_npi, source_addr) = upstream.addressing.sender(&request.sender);
+    let validity_period = request.expires_at.map(validity).unwrap_or_default();
     let destination = request.destination.trim_start_matches('+').to_owned();
     let priority = match request.priority {
         Priority::High => 1,
@@ -137,6 +175,7 @@ pub(super) fn segments(
                     // (SMPP 3.4 §5.2.12).
                     esm_class: seg.esm_class(0x00),
                     priority,
+                    validity_period: validity_period.clone(),
                     // Final receipt requested (SMPP 3.4 §5.2.17).
                     registered_delivery: 1,
                     data_coding,
@@ -144,21 +183,56 @@ pub(super) fn segments(
                     tlvs,
                     ..smpp::SubmitRequest::default()
                 },
+                expires_at: request.expires_at,
             }
         })
         .collect();
     Ok(jobs)
 }
 
-/// `(ton, npi, address)` of a sender id: digits (with an optional `+`) are an international
-/// number (TON 1, NPI 1); anything else is alphanumeric (TON 5, NPI 0; SMPP 3.4 §5.2.5).
-fn sender_address(sender: &str) -> (u8, u8, String) {
-    let digits = sender.trim_start_matches('+');
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        (1, 1, digits.to_owned())
-    } else {
-        (5, 0, sender.to_owned())
+/// The one job of an HTTP upstream, which takes the whole text (and splits it itself): the
+/// sender id as given, the destination's digits and the UTF-8 text.
+fn whole(
+    upstream: &UpstreamConfig,
+    upstream_index: usize,
+    route: RouteId,
+    request: &SubmitRequest,
+) -> SegmentJob {
+    let text = match &request.body {
+        Body::Text(t) => t.clone(),
+        Body::Segments(parts) => parts.concat(),
+    };
+    let _ = upstream;
+    SegmentJob {
+        message_id: request.message_id,
+        segment: 1,
+        segments: 1,
+        route,
+        upstream: upstream_index,
+        pdu: smpp::SubmitRequest {
+            source_addr: request.sender.clone(),
+            destination_addr: request.destination.trim_start_matches('+').to_owned(),
+            short_message: Bytes::from(text),
+            ..smpp::SubmitRequest::default()
+        },
+        expires_at: request.expires_at,
     }
+}
+
+/// `expires_at` as an absolute SMPP time (SMPP 3.4 §7.1.1): `YYMMDDhhmmsstnnp`, in UTC
+/// (`00+`).
+fn validity(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:02}{:02}{:02}{:02}{:02}{:02}{}00+",
+        at.year().rem_euclid(100),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond() / 100,
+    )
 }
 
 #[cfg(test)]
@@ -240,10 +314,46 @@ mod tests {
     }
 
     #[test]
-    fn numeric_senders_are_international_and_others_alphanumeric() {
-        assert_eq!(sender_address("+25420880"), (1, 1, "25420880".into()));
-        assert_eq!(sender_address("20880"), (1, 1, "20880".into()));
-        assert_eq!(sender_address("SEMALINK"), (5, 0, "SEMALINK".into()));
-        assert_eq!(sender_address("Shop24"), (5, 0, "Shop24".into()));
+    fn senders_are_typed_by_the_upstream_rules() {
+        let mut r = request("hi");
+        for (sender, ton_npi) in [
+            ("SEMALINK", (5, 0)),
+            ("22345", (3, 0)),
+            ("+254712345678", (1, 1)),
+        ] {
+            r.sender = sender.into();
+            let jobs = segments(&upstream(""), 0, RouteId(0), &r, 1).unwrap();
+            assert_eq!(
+                (jobs[0].pdu.source_ton, jobs[0].pdu.source_npi),
+                ton_npi,
+                "{sender}"
+            );
+        }
+        r.sender = "22345".into();
+        let custom = upstream("addressing.short_code = { ton = 0, npi = 1 }");
+        let jobs = segments(&custom, 0, RouteId(0), &r, 1).unwrap();
+        assert_eq!((jobs[0].pdu.source_ton, jobs[0].pdu.source_npi), (0, 1));
+    }
+
+    #[test]
+    fn hints_and_pre_split_bodies_are_applied() {
+        let mut r = request("Hello");
+        r.encoding = EncodingHint::Ucs2;
+        let jobs = segments(&upstream(""), 0, RouteId(0), &r, 1).unwrap();
+        assert_eq!(jobs[0].pdu.data_coding, 0x08);
+        r.encoding = EncodingHint::Auto;
+        r.body = Body::Segments(vec!["one ".into(), "two".into()]);
+        let jobs = segments(&upstream(""), 0, RouteId(0), &r, 1).unwrap();
+        assert_eq!(jobs.len(), 2, "sent as given, not joined");
+        assert_eq!(&jobs[1].pdu.short_message[6..], b"two");
+    }
+
+    #[test]
+    fn expires_at_is_the_validity_period() {
+        let mut r = request("hi");
+        r.expires_at = Some(time::macros::datetime!(2026-12-02 07:05:09.3 +03:00));
+        let jobs = segments(&upstream(""), 0, RouteId(0), &r, 1).unwrap();
+        assert_eq!(jobs[0].pdu.validity_period, "261202040509300+");
+        assert!(jobs[0].pdu.encode().is_ok());
     }
 }

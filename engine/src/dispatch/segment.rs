@@ -20,11 +20,13 @@ use std::time::Duration;
 use semalink_protocol::contracts::DeliveryState;
 use semalink_protocol::msgid::{Side, canonical};
 
+use crate::config::UpstreamKind;
+use crate::correlation::intents::Intent;
 use crate::correlation::{CorrelationKey, CorrelationStore, SegmentKey};
 use crate::metrics::Metrics;
 use crate::retry::Disposition;
 use crate::sink::StatusSink;
-use crate::smpp::{SubmitError, SubmitOutcome, describe_status};
+use crate::smpp::{QueryRequest, SubmitError, SubmitOutcome, describe_status};
 
 use super::{DeferLimits, Pipeline, SegmentEnd, SegmentJob, events};
 
@@ -63,7 +65,15 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(
                 .inc_by(waited.as_secs_f64());
         }
         p.metrics.submits.with_label_values(&labels).inc();
+        let mut intent = record_intent(p, &job).await;
         let result = p.pools[job.upstream].submit(&job.pdu).await;
+        // Refused or certainly not sent: no receipt can come. Accepted: forgotten once the
+        // mapping is written (a crash in between must leave the intent). Unanswered: kept,
+        // for the receipt the SMSC may send for it.
+        let accepted_now = matches!(&result, Ok(o) if o.command_status == 0);
+        if !accepted_now && !matches!(result, Err(SubmitError::Ambiguous(_))) {
+            forget(p, intent.take()).await;
+        }
         let retry = |reason: &str| retry_metric(&p.metrics, &route.label, reason);
         let delay = match result {
             Ok(outcome) => {
@@ -77,7 +87,9 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(
                         if let Some(rate) = p.throttle.on_success(job.route) {
                             set_rate(p, &route.label, rate);
                         }
-                        break published(accepted(p, &job, upstream, outcome).await);
+                        let ok = accepted(p, &job, upstream, outcome).await;
+                        forget(p, intent.take()).await;
+                        break published(ok);
                     }
                     Disposition::Throttled => {
                         if let Some(rate) = p.throttle.on_throttled(job.route) {
@@ -166,6 +178,43 @@ pub(super) async fn send<S: CorrelationStore, K: StatusSink>(
     end
 }
 
+/// Records the intent of one SMPP submit attempt before it leaves (HTTP receipts are pulled
+/// by id, so they always match). A store that does not answer does not hold the submit up.
+async fn record_intent<S: CorrelationStore, K: StatusSink>(
+    p: &Pipeline<S, K>,
+    job: &SegmentJob,
+) -> Option<Intent> {
+    if p.upstreams[job.upstream].kind != UpstreamKind::Smpp {
+        return None;
+    }
+    let intent = Intent {
+        upstream: job.upstream as u16,
+        destination: job.pdu.destination_addr.clone(),
+        message_id: job.message_id,
+        segment: job.segment,
+        segments: job.segments,
+        at_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        text: Intent::text_of(&job.pdu.short_message),
+    };
+    match p.intents.record(&intent).await {
+        Ok(()) => Some(intent),
+        Err(e) => {
+            tracing::warn!(error = %e, "submit intent not recorded");
+            None
+        }
+    }
+}
+
+async fn forget<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, intent: Option<Intent>) {
+    if let Some(intent) = intent
+        && let Err(e) = p.intents.forget(&intent).await
+    {
+        tracing::debug!(error = %e, "submit intent not forgotten; it expires");
+    }
+}
+
 fn published(ok: bool) -> SegmentEnd {
     if ok {
         SegmentEnd::Decided
@@ -192,6 +241,17 @@ async fn accepted<S: CorrelationStore, K: StatusSink>(
     if smsc_id.trim_matches(['\0', ' ']).is_empty() {
         tracing::warn!(upstream, message_id = %job.message_id, "submit_sm_resp without message_id: receipts cannot be matched");
     } else {
+        // Before the mapping: a receipt matched through it removes the entry again.
+        let validity = job
+            .expires_at
+            .map(|at| (at - time::OffsetDateTime::now_utc()).unsigned_abs());
+        let query = QueryRequest {
+            message_id: smsc_id.clone(),
+            source_ton: job.pdu.source_ton,
+            source_npi: job.pdu.source_npi,
+            source_addr: job.pdu.source_addr.clone(),
+        };
+        p.awaiting.sent(target, job.upstream, query, validity);
         let key = CorrelationKey {
             upstream: job.upstream as u16,
             id: canonical(

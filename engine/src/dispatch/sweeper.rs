@@ -27,16 +27,43 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
     }
 }
 
+/// The unanswered submit an unmatched receipt belongs to, if its intent is known.
+async fn duplicate_of<S, K>(
+    p: &Pipeline<S, K>,
+    u: &crate::correlation::Unmatched,
+) -> Option<crate::correlation::intents::Intent> {
+    let handset = u.receipt.handset.as_deref()?;
+    let text = u.receipt.text.as_deref();
+    match p.intents.find(u.key.upstream, handset, text).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, "submit intents not readable");
+            None
+        }
+    }
+}
+
 /// One round.
 pub async fn sweep<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>) {
     match p.store.sweep().await {
         Ok(unmatched) => {
             for u in unmatched {
-                p.metrics.unmatched_receipts.inc();
                 let upstream = p
                     .upstreams
                     .get(usize::from(u.key.upstream))
                     .map_or("?", |c| c.name.as_str());
+                if let Some(intent) = duplicate_of(p, &u).await {
+                    p.metrics.duplicate_submit_receipts.inc();
+                    tracing::info!(
+                        upstream,
+                        smsc_id = %u.receipt.id,
+                        message_id = %intent.message_id,
+                        segment = intent.segment,
+                        "receipt of a duplicate submit (its first answer never came; the copy sent again decides the message)"
+                    );
+                    continue;
+                }
+                p.metrics.unmatched_receipts.inc();
                 tracing::warn!(
                     upstream,
                     smsc_id = %u.receipt.id,

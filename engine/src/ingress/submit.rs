@@ -4,20 +4,33 @@
 //! `duplicate` (its `message_id` is already known — the earlier copy is what will be sent,
 //! so a client retrying after a lost response sees success), or `rejected` with the reason
 //! (the invalid field, or an unsupported contract version). One bad message does not reject
-//! the batch. The HTTP status is 200 when the body was read; 400 for a body that is not a
-//! JSON object or array, 413 for a batch over `http.max_batch`, 503 when the engine is
-//! shutting down.
+//! the batch.
+//!
+//! Everything that can be decided without sending is decided here, so a refused message is
+//! refused at once rather than failed later: the contract's field rules, a destination that
+//! is a valid number of an assigned country code by the numbering plans (not only
+//! E.164-shaped), and the dispatcher's own checks ([`super::Screen`]: routing hints, a text —
+//! GSM-7 or UCS-2 — that splits into more parts than allowed, a pre-split part longer than
+//! one SMS).
+//!
+//! The HTTP status is 200 when at least one message was accepted (or a duplicate), 422 when
+//! every one was rejected; 415 without `Content-Type: application/json`, 400 for a body that
+//! is not a JSON object or a non-empty array, 413 for a body over `http.max_body_bytes` or a
+//! batch over `http.max_batch`, 503 when the engine is shutting down.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use semalink_protocol::contracts::{Contract, SubmitRequest, VERSION};
+use semalink_protocol::mno;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::IngressState;
+use super::{IngressState, problem};
 use crate::tracker::Begin;
 
 /// The answer for one message.
@@ -58,8 +71,23 @@ pub struct SubmitResponse {
 
 pub(super) async fn handler(
     State(state): State<IngressState>,
-    body: axum::body::Bytes,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if !is_json(&headers) {
+        return problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let detail = format!("the body is larger than {} bytes", state.max_body_bytes);
+            return problem(StatusCode::PAYLOAD_TOO_LARGE, &detail);
+        }
+        Err(e) => return problem(e.status(), &e.body_text()),
+    };
     let parsed = match fast_read(&body) {
         Some(parsed) => parsed,
         None => match serde_json::from_slice::<Value>(&body) {
@@ -69,12 +97,16 @@ pub(super) async fn handler(
             Err(e) => return problem(StatusCode::BAD_REQUEST, &format!("malformed JSON: {e}")),
         },
     };
+    if parsed.is_empty() {
+        return problem(StatusCode::BAD_REQUEST, "the batch holds no message");
+    }
     if parsed.len() > state.max_batch {
         let detail = format!("at most {} messages per request", state.max_batch);
         return problem(StatusCode::PAYLOAD_TOO_LARGE, &detail);
     }
     let mut results = Vec::with_capacity(parsed.len());
     for item in parsed {
+        let item = item.and_then(|request| screen(&state, request));
         let result = match item {
             Ok(request) => match queue(&state, request).await {
                 Some(result) => result,
@@ -103,12 +135,37 @@ pub(super) async fn handler(
         .iter()
         .filter(|r| r.status == ResultStatus::Rejected)
         .count();
+    let status = if rejected == results.len() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let response = SubmitResponse {
         accepted: results.len() - rejected,
         rejected,
         results,
     };
-    (StatusCode::OK, Json(response)).into_response()
+    (status, Json(response)).into_response()
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The checks beyond the contract's: the destination exists in its country's numbering
+/// plan, and the dispatcher could send the message as it is.
+fn screen(state: &IngressState, request: SubmitRequest) -> Item {
+    let message_id = Some(request.message_id);
+    if let Err(reason) = mno::check_destination(&request.destination) {
+        return Err((message_id, format!("destination: {reason}")));
+    }
+    (state.screen)(&request).map_err(|reason| (message_id, reason))?;
+    Ok(request)
 }
 
 /// One item of a body: the request, or the id (if readable) and why it was rejected.
@@ -176,9 +233,4 @@ async fn queue(state: &IngressState, request: SubmitRequest) -> Option<MessageRe
         return None;
     }
     Some(result)
-}
-
-fn problem(status: StatusCode, detail: &str) -> Response {
-    let body = serde_json::json!({ "status": status.as_u16(), "detail": detail });
-    (status, Json(body)).into_response()
 }

@@ -22,7 +22,7 @@ use super::{
     inbound::{DeliverAck, InboundSm},
     pdu::set_sequence,
     session::{Actor, Request},
-    window::{Pending, SubmitOutcome, Window},
+    window::{Pending, QueryAnswer, SubmitOutcome, Window},
 };
 
 /// Why a bound connection ended.
@@ -278,6 +278,19 @@ impl Actor {
                 self.resolve(c, seq, status, message_id);
             }
             None if id == 0x8000_0004 => self.resolve(c, seq, status, None),
+            Some(Pdu::QuerySmResp(resp)) => {
+                let answer = QueryAnswer {
+                    message_state: u8::from(resp.message_state),
+                    final_date: String::from_utf8_lossy(resp.final_date.as_ref())
+                        .trim_end_matches('\0')
+                        .to_owned(),
+                    error_code: resp.error_code,
+                };
+                let message_id = Some(resp.message_id.as_str().to_owned());
+                self.resolve_with(c, seq, status, message_id, Some(answer));
+            }
+            // An error query_sm_resp may come without a body.
+            None if id == 0x8000_0003 => self.resolve(c, seq, status, None),
             Some(Pdu::GenericNack) => {
                 if c.keepalive.is_some_and(|(k, _)| k == seq) {
                     c.keepalive = None;
@@ -334,9 +347,21 @@ impl Actor {
     }
 
     fn resolve(&self, c: &mut Conn, seq: u32, status: u32, message_id: Option<String>) {
+        self.resolve_with(c, seq, status, message_id, None);
+    }
+
+    fn resolve_with(
+        &self,
+        c: &mut Conn,
+        seq: u32,
+        status: u32,
+        message_id: Option<String>,
+        query: Option<QueryAnswer>,
+    ) {
         let outcome = SubmitOutcome {
             command_status: status,
             message_id,
+            query,
         };
         if c.window.resolve(seq, outcome) {
             self.counters.response(status);

@@ -29,8 +29,9 @@ pub use error::{
     AmbiguousReason, BindError, ConfigError, NotSentReason, SubmitError, describe_status,
 };
 pub use event::{BindState, SessionEvent, SessionId};
+pub(crate) use inbound::Ack;
 pub use inbound::{DeliverAck, ESME_RX_T_APPN, InboundSm};
-pub use pdu::{SubmitRequest, Tlv};
+pub use pdu::{QueryRequest, SubmitRequest, Tlv};
 pub use pool::{EVENT_CAPACITY, Pool};
 pub use session::Session;
-pub use window::{SubmitOutcome, SubmitResult};
+pub use window::{QueryAnswer, SubmitOutcome, SubmitResult};

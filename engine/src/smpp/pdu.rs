@@ -9,6 +9,44 @@ use super::{config::SessionConfig, error::SubmitError};
 
 const HEADER_LEN: usize = 16;
 const SUBMIT_SM: u32 = 0x0000_0004;
+const QUERY_SM: u32 = 0x0000_0003;
+
+/// A `query_sm` (SMPP 3.4 §4.8.1): the SMSC's id of a message and the source address it was
+/// submitted with (which the SMSC checks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryRequest {
+    /// The `message_id` of the `submit_sm_resp`, as the SMSC gave it.
+    pub message_id: String,
+    /// `source_addr_ton` of the submit.
+    pub source_ton: u8,
+    /// `source_addr_npi` of the submit.
+    pub source_npi: u8,
+    /// `source_addr` of the submit.
+    pub source_addr: String,
+}
+
+impl QueryRequest {
+    /// Encodes `query_sm` with sequence number 0.
+    pub fn encode(&self) -> Result<BytesMut, SubmitError> {
+        let mut dst = BytesMut::with_capacity(HEADER_LEN + 32 + self.message_id.len());
+        dst.put_u32(0);
+        dst.put_u32(QUERY_SM);
+        dst.put_u32(0);
+        dst.put_u32(0);
+        put_cstr(&mut dst, &self.message_id, 64, "message_id longer than 64")
+            .map_err(SubmitError::Invalid)?;
+        dst.put_u8(self.source_ton);
+        dst.put_u8(self.source_npi);
+        put_cstr(
+            &mut dst,
+            &self.source_addr,
+            20,
+            "source_addr longer than 20",
+        )
+        .map_err(SubmitError::Invalid)?;
+        Ok(finish(dst))
+    }
+}
 
 /// One optional parameter (SMPP 3.4 §3.2.4 / §5.3): tag, then the raw value octets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,6 +302,25 @@ mod tests {
                 TlvTag::SarSegmentSeqnum
             ]
         );
+    }
+
+    #[test]
+    fn query_sm_decodes_with_rusmpp() {
+        let query = QueryRequest {
+            message_id: "0A1B2C".into(),
+            source_ton: 5,
+            source_npi: 0,
+            source_addr: "SEMALINK".into(),
+        };
+        let mut bytes = query.encode().unwrap();
+        set_sequence(&mut bytes, 9);
+        let command = decode(bytes);
+        let Some(Pdu::QuerySm(q)) = command.pdu() else {
+            panic!("{command:?}")
+        };
+        assert_eq!(q.message_id.as_str(), "0A1B2C");
+        assert_eq!(q.source_addr.as_str(), "SEMALINK");
+        assert_eq!(u8::from(q.source_addr_ton), 5);
     }
 
     #[test]

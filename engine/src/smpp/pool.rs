@@ -17,7 +17,7 @@ use super::{
     counters::CountersSnapshot,
     error::{ConfigError, NotSentReason, SubmitError},
     event::{BindState, SessionEvent, SessionId},
-    pdu::SubmitRequest,
+    pdu::{QueryRequest, SubmitRequest},
     session::Session,
     window::SubmitResult,
 };
@@ -132,7 +132,17 @@ impl Pool {
     /// says the request was not sent. Ambiguous errors are returned as they are: only the
     /// caller can decide whether a possible duplicate is acceptable.
     pub async fn submit(&self, request: &SubmitRequest) -> SubmitResult {
-        let pdu = request.encode()?;
+        self.send(request.encode()?).await
+    }
+
+    /// Sends `query_sm` like a submit (least busy bind, fail-over while not sent); the
+    /// answer's body is in [`SubmitOutcome::query`](super::SubmitOutcome::query). It takes a
+    /// window slot like a submit but no route token: reconciliation has its own rate.
+    pub async fn query(&self, request: &QueryRequest) -> SubmitResult {
+        self.send(request.encode()?).await
+    }
+
+    async fn send(&self, pdu: bytes::BytesMut) -> SubmitResult {
         let mut tried = vec![false; self.sessions.len()];
         let mut last = SubmitError::NotSent(NotSentReason::NoBind);
         loop {

@@ -27,6 +27,20 @@ pub struct SubmitOutcome {
     /// The SMSC's message id; `None` when the status is non-zero (§4.4.2) or the SMSC sent
     /// `generic_nack`.
     pub message_id: Option<String>,
+    /// The answer's body when the request was a `query_sm`.
+    pub query: Option<QueryAnswer>,
+}
+
+/// What a `query_sm_resp` says (SMPP 3.4 §4.8.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryAnswer {
+    /// `message_state` (§5.2.28): 1 ENROUTE, 2 DELIVERED, 3 EXPIRED, 4 DELETED,
+    /// 5 UNDELIVERABLE, 6 ACCEPTED, 7 UNKNOWN, 8 REJECTED.
+    pub message_state: u8,
+    /// `final_date` (absolute time, §7.1.1), empty while not final.
+    pub final_date: String,
+    /// `error_code`: the network error, 0 if none.
+    pub error_code: u8,
 }
 
 impl SubmitOutcome {
@@ -204,6 +218,7 @@ mod tests {
         let ok = SubmitOutcome {
             command_status: 0,
             message_id: Some("a".into()),
+            query: None,
         };
         assert!(w.resolve(1, ok.clone()));
         assert!(!w.resolve(1, ok.clone()), "resolved once");

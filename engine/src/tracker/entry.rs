@@ -3,6 +3,8 @@
 use std::time::Instant;
 
 use semalink_protocol::contracts::{DeliveryState, ErrorCode, SegmentRef, StatusEvent, VERSION};
+
+use crate::dispatch::reconcile::NO_RECEIPT;
 use semalink_protocol::dlr::{Outcome, Receipt};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -181,7 +183,11 @@ impl Entry {
         }
         if state != DeliveryState::Delivered && state != DeliveryState::Intermediate {
             event.error = ErrorCode::from_receipt(receipt);
-            event.error_text = Some(receipt.stat.word().to_owned());
+            // The engine's own expiry of a part whose receipt never came says so.
+            event.error_text = Some(match receipt.err.as_deref() {
+                Some(NO_RECEIPT) => NO_RECEIPT.to_owned(),
+                _ => receipt.stat.word().to_owned(),
+            });
         }
         event.done_at = receipt
             .done_date

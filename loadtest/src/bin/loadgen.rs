@@ -139,14 +139,14 @@ async fn fault(f: Fault) -> anyhow::Result<()> {
         std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
     }
     eprintln!(
-        "final msgs/s {:.0}  lost {}  duplicated upstream {} (allowed {})  unmatched receipts {} ({} ids, unexplained {})  {}",
+        "final msgs/s {:.0}  lost {}  duplicated upstream {} (allowed {})  receipts of duplicates {}  unmatched receipts {} ({} ids)  {}",
         report.messages_per_sec,
         report.status.lost,
         report.upstream.duplicates,
         report.duplicates_allowed,
+        report.receipts_of_duplicates,
         report.receipts_unmatched,
         report.receipts_unmatched_ids,
-        report.receipts_unmatched_unexplained,
         if report.passed { "PASSED" } else { "FAILED" }
     );
     if !report.passed {
@@ -250,6 +250,10 @@ struct Http {
     /// Seconds to wait for final states after the last POST.
     #[arg(long, default_value_t = 60)]
     final_wait_secs: u64,
+    /// The engine's ingress token (`http.token`); default: $SEMALINK_ENGINE__HTTP__TOKEN,
+    /// the variable the engine reads it from.
+    #[arg(long)]
+    token: Option<String>,
 }
 
 /// The message mix of the engine targets (`http`, `amqp`).
@@ -300,6 +304,9 @@ async fn http(h: Http) -> anyhow::Result<()> {
         mix: h.mix.options()?,
         rate: h.mix.rate,
         final_wait: Duration::from_secs(h.final_wait_secs),
+        token: h
+            .token
+            .or_else(|| std::env::var("SEMALINK_ENGINE__HTTP__TOKEN").ok()),
     };
     let report = loadgen::http::run(&opts).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -45,6 +45,8 @@ pub struct HttpOptions {
     pub rate: Option<f64>,
     /// How long to wait for final states after the last POST.
     pub final_wait: Duration,
+    /// The engine's ingress token (`Authorization: Bearer`), when it has one.
+    pub token: Option<String>,
 }
 
 /// The outcome of a run.
@@ -76,7 +78,7 @@ pub struct HttpReport {
 
 /// Runs the load and waits for the final states.
 pub async fn run(opts: &HttpOptions) -> Result<HttpReport, Error> {
-    let base = finals(opts.addr).await?;
+    let base = finals(opts.addr, opts.token.as_deref()).await?;
     let next = Arc::new(AtomicU64::new(0));
     let accepted = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));
@@ -93,7 +95,7 @@ pub async fn run(opts: &HttpOptions) -> Result<HttpReport, Error> {
             Arc::clone(&totals),
         );
         tasks.spawn(async move {
-            let mut conn = Conn::open(opts.addr).await?;
+            let mut conn = Conn::open(opts.addr, opts.token.as_deref()).await?;
             loop {
                 let first = next.fetch_add(opts.batch as u64, Relaxed);
                 if first >= opts.messages {
@@ -118,7 +120,7 @@ pub async fn run(opts: &HttpOptions) -> Result<HttpReport, Error> {
     let until = Instant::now() + opts.final_wait;
     let (mut total, mut delivered);
     loop {
-        let now = finals(opts.addr).await?;
+        let now = finals(opts.addr, opts.token.as_deref()).await?;
         total = now.0 - base.0;
         delivered = now.1 - base.1;
         if total >= accepted || Instant::now() >= until {
@@ -177,8 +179,8 @@ fn merge(into: &std::sync::Mutex<MixTotals>, batch: &MixTotals) {
 }
 
 /// `(final events, delivered events)` from the engine's `/metrics`.
-async fn finals(addr: SocketAddr) -> Result<(u64, u64), Error> {
-    let text = Conn::open(addr).await?.get("/metrics").await?;
+async fn finals(addr: SocketAddr, token: Option<&str>) -> Result<(u64, u64), Error> {
+    let text = Conn::open(addr, token).await?.get("/metrics").await?;
     let mut total = 0;
     let mut delivered = 0;
     for line in text.lines() {
@@ -204,29 +206,38 @@ async fn finals(addr: SocketAddr) -> Result<(u64, u64), Error> {
 struct Conn {
     stream: BufReader<TcpStream>,
     host: String,
+    /// `Authorization: …\r\n`, or empty.
+    auth: String,
 }
 
 impl Conn {
-    async fn open(addr: SocketAddr) -> Result<Conn, Error> {
+    async fn open(addr: SocketAddr, token: Option<&str>) -> Result<Conn, Error> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true).ok();
         Ok(Conn {
             stream: BufReader::new(stream),
             host: addr.to_string(),
+            auth: token
+                .map(|t| format!("Authorization: Bearer {t}\r\n"))
+                .unwrap_or_default(),
         })
     }
 
     async fn post(&mut self, path: &str, body: &[u8]) -> Result<String, Error> {
         let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "POST {path} HTTP/1.1\r\nHost: {}\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             self.host,
+            self.auth,
             body.len()
         );
         self.send(&head, body).await
     }
 
     async fn get(&mut self, path: &str) -> Result<String, Error> {
-        let head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host);
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{}\r\n",
+            self.host, self.auth
+        );
         self.send(&head, &[]).await
     }
 

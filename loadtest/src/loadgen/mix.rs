@@ -333,6 +333,16 @@ mod tests {
     }
 
     #[test]
+    fn every_generated_destination_is_a_valid_number() {
+        // The engine's ingress refuses numbers its numbering plans do not know.
+        let mix = MixOptions::default();
+        for i in 0..2_000 {
+            let d = mix.generate(i).request.destination;
+            mno::check_destination(&d).unwrap_or_else(|e| panic!("{d}: {e}"));
+        }
+    }
+
+    #[test]
     fn mix_spec_parses_and_rejects() {
         let s: MixSpec = "short=5, ucs2=1".parse().unwrap();
         assert_eq!((s.short, s.long, s.ucs2), (5, 0, 1));

@@ -22,6 +22,9 @@ use crate::Error;
 pub struct Scrape {
     /// `semalink_engine_unmatched_receipts_total`.
     pub unmatched_receipts: f64,
+    /// `semalink_engine_duplicate_submit_receipts_total`: receipts matched to an unanswered
+    /// submit's intent (the receipts of duplicates).
+    pub duplicate_receipts: f64,
     /// Sum of `semalink_engine_window_occupancy` over its binds.
     pub window_occupancy: f64,
     /// `semalink_engine_submits_total`.
@@ -47,6 +50,9 @@ pub struct EngineSetup {
     pub dir: PathBuf,
 }
 
+/// The ingress token of the scenario's engines (`http.token`; `/metrics` needs it).
+pub const TOKEN: &str = "fault-run-ingress-token-0123";
+
 /// Writes the engines' config: one upstream (the simulator at `sim_port`) with `binds` binds
 /// of `window`, rates raised out of the way, short reconnect back-off, `parked_ttl_secs`.
 pub fn write_config(
@@ -60,6 +66,7 @@ pub fn write_config(
         r#"# Written by the fault-run scenario (loadtest/src/scenario/engines.rs).
 [http]
 listen = "127.0.0.1:0"                  # SEMALINK_ENGINE__HTTP__LISTEN per process
+token = "{TOKEN}"
 
 [[upstreams]]
 name = "sim"
@@ -170,6 +177,10 @@ impl EngineProc {
         };
         let s = Scrape {
             unmatched_receipts: metric_sum(&text, "semalink_engine_unmatched_receipts_total"),
+            duplicate_receipts: metric_sum(
+                &text,
+                "semalink_engine_duplicate_submit_receipts_total",
+            ),
             window_occupancy: metric_sum(&text, "semalink_engine_window_occupancy"),
             submits: metric_sum(&text, "semalink_engine_submits_total"),
         };
@@ -198,6 +209,14 @@ impl EngineProc {
         self.incarnations
             .iter()
             .map(|s| s.unmatched_receipts as u64)
+            .sum()
+    }
+
+    /// Receipts of duplicate submits over every incarnation.
+    pub fn duplicate_receipts(&self) -> u64 {
+        self.incarnations
+            .iter()
+            .map(|s| s.duplicate_receipts as u64)
             .sum()
     }
 }

@@ -119,11 +119,15 @@ pub async fn wait_port(addr: SocketAddr, limit: Duration) -> Result<(), Error> {
     }
 }
 
-/// `GET path` over HTTP/1.1: (status code, body), or `None` when nothing answers.
+/// `GET path` over HTTP/1.1 with the scenario's engine token
+/// ([`super::engines::TOKEN`]): (status code, body), or `None` when nothing answers.
 pub async fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let request = async {
         let mut stream = TcpStream::connect(addr).await.ok()?;
-        let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let token = super::engines::TOKEN;
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        );
         stream.write_all(head.as_bytes()).await.ok()?;
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await.ok()?;

@@ -85,6 +85,8 @@ pub struct Behaviour {
     pub flow: Flow,
     /// How counters group traffic.
     pub stats: StatsKeys,
+    /// The Celcom-style HTTP API (`sendsms/`, `sendbulk/`, `getdlr/`, `getbalance/`).
+    pub http_api: HttpApi,
 }
 
 impl Default for Behaviour {
@@ -96,6 +98,30 @@ impl Default for Behaviour {
             receipts: Receipts::default(),
             flow: Flow::default(),
             stats: StatsKeys::default(),
+            http_api: HttpApi::default(),
+        }
+    }
+}
+
+/// How the Celcom-style HTTP API answers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpApi {
+    /// Answer every `sendsms/` recipient with this code instead of deciding (0 = decide):
+    /// 1001 invalid sender id, 1003 invalid mobile, 4090 try again later, …
+    pub force_code: u32,
+    /// Spell the code's key `respose-code`, as some of Celcom's responses do.
+    pub respose_quirk: bool,
+    /// Credit `getbalance/` reports.
+    pub balance: f64,
+}
+
+impl Default for HttpApi {
+    fn default() -> Self {
+        Self {
+            force_code: 0,
+            respose_quirk: false,
+            balance: 1000.0,
         }
     }
 }
@@ -160,6 +186,9 @@ pub struct Receipts {
     pub before_resp_hold_ms: u64,
     /// Add `receipted_message_id` and `message_state` TLVs (else the text only).
     pub tlvs: bool,
+    /// Give receipts the submit's address types, swapped (source = the handset's TON/NPI,
+    /// destination = the sender's), as real SMSCs do; else TON/NPI 0/0.
+    pub echo_address_types: bool,
 }
 
 impl Default for Receipts {
@@ -175,6 +204,7 @@ impl Default for Receipts {
             before_resp_rate: 0.0,
             before_resp_hold_ms: 100,
             tlvs: true,
+            echo_address_types: true,
         }
     }
 }

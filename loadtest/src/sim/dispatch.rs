@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     delay::DelayHeap,
+    messages::{Messages, Ticket},
     registry::{Kind, Registry},
 };
 
@@ -24,12 +25,16 @@ pub struct Job {
     pub pdu: BytesMut,
     /// What it is, for the counters.
     pub kind: Kind,
+    /// The message and version a receipt was scheduled for: not sent if the message was
+    /// cancelled or replaced meanwhile.
+    pub ticket: Option<Ticket>,
 }
 
 /// Runs until `cancel` fires or every sender is gone.
 pub async fn run(
     mut rx: mpsc::UnboundedReceiver<Job>,
     registry: Arc<Registry>,
+    messages: Arc<Messages>,
     cancel: CancellationToken,
 ) {
     let mut heap = DelayHeap::<Job>::default();
@@ -53,6 +58,11 @@ pub async fn run(
         }
         let now = Instant::now();
         while let Some(job) = heap.pop_due(now) {
+            if let Some((id, version)) = &job.ticket
+                && !messages.current(id, *version)
+            {
+                continue;
+            }
             registry.route(job.system_id.as_deref(), job.pdu, job.kind);
         }
     }

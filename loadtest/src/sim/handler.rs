@@ -1,6 +1,6 @@
 //! What a session does with each decoded PDU: binds (credentials, `max_binds`), `enquire_link`,
 //! `unbind` both ways, `generic_nack` for requests it does not serve. `submit_sm` is in
-//! [`super::submit`].
+//! [`super::submit`], `query_sm` / `cancel_sm` / `replace_sm` in [`super::query`].
 
 use std::sync::{Arc, atomic::Ordering::Relaxed};
 
@@ -28,6 +28,9 @@ impl Session {
         let stats = Arc::clone(&self.shared.stats);
         match command.pdu() {
             Some(Pdu::SubmitSm(sm)) => self.on_submit(seq, sm, wbuf),
+            Some(Pdu::QuerySm(q)) => self.on_query(seq, q, wbuf),
+            Some(Pdu::CancelSm(c)) => self.on_cancel(seq, c, wbuf),
+            Some(Pdu::ReplaceSm(r)) => self.on_replace(seq, r, wbuf),
             Some(Pdu::BindTransmitter(b)) => self.on_bind(
                 BindKind::Transmitter,
                 seq,
@@ -70,7 +73,7 @@ impl Session {
                 // Other responses (enquire_link_resp, generic_nack …) need nothing.
             }
             _ => {
-                // A request this simulator does not serve (query_sm, data_sm, submit_multi …).
+                // A request this simulator does not serve (data_sm, submit_multi …).
                 Stats::inc(&stats.malformed_received);
                 Stats::inc(&stats.generic_nacks_sent);
                 put_generic_nack(wbuf, seq, CommandStatus::EsmeRinvcmdid);

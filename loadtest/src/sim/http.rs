@@ -1,7 +1,7 @@
 //! The HTTP control endpoint: `GET /stats` (JSON), `GET /metrics` (Prometheus),
 //! `GET|POST /config` (behaviour; POST merges a partial JSON object), `POST /reset`,
 //! `POST /mo` (inject a mobile-originated message), `POST /disconnect` (drop every connection
-//! now), `GET /health`.
+//! now), `GET /health`; and the Celcom-style HTTP API under `/api/services/` ([`super::celcom`]).
 
 use axum::{
     Json, Router,
@@ -37,6 +37,10 @@ fn router(handle: SimHandle) -> Router {
         .route("/reset", post(reset))
         .route("/mo", post(mo))
         .route("/disconnect", post(disconnect))
+        .route("/api/services/sendsms/", post(super::celcom::sendsms))
+        .route("/api/services/sendbulk/", post(super::celcom::sendbulk))
+        .route("/api/services/getdlr/", post(super::celcom::getdlr))
+        .route("/api/services/getbalance/", post(super::celcom::getbalance))
         .with_state(handle)
 }
 

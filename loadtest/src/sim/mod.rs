@@ -5,6 +5,7 @@
 //! Library-first: [`Simulator::start`] returns a [`SimHandle`] with the bound addresses, so
 //! tests (and the engine's integration tests) run it in-process on port 0.
 
+mod celcom;
 pub mod config;
 mod delay;
 mod dispatch;
@@ -12,8 +13,10 @@ mod handler;
 mod http;
 pub mod idfmt;
 pub mod latency;
+pub mod messages;
 mod metrics;
 pub mod overrides;
+mod query;
 pub mod receipt;
 mod registry;
 mod session;
@@ -45,6 +48,8 @@ pub(crate) struct Shared {
     pub(crate) stats: Arc<stats::Stats>,
     pub(crate) registry: Arc<registry::Registry>,
     pub(crate) jobs: tokio::sync::mpsc::UnboundedSender<dispatch::Job>,
+    /// Accepted messages, for `query_sm` / `cancel_sm` / `replace_sm`.
+    pub(crate) messages: Arc<messages::Messages>,
     pub(crate) next_message_id: AtomicU64,
     pub(crate) next_session: AtomicU64,
     /// Overall throttle window, packed as `second << 32 | count`.
@@ -107,7 +112,9 @@ impl Simulator {
         let (beh_tx, beh_rx) = watch::channel(Arc::new(config.behaviour.clone()));
         let (jobs_tx, jobs_rx) = tokio::sync::mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
+        let messages = Arc::new(messages::Messages::default());
         let shared = Arc::new(Shared {
+            messages: Arc::clone(&messages),
             smsc_system_id: config.smsc_system_id.clone(),
             accounts: config.accounts.clone(),
             behaviour: beh_rx,
@@ -122,7 +129,7 @@ impl Simulator {
             cancel: cancel.clone(),
             kick: watch::channel(0).0,
         });
-        tokio::spawn(dispatch::run(jobs_rx, registry, cancel.clone()));
+        tokio::spawn(dispatch::run(jobs_rx, registry, messages, cancel.clone()));
         tokio::spawn(accept_loop(smpp, Arc::clone(&shared)));
         let handle = SimHandle {
             smpp_addr,

@@ -11,7 +11,7 @@ use rusmpp::{
     pdus::DeliverSm,
     tlvs::MessageDeliveryRequestTlvValue,
     types::{COctetString, OctetString},
-    values::{DataCoding, EsmClass, MessageState},
+    values::{DataCoding, EsmClass, MessageState, Npi, Ton},
 };
 use semalink_protocol::smpp::SmppCodec;
 use tokio_util::codec::Encoder;
@@ -46,7 +46,8 @@ impl Outcome {
         super::stats::RECEIPT_STATS[self.index()]
     }
 
-    fn state(self) -> MessageState {
+    /// The `message_state` value (SMPP 3.4 §5.2.28).
+    pub fn state(self) -> MessageState {
         match self {
             Outcome::Delivrd => MessageState::Delivered,
             Outcome::Undeliv => MessageState::Undeliverable,
@@ -57,7 +58,8 @@ impl Outcome {
         }
     }
 
-    fn err(self) -> &'static str {
+    /// The `err:` field.
+    pub fn err(self) -> &'static str {
         match self {
             Outcome::Delivrd | Outcome::Enroute | Outcome::Acceptd => "000",
             Outcome::Undeliv => "001",
@@ -127,6 +129,10 @@ pub struct ReceiptInput<'a> {
     pub source: &'a [u8],
     /// The `submit_sm` destination (receipt source).
     pub destination: &'a [u8],
+    /// TON / NPI of the `submit_sm` source (the receipt's destination address type).
+    pub source_type: (u8, u8),
+    /// TON / NPI of the `submit_sm` destination (the receipt's source address type).
+    pub destination_type: (u8, u8),
     /// The first octets of the submitted text (Appendix B `text:` carries the first 20).
     pub text: &'a [u8],
     /// When the message was accepted (Unix seconds).
@@ -176,7 +182,11 @@ fn c_string<const MIN: usize, const MAX: usize>(bytes: &[u8]) -> COctetString<MI
 pub fn encode_receipt(input: &ReceiptInput<'_>, outcome: Outcome, done_at: u64) -> BytesMut {
     let text = receipt_text(input, outcome, done_at);
     let mut sm = DeliverSm::builder()
+        .source_addr_ton(Ton::from(input.destination_type.0))
+        .source_addr_npi(Npi::from(input.destination_type.1))
         .source_addr(c_string(input.destination))
+        .dest_addr_ton(Ton::from(input.source_type.0))
+        .dest_addr_npi(Npi::from(input.source_type.1))
         .destination_addr(c_string(input.source))
         .esm_class(EsmClass::from(0x04))
         .short_message(OctetString::from_vec(text).unwrap_or_default())
@@ -192,10 +202,28 @@ pub fn encode_receipt(input: &ReceiptInput<'_>, outcome: Outcome, done_at: u64) 
     encode(Pdu::DeliverSm(sm))
 }
 
-/// Encodes a mobile-originated `deliver_sm` (esm_class 0, GSM default alphabet).
+/// The address type an SMSC gives `addr`: an international number (TON 1 / NPI 1), a short
+/// code of at most 8 digits (TON 3 / NPI 0) or alphanumeric (TON 5 / NPI 0).
+fn address_type(addr: &str) -> (Ton, Npi) {
+    let digits = addr.strip_prefix('+').unwrap_or(addr);
+    match digits.bytes().all(|b| b.is_ascii_digit()) && !digits.is_empty() {
+        true if digits.len() <= 8 && !addr.starts_with('+') => (Ton::NetworkSpecific, Npi::Unknown),
+        true => (Ton::International, Npi::Isdn),
+        false => (Ton::Alphanumeric, Npi::Unknown),
+    }
+}
+
+/// Encodes a mobile-originated `deliver_sm` (esm_class 0, GSM default alphabet), with the
+/// address types of [`address_type`].
 pub fn encode_mo(from: &str, to: &str, text: &[u8]) -> BytesMut {
+    let (from_ton, from_npi) = address_type(from);
+    let (to_ton, to_npi) = address_type(to);
     let sm = DeliverSm::builder()
+        .source_addr_ton(from_ton)
+        .source_addr_npi(from_npi)
         .source_addr(c_string(from.as_bytes()))
+        .dest_addr_ton(to_ton)
+        .dest_addr_npi(to_npi)
         .destination_addr(c_string(to.as_bytes()))
         // Explicit: rusmpp's EsmClass::default() is 0x08, not 0.
         .esm_class(EsmClass::from(0x00))
@@ -231,6 +259,8 @@ mod tests {
             id: "0A1B",
             source: b"SEMALINK",
             destination: b"254712345678",
+            source_type: (5, 0),
+            destination_type: (1, 1),
             text: b"Hello world, this is longer than twenty",
             submitted_at: 1_795_663_800,
             tlvs: true,

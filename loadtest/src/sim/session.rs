@@ -275,6 +275,7 @@ impl Session {
                 system_id: Some(Arc::clone(system_id)),
                 pdu,
                 kind: Kind::Redelivery,
+                ticket: None,
             });
         }
     }

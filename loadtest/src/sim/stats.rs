@@ -72,12 +72,23 @@ pub struct Stats {
     pub unbinds_received: AtomicU64,
     /// Connections the simulator dropped on purpose.
     pub disconnects_forced: AtomicU64,
+    /// `query_sm` received.
+    pub queries: AtomicU64,
+    /// `cancel_sm` received.
+    pub cancels: AtomicU64,
+    /// `replace_sm` received.
+    pub replaces: AtomicU64,
+    /// Messages accepted on the HTTP API.
+    pub http_submits: AtomicU64,
+    /// `getdlr/` requests.
+    pub http_dlr_queries: AtomicU64,
     grouped: Mutex<Grouped>,
 }
 
 #[derive(Debug, Default)]
 struct Grouped {
     per_mno: HashMap<String, u64>,
+    per_source_type: HashMap<(u8, u8), u64>,
     peaks: HashMap<String, Window>,
     dup_keys: HashSet<u64>,
 }
@@ -109,6 +120,8 @@ pub struct Batch {
     pub bind_submits: u64,
     /// Duplicate keys of this batch.
     pub dup_keys: Vec<u64>,
+    /// `submit_sm` count per `source_addr_ton` / `_npi` in this batch.
+    pub source_types: Vec<((u8, u8), u64)>,
 }
 
 impl Batch {
@@ -118,6 +131,14 @@ impl Batch {
         match self.mno.iter_mut().find(|(p, _)| &**p == prefix) {
             Some((_, n)) => *n += 1,
             None => self.mno.push((prefix.into(), 1)),
+        }
+    }
+
+    /// Counts one `submit_sm` whose source address has `ton` / `npi`.
+    pub fn count_source_type(&mut self, ton: u8, npi: u8) {
+        match self.source_types.iter_mut().find(|(t, _)| *t == (ton, npi)) {
+            Some((_, n)) => *n += 1,
+            None => self.source_types.push(((ton, npi), 1)),
         }
     }
 
@@ -144,6 +165,9 @@ impl Stats {
                 .entry(format!("mno:{prefix}"))
                 .or_default()
                 .add(second, n);
+        }
+        for (types, n) in batch.source_types.drain(..) {
+            *g.per_source_type.entry(types).or_default() += n;
         }
         if batch.bind_submits > 0 {
             g.peaks
@@ -182,6 +206,11 @@ impl Stats {
             &self.enquire_links,
             &self.unbinds_received,
             &self.disconnects_forced,
+            &self.queries,
+            &self.cancels,
+            &self.replaces,
+            &self.http_submits,
+            &self.http_dlr_queries,
         ];
         for c in all
             .into_iter()
@@ -230,7 +259,17 @@ impl Stats {
             enquire_links: get(&self.enquire_links),
             unbinds_received: get(&self.unbinds_received),
             disconnects_forced: get(&self.disconnects_forced),
+            queries: get(&self.queries),
+            cancels: get(&self.cancels),
+            replaces: get(&self.replaces),
+            http_submits: get(&self.http_submits),
+            http_dlr_queries: get(&self.http_dlr_queries),
             per_mno: g.per_mno.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            per_source_type: g
+                .per_source_type
+                .iter()
+                .map(|((ton, npi), n)| (format!("{ton}/{npi}"), *n))
+                .collect(),
             peak_tps: g
                 .peaks
                 .iter()
@@ -289,8 +328,20 @@ pub struct StatsSnapshot {
     pub unbinds_received: u64,
     /// Forced disconnects.
     pub disconnects_forced: u64,
+    /// `query_sm` received.
+    pub queries: u64,
+    /// `cancel_sm` received.
+    pub cancels: u64,
+    /// `replace_sm` received.
+    pub replaces: u64,
+    /// Messages accepted on the HTTP API.
+    pub http_submits: u64,
+    /// `getdlr/` requests.
+    pub http_dlr_queries: u64,
     /// `submit_sm` per destination prefix.
     pub per_mno: BTreeMap<String, u64>,
+    /// `submit_sm` per source address type, `"<ton>/<npi>"` (`"5/0"` alphanumeric).
+    pub per_source_type: BTreeMap<String, u64>,
     /// Highest `submit_sm` count in any one-second window, per `bind:<system_id>` and
     /// `mno:<prefix>`.
     pub peak_tps: BTreeMap<String, u64>,

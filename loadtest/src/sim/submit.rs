@@ -14,7 +14,8 @@ use tokio::time::Instant;
 use super::{
     config::DuplicateKey,
     dispatch::Job,
-    receipt::{Outcome, ReceiptInput, encode_receipt, unix_now},
+    messages::{Record, Ticket},
+    receipt::{Outcome, encode_receipt, unix_now},
     registry::Kind,
     session::Session,
     stats::{RESP_STATUSES, Stats},
@@ -56,6 +57,8 @@ impl Session {
         let prefix = &digits[..digits.len().min(beh.stats.mno_prefix_len)];
         self.batch
             .count_mno(std::str::from_utf8(prefix).unwrap_or("?"));
+        self.batch
+            .count_source_type(u8::from(sm.source_addr_ton), u8::from(sm.source_addr_npi));
         match beh.stats.duplicate_key {
             DuplicateKey::Content => self.batch.dup_keys.push(hash_of(&[source, dest, text])),
             DuplicateKey::MessageReference => {
@@ -95,22 +98,41 @@ impl Session {
         let mut delay = latency.sample(&mut self.rng);
         let r = &beh.receipts;
         let wants = u8::from(sm.registered_delivery) & 0x03 != 0;
-        if r.enabled && (wants || !r.only_when_requested) {
-            beh.receipt_id
-                .unwrap_or(beh.message_id)
-                .render(n, &mut self.receipt_id_buf);
-            let id = std::mem::take(&mut self.receipt_id_buf);
-            let input = ReceiptInput {
-                id: &id,
-                source,
-                destination: dest,
-                text,
-                submitted_at: unix_now(),
-                tlvs: r.tlvs,
-            };
-            let early = self.rng.f64() < r.before_resp_rate;
-            let now = Instant::now();
-            let final_at = now + r.delay.sample(&mut self.rng);
+        let sends = r.enabled && (wants || !r.only_when_requested);
+        beh.receipt_id
+            .unwrap_or(beh.message_id)
+            .render(n, &mut self.receipt_id_buf);
+        let early = sends && self.rng.f64() < r.before_resp_rate;
+        let now = Instant::now();
+        let final_at = now + r.delay.sample(&mut self.rng);
+        let outcome = Outcome::draw(&r.mix, &mut self.rng);
+        let done = unix_now();
+        // Real SMSCs echo the submit's address types (swapped) in the receipt; the old
+        // behaviour, 0/0, stays available to test that the engine takes both.
+        let types = |ton: rusmpp::values::Ton, npi: rusmpp::values::Npi| {
+            if r.echo_address_types {
+                (u8::from(ton), u8::from(npi))
+            } else {
+                (0, 0)
+            }
+        };
+        let record = Record {
+            source: source.into(),
+            source_type: types(sm.source_addr_ton, sm.source_addr_npi),
+            destination: dest.into(),
+            destination_type: types(sm.dest_addr_ton, sm.dest_addr_npi),
+            text: text.iter().copied().take(20).collect(),
+            receipt_id: self.receipt_id_buf.as_str().into(),
+            submitted_at: done,
+            outcome,
+            final_at,
+            final_unix: done + (final_at - now).as_secs(),
+            cancelled: None,
+            version: 0,
+        };
+        let ticket: Ticket = (Arc::from(self.id_buf.as_str()), 0);
+        if sends {
+            let input = record.receipt_input(r.tlvs);
             let mut intermediates = Vec::new();
             if r.acceptd_first {
                 intermediates.push(Outcome::Acceptd);
@@ -118,8 +140,6 @@ impl Session {
             if r.enroute_first {
                 intermediates.push(Outcome::Enroute);
             }
-            let outcome = Outcome::draw(&r.mix, &mut self.rng);
-            let done = unix_now();
             if early {
                 Stats::inc(&stats.receipts_before_resp);
                 let pdu = encode_receipt(&input, outcome, done);
@@ -127,17 +147,20 @@ impl Session {
                     // Same connection: the receipt is written ahead of the response.
                     self.write_deliver(pdu, Kind::Receipt(outcome, false), wbuf);
                 } else {
-                    self.schedule(now, &system_id, pdu, Kind::Receipt(outcome, false));
+                    let job = Kind::Receipt(outcome, false);
+                    self.schedule(now, &system_id, pdu, job, None);
                     delay = delay.max(Duration::from_millis(r.before_resp_hold_ms));
                 }
             } else {
                 for (i, o) in intermediates.into_iter().enumerate() {
                     let at = now + (final_at - now) * (i as u32 + 1) / 3;
+                    let pdu = encode_receipt(&input, o, done);
                     self.schedule(
                         at,
                         &system_id,
-                        encode_receipt(&input, o, done),
+                        pdu,
                         Kind::Receipt(o, false),
+                        Some(ticket.clone()),
                     );
                 }
                 let pdu = encode_receipt(&input, outcome, done);
@@ -148,12 +171,19 @@ impl Session {
                         &system_id,
                         dup,
                         Kind::Receipt(outcome, true),
+                        Some(ticket.clone()),
                     );
                 }
-                self.schedule(final_at, &system_id, pdu, Kind::Receipt(outcome, false));
+                self.schedule(
+                    final_at,
+                    &system_id,
+                    pdu,
+                    Kind::Receipt(outcome, false),
+                    Some(ticket.clone()),
+                );
             }
-            self.receipt_id_buf = id;
         }
+        self.shared.messages.insert(&ticket.0, record);
         self.respond(resp, delay, wbuf);
     }
 
@@ -197,12 +227,22 @@ impl Session {
         }
     }
 
-    fn schedule(&self, due: Instant, system_id: &Arc<str>, pdu: BytesMut, kind: Kind) {
+    /// Queues a `deliver_sm` for a receiver of `system_id` at `due`; with a `ticket` it is
+    /// dropped then if the message was cancelled or replaced meanwhile.
+    pub(super) fn schedule(
+        &self,
+        due: Instant,
+        system_id: &Arc<str>,
+        pdu: BytesMut,
+        kind: Kind,
+        ticket: Option<Ticket>,
+    ) {
         let _ = self.shared.jobs.send(Job {
             due,
             system_id: Some(Arc::clone(system_id)),
             pdu,
             kind,
+            ticket,
         });
     }
 }

@@ -18,9 +18,9 @@ use tokio_util::codec::FramedRead;
 
 use crate::common::*;
 
-type Reader = FramedRead<tokio::net::tcp::OwnedReadHalf, CommandCodec>;
+pub(crate) type Reader = FramedRead<tokio::net::tcp::OwnedReadHalf, CommandCodec>;
 
-fn pdu_bytes(command: &Command) -> BytesMut {
+pub(crate) fn pdu_bytes(command: &Command) -> BytesMut {
     let mut b = BytesMut::new();
     b.put_u32(4 + command.length() as u32);
     command.encode(&mut b);
@@ -35,7 +35,7 @@ fn header(buf: &mut BytesMut, len: u32, id: u32, seq: u32) {
 }
 
 /// A raw connection bound as a transceiver.
-async fn raw_bound(sim: &semalink_loadtest::SimHandle) -> (Reader, OwnedWriteHalf) {
+pub(crate) async fn raw_bound(sim: &semalink_loadtest::SimHandle) -> (Reader, OwnedWriteHalf) {
     let stream = TcpStream::connect(sim.smpp_addr).await.unwrap();
     let (rd, mut wr) = stream.into_split();
     let mut reader = FramedRead::new(rd, CommandCodec::new());
@@ -53,7 +53,7 @@ async fn raw_bound(sim: &semalink_loadtest::SimHandle) -> (Reader, OwnedWriteHal
     (reader, wr)
 }
 
-async fn next(reader: &mut Reader) -> Command {
+pub(crate) async fn next(reader: &mut Reader) -> Command {
     within(reader.next())
         .await
         .expect("connection closed")

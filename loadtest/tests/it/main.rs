@@ -10,5 +10,6 @@ mod common;
 mod faults;
 mod http;
 mod loadgen;
+mod query;
 mod receipts;
 mod submit;

@@ -28,6 +28,25 @@ pub struct InboundMessage {
     /// How many segments it arrived in.
     #[serde(default = "one")]
     pub segments: u16,
+    /// The type of number and numbering plan of `from` and `to` as the upstream sent them
+    /// (SMPP 3.4 §5.2.5–5.2.6): tells a short code (TON 3) from an international number
+    /// (TON 1) or an alphanumeric sender (TON 5). Optional, added within version 1: older
+    /// writers omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numbering: Option<Numbering>,
+}
+
+/// TON / NPI of an inbound message's two addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Numbering {
+    /// `source_addr_ton` of `from`.
+    pub from_ton: u8,
+    /// `source_addr_npi` of `from`.
+    pub from_npi: u8,
+    /// `dest_addr_ton` of `to`.
+    pub to_ton: u8,
+    /// `dest_addr_npi` of `to`.
+    pub to_npi: u8,
 }
 
 fn one() -> u16 {

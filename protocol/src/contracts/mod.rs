@@ -27,7 +27,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use batch::{BATCH, BatchItem, Undecodable, decode_batch, encode_batch, join_batch};
-pub use inbound::InboundMessage;
+pub use inbound::{InboundMessage, Numbering};
 pub use status::{DeliveryState, ErrorCode, ErrorKind, SegmentRef, StatusEvent};
 pub use submit::{Body, EncodingHint, MAX_SEGMENTS, Priority, RouteHints, SubmitRequest};
 pub use validation::{FieldError, ValidationErrors};

@@ -54,6 +54,7 @@ mod tests {
             err: Some("000".into()),
             text: Some("Hello".into()),
             network_error: None,
+            handset: None,
         };
         let text = r.to_text();
         assert_eq!(

@@ -50,6 +50,10 @@ pub struct Receipt {
     pub text: Option<String>,
     /// The `network_error_code` TLV, when the `deliver_sm` carried one.
     pub network_error: Option<NetworkError>,
+    /// The handset's number (the receipt's `source_addr`), when the reader kept it: lets a
+    /// receipt whose SMSC id is unknown be matched to what was sent to that number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handset: Option<String>,
 }
 
 /// Why a receipt could not be read.
@@ -78,6 +82,7 @@ impl Receipt {
             err: None,
             text: None,
             network_error: None,
+            handset: None,
         }
     }
 
@@ -142,5 +147,6 @@ fn build(
         err: fields.err.map(str::to_owned),
         text: fields.text.map(str::to_owned),
         network_error,
+        handset: None,
     }
 }

@@ -28,6 +28,7 @@ fn standard_appendix_b() {
             err: Some("000".into()),
             text: Some("Hello from Sema".into()),
             network_error: None,
+            handset: None,
         }
     );
     assert!(r.is_final());
@@ -171,7 +172,7 @@ prop_compose! {
         text in proptest::option::of("[A-Za-z0-9 :.,!é€]{0,30}"),
     ) -> Receipt {
         let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-        Receipt { id, submitted, delivered, submit_date, done_date, stat, err, text, network_error: None }
+        Receipt { id, submitted, delivered, submit_date, done_date, stat, err, text, network_error: None, handset: None }
     }
 }
 

@@ -151,6 +151,24 @@ pub fn lookup_digits(digits: &str) -> Option<Destination> {
     table.longest_prefix(digits).map(Destination::from_row)
 }
 
+/// Whether SMS can be sent to `e164` (`+` then digits) as far as the numbering data knows:
+/// valid in its country's numbering plan (libphonenumber), or in the range of an operator of
+/// the prefix table — which is newer than libphonenumber's data for some ranges (Safaricom
+/// Ethiopia's +251 70). `Err` says why not, or which form to write it in.
+pub fn check_destination(e164: &str) -> Result<(), String> {
+    match Msisdn::parse(e164, None) {
+        Ok(number) if number.as_str() == e164 => Ok(()),
+        Ok(number) => Err(format!("write it as {}", number.as_str())),
+        Err(_)
+            if lookup_digits(e164.trim_start_matches('+'))
+                .is_some_and(|d| d.operator().is_some()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Every operator in the table, sorted by id.
 pub fn operators() -> &'static [Operator] {
     &TABLE.operators
@@ -170,6 +188,15 @@ mod tests {
         lookup_digits(digits)
             .and_then(|d| d.operator())
             .map(|o| o.name)
+    }
+
+    #[test]
+    fn destinations_need_the_plan_or_an_operator_range() {
+        assert_eq!(check_destination("+254712345678"), Ok(()));
+        // Newer than libphonenumber's metadata: known from the operator table.
+        assert_eq!(check_destination("+251700024004"), Ok(()));
+        assert!(check_destination("+999123456789").is_err());
+        assert!(check_destination("+2540712345678").is_err());
     }
 
     #[test]

@@ -81,6 +81,16 @@ async fn a_mobile_originated_message_becomes_an_inbound_event() {
         ("254712345678", "20880", "STOP")
     );
     assert_eq!((inbound.upstream.as_str(), inbound.segments), ("sim", 1));
+    // The handset's international number and the short code keep their types.
+    assert_eq!(
+        inbound.numbering,
+        Some(semalink_protocol::contracts::Numbering {
+            from_ton: 1,
+            from_npi: 1,
+            to_ton: 3,
+            to_npi: 0
+        })
+    );
     run.engine.shutdown().await;
 }
 

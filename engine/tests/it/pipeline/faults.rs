@@ -137,3 +137,48 @@ async fn shutdown_settles_the_window_and_unbinds() {
     assert_eq!(sent, 10, "every response in the window was awaited");
     assert!(sim.stats().unbinds_received >= 1, "{:?}", sim.stats());
 }
+
+/// A submit whose answer came too late: the engine retried it, the SMSC took both copies and
+/// sends a receipt for each. The first copy's SMSC id was never mapped; its receipt is matched
+/// to the submit intent recorded before the first copy left, and reported as the receipt of a
+/// duplicate — not as an unmatched receipt.
+#[tokio::test]
+async fn the_receipt_of_an_unanswered_copy_is_a_duplicate_not_unmatched() {
+    let mut behaviour = Behaviour {
+        response_latency: "fixed:1500".parse().unwrap(),
+        ..Behaviour::default()
+    };
+    let sim = super::sim(behaviour.clone()).await;
+    let route = "rate = 1000.0\nburst = 100\n[correlation]\nttl_secs = 600\nparked_ttl_secs = 1";
+    let mut run = super::engine(super::config(&sim, "response_timeout_ms = 300", route)).await;
+    let msg = super::request("+254712345678", "sent twice");
+    run.submit(std::slice::from_ref(&msg)).await;
+    let deadline = tokio::time::Instant::now() + super::TIMEOUT;
+    while sim.stats().submits < 1 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // The retry (after the 300 ms timeout) is answered at once.
+    behaviour.response_latency = "fixed:0".parse().unwrap();
+    sim.set_behaviour(behaviour).unwrap();
+    run.until_final(&[msg.message_id]).await;
+    run.assert_all_delivered(&[msg.message_id]);
+    let metrics = &run.engine.pipeline().metrics;
+    while metrics.duplicate_submit_receipts.get() < 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "submits {}, unmatched {}",
+            sim.stats().submits,
+            metrics.unmatched_receipts.get()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(sim.stats().submits, 2, "both copies reached the SMSC");
+    assert_eq!(metrics.unmatched_receipts.get(), 0);
+    assert_eq!(
+        run.engine.pipeline().intents.local_len(),
+        1,
+        "only the unanswered copy's"
+    );
+    run.engine.shutdown().await;
+}

@@ -1,10 +1,13 @@
 //! The wired engine ([`Engine::start`]) against the in-process SMSC simulator: HTTP in,
 //! status events out of the channel sink.
 
+mod celcom;
 mod delivery;
 mod faults;
 mod ids;
 mod limits;
+mod operators;
+mod reconcile;
 
 use std::{collections::HashMap, time::Duration};
 
@@ -26,6 +29,9 @@ use uuid::Uuid;
 
 /// Generous: the machine is shared and slow under parallel builds.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The ingress token of every test engine (`http.token`).
+pub const TOKEN: &str = "it-ingress-token-0123456789";
 
 /// Starts a simulator on free ports with the `semalink`/`secret` account.
 pub async fn sim(behaviour: Behaviour) -> SimHandle {
@@ -50,6 +56,7 @@ pub fn config(sim: &SimHandle, upstream_extra: &str, route: &str) -> Config {
         r#"
         [http]
         listen = "127.0.0.1:0"
+        token = "{TOKEN}"
 
         [[upstreams]]
         name = "sim"
@@ -226,11 +233,12 @@ impl Running {
     }
 }
 
-/// A minimal HTTP/1.1 POST (the engine's own server, no client library needed).
+/// A minimal HTTP/1.1 POST with the test token (the engine's own server, no client library
+/// needed).
 pub async fn post(addr: std::net::SocketAddr, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -248,10 +256,12 @@ pub async fn post(addr: std::net::SocketAddr, path: &str, body: &[u8]) -> (u16, 
     (status, json)
 }
 
-/// A GET returning the status code and body text.
+/// A GET with the test token, returning the status code and body text.
 pub async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();

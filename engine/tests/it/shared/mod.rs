@@ -6,6 +6,7 @@
 //! keys at the end; they never flush. The restart test runs its own `redis-server`.
 
 mod engines;
+mod intents;
 mod restart;
 mod store;
 

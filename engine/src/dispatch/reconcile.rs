@@ -1,0 +1,354 @@
+//! Parts whose final receipt never comes. Each accepted part is remembered ([`Awaiting::sent`])
+//! until its final receipt arrives ([`Awaiting::settled`]); [`run`] takes the parts still
+//! waiting after `[reconcile]`'s wait (the message's validity period, else 48 h) and:
+//!
+//! * on an upstream with `query_sm = true`, asks for the part (SMPP 3.4 §4.8) at most
+//!   `reconcile.rate` queries per second per upstream — queries take a window slot but never
+//!   a route token, so they cannot eat the submit budget. A final answer is handled exactly
+//!   like the receipt would have been (same store settlement, events and final claim); a
+//!   non-final one is asked again after `recheck_secs`, at most `max_queries` times; a refused
+//!   or unanswered query counts as an answer that was not final;
+//! * otherwise, or when the answers never became final, expires the part with reason
+//!   `no_receipt` ([`NO_RECEIPT`]), so every message reaches a final state and its
+//!   reservation is settled (the control plane refunds expired messages).
+//!
+//! The list lives in the engine that submitted the part: when its receipt arrives on another
+//! engine this one still asks after the wait, and the answer changes nothing (the store has
+//! the part settled and the final event claimed). A crashed engine's list is gone; its parts
+//! keep their correlation mappings for receipts that arrive later.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use semalink_protocol::dlr::{self, ReceiptDate, Stat};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::config::ReconcileConfig;
+use crate::correlation::{CorrelationStore, SegmentKey};
+use crate::sink::StatusSink;
+use crate::smpp::{QueryRequest, SubmitError};
+
+use super::{Pipeline, events};
+
+/// The `error_text` of a part expired because no receipt came.
+pub const NO_RECEIPT: &str = "no_receipt";
+
+/// One part waiting for its final receipt.
+#[derive(Debug, Clone)]
+struct Part {
+    target: SegmentKey,
+    upstream: usize,
+    query: QueryRequest,
+    /// Answers so far that were not final.
+    queries: u32,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    by_due: BTreeMap<(Instant, u64), Part>,
+    by_part: HashMap<(Uuid, u16), (Instant, u64)>,
+    next: u64,
+}
+
+/// The parts waiting for a final receipt, by when they are due for reconciliation.
+#[derive(Debug, Default)]
+pub struct Awaiting {
+    config: ReconcileConfig,
+    inner: Mutex<Inner>,
+}
+
+impl Awaiting {
+    /// An empty list with these settings.
+    pub fn new(config: ReconcileConfig) -> Awaiting {
+        Awaiting {
+            config,
+            inner: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A part was accepted upstream with SMSC id `query.message_id`; its message expires
+    /// `validity` from now (if it does).
+    pub fn sent(
+        &self,
+        target: SegmentKey,
+        upstream: usize,
+        query: QueryRequest,
+        validity: Option<Duration>,
+    ) {
+        let due = Instant::now() + self.config.wait(validity);
+        let part = Part {
+            target,
+            upstream,
+            query,
+            queries: 0,
+        };
+        self.insert(due, part);
+    }
+
+    fn insert(&self, due: Instant, part: Part) {
+        let mut inner = self.lock();
+        let key = (due, inner.next);
+        inner.next += 1;
+        let id = (part.target.message_id, part.target.segment);
+        if let Some(old) = inner.by_part.insert(id, key) {
+            inner.by_due.remove(&old);
+        }
+        inner.by_due.insert(key, part);
+    }
+
+    /// The part's final receipt arrived: nothing to reconcile.
+    pub fn settled(&self, message_id: Uuid, segment: u16) {
+        let mut inner = self.lock();
+        if let Some(key) = inner.by_part.remove(&(message_id, segment)) {
+            inner.by_due.remove(&key);
+        }
+    }
+
+    /// Parts waiting now.
+    pub fn len(&self) -> usize {
+        self.lock().by_due.len()
+    }
+
+    /// Whether no part is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes up to `max` parts due at `now`.
+    fn take_due(&self, now: Instant, max: usize) -> Vec<Part> {
+        let mut inner = self.lock();
+        let mut out = Vec::new();
+        while out.len() < max {
+            let Some(entry) = inner.by_due.first_entry() else {
+                break;
+            };
+            if entry.key().0 > now {
+                break;
+            }
+            let part = entry.remove();
+            inner
+                .by_part
+                .remove(&(part.target.message_id, part.target.segment));
+            out.push(part);
+        }
+        out
+    }
+}
+
+/// Runs until `cancel`: every `period_ms`, reconciles the parts that are due.
+pub async fn run<S: CorrelationStore, K: StatusSink>(
+    p: Arc<Pipeline<S, K>>,
+    cancel: CancellationToken,
+) {
+    let config = p.awaiting.config.clone();
+    let spacing = Duration::from_secs_f64(1.0 / config.rate);
+    let mut next_query = vec![Instant::now(); p.upstreams.len()];
+    let mut tick = tokio::time::interval(Duration::from_millis(config.period_ms));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        // Bounded per round so a backlog (an outage's worth of parts) is spread out.
+        let due = p.awaiting.take_due(Instant::now(), 10_000);
+        let mut queries = tokio::task::JoinSet::new();
+        for part in due {
+            let upstream = &p.upstreams[part.upstream];
+            if !upstream.query_sm || part.queries >= config.max_queries {
+                expire(&p, &part).await;
+                continue;
+            }
+            let slot = &mut next_query[part.upstream];
+            let at = (*slot).max(Instant::now());
+            *slot = at + spacing;
+            let p = Arc::clone(&p);
+            queries.spawn(async move {
+                tokio::time::sleep_until(at).await;
+                query(&p, part).await;
+            });
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = async { while queries.join_next().await.is_some() {} } => {}
+        }
+    }
+}
+
+/// Asks for one part and acts on the answer.
+async fn query<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, mut part: Part) {
+    let config = &p.awaiting.config;
+    let name = p.upstreams[part.upstream].name.as_str();
+    let counter = |result: &str| {
+        p.metrics
+            .reconciled
+            .with_label_values(&[name, result])
+            .inc();
+    };
+    let again = Instant::now() + Duration::from_secs(config.recheck_secs);
+    let answer = match p.pools[part.upstream].query(&part.query).await {
+        Ok(outcome) if outcome.is_ok() => outcome.query,
+        Ok(outcome) => {
+            tracing::info!(upstream = name, smsc_id = %part.query.message_id, status = outcome.command_status, "query_sm refused");
+            None
+        }
+        Err(SubmitError::NotSent(reason)) => {
+            // No bind: ask once one is up, without using up an answer.
+            tracing::debug!(upstream = name, %reason, "query_sm not sent");
+            p.awaiting.insert(again, part);
+            return;
+        }
+        Err(e) => {
+            tracing::info!(upstream = name, error = %e, "query_sm unanswered");
+            None
+        }
+    };
+    let receipt = answer
+        .as_ref()
+        .map(|a| receipt_of(&part.query.message_id, a));
+    match receipt {
+        Some(r) if r.outcome() != dlr::Outcome::Intermediate => {
+            counter("final");
+            if let Err(e) = events::correlated(p, part.upstream, part.target, &r).await {
+                tracing::warn!(error = %e, "reconciled part not published; asking again later");
+                p.awaiting.insert(again, part);
+            }
+        }
+        other => {
+            counter(if other.is_some() {
+                "not_final"
+            } else {
+                "failed"
+            });
+            part.queries += 1;
+            if part.queries >= config.max_queries {
+                expire(p, &part).await;
+            } else {
+                p.awaiting.insert(again, part);
+            }
+        }
+    }
+}
+
+/// What a `query_sm_resp` says, as the receipt it stands for.
+fn receipt_of(smsc_id: &str, answer: &crate::smpp::QueryAnswer) -> dlr::Receipt {
+    let stat = match answer.message_state {
+        0 => Stat::Scheduled,
+        1 => Stat::Enroute,
+        2 => Stat::Delivered,
+        3 => Stat::Expired,
+        4 => Stat::Deleted,
+        5 => Stat::Undeliverable,
+        6 => Stat::Accepted,
+        8 => Stat::Rejected,
+        9 => Stat::Skipped,
+        _ => Stat::Unknown,
+    };
+    let mut receipt = dlr::Receipt::new(smsc_id, stat);
+    receipt.done_date = answer.final_date.get(..12).and_then(ReceiptDate::parse);
+    receipt.err = Some(format!("{:03}", answer.error_code));
+    receipt
+}
+
+/// Ends the part as expired without a receipt; retried later if it cannot be published.
+async fn expire<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, part: &Part) {
+    let name = p.upstreams[part.upstream].name.as_str();
+    let mut receipt = dlr::Receipt::new(part.query.message_id.clone(), Stat::Expired);
+    receipt.err = Some(NO_RECEIPT.to_owned());
+    match events::correlated(p, part.upstream, part.target, &receipt).await {
+        Ok(()) => {
+            p.metrics
+                .expired_without_receipt
+                .with_label_values(&[name])
+                .inc();
+            tracing::info!(upstream = name, message_id = %part.target.message_id, segment = part.target.segment, "no receipt: expired");
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "expiry not published; trying again later");
+            let again = Instant::now() + Duration::from_secs(p.awaiting.config.recheck_secs);
+            p.awaiting.insert(again, part.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(segment: u16) -> (SegmentKey, QueryRequest) {
+        let target = SegmentKey {
+            message_id: Uuid::from_u128(1),
+            segment,
+            segments: 2,
+        };
+        (target, QueryRequest::default())
+    }
+
+    #[test]
+    fn parts_come_due_after_their_wait_unless_settled() {
+        let config = ReconcileConfig {
+            wait_secs: Some(0),
+            ..ReconcileConfig::default()
+        };
+        let a = Awaiting::new(config);
+        let (t1, q1) = part(1);
+        let (t2, q2) = part(2);
+        a.sent(t1, 0, q1, None);
+        a.sent(t2, 0, q2, None);
+        assert_eq!(a.len(), 2);
+        a.settled(t1.message_id, 1);
+        let due = a.take_due(Instant::now() + Duration::from_millis(1), 10);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].target.segment, 2);
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn the_wait_is_the_validity_else_the_default() {
+        let c = ReconcileConfig::default();
+        assert_eq!(c.wait(None), Duration::from_secs(48 * 3600));
+        assert_eq!(
+            c.wait(Some(Duration::from_secs(60))),
+            Duration::from_secs(60)
+        );
+        let fixed = ReconcileConfig {
+            wait_secs: Some(5),
+            ..c
+        };
+        assert_eq!(
+            fixed.wait(Some(Duration::from_secs(60))),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn answers_read_as_receipts() {
+        let answer = crate::smpp::QueryAnswer {
+            message_state: 5,
+            final_date: "261202040509000+".into(),
+            error_code: 1,
+        };
+        let r = receipt_of("42", &answer);
+        assert_eq!(
+            (r.stat.clone(), r.err.as_deref()),
+            (Stat::Undeliverable, Some("001"))
+        );
+        assert_eq!(r.done_date.unwrap().second, Some(9));
+        let enroute = crate::smpp::QueryAnswer {
+            message_state: 1,
+            final_date: String::new(),
+            error_code: 0,
+        };
+        assert_eq!(
+            receipt_of("42", &enroute).outcome(),
+            dlr::Outcome::Intermediate
+        );
+    }
+}
