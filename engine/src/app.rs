@@ -3,9 +3,9 @@
 //!
 //! Tasks: the HTTP server (ingress, `/health`, `/ready`, `/metrics`), the dispatcher, one
 //! event loop per upstream pool, the sweeper, and one task per segment in flight. With
-//! `[amqp]`: the RabbitMQ connection supervisor (consumer of the submit queues), a second
-//! dispatcher for its work, and the [`AmqpSink`](crate::amqp::AmqpSink) instead of the
-//! in-process channel; the HTTP ingress stays. Shutdown ([`EngineHandle::shutdown`]) stops the
+//! `[amqp]`: the bus (`semalink-bus`: connection supervisor), the consumer of the submit
+//! queues, a second dispatcher for its work, and the [`BusSink`](crate::amqp::BusSink)
+//! instead of the in-process channel; the HTTP ingress stays. Shutdown ([`EngineHandle::shutdown`]) stops the
 //! HTTP server and the consumers first (no new work), lets the dispatchers drain their queues
 //! and the segment tasks finish, acks what they settled, then unbinds every pool, all under
 //! `shutdown.deadline_ms`.
@@ -25,10 +25,12 @@ use crate::ingress::{self, IngressState, Readiness};
 use crate::metrics::Metrics;
 use crate::retry::RetryPolicy;
 use crate::routing::Router;
-use crate::sink::{ChannelSink, EngineSink, Published};
+use crate::sink::{self, BusSink, Published};
 use crate::smpp::{self, Pool, SessionConfig};
 use crate::throttle::Throttle;
 use crate::tracker::Tracker;
+use semalink_bus::memory::MemoryBus;
+use semalink_bus::{BatchConfig, topology};
 
 /// How long finished messages are remembered (duplicate requests and late receipts). Memory
 /// grows with rate × this (about 400 bytes per message), so it is minutes, not hours; the
@@ -37,14 +39,16 @@ const KEEP_FINISHED: Duration = Duration::from_secs(600);
 /// How long a message that was sent but has no final receipt yet stays in the tracker; a
 /// later receipt is still decided from the correlation store's record.
 const KEEP_SENT: Duration = Duration::from_secs(3600);
-/// Capacity of the in-process status channel.
+/// Capacity of the embedded mode's event channel (items).
 const SINK_CAPACITY: usize = 65_536;
+/// Envelopes each in-process queue holds.
+const QUEUE_ENVELOPES: usize = 1_024;
 /// Housekeeping period.
 const SWEEP_PERIOD: Duration = Duration::from_secs(1);
 
-/// The engine's pipeline: the configured store (in-process or Redis); channel or RabbitMQ
-/// sink.
-pub type EnginePipeline = Pipeline<AnyStore, EngineSink>;
+/// The engine's pipeline: the configured store (in-process or Redis); the sink over the
+/// in-process bus or RabbitMQ.
+pub type EnginePipeline = Pipeline<AnyStore, BusSink>;
 
 /// Builds and starts engines.
 #[derive(Debug)]
@@ -102,10 +106,10 @@ impl Engine {
             .as_ref()
             .map(|a| Arc::new(Link::new(a, amqp_stop.clone())));
         let (sink, events) = match &link {
-            Some(link) => (EngineSink::Amqp(link.sink()), None),
+            Some(link) => (link.sink()?, None),
             None => {
-                let (sink, events) = ChannelSink::new(SINK_CAPACITY);
-                (EngineSink::Channel(sink), Some(events))
+                let (sink, events) = embedded_sink()?;
+                (sink, Some(events))
             }
         };
         let windows: usize = config
@@ -208,12 +212,12 @@ impl Engine {
                 ready,
                 prefetch,
             );
-            let supervisor = tokio::spawn(amqp::run(
-                link,
-                consumer,
+            tokio::spawn(amqp::watch_health(
+                link.bus().clone(),
                 Arc::clone(&health),
-                cancel.clone(),
+                amqp_stop.clone(),
             ));
+            let supervisor = tokio::spawn(consumer.run(cancel.clone()));
             AmqpTasks {
                 supervisor,
                 dispatcher,
@@ -253,6 +257,30 @@ impl Engine {
             deadline: Duration::from_millis(config.shutdown.deadline_ms),
         })
     }
+}
+
+/// The embedded mode's sink: the in-process bus (batches of what queued up, no linger), its
+/// `status` and `inbound` queues forwarded to the events channel.
+fn embedded_sink() -> Result<(BusSink, mpsc::Receiver<Published>)> {
+    let batch = BatchConfig {
+        linger: Duration::ZERO,
+        capacity: SINK_CAPACITY,
+        ..BatchConfig::default()
+    };
+    let memory = MemoryBus::new(QUEUE_ENVELOPES, batch);
+    let (status_q, inbound_q) = (topology::STATUS_QUEUE, topology::INBOUND_QUEUE);
+    let bus_err = |e: semalink_bus::Error| Error::Sink(e.to_string());
+    let sink = BusSink::new(
+        &semalink_bus::Bus::Memory(memory.clone()),
+        status_q,
+        inbound_q,
+    )?;
+    let status = memory.subscribe(status_q).map_err(bus_err)?;
+    let inbound = memory.subscribe(inbound_q).map_err(bus_err)?;
+    let (tx, rx) = mpsc::channel(SINK_CAPACITY);
+    let queues = (status_q.to_owned(), inbound_q.to_owned());
+    tokio::spawn(sink::forward(memory, queues, status, inbound, tx));
+    Ok((sink, rx))
 }
 
 /// The sessions of one upstream: `binds` transceivers, or `binds` transmitters plus `binds`

@@ -51,7 +51,7 @@ pub struct Metrics {
     pub inbound: IntCounterVec,
     /// `semalink_engine_amqp_total{event}`: RabbitMQ deliveries and their ends — `delivered`,
     /// `redelivered` (a copy of a message already in flight), `already_decided`,
-    /// `undecodable`, `acked`, `deferred`, `gave_up`, `requeued`, `connection_lost`.
+    /// `undecodable`, `acked`, `deferred`, `gave_up`, `requeued`.
     pub amqp: IntCounterVec,
     /// `semalink_engine_accept_to_sent_seconds{upstream}`: accepted → last `submit_sm_resp`.
     pub accept_to_sent: HistogramVec,

@@ -1,18 +1,20 @@
-//! Where status events and mobile-originated messages go: the [`StatusSink`] trait, the
-//! in-process [`ChannelSink`] of the embedded mode, and [`EngineSink`], the one the app
-//! composes (the channel, or [`AmqpSink`] publishing to `sms.status` / `sms.inbound` with
-//! publisher confirms when `[amqp]` is configured).
+//! Where status events and mobile-originated messages go: the [`StatusSink`] trait and
+//! [`BusSink`], the one the app composes — over RabbitMQ when `[amqp]` is configured, over the
+//! bus's in-process queues in the embedded mode, where [`forward`] hands them to the
+//! composition root (or a test) as [`Published`] items.
 //!
-//! The channel is bounded: a consumer that falls behind slows the engine down (back-pressure)
+//! Everything is bounded: a consumer that falls behind slows the engine down (back-pressure)
 //! rather than letting events pile up in memory.
 
 use std::future::Future;
 
+use semalink_bus::Subscription;
+use semalink_bus::memory::MemoryBus;
 use semalink_protocol::contracts::{InboundMessage, StatusEvent};
 use tokio::sync::mpsc;
 
-pub use crate::amqp::AmqpSink;
-use crate::error::{Error, Result};
+pub use crate::amqp::BusSink;
+use crate::error::Result;
 
 /// Publishes the engine's results. Implementations must not lose an event they returned `Ok`
 /// for.
@@ -24,7 +26,7 @@ pub trait StatusSink: Send + Sync + 'static {
     fn publish_inbound(&self, message: InboundMessage) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// One item published to a [`ChannelSink`].
+/// One item of the embedded mode's events.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Published {
     /// A status event.
@@ -33,70 +35,56 @@ pub enum Published {
     Inbound(InboundMessage),
 }
 
-/// The in-process sink: a bounded channel whose receiver the composition root (or a test)
-/// drains.
-#[derive(Debug, Clone)]
-pub struct ChannelSink {
+/// The embedded mode's reader: moves the items of the in-process `status` and `inbound`
+/// queues to `tx` in order, acking each envelope once its items are handed on. When `tx`'s
+/// receiver is dropped both queues are closed, so the sink's next publish fails (a receipt
+/// whose event nobody takes is not acknowledged to the SMSC) instead of filling a queue
+/// nobody reads.
+pub async fn forward(
+    bus: MemoryBus,
+    queues: (String, String),
+    mut status: Subscription<StatusEvent>,
+    mut inbound: Subscription<InboundMessage>,
     tx: mpsc::Sender<Published>,
-}
-
-impl ChannelSink {
-    /// A sink holding at most `capacity` unread items, and its receiver.
-    pub fn new(capacity: usize) -> (ChannelSink, mpsc::Receiver<Published>) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        (ChannelSink { tx }, rx)
-    }
-
-    async fn send(&self, item: Published) -> Result<()> {
-        self.tx
-            .send(item)
-            .await
-            .map_err(|_| Error::Sink("the in-process status channel is closed".into()))
-    }
-}
-
-impl StatusSink for ChannelSink {
-    async fn publish_status(&self, event: StatusEvent) -> Result<()> {
-        self.send(Published::Status(event)).await
-    }
-
-    async fn publish_inbound(&self, message: InboundMessage) -> Result<()> {
-        self.send(Published::Inbound(message)).await
-    }
-}
-
-/// The sink of a running engine, chosen by the config.
-#[derive(Debug, Clone)]
-pub enum EngineSink {
-    /// Embedded mode: the in-process channel.
-    Channel(ChannelSink),
-    /// RabbitMQ mode.
-    Amqp(AmqpSink),
-}
-
-impl StatusSink for EngineSink {
-    async fn publish_status(&self, event: StatusEvent) -> Result<()> {
-        match self {
-            EngineSink::Channel(s) => s.publish_status(event).await,
-            EngineSink::Amqp(s) => s.publish_status(event).await,
+) {
+    'forward: loop {
+        tokio::select! {
+            biased;
+            _ = tx.closed() => break,
+            Some(mut d) = status.recv() => {
+                for e in d.take_items().into_iter().flatten() {
+                    if tx.send(Published::Status(e)).await.is_err() {
+                        break 'forward;
+                    }
+                }
+                d.ack().await;
+            }
+            Some(mut d) = inbound.recv() => {
+                for m in d.take_items().into_iter().flatten() {
+                    if tx.send(Published::Inbound(m)).await.is_err() {
+                        break 'forward;
+                    }
+                }
+                d.ack().await;
+            }
+            else => break,
         }
     }
-
-    async fn publish_inbound(&self, message: InboundMessage) -> Result<()> {
-        match self {
-            EngineSink::Channel(s) => s.publish_inbound(message).await,
-            EngineSink::Amqp(s) => s.publish_inbound(message).await,
-        }
-    }
+    bus.close(&queues.0);
+    bus.close(&queues.1);
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use semalink_bus::{BatchConfig, Bus, topology};
     use semalink_protocol::contracts::{DeliveryState, VERSION};
     use time::OffsetDateTime;
     use uuid::Uuid;
 
     use super::*;
+    use crate::error::Error;
 
     fn event(n: u128) -> StatusEvent {
         StatusEvent {
@@ -113,9 +101,37 @@ mod tests {
         }
     }
 
+    /// An in-process sink with `capacity` envelopes per queue, and its reader.
+    fn embedded(capacity: usize) -> (BusSink, mpsc::Receiver<Published>) {
+        let memory = MemoryBus::new(
+            capacity,
+            BatchConfig {
+                max_items: 1,
+                linger: Duration::ZERO,
+                capacity: 1,
+                max_in_flight: 1,
+            },
+        );
+        let bus = Bus::Memory(memory.clone());
+        let sink = BusSink::new(&bus, topology::STATUS_QUEUE, topology::INBOUND_QUEUE).unwrap();
+        let (tx, rx) = mpsc::channel(1);
+        let queues = (
+            topology::STATUS_QUEUE.into(),
+            topology::INBOUND_QUEUE.into(),
+        );
+        tokio::spawn(forward(
+            memory.clone(),
+            queues,
+            memory.subscribe(topology::STATUS_QUEUE).unwrap(),
+            memory.subscribe(topology::INBOUND_QUEUE).unwrap(),
+            tx,
+        ));
+        (sink, rx)
+    }
+
     #[tokio::test]
-    async fn events_arrive_in_order_and_a_closed_channel_is_an_error() {
-        let (sink, mut rx) = ChannelSink::new(4);
+    async fn events_arrive_and_a_dropped_reader_makes_publishing_fail() {
+        let (sink, mut rx) = embedded(4);
         sink.publish_status(event(1)).await.unwrap();
         let inbound = InboundMessage {
             version: VERSION,
@@ -127,25 +143,34 @@ mod tests {
             upstream: "sim".into(),
             segments: 1,
         };
-        sink.publish_inbound(inbound.clone()).await.unwrap();
         assert_eq!(rx.recv().await, Some(Published::Status(event(1))));
+        sink.publish_inbound(inbound.clone()).await.unwrap();
         assert_eq!(rx.recv().await, Some(Published::Inbound(inbound)));
         drop(rx);
-        let err = sink.publish_status(event(2)).await.unwrap_err();
-        assert!(matches!(err, Error::Sink(_)));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match sink.publish_status(event(2)).await {
+                Err(Error::Sink(_)) => break,
+                Err(e) => panic!("{e}"),
+                Ok(()) => assert!(tokio::time::Instant::now() < deadline, "never refused"),
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     #[tokio::test]
-    async fn a_full_channel_applies_back_pressure() {
-        let (sink, mut rx) = ChannelSink::new(1);
-        sink.publish_status(event(1)).await.unwrap();
-        let blocked = tokio::spawn({
-            let sink = sink.clone();
-            async move { sink.publish_status(event(2)).await }
+    async fn a_reader_that_falls_behind_applies_back_pressure() {
+        let (sink, mut rx) = embedded(1);
+        let publisher = tokio::spawn(async move {
+            for n in 1..=20 {
+                sink.publish_status(event(n)).await.unwrap();
+            }
         });
-        // The second publish can only finish once the first item is read.
-        assert_eq!(rx.recv().await, Some(Published::Status(event(1))));
-        blocked.await.unwrap().unwrap();
-        assert_eq!(rx.recv().await, Some(Published::Status(event(2))));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!publisher.is_finished(), "20 events with room for a few");
+        for n in 1..=20 {
+            assert_eq!(rx.recv().await, Some(Published::Status(event(n))));
+        }
+        publisher.await.unwrap();
     }
 }

@@ -1,26 +1,29 @@
-//! Consuming `sms.priority` and `sms.normal`, and settling each delivery once its message's
-//! fate is decided.
+//! Consuming `sms.priority` and `sms.normal`, and settling each envelope once the fate of
+//! every message in it is decided.
 //!
 //! * At most `prefetch` messages are in flight in the engine (default: twice the windows of
-//!   all upstreams, the same bound as the segment permits); a new delivery is taken only when
-//!   one of them is settled. Both queues are consumed on one channel; the normal consumer's
-//!   prefetch is `prefetch`, the priority consumer's twice that, so that while the engine is
-//!   full of priority work the next priority messages are already buffered when a slot frees
-//!   up. Deliveries are taken from the priority consumer first; after [`PRIORITY_RUN`]
-//!   priority deliveries in a row one waiting normal delivery goes next, so a flood of
-//!   priority traffic slows normal traffic down but never stops it.
-//! * Each delivery becomes [`Work`] with a [`Completion`]; the dispatcher's segment tasks
+//!   all upstreams, the same bound as the segment permits); a new envelope is taken only
+//!   while fewer are (an envelope may carry several, so the bound is exceeded by at most one
+//!   envelope). The normal subscription's prefetch is `prefetch` envelopes, the priority
+//!   one's twice that, so that while the engine is full of priority work the next priority
+//!   envelopes are already buffered. Envelopes are taken from the priority subscription
+//!   first; after [`PRIORITY_RUN`] priority envelopes in a row one waiting normal envelope
+//!   goes next, so a flood of priority traffic slows normal traffic down but never stops it.
+//! * Each message becomes [`Work`] with a [`Completion`]; the dispatcher's segment tasks
 //!   report to it and the last report comes back here as a [`Settled`]:
-//!   [`Outcome::Decided`] → ack; [`Outcome::Defer`] → republish with `attempt + 1` to the retry
-//!   queue of the next delay (confirmed), then ack — or, after `max_attempts` deliveries, a
-//!   `failed` status event, then ack; [`Outcome::Unpublished`] → nack with requeue.
-//! * A message id already in flight (the broker redelivered it after a lost connection, or it
-//!   was published twice) is not started again: the new delivery is settled together with the
-//!   one in flight. A message the tracker already saw decided is acked at once.
-//! * Nothing is taken while the engine is not ready (no bind up, store down); deliveries
-//!   already buffered wait within the prefetch.
-//! * The state of messages in flight survives reconnects: their deliveries' acks on the dead
-//!   channel fail, and the broker's redeliveries attach to them.
+//!   [`Outcome::Decided`] → done; [`Outcome::Defer`] → republished with `attempt + 1` to the
+//!   retry queue of the next delay (confirmed), then done — or, after `max_attempts`
+//!   deliveries, a `failed` status event, then done; [`Outcome::Unpublished`] → undecided.
+//!   When every message of an envelope is done or undecided the envelope is settled
+//!   ([`envelope`]): acked, or its undecided messages requeued.
+//! * A message id already in flight (the broker redelivered its envelope after a lost
+//!   connection, or it was published twice) is not started again: the new envelope waits for
+//!   the one in flight. A message the tracker already saw decided is done at once.
+//! * Nothing is taken while the engine is not ready (no bind up, store down, broker down);
+//!   envelopes already buffered wait within the prefetch.
+//! * The state of messages in flight survives reconnects: the bus resumes consumption, the
+//!   old envelopes' acks fail (the broker redelivers them) and the redelivered copies attach
+//!   to the messages in flight.
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -28,64 +31,48 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use futures::StreamExt;
-use lapin::Acker;
-use lapin::message::Delivery;
-use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
-use lapin::types::FieldTable;
-use lapin::{Connection, Event};
-use semalink_protocol::contracts::{self, DeliveryState, SubmitRequest};
+use semalink_bus::{Delivery, Subscription};
+use semalink_protocol::contracts::{DeliveryState, SubmitRequest, Undecodable};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::Link;
-use super::settle::{PipelineSettle, Settle, ack, requeue};
+use super::envelope::{Envelopes, TaskDone, defer};
+use super::settle::{PipelineSettle, Settle};
 use crate::config::AmqpConfig;
 use crate::correlation::CorrelationStore;
 use crate::dispatch::{Completion, DeferLimits, Outcome, Pipeline, Settled, Work};
 use crate::ingress::Readiness;
 use crate::sink::StatusSink;
 
-/// Priority deliveries taken in a row before a waiting normal one goes next.
+/// Priority envelopes taken in a row before a waiting normal one goes next.
 pub const PRIORITY_RUN: u32 = 8;
 /// How often readiness is looked at again while the engine is not ready.
 const NOT_READY_POLL: Duration = Duration::from_millis(50);
 
 /// Which submit queue a delivery came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lane {
+pub(super) enum Lane {
     Priority,
     Normal,
 }
 
-/// Why a session ended.
+/// A message in flight: what is needed to defer or fail it, and the envelopes waiting for it.
 #[derive(Debug)]
-pub enum SessionEnd {
-    /// The engine is stopping.
-    Stopped,
-    /// The connection or channel failed.
-    Lost(String),
+pub(super) struct Pending {
+    pub id: Uuid,
+    pub lane: Lane,
+    pub request: SubmitRequest,
+    pub envelopes: Vec<u64>,
 }
 
-/// A message in flight: what is needed to ack, defer or fail it.
-#[derive(Debug)]
-struct Pending {
-    id: Uuid,
-    lane: Lane,
-    request: SubmitRequest,
-    ackers: Vec<Acker>,
-}
-
-/// The consumer's state, kept across connections.
+/// The consumer's state.
 pub struct Consumer {
     link: Arc<Link>,
     settle: Arc<dyn Settle>,
     ready: Readiness,
-    /// The consuming channel of the current connection (acks go over it; dropping it would
-    /// close it and requeue every unacknowledged delivery).
-    channel: Option<lapin::Channel>,
     prefetch: u16,
     limits: DeferLimits,
     work: Option<mpsc::Sender<Work>>,
@@ -94,8 +81,9 @@ pub struct Consumer {
     pending: HashMap<u64, Pending>,
     by_id: HashMap<Uuid, u64>,
     next_ticket: u64,
+    envelopes: Envelopes,
     priority_run: u32,
-    deferring: JoinSet<()>,
+    tasks: JoinSet<TaskDone>,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -119,7 +107,7 @@ pub fn prefetch(config: &AmqpConfig, windows: usize) -> u16 {
 
 impl Consumer {
     /// A consumer feeding `work` (the dispatcher's queue) from `link`'s queues; it takes
-    /// deliveries only while `ready` says so.
+    /// envelopes only while `ready` says so.
     pub fn new<S: CorrelationStore, K: StatusSink>(
         link: Arc<Link>,
         pipeline: Arc<Pipeline<S, K>>,
@@ -132,11 +120,12 @@ impl Consumer {
             throttle_retries: link.config().throttle_retries,
             no_bind_wait: Duration::from_millis(link.config().no_bind_wait_ms),
         };
+        let settle: Arc<dyn Settle> = Arc::new(PipelineSettle(pipeline));
         Consumer {
             link,
-            settle: Arc::new(PipelineSettle(pipeline)),
+            envelopes: Envelopes::new(Arc::clone(&settle)),
+            settle,
             ready,
-            channel: None,
             prefetch,
             limits,
             work: Some(work),
@@ -146,52 +135,23 @@ impl Consumer {
             by_id: HashMap::new(),
             next_ticket: 0,
             priority_run: 0,
-            deferring: JoinSet::new(),
+            tasks: JoinSet::new(),
         }
     }
 
-    /// Consumes on `conn` until it fails ([`SessionEnd::Lost`]) or `cancel` is cancelled
-    /// ([`SessionEnd::Stopped`]: the consumers are cancelled, the dispatcher's queue closed).
-    pub async fn session(&mut self, conn: &Connection, cancel: &CancellationToken) -> SessionEnd {
-        let lost = |what: &str, e: lapin::Error| SessionEnd::Lost(format!("{what}: {e}"));
-        self.channel = None;
-        let channel = match conn.create_channel().await {
-            Ok(c) => c,
-            Err(e) => return lost("channel", e),
+    /// Consumes until `cancel` (then the subscriptions are cancelled and the dispatcher's
+    /// queue closed) and settles what is in flight until nothing is or the link's stop token
+    /// is cancelled; what is left unacknowledged is redelivered by the broker.
+    pub async fn run(mut self, cancel: CancellationToken) {
+        let topology = self.link.topology().clone();
+        let bus = self.link.bus().clone();
+        let subscriptions = bus
+            .subscribe::<SubmitRequest>(&topology.priority, self.prefetch.saturating_mul(2))
+            .and_then(|p| Ok((p, bus.subscribe(&topology.normal, self.prefetch)?)));
+        let (mut priority, mut normal) = match subscriptions {
+            Ok(s) => s,
+            Err(e) => return tracing::error!(error = %e, "cannot consume the submit queues"),
         };
-        let topology = self.link.topology();
-        let mut streams = Vec::new();
-        // The priority consumer first, so it is not behind a full normal prefetch at start.
-        let queues = [
-            (&topology.priority, self.prefetch.saturating_mul(2)),
-            (&topology.normal, self.prefetch),
-        ];
-        for (queue, prefetch) in queues {
-            // Applies to the consumers created after it on this channel.
-            if let Err(e) = channel
-                .basic_qos(prefetch, BasicQosOptions { global: false })
-                .await
-            {
-                return lost("basic.qos", e);
-            }
-            match channel
-                .basic_consume(
-                    queue.as_str().into(),
-                    "".into(),
-                    BasicConsumeOptions::default(),
-                    FieldTable::default(),
-                )
-                .await
-            {
-                Ok(c) => streams.push(c),
-                Err(e) => return lost("basic.consume", e),
-            }
-        }
-        let (Some(mut normal), Some(mut priority)) = (streams.pop(), streams.pop()) else {
-            return SessionEnd::Lost("consumers missing".into());
-        };
-        self.channel = Some(channel.clone());
-        let mut events = conn.events_listener();
         loop {
             let ready = self.work.is_some()
                 && self.pending.len() < usize::from(self.prefetch)
@@ -199,37 +159,25 @@ impl Consumer {
             let prefer_normal = self.priority_run >= PRIORITY_RUN;
             tokio::select! {
                 biased;
-                _ = cancel.cancelled() => {
-                    for c in [&priority, &normal] {
-                        let _ = channel.basic_cancel(c.tag(), BasicCancelOptions::default()).await;
-                    }
-                    self.work = None;
-                    return SessionEnd::Stopped;
-                }
-                Some(s) = self.settled_rx.recv() => self.settled(s).await,
-                Some(_) = self.deferring.join_next(), if !self.deferring.is_empty() => {}
-                Some(event) = events.next() => {
-                    if let Event::Error(e) = event {
-                        self.channel = None;
-                        return lost("connection", e);
+                _ = cancel.cancelled() => break,
+                Some(s) = self.settled_rx.recv() => self.settled(s),
+                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    if let Ok(done) = done {
+                        self.task_done(done);
                     }
                 }
-                (lane, item) = next(&mut priority, &mut normal, prefer_normal), if ready => {
-                    match item {
-                        Some(Ok(delivery)) => self.delivered(lane, delivery).await,
-                        Some(Err(e)) => {
-                            self.channel = None;
-                            return lost("consumer", e);
-                        }
-                        None => {
-                            self.channel = None;
-                            return SessionEnd::Lost("the broker cancelled a consumer".into());
-                        }
+                (lane, d) = next(&mut priority, &mut normal, prefer_normal), if ready => {
+                    match d {
+                        Some(d) => self.delivered(lane, d).await,
+                        None => break,
                     }
                 }
                 _ = tokio::time::sleep(NOT_READY_POLL), if !ready => {}
             }
         }
+        priority.cancel();
+        normal.cancel();
+        self.drain().await;
     }
 
     /// Counts an `amqp_total` event.
@@ -237,19 +185,21 @@ impl Consumer {
         self.settle.count(event);
     }
 
-    /// After [`SessionEnd::Stopped`]: settles messages as their segments finish, until none
-    /// is in flight or `stop` is cancelled; what is left unacknowledged is redelivered by the
-    /// broker.
-    pub async fn drain(&mut self, stop: &CancellationToken) {
+    /// Settles messages as their segments finish, until none is in flight or the link stops.
+    async fn drain(&mut self) {
         self.work = None;
-        while !(self.pending.is_empty() && self.deferring.is_empty()) {
+        let stop = self.link.stop().clone();
+        while !(self.pending.is_empty() && self.envelopes.is_empty() && self.tasks.is_empty()) {
             tokio::select! {
-                Some(s) = self.settled_rx.recv() => self.settled(s).await,
-                Some(_) = self.deferring.join_next(), if !self.deferring.is_empty() => {}
+                Some(s) = self.settled_rx.recv() => self.settled(s),
+                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    if let Ok(done) = done {
+                        self.task_done(done);
+                    }
+                }
                 _ = stop.cancelled() => break,
             }
         }
-        self.channel = None;
         if !self.pending.is_empty() {
             tracing::warn!(
                 in_flight = self.pending.len(),
@@ -258,85 +208,88 @@ impl Consumer {
         }
     }
 
-    /// A new delivery: start it, attach it to the same message in flight, or ack it when its
-    /// message was decided before.
-    async fn delivered(&mut self, lane: Lane, delivery: Delivery) {
+    /// A new envelope: start its messages, attach them to the same messages in flight, or mark
+    /// them done when they were decided before.
+    async fn delivered(&mut self, lane: Lane, mut delivery: Delivery<SubmitRequest>) {
         match lane {
             Lane::Priority => self.priority_run += 1,
             Lane::Normal => self.priority_run = 0,
         }
-        let request = match contracts::decode_submit(&delivery.data) {
-            Ok(r) => r,
-            Err(e) => return self.undecodable(delivery, e.to_string()).await,
-        };
-        let id = request.message_id;
-        if let Some(p) = self.by_id.get(&id).and_then(|t| self.pending.get_mut(t)) {
-            self.settle.count("redelivered");
-            tracing::debug!(message_id = %id, "a copy of a message in flight; settled with it");
-            p.ackers.push(delivery.acker);
-            return;
-        }
-        if !self.settle.claim(id) {
-            self.settle.count("already_decided");
-            tracing::debug!(message_id = %id, "message decided before; acked");
-            ack(&delivery.acker, &*self.settle).await;
-            return;
-        }
-        self.settle.count("delivered");
-        let ticket = self.next_ticket;
-        self.next_ticket += 1;
-        let done = Completion::new(ticket, self.limits, self.settled_tx.clone());
-        let Some(work) = &self.work else {
-            return requeue(&delivery.acker, &*self.settle).await;
-        };
-        self.pending.insert(
-            ticket,
-            Pending {
-                id,
-                lane,
-                request: request.clone(),
-                ackers: vec![delivery.acker],
-            },
-        );
-        self.by_id.insert(id, ticket);
-        let work = work.clone();
-        if work
-            .send(Work {
-                request,
-                done: Some(done),
-            })
-            .await
-            .is_err()
-            && let Some(p) = self.forget(ticket)
-        {
-            for a in &p.ackers {
-                requeue(a, &*self.settle).await;
+        let items = delivery.take_items();
+        let env = self.envelopes.open(delivery, &mut self.tasks);
+        for item in items {
+            match item {
+                Ok(request) => self.start(env, lane, request).await,
+                Err(u) => self.undecodable(env, u).await,
             }
         }
     }
 
-    /// A body that is not a valid submit request: rejected with a status event when its id
-    /// is readable (then acked), else logged and dropped — it can never succeed.
-    async fn undecodable(&mut self, delivery: Delivery, reason: String) {
+    async fn start(&mut self, env: u64, lane: Lane, request: SubmitRequest) {
+        let id = request.message_id;
+        if let Some(p) = self.by_id.get(&id).and_then(|t| self.pending.get_mut(t)) {
+            self.settle.count("redelivered");
+            tracing::debug!(message_id = %id, "a copy of a message in flight; settled with it");
+            p.envelopes.push(env);
+            return;
+        }
+        if !self.settle.claim(id) {
+            self.settle.count("already_decided");
+            tracing::debug!(message_id = %id, "message decided before; done");
+            return self.envelopes.done(env, None, &mut self.tasks);
+        }
+        self.settle.count("delivered");
+        let Some(work) = self.work.clone() else {
+            return self.envelopes.done(env, Some(request), &mut self.tasks);
+        };
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        let done = Completion::new(ticket, self.limits, self.settled_tx.clone());
+        let pending = Pending {
+            id,
+            lane,
+            request: request.clone(),
+            envelopes: vec![env],
+        };
+        self.pending.insert(ticket, pending);
+        self.by_id.insert(id, ticket);
+        let item = Work {
+            request,
+            done: Some(done),
+        };
+        if work.send(item).await.is_err()
+            && let Some(p) = self.forget(ticket)
+        {
+            for e in p.envelopes {
+                self.envelopes
+                    .done(e, Some(p.request.clone()), &mut self.tasks);
+            }
+        }
+    }
+
+    /// An element that is not a valid submit request: rejected with a status event when its
+    /// id is readable, else logged and dropped — it can never succeed. When the event cannot
+    /// be published (the engine is stopping) the envelope is left unsettled for the broker to
+    /// redeliver.
+    async fn undecodable(&mut self, env: u64, u: Undecodable) {
         self.settle.count("undecodable");
-        let id = serde_json::from_slice::<serde_json::Value>(&delivery.data)
+        let reason = u.error.to_string();
+        let id = serde_json::from_slice::<serde_json::Value>(&u.json)
             .ok()
             .and_then(|v| v.get("message_id")?.as_str()?.parse::<Uuid>().ok());
         match id {
             Some(id) if self.settle.claim(id) => {
                 tracing::warn!(message_id = %id, %reason, "invalid submit request rejected");
-                if self.settle.fail(id, DeliveryState::Rejected, reason).await {
-                    ack(&delivery.acker, &*self.settle).await;
-                } else {
-                    requeue(&delivery.acker, &*self.settle).await;
+                if !self.settle.fail(id, DeliveryState::Rejected, reason).await {
+                    self.envelopes.keep_unsettled(env);
                 }
             }
-            Some(_) => ack(&delivery.acker, &*self.settle).await,
+            Some(_) => {}
             None => {
                 tracing::error!(%reason, "submit request without a readable message_id dropped");
-                ack(&delivery.acker, &*self.settle).await;
             }
         }
+        self.envelopes.done(env, None, &mut self.tasks);
     }
 
     fn forget(&mut self, ticket: u64) -> Option<Pending> {
@@ -345,81 +298,52 @@ impl Consumer {
         Some(p)
     }
 
-    /// A message's outcome is known: ack, defer or requeue its deliveries.
-    async fn settled(&mut self, s: Settled) {
+    /// A message's outcome is known: its envelopes learn it, or it is deferred first.
+    fn settled(&mut self, s: Settled) {
         let Some(p) = self.forget(s.ticket) else {
             return;
         };
         match s.outcome {
             Outcome::Decided => {
-                for a in &p.ackers {
-                    ack(a, &*self.settle).await;
+                for e in p.envelopes {
+                    self.envelopes.done(e, None, &mut self.tasks);
                 }
             }
             Outcome::Unpublished => {
-                for a in &p.ackers {
-                    requeue(a, &*self.settle).await;
+                for e in &p.envelopes {
+                    self.envelopes
+                        .done(*e, Some(p.request.clone()), &mut self.tasks);
                 }
             }
             Outcome::Defer(reason) => {
                 let link = Arc::clone(&self.link);
                 let settle = Arc::clone(&self.settle);
-                self.deferring
+                self.tasks
                     .spawn(async move { defer(&link, &*settle, p, reason).await });
             }
         }
     }
-}
 
-/// Sends a deferred message to the retry queue of its next delay, or fails it after the last
-/// attempt; acks its deliveries once that is confirmed, else requeues them.
-async fn defer(link: &Link, settle: &dyn Settle, p: Pending, reason: String) {
-    let config = link.config();
-    let tries = p.request.attempt.saturating_add(1);
-    let done = if tries >= config.max_attempts {
-        settle.count("gave_up");
-        tracing::warn!(message_id = %p.id, tries, %reason, "giving up");
-        let text = format!("not sent after {tries} attempts: {reason}");
-        settle.fail(p.id, DeliveryState::Failed, text).await
-    } else {
-        let delay = config.retry_delay(tries);
-        let topology = link.topology();
-        let queue = match p.lane {
-            Lane::Priority => &topology.priority,
-            Lane::Normal => &topology.normal,
-        };
-        let retry_queue = AmqpConfig::retry_queue(queue, delay);
-        let mut request = p.request;
-        request.attempt = tries;
-        tracing::debug!(message_id = %p.id, tries, ?delay, %reason, "deferred to the retry queue");
-        match contracts::encode(&request) {
-            Ok(body) => {
-                let id = p.id.to_string();
-                let ok = link.publisher().publish(&retry_queue, &body, &id).await;
-                settle.count("deferred");
-                ok.is_ok()
+    fn task_done(&mut self, done: TaskDone) {
+        if let TaskDone::Deferred {
+            envelopes,
+            undecided,
+        } = done
+        {
+            for e in envelopes {
+                let undecided = undecided.as_deref().cloned();
+                self.envelopes.done(e, undecided, &mut self.tasks);
             }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot encode a deferred request");
-                false
-            }
-        }
-    };
-    for a in &p.ackers {
-        if done {
-            ack(a, settle).await;
-        } else {
-            requeue(a, settle).await;
         }
     }
 }
 
-/// The next delivery of either consumer, priority first unless `prefer_normal`.
+/// The next envelope of either subscription, priority first unless `prefer_normal`.
 async fn next(
-    priority: &mut lapin::Consumer,
-    normal: &mut lapin::Consumer,
+    priority: &mut Subscription<SubmitRequest>,
+    normal: &mut Subscription<SubmitRequest>,
     prefer_normal: bool,
-) -> (Lane, Option<lapin::Result<Delivery>>) {
+) -> (Lane, Option<Delivery<SubmitRequest>>) {
     poll_fn(|cx| {
         let order = if prefer_normal {
             [Lane::Normal, Lane::Priority]
@@ -427,11 +351,11 @@ async fn next(
             [Lane::Priority, Lane::Normal]
         };
         for lane in order {
-            let stream = match lane {
+            let sub = match lane {
                 Lane::Priority => &mut *priority,
                 Lane::Normal => &mut *normal,
             };
-            if let Poll::Ready(item) = stream.poll_next_unpin(cx) {
+            if let Poll::Ready(item) = sub.poll_recv(cx) {
                 return Poll::Ready((lane, item));
             }
         }

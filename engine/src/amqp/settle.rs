@@ -1,10 +1,8 @@
-//! How the consumer settles deliveries: the pipeline behind an object-safe [`Settle`] (so the
-//! consumer is not generic), and acking or requeueing one delivery.
+//! What the consumer needs from the pipeline, behind an object-safe [`Settle`] (so the
+//! consumer is not generic).
 
 use std::sync::Arc;
 
-use lapin::Acker;
-use lapin::options::{BasicAckOptions, BasicNackOptions};
 use semalink_protocol::contracts::DeliveryState;
 use uuid::Uuid;
 
@@ -54,28 +52,5 @@ impl<S: CorrelationStore, K: StatusSink> Settle for PipelineSettle<S, K> {
 
     fn count(&self, event: &str) {
         self.0.metrics.amqp.with_label_values(&[event]).inc();
-    }
-}
-
-/// Acks one delivery (skipped when its channel is gone: the broker redelivers it).
-pub(super) async fn ack(acker: &Acker, settle: &dyn Settle) {
-    match acker.ack(BasicAckOptions::default()).await {
-        Ok(true) => {
-            tracing::trace!("acked");
-            settle.count("acked")
-        }
-        // A delivery of a connection that is gone: the broker redelivers it.
-        Ok(false) | Err(_) => tracing::debug!("ack on a closed channel skipped"),
-    }
-}
-
-/// Gives one delivery back to its queue.
-pub(super) async fn requeue(acker: &Acker, settle: &dyn Settle) {
-    let options = BasicNackOptions {
-        multiple: false,
-        requeue: true,
-    };
-    if let Ok(true) = acker.nack(options).await {
-        settle.count("requeued");
     }
 }

@@ -1,53 +1,44 @@
-//! [`AmqpSink`]: status events to `sms.status`, MO messages to `sms.inbound`, as persistent
-//! JSON (`contracts::encode`, `message_id` property set) with publisher confirms.
+//! [`BusSink`]: status events to `sms.status`, MO messages to `sms.inbound`, through the bus's
+//! batching publishers (RabbitMQ: persistent batch envelopes with publisher confirms;
+//! in-process: the embedded mode's queues).
 //!
-//! `publish_*` returns `Ok` only after the broker acked the message, so a receipt's
-//! `deliver_sm_resp` (sent after the sink took its event) and a delivery's ack (sent after its
-//! segments' events) both wait for the broker. Many segment tasks publish at once on the one
-//! channel: their confirms are pipelined (the broker acks several with `multiple`), so the
-//! round trip is paid once per batch in flight, not once per event. While the connection is
-//! down, publishes wait for the next one; they fail only when the engine stops.
+//! `publish_*` returns `Ok` only after the envelope carrying the item is confirmed, so a
+//! receipt's `deliver_sm_resp` (sent after the sink took its event) and a delivery's ack (sent
+//! after its segments' events) both wait for the broker. Many segment tasks publish at once:
+//! their events share envelopes (up to `batch_max_items`, after at most `batch_linger_ms`),
+//! so the broker's per-message cost is paid once per envelope. While the connection is down,
+//! publishes wait for the next one; they fail only when the engine stops.
 
-use semalink_protocol::contracts::{self, InboundMessage, StatusEvent};
+use semalink_bus::{Bus, Publisher};
+use semalink_protocol::contracts::{InboundMessage, StatusEvent};
 
-use super::Publisher;
-use crate::error::{Error, Result};
+use super::sink_err;
+use crate::error::Result;
 use crate::sink::StatusSink;
 
-/// The RabbitMQ status sink.
+/// The status sink over a bus.
 #[derive(Debug, Clone)]
-pub struct AmqpSink {
-    publisher: Publisher,
-    status_queue: String,
-    inbound_queue: String,
+pub struct BusSink {
+    status: Publisher<StatusEvent>,
+    inbound: Publisher<InboundMessage>,
 }
 
-impl AmqpSink {
-    pub(super) fn new(publisher: Publisher, status_queue: &str, inbound_queue: &str) -> AmqpSink {
-        AmqpSink {
-            publisher,
-            status_queue: status_queue.to_owned(),
-            inbound_queue: inbound_queue.to_owned(),
-        }
+impl BusSink {
+    /// Publishers to `status_queue` and `inbound_queue` of `bus`.
+    pub fn new(bus: &Bus, status_queue: &str, inbound_queue: &str) -> Result<BusSink> {
+        Ok(BusSink {
+            status: bus.publisher(status_queue).map_err(sink_err)?,
+            inbound: bus.publisher(inbound_queue).map_err(sink_err)?,
+        })
     }
 }
 
-fn encoded<T: contracts::Contract>(message: &T) -> Result<Vec<u8>> {
-    contracts::encode(message).map_err(|e| Error::Sink(e.to_string()))
-}
-
-impl StatusSink for AmqpSink {
+impl StatusSink for BusSink {
     async fn publish_status(&self, event: StatusEvent) -> Result<()> {
-        let body = encoded(&event)?;
-        let id = event.message_id.to_string();
-        self.publisher.publish(&self.status_queue, &body, &id).await
+        self.status.publish(event).await.map_err(sink_err)
     }
 
     async fn publish_inbound(&self, message: InboundMessage) -> Result<()> {
-        let body = encoded(&message)?;
-        let id = message.id.to_string();
-        self.publisher
-            .publish(&self.inbound_queue, &body, &id)
-            .await
+        self.inbound.publish(message).await.map_err(sink_err)
     }
 }

@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+pub use semalink_bus::QueueType;
+use semalink_bus::{Topology, topology};
 use semalink_protocol::msgid::IdPolicy;
 use semalink_protocol::segment::{ConcatMethod, Encoding, SegmentOptions};
 use serde::Deserialize;
@@ -339,16 +341,25 @@ pub struct AmqpConfig {
     pub reconnect_min_ms: u64,
     /// Longest reconnect delay.
     pub reconnect_max_ms: u64,
+    /// `classic` (default) or `quorum` (replicated; what a RabbitMQ cluster runs). Changing it
+    /// on an existing broker needs the queues drained and deleted first.
+    pub queue_type: QueueType,
+    /// Quorum queues: deliveries of one message before the broker drops it (0 = no limit).
+    pub delivery_limit: u32,
+    /// Status events / MO messages per published envelope at most.
+    pub batch_max_items: usize,
+    /// How long the first event of an envelope waits for more before it is published.
+    pub batch_linger_ms: u64,
 }
 
 impl Default for AmqpConfig {
     fn default() -> Self {
         AmqpConfig {
             url: Secret::new("amqp://guest:guest@127.0.0.1:5672/%2f"),
-            priority_queue: "sms.priority".into(),
-            normal_queue: "sms.normal".into(),
-            status_queue: "sms.status".into(),
-            inbound_queue: "sms.inbound".into(),
+            priority_queue: topology::PRIORITY_QUEUE.into(),
+            normal_queue: topology::NORMAL_QUEUE.into(),
+            status_queue: topology::STATUS_QUEUE.into(),
+            inbound_queue: topology::INBOUND_QUEUE.into(),
             prefetch: 0,
             retry_delays_ms: vec![1_000, 5_000, 30_000, 120_000],
             max_attempts: 10,
@@ -356,6 +367,10 @@ impl Default for AmqpConfig {
             no_bind_wait_ms: 2_000,
             reconnect_min_ms: 200,
             reconnect_max_ms: 10_000,
+            queue_type: QueueType::Classic,
+            delivery_limit: 0,
+            batch_max_items: 500,
+            batch_linger_ms: 5,
         }
     }
 }
@@ -367,9 +382,23 @@ impl AmqpConfig {
         Duration::from_millis(self.retry_delays_ms.get(i).copied().unwrap_or(1_000))
     }
 
-    /// The retry queue of `queue` with `delay`.
+    /// The retry queue of `queue` with `delay` (named by the bus's topology).
     pub fn retry_queue(queue: &str, delay: Duration) -> String {
-        format!("{queue}.retry.{}ms", delay.as_millis())
+        topology::retry_queue(queue, delay)
+    }
+
+    /// The bus topology of this config.
+    pub fn topology(&self) -> Topology {
+        Topology {
+            priority: self.priority_queue.clone(),
+            normal: self.normal_queue.clone(),
+            status: self.status_queue.clone(),
+            inbound: self.inbound_queue.clone(),
+            queue_type: self.queue_type,
+            delivery_limit: self.delivery_limit,
+            ..Topology::default()
+        }
+        .with_delays(&self.retry_delays_ms)
     }
 }
 

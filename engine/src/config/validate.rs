@@ -153,6 +153,11 @@ fn amqp(a: &AmqpConfig) -> Result<()> {
         "must be at least 1",
     )?;
     check(
+        a.batch_max_items >= 1,
+        "amqp.batch_max_items",
+        "must be at least 1",
+    )?;
+    check(
         a.reconnect_min_ms >= 1,
         "amqp.reconnect_min_ms",
         "must be at least 1",

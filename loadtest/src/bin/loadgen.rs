@@ -6,6 +6,7 @@ use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use semalink_bus::{QueueType, topology};
 use semalink_loadtest::{
     loadgen::{
         self, BlastOptions, SmppTarget, Target, chart,
@@ -74,6 +75,9 @@ struct Fault {
     /// RUST_LOG of the engine processes.
     #[arg(long, default_value = "warn")]
     engine_log: String,
+    /// Submit requests per published envelope (1 = bare messages).
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
     /// Write the JSON report here too.
     #[arg(long)]
     report: Option<PathBuf>,
@@ -126,6 +130,7 @@ async fn fault(f: Fault) -> anyhow::Result<()> {
         final_wait: Duration::from_secs(f.final_wait_secs),
         parked_ttl_secs: f.parked_ttl_secs,
         engine_log: f.engine_log,
+        batch: f.batch,
     };
     let report = fault::run(opts).await?;
     let json = serde_json::to_string_pretty(&report)?;
@@ -159,25 +164,39 @@ struct Amqp {
     #[arg(long, short = 'n', default_value_t = 100_000)]
     messages: u64,
     /// Queue of the normal lane.
-    #[arg(long, default_value = "sms.normal")]
+    #[arg(long, default_value = topology::NORMAL_QUEUE)]
     normal_queue: String,
     /// Queue of the high-priority lane.
-    #[arg(long, default_value = "sms.priority")]
+    #[arg(long, default_value = topology::PRIORITY_QUEUE)]
     priority_queue: String,
     /// Queue to read StatusEvents from.
-    #[arg(long, default_value = "sms.status")]
+    #[arg(long, default_value = topology::STATUS_QUEUE)]
     status_queue: String,
     /// Publish only; don't wait for final states.
     #[arg(long)]
     no_wait: bool,
-    /// Unconfirmed publishes in flight.
+    /// Unconfirmed submit requests in flight.
     #[arg(long, default_value_t = 1000)]
     window: usize,
+    /// Submit requests per published envelope (1 = bare messages, as older publishers sent).
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// The submit queues' type, as the engine declares them (`classic` or `quorum`).
+    #[arg(long, default_value = "classic", value_parser = parse_queue_type)]
+    queue_type: QueueType,
     #[command(flatten)]
     mix: MixArgs,
     /// Seconds to wait for final states after the last confirm.
     #[arg(long, default_value_t = 60)]
     final_wait_secs: u64,
+}
+
+fn parse_queue_type(s: &str) -> Result<QueueType, String> {
+    match s {
+        "classic" => Ok(QueueType::Classic),
+        "quorum" => Ok(QueueType::Quorum),
+        _ => Err(format!("{s:?}: expected classic or quorum")),
+    }
 }
 
 async fn amqp(a: Amqp) -> anyhow::Result<()> {
@@ -191,6 +210,8 @@ async fn amqp(a: Amqp) -> anyhow::Result<()> {
         rate: a.mix.rate,
         window: a.window,
         final_wait: Duration::from_secs(a.final_wait_secs),
+        batch: a.batch,
+        queue_type: a.queue_type,
     };
     let report = loadgen::amqp::run(&opts).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -1,32 +1,32 @@
-//! `loadgen amqp`: publishes the [`super::mix`] as JSON [`SubmitRequest`]s
-//! (`contracts::encode`) to the engine's durable submit queues (`sms.normal` / `sms.priority`)
-//! through RabbitMQ's default exchange, persistent and with publisher confirms (a nack counts
-//! as refused), then optionally consumes `sms.status` until every confirmed message has a final
-//! [`StatusEvent`](semalink_protocol::contracts::StatusEvent) or the wait runs out, and reports
-//! lost, duplicated and publish → final latency ([`waiter`]).
+//! `loadgen amqp`: publishes the [`super::mix`] as JSON [`SubmitRequest`]s to the engine's
+//! durable submit queues (`sms.normal` / `sms.priority`) through `semalink-bus`'s batching
+//! publisher — batch envelopes of `--batch` requests, persistent, with publisher confirms (a
+//! nack is retried by the bus; only a request still unconfirmed when the bus stops counts as
+//! refused) — then optionally consumes `sms.status` (bare events or envelopes) until every
+//! confirmed message has a final [`StatusEvent`] or the wait runs out, and reports lost,
+//! duplicated and publish → final latency ([`waiter`]).
 //!
-//! The status queue is consumed with automatic acknowledgement: the load generator is the only
-//! reader of it during a run, and events of other runs are counted as foreign and dropped.
+//! The load generator is the only reader of the status queue during a run; events of other
+//! runs are counted as foreign and dropped.
 
 pub mod waiter;
 
 use std::{
-    collections::VecDeque,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use futures::StreamExt;
-use lapin::{
-    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, PublisherConfirm,
-    options::{
-        BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
-    },
-    types::FieldTable,
+use futures::{StreamExt, stream::FuturesUnordered};
+use lapin::{Connection, ConnectionProperties};
+use semalink_bus::{
+    BatchConfig, QueueType, Topology,
+    amqp::{AmqpBus, AmqpConfig},
+    topology,
 };
-use semalink_protocol::contracts::{self, Priority};
+use semalink_protocol::contracts::{Priority, StatusEvent, SubmitRequest};
 use serde::Serialize;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{
@@ -36,8 +36,8 @@ use super::{
 use crate::Error;
 pub use waiter::{StatusReport, Waiter};
 
-/// AMQP `delivery_mode` 2: the broker writes the message to disk (AMQP 0-9-1 §basic).
-const PERSISTENT: u8 = 2;
+/// How long the broker may take to accept the first connection.
+const CONNECT_LIMIT: Duration = Duration::from_secs(30);
 
 /// What to publish and where.
 #[derive(Debug, Clone)]
@@ -60,21 +60,54 @@ pub struct AmqpOptions {
     pub window: usize,
     /// How long to wait for final states after the last confirm.
     pub final_wait: Duration,
+    /// Submit requests per published envelope (1: bare messages, as older publishers sent).
+    pub batch: usize,
+    /// The queue type the engine declared (a mismatch is refused by the broker).
+    pub queue_type: QueueType,
 }
 
 impl AmqpOptions {
-    /// Defaults for `url`: the engine's queue names, 1000 in flight, a 60 s wait.
+    /// Defaults for `url`: the engine's queue names, 1000 in flight, envelopes of 100, a
+    /// 60 s wait.
     pub fn new(url: impl Into<String>, messages: u64) -> AmqpOptions {
         AmqpOptions {
             url: url.into(),
             messages,
-            normal_queue: "sms.normal".into(),
-            priority_queue: "sms.priority".into(),
-            status_queue: Some("sms.status".into()),
+            normal_queue: topology::NORMAL_QUEUE.into(),
+            priority_queue: topology::PRIORITY_QUEUE.into(),
+            status_queue: Some(topology::STATUS_QUEUE.into()),
             mix: MixOptions::default(),
             rate: None,
             window: 1000,
             final_wait: Duration::from_secs(60),
+            batch: 100,
+            queue_type: QueueType::Classic,
+        }
+    }
+
+    /// The bus of these options: their queue names and type, envelopes of `batch`, at most
+    /// `window` requests unconfirmed.
+    pub fn bus_config(&self) -> AmqpConfig {
+        let batch = self.batch.max(1);
+        AmqpConfig {
+            connection_name: "semalink-loadgen".into(),
+            topology: Topology {
+                priority: self.priority_queue.clone(),
+                normal: self.normal_queue.clone(),
+                status: self
+                    .status_queue
+                    .clone()
+                    .unwrap_or_else(|| topology::STATUS_QUEUE.into()),
+                queue_type: self.queue_type,
+                ..Topology::default()
+            },
+            batch: BatchConfig {
+                max_items: batch,
+                linger: Duration::from_millis(5),
+                capacity: self.window.max(1),
+                max_in_flight: (self.window / batch).max(1),
+            },
+            ..AmqpConfig::new(self.url.clone())
         }
     }
 }
@@ -119,29 +152,46 @@ pub async fn connect(url: &str) -> Result<Connection, Error> {
         .map_err(amqp_err("connect"))
 }
 
-/// Declares `name` durable (idempotent when it exists with the same arguments).
-pub async fn declare_durable(channel: &Channel, name: &str) -> Result<(), Error> {
-    channel
-        .queue_declare(
-            name.into(),
-            QueueDeclareOptions::durable(),
-            FieldTable::default(),
-        )
+/// Declares `name` durable with no arguments (a classic queue; idempotent when it exists
+/// with the same arguments).
+pub async fn declare_durable(channel: &lapin::Channel, name: &str) -> Result<(), Error> {
+    topology::declare_queue(channel, name, Default::default())
         .await
-        .map_err(amqp_err("queue_declare"))?;
-    Ok(())
+        .map_err(|e| Error::Protocol(e.to_string()))
+}
+
+/// Starts the bus of `opts` and waits until it is connected (its topology declared).
+pub async fn start_bus(opts: &AmqpOptions, stop: &CancellationToken) -> Result<AmqpBus, Error> {
+    let bus = AmqpBus::start(opts.bus_config(), stop.clone());
+    let mut ready = bus.readiness();
+    match tokio::time::timeout(CONNECT_LIMIT, ready.wait_for(|r| *r)).await {
+        Ok(Ok(_)) => Ok(bus),
+        _ => Err(Error::Protocol(format!(
+            "amqp: no connection to {} within {CONNECT_LIMIT:?}",
+            redact(&opts.url)
+        ))),
+    }
+}
+
+/// The URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
 }
 
 /// Publishes, waits for the confirms and then (with a status queue) for the final states.
 pub async fn run(opts: &AmqpOptions) -> Result<AmqpReport, Error> {
-    let conn = connect(&opts.url).await?;
-    let channel = conn.create_channel().await.map_err(amqp_err("channel"))?;
+    let stop = CancellationToken::new();
+    let _stop = stop.clone().drop_guard();
+    let bus = start_bus(opts, &stop).await?;
     let waiter = Arc::new(Mutex::new(Waiter::default()));
-    let consumer = match &opts.status_queue {
-        Some(queue) => Some(start_status_consumer(&conn, queue, Arc::clone(&waiter)).await?),
-        None => None,
-    };
-    let published = publish(&channel, opts, &waiter).await?;
+    let consumer = opts
+        .status_queue
+        .as_ref()
+        .map(|queue| start_status_consumer(&bus, queue, Arc::clone(&waiter)));
+    let published = publish_on(&bus, opts, &waiter).await?;
 
     let status = match consumer {
         Some(task) => {
@@ -157,7 +207,6 @@ pub async fn run(opts: &AmqpOptions) -> Result<AmqpReport, Error> {
         }
         None => None,
     };
-    let _ = conn.close(200, "loadgen done".into()).await;
     Ok(AmqpReport {
         published: opts.messages,
         confirmed: published.confirmed,
@@ -173,9 +222,9 @@ pub async fn run(opts: &AmqpOptions) -> Result<AmqpReport, Error> {
 /// What [`publish`] did.
 #[derive(Debug, Clone)]
 pub struct Published {
-    /// Acked by the broker.
+    /// Confirmed by the broker.
     pub confirmed: u64,
-    /// Nacked by the broker.
+    /// Not confirmed (the bus stopped first).
     pub refused: u64,
     /// What was published.
     pub mix: MixTotals,
@@ -183,58 +232,61 @@ pub struct Published {
     pub secs: f64,
 }
 
-/// Declares the submit queues, selects confirms on `channel` and publishes `opts.messages`
-/// of `opts.mix` (paced by `opts.rate`, at most `opts.window` unconfirmed), booking each in
-/// `waiter` before it is sent and again when its confirm arrives.
-pub async fn publish(
-    channel: &Channel,
+/// [`publish_on`] a bus of its own, stopped afterwards.
+pub async fn publish(opts: &AmqpOptions, waiter: &Mutex<Waiter>) -> Result<Published, Error> {
+    let stop = CancellationToken::new();
+    let _stop = stop.clone().drop_guard();
+    let bus = start_bus(opts, &stop).await?;
+    publish_on(&bus, opts, waiter).await
+}
+
+/// Publishes `opts.messages` of `opts.mix` through `bus` (paced by `opts.rate`, in envelopes
+/// of `opts.batch`, at most `opts.window` unconfirmed), booking each in `waiter` before it is
+/// sent and again when its confirm arrives.
+pub async fn publish_on(
+    bus: &AmqpBus,
     opts: &AmqpOptions,
     waiter: &Mutex<Waiter>,
 ) -> Result<Published, Error> {
-    declare_durable(channel, &opts.normal_queue).await?;
-    declare_durable(channel, &opts.priority_queue).await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .map_err(amqp_err("confirm_select"))?;
+    let normal = bus.publisher::<SubmitRequest>(&opts.normal_queue);
+    let priority = normal.to(&opts.priority_queue);
     let pacer = Pacer::new(opts.rate);
     let started = Instant::now();
     let mut totals = MixTotals::default();
     let (mut confirmed, mut refused) = (0, 0);
-    let mut in_flight: VecDeque<(Uuid, PublisherConfirm)> = VecDeque::new();
+    let mut in_flight = FuturesUnordered::new();
+    let mut settle = |(id, ok): (Uuid, bool)| {
+        if ok {
+            confirmed += 1;
+            lock(waiter).confirmed(id);
+        } else {
+            refused += 1;
+            lock(waiter).refused(id);
+        }
+    };
     for i in 0..opts.messages {
         pacer.wait(i).await;
         let g = opts.mix.generate(i);
         totals.add(&g);
-        let queue = match g.request.priority {
-            Priority::High => &opts.priority_queue,
-            Priority::Normal => &opts.normal_queue,
+        let publisher = match g.request.priority {
+            Priority::High => &priority,
+            Priority::Normal => &normal,
         };
-        let payload =
-            contracts::encode(&g.request).map_err(|e| Error::Protocol(format!("encode: {e}")))?;
         let id = g.request.message_id;
         lock(waiter).published(id);
-        let props = BasicProperties::default()
-            .with_delivery_mode(PERSISTENT)
-            .with_content_type("application/json".into())
-            .with_message_id(id.to_string().into());
-        let confirm = channel
-            .basic_publish(
-                "".into(),
-                queue.as_str().into(),
-                BasicPublishOptions::default(),
-                &payload,
-                props,
-            )
+        let confirm = publisher
+            .send(g.request)
             .await
-            .map_err(amqp_err("publish"))?;
-        in_flight.push_back((id, confirm));
+            .map_err(|e| Error::Protocol(format!("publish: {e}")))?;
+        in_flight.push(async move { (id, confirm.await.is_ok()) });
         while in_flight.len() >= opts.window.max(1) {
-            settle(in_flight.pop_front(), waiter, &mut confirmed, &mut refused).await?;
+            if let Some(done) = in_flight.next().await {
+                settle(done);
+            }
         }
     }
-    while !in_flight.is_empty() {
-        settle(in_flight.pop_front(), waiter, &mut confirmed, &mut refused).await?;
+    while let Some(done) = in_flight.next().await {
+        settle(done);
     }
     Ok(Published {
         confirmed,
@@ -244,56 +296,28 @@ pub async fn publish(
     })
 }
 
-/// Awaits one publisher confirm and books it.
-async fn settle(
-    next: Option<(Uuid, PublisherConfirm)>,
-    waiter: &Mutex<Waiter>,
-    confirmed: &mut u64,
-    refused: &mut u64,
-) -> Result<(), Error> {
-    let Some((id, confirm)) = next else {
-        return Ok(());
-    };
-    match confirm.await.map_err(amqp_err("confirm"))? {
-        Confirmation::Nack(_) => {
-            *refused += 1;
-            lock(waiter).refused(id);
-        }
-        _ => {
-            *confirmed += 1;
-            lock(waiter).confirmed(id);
-        }
-    }
-    Ok(())
-}
-
-/// Declares the status queue and feeds its events to `waiter` on a task of its own.
-async fn start_status_consumer(
-    conn: &Connection,
+/// Feeds the status queue's events (bare or batched) to `waiter` on a task of its own,
+/// acking each envelope once applied.
+fn start_status_consumer(
+    bus: &AmqpBus,
     queue: &str,
     waiter: Arc<Mutex<Waiter>>,
-) -> Result<tokio::task::JoinHandle<()>, Error> {
-    let channel = conn.create_channel().await.map_err(amqp_err("channel"))?;
-    declare_durable(&channel, queue).await?;
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            "loadgen".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..BasicConsumeOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .map_err(amqp_err("basic_consume"))?;
-    Ok(tokio::spawn(async move {
-        // Keep the channel open for as long as the consumer runs.
-        let _channel = channel;
-        while let Some(Ok(delivery)) = consumer.next().await {
-            lock(&waiter).event(&delivery.data);
+) -> tokio::task::JoinHandle<()> {
+    let mut sub = bus.subscribe::<StatusEvent>(queue, 64);
+    tokio::spawn(async move {
+        while let Some(d) = sub.recv().await {
+            {
+                let mut w = lock(&waiter);
+                for item in d.items() {
+                    match item {
+                        Ok(ev) => w.apply(ev),
+                        Err(_) => w.unreadable(),
+                    }
+                }
+            }
+            d.ack().await;
         }
-    }))
+    })
 }
 
 /// Locks the waiter (a panic elsewhere does not poison the bookkeeping).

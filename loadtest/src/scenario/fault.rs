@@ -78,6 +78,8 @@ pub struct FaultOptions {
     pub final_wait: Duration,
     /// The engines' `correlation.parked_ttl_secs`: an unmatched receipt is reported after it.
     pub parked_ttl_secs: u64,
+    /// Submit requests per published envelope.
+    pub batch: usize,
     /// `RUST_LOG` of the engines.
     pub engine_log: String,
 }
@@ -278,7 +280,7 @@ impl Run {
         let stop = CancellationToken::new();
         let consumer = tokio::spawn(status::consume(
             self.rabbit.url(),
-            "sms.status".into(),
+            semalink_bus::topology::STATUS_QUEUE.into(),
             Arc::clone(&waiter),
             stop.clone(),
         ));
@@ -286,17 +288,9 @@ impl Run {
             let mut aopts = AmqpOptions::new(self.rabbit.url(), self.opts.messages);
             aopts.mix = self.opts.mix.clone();
             aopts.rate = self.opts.rate;
+            aopts.batch = self.opts.batch;
             let waiter = Arc::clone(&waiter);
-            tokio::spawn(async move {
-                let conn = amqp::connect(&aopts.url).await?;
-                let channel = conn
-                    .create_channel()
-                    .await
-                    .map_err(amqp::amqp_err("channel"))?;
-                let published = amqp::publish(&channel, &aopts, &waiter).await;
-                let _ = conn.close(200, "published".into()).await;
-                published
-            })
+            tokio::spawn(async move { amqp::publish(&aopts, &waiter).await })
         };
         self.started = Instant::now();
         let mut published = None;

@@ -43,14 +43,18 @@ async fn channel() -> (lapin::Connection, Channel) {
     (conn, ch)
 }
 
-/// Takes one message off `queue`, if there is one.
-async fn take(ch: &Channel, queue: &str) -> Option<(SubmitRequest, BasicProperties)> {
+/// Takes one message (a bare request or an envelope of them) off `queue`, if there is one.
+async fn take(ch: &Channel, queue: &str) -> Option<(Vec<SubmitRequest>, BasicProperties)> {
     let got = ch
         .basic_get(queue.into(), BasicGetOptions { no_ack: true })
         .await
         .unwrap()?;
-    let req = contracts::decode_submit(&got.delivery.data).expect("a valid SubmitRequest");
-    Some((req, got.delivery.properties))
+    let reqs = contracts::decode_batch::<SubmitRequest>(&got.delivery.data)
+        .expect("an envelope")
+        .into_iter()
+        .map(|r| r.expect("a valid SubmitRequest"))
+        .collect();
+    Some((reqs, got.delivery.properties))
 }
 
 async fn delete(ch: &Channel, queues: &[&str]) {
@@ -83,13 +87,21 @@ async fn publishes_the_mix_persistently_and_splits_the_lanes() {
         (&opts.priority_queue, Priority::High),
     ] {
         let mut count = 0;
-        while let Some((req, props)) = within(take(&ch, queue)).await {
-            req.validate().unwrap();
-            assert_eq!(req.priority, lane, "{queue}");
+        let mut envelopes = 0;
+        while let Some((reqs, props)) = within(take(&ch, queue)).await {
+            envelopes += 1;
             assert_eq!(props.delivery_mode(), &Some(2), "persistent");
-            assert!(ids.insert(req.message_id), "unique ids");
-            count += 1;
+            for req in reqs {
+                req.validate().unwrap();
+                assert_eq!(req.priority, lane, "{queue}");
+                assert!(ids.insert(req.message_id), "unique ids");
+                count += 1;
+            }
         }
+        assert!(
+            envelopes < count,
+            "{queue}: {count} requests in {envelopes} messages"
+        );
         let want = match lane {
             Priority::High => expected_priority,
             Priority::Normal => 500 - expected_priority,
@@ -116,40 +128,42 @@ async fn play_engine(opts: &AmqpOptions, skip: usize) {
         if got.is_none() {
             got = within(take(&ch, &opts.normal_queue)).await;
         }
-        let Some((req, _)) = got else {
+        let Some((reqs, _)) = got else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        seen += 1;
-        if seen > opts.messages as usize - skip {
-            continue;
+        for req in reqs {
+            seen += 1;
+            if seen > opts.messages as usize - skip {
+                continue;
+            }
+            let event = StatusEvent {
+                version: contracts::VERSION,
+                message_id: req.message_id,
+                segment: None,
+                state: DeliveryState::Delivered,
+                upstream: Some("it".into()),
+                smsc_message_id: None,
+                error: None,
+                error_text: None,
+                occurred_at: OffsetDateTime::now_utc(),
+                done_at: None,
+            };
+            let payload = contracts::encode(&event).unwrap();
+            let times = if answered == 0 { 2 } else { 1 };
+            for _ in 0..times {
+                ch.basic_publish(
+                    "".into(),
+                    status.into(),
+                    BasicPublishOptions::default(),
+                    &payload,
+                    BasicProperties::default(),
+                )
+                .await
+                .unwrap();
+            }
+            answered += 1;
         }
-        let event = StatusEvent {
-            version: contracts::VERSION,
-            message_id: req.message_id,
-            segment: None,
-            state: DeliveryState::Delivered,
-            upstream: Some("it".into()),
-            smsc_message_id: None,
-            error: None,
-            error_text: None,
-            occurred_at: OffsetDateTime::now_utc(),
-            done_at: None,
-        };
-        let payload = contracts::encode(&event).unwrap();
-        let times = if answered == 0 { 2 } else { 1 };
-        for _ in 0..times {
-            ch.basic_publish(
-                "".into(),
-                status.into(),
-                BasicPublishOptions::default(),
-                &payload,
-                BasicProperties::default(),
-            )
-            .await
-            .unwrap();
-        }
-        answered += 1;
     }
 }
 

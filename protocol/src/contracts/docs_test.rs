@@ -74,6 +74,34 @@ fn check<T: Contract + PartialEq + std::fmt::Debug>(expect: &Expect, json: &str)
     }
 }
 
+/// A `Batch<T>` example: valid means every element is a valid `T` and the envelope survives
+/// encode → decode; `unsupported` / `missing-version` are about the envelope itself.
+fn check_batch<T: Contract + PartialEq + std::fmt::Debug>(expect: &Expect, json: &str) {
+    let result = decode_batch::<T>(json.as_bytes());
+    match (expect, result) {
+        (Expect::Valid, Ok(items)) => {
+            let messages: Vec<T> = items
+                .into_iter()
+                .map(|i| i.unwrap_or_else(|e| panic!("{json}: {:?}", e.error)))
+                .collect();
+            assert!(messages.len() >= 2, "a batch example of one: {json}");
+            let again: Vec<T> = decode_batch(&encode_batch(&messages).unwrap())
+                .unwrap()
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(again, messages, "round trip of {json}");
+        }
+        (Expect::Unsupported, Err(ContractError::UnsupportedVersion { contract, .. })) => {
+            assert_eq!(contract, BATCH);
+        }
+        (Expect::MissingVersion, Err(ContractError::MissingVersion { contract })) => {
+            assert_eq!(contract, BATCH);
+        }
+        (expect, result) => panic!("{json}\nexpected {expect:?}, got {result:?}"),
+    }
+}
+
 #[test]
 fn every_json_example_in_the_doc_behaves_as_marked() {
     let examples = examples();
@@ -87,10 +115,19 @@ fn every_json_example_in_the_doc_behaves_as_marked() {
             "SubmitRequest" => check::<SubmitRequest>(expect, json),
             "StatusEvent" => check::<StatusEvent>(expect, json),
             "InboundMessage" => check::<InboundMessage>(expect, json),
+            "Batch<SubmitRequest>" => check_batch::<SubmitRequest>(expect, json),
+            "Batch<StatusEvent>" => check_batch::<StatusEvent>(expect, json),
+            "Batch<InboundMessage>" => check_batch::<InboundMessage>(expect, json),
             other => panic!("unknown contract {other} in docs/contracts.md"),
         }
     }
-    for ty in ["SubmitRequest", "StatusEvent", "InboundMessage"] {
+    for ty in [
+        "SubmitRequest",
+        "StatusEvent",
+        "InboundMessage",
+        "Batch<SubmitRequest>",
+        "Batch<StatusEvent>",
+    ] {
         assert!(
             examples
                 .iter()

@@ -5,6 +5,8 @@
 //! * [`SubmitRequest`] — control plane → engine (`sms.priority` / `sms.normal`).
 //! * [`StatusEvent`] — engine → control plane (`sms.status`).
 //! * [`InboundMessage`] — engine → control plane (`sms.inbound`).
+//! * The batch envelope ([`decode_batch`], [`join_batch`]) — many of one of those in one
+//!   queue message.
 //!
 //! Compatibility rules: every message carries `version` (the major version, [`VERSION`]).
 //! Readers ignore fields they do not know, so adding an optional field is not a version change;
@@ -12,6 +14,7 @@
 //! not know with [`ContractError::UnsupportedVersion`]. Always read with [`decode`] (or the
 //! `decode_*` helpers), which also validates.
 
+mod batch;
 mod inbound;
 mod status;
 mod submit;
@@ -23,6 +26,7 @@ mod docs_test;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use batch::{BATCH, BatchItem, Undecodable, decode_batch, encode_batch, join_batch};
 pub use inbound::InboundMessage;
 pub use status::{DeliveryState, ErrorCode, ErrorKind, SegmentRef, StatusEvent};
 pub use submit::{Body, EncodingHint, MAX_SEGMENTS, Priority, RouteHints, SubmitRequest};

@@ -3,7 +3,7 @@
 
 use futures::StreamExt;
 use semalink_loadtest::sim::Behaviour;
-use semalink_protocol::contracts::{self, DeliveryState, Priority};
+use semalink_protocol::contracts::{self, DeliveryState, InboundMessage, Priority};
 
 use super::{Broker, consume, in_queues, start, with_amqp};
 use crate::pipeline::{TIMEOUT, config, request, sim};
@@ -111,7 +111,8 @@ async fn mobile_originated_messages_are_published_to_the_inbound_queue_body(amqp
         .expect("an inbound message")
         .unwrap()
         .unwrap();
-    let message = contracts::decode_inbound(&delivery.data).unwrap();
+    let mut messages = contracts::decode_batch::<InboundMessage>(&delivery.data).unwrap();
+    let message = messages.remove(0).unwrap();
     assert_eq!(
         (
             message.from.as_str(),
@@ -151,4 +152,52 @@ async fn an_invalid_request_is_rejected_with_a_status_event_and_acked_body(amqp:
         .until_counts(&amqp.normal_queue, |_, consumers| consumers == 0)
         .await;
     assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0, "both acked");
+}
+
+#[tokio::test]
+async fn a_batch_envelope_is_consumed_message_by_message_and_acked_once_all_are_decided() {
+    in_queues(a_batch_envelope_is_consumed_message_by_message_body).await;
+}
+
+async fn a_batch_envelope_is_consumed_message_by_message_body(amqp: AmqpConfig) {
+    let sim = sim(Behaviour::default()).await;
+    let mut broker = Broker::new(&amqp).await;
+    let engine = start(with_amqp(config(&sim, "", "rate = 1000.0"), &amqp)).await;
+    let good: Vec<_> = (0..5)
+        .map(|i| request(&format!("+25471{i:07}"), "in an envelope"))
+        .collect();
+    let mut bad = request("+254710000099", "invalid");
+    bad.destination = "not a number".into();
+    let mut parts: Vec<Vec<u8>> = good.iter().map(|r| contracts::encode(r).unwrap()).collect();
+    parts.push(contracts::encode(&bad).unwrap());
+    broker
+        .publish_raw(&amqp.normal_queue, &contracts::join_batch(&parts))
+        .await;
+    // A bare copy of one of them, as an older publisher would send it: de-duplicated.
+    broker.publish(&good[0]).await;
+    let mut ids: Vec<_> = good.iter().map(|r| r.message_id).collect();
+    ids.push(bad.message_id);
+    broker.until_final(&ids).await;
+    for r in &good {
+        let states = broker.seen.states(r.message_id);
+        assert_eq!(
+            broker.seen.final_state(r.message_id).map(|e| e.state),
+            Some(DeliveryState::Delivered),
+            "{states:?}"
+        );
+        assert_eq!(
+            states.iter().filter(|s| s.is_final()).count(),
+            1,
+            "{states:?}"
+        );
+    }
+    assert_eq!(
+        broker.seen.final_state(bad.message_id).map(|e| e.state),
+        Some(DeliveryState::Rejected)
+    );
+    engine.shutdown().await;
+    broker
+        .until_counts(&amqp.normal_queue, |_, consumers| consumers == 0)
+        .await;
+    assert_eq!(broker.counts(&amqp.normal_queue).await.0, 0, "all acked");
 }

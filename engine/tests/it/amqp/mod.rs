@@ -104,9 +104,11 @@ impl Broker {
         tokio::spawn(async move {
             let _reader = reader;
             while let Some(Ok(d)) = consumer.next().await {
-                let event = contracts::decode_status(&d.data).expect("a valid status event");
-                if tx.send(event).await.is_err() {
-                    break;
+                let events = contracts::decode_batch::<StatusEvent>(&d.data).expect("an envelope");
+                for event in events {
+                    if tx.send(event.expect("a valid status event")).await.is_err() {
+                        return;
+                    }
                 }
             }
         });
@@ -121,13 +123,19 @@ impl Broker {
 
     /// Publishes `request` (persistent, confirmed) to `queue`.
     pub async fn publish_to(&self, queue: &str, request: &SubmitRequest) {
+        self.publish_raw(queue, &contracts::encode(request).unwrap())
+            .await;
+    }
+
+    /// Publishes `body` (persistent, confirmed) to `queue`.
+    pub async fn publish_raw(&self, queue: &str, body: &[u8]) {
         let confirm = self
             .channel
             .basic_publish(
                 "".into(),
                 queue.into(),
                 BasicPublishOptions::default(),
-                &contracts::encode(request).unwrap(),
+                body,
                 BasicProperties::default().with_delivery_mode(2),
             )
             .await

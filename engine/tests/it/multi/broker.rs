@@ -42,11 +42,8 @@ async fn publish_and_wait(url: &str, waiter: &Mutex<Waiter>) {
         seed: fastrand::u64(..),
         ..MixOptions::default()
     };
-    let conn = amqp::connect(url).await.unwrap();
-    let channel = conn.create_channel().await.unwrap();
-    let published = amqp::publish(&channel, &opts, waiter).await.unwrap();
+    let published = amqp::publish(&opts, waiter).await.unwrap();
     assert_eq!((published.confirmed, published.refused), (BATCH, 0));
-    let _ = conn.close(200, "published".into()).await;
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     while !lock(waiter).all_final() {
         assert!(

@@ -117,12 +117,24 @@ impl Waiter {
         self.entries.remove(&id);
     }
 
-    /// Applies one raw status-queue payload.
+    /// Applies one raw status-queue payload: a bare event or a batch envelope of them.
     pub fn event(&mut self, payload: &[u8]) {
-        match semalink_protocol::contracts::decode_status(payload) {
-            Ok(ev) => self.apply(&ev),
+        match semalink_protocol::contracts::decode_batch::<StatusEvent>(payload) {
+            Ok(items) => {
+                for item in items {
+                    match item {
+                        Ok(ev) => self.apply(&ev),
+                        Err(_) => self.undecodable += 1,
+                    }
+                }
+            }
             Err(_) => self.undecodable += 1,
         }
+    }
+
+    /// An element of the status queue that could not be read.
+    pub fn unreadable(&mut self) {
+        self.undecodable += 1;
     }
 
     /// Applies a payload the broker delivered again (its earlier delivery was not

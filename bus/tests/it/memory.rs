@@ -1,0 +1,72 @@
+//! The in-process bus behind the same behaviours, and its back-pressure.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use semalink_bus::memory::MemoryBus;
+use semalink_bus::{BatchConfig, Bus};
+use semalink_protocol::contracts::InboundMessage;
+
+use crate::behaviour::{self, keys, next};
+
+fn bus(queue_capacity: usize, batch: BatchConfig) -> Bus {
+    Bus::Memory(MemoryBus::new(queue_capacity, batch))
+}
+
+fn batching() -> BatchConfig {
+    BatchConfig {
+        max_items: 50,
+        linger: Duration::from_millis(5),
+        ..BatchConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_batch_round_trips() {
+    behaviour::batch_round_trip(&bus(64, batching()), "q").await;
+}
+
+#[tokio::test]
+async fn a_partial_batch_failure_redelivers_only_the_undecided() {
+    let batch = BatchConfig {
+        max_items: 10,
+        linger: Duration::from_secs(5),
+        ..BatchConfig::default()
+    };
+    behaviour::partial_failure_redelivers_only_the_undecided(&bus(64, batch), "q").await;
+}
+
+#[tokio::test]
+async fn a_full_queue_pushes_back_on_the_publisher_and_nothing_is_lost() {
+    let batch = BatchConfig {
+        max_items: 2,
+        linger: Duration::ZERO,
+        capacity: 2,
+        max_in_flight: 1,
+    };
+    let bus = bus(1, batch);
+    let p = bus.publisher::<InboundMessage>("q").unwrap();
+    let (accepted, blocked) = behaviour::fill(&p, 0, Duration::from_millis(200)).await;
+    // Queue: 1 envelope of 2; in flight: 1 batch of 2; waiting: 2; plus one being batched.
+    assert!(accepted <= 7, "{accepted} accepted with room for 7");
+    assert!(!blocked.is_finished());
+    let mut sub = bus.subscribe::<InboundMessage>("q", 1).unwrap();
+    let mut seen = HashSet::new();
+    while seen.len() < accepted as usize + 1 {
+        let d = next(&mut sub).await;
+        seen.extend(keys(&d));
+        assert!(d.ack().await);
+    }
+    blocked.await.unwrap();
+    assert_eq!(seen, (0..=accepted).collect());
+}
+
+#[tokio::test]
+async fn a_queue_has_one_message_type() {
+    let bus = bus(4, batching());
+    bus.publisher::<InboundMessage>("q").unwrap();
+    let err = bus
+        .subscribe::<semalink_protocol::contracts::StatusEvent>("q", 1)
+        .unwrap_err();
+    assert!(err.to_string().contains("another message type"), "{err}");
+}
