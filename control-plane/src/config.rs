@@ -28,6 +28,13 @@ pub struct Config {
     /// Which background workers this process runs (all by default).
     #[serde(default)]
     pub workers: WorkersConfig,
+    /// RabbitMQ; absent: the in-process bus (the one-process mode, where the engine shares
+    /// it).
+    #[serde(default)]
+    pub amqp: Option<crate::bus::AmqpConfig>,
+    /// How the message outbox is drained.
+    #[serde(default)]
+    pub publisher: crate::messages::publisher::PublisherConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -41,6 +48,10 @@ pub struct WorkersConfig {
     pub trash_purge: bool,
     /// Forget idle rate-limiter buckets.
     pub limiter_pruning: bool,
+    /// Publish accepted messages from the outbox to the engine's queues.
+    pub message_publisher: bool,
+    /// Forget `Idempotency-Key`s after 24 hours.
+    pub idempotency_purge: bool,
 }
 
 impl Default for WorkersConfig {
@@ -49,6 +60,8 @@ impl Default for WorkersConfig {
             email_outbox: true,
             trash_purge: true,
             limiter_pruning: true,
+            message_publisher: true,
+            idempotency_purge: true,
         }
     }
 }
@@ -60,6 +73,8 @@ impl WorkersConfig {
             "email_outbox" => self.email_outbox,
             "trash_purge" => self.trash_purge,
             "limiter_pruning" => self.limiter_pruning,
+            "message_publisher" => self.message_publisher,
+            "idempotency_purge" => self.idempotency_purge,
             _ => false,
         }
     }
@@ -214,7 +229,7 @@ pub enum ConfigError {
 pub const ENV_PREFIX: &str = "SEMALINK_API__";
 
 /// The sections of [`Config`], for recognising variables of the old form.
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 9] = [
     "server",
     "database",
     "auth",
@@ -222,6 +237,8 @@ const SECTIONS: [&str; 7] = [
     "email",
     "rate_limit",
     "workers",
+    "amqp",
+    "publisher",
 ];
 
 /// Whether a variable (prefix `SEMALINK_` removed) is of the old form `<SECTION>__<KEY>`

@@ -46,6 +46,7 @@ pub struct ControlPlaneHandle {
     addr: SocketAddr,
     state: AppState,
     cancel: CancellationToken,
+    bus_stop: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     workers: TaskTracker,
 }
@@ -63,7 +64,11 @@ impl ControlPlane {
             db::migrate(&config.database).await?;
         }
         let pool = db::app_pool(db::connect_options(&config.database)?, &config.database);
-        let state = AppState::new(config, pool)?;
+        // The bus outlives the workers: it stops after they have ended (see `shutdown`), so
+        // the publisher's last confirms can still arrive.
+        let bus_stop = CancellationToken::new();
+        let bus = crate::bus::connect(config.amqp.as_ref(), bus_stop.clone());
+        let state = AppState::new(config, pool)?.with_bus(bus);
         let addr = listener.local_addr()?;
         let workers = TaskTracker::new();
         for worker in app::workers(&state, &cancel)? {
@@ -83,6 +88,7 @@ impl ControlPlane {
             addr,
             state,
             cancel,
+            bus_stop,
             server,
             workers,
         })
@@ -139,6 +145,7 @@ impl ControlPlaneHandle {
                 "workers still running after the drain period"
             );
         }
+        self.bus_stop.cancel();
         self.state.pool.close().await;
         tracing::info!("semalink-api stopped");
         Ok(served?)
