@@ -68,6 +68,14 @@ async fn authenticate(state: &AppState, secret: &str) -> Result<ApiKeyAuth> {
     })
 }
 
+impl ApiKeyAuth {
+    /// Authenticates a key presented some other way than `Authorization` / `X-API-Key`
+    /// (the compatibility adapters: Kannel's `password`, Africa's Talking's `apiKey`).
+    pub async fn from_secret(state: &AppState, secret: &str) -> Result<ApiKeyAuth> {
+        authenticate(state, secret.trim()).await
+    }
+}
+
 impl FromRequestParts<AppState> for ApiKeyAuth {
     type Rejection = Error;
 

@@ -6,9 +6,11 @@
 //!   once, write messages + events + outbox rows in one statement.
 //! * [`idempotency`] — claim, replay, conflict; the 24-hour purge worker.
 //! * [`publisher`] — the `message_publisher` worker (outbox → bus, `queued` after the confirm).
+//! * [`kannel`] — Kannel's `GET /cgi-bin/sendsms` onto [`send`].
 //! * [`store`] — the SQL; [`types`] — requests, answers, statuses; [`routes`] — the endpoints.
 
 pub mod idempotency;
+pub mod kannel;
 pub mod publisher;
 pub mod routes;
 pub mod send;
@@ -24,7 +26,9 @@ use crate::worker::Worker;
 
 /// The customer routes of the module.
 pub fn routes() -> OpenApiRouter<AppState> {
-    routes::router()
+    OpenApiRouter::new()
+        .merge(routes::router())
+        .merge(kannel::routes::router())
 }
 
 /// The module's background workers: the outbox publisher and the idempotency-key purge.

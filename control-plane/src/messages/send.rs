@@ -266,6 +266,28 @@ pub async fn send(
     })
 }
 
+/// [`send`] on a transaction of its own, waking the publisher once it committed (the
+/// adapters; the messages API interleaves its Idempotency-Key claim).
+pub async fn send_now(
+    state: &crate::state::AppState,
+    origin: Origin,
+    plan: &SendPlan,
+) -> Result<SendResult> {
+    let mut tx = state.pool.begin().await?;
+    let now = OffsetDateTime::now_utc();
+    let result = send(
+        &mut tx,
+        origin,
+        plan,
+        now,
+        &state.config.server.public_base_url,
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(result)
+}
+
 /// Parts per message (one text, so every accepted recipient has the same count).
 fn quotes_parts(results: &[RecipientResult]) -> u32 {
     results.iter().find_map(|r| r.parts).unwrap_or(1)
