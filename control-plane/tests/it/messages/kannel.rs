@@ -49,7 +49,7 @@ async fn kannel_clients_send_with_an_api_key_as_password(db: PgPool) {
     let reader = api_key(&app, &owner, json!(["reports:read"])).await;
     for (query, status, answer) in [
         (
-            format!("username=shop&password=sl_live_nope&to=254712345678&text=x"),
+            "username=shop&password=sl_live_nope&to=254712345678&text=x".to_owned(),
             403,
             "Authorization failed for sendsms",
         ),
