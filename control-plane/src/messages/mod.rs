@@ -6,9 +6,11 @@
 //!   once, write messages + events + outbox rows in one statement.
 //! * [`idempotency`] — claim, replay, conflict; the 24-hour purge worker.
 //! * [`publisher`] — the `message_publisher` worker (outbox → bus, `queued` after the confirm).
-//! * [`kannel`] — Kannel's `GET /cgi-bin/sendsms` onto [`send`].
+//! * [`kannel`] — Kannel's `GET /cgi-bin/sendsms` onto [`send`]; [`africastalking`] — Africa's
+//!   Talking's `POST /version1/messaging` onto it.
 //! * [`store`] — the SQL; [`types`] — requests, answers, statuses; [`routes`] — the endpoints.
 
+pub mod africastalking;
 pub mod idempotency;
 pub mod kannel;
 pub mod publisher;
@@ -29,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(routes::router())
         .merge(kannel::routes::router())
+        .merge(africastalking::routes::router())
 }
 
 /// The module's background workers: the outbox publisher and the idempotency-key purge.

@@ -370,3 +370,13 @@ pub async fn count_attempt(conn: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<()
         .await?;
     Ok(())
 }
+
+/// The organisation's credit currency (ISO 4217).
+pub async fn currency(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT currency FROM credits WHERE account_id = $1")
+            .bind(scope.id())
+            .fetch_one(conn)
+            .await?,
+    )
+}

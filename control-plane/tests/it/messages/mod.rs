@@ -3,6 +3,7 @@
 //! timeline, and the outbox publisher on the in-process bus and on RabbitMQ (including a
 //! broker that is away).
 
+mod africastalking;
 mod kannel;
 mod publisher;
 mod read;
