@@ -7,10 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh
-export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/semalink}"
-db=${DATABASE_URL##*/}; db=${db%%\?*}
-if ! psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
-  psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\""
+# The owner runs migrations; the API logs in as the least-privilege role semalink_api.
+export DATABASE_OWNER_URL="${DATABASE_OWNER_URL:-postgres://postgres@127.0.0.1:5432/semalink}"
+db=${DATABASE_OWNER_URL##*/}; db=${db%%\?*}
+export DATABASE_URL="${DATABASE_URL:-postgres://semalink_api@127.0.0.1:5432/$db}"
+if ! psql "${DATABASE_OWNER_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+  psql "${DATABASE_OWNER_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\""
 fi
 cargo build --release -p semalink-loadtest --bin smsc-sim -p semalink-engine --bin semalink-engine \
   -p semalink-control-plane --bin semalink-api

@@ -32,6 +32,14 @@ if ! listening 5432; then
   as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
   wait_port 5432 PostgreSQL
 fi
+# The control plane's least-privilege login (its grants come from migrations/; on a real
+# server give it a password). Cluster-wide, so once per machine.
+psql -h 127.0.0.1 -U postgres -d postgres -qAtc "DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'semalink_api') THEN
+    CREATE ROLE semalink_api LOGIN;
+  ELSE
+    ALTER ROLE semalink_api LOGIN;
+  END IF; END \$\$" >/dev/null
 
 # RabbitMQ
 if ! listening 5672; then

@@ -14,8 +14,10 @@ CONNECTIONS=${CONNECTIONS:-32}
 
 cargo build --release -p semalink-control-plane --bin semalink-api
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
+export DATABASE_OWNER_URL=postgres://postgres@127.0.0.1:5432/$DB
+export DATABASE_URL=postgres://semalink_api@127.0.0.1:5432/$DB
 export SEMALINK_API__SERVER__BIND=127.0.0.1:$PORT SEMALINK_API__DATABASE__MAX_CONNECTIONS=16
+export SEMALINK_API__SERVER__METRICS_BIND=127.0.0.1:$((PORT + 1))
 export SEMALINK_API__RATE_LIMIT__AUTH_PER_MINUTE=100000000 SEMALINK_API__RATE_LIMIT__AUTH_BURST=100000000
 export SEMALINK_API__RATE_LIMIT__API_PER_SECOND=100000000 SEMALINK_API__RATE_LIMIT__API_BURST=100000000
 export RUST_LOG=${RUST_LOG:-warn}
@@ -38,5 +40,5 @@ wrk -t2 -c8 -d"$DURATION" --latency -s "$lua" "$BASE/v1/auth/login"
 echo "== GET /v1/me with a bearer token, $CONNECTIONS connections, $DURATION"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $token" "$BASE/v1/me"
 echo "== non-2xx check"
-curl -s "$BASE/metrics" | grep -E 'http_requests_total\{method="(GET|POST)",route="/v1/(me|auth/login)"'
+curl -s "http://$SEMALINK_API__SERVER__METRICS_BIND/metrics" | grep -E 'http_requests_total\{method="(GET|POST)",route="/v1/(me|auth/login)"'
 rm -f "$lua"

@@ -69,6 +69,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
 /// by `[workers]`; each stops when `stop` is cancelled.
 pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>, Error> {
     let mut all = email::workers(state, stop)?;
+    all.extend(auth::workers(state, stop));
     all.extend(contacts::workers(state, stop));
     all.extend(messages::workers(state, stop)?);
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
@@ -81,6 +82,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut api = routes().split_for_parts().1;
     crate::openapi::document_common_errors(&mut api);
     api
+}
+
+/// The internal listener's routes (`server.metrics_bind`, loopback by default): `/metrics` for
+/// Prometheus, and `/health` so the scraper can tell a dead process from a silent one.
+pub fn internal(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(crate::ops::metrics))
+        .route(
+            "/health",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .with_state(state)
 }
 
 /// The complete application for a state.

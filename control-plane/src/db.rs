@@ -1,5 +1,6 @@
-//! Database connections and migrations. Migrations run as the login (owner) role; the request
-//! pool then `SET ROLE`s to the restricted service role, whose grants the migrations define.
+//! Database connections and migrations. Migrations run as the owner (`database.migration_url`);
+//! the service logs in as the least-privilege role `semalink_api`, whose grants the migrations
+//! define (`database.url`), so there is no superuser session to `RESET ROLE` back to.
 //!
 //! Every pooled connection carries the API `statement_timeout`; imports and exports run their
 //! statements in a [`begin_bulk`] transaction with the longer bulk timeout, armed with a
@@ -22,11 +23,19 @@ pub fn connect_options(config: &DatabaseConfig) -> Result<PgConnectOptions, sqlx
     PgConnectOptions::from_str(config.url.expose_secret())
 }
 
-/// Applies pending migrations with a short-lived owner connection.
+/// Applies pending migrations with a short-lived connection as the owner
+/// (`database.migration_url`); the service's own login may not change the schema.
 pub async fn migrate(config: &DatabaseConfig) -> Result<(), sqlx::migrate::MigrateError> {
+    let Some(url) = &config.migration_url else {
+        return Err(sqlx::migrate::MigrateError::Source(
+            "database.migration_url (or DATABASE_OWNER_URL) is required to run migrations: \
+             the owner's login, not the service's"
+                .into(),
+        ));
+    };
     let pool = PgPoolOptions::new()
         .max_connections(1)
-        .connect_with(connect_options(config)?)
+        .connect_with(PgConnectOptions::from_str(url.expose_secret())?)
         .await?;
     MIGRATOR.run(&pool).await?;
     pool.close().await;

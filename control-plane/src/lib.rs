@@ -9,6 +9,10 @@
 //! outbox publisher), [`credits`] (the ledger) and
 //! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log).
 //!
+//! [`identity`] is the leaf every feature takes its caller from: extractors, roles, JWT,
+//! passwords, sessions, single-use tokens and [`identity::scope::AccountScope`], the tenant
+//! wall customer queries take. `auth` holds the flows (signup, login, email links, MFA).
+//!
 //! Shared pieces: [`app`] merges every feature's routes and workers in one place;
 //! [`service`] runs it ([`service::ControlPlane::start`]); [`worker`] is the background-loop
 //! contract; [`http`] the extractors (`Query`, `Path`, `Json`, `Paged`), client IP and layers;

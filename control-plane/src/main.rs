@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use semalink_control_plane::admin::seed;
-use semalink_control_plane::auth::password::Passwords;
+use semalink_control_plane::identity::password::Passwords;
 use semalink_control_plane::service::ControlPlane;
 use semalink_control_plane::{Config, db};
 use tokio::net::TcpListener;

@@ -1,4 +1,6 @@
-//! Operational endpoints: liveness, readiness (database reachable) and Prometheus metrics.
+//! Operational endpoints: liveness and readiness (database reachable) on the public listener;
+//! Prometheus metrics only on the internal one (`server.metrics_bind`, see `app::internal`),
+//! since they describe traffic, accounts' activity and the pool to whoever can read them.
 
 use axum::extract::State;
 use axum::http::header;
@@ -17,7 +19,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(ready))
-        .routes(routes!(metrics))
 }
 
 /// Health status.
@@ -50,10 +51,9 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Status>> {
     Ok(Json(Status { status: "ok" }))
 }
 
-/// Prometheus metrics (text exposition format).
-#[utoipa::path(get, path = "/metrics", tag = "ops",
-    responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus metrics (text exposition format); internal listener only, so not in the public
+/// OpenAPI document.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(&state.pool),

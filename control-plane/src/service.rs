@@ -1,5 +1,6 @@
 //! Running the service: [`ControlPlane::start`] migrates (if configured), builds the state,
-//! serves on the given listener and runs the background workers `[workers]` switches on, all
+//! serves on the given listener (and `/metrics` on `server.metrics_bind`) and runs the
+//! background workers `[workers]` switches on, all
 //! from one `TaskTracker`; [`ControlPlaneHandle`] is how `main`, the tests and (later) the
 //! all-in-one process talk to it. Signals are `main`'s business: whoever owns the
 //! cancellation token decides when to stop.
@@ -44,10 +45,12 @@ pub struct ControlPlane;
 #[derive(Debug)]
 pub struct ControlPlaneHandle {
     addr: SocketAddr,
+    metrics_addr: SocketAddr,
     state: AppState,
     cancel: CancellationToken,
     bus_stop: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
+    internal: JoinHandle<std::io::Result<()>>,
     workers: TaskTracker,
 }
 
@@ -70,6 +73,9 @@ impl ControlPlane {
         let bus = crate::bus::connect(config.amqp.as_ref(), bus_stop.clone());
         let state = AppState::new(config, pool)?.with_bus(bus);
         let addr = listener.local_addr()?;
+        // `/metrics` only on the internal listener (loopback by default).
+        let internal_listener = TcpListener::bind(state.config.server.metrics_bind).await?;
+        let metrics_addr = internal_listener.local_addr()?;
         let workers = TaskTracker::new();
         for worker in app::workers(&state, &cancel)? {
             tracing::info!(worker = worker.name, "worker started");
@@ -83,13 +89,22 @@ impl ControlPlane {
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
         });
-        tracing::info!(%addr, "semalink-api listening");
+        let stop = cancel.clone();
+        let internal_app = app::internal(state.clone());
+        let internal = tokio::spawn(async move {
+            axum::serve(internal_listener, internal_app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        });
+        tracing::info!(%addr, %metrics_addr, "semalink-api listening");
         Ok(ControlPlaneHandle {
             addr,
+            metrics_addr,
             state,
             cancel,
             bus_stop,
             server,
+            internal,
             workers,
         })
     }
@@ -99,6 +114,11 @@ impl ControlPlaneHandle {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the internal listener (`/metrics`, `/health`).
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_addr
     }
 
     /// The shared state (pool, configuration, limiters).
@@ -136,6 +156,9 @@ impl ControlPlaneHandle {
                 Ok(())
             }
         };
+        if let Ok(Ok(Err(error))) = tokio::time::timeout(DRAIN, self.internal).await {
+            tracing::warn!(%error, "the internal listener failed");
+        }
         if tokio::time::timeout(DRAIN, self.workers.wait())
             .await
             .is_err()

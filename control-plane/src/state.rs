@@ -6,10 +6,10 @@ use semalink_bus::Bus;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
-use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::error::Error;
 use crate::identity::jwt::TokenKeys;
+use crate::identity::password::Passwords;
 use crate::identity::touch::LastUsed;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
@@ -60,5 +60,23 @@ impl AppState {
     pub fn with_bus(mut self, bus: Bus) -> AppState {
         self.bus = bus;
         self
+    }
+}
+
+impl crate::identity::IdentityState for AppState {
+    fn customer_keys(&self) -> &TokenKeys {
+        &self.customer_keys
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
+    fn last_used(&self) -> &LastUsed {
+        &self.last_used
     }
 }

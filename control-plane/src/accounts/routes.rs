@@ -7,9 +7,6 @@ use utoipa_axum::routes;
 
 use crate::accounts::store;
 use crate::accounts::types::*;
-use crate::auth::issue;
-use crate::auth::sessions;
-use crate::auth::types::TokenPair;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged};
 use crate::identity::role::Role;
@@ -21,7 +18,6 @@ use crate::types::CountryCode;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_mine, create_account))
-        .routes(routes!(switch))
         .routes(routes!(get_current, update_current))
 }
 
@@ -79,41 +75,6 @@ async fn create_account(
         .ok_or_else(|| Error::internal("account vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(account)))
-}
-
-/// Act for another of my organisations: new tokens for that membership, same session.
-///
-/// The refresh token held so far is spent by this call.
-#[utoipa::path(post, path = "/v1/accounts/switch", tag = "accounts", security(("bearer" = [])), request_body = SwitchAccount,
-    responses(
-        (status = 200, description = "Tokens for the chosen organisation", body = TokenPair),
-        (status = 404, description = "Not a member of that organisation", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn switch(
-    State(state): State<AppState>,
-    user: AuthUser,
-    Json(req): Json<SwitchAccount>,
-) -> Result<Json<TokenPair>> {
-    let role = store::role_of(&state.pool, user.user_id, req.account_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let mut tx = state.pool.begin().await?;
-    let refresh = sessions::switch_account(
-        &mut tx,
-        user.session_id,
-        req.account_id,
-        state.config.auth.refresh_token_ttl_secs,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(issue::pair(
-        &state,
-        user.user_id,
-        req.account_id,
-        role,
-        user.session_id,
-        refresh,
-    )?))
 }
 
 /// The business profile of the organisation I am acting for.

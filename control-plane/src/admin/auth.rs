@@ -14,13 +14,13 @@ use crate::admin::permissions::{Module, Permissions};
 use crate::admin::store;
 use crate::admin::types::*;
 use crate::auth::issue::IpLimited;
-use crate::auth::lockout::{self, Policy, Table};
-use crate::auth::password::check_strength;
+use crate::auth::lockout::{self, Attempt, Policy, Table};
 use crate::auth::sessions::{self, Rotation, Subject};
 use crate::auth::types::RefreshRequest;
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
 use crate::identity::jwt::{ISSUER, STAFF_AUDIENCE, now_secs};
+use crate::identity::password::check_strength;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -80,19 +80,27 @@ async fn staff_login(
     let policy = Policy {
         threshold: state.config.admin.lockout_threshold,
         lock_secs: state.config.admin.lockout_secs,
+        account_threshold: state.config.admin.account_lockout_threshold,
     };
+    let base = &state.config.server.public_base_url;
+    let ip = origin.ip.as_deref();
+    let attempt = Attempt {
+        table: Table::Staff,
+        email: &req.email,
+        ip,
+    };
+    lockout::ensure_unlocked(&state.pool, &attempt).await?;
     let Some(staff) = store::credentials_by_email(&state.pool, req.email.trim()).await? else {
         state.passwords.verify(req.password, None).await;
-        return Err(Error::InvalidCredentials);
+        return Err(lockout::record_failure(&state.pool, &attempt, policy, None, base).await?);
     };
-    lockout::ensure_unlocked(staff.locked_secs_left)?;
-    let ip = origin.ip.as_deref();
     if !state
         .passwords
         .verify(req.password, Some(staff.password_hash.clone()))
         .await
     {
-        let answer = lockout::record_failure(&state.pool, Table::Staff, staff.id, policy).await?;
+        let answer =
+            lockout::record_failure(&state.pool, &attempt, policy, Some(&req.email), base).await?;
         let action = if matches!(answer, Error::Locked { .. }) {
             "auth.locked_out"
         } else {
@@ -113,8 +121,8 @@ async fn staff_login(
     if !staff.is_active {
         return Err(Error::Forbidden("this staff account is deactivated"));
     }
+    lockout::record_success(&state.pool, &attempt, staff.id).await?;
     let mut tx = state.pool.begin().await?;
-    lockout::record_success(&mut *tx, Table::Staff, staff.id).await?;
     let perms = store::permissions(&mut *tx, staff.id).await?;
     let subject = Subject::Staff { staff_id: staff.id };
     let (session_id, refresh) = sessions::create(
@@ -161,6 +169,7 @@ async fn staff_refresh(
         &req.refresh_token,
         true,
         state.config.admin.refresh_token_ttl_secs,
+        state.config.admin.session_max_lifetime_secs,
     )
     .await?;
     let (session_id, staff_id, refresh) = match outcome {

@@ -1,6 +1,10 @@
 //! Staff extractors. `StaffSession` accepts any valid staff token (used by password change,
 //! logout, me); `Require<P>` is the route guard: a token whose permissions reach `P`'s level
 //! on `P`'s module, and no pending forced password change.
+//!
+//! Permissions, the forced-change flag and the session's liveness come from the database on
+//! every request (one indexed query, no cache), not from the token: a demotion, deactivation
+//! or logout takes effect on the next request.
 
 use std::marker::PhantomData;
 
@@ -23,7 +27,7 @@ pub struct StaffSession {
     pub staff_id: Uuid,
     /// Session id.
     pub session_id: Uuid,
-    /// Permissions from the token.
+    /// Current permissions (from the database, not the token).
     pub permissions: Permissions,
     /// Forced password change pending.
     pub must_change_password: bool,
@@ -41,11 +45,24 @@ impl FromRequestParts<AppState> for StaffSession {
         let token = bearer(parts).ok_or(Error::Unauthorized("missing bearer token"))?;
         let claims: StaffClaims = state.staff_keys.verify(token, STAFF_AUDIENCE)?;
         let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        let live: Option<(bool, sqlx::types::Json<Permissions>)> = sqlx::query_as(
+            "SELECT st.must_change_password,
+                    COALESCE((SELECT jsonb_object_agg(p.module, p.level) FROM staff_permissions p
+                               WHERE p.staff_id = st.id), '{}')
+               FROM sessions s JOIN admin_staff st ON st.id = s.staff_id AND st.is_active
+              WHERE s.id = $1 AND s.staff_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()",
+        )
+        .bind(claims.sid)
+        .bind(claims.sub)
+        .fetch_optional(&state.pool)
+        .await?;
+        let (must_change_password, permissions) =
+            live.ok_or(Error::Unauthorized("the session has ended"))?;
         Ok(StaffSession {
             staff_id: claims.sub,
             session_id: claims.sid,
-            permissions: claims.perms,
-            must_change_password: claims.pwc,
+            permissions: permissions.0,
+            must_change_password,
             ip: ip.to_string(),
         })
     }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use crate::admin::audit::{self, Entry};
 use crate::admin::permissions::{Module, all_owner};
 use crate::admin::store;
-use crate::auth::password::Passwords;
 use crate::error::{Error, Result};
+use crate::identity::password::Passwords;
 use crate::users::types::parse_email;
 
 /// Creates the first owner; returns their id.

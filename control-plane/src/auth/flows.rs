@@ -7,14 +7,14 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::action_tokens::{self, Purpose};
 use crate::auth::issue::{self, IpLimited};
-use crate::auth::password::check_strength;
 use crate::auth::sessions;
 use crate::auth::types::{EmailRequest, ResetPasswordRequest, TokenPair, TokenRequest};
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::identity::action_tokens::{self, Purpose};
+use crate::identity::password::check_strength;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::users::store as users;
@@ -198,7 +198,7 @@ async fn redeem_magic_link(
         return Err(Error::Forbidden("this user is deactivated"));
     }
     users::mark_verified(&mut *tx, user_id).await?;
-    crate::auth::lockout::record_success(&mut *tx, crate::auth::lockout::Table::Users, user_id)
+    crate::auth::lockout::stamp_login(&mut *tx, crate::auth::lockout::Table::Users, user_id)
         .await?;
     tx.commit().await?;
     Ok(Json(

@@ -7,15 +7,16 @@ use utoipa_axum::routes;
 
 use crate::accounts::store as accounts;
 use crate::auth::issue::{self, IpLimited};
-use crate::auth::lockout::{self, Policy, Table};
-use crate::auth::password::check_strength;
+use crate::auth::lockout::{self, Attempt, Policy, Table};
+use crate::auth::mfa;
 use crate::auth::sessions::{self, Rotation, Subject};
 use crate::auth::types::*;
-use crate::auth::{action_tokens, mfa};
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::identity::action_tokens;
 use crate::identity::jwt::{ISSUER, MFA_AUDIENCE, MfaClaims, now_secs};
+use crate::identity::password::check_strength;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::types::CountryCode;
@@ -36,6 +37,7 @@ fn policy(state: &AppState) -> Policy {
     Policy {
         threshold: state.config.auth.lockout_threshold,
         lock_secs: state.config.auth.lockout_secs,
+        account_threshold: state.config.auth.account_lockout_threshold,
     }
 }
 
@@ -150,7 +152,8 @@ async fn signup(
 
 /// Log in with email and password.
 ///
-/// Repeated failures lock the user out for a while (423). When TOTP is enabled the answer is
+/// Repeated failures from one IP are delayed, and many from several IPs lock the email for a
+/// while (423 with Retry-After, alike for unknown addresses). When TOTP is enabled the answer is
 /// `mfa_required` with an `mfa_token` for `/v1/auth/login/mfa`.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
@@ -166,18 +169,28 @@ async fn login(
     IpLimited(origin): IpLimited,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
+    let base = &state.config.server.public_base_url;
+    let attempt = Attempt {
+        table: Table::Users,
+        email: &req.email,
+        ip: origin.ip.as_deref(),
+    };
+    // Before anything else, and the same for unknown addresses: no oracle.
+    lockout::ensure_unlocked(&state.pool, &attempt).await?;
     let Some(user) = users::credentials_by_email(&state.pool, req.email.trim()).await? else {
         state.passwords.verify(req.password, None).await;
-        return Err(Error::InvalidCredentials);
+        return Err(
+            lockout::record_failure(&state.pool, &attempt, policy(&state), None, base).await?,
+        );
     };
-    lockout::ensure_unlocked(user.locked_secs_left)?;
     if !state
         .passwords
         .verify(req.password, user.password_hash.clone())
         .await
     {
+        let owner = Some(user.email.as_str());
         return Err(
-            lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?,
+            lockout::record_failure(&state.pool, &attempt, policy(&state), owner, base).await?,
         );
     }
     if !user.is_active {
@@ -198,7 +211,7 @@ async fn login(
             mfa_token: Some(mfa_token),
         }));
     }
-    lockout::record_success(&state.pool, Table::Users, user.id).await?;
+    lockout::record_success(&state.pool, &attempt, user.id).await?;
     let tokens = issue::start_session(&state, user.id, req.account_id, &origin).await?;
     Ok(Json(LoginResponse {
         status: LoginStatus::Authenticated,
@@ -224,13 +237,20 @@ async fn login_mfa(
     let user = users::credentials_by_id(&state.pool, claims.sub)
         .await?
         .ok_or(Error::InvalidCredentials)?;
-    lockout::ensure_unlocked(user.locked_secs_left)?;
+    let attempt = Attempt {
+        table: Table::Users,
+        email: &user.email,
+        ip: origin.ip.as_deref(),
+    };
+    lockout::ensure_unlocked(&state.pool, &attempt).await?;
     if !mfa::check_second_factor(&state, user.id, &req.code).await? {
+        let base = &state.config.server.public_base_url;
+        let owner = Some(user.email.as_str());
         return Err(
-            lockout::record_failure(&state.pool, Table::Users, user.id, policy(&state)).await?,
+            lockout::record_failure(&state.pool, &attempt, policy(&state), owner, base).await?,
         );
     }
-    lockout::record_success(&state.pool, Table::Users, user.id).await?;
+    lockout::record_success(&state.pool, &attempt, user.id).await?;
     Ok(Json(
         issue::start_session(&state, user.id, claims.acc, &origin).await?,
     ))
@@ -254,6 +274,7 @@ async fn refresh(
         &req.refresh_token,
         false,
         state.config.auth.refresh_token_ttl_secs,
+        state.config.auth.session_max_lifetime_secs,
     )
     .await?;
     let (session_id, user_id, account_id, refresh_token) = match outcome {

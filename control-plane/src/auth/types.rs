@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::identity::role::Role;
+pub use crate::identity::types::{TokenPair, TokenRequest};
 
 /// Creates a user, their organisation and its owner membership.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -66,23 +66,6 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-/// Access and refresh tokens.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenPair {
-    /// JWT for `Authorization: Bearer`.
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Access token lifetime in seconds.
-    pub expires_in: i64,
-    /// Single-use refresh token.
-    pub refresh_token: String,
-    /// Organisation the tokens act for.
-    pub account_id: Uuid,
-    /// Role there.
-    pub role: Role,
-}
-
 /// Outcome of the password step of a login.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -113,15 +96,6 @@ pub struct SignupResponse {
     pub account_id: Uuid,
     /// Tokens for the new session.
     pub tokens: TokenPair,
-}
-
-/// A single-use token from an email link.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRequest {
-    /// The token from the link.
-    #[schema(pattern = "^[0-9a-f]{64}$")]
-    pub token: String,
 }
 
 /// An email address (password reset, magic link).

@@ -127,7 +127,7 @@ pub async fn run(
 ) -> Result<BulkResult> {
     let account_id = scope.id();
     if let Some(list_id) = req.list_id
-        && lists::get(&mut *conn, account_id, list_id).await?.is_none()
+        && lists::get(&mut *conn, scope, list_id).await?.is_none()
     {
         return Err(Error::field("list_id", "no such list"));
     }
@@ -156,11 +156,11 @@ pub async fn run(
         }
         BulkAction::AddToList => {
             let list = [req.list_id.unwrap_or_default()];
-            lists::add_members(&mut *conn, account_id, &list, &ids).await?
+            lists::add_members(&mut *conn, scope, &list, &ids).await?
         }
         BulkAction::RemoveFromList => {
             let list = req.list_id.unwrap_or_default();
-            lists::remove_members(&mut *conn, account_id, list, &ids).await?
+            lists::remove_members(&mut *conn, scope, list, &ids).await?
         }
     };
     Ok(BulkResult { matched, affected })

@@ -12,7 +12,7 @@ use crate::api_keys::types::Scope;
 use crate::contacts::bulk::{self, BulkRequest, BulkResult};
 use crate::contacts::filter::ContactFilter;
 use crate::contacts::lists::{self, Affected};
-use crate::contacts::suppression::{self};
+use crate::contacts::suppression;
 use crate::contacts::types::{Contact, CreateContact, UpdateContact};
 use crate::contacts::{purge, store};
 use crate::error::{Error, Problem, Result};
@@ -105,19 +105,18 @@ async fn create_contact(
     Json(req): Json<CreateContact>,
 ) -> Result<(StatusCode, Json<Contact>)> {
     can_write(&p)?;
-    let account_id = p.account_id();
     let country = store::account_country(&state.pool, p.scope()).await?;
     let fields = req.check(&country)?;
     let mut tx = state.pool.begin().await?;
     let list_ids = req.list_ids.unwrap_or_default();
-    if !lists::missing_lists(&mut *tx, account_id, &list_ids)
+    if !lists::missing_lists(&mut *tx, p.scope(), &list_ids)
         .await?
         .is_empty()
     {
         return Err(Error::field("list_ids", "no such list"));
     }
     let id = store::insert(&mut tx, p.scope(), &fields).await?;
-    lists::add_members(&mut *tx, account_id, &list_ids, &[id]).await?;
+    lists::add_members(&mut *tx, p.scope(), &list_ids, &[id]).await?;
     let contact = store::get(&mut *tx, p.scope(), id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -299,7 +298,7 @@ async fn opt_in(
     let phone = store::set_opted_out(&mut *tx, p.scope(), id, false)
         .await?
         .ok_or(Error::NotFound)?;
-    suppression::delete_stop(&mut *tx, p.account_id(), &phone).await?;
+    suppression::delete_stop(&mut *tx, p.scope(), &phone).await?;
     tx.commit().await?;
     Ok(Json(load(&state, p.scope(), id).await?))
 }

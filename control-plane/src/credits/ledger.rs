@@ -86,7 +86,7 @@ pub(crate) async fn lock(conn: &mut PgConnection, account_id: Uuid) -> Result<Lo
     .ok_or(Error::NotFound)
 }
 
-const TX_COLUMNS: &str = "id, account_id, type, amount, reserved_delta, balance_after, \
+const TX_COLUMNS: &str = "id, seq, account_id, type, amount, reserved_delta, balance_after, \
     reserved_after, reference, actor_type, actor_id, reason, metadata, created_at";
 
 /// Rows of the given kinds with this reference.
@@ -111,12 +111,20 @@ fn find(rows: &[CreditTransaction], kind: TxType) -> Option<&CreditTransaction> 
     rows.iter().find(|r| r.kind == kind)
 }
 
+/// An idempotency key: 1 to 200 characters, no control characters, and neither blank nor
+/// padded (" bank-77" and "bank-77" would be two keys for one payment).
 fn check_reference(reference: &str) -> Result<()> {
     let len = reference.chars().count();
     if !(1..=200).contains(&len) || reference.chars().any(char::is_control) {
         return Err(Error::field(
             "reference",
             "must be 1 to 200 characters without control characters",
+        ));
+    }
+    if reference.trim() != reference {
+        return Err(Error::field(
+            "reference",
+            "must not be blank or start or end with whitespace",
         ));
     }
     Ok(())

@@ -39,7 +39,8 @@ pub struct LedgerFilter {
     pub to: Option<OffsetDateTime>,
 }
 
-/// Ledger rows matching `filter` with id below `before`, newest first.
+/// Ledger rows matching `filter` applied before the row `before` (the page cursor), newest
+/// first in order of application (`seq`).
 pub async fn history(
     conn: impl PgExecutor<'_>,
     filter: &LedgerFilter,
@@ -47,15 +48,16 @@ pub async fn history(
     limit: i64,
 ) -> Result<Vec<CreditTransaction>> {
     Ok(sqlx::query_as(
-        "SELECT id, account_id, type, amount, reserved_delta, balance_after, reserved_after,
+        "SELECT id, seq, account_id, type, amount, reserved_delta, balance_after, reserved_after,
                 reference, actor_type, actor_id, reason, metadata, created_at
          FROM credit_transactions
          WHERE ($1::uuid IS NULL OR account_id = $1)
            AND ($2::credit_tx_type IS NULL OR type = $2)
            AND ($3::timestamptz IS NULL OR created_at >= $3)
            AND ($4::timestamptz IS NULL OR created_at < $4)
-           AND id < $5
-         ORDER BY id DESC LIMIT $6",
+           AND seq < coalesce((SELECT c.seq FROM credit_transactions c WHERE c.id = $5),
+                              9223372036854775807)
+         ORDER BY seq DESC LIMIT $6",
     )
     .bind(filter.account_id)
     .bind(filter.kind)
@@ -124,6 +126,16 @@ pub async fn set_billing(
         return Err(Error::Conflict(
             "the balance is negative: settle it before switching to prepaid",
         ));
+    }
+    // A limit below what is already owed would leave the account over its limit with sends
+    // failing for no visible reason: refuse it, naming the smallest acceptable limit.
+    if mode == BillingMode::Postpaid && locked.balance + credit_limit < Decimal::ZERO {
+        tx.rollback().await?;
+        let debt = (-locked.balance).normalize();
+        return Err(Error::Validation(vec![crate::error::FieldError::new(
+            "credit_limit",
+            format!("is below the current debt of {debt}: settle it first or set at least {debt}"),
+        )]));
     }
     let available = match mode {
         BillingMode::Prepaid => locked.balance,

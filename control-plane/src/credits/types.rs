@@ -78,8 +78,10 @@ pub struct Balance {
 /// One ledger row.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct CreditTransaction {
-    /// Id (time-ordered).
+    /// Id.
     pub id: Uuid,
+    /// Order of application (strictly increasing; lists are sorted by it, newest first).
+    pub seq: i64,
     /// The account.
     pub account_id: Uuid,
     /// Kind.

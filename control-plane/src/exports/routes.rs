@@ -70,9 +70,8 @@ async fn export_contacts(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response> {
     who.require(Scope::ContactsRead, Role::Member)?;
-    let account_id = who.account_id();
     if let Some(list_id) = q.list_id
-        && lists::get(&state.pool, account_id, list_id)
+        && lists::get(&state.pool, who.scope(), list_id)
             .await?
             .is_none()
     {
@@ -105,8 +104,7 @@ async fn export_list(
     Query(q): Query<FormatQuery>,
 ) -> Result<Response> {
     who.require(Scope::ContactsRead, Role::Member)?;
-    let account_id = who.account_id();
-    if lists::get(&state.pool, account_id, list_id)
+    if lists::get(&state.pool, who.scope(), list_id)
         .await?
         .is_none()
     {

@@ -7,13 +7,13 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::api_keys::store;
-use crate::api_keys::types::{KEY_PREFIX, Scope};
 use crate::error::{Error, Result};
+use crate::identity::IdentityState;
+use crate::identity::key_scope::{KEY_PREFIX, Scope};
+use crate::identity::key_store as store;
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
 use crate::identity::user::{AuthUser, bearer};
-use crate::state::AppState;
 
 /// A request authenticated by an API key.
 #[derive(Debug, Clone)]
@@ -44,16 +44,16 @@ fn presented_key(parts: &Parts) -> Option<&str> {
     bearer(parts).filter(|t| t.starts_with(KEY_PREFIX))
 }
 
-async fn authenticate(state: &AppState, secret: &str) -> Result<ApiKeyAuth> {
+async fn authenticate(state: &impl IdentityState, secret: &str) -> Result<ApiKeyAuth> {
     if !secret.starts_with(KEY_PREFIX) {
         return Err(Error::Unauthorized("invalid API key"));
     }
-    let key = store::authenticate(&state.pool, secret)
+    let key = store::authenticate(state.pool(), secret)
         .await?
         .ok_or(Error::Unauthorized("invalid API key"))?;
-    state.limits.check_principal(key.id)?;
-    if state.last_used.due(key.id, Instant::now()) {
-        let pool = state.pool.clone();
+    state.limits().check_principal(key.id)?;
+    if state.last_used().due(key.id, Instant::now()) {
+        let pool = state.pool().clone();
         let id = key.id;
         tokio::spawn(async move {
             if let Err(error) = store::touch(&pool, id).await {
@@ -71,18 +71,15 @@ async fn authenticate(state: &AppState, secret: &str) -> Result<ApiKeyAuth> {
 impl ApiKeyAuth {
     /// Authenticates a key presented some other way than `Authorization` / `X-API-Key`
     /// (the compatibility adapters: Kannel's `password`, Africa's Talking's `apiKey`).
-    pub async fn from_secret(state: &AppState, secret: &str) -> Result<ApiKeyAuth> {
+    pub async fn from_secret(state: &impl IdentityState, secret: &str) -> Result<ApiKeyAuth> {
         authenticate(state, secret.trim()).await
     }
 }
 
-impl FromRequestParts<AppState> for ApiKeyAuth {
+impl<S: IdentityState> FromRequestParts<S> for ApiKeyAuth {
     type Rejection = Error;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let secret = presented_key(parts).ok_or(Error::Unauthorized("missing API key"))?;
         authenticate(state, secret).await
     }
@@ -120,13 +117,10 @@ impl Principal {
     }
 }
 
-impl FromRequestParts<AppState> for Principal {
+impl<S: IdentityState> FromRequestParts<S> for Principal {
     type Rejection = Error;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match presented_key(parts) {
             Some(secret) => authenticate(state, secret).await.map(Principal::Key),
             None => AuthUser::from_request_parts(parts, state)

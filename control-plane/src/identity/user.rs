@@ -1,6 +1,11 @@
 //! Extractors for authenticated customers: `AuthUser` (a valid access token, counted against
 //! the account's rate limit) and `VerifiedUser` (additionally a verified email address — the
 //! guard for anything that sends or spends).
+//!
+//! A signature is not enough: every request also checks, in one indexed query and without a
+//! cache, that the token's session is still live (logout, password change and revocation take
+//! effect at once) and reads the caller's *current* role, so a demotion applies to the next
+//! request and not when the 15-minute token expires.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -8,10 +13,10 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::identity::IdentityState;
 use crate::identity::jwt::{AccessClaims, CUSTOMER_AUDIENCE};
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
-use crate::state::AppState;
 
 /// A caller holding a valid customer access token.
 #[derive(Debug, Clone)]
@@ -51,20 +56,30 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
         .then_some(token.trim())
 }
 
-impl FromRequestParts<AppState> for AuthUser {
+impl<S: IdentityState> FromRequestParts<S> for AuthUser {
     type Rejection = Error;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::Unauthorized("missing bearer token"))?;
-        let claims: AccessClaims = state.customer_keys.verify(token, CUSTOMER_AUDIENCE)?;
-        state.limits.check_principal(claims.acc)?;
+        let claims: AccessClaims = state.customer_keys().verify(token, CUSTOMER_AUDIENCE)?;
+        state.limits().check_principal(claims.acc)?;
+        let role: Option<Role> = sqlx::query_scalar(
+            "SELECT m.role FROM sessions s
+               JOIN users u ON u.id = s.user_id AND u.is_active
+               JOIN account_members m ON m.user_id = s.user_id AND m.account_id = $3
+                                     AND m.is_active
+              WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()",
+        )
+        .bind(claims.sid)
+        .bind(claims.sub)
+        .bind(claims.acc)
+        .fetch_optional(state.pool())
+        .await?;
+        let role = role.ok_or(Error::Unauthorized("the session has ended"))?;
         Ok(AuthUser {
             user_id: claims.sub,
             account_id: claims.acc,
-            role: claims.role,
+            role,
             session_id: claims.sid,
         })
     }
@@ -75,19 +90,16 @@ impl FromRequestParts<AppState> for AuthUser {
 #[derive(Debug, Clone)]
 pub struct VerifiedUser(pub AuthUser);
 
-impl FromRequestParts<AppState> for VerifiedUser {
+impl<S: IdentityState> FromRequestParts<S> for VerifiedUser {
     type Rejection = Error;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = AuthUser::from_request_parts(parts, state).await?;
         let verified: Option<bool> = sqlx::query_scalar(
             "SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1 AND is_active",
         )
         .bind(user.user_id)
-        .fetch_optional(&state.pool)
+        .fetch_optional(state.pool())
         .await?;
         match verified {
             Some(true) => Ok(VerifiedUser(user)),

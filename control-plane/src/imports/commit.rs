@@ -69,6 +69,8 @@ pub async fn commit(
             .fetch_one(&mut *tx)
             .await?;
     if !locked {
+        guard.disarm();
+        tx.rollback().await?;
         return Err(Error::Conflict("the import is being committed"));
     }
     let claimed = sqlx::query(
@@ -82,6 +84,11 @@ pub async fn commit(
     .rows_affected()
         == 1;
     if !claimed {
+        // Roll back now rather than on drop: a dropped transaction's ROLLBACK is sent later,
+        // and until then it still holds the import's advisory lock, so an immediate retry
+        // would see "the import is being committed".
+        guard.disarm();
+        tx.rollback().await?;
         let import = store::get(pool, account_id, id)
             .await?
             .ok_or(Error::NotFound)?;

@@ -5,10 +5,10 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::password::check_strength;
-use crate::auth::sessions;
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::identity::password::check_strength;
+use crate::identity::sessions;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::users::store;
@@ -102,7 +102,7 @@ async fn change_password(
     store::set_password(&mut *tx, user.user_id, &hash).await?;
     sessions::revoke_others_for_user(&mut *tx, user.user_id, user.session_id, "password_changed")
         .await?;
-    crate::auth::action_tokens::spend_sign_in_tokens(&mut *tx, user.user_id).await?;
+    crate::identity::action_tokens::spend_sign_in_tokens(&mut *tx, user.user_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -181,7 +181,7 @@ async fn repeated_failures_lock_the_user_out(db: PgPool) {
         .unwrap();
     assert!(retry > 0 && retry <= 900);
     // Once the lock has passed the right password works again.
-    sqlx::query("UPDATE users SET locked_until = now() - interval '1 second'")
+    sqlx::query("UPDATE login_throttle SET blocked_until = now() - interval '1 second'")
         .execute(&app.db)
         .await
         .unwrap();

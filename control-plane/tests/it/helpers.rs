@@ -25,6 +25,7 @@ pub fn test_config() -> Config {
         server: ServerConfig {
             environment: Environment::Development,
             bind: "127.0.0.1:0".parse().unwrap(),
+            metrics_bind: "127.0.0.1:0".parse().unwrap(),
             request_timeout_secs: 30,
             body_limit_bytes: 16 * 1024,
             cors_allowed_origins: vec!["http://localhost:5173".into()],
@@ -33,7 +34,9 @@ pub fn test_config() -> Config {
         },
         database: DatabaseConfig {
             url: SecretString::from("postgres://unused"),
-            app_role: "semalink_api".into(),
+            migration_url: None,
+            // The app logs in as semalink_api itself (see spawn_app_with): no SET ROLE.
+            app_role: String::new(),
             max_connections: 5,
             migrate_on_start: false,
             statement_timeout_ms: 5_000,
@@ -43,8 +46,10 @@ pub fn test_config() -> Config {
             jwt_secret: SecretString::from("test-customer-secret-0123456789abcdef"),
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 3600,
+            session_max_lifetime_secs: 30 * 24 * 3600,
             lockout_threshold: 5,
             lockout_secs: 900,
+            account_lockout_threshold: 20,
             argon2_memory_kib: 64,
             argon2_iterations: 1,
             argon2_parallelism: 1,
@@ -53,8 +58,10 @@ pub fn test_config() -> Config {
             jwt_secret: SecretString::from("test-staff-secret-fedcba9876543210xx"),
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 3600,
+            session_max_lifetime_secs: 30 * 24 * 3600,
             lockout_threshold: 3,
             lockout_secs: 900,
+            account_lockout_threshold: 20,
         },
         email: EmailConfig {
             from: "Sema Link <no-reply@semalink.test>".into(),
@@ -78,7 +85,7 @@ pub struct TestApp {
     pub router: Router,
     /// Superuser pool on the test database, for assertions.
     pub db: PgPool,
-    /// The pool the app uses (SET ROLE semalink_api).
+    /// The pool the app uses (logged in as semalink_api).
     pub app_pool: PgPool,
     pub state: AppState,
 }
@@ -98,7 +105,9 @@ pub fn spawn_app(db: PgPool) -> TestApp {
 
 /// Builds the app with a custom configuration.
 pub fn spawn_app_with(db: PgPool, config: Config) -> TestApp {
-    let app_pool = db::app_pool((*db.connect_options()).clone(), &config.database);
+    // The service's least-privilege login on the test database, as in production.
+    let login = (*db.connect_options()).clone().username("semalink_api");
+    let app_pool = db::app_pool(login, &config.database);
     let state = AppState::new(config, app_pool.clone()).unwrap();
     let router =
         app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
@@ -135,18 +144,14 @@ impl TestApp {
 
     /// Sends a prepared request.
     pub async fn send(&self, request: Request<Body>) -> Resp {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            json,
-            text,
-        }
+        collect(self.router.clone().oneshot(request).await.unwrap()).await
+    }
+
+    /// GET on the internal listener (`/metrics`), which the public router does not serve.
+    pub async fn internal_get(&self, uri: &str) -> Resp {
+        let router = semalink_control_plane::app::internal(self.state.clone());
+        let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        collect(router.oneshot(request).await.unwrap()).await
     }
 
     pub async fn get(&self, uri: &str, token: &str) -> Resp {
@@ -216,6 +221,21 @@ impl TestApp {
             json!({"email": email, "password": password}),
         )
         .await
+    }
+}
+
+/// A response with its body read.
+async fn collect(response: axum::response::Response) -> Resp {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        json,
+        text,
     }
 }
 

@@ -13,6 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 
+/// The URL of the service's least-privilege login on the test database (as `spawn_app`).
+fn service_login(db: &PgPool) -> secrecy::SecretString {
+    let login = (*db.connect_options()).clone().username("semalink_api");
+    login.to_url_lossy().to_string().into()
+}
+
 /// One HTTP/1.1 request over a fresh connection; the raw response text.
 async fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> String {
     let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -30,23 +36,31 @@ async fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
 async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) {
     let mut config = test_config();
-    config.database.url = db.connect_options().to_url_lossy().to_string().into();
+    config.database.url = service_login(&db);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let handle = ControlPlane::start(config, listener, CancellationToken::new())
         .await
         .unwrap();
-    let addr = handle.local_addr();
+    let (addr, metrics_addr) = (handle.local_addr(), handle.metrics_addr());
     assert_ne!(addr.port(), 0);
     assert!(handle.ready().await);
     let workers = handle.workers();
     assert_eq!(
         workers.len(),
-        5,
-        "email outbox, trash purge, limiter pruning, message publisher, idempotency purge"
+        6,
+        "email outbox, login throttle sweep, trash purge, limiter pruning, message publisher, \
+         idempotency purge"
     );
 
     let health = http(addr, "GET", "/health", "").await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let metrics = http(handle.metrics_addr(), "GET", "/metrics", "").await;
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    let public_metrics = http(addr, "GET", "/metrics", "").await;
+    assert!(
+        public_metrics.starts_with("HTTP/1.1 404"),
+        "{public_metrics}"
+    );
     let signup = format!(
         r#"{{"email":"tcp@example.com","password":"{PASSWORD}","first_name":"T","last_name":"C","organisation_name":"TCP"}}"#
     );
@@ -82,12 +96,13 @@ async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) 
         TcpStream::connect(addr).await.is_err(),
         "nothing listens any more"
     );
+    assert!(TcpStream::connect(metrics_addr).await.is_err());
 }
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
 async fn workers_switched_off_by_config_do_not_run(db: PgPool) {
     let mut config = test_config();
-    config.database.url = db.connect_options().to_url_lossy().to_string().into();
+    config.database.url = service_login(&db);
     config.workers.email_outbox = false;
     config.workers.trash_purge = false;
     config.workers.message_publisher = false;
@@ -97,7 +112,11 @@ async fn workers_switched_off_by_config_do_not_run(db: PgPool) {
     let handle = ControlPlane::start(config, listener, cancel.clone())
         .await
         .unwrap();
-    assert_eq!(handle.workers().len(), 1, "only the limiter pruning");
+    assert_eq!(
+        handle.workers().len(),
+        2,
+        "only the limiter pruning and the login throttle sweep"
+    );
     // Cancelling the token from outside (what `main` does on SIGTERM) stops it too.
     cancel.cancel();
     handle.shutdown().await.unwrap();

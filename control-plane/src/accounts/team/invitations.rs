@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use crate::accounts::store as accounts;
 use crate::accounts::team::store::{self as store, Invitation};
-use crate::auth::types::TokenRequest;
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::role::Role;
+use crate::identity::types::TokenRequest;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
 use crate::users::store as users;

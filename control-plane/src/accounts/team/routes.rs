@@ -9,10 +9,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::accounts::team::store::{self as store, Member};
-use crate::auth::sessions;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::role::Role;
+use crate::identity::sessions;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
 

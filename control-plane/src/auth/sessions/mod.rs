@@ -1,8 +1,7 @@
-//! Sessions (refresh-token families), a sub-resource of auth: `store` (SQL, rotation, reuse
-//! detection) and `routes` (list and revoke my sessions). The store's items are re-exported
-//! so callers write `auth::sessions::…`.
+//! My sessions (refresh-token families): the routes that list and revoke them. The session
+//! store itself is [`crate::identity::sessions`] (re-exported here for the auth flows), so the
+//! features that end sessions (team, users) do not depend on `auth`.
 
 pub mod routes;
-pub mod store;
 
-pub use store::*;
+pub use crate::identity::sessions::*;

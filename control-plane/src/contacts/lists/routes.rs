@@ -17,6 +17,7 @@ use crate::contacts::types::Contact;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::principal::Principal;
+use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -49,8 +50,8 @@ pub struct MembersQuery {
     pub status: Option<crate::contacts::phone::ContactStatus>,
 }
 
-async fn load(state: &AppState, account_id: Uuid, id: Uuid) -> Result<ContactList> {
-    lists::get(&state.pool, account_id, id)
+async fn load(state: &AppState, scope: AccountScope, id: Uuid) -> Result<ContactList> {
+    lists::get(&state.pool, scope, id)
         .await?
         .ok_or(Error::NotFound)
 }
@@ -76,7 +77,7 @@ async fn list_lists(
     .check("", "KE")?;
     let rows = lists::list(
         &state.pool,
-        p.account_id(),
+        p.scope(),
         filter.q_like.as_deref(),
         page.before_or_max(),
         page.fetch_limit(),
@@ -102,7 +103,7 @@ async fn create_list(
     let (name, description) = req.check(true)?;
     let list = lists::insert(
         &state.pool,
-        p.account_id(),
+        p.scope(),
         name.as_deref().unwrap_or_default(),
         description.as_deref(),
     )
@@ -124,7 +125,7 @@ async fn get_list(
     Path(id): Path<Uuid>,
 ) -> Result<Json<ContactList>> {
     can_read(&p)?;
-    Ok(Json(load(&state, p.account_id(), id).await?))
+    Ok(Json(load(&state, p.scope(), id).await?))
 }
 
 /// Rename or re-describe a list.
@@ -146,7 +147,7 @@ async fn update_list(
     let (name, description) = req.check(false)?;
     lists::update(
         &state.pool,
-        p.account_id(),
+        p.scope(),
         id,
         name.as_deref(),
         description.as_deref(),
@@ -170,7 +171,7 @@ async fn delete_list(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     can_write(&p)?;
-    if lists::delete(&state.pool, p.account_id(), id).await? {
+    if lists::delete(&state.pool, p.scope(), id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound)
@@ -193,8 +194,7 @@ async fn list_members(
     Paged { query: q, page }: Paged<MembersQuery>,
 ) -> Result<Json<Page<Contact>>> {
     can_read(&p)?;
-    let account_id = p.account_id();
-    load(&state, account_id, id).await?;
+    load(&state, p.scope(), id).await?;
     let country = store::account_country(&state.pool, p.scope()).await?;
     let filter = ContactFilter {
         q: q.q,
@@ -231,9 +231,9 @@ async fn add_members(
     Json(req): Json<MemberIds>,
 ) -> Result<Json<Affected>> {
     can_write(&p)?;
-    load(&state, p.account_id(), id).await?;
+    load(&state, p.scope(), id).await?;
     let ids = req.check()?;
-    let affected = lists::add_members(&state.pool, p.account_id(), &[id], ids).await?;
+    let affected = lists::add_members(&state.pool, p.scope(), &[id], ids).await?;
     Ok(Json(Affected { affected }))
 }
 
@@ -253,9 +253,9 @@ async fn remove_members(
     Json(req): Json<MemberIds>,
 ) -> Result<Json<Affected>> {
     can_write(&p)?;
-    load(&state, p.account_id(), id).await?;
+    load(&state, p.scope(), id).await?;
     let ids = req.check()?;
-    let affected = lists::remove_members(&state.pool, p.account_id(), id, ids).await?;
+    let affected = lists::remove_members(&state.pool, p.scope(), id, ids).await?;
     Ok(Json(Affected { affected }))
 }
 
@@ -273,7 +273,7 @@ async fn remove_member(
     Path((list_id, contact_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode> {
     can_write(&p)?;
-    if lists::remove_members(&state.pool, p.account_id(), list_id, &[contact_id]).await? == 0 {
+    if lists::remove_members(&state.pool, p.scope(), list_id, &[contact_id]).await? == 0 {
         return Err(Error::NotFound);
     }
     Ok(StatusCode::NO_CONTENT)

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{Error, FieldError, Result, conflict_on_unique};
+use crate::identity::scope::AccountScope;
 
 /// Most contact ids in one add/remove request.
 pub const MAX_IDS: usize = 1000;
@@ -111,7 +112,7 @@ fn duplicate_name(err: sqlx::Error) -> Error {
 /// Creates a list.
 pub async fn insert(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     name: &str,
     description: Option<&str>,
 ) -> Result<ContactList> {
@@ -121,7 +122,7 @@ pub async fn insert(
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(Uuid::now_v7())
-        .bind(account_id)
+        .bind(scope.id())
         .bind(name)
         .bind(description)
         .fetch_one(conn)
@@ -132,12 +133,12 @@ pub async fn insert(
 /// One list of the account.
 pub async fn get(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     id: Uuid,
 ) -> Result<Option<ContactList>> {
     let sql = format!("SELECT {LIST_COLUMNS} FROM contact_lists WHERE account_id = $1 AND id = $2");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(scope.id())
         .bind(id)
         .fetch_optional(conn)
         .await?)
@@ -146,7 +147,7 @@ pub async fn get(
 /// The account's lists below `before`, newest first, optionally by name substring.
 pub async fn list(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     name_like: Option<&str>,
     before: Uuid,
     limit: i64,
@@ -158,7 +159,7 @@ pub async fn list(
          ORDER BY id DESC LIMIT $4"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(scope.id())
         .bind(before)
         .bind(name_like)
         .bind(limit)
@@ -169,7 +170,7 @@ pub async fn list(
 /// Renames or re-describes a list.
 pub async fn update(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     id: Uuid,
     name: Option<&str>,
     description: Option<&str>,
@@ -181,7 +182,7 @@ pub async fn update(
          WHERE account_id = $1 AND id = $2 RETURNING {LIST_COLUMNS}"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(scope.id())
         .bind(id)
         .bind(name)
         .bind(description)
@@ -192,10 +193,10 @@ pub async fn update(
 
 /// Deletes a list (its contacts stay); the memberships go by cascade, which the count
 /// trigger skips (the list is gone), so no contact lock is taken after the list's.
-pub async fn delete(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<bool> {
+pub async fn delete(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
     Ok(
         sqlx::query("DELETE FROM contact_lists WHERE account_id = $1 AND id = $2")
-            .bind(account_id)
+            .bind(scope.id())
             .bind(id)
             .execute(conn)
             .await?
@@ -209,7 +210,7 @@ pub async fn delete(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Re
 /// caller; the composite foreign key refuses anything else).
 pub async fn add_members(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     list_ids: &[Uuid],
     contact_ids: &[Uuid],
 ) -> Result<u64> {
@@ -221,7 +222,7 @@ pub async fn add_members(
           ORDER BY l.id, c.id
          ON CONFLICT DO NOTHING",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(list_ids)
     .bind(contact_ids)
     .execute(conn)
@@ -237,7 +238,7 @@ pub async fn add_members(
 /// Removes contacts from a list; returns how many were members.
 pub async fn remove_members(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     list_id: Uuid,
     contact_ids: &[Uuid],
 ) -> Result<u64> {
@@ -245,7 +246,7 @@ pub async fn remove_members(
         "DELETE FROM contact_list_memberships
          WHERE account_id = $1 AND list_id = $2 AND contact_id = ANY($3)",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(list_id)
     .bind(contact_ids)
     .execute(conn)
@@ -256,14 +257,14 @@ pub async fn remove_members(
 /// The ids among `list_ids` that are not the account's lists.
 pub async fn missing_lists(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     list_ids: &[Uuid],
 ) -> Result<Vec<Uuid>> {
     Ok(sqlx::query_scalar(
         "SELECT w.id FROM unnest($2::uuid[]) AS w (id)
          WHERE NOT EXISTS (SELECT 1 FROM contact_lists l WHERE l.account_id = $1 AND l.id = w.id)",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(list_ids)
     .fetch_all(conn)
     .await?)

@@ -62,7 +62,7 @@ async fn list_suppressions(
     };
     let rows = suppression::list(
         &state.pool,
-        p.account_id(),
+        p.scope(),
         phone.as_deref(),
         page.before_or_max(),
         page.fetch_limit(),
@@ -93,7 +93,7 @@ async fn add_suppression(
     };
     let row = suppression::insert(
         &state.pool,
-        p.account_id(),
+        p.scope(),
         &phone,
         reason.as_deref(),
         source,
@@ -118,7 +118,7 @@ async fn remove_suppression(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     p.require(Scope::ContactsWrite, Role::Admin)?;
-    if suppression::delete(&state.pool, p.account_id(), id).await? {
+    if suppression::delete(&state.pool, p.scope(), id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound)

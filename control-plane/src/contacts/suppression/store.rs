@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::contacts::phone::{self, ContactStatus};
 use crate::contacts::types::Contact;
 use crate::error::{Error, FieldError, Result, conflict_on_unique};
+use crate::identity::scope::AccountScope;
 
 /// Where a suppression came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -105,7 +106,7 @@ const COLUMNS: &str = "id, phone, reason, source, created_by, created_at";
 /// Suppresses a number; 409 when it already is.
 pub async fn insert(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     e164: &str,
     reason: Option<&str>,
     source: SuppressionSource,
@@ -117,7 +118,7 @@ pub async fn insert(
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(Uuid::now_v7())
-        .bind(account_id)
+        .bind(scope.id())
         .bind(e164)
         .bind(reason)
         .bind(source.as_str())
@@ -130,7 +131,7 @@ pub async fn insert(
 /// The account's suppressions below `before`, newest first; `phone` narrows to one number.
 pub async fn list(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     phone: Option<&str>,
     before: Uuid,
     limit: i64,
@@ -141,7 +142,7 @@ pub async fn list(
          ORDER BY id DESC LIMIT $4"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(scope.id())
         .bind(before)
         .bind(phone)
         .bind(limit)
@@ -150,10 +151,10 @@ pub async fn list(
 }
 
 /// Removes a suppression; false when the account has no such row.
-pub async fn delete(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<bool> {
+pub async fn delete(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
     Ok(
         sqlx::query("DELETE FROM suppressions WHERE account_id = $1 AND id = $2")
-            .bind(account_id)
+            .bind(scope.id())
             .bind(id)
             .execute(conn)
             .await?
@@ -164,11 +165,15 @@ pub async fn delete(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Re
 
 /// Removes the STOP suppression of a number (a contact opted back in), leaving manual and
 /// imported ones.
-pub async fn delete_stop(conn: impl PgExecutor<'_>, account_id: Uuid, e164: &str) -> Result<u64> {
+pub async fn delete_stop(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    e164: &str,
+) -> Result<u64> {
     Ok(sqlx::query(
         "DELETE FROM suppressions WHERE account_id = $1 AND phone = $2 AND source = 'stop'",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(e164)
     .execute(conn)
     .await?

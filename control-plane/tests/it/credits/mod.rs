@@ -10,32 +10,22 @@ mod staff;
 use axum::http::{Method, StatusCode};
 use rust_decimal::Decimal;
 use semalink_control_plane::admin::permissions::{Level, Module};
-use semalink_control_plane::admin::types::StaffClaims;
 use semalink_control_plane::credits::ledger::{self, Entry};
 use semalink_control_plane::credits::store;
 use semalink_control_plane::credits::types::{Actor, Movement};
 use semalink_control_plane::error::Error;
-use semalink_control_plane::identity::jwt::{ISSUER, STAFF_AUDIENCE, now_secs};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::helpers::*;
 
-/// A staff access token with exactly `perms`, signed with the app's staff key.
-pub fn staff_token(app: &TestApp, perms: &[(Module, Level)]) -> String {
-    let now = now_secs();
-    let claims = StaffClaims {
-        sub: Uuid::now_v7(),
-        sid: Uuid::now_v7(),
-        perms: perms.iter().copied().collect(),
-        pwc: false,
-        iat: now,
-        exp: now + 900,
-        aud: STAFF_AUDIENCE.into(),
-        iss: ISSUER.into(),
-    };
-    app.state.staff_keys.sign(&claims).unwrap()
+/// An access token of a new staff member with exactly `perms` (a real row and session: the
+/// guards read permissions from the database, so a forged token would be refused).
+pub async fn staff_token(app: &TestApp, perms: &[(Module, Level)]) -> String {
+    let perms: std::collections::BTreeMap<Module, Level> = perms.iter().copied().collect();
+    let email = format!("staff-{}@semalink.africa", Uuid::now_v7());
+    crate::sender_ids::staff_token(app, &email, serde_json::to_value(perms).unwrap()).await
 }
 
 pub fn d(s: &str) -> Decimal {

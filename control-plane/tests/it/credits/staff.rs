@@ -7,10 +7,10 @@ async fn staff_top_up_adjust_refund_limit_and_ledger_are_guarded_and_audited(db:
     let app = spawn_app(db);
     let a = app.signup("acme@example.com").await.account_id;
     let other = app.signup("other@example.com").await.account_id;
-    let read = staff_token(&app, &[(Module::Billing, Level::Read)]);
-    let admin = staff_token(&app, &[(Module::Billing, Level::Admin)]);
-    let owner = staff_token(&app, &[(Module::Billing, Level::Owner)]);
-    let crm = staff_token(&app, &[(Module::Crm, Level::Owner)]);
+    let read = staff_token(&app, &[(Module::Billing, Level::Read)]).await;
+    let admin = staff_token(&app, &[(Module::Billing, Level::Admin)]).await;
+    let owner = staff_token(&app, &[(Module::Billing, Level::Owner)]).await;
+    let crm = staff_token(&app, &[(Module::Crm, Level::Owner)]).await;
     let base = format!("/v1/admin/billing/accounts/{a}");
     let topup = json!({"amount": "250.50", "reference": "bank-77", "reason": "wire received"});
 

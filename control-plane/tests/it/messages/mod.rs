@@ -51,7 +51,7 @@ async fn able_to_send(app: &TestApp, user: &User, credits: &str) -> String {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let pricing = staff_token(app, &[(Module::Pricing, Level::Owner)]);
+    let pricing = staff_token(app, &[(Module::Pricing, Level::Owner)]).await;
     let r = app
         .post(
             "/v1/admin/pricing/rates",

@@ -234,7 +234,8 @@ async fn the_services_own_worker_publishes_over_rabbitmq(db: PgPool) {
     let amqp = unique_amqp(&amqp_url());
     let queues = Queues::of(Some(&amqp));
     let mut config = test_config();
-    config.database.url = db.connect_options().to_url_lossy().to_string().into();
+    let login = (*db.connect_options()).clone().username("semalink_api");
+    config.database.url = login.to_url_lossy().to_string().into();
     config.amqp = Some(amqp);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let handle = ControlPlane::start(config, listener, CancellationToken::new())

@@ -5,7 +5,7 @@ use super::*;
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
 async fn scopes_effective_dates_and_quotes(db: PgPool) {
     let app = spawn_app(db);
-    let owner = staff_token(&app, &[(Module::Pricing, Level::Owner)]);
+    let owner = staff_token(&app, &[(Module::Pricing, Level::Owner)]).await;
     let acme = app.verified("acme@example.com").await;
     let plain = app.signup("plain@example.com").await.account_id;
     let agent = app.signup("agent@example.com").await.account_id;
@@ -228,7 +228,7 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
 async fn quote_validation_and_access(db: PgPool) {
     let app = spawn_app(db);
-    let owner = staff_token(&app, &[(Module::Pricing, Level::Owner)]);
+    let owner = staff_token(&app, &[(Module::Pricing, Level::Owner)]).await;
     let user = app.verified("quote@example.com").await;
     set_ok(
         &app,

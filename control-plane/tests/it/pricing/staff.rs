@@ -5,10 +5,10 @@ use super::*;
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
 async fn staff_pricing_permissions_validation_margins_and_audit(db: PgPool) {
     let app = spawn_app(db);
-    let owner = staff_token(&app, &[(Module::Pricing, Level::Owner)]);
-    let admin = staff_token(&app, &[(Module::Pricing, Level::Admin)]);
-    let read = staff_token(&app, &[(Module::Pricing, Level::Read)]);
-    let billing = staff_token(&app, &[(Module::Billing, Level::Owner)]);
+    let owner = staff_token(&app, &[(Module::Pricing, Level::Owner)]).await;
+    let admin = staff_token(&app, &[(Module::Pricing, Level::Admin)]).await;
+    let read = staff_token(&app, &[(Module::Pricing, Level::Read)]).await;
+    let billing = staff_token(&app, &[(Module::Billing, Level::Owner)]).await;
     let acme = app.signup("acme@example.com").await.account_id;
     let rate =
         json!({"scope": "platform", "country": "KE", "mno_id": "ke-safaricom", "rate": "0.80"});

@@ -124,15 +124,20 @@ struct Presented {
 /// Spends `raw` and issues its successor, or detects reuse. `staff` selects which kind of
 /// session the endpoint serves, so a token of the other kind is simply unknown there. The
 /// caller must commit the transaction whatever the outcome, so that a reuse revocation sticks.
+///
+/// Each rotation extends the session by `ttl_secs`, but never past `max_lifetime_secs` after
+/// it was created: a stolen refresh token cannot be kept alive forever by refreshing.
 pub async fn rotate(
     conn: &mut PgConnection,
     raw: &str,
     staff: bool,
     ttl_secs: i64,
+    max_lifetime_secs: i64,
 ) -> Result<Rotation> {
     let found: Option<Presented> = sqlx::query_as(
         "SELECT rt.id, rt.session_id, rt.used_at IS NOT NULL AS spent, rt.expires_at <= now() AS expired,
-                (s.revoked_at IS NOT NULL OR s.expires_at <= now()) AS revoked,
+                (s.revoked_at IS NOT NULL OR s.expires_at <= now()
+                 OR s.created_at + make_interval(secs => $3) <= now()) AS revoked,
                 s.user_id, s.account_id, s.staff_id
          FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
          WHERE rt.token_hash = $1 AND (s.staff_id IS NOT NULL) = $2
@@ -140,6 +145,7 @@ pub async fn rotate(
     )
     .bind(crypto::digest(raw))
     .bind(staff)
+    .bind(max_lifetime_secs as f64)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(found) = found else {
@@ -168,11 +174,17 @@ pub async fn rotate(
         .bind(found.id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE sessions SET last_used_at = now(), expires_at = now() + make_interval(secs => $2) WHERE id = $1")
-        .bind(found.session_id)
-        .bind(ttl_secs as f64)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE sessions SET last_used_at = now(),
+                expires_at = LEAST(now() + make_interval(secs => $2),
+                                   created_at + make_interval(secs => $3))
+          WHERE id = $1",
+    )
+    .bind(found.session_id)
+    .bind(ttl_secs as f64)
+    .bind(max_lifetime_secs as f64)
+    .execute(&mut *conn)
+    .await?;
     let refresh_token = insert_refresh(&mut *conn, found.session_id, ttl_secs).await?;
     Ok(Rotation::Rotated {
         session_id: found.session_id,

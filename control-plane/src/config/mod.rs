@@ -1,13 +1,15 @@
 //! Typed configuration: `configs/control-plane.toml` layered with environment overrides,
-//! validated once at start. Secrets are `SecretString`s so they never reach a log line.
+//! validated once at start ([`Config::load`] in [`env`]). Secrets are `SecretString`s so
+//! they never reach a log line.
+
+mod env;
 
 use std::net::SocketAddr;
-use std::path::Path;
 
-use figment::Figment;
-use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+pub use env::{ENV_PREFIX, old_form_variables};
 
 /// The whole service configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +54,8 @@ pub struct WorkersConfig {
     pub message_publisher: bool,
     /// Forget `Idempotency-Key`s after 24 hours.
     pub idempotency_purge: bool,
+    /// Delete expired login-throttle rows.
+    pub login_throttle_sweep: bool,
 }
 
 impl Default for WorkersConfig {
@@ -62,6 +66,7 @@ impl Default for WorkersConfig {
             limiter_pruning: true,
             message_publisher: true,
             idempotency_purge: true,
+            login_throttle_sweep: true,
         }
     }
 }
@@ -75,6 +80,7 @@ impl WorkersConfig {
             "limiter_pruning" => self.limiter_pruning,
             "message_publisher" => self.message_publisher,
             "idempotency_purge" => self.idempotency_purge,
+            "login_throttle_sweep" => self.login_throttle_sweep,
             _ => false,
         }
     }
@@ -108,6 +114,9 @@ pub struct ServerConfig {
     pub environment: Environment,
     /// Listen address.
     pub bind: SocketAddr,
+    /// Internal listener for `/metrics` (keep it on loopback or a private network).
+    #[serde(default = "default_metrics_bind")]
+    pub metrics_bind: SocketAddr,
     /// Whole-request deadline.
     pub request_timeout_secs: u64,
     /// Largest accepted request body.
@@ -124,9 +133,15 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// Connection URL (may hold a password, hence secret).
+    /// The service's connection URL: the least-privilege login `semalink_api` (may hold a
+    /// password, hence secret). `DATABASE_URL` overrides it.
     pub url: SecretString,
-    /// Role to `SET ROLE` to after connecting; empty to keep the login role.
+    /// The owner's URL, used only to run migrations (`semalink-api migrate`, or at start with
+    /// `migrate_on_start`). `DATABASE_OWNER_URL` overrides it.
+    #[serde(default)]
+    pub migration_url: Option<SecretString>,
+    /// Role to `SET ROLE` to after connecting; empty (the default deployment) keeps the login
+    /// role. Only for a superuser login, as the tests' throwaway databases have.
     pub app_role: String,
     /// Pool size.
     pub max_connections: u32,
@@ -138,6 +153,18 @@ pub struct DatabaseConfig {
     /// `statement_timeout` of imports and exports (one COPY lasts as long as the upload).
     #[serde(default = "default_bulk_statement_timeout_ms")]
     pub bulk_statement_timeout_ms: u64,
+}
+
+fn default_metrics_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9464))
+}
+
+fn default_session_max_lifetime_secs() -> i64 {
+    30 * 24 * 3600
+}
+
+fn default_account_lockout_threshold() -> i32 {
+    20
 }
 
 fn default_statement_timeout_ms() -> u64 {
@@ -156,12 +183,18 @@ pub struct AuthConfig {
     pub jwt_secret: SecretString,
     /// Access token lifetime.
     pub access_token_ttl_secs: i64,
-    /// Refresh token (session) lifetime.
+    /// Refresh token lifetime: each refresh extends the session by this much...
     pub refresh_token_ttl_secs: i64,
-    /// Failed logins before the user is locked out.
+    /// ...but never past this long after sign-in (absolute session lifetime, default 30 days).
+    #[serde(default = "default_session_max_lifetime_secs")]
+    pub session_max_lifetime_secs: i64,
+    /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
-    /// Lock-out duration.
+    /// Longest delay and account-wide lock-out duration (also the counting window).
     pub lockout_secs: i64,
+    /// Failed logins of one email from any IPs that lock it everywhere (and tell the user).
+    #[serde(default = "default_account_lockout_threshold")]
+    pub account_lockout_threshold: i32,
     /// argon2id memory cost in KiB.
     pub argon2_memory_kib: u32,
     /// argon2id iterations.
@@ -178,12 +211,18 @@ pub struct AdminConfig {
     pub jwt_secret: SecretString,
     /// Access token lifetime.
     pub access_token_ttl_secs: i64,
-    /// Refresh token lifetime.
+    /// Refresh token lifetime: each refresh extends the session by this much...
     pub refresh_token_ttl_secs: i64,
-    /// Failed logins before lock-out.
+    /// ...but never past this long after sign-in (absolute session lifetime, default 30 days).
+    #[serde(default = "default_session_max_lifetime_secs")]
+    pub session_max_lifetime_secs: i64,
+    /// Failed logins from one IP before that IP's attempts on the email are delayed.
     pub lockout_threshold: i32,
-    /// Lock-out duration.
+    /// Longest delay and account-wide lock-out duration (also the counting window).
     pub lockout_secs: i64,
+    /// Failed logins of one email from any IPs that lock it everywhere (and tell the user).
+    #[serde(default = "default_account_lockout_threshold")]
+    pub account_lockout_threshold: i32,
 }
 
 /// Email settings.
@@ -224,72 +263,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Prefix of this service's environment variables: `SEMALINK_API__<SECTION>__<KEY>`, the
-/// shape the engine's `SEMALINK_ENGINE__<SECTION>__<KEY>` has too.
-pub const ENV_PREFIX: &str = "SEMALINK_API__";
-
-/// The sections of [`Config`], for recognising variables of the old form.
-const SECTIONS: [&str; 9] = [
-    "server",
-    "database",
-    "auth",
-    "admin",
-    "email",
-    "rate_limit",
-    "workers",
-    "amqp",
-    "publisher",
-];
-
-/// Whether a variable (prefix `SEMALINK_` removed) is of the old form `<SECTION>__<KEY>`
-/// for one of our sections.
-fn is_old_form(rest: &str) -> bool {
-    rest.split_once("__")
-        .is_some_and(|(section, _)| SECTIONS.contains(&section.to_ascii_lowercase().as_str()))
-}
-
-/// For each variable of the old form `SEMALINK_<SECTION>__<KEY>` among `names`, the name it
-/// has now. Old names are still read for one release, below the new ones, with a warning.
-pub fn old_form_variables(names: impl IntoIterator<Item = String>) -> Vec<(String, String)> {
-    names
-        .into_iter()
-        .filter_map(|name| {
-            let rest = name.strip_prefix("SEMALINK_")?;
-            is_old_form(rest).then(|| (name.clone(), format!("{ENV_PREFIX}{rest}")))
-        })
-        .collect()
-}
-
 impl Config {
-    /// Loads `path`, then the old-form `SEMALINK_<SECTION>__<KEY>` variables (warning about
-    /// each), then `SEMALINK_API__<SECTION>__<KEY>`, then `DATABASE_URL`.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
-        for (old, new) in old_form_variables(names) {
-            tracing::warn!(
-                variable = %old,
-                use_instead = %new,
-                "old-form configuration variable: still read for this release, rename it"
-            );
-        }
-        let config: Config = Figment::from(Toml::file_exact(path))
-            .merge(
-                Env::prefixed("SEMALINK_")
-                    .filter(|k| is_old_form(k.as_str()))
-                    .split("__"),
-            )
-            .merge(Env::prefixed(ENV_PREFIX).split("__"))
-            .merge(
-                Env::raw()
-                    .only(&["DATABASE_URL"])
-                    .map(|_| "database.url".into()),
-            )
-            .extract()
-            .map_err(Box::new)?;
-        config.validate()?;
-        Ok(config)
-    }
-
     /// Checks ranges and that the two token secrets are strong and distinct.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
@@ -317,8 +291,18 @@ impl Config {
         if self.admin.access_token_ttl_secs <= 0 || self.admin.refresh_token_ttl_secs <= 0 {
             return bad("admin token lifetimes must be positive");
         }
+        if self.auth.session_max_lifetime_secs < self.auth.refresh_token_ttl_secs
+            || self.admin.session_max_lifetime_secs < self.admin.refresh_token_ttl_secs
+        {
+            return bad("session_max_lifetime_secs must be at least refresh_token_ttl_secs");
+        }
         if self.auth.lockout_threshold < 1 || self.admin.lockout_threshold < 1 {
             return bad("lockout_threshold must be at least 1");
+        }
+        if self.auth.account_lockout_threshold < self.auth.lockout_threshold
+            || self.admin.account_lockout_threshold < self.admin.lockout_threshold
+        {
+            return bad("account_lockout_threshold must be at least lockout_threshold");
         }
         if self.database.statement_timeout_ms == 0 || self.database.bulk_statement_timeout_ms == 0 {
             return bad("database statement timeouts must be positive (0 would disable them)");
@@ -348,37 +332,16 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use figment::Figment;
+    use figment::providers::{Format, Toml};
+
     use super::*;
 
     fn shipped() -> Config {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/control-plane.toml");
         Figment::from(Toml::file_exact(path)).extract().unwrap()
-    }
-
-    #[test]
-    fn old_form_variables_of_our_sections_are_named_with_their_new_key() {
-        let names = [
-            "SEMALINK_SERVER__BIND",
-            "SEMALINK_database__max_connections",
-            "SEMALINK_SEED_PASSWORD",
-            "SEMALINK_ENGINE__AMQP__URL",
-            "SEMALINK_API__AUTH__JWT_SECRET",
-            "DATABASE_URL",
-        ];
-        let old = old_form_variables(names.iter().map(|n| (*n).to_owned()));
-        assert_eq!(
-            old,
-            vec![
-                (
-                    "SEMALINK_SERVER__BIND".to_owned(),
-                    "SEMALINK_API__SERVER__BIND".to_owned()
-                ),
-                (
-                    "SEMALINK_database__max_connections".to_owned(),
-                    "SEMALINK_API__database__max_connections".to_owned()
-                ),
-            ]
-        );
     }
 
     #[test]
