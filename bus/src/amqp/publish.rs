@@ -22,6 +22,10 @@ use crate::publisher::{Flush, Payload, Pending};
 const PERSISTENT: u8 = 2;
 /// Pause between attempts after a nack or a failed publish.
 const RETRY: Duration = Duration::from_millis(100);
+/// A confirm that has not come by then is given up and the envelope published again (the
+/// broker answers in milliseconds; a confirm can be lost with its connection, and one stuck
+/// envelope would otherwise hold a batching slot for good). Consumers de-duplicate.
+const CONFIRM_LIMIT: Duration = Duration::from_secs(10);
 
 pub(crate) struct AmqpFlush {
     session: watch::Receiver<Option<Session>>,
@@ -77,10 +81,18 @@ async fn publish(
             _ = stop.cancelled() => return Err(Error::Stopped(queue.to_owned())),
         };
         if let Some(s) = current {
-            match once(&s, queue, body).await {
-                Ok(true) => return Ok(()),
-                Ok(false) => tracing::warn!(queue, "broker nacked a publish; retrying"),
-                Err(e) => tracing::debug!(error = %e, queue, "publish failed; retrying"),
+            // Given up when the connection is replaced or withdrawn, or after CONFIRM_LIMIT.
+            let mut watch = session.clone();
+            let replaced = watch.wait_for(|now| now.as_ref().map(|n| n.epoch) != Some(s.epoch));
+            tokio::select! {
+                r = once(&s, queue, body) => match r {
+                    Ok(true) => return Ok(()),
+                    Ok(false) => tracing::warn!(queue, "broker nacked a publish; retrying"),
+                    Err(e) => tracing::debug!(error = %e, queue, "publish failed; retrying"),
+                },
+                _ = replaced => tracing::debug!(queue, "connection replaced before the confirm; retrying"),
+                _ = tokio::time::sleep(CONFIRM_LIMIT) => tracing::warn!(queue, "no confirm in time; retrying"),
+                _ = stop.cancelled() => return Err(Error::Stopped(queue.to_owned())),
             }
         }
         tokio::select! {

@@ -42,6 +42,7 @@ pub fn bus_config(config: &AmqpConfig) -> BusConfig {
         batch: BatchConfig {
             max_items: config.batch_max_items,
             linger: Duration::from_millis(config.batch_linger_ms),
+            max_in_flight: config.batch_in_flight,
             ..BatchConfig::default()
         },
         reconnect_min: Duration::from_millis(config.reconnect_min_ms),
@@ -63,13 +64,11 @@ impl Link {
     /// Starts the bus for `config`; publishes give up once `stop` is cancelled (after the
     /// engine's segments have finished), which also closes the connection.
     pub fn new(config: &AmqpConfig, stop: CancellationToken) -> Link {
-        let bus = Bus::Amqp(AmqpBus::start(bus_config(config), stop.clone()));
+        let amqp = AmqpBus::start(bus_config(config), stop.clone());
         let topology = config.topology();
-        let submits = bus
-            .publisher(&topology.normal)
-            .expect("an AMQP publisher always starts");
+        let submits = amqp.publisher(&topology.normal);
         Link {
-            bus,
+            bus: Bus::Amqp(amqp),
             topology,
             config: config.clone(),
             submits,

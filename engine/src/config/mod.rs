@@ -348,8 +348,13 @@ pub struct AmqpConfig {
     pub delivery_limit: u32,
     /// Status events / MO messages per published envelope at most.
     pub batch_max_items: usize,
-    /// How long the first event of an envelope waits for more before it is published.
+    /// How long the first event of an envelope waits for more before it is published. 0 (the
+    /// default): no waiting — an envelope carries what queued up while the previous ones were
+    /// being confirmed, so envelopes grow with the load and an idle engine adds no latency.
     pub batch_linger_ms: u64,
+    /// Envelopes published and not yet confirmed, per publisher; with no linger this is what
+    /// makes events queue up into envelopes under load.
+    pub batch_in_flight: usize,
 }
 
 impl Default for AmqpConfig {
@@ -370,7 +375,8 @@ impl Default for AmqpConfig {
             queue_type: QueueType::Classic,
             delivery_limit: 0,
             batch_max_items: 500,
-            batch_linger_ms: 5,
+            batch_linger_ms: 0,
+            batch_in_flight: 4,
         }
     }
 }

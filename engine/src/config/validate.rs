@@ -158,6 +158,11 @@ fn amqp(a: &AmqpConfig) -> Result<()> {
         "must be at least 1",
     )?;
     check(
+        a.batch_in_flight >= 1,
+        "amqp.batch_in_flight",
+        "must be at least 1",
+    )?;
+    check(
         a.reconnect_min_ms >= 1,
         "amqp.reconnect_min_ms",
         "must be at least 1",
