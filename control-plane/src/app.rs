@@ -26,8 +26,8 @@ use crate::rate_limit;
 use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
-    accounts, admin, api_keys, auth, contacts, credits, email, exports, imports, notifications,
-    ops, pricing, sender_ids, users,
+    accounts, admin, api_keys, auth, contacts, credits, email, exports, imports, messages,
+    notifications, ops, pricing, sender_ids, users,
 };
 
 /// Every route of the service with its documentation, merged in this one place.
@@ -57,6 +57,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         exports::routes(),
         pricing::routes(),
         credits::routes(),
+        messages::routes(),
         admin::staff_routes(),
         sender_ids::staff_routes(),
         pricing::staff_routes(),
@@ -70,6 +71,7 @@ pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>
     let mut all = email::workers(state, stop)?;
     all.extend(auth::workers(state, stop));
     all.extend(contacts::workers(state, stop));
+    all.extend(messages::workers(state, stop)?);
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
     all.retain(|w| state.config.workers.enabled(w.name));
     Ok(all)

@@ -45,6 +45,9 @@ pub struct Problem {
     /// Offending fields, for input errors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Credits missing for the request, on a 402 that can say (a decimal string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shortfall: Option<String>,
 }
 
 /// Every way a request can fail.
@@ -88,6 +91,15 @@ pub enum Error {
     /// Not enough credit (prepaid balance or postpaid credit limit) for the operation.
     #[error("insufficient credit: {0}")]
     InsufficientCredit(&'static str),
+    /// Not enough credit for a request whose cost is known: how much it needs and how much
+    /// can be reserved (the problem names the shortfall).
+    #[error("insufficient credit: needs {needed}, available {available}")]
+    CreditShortfall {
+        /// The request's cost.
+        needed: rust_decimal::Decimal,
+        /// What the account can still reserve.
+        available: rust_decimal::Decimal,
+    },
     /// The request conflicts with existing state.
     #[error("conflict: {0}")]
     Conflict(&'static str),
@@ -154,7 +166,7 @@ impl Error {
                 "Password change required",
             ),
             Error::NotFound => (S::NOT_FOUND, "not-found", "Not found"),
-            Error::InsufficientCredit(_) => (
+            Error::InsufficientCredit(_) | Error::CreditShortfall { .. } => (
                 S::PAYMENT_REQUIRED,
                 "insufficient-credit",
                 "Insufficient credit",
@@ -200,6 +212,11 @@ impl Error {
                 Some(format!("Try again in {retry_after_secs} seconds."))
             }
             Error::Validation(_) => Some("One or more fields are invalid.".into()),
+            Error::CreditShortfall { needed, available } => Some(format!(
+                "This request costs {needed} credits and {available} can be reserved: top up \
+                 at least {}.",
+                shortfall(*needed, *available)
+            )),
             _ => None,
         }
     }
@@ -225,6 +242,12 @@ impl IntoResponse for Error {
             status: status.as_u16(),
             detail: self.detail(),
             errors,
+            shortfall: match &self {
+                Error::CreditShortfall { needed, available } => {
+                    Some(shortfall(*needed, *available).to_string())
+                }
+                _ => None,
+            },
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
@@ -244,6 +267,14 @@ impl IntoResponse for Error {
         }
         response
     }
+}
+
+/// What is missing to reserve `needed` when `available` can be.
+fn shortfall(
+    needed: rust_decimal::Decimal,
+    available: rust_decimal::Decimal,
+) -> rust_decimal::Decimal {
+    (needed - available).max(rust_decimal::Decimal::ZERO)
 }
 
 /// Maps unique-constraint violations to a 409 with the given reason; other errors pass through.

@@ -5,7 +5,8 @@
 //! sub-folders (docs/adr/cp-0002-feature-modules.md): [`auth`] (signup, login, sessions, MFA,
 //! email links), [`users`], [`accounts`] (organisations and their team), [`api_keys`],
 //! [`notifications`], [`sender_ids`], [`contacts`] (lists, suppression, bulk actions, the one
-//! contact filter), [`imports`], [`exports`], [`pricing`], [`credits`] (the ledger) and
+//! contact filter), [`imports`], [`exports`], [`pricing`], [`messages`] (the messages API and the
+//! outbox publisher), [`credits`] (the ledger) and
 //! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log).
 //!
 //! [`identity`] is the leaf every feature takes its caller from: extractors, roles, JWT,
@@ -17,13 +18,14 @@
 //! contract; [`http`] the extractors (`Query`, `Path`, `Json`, `Paged`), client IP and layers;
 //! [`types`] the value types (`CountryCode`, `BoundedText`); [`error`] the one error type and
 //! its problem documents; [`openapi`] the document's fixed parts and shared responses;
-//! [`config`], [`db`], [`email`], [`rate_limit`], [`metrics`], [`ops`], [`crypto`], [`state`].
+//! [`bus`] (RabbitMQ or in-process, as configured); [`config`], [`db`], [`email`], [`rate_limit`], [`metrics`], [`ops`], [`crypto`], [`state`].
 
 pub mod accounts;
 pub mod admin;
 pub mod api_keys;
 pub mod app;
 pub mod auth;
+pub mod bus;
 pub mod config;
 pub mod contacts;
 pub mod credits;
@@ -35,6 +37,7 @@ pub mod exports;
 pub mod http;
 pub mod identity;
 pub mod imports;
+pub mod messages;
 pub mod metrics;
 pub mod notifications;
 pub mod openapi;

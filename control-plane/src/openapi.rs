@@ -38,6 +38,8 @@ use crate::imports::decode::RequestedEncoding;
         (name = "admin-sender-ids", description = "Staff: sender ID approval queue, decisions, history"),
         (name = "pricing", description = "Rates, the public pricing table and price quotes"),
         (name = "credits", description = "Balance, credit history, low-credit alert"),
+        (name = "compat", description = "Drop-in adapters for clients of Kannel and Africa's Talking"),
+        (name = "messages", description = "Send messages (idempotent), read them and their timeline"),
         (name = "admin-pricing", description = "Staff: rates, upstream costs, margins"),
         (name = "admin-billing", description = "Staff: top-ups, adjustments, refunds, credit limits, ledger"),
         (name = "ops", description = "Health, readiness, metrics"),

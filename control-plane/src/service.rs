@@ -48,6 +48,7 @@ pub struct ControlPlaneHandle {
     metrics_addr: SocketAddr,
     state: AppState,
     cancel: CancellationToken,
+    bus_stop: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     internal: JoinHandle<std::io::Result<()>>,
     workers: TaskTracker,
@@ -66,7 +67,11 @@ impl ControlPlane {
             db::migrate(&config.database).await?;
         }
         let pool = db::app_pool(db::connect_options(&config.database)?, &config.database);
-        let state = AppState::new(config, pool)?;
+        // The bus outlives the workers: it stops after they have ended (see `shutdown`), so
+        // the publisher's last confirms can still arrive.
+        let bus_stop = CancellationToken::new();
+        let bus = crate::bus::connect(config.amqp.as_ref(), bus_stop.clone());
+        let state = AppState::new(config, pool)?.with_bus(bus);
         let addr = listener.local_addr()?;
         // `/metrics` only on the internal listener (loopback by default).
         let internal_listener = TcpListener::bind(state.config.server.metrics_bind).await?;
@@ -97,6 +102,7 @@ impl ControlPlane {
             metrics_addr,
             state,
             cancel,
+            bus_stop,
             server,
             internal,
             workers,
@@ -162,6 +168,7 @@ impl ControlPlaneHandle {
                 "workers still running after the drain period"
             );
         }
+        self.bus_stop.cancel();
         self.state.pool.close().await;
         tracing::info!("semalink-api stopped");
         Ok(served?)

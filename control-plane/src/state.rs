@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use semalink_bus::Bus;
 use sqlx::PgPool;
+use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -31,6 +33,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Throttle for API-key `last_used_at` writes.
     pub last_used: Arc<LastUsed>,
+    /// The bus submit requests leave on (in-process until [`AppState::with_bus`]).
+    pub bus: Bus,
+    /// Wakes the outbox publisher when a request wrote messages.
+    pub outbox_wake: Arc<Notify>,
 }
 
 impl AppState {
@@ -44,8 +50,16 @@ impl AppState {
             limits: Arc::new(RateLimits::new(&config.rate_limit)),
             metrics: Arc::new(Metrics::new()),
             last_used: Arc::new(LastUsed::default()),
+            bus: crate::bus::memory(),
+            outbox_wake: Arc::new(Notify::new()),
             config: Arc::new(config),
         })
+    }
+
+    /// The same state on `bus` (RabbitMQ, or an in-process bus shared with an engine).
+    pub fn with_bus(mut self, bus: Bus) -> AppState {
+        self.bus = bus;
+        self
     }
 }
 

@@ -30,6 +30,13 @@ pub struct Config {
     /// Which background workers this process runs (all by default).
     #[serde(default)]
     pub workers: WorkersConfig,
+    /// RabbitMQ; absent: the in-process bus (the one-process mode, where the engine shares
+    /// it).
+    #[serde(default)]
+    pub amqp: Option<crate::bus::AmqpConfig>,
+    /// How the message outbox is drained.
+    #[serde(default)]
+    pub publisher: crate::messages::publisher::PublisherConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -43,6 +50,10 @@ pub struct WorkersConfig {
     pub trash_purge: bool,
     /// Forget idle rate-limiter buckets.
     pub limiter_pruning: bool,
+    /// Publish accepted messages from the outbox to the engine's queues.
+    pub message_publisher: bool,
+    /// Forget `Idempotency-Key`s after 24 hours.
+    pub idempotency_purge: bool,
     /// Delete expired login-throttle rows.
     pub login_throttle_sweep: bool,
 }
@@ -53,6 +64,8 @@ impl Default for WorkersConfig {
             email_outbox: true,
             trash_purge: true,
             limiter_pruning: true,
+            message_publisher: true,
+            idempotency_purge: true,
             login_throttle_sweep: true,
         }
     }
@@ -65,6 +78,8 @@ impl WorkersConfig {
             "email_outbox" => self.email_outbox,
             "trash_purge" => self.trash_purge,
             "limiter_pruning" => self.limiter_pruning,
+            "message_publisher" => self.message_publisher,
+            "idempotency_purge" => self.idempotency_purge,
             "login_throttle_sweep" => self.login_throttle_sweep,
             _ => false,
         }

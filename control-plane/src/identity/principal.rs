@@ -68,6 +68,14 @@ async fn authenticate(state: &impl IdentityState, secret: &str) -> Result<ApiKey
     })
 }
 
+impl ApiKeyAuth {
+    /// Authenticates a key presented some other way than `Authorization` / `X-API-Key`
+    /// (the compatibility adapters: Kannel's `password`, Africa's Talking's `apiKey`).
+    pub async fn from_secret(state: &impl IdentityState, secret: &str) -> Result<ApiKeyAuth> {
+        authenticate(state, secret.trim()).await
+    }
+}
+
 impl<S: IdentityState> FromRequestParts<S> for ApiKeyAuth {
     type Rejection = Error;
 

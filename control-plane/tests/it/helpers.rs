@@ -75,6 +75,8 @@ pub fn test_config() -> Config {
             api_burst: 10_000,
         },
         workers: WorkersConfig::default(),
+        amqp: None,
+        publisher: Default::default(),
     }
 }
 

@@ -10,6 +10,7 @@ mod helpers;
 mod http_basics;
 mod imports;
 mod ledger_concurrency;
+mod messages;
 mod mfa;
 mod notifications;
 mod pricing;

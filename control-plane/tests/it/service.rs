@@ -47,8 +47,9 @@ async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) 
     let workers = handle.workers();
     assert_eq!(
         workers.len(),
-        4,
-        "email outbox, login throttle sweep, trash purge, limiter pruning"
+        6,
+        "email outbox, login throttle sweep, trash purge, limiter pruning, message publisher, \
+         idempotency purge"
     );
 
     let health = http(addr, "GET", "/health", "").await;
@@ -104,6 +105,8 @@ async fn workers_switched_off_by_config_do_not_run(db: PgPool) {
     config.database.url = service_login(&db);
     config.workers.email_outbox = false;
     config.workers.trash_purge = false;
+    config.workers.message_publisher = false;
+    config.workers.idempotency_purge = false;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let cancel = CancellationToken::new();
     let handle = ControlPlane::start(config, listener, cancel.clone())

@@ -125,6 +125,15 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     )
     .await;
     let import_id = import["id"].as_str().unwrap().to_owned();
+    // A message (its sender ID approved as the default, a rate, credits).
+    let sent = crate::messages::ready_to_send(&app, &a).await;
+    let message_id = crate::messages::sent(
+        &app,
+        &a.access,
+        json!({"to": ["+254712345678"], "text": "hello"}),
+    )
+    .await[0]
+        .to_string();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -132,7 +141,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         .post(
             "/v1/api-keys",
             Some(&b.access),
-            json!({"name": "b-key", "scopes": ["contacts:read", "contacts:write", "sender_ids:read", "sender_ids:write", "billing:read"]}),
+            json!({"name": "b-key", "scopes": ["contacts:read", "contacts:write", "sender_ids:read", "sender_ids:write", "billing:read", "messages:send", "reports:read"]}),
         )
         .await;
     let b_secret = b_key.json["secret"].as_str().unwrap().to_owned();
@@ -149,6 +158,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("list_id", list_id.clone()),
             ("suppression_id", suppression_id.clone()),
             ("import_id", import_id.clone()),
+            ("message_id", message_id.clone()),
         ]),
     };
     let a_ids = [
@@ -166,6 +176,8 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         credit_tx_id.clone(),
         import_id.clone(),
         import_list_id.clone(),
+        message_id.clone(),
+        sent.clone(),
     ];
 
     let spec = app

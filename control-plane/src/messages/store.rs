@@ -1,0 +1,382 @@
+//! SQL of the messages feature. Customer statements take the caller's [`AccountScope`];
+//! writes are set-based (one statement for all the rows of a request, arrays bound with
+//! `unnest`), so a 10,000-recipient send costs the same few round trips as a single one.
+
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::identity::scope::AccountScope;
+use crate::messages::types::{Message, MessageEvent, MessagePriority, MessageQuery};
+
+/// Columns of [`Message`] selected from `messages m`.
+const COLUMNS: &str = "m.id, m.campaign_id, m.client_reference, m.sender, m.destination, \
+    m.country, m.mno_id, m.body, m.encoding::text AS encoding, m.parts, m.unit_price, m.cost, \
+    m.priority, m.status, m.send_at, m.expires_at, m.created_at, m.updated_at";
+
+/// Numbers among `phones` (E.164) the organisation must not send to, with why:
+/// `opted_out` when a contact with the number opted out, else `suppressed` when the number is
+/// on the suppression list.
+pub async fn exclusions(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    phones: &[String],
+) -> Result<Vec<(String, bool)>> {
+    Ok(sqlx::query_as(
+        "SELECT p.phone,
+                EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = $1 AND c.phone = p.phone
+                          AND c.is_opted_out) AS opted_out
+         FROM unnest($2::text[]) AS p (phone)
+         WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = $1 AND c.phone = p.phone
+                         AND c.is_opted_out)
+            OR EXISTS (SELECT 1 FROM suppressions s WHERE s.account_id = $1 AND s.phone = p.phone)",
+    )
+    .bind(scope.id())
+    .bind(phones)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// What one request writes, column by column (every vector one entry per message).
+#[derive(Debug, Default)]
+pub struct NewMessages {
+    /// Message ids (UUIDv7).
+    pub ids: Vec<Uuid>,
+    /// Ids of their `submitted` events.
+    pub event_ids: Vec<Uuid>,
+    /// E.164 destinations.
+    pub destinations: Vec<String>,
+    /// Countries.
+    pub countries: Vec<String>,
+    /// Operator ids.
+    pub mno_ids: Vec<Option<String>>,
+    /// Rates per part.
+    pub unit_prices: Vec<Decimal>,
+    /// Costs.
+    pub costs: Vec<Decimal>,
+}
+
+/// What every message of one request shares.
+#[derive(Debug)]
+pub struct Common<'a> {
+    /// The organisation.
+    pub scope: AccountScope,
+    /// The campaign, for campaign messages.
+    pub campaign_id: Option<Uuid>,
+    /// The API key that sent it.
+    pub api_key_id: Option<Uuid>,
+    /// The user that sent it.
+    pub user_id: Option<Uuid>,
+    /// The customer's reference.
+    pub client_reference: Option<&'a str>,
+    /// The sender ID row.
+    pub sender_id: Uuid,
+    /// The sender ID text.
+    pub sender: &'a str,
+    /// The text.
+    pub body: &'a str,
+    /// `gsm7` or `ucs2`.
+    pub encoding: &'a str,
+    /// Parts per message.
+    pub parts: i32,
+    /// Lane.
+    pub priority: MessagePriority,
+    /// Scheduled time.
+    pub send_at: Option<OffsetDateTime>,
+    /// Validity end.
+    pub expires_at: Option<OffsetDateTime>,
+    /// The ledger reference holding the cost.
+    pub reservation: Option<&'a str>,
+}
+
+/// Writes the messages, their `submitted` events and their outbox rows: one statement.
+pub async fn insert(conn: &mut PgConnection, c: &Common<'_>, rows: &NewMessages) -> Result<()> {
+    sqlx::query(
+        "WITH m AS (
+            INSERT INTO messages (id, account_id, campaign_id, api_key_id, user_id,
+                client_reference, sender_id, sender, destination, country, mno_id, body,
+                encoding, parts, unit_price, cost, priority, status, send_at, expires_at,
+                reservation)
+            SELECT r.id, $1, $2, $3, $4, $5, $6, $7, r.destination, r.country, r.mno_id, $8,
+                   $9::message_encoding, $10, r.unit_price, r.cost, $11, 'submitted', $12, $13,
+                   $14
+            FROM unnest($15::uuid[], $16::text[], $17::text[], $18::text[], $19::numeric[],
+                        $20::numeric[]) AS r (id, destination, country, mno_id, unit_price, cost)
+            RETURNING id, account_id, parts, created_at
+         ), e AS (
+            INSERT INTO message_events (id, message_id, account_id, status, parts, at)
+            SELECT x.event_id, m.id, m.account_id, 'submitted', m.parts, m.created_at
+            FROM m JOIN unnest($15::uuid[], $21::uuid[]) AS x (id, event_id) ON x.id = m.id
+         )
+         INSERT INTO message_outbox (message_id, priority, available_at)
+         SELECT m.id, $11, coalesce($12, m.created_at) FROM m",
+    )
+    .bind(c.scope.id())
+    .bind(c.campaign_id)
+    .bind(c.api_key_id)
+    .bind(c.user_id)
+    .bind(c.client_reference)
+    .bind(c.sender_id)
+    .bind(c.sender)
+    .bind(c.body)
+    .bind(c.encoding)
+    .bind(c.parts)
+    .bind(c.priority)
+    .bind(c.send_at)
+    .bind(c.expires_at)
+    .bind(c.reservation)
+    .bind(&rows.ids)
+    .bind(&rows.destinations)
+    .bind(&rows.countries)
+    .bind(&rows.mno_ids)
+    .bind(&rows.unit_prices)
+    .bind(&rows.costs)
+    .bind(&rows.event_ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One message of the organisation.
+pub async fn get(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    id: Uuid,
+) -> Result<Option<Message>> {
+    let sql = format!("SELECT {COLUMNS} FROM messages m WHERE m.account_id = $1 AND m.id = $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.id())
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// The organisation's messages below `before` matching `q` (with `to` already in E.164),
+/// newest first.
+pub async fn list(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    q: &MessageQuery,
+    to: Option<&str>,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages m
+         WHERE m.account_id = $1 AND m.id < $2
+           AND ($3::message_status IS NULL OR m.status = $3)
+           AND ($4::uuid IS NULL OR m.campaign_id = $4)
+           AND ($5::text IS NULL OR m.destination = $5)
+           AND ($6::text IS NULL OR m.client_reference = $6)
+           AND ($7::timestamptz IS NULL OR m.created_at >= $7)
+           AND ($8::timestamptz IS NULL OR m.created_at < $8)
+         ORDER BY m.id DESC LIMIT $9"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.id())
+        .bind(before)
+        .bind(q.status)
+        .bind(q.campaign_id)
+        .bind(to)
+        .bind(q.client_reference.as_deref())
+        .bind(q.from)
+        .bind(q.until)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The timeline of one of the organisation's messages, oldest first.
+pub async fn events(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    id: Uuid,
+) -> Result<Vec<MessageEvent>> {
+    Ok(sqlx::query_as(
+        "SELECT id, status, parts, detail, at FROM message_events
+         WHERE account_id = $1 AND message_id = $2 ORDER BY id",
+    )
+    .bind(scope.id())
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A claimed Idempotency-Key as found.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StoredKey {
+    /// Hash of the request that claimed it.
+    pub request_hash: Vec<u8>,
+    /// The answer given.
+    pub status_code: Option<i32>,
+    /// Its body.
+    pub response: Option<serde_json::Value>,
+}
+
+/// Claims `key` for this transaction (an expired claim is dropped first): true when it is
+/// ours now. A concurrent claim of the same key waits here until the other transaction ends.
+pub async fn claim_key(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    key: &str,
+    hash: &[u8],
+    ttl: time::Duration,
+) -> Result<bool> {
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND expires_at <= now()",
+    )
+    .bind(scope.id())
+    .bind(key)
+    .execute(&mut *conn)
+    .await?;
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (account_id, key, request_hash, expires_at)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+         ON CONFLICT (account_id, key) DO NOTHING",
+    )
+    .bind(scope.id())
+    .bind(key)
+    .bind(hash)
+    .bind(ttl.as_seconds_f64())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}
+
+/// The claim of `key` someone else committed.
+pub async fn stored_key(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    key: &str,
+) -> Result<Option<StoredKey>> {
+    Ok(sqlx::query_as(
+        "SELECT request_hash, status_code, response FROM idempotency_keys
+         WHERE account_id = $1 AND key = $2",
+    )
+    .bind(scope.id())
+    .bind(key)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Stores the answer of the request that claimed `key`.
+pub async fn record_key(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    key: &str,
+    status: u16,
+    response: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET status_code = $3, response = $4
+         WHERE account_id = $1 AND key = $2",
+    )
+    .bind(scope.id())
+    .bind(key)
+    .bind(i32::from(status))
+    .bind(response)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets keys past their 24 hours; how many.
+pub async fn purge_keys(conn: impl PgExecutor<'_>) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= now()")
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// A due outbox row with what its submit request needs.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Outgoing {
+    /// Message id.
+    pub id: Uuid,
+    /// Organisation.
+    pub account_id: Uuid,
+    /// E.164 destination.
+    pub destination: String,
+    /// Sender ID text.
+    pub sender: String,
+    /// The text.
+    pub body: String,
+    /// `gsm7` or `ucs2`.
+    pub encoding: String,
+    /// Lane.
+    pub priority: MessagePriority,
+    /// Validity end.
+    pub expires_at: Option<OffsetDateTime>,
+    /// The customer's reference.
+    pub client_reference: Option<String>,
+    /// Accepted at.
+    pub created_at: OffsetDateTime,
+}
+
+/// Locks up to `limit` due outbox rows (oldest first, skipping rows another publisher holds)
+/// for the rest of the transaction, with their messages.
+pub async fn claim_outbox(conn: &mut PgConnection, limit: i64) -> Result<Vec<Outgoing>> {
+    Ok(sqlx::query_as(
+        "WITH due AS (
+            SELECT o.message_id FROM message_outbox o
+            WHERE o.available_at <= now()
+            ORDER BY o.available_at, o.message_id
+            LIMIT $1 FOR UPDATE SKIP LOCKED
+         )
+         SELECT m.id, m.account_id, m.destination, m.sender, m.body,
+                m.encoding::text AS encoding, m.priority, m.expires_at, m.client_reference,
+                m.created_at
+         FROM due JOIN messages m ON m.id = due.message_id
+         ORDER BY m.id",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The broker confirmed `ids`: `submitted → queued` (with the event) and their outbox rows
+/// gone, in one statement. A message already past `submitted` (a status that raced ahead)
+/// keeps its status.
+pub async fn mark_queued(conn: &mut PgConnection, ids: &[Uuid], event_ids: &[Uuid]) -> Result<()> {
+    sqlx::query(
+        "WITH gone AS (
+            DELETE FROM message_outbox WHERE message_id = ANY($1) RETURNING message_id
+         ), m AS (
+            UPDATE messages SET status = 'queued', updated_at = now()
+            WHERE id IN (SELECT message_id FROM gone) AND status = 'submitted'
+            RETURNING id, account_id, parts
+         )
+         INSERT INTO message_events (id, message_id, account_id, status, parts)
+         SELECT x.event_id, m.id, m.account_id, 'queued', m.parts
+         FROM m JOIN unnest($1::uuid[], $2::uuid[]) AS x (id, event_id) ON x.id = m.id",
+    )
+    .bind(ids)
+    .bind(event_ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Publication of `ids` ended without a confirm: counted, so an operator sees it.
+pub async fn count_attempt(conn: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<()> {
+    sqlx::query("UPDATE message_outbox SET attempts = attempts + 1 WHERE message_id = ANY($1)")
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The organisation's credit currency (ISO 4217).
+pub async fn currency(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT currency FROM credits WHERE account_id = $1")
+            .bind(scope.id())
+            .fetch_one(conn)
+            .await?,
+    )
+}
