@@ -77,7 +77,18 @@ impl ControlPlane {
         let internal_listener = TcpListener::bind(state.config.server.metrics_bind).await?;
         let metrics_addr = internal_listener.local_addr()?;
         let workers = TaskTracker::new();
+        // Without `[amqp]` the bus is in-process and nothing in this process consumes it (the
+        // one-process binary, which hosts the engine too, is not built yet): publishing would
+        // mark messages `queued` into a queue nobody reads, lost at the next restart. Leave them
+        // `submitted` in the outbox instead, where a later start with a broker publishes them.
+        let no_consumer = state.config.amqp.is_none();
         for worker in app::workers(&state, &cancel)? {
+            if no_consumer && worker.name == "message_publisher" {
+                tracing::warn!(
+                    "no [amqp] configured: accepted messages stay in the outbox until a broker is configured"
+                );
+                continue;
+            }
             tracing::info!(worker = worker.name, "worker started");
             workers.spawn(worker.run);
         }

@@ -47,9 +47,9 @@ async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) 
     let workers = handle.workers();
     assert_eq!(
         workers.len(),
-        6,
-        "email outbox, login throttle sweep, trash purge, limiter pruning, message publisher, \
-         idempotency purge"
+        5,
+        "email outbox, login throttle sweep, trash purge, limiter pruning, idempotency purge \
+         (no message publisher without [amqp]: nothing would consume the in-process bus)"
     );
 
     let health = http(addr, "GET", "/health", "").await;
