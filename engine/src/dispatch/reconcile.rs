@@ -239,18 +239,9 @@ async fn query<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, mut part:
 
 /// What a `query_sm_resp` says, as the receipt it stands for.
 fn receipt_of(smsc_id: &str, answer: &crate::smpp::QueryAnswer) -> dlr::Receipt {
-    let stat = match answer.message_state {
-        0 => Stat::Scheduled,
-        1 => Stat::Enroute,
-        2 => Stat::Delivered,
-        3 => Stat::Expired,
-        4 => Stat::Deleted,
-        5 => Stat::Undeliverable,
-        6 => Stat::Accepted,
-        8 => Stat::Rejected,
-        9 => Stat::Skipped,
-        _ => Stat::Unknown,
-    };
+    // Same table as the receipt's `message_state` TLV (SMPP 3.4 §5.2.28); a value no version
+    // defines is as good as UNKNOWN.
+    let stat = Stat::from_message_state(answer.message_state).unwrap_or(Stat::Unknown);
     let mut receipt = dlr::Receipt::new(smsc_id, stat);
     receipt.done_date = answer.final_date.get(..12).and_then(ReceiptDate::parse);
     receipt.err = Some(format!("{:03}", answer.error_code));
