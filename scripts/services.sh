@@ -54,4 +54,7 @@ if ! listening 6379; then
   as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
   wait_port 6379 Redis
 fi
+# promtool checks docker/prometheus/ in the tests (benches/tests/deploy.rs). Debian's package
+# brings the server too; nothing here starts it.
+command -v promtool >/dev/null || apt_install prometheus
 echo "services.sh: PostgreSQL, RabbitMQ and Redis are up"

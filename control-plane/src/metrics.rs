@@ -6,6 +6,9 @@ use prometheus::{
 };
 use sqlx::PgPool;
 
+/// The prefix of every metric name.
+pub const PREFIX: &str = "semalink_api";
+
 /// The service's metric families.
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -18,8 +21,7 @@ pub struct Metrics {
 impl Metrics {
     /// Creates and registers every family.
     pub fn new() -> Metrics {
-        let registry =
-            Registry::new_custom(Some("semalink_api".into()), None).expect("valid prefix");
+        let registry = Registry::new_custom(Some(PREFIX.into()), None).expect("valid prefix");
         let requests = IntCounterVec::new(
             Opts::new(
                 "http_requests_total",
@@ -69,6 +71,18 @@ impl Metrics {
         self.latency
             .with_label_values(&[method, route])
             .observe(seconds);
+    }
+
+    /// The name of every metric family the service exports, sampled or not (dashboards and
+    /// alert rules are checked against it).
+    pub fn family_names(&self) -> Vec<String> {
+        let collectors: [&dyn prometheus::core::Collector; 3] =
+            [&self.requests, &self.latency, &self.pool];
+        collectors
+            .iter()
+            .flat_map(|c| c.desc())
+            .map(|d| format!("{PREFIX}_{}", d.fq_name))
+            .collect()
     }
 
     /// Renders the text exposition format, sampling the pool first.

@@ -6,6 +6,8 @@
 //! `0x%08X` (SMPP 3.4 §5.1.3), `stat` the receipt's stat word. Label sets are small and
 //! bounded by the config (no message or account ids).
 
+use std::cell::RefCell;
+
 use prometheus::{GaugeVec, core::Collector};
 use prometheus::{
     HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
@@ -16,6 +18,9 @@ use prometheus::{
 #[derive(Debug, Clone)]
 pub struct Metrics {
     registry: Registry,
+    /// Every family's exported name, sampled or not (dashboards and alert rules are checked
+    /// against it).
+    families: Vec<String>,
     /// `semalink_engine_submits_total{upstream,route}`: `submit_sm` PDUs sent.
     pub submits: IntCounterVec,
     /// `semalink_engine_submit_responses_total{upstream,command_status}`.
@@ -83,8 +88,11 @@ pub const PREFIX: &str = "semalink_engine_";
 impl Metrics {
     /// Creates and registers every metric.
     pub fn new() -> Metrics {
-        let registry = Registry::new();
-        let r = &registry;
+        let families = Families {
+            registry: Registry::new(),
+            names: RefCell::new(Vec::new()),
+        };
+        let r = &families;
         // 1 ms to ~9 h in ×2 steps: submit latency is milliseconds, receipts can take hours.
         let latency = exponential_buckets(0.001, 2.0, 25).expect("valid buckets");
         Metrics {
@@ -275,8 +283,15 @@ impl Metrics {
                 ))
                 .expect("valid metric"),
             ),
-            registry,
+            registry: families.registry.clone(),
+            families: families.names.take(),
         }
+    }
+
+    /// The name of every metric family the engine exports, including those without a sample
+    /// yet (a histogram's `_bucket`, `_sum` and `_count` series share its family name).
+    pub fn family_names(&self) -> &[String] {
+        &self.families
     }
 
     /// The Prometheus text exposition of every metric (`text/plain; version=0.0.4`).
@@ -318,9 +333,20 @@ fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
 
 /// Registers a metric on a fresh registry; names are unique by construction, so this only
 /// fails on a programming error caught by the tests.
-fn reg<C: Collector + Clone + 'static>(r: &Registry, c: C) -> C {
-    r.register(Box::new(c.clone())).expect("unique metric name");
+fn reg<C: Collector + Clone + 'static>(r: &Families, c: C) -> C {
+    r.names
+        .borrow_mut()
+        .extend(c.desc().iter().map(|d| d.fq_name.clone()));
+    r.registry
+        .register(Box::new(c.clone()))
+        .expect("unique metric name");
     c
+}
+
+/// The registry being filled by [`Metrics::new`] and the names registered on it.
+struct Families {
+    registry: Registry,
+    names: RefCell<Vec<String>>,
 }
 
 #[cfg(test)]
