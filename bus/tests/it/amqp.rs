@@ -193,3 +193,71 @@ async fn publishing_is_bounded_while_the_broker_is_down_and_resumes_across_a_res
     rabbit.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 13's lost finals: a broker restart while envelopes wait for their confirms. Every
+/// item's confirm must resolve `Ok` (confirmed on the old connection, or republished and
+/// confirmed on the new one) and every item so confirmed must be in the queue afterwards —
+/// never a confirm resolved without the broker holding the item, never one left hanging.
+#[tokio::test]
+async fn every_confirm_outstanding_across_a_broker_restart_is_kept_or_republished() {
+    let dir = std::env::temp_dir().join(format!("bus-it-rabbit-{:08x}", fastrand::u32(..)));
+    let (port, dist) = (free_port().unwrap(), free_port().unwrap());
+    let url = format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
+    let mut rabbit = PrivateRabbit::start(&dir, &format!("bus{port}"), port, dist)
+        .await
+        .unwrap();
+    let t = TestBus::start(&url, QueueType::Classic, batching(50, 2)).await;
+    let p = t
+        .bus
+        .publisher::<InboundMessage>(&t.topology.status)
+        .unwrap();
+    const N: u128 = 20_000;
+    // Items go out without waiting for their confirms (as the engine's segment tasks do);
+    // each confirm is awaited in a task of its own.
+    let producer = tokio::spawn({
+        let p = p.clone();
+        async move {
+            let mut waits = Vec::with_capacity(N as usize);
+            for k in 0..N {
+                let confirm = p.send(behaviour::message(k)).await.unwrap();
+                waits.push(tokio::spawn(async move { (k, confirm.await) }));
+            }
+            waits
+        }
+    });
+    // Restart while publishes and confirms are under way.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    rabbit.restart().await.unwrap();
+    let waits = tokio::time::timeout(LIMIT * 4, producer)
+        .await
+        .expect("every item handed over")
+        .unwrap();
+    let mut confirmed = HashSet::new();
+    for w in waits {
+        let (k, r) = tokio::time::timeout(LIMIT * 4, w)
+            .await
+            .expect("every confirm resolves")
+            .unwrap();
+        assert!(r.is_ok(), "item {k}: {r:?} while the bus runs");
+        confirmed.insert(k);
+    }
+    assert_eq!(confirmed.len(), N as usize);
+    let mut sub = t
+        .bus
+        .subscribe::<InboundMessage>(&t.topology.status, 64)
+        .unwrap();
+    let mut seen = HashSet::new();
+    while seen.len() < N as usize {
+        let d = next(&mut sub).await;
+        seen.extend(keys(&d));
+        assert!(d.ack().await);
+    }
+    let missing: Vec<_> = confirmed.difference(&seen).take(10).collect();
+    assert!(
+        missing.is_empty(),
+        "confirmed but not in the queue: {missing:?}"
+    );
+    t.stop.cancel();
+    rabbit.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
