@@ -1,5 +1,6 @@
 //! Organisations: list mine, create, switch, and the current organisation's business profile.
 
+use crate::identity::scope::AccountScope;
 use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
@@ -70,7 +71,7 @@ async fn create_account(
     let mut tx = state.pool.begin().await?;
     let id = store::create_with_owner(&mut tx, user.user_id, &req.name, timezone, country.as_str())
         .await?;
-    let account = store::get(&mut *tx, id)
+    let account = store::get(&mut *tx, AccountScope::trusted(id))
         .await?
         .ok_or_else(|| Error::internal("account vanished"))?;
     tx.commit().await?;
@@ -84,7 +85,7 @@ async fn create_account(
     ))]
 async fn get_current(State(state): State<AppState>, user: AuthUser) -> Result<Json<Account>> {
     Ok(Json(
-        store::get(&state.pool, user.account_id)
+        store::get(&state.pool, user.scope())
             .await?
             .ok_or(Error::NotFound)?,
     ))
@@ -128,7 +129,7 @@ async fn update_current(
         return Err(Error::Validation(errors));
     }
     Ok(Json(
-        store::update(&state.pool, user.account_id, &req)
+        store::update(&state.pool, user.scope(), &req)
             .await?
             .ok_or(Error::NotFound)?,
     ))

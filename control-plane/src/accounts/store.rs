@@ -1,6 +1,7 @@
 //! SQL for accounts, memberships and credits. Every query on an account's data is scoped by
 //! the account id the caller acts for.
 
+use crate::identity::scope::AccountScope;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
@@ -35,7 +36,7 @@ pub async fn create_with_owner(
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    add_member(&mut *conn, owner, id, Role::Owner).await?;
+    add_member(&mut *conn, owner, AccountScope::trusted(id), Role::Owner).await?;
     Ok(id)
 }
 
@@ -44,7 +45,7 @@ pub async fn create_with_owner(
 pub async fn add_member(
     conn: impl PgExecutor<'_>,
     user_id: Uuid,
-    account_id: Uuid,
+    scope: AccountScope,
     role: Role,
 ) -> Result<()> {
     sqlx::query(
@@ -55,7 +56,7 @@ pub async fn add_member(
     )
     .bind(Uuid::now_v7())
     .bind(user_id)
-    .bind(account_id)
+    .bind(scope.id())
     .bind(role)
     .execute(conn)
     .await?;
@@ -110,12 +111,12 @@ pub async fn memberships(
 }
 
 /// One account's profile.
-pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<Account>> {
+pub async fn get(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<Option<Account>> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
     ));
     Ok(sqlx::query_as(sql)
-        .bind(account_id)
+        .bind(scope.id())
         .fetch_optional(conn)
         .await?)
 }
@@ -123,7 +124,7 @@ pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<A
 /// Applies business-profile changes and returns the new profile.
 pub async fn update(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     u: &UpdateAccount,
 ) -> Result<Option<Account>> {
     let sql = sqlx::AssertSqlSafe(format!(
@@ -138,7 +139,7 @@ pub async fn update(
          WHERE id = $1 RETURNING {ACCOUNT_COLUMNS}"
     ));
     Ok(sqlx::query_as(sql)
-        .bind(account_id)
+        .bind(scope.id())
         .bind(u.name.as_deref().map(str::trim))
         .bind(&u.timezone)
         .bind(&u.country)
@@ -152,10 +153,10 @@ pub async fn update(
 }
 
 /// The organisation's name.
-pub async fn name_of(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<String> {
+pub async fn name_of(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<String> {
     Ok(
         sqlx::query_scalar("SELECT name FROM accounts WHERE id = $1")
-            .bind(account_id)
+            .bind(scope.id())
             .fetch_one(conn)
             .await?,
     )

@@ -62,7 +62,7 @@ async fn create_key(
     let prefix = format!("{KEY_PREFIX}{}", &random[..8]);
     let key = store::insert(
         &state.pool,
-        user.account_id,
+        user.scope(),
         req.name.trim(),
         &prefix,
         &secret,
@@ -87,7 +87,7 @@ async fn list_keys(
     user.require(Role::Admin)?;
     let rows = store::list(
         &state.pool,
-        user.account_id,
+        user.scope(),
         page.before_or_max(),
         page.fetch_limit(),
     )
@@ -108,7 +108,7 @@ async fn revoke_key(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     user.require(Role::Admin)?;
-    if store::revoke(&state.pool, user.account_id, id).await? {
+    if store::revoke(&state.pool, user.scope(), id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound)
@@ -124,7 +124,7 @@ async fn revoke_key(
     ))]
 async fn current_key(State(state): State<AppState>, key: ApiKeyAuth) -> Result<Json<ApiKey>> {
     Ok(Json(
-        store::get(&state.pool, key.account_id, key.key_id)
+        store::get(&state.pool, key.scope(), key.key_id)
             .await?
             .ok_or(Error::NotFound)?,
     ))

@@ -1,5 +1,6 @@
 //! SQL for API keys, scoped by account; keys are found by the SHA-256 of the secret.
 
+use crate::identity::scope::AccountScope;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -36,7 +37,7 @@ impl From<Row> for ApiKey {
 /// Stores a key by its secret's digest.
 pub async fn insert(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     name: &str,
     prefix: &str,
     secret: &str,
@@ -50,7 +51,7 @@ pub async fn insert(
          RETURNING id, name, prefix, scopes, last_used_at, revoked_at, created_at",
     )
     .bind(Uuid::now_v7())
-    .bind(account_id)
+    .bind(scope.id())
     .bind(name)
     .bind(prefix)
     .bind(crypto::digest(secret))
@@ -64,7 +65,7 @@ pub async fn insert(
 /// An account's keys (including revoked ones), newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     before: Uuid,
     limit: i64,
 ) -> Result<Vec<ApiKey>> {
@@ -72,7 +73,7 @@ pub async fn list(
         "SELECT id, name, prefix, scopes, last_used_at, revoked_at, created_at FROM api_keys
          WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(before)
     .bind(limit)
     .fetch_all(conn)
@@ -81,12 +82,16 @@ pub async fn list(
 }
 
 /// One key of an account.
-pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<Option<ApiKey>> {
+pub async fn get(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    id: Uuid,
+) -> Result<Option<ApiKey>> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT id, name, prefix, scopes, last_used_at, revoked_at, created_at FROM api_keys
          WHERE account_id = $1 AND id = $2",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .fetch_optional(conn)
     .await?;
@@ -94,9 +99,9 @@ pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Resul
 }
 
 /// Revokes a key; false when the account has no such active key.
-pub async fn revoke(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<bool> {
+pub async fn revoke(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
     let done = sqlx::query("UPDATE api_keys SET revoked_at = now() WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL")
-        .bind(account_id)
+        .bind(scope.id())
         .bind(id)
         .execute(conn)
         .await?;

@@ -2,6 +2,7 @@
 //! periodically for contacts trashed more than [`RETENTION_DAYS`] ago. A purge deletes the row
 //! and its memberships; list counts are unaffected (trashed contacts are not counted).
 
+use crate::identity::scope::AccountScope;
 use std::time::Duration;
 
 use sqlx::{PgExecutor, PgPool};
@@ -18,11 +19,11 @@ pub const RETENTION_DAYS: i32 = 90;
 const BATCH: i64 = 5_000;
 
 /// Purges one trashed contact of the account; false when it has none such in the trash.
-pub async fn purge_one(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<bool> {
+pub async fn purge_one(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
     Ok(sqlx::query(
         "DELETE FROM contacts WHERE account_id = $1 AND id = $2 AND deleted_at IS NOT NULL",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .execute(conn)
     .await?
@@ -31,10 +32,10 @@ pub async fn purge_one(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) ->
 }
 
 /// Empties the account's trash; returns how many contacts were purged.
-pub async fn purge_all(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<u64> {
+pub async fn purge_all(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM contacts WHERE account_id = $1 AND deleted_at IS NOT NULL")
-            .bind(account_id)
+            .bind(scope.id())
             .execute(conn)
             .await?
             .rows_affected(),

@@ -212,7 +212,7 @@ async fn list_trash(
     ))]
 async fn empty_trash(State(state): State<AppState>, p: Principal) -> Result<Json<Affected>> {
     p.require(Scope::ContactsWrite, Role::Admin)?;
-    let affected = purge::purge_all(&state.pool, p.account_id()).await?;
+    let affected = purge::purge_all(&state.pool, p.scope()).await?;
     Ok(Json(Affected { affected }))
 }
 
@@ -230,7 +230,7 @@ async fn purge_contact(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     p.require(Scope::ContactsWrite, Role::Admin)?;
-    if purge::purge_one(&state.pool, p.account_id(), id).await? {
+    if purge::purge_one(&state.pool, p.scope(), id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound)

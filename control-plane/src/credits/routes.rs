@@ -2,13 +2,13 @@
 //! low-credit threshold. Users and API keys with `billing:read` may read; setting the
 //! threshold needs an owner or admin.
 
+use crate::identity::scope::AccountScope;
 use axum::extract::State;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::api_keys::types::Scope;
 use crate::credits::money::parse_non_negative_amount;
@@ -52,7 +52,7 @@ pub struct HistoryQuery {
 /// One page of the ledger with the given filters (customer history and staff view).
 pub(crate) async fn ledger_page(
     state: &AppState,
-    account_id: Option<Uuid>,
+    scope: Option<AccountScope>,
     kind: Option<TxType>,
     (from, to): (Option<OffsetDateTime>, Option<OffsetDateTime>),
     page: PageRequest,
@@ -63,7 +63,7 @@ pub(crate) async fn ledger_page(
         return Err(Error::field("to", "must be after from"));
     }
     let filter = LedgerFilter {
-        account_id,
+        scope,
         kind,
         from,
         to,
@@ -87,7 +87,7 @@ pub(crate) async fn ledger_page(
     ))]
 async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Json<Balance>> {
     who.require(Scope::BillingRead, Role::Member)?;
-    store::balance(&state.pool, who.account_id())
+    store::balance(&state.pool, who.scope())
         .await?
         .map(Json)
         .ok_or(Error::NotFound)
@@ -107,7 +107,7 @@ async fn list_transactions(
     Paged { query: q, page }: Paged<HistoryQuery>,
 ) -> Result<Json<Page<CreditTransaction>>> {
     who.require(Scope::BillingRead, Role::Member)?;
-    ledger_page(&state, Some(who.account_id()), q.kind, (q.from, q.to), page).await
+    ledger_page(&state, Some(who.scope()), q.kind, (q.from, q.to), page).await
 }
 
 /// Sets the low-credit alert threshold (owner or admin); null turns the alert off.
@@ -132,7 +132,7 @@ async fn set_threshold(
     let mut conn = state.pool.acquire().await?;
     let balance = store::set_threshold(
         &mut conn,
-        user.account_id,
+        user.scope(),
         threshold,
         &state.config.server.public_base_url,
     )

@@ -25,6 +25,7 @@ use crate::credits::types::{
 };
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 
 permission! {
@@ -118,7 +119,7 @@ async fn account_credits(
     _: Require<BillingRead>,
     Path(account_id): Path<Uuid>,
 ) -> Result<Json<Balance>> {
-    store::balance(&state.pool, account_id)
+    store::balance(&state.pool, AccountScope::trusted(account_id))
         .await?
         .map(Json)
         .ok_or(Error::NotFound)
@@ -241,7 +242,7 @@ async fn set_billing(
     let mut tx = state.pool.begin().await?;
     let (before, after) = store::set_billing(
         &mut tx,
-        account_id,
+        AccountScope::trusted(account_id),
         body.billing_mode,
         limit,
         &state.config.server.public_base_url,
@@ -277,5 +278,12 @@ async fn ledger_view(
     _: Require<BillingRead>,
     Paged { query: q, page }: Paged<LedgerQuery>,
 ) -> Result<Json<Page<CreditTransaction>>> {
-    ledger_page(&state, q.account_id, q.kind, (q.from, q.to), page).await
+    ledger_page(
+        &state,
+        q.account_id.map(AccountScope::trusted),
+        q.kind,
+        (q.from, q.to),
+        page,
+    )
+    .await
 }

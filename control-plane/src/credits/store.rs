@@ -2,6 +2,7 @@
 //! that are not movements (threshold, billing mode, credit limit). Movements are in
 //! [`crate::credits::ledger`].
 
+use crate::identity::scope::AccountScope;
 use rust_decimal::Decimal;
 use sqlx::{Connection, PgConnection, PgExecutor};
 use time::OffsetDateTime;
@@ -17,11 +18,11 @@ const BALANCE_COLUMNS: &str = "account_id, balance, reserved_balance AS reserved
     billing_mode, credit_limit, currency, low_credit_threshold, low_credit_notified_at, updated_at";
 
 /// An account's balance; `None` for an unknown account.
-pub async fn balance(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<Balance>> {
+pub async fn balance(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<Option<Balance>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {BALANCE_COLUMNS} FROM credits WHERE account_id = $1"
     )))
-    .bind(account_id)
+    .bind(scope.id())
     .fetch_optional(conn)
     .await?)
 }
@@ -30,7 +31,7 @@ pub async fn balance(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Opti
 #[derive(Debug, Clone, Default)]
 pub struct LedgerFilter {
     /// One account, or every account (staff view) when `None`.
-    pub account_id: Option<Uuid>,
+    pub scope: Option<AccountScope>,
     /// One kind.
     pub kind: Option<TxType>,
     /// Created at or after.
@@ -59,7 +60,7 @@ pub async fn history(
                               9223372036854775807)
          ORDER BY seq DESC LIMIT $6",
     )
-    .bind(filter.account_id)
+    .bind(filter.scope.map(AccountScope::id))
     .bind(filter.kind)
     .bind(filter.from)
     .bind(filter.to)
@@ -73,16 +74,16 @@ pub async fn history(
 /// below the new threshold and no notice stands.
 pub async fn set_threshold(
     conn: &mut PgConnection,
-    account_id: Uuid,
+    scope: AccountScope,
     threshold: Option<Decimal>,
     base_url: &str,
 ) -> Result<Balance> {
     let mut tx = conn.begin().await?;
-    let locked = lock(&mut tx, account_id).await?;
+    let locked = lock(&mut tx, scope.id()).await?;
     let available = locked.available_at(locked.balance);
     let notified = alert::settle(
         &mut tx,
-        account_id,
+        scope.id(),
         available,
         threshold,
         locked.notified,
@@ -94,14 +95,12 @@ pub async fn set_threshold(
                 low_credit_notified_at = CASE WHEN $3 THEN coalesce(low_credit_notified_at, now()) END
          WHERE account_id = $1",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(threshold)
     .bind(notified)
     .execute(&mut *tx)
     .await?;
-    let out = balance(&mut *tx, account_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let out = balance(&mut *tx, scope).await?.ok_or(Error::NotFound)?;
     tx.commit().await?;
     Ok(out)
 }
@@ -111,16 +110,14 @@ pub async fn set_threshold(
 /// fits until the balance recovers.
 pub async fn set_billing(
     conn: &mut PgConnection,
-    account_id: Uuid,
+    scope: AccountScope,
     mode: BillingMode,
     credit_limit: Decimal,
     base_url: &str,
 ) -> Result<(Balance, Balance)> {
     let mut tx = conn.begin().await?;
-    let locked = lock(&mut tx, account_id).await?;
-    let before = balance(&mut *tx, account_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let locked = lock(&mut tx, scope.id()).await?;
+    let before = balance(&mut *tx, scope).await?.ok_or(Error::NotFound)?;
     if mode == BillingMode::Prepaid && locked.balance < Decimal::ZERO {
         tx.rollback().await?; // Release the row lock now, not at the connection's next use.
         return Err(Error::Conflict(
@@ -143,7 +140,7 @@ pub async fn set_billing(
     };
     let notified = alert::settle(
         &mut tx,
-        account_id,
+        scope.id(),
         available,
         locked.low_credit_threshold,
         locked.notified,
@@ -155,15 +152,13 @@ pub async fn set_billing(
                 low_credit_notified_at = CASE WHEN $4 THEN coalesce(low_credit_notified_at, now()) END
          WHERE account_id = $1",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(mode)
     .bind(credit_limit)
     .bind(notified)
     .execute(&mut *tx)
     .await?;
-    let after = balance(&mut *tx, account_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let after = balance(&mut *tx, scope).await?.ok_or(Error::NotFound)?;
     tx.commit().await?;
     Ok((before, after))
 }

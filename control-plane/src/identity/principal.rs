@@ -27,6 +27,11 @@ pub struct ApiKeyAuth {
 }
 
 impl ApiKeyAuth {
+    /// The key's organisation, as the scope of its queries.
+    pub fn scope(&self) -> AccountScope {
+        AccountScope::of_credentials(self.account_id)
+    }
+
     /// Fails with 403 unless the key has `scope`.
     pub fn require(&self, scope: Scope) -> Result<()> {
         if self.scopes.contains(&scope) {

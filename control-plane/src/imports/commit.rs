@@ -9,6 +9,7 @@
 //! dies mid-commit the transaction rolls back and the next commit (the lock is free again)
 //! picks the import up from `importing`.
 
+use crate::identity::scope::AccountScope;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -58,7 +59,7 @@ impl Target {
 pub async fn commit(
     pool: &PgPool,
     bulk_ms: u64,
-    account_id: Uuid,
+    scope: AccountScope,
     id: Uuid,
     target: Target,
 ) -> Result<Import> {
@@ -77,7 +78,7 @@ pub async fn commit(
         "UPDATE contact_imports SET status = 'importing', updated_at = now()
          WHERE account_id = $1 AND id = $2 AND status IN ('validated', 'importing')",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .execute(pool)
     .await?
@@ -89,9 +90,7 @@ pub async fn commit(
         // would see "the import is being committed".
         guard.disarm();
         tx.rollback().await?;
-        let import = store::get(pool, account_id, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let import = store::get(pool, scope, id).await?.ok_or(Error::NotFound)?;
         return match import.status {
             ImportStatus::Completed => Ok(import),
             ImportStatus::Validating | ImportStatus::Uploaded => {
@@ -103,14 +102,12 @@ pub async fn commit(
             _ => Err(Error::Conflict("the import was cancelled")),
         };
     }
-    let written = write(&mut tx, account_id, id, &target).await;
+    let written = write(&mut tx, scope, id, &target).await;
     guard.disarm();
     match written {
         Ok(()) => {
             tx.commit().await?;
-            store::get(pool, account_id, id)
-                .await?
-                .ok_or(Error::NotFound)
+            store::get(pool, scope, id).await?.ok_or(Error::NotFound)
         }
         Err(err) => {
             drop(tx);
@@ -126,13 +123,18 @@ pub async fn commit(
     }
 }
 
-async fn write(conn: &mut PgConnection, account_id: Uuid, id: Uuid, target: &Target) -> Result<()> {
+async fn write(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    id: Uuid,
+    target: &Target,
+) -> Result<()> {
     let list_id = match target {
         Target::List(list_id) => {
             let exists: Option<i32> = sqlx::query_scalar(
                 "SELECT 1 FROM contact_lists WHERE account_id = $1 AND id = $2 FOR SHARE",
             )
-            .bind(account_id)
+            .bind(scope.id())
             .bind(list_id)
             .fetch_optional(&mut *conn)
             .await?;
@@ -145,7 +147,7 @@ async fn write(conn: &mut PgConnection, account_id: Uuid, id: Uuid, target: &Tar
             let list_id = Uuid::now_v7();
             sqlx::query("INSERT INTO contact_lists (id, account_id, name) VALUES ($1, $2, $3)")
                 .bind(list_id)
-                .bind(account_id)
+                .bind(scope.id())
                 .bind(name)
                 .execute(&mut *conn)
                 .await
@@ -154,7 +156,7 @@ async fn write(conn: &mut PgConnection, account_id: Uuid, id: Uuid, target: &Tar
         }
     };
     // Counts as of this transaction (contacts may have been added since the dry run).
-    store::analyse(&mut *conn, account_id, id).await?;
+    store::analyse(&mut *conn, scope, id).await?;
     // The DISTINCT ON sort of a large file fits in memory instead of spilling to disk.
     sqlx::query("SET LOCAL work_mem = '64MB'")
         .execute(&mut *conn)
@@ -174,7 +176,7 @@ async fn write(conn: &mut PgConnection, account_id: Uuid, id: Uuid, target: &Tar
             RETURNING 1)
          SELECT count(*) FROM ins",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .fetch_one(&mut *conn)
     .await?;
@@ -208,7 +210,7 @@ async fn write(conn: &mut PgConnection, account_id: Uuid, id: Uuid, target: &Tar
                 RETURNING 1)
              SELECT count(*) FROM ins",
         )
-        .bind(account_id)
+        .bind(scope.id())
         .bind(id)
         .bind(list_id)
         .bind(from)

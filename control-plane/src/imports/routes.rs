@@ -109,7 +109,7 @@ async fn list_imports(
     who.require(Scope::ContactsRead, Role::Member)?;
     let rows = store::list(
         &state.pool,
-        who.account_id(),
+        who.scope(),
         q.status,
         page.before_or_max(),
         page.fetch_limit(),
@@ -132,7 +132,7 @@ async fn get_import(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Import>> {
     who.require(Scope::ContactsRead, Role::Member)?;
-    store::get(&state.pool, who.account_id(), id)
+    store::get(&state.pool, who.scope(), id)
         .await?
         .map(Json)
         .ok_or(Error::NotFound)
@@ -168,13 +168,13 @@ async fn dry_run(
     if !(0..=100).contains(&sample) {
         return Err(Error::field("sample", "must be between 0 and 100"));
     }
-    let account_id = who.account_id();
+    let scope = who.scope();
     let bulk_ms = state.config.database.bulk_statement_timeout_ms;
     let (mut tx, guard) = crate::db::begin_bulk(&state.pool, bulk_ms).await?;
-    store::analyse(&mut *tx, account_id, id).await?;
+    store::analyse(&mut *tx, scope, id).await?;
     tx.commit().await?;
     guard.disarm();
-    let import = store::get(&state.pool, account_id, id)
+    let import = store::get(&state.pool, scope, id)
         .await?
         .ok_or(Error::NotFound)?;
     Ok(Json(DryRun {
@@ -203,13 +203,13 @@ async fn commit_import(
     Json(body): Json<CommitImport>,
 ) -> Result<Json<Import>> {
     who.require(Scope::ContactsWrite, Role::Member)?;
-    let account_id = who.account_id();
-    store::get(&state.pool, account_id, id)
+    let scope = who.scope();
+    store::get(&state.pool, scope, id)
         .await?
         .ok_or(Error::NotFound)?;
     let target = Target::from_request(body)?;
     let bulk_ms = state.config.database.bulk_statement_timeout_ms;
-    commit::commit(&state.pool, bulk_ms, account_id, id, target)
+    commit::commit(&state.pool, bulk_ms, scope, id, target)
         .await
         .map(Json)
 }
@@ -231,15 +231,15 @@ async fn cancel_import(
 ) -> Result<Json<Import>> {
     use crate::imports::types::ImportStatus as S;
     who.require(Scope::ContactsWrite, Role::Member)?;
-    let account_id = who.account_id();
-    match store::cancel(&state.pool, account_id, id).await? {
+    let scope = who.scope();
+    match store::cancel(&state.pool, scope, id).await? {
         None => return Err(Error::NotFound),
         Some(S::Validating | S::Uploaded | S::Validated | S::Cancelled) => {}
         Some(S::Importing) => return Err(Error::Conflict("the import is being committed")),
         Some(S::Completed) => return Err(Error::Conflict("the import is already committed")),
         Some(S::Failed) => return Err(Error::Conflict("the upload failed; delete it instead")),
     }
-    store::get(&state.pool, account_id, id)
+    store::get(&state.pool, scope, id)
         .await?
         .map(Json)
         .ok_or(Error::NotFound)
@@ -260,11 +260,11 @@ async fn delete_import(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     who.require(Scope::ContactsWrite, Role::Member)?;
-    let account_id = who.account_id();
-    store::get(&state.pool, account_id, id)
+    let scope = who.scope();
+    store::get(&state.pool, scope, id)
         .await?
         .ok_or(Error::NotFound)?;
-    if store::delete(&state.pool, account_id, id).await? {
+    if store::delete(&state.pool, scope, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::Conflict(
@@ -288,7 +288,7 @@ async fn rejected_rows(
     Path(id): Path<Uuid>,
 ) -> Result<Response> {
     who.require(Scope::ContactsRead, Role::Member)?;
-    let import = store::get(&state.pool, who.account_id(), id)
+    let import = store::get(&state.pool, who.scope(), id)
         .await?
         .ok_or(Error::NotFound)?;
     let pool = state.pool.clone();

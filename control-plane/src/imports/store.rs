@@ -1,6 +1,7 @@
 //! SQL for imports, scoped by account: the import record, its progress, the set-based
 //! duplicate analysis (the dry run) and the samples. The commit is in [`crate::imports::commit`].
 
+use crate::identity::scope::AccountScope;
 use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
 use time::OffsetDateTime;
@@ -213,7 +214,7 @@ pub async fn fail(pool: &PgPool, id: Uuid, error: &str) -> Result<()> {
 /// The dry run: counts in-file duplicates and numbers the account already has (set-based),
 /// stores them, and moves `uploaded` to `validated` (`importing` stays: the commit re-runs it
 /// in its transaction). Final statuses keep the counts they had.
-pub async fn analyse(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<()> {
+pub async fn analyse(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<()> {
     sqlx::query(
         "UPDATE contact_imports i
             SET duplicate_rows = i.valid_rows - a.distinct_phones,
@@ -229,7 +230,7 @@ pub async fn analyse(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> R
           WHERE i.id = $2 AND i.account_id = $1
             AND i.status IN ('uploaded', 'validated', 'importing')",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .execute(conn)
     .await?;
@@ -247,10 +248,14 @@ pub async fn analyse_rows(conn: impl PgExecutor<'_>) -> Result<()> {
 }
 
 /// One import of the account.
-pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<Option<Import>> {
+pub async fn get(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    id: Uuid,
+) -> Result<Option<Import>> {
     let sql = format!("SELECT {COLUMNS} FROM contact_imports WHERE account_id = $1 AND id = $2");
     sqlx::query_as::<_, ImportRow>(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(scope.id())
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -261,7 +266,7 @@ pub async fn get(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Resul
 /// The account's imports below `before`, newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     status: Option<ImportStatus>,
     before: Uuid,
     limit: i64,
@@ -273,7 +278,7 @@ pub async fn list(
          ORDER BY id DESC LIMIT $4"
     );
     sqlx::query_as::<_, ImportRow>(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(scope.id())
         .bind(before)
         .bind(status.as_ref().and_then(|s| s.as_str()))
         .bind(limit)
@@ -335,12 +340,12 @@ pub async fn rejected(conn: impl PgExecutor<'_>, id: Uuid, limit: i64) -> Result
 
 /// Cancels an import that is not committed: its staged rows are deleted. Returns the status
 /// it had, or `None` when the account has no such import.
-pub async fn cancel(pool: &PgPool, account_id: Uuid, id: Uuid) -> Result<Option<ImportStatus>> {
+pub async fn cancel(pool: &PgPool, scope: AccountScope, id: Uuid) -> Result<Option<ImportStatus>> {
     let mut tx = pool.begin().await?;
     let status: Option<String> = sqlx::query_scalar(
         "SELECT status FROM contact_imports WHERE account_id = $1 AND id = $2 FOR UPDATE",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
@@ -367,12 +372,12 @@ pub async fn cancel(pool: &PgPool, account_id: Uuid, id: Uuid) -> Result<Option<
 }
 
 /// Deletes an import and its staged rows (the contacts it created stay).
-pub async fn delete(conn: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<bool> {
+pub async fn delete(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
     let deleted = sqlx::query(
         "DELETE FROM contact_imports WHERE account_id = $1 AND id = $2
             AND status NOT IN ('validating', 'importing')",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .execute(conn)
     .await?;

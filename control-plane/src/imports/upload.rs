@@ -118,10 +118,10 @@ pub async fn upload(
     staged?;
     let (mut tx, guard) = db::begin_bulk(&state.pool, bulk_ms(state)).await?;
     store::analyse_rows(&mut *tx).await?;
-    store::analyse(&mut *tx, who.account_id, import_id).await?;
+    store::analyse(&mut *tx, who.scope, import_id).await?;
     tx.commit().await?;
     guard.disarm();
-    store::get(&state.pool, who.account_id, import_id)
+    store::get(&state.pool, who.scope, import_id)
         .await?
         .ok_or(Error::NotFound)
 }

@@ -147,7 +147,7 @@ pub async fn send(
     base_url: &str,
 ) -> Result<SendResult> {
     let scope = origin.scope;
-    let sender = approved_sender(&mut *conn, scope.id(), plan.from.as_deref())
+    let sender = approved_sender(&mut *conn, scope, plan.from.as_deref())
         .await?
         .ok_or_else(|| match plan.from {
             Some(_) => Error::field("from", "is not an approved sender ID of this organisation"),
@@ -163,14 +163,8 @@ pub async fn send(
         .iter()
         .filter_map(|l| l.outcome.as_ref().ok().cloned())
         .collect();
-    let quotes = quote::quote_many(
-        &mut *conn,
-        scope.id(),
-        &numbers,
-        Content::Text(&plan.text),
-        now,
-    )
-    .await?;
+    let quotes =
+        quote::quote_many(&mut *conn, scope, &numbers, Content::Text(&plan.text), now).await?;
     let mut quotes = quotes.lines.into_iter();
     let mut rows = NewMessages::default();
     let mut results = Vec::with_capacity(lines.len());

@@ -8,6 +8,7 @@ pub mod routes;
 pub mod store;
 pub mod types;
 
+use crate::identity::scope::AccountScope;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
@@ -40,15 +41,18 @@ pub struct Notice<'a> {
 }
 
 /// Records `notice` for `account_id` and queues the same text by email to the account's
-/// active owners and admins. Runs on the caller's connection (use a transaction).
+/// active owners and admins. Runs on the caller's connection (use a transaction). Notices
+/// are raised by the system (workers, staff decisions), never by a customer request, so the
+/// account is trusted here.
 pub async fn notify(
     conn: &mut PgConnection,
     account_id: Uuid,
     notice: &Notice<'_>,
     base_url: &str,
 ) -> Result<Uuid> {
-    let id = store::insert(&mut *conn, account_id, notice).await?;
-    let recipients = team::admin_emails(&mut *conn, account_id).await?;
+    let scope = AccountScope::trusted(account_id);
+    let id = store::insert(&mut *conn, scope, notice).await?;
+    let recipients = team::admin_emails(&mut *conn, scope).await?;
     let template = Template::Notification {
         title: notice.title,
         body: notice.body,

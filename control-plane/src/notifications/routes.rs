@@ -34,7 +34,7 @@ async fn list_notifications(
 ) -> Result<Json<Page<Notification>>> {
     let rows = store::list(
         &state.pool,
-        user.account_id,
+        user.scope(),
         q.unread.unwrap_or(false),
         page.before_or_max(),
         page.fetch_limit(),
@@ -50,7 +50,7 @@ async fn list_notifications(
     ))]
 async fn unread_count(State(state): State<AppState>, user: AuthUser) -> Result<Json<UnreadCount>> {
     Ok(Json(UnreadCount {
-        unread: store::unread_count(&state.pool, user.account_id).await?,
+        unread: store::unread_count(&state.pool, user.scope()).await?,
     }))
 }
 
@@ -65,7 +65,7 @@ async fn mark_read(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Notification>> {
-    store::mark_read(&state.pool, user.account_id, id)
+    store::mark_read(&state.pool, user.scope(), id)
         .await?
         .map(Json)
         .ok_or(Error::NotFound)
@@ -78,6 +78,6 @@ async fn mark_read(
     ))]
 async fn mark_all_read(State(state): State<AppState>, user: AuthUser) -> Result<Json<MarkedRead>> {
     Ok(Json(MarkedRead {
-        marked: store::mark_all_read(&state.pool, user.account_id).await?,
+        marked: store::mark_all_read(&state.pool, user.scope()).await?,
     }))
 }

@@ -1,5 +1,6 @@
 //! SQL for notifications, scoped by account.
 
+use crate::identity::scope::AccountScope;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ use crate::notifications::types::Notification;
 /// Inserts a notification; returns its id.
 pub async fn insert(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     notice: &Notice<'_>,
 ) -> Result<Uuid> {
     let id = Uuid::now_v7();
@@ -19,7 +20,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
-    .bind(account_id)
+    .bind(scope.id())
     .bind(notice.kind)
     .bind(notice.title)
     .bind(notice.body)
@@ -32,7 +33,7 @@ pub async fn insert(
 /// An account's notifications below `before`, newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     unread_only: bool,
     before: Uuid,
     limit: i64,
@@ -42,7 +43,7 @@ pub async fn list(
          WHERE account_id = $1 AND id < $2 AND (NOT $3 OR read_at IS NULL)
          ORDER BY id DESC LIMIT $4",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(before)
     .bind(unread_only)
     .bind(limit)
@@ -51,11 +52,11 @@ pub async fn list(
 }
 
 /// Unread notifications of an account.
-pub async fn unread_count(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<i64> {
+pub async fn unread_count(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT count(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .fetch_one(conn)
     .await?)
 }
@@ -64,7 +65,7 @@ pub async fn unread_count(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result
 /// notification.
 pub async fn mark_read(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     id: Uuid,
 ) -> Result<Option<Notification>> {
     Ok(sqlx::query_as(
@@ -72,18 +73,18 @@ pub async fn mark_read(
          WHERE account_id = $1 AND id = $2
          RETURNING id, kind, title, body, data, read_at, created_at",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .fetch_optional(conn)
     .await?)
 }
 
 /// Marks every unread notification of the account read; returns how many.
-pub async fn mark_all_read(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<u64> {
+pub async fn mark_all_read(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE notifications SET read_at = now() WHERE account_id = $1 AND read_at IS NULL",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .execute(conn)
     .await?
     .rows_affected())

@@ -5,6 +5,7 @@
 //! [`quote`] prices one number, [`quote_many`] many (campaigns) with one rate query for all of
 //! them; both take `at` so callers (and tests) choose the moment a future-dated rate applies.
 
+use crate::identity::scope::AccountScope;
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
@@ -189,8 +190,8 @@ fn measure(content: Content<'_>) -> Result<(u32, Option<&'static str>, Option<us
     }
 }
 
-async fn chain_of(conn: &mut PgConnection, account_id: Uuid) -> Result<Chain> {
-    store::chain(&mut *conn, account_id)
+async fn chain_of(conn: &mut PgConnection, scope: AccountScope) -> Result<Chain> {
+    store::chain(&mut *conn, scope)
         .await?
         .ok_or(Error::NotFound)
 }
@@ -200,12 +201,12 @@ async fn chain_of(conn: &mut PgConnection, account_id: Uuid) -> Result<Chain> {
 /// account.
 pub async fn quote(
     conn: &mut PgConnection,
-    account_id: Uuid,
+    scope: AccountScope,
     to: &str,
     content: Content<'_>,
     at: OffsetDateTime,
 ) -> Result<Quote> {
-    let chain = chain_of(conn, account_id).await?;
+    let chain = chain_of(conn, scope).await?;
     let dest = Destination::parse("to", to, &chain.country)?;
     let (segments, encoding, characters) = measure(content)?;
     let pricer = Pricer::load(conn, &chain, Some(&[dest.country.to_owned()]), at).await?;
@@ -230,12 +231,12 @@ pub struct BulkQuote {
 /// all of them (campaigns). Unpriceable numbers are reported per line, not as an error.
 pub async fn quote_many(
     conn: &mut PgConnection,
-    account_id: Uuid,
+    scope: AccountScope,
     numbers: &[Msisdn],
     content: Content<'_>,
     at: OffsetDateTime,
 ) -> Result<BulkQuote> {
-    let chain = chain_of(conn, account_id).await?;
+    let chain = chain_of(conn, scope).await?;
     let (segments, encoding, characters) = measure(content)?;
     let dests: Vec<Destination> = numbers.iter().cloned().map(Destination::of).collect();
     let mut countries: Vec<String> = dests.iter().map(|d| d.country.to_owned()).collect();
@@ -268,11 +269,11 @@ pub async fn quote_many(
 /// Every rate in force for `account_id` at `at`, by destination.
 pub async fn effective_rates(
     conn: &mut PgConnection,
-    account_id: Uuid,
+    scope: AccountScope,
     country: Option<&str>,
     at: OffsetDateTime,
 ) -> Result<Vec<EffectiveRate>> {
-    let chain = chain_of(conn, account_id).await?;
+    let chain = chain_of(conn, scope).await?;
     let countries = country.map(|c| vec![c.to_owned()]);
     let pricer = Pricer::load(conn, &chain, countries.as_deref(), at).await?;
     Ok(pricer.effective())

@@ -94,7 +94,7 @@ async fn my_rates(
     let mut conn = state.pool.acquire().await?;
     let rates = quote::effective_rates(
         &mut conn,
-        who.account_id(),
+        who.scope(),
         country.as_deref(),
         OffsetDateTime::now_utc(),
     )
@@ -128,7 +128,7 @@ async fn quote_message(
     let mut conn = state.pool.acquire().await?;
     let quote = quote::quote(
         &mut conn,
-        who.account_id(),
+        who.scope(),
         &body.to,
         content,
         OffsetDateTime::now_utc(),

@@ -2,6 +2,7 @@
 //! cost (`pricing: admin`), rate and cost history and the margin view (`pricing: read`).
 //! Changes are new rows (never updates) and are audited in the same transaction.
 
+use crate::identity::scope::AccountScope;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
@@ -90,7 +91,7 @@ async fn set_rate(
         }
         (_, None) => return Err(Error::field("account_id", "is required for this scope")),
         (scope, Some(id)) => {
-            let kind = store::account_type(&mut *tx, id).await?;
+            let kind = store::account_type(&mut *tx, AccountScope::trusted(id)).await?;
             let agent_scope = matches!(scope, RateScope::AgentRetail | RateScope::AgentWholesale);
             match kind.as_deref() {
                 None => return Err(Error::field("account_id", "no such account")),
@@ -254,7 +255,15 @@ async fn margins(
         .transpose()?;
     let mut conn = state.pool.acquire().await?;
     let rates: Vec<EffectiveRate> = match q.account_id {
-        Some(id) => effective_rates(&mut conn, id, country.as_deref(), now).await?,
+        Some(id) => {
+            effective_rates(
+                &mut conn,
+                AccountScope::trusted(id),
+                country.as_deref(),
+                now,
+            )
+            .await?
+        }
         None => {
             let countries = country.clone().map(|c| vec![c]);
             let rows = store::in_force(&mut *conn, None, countries.as_deref(), now).await?;

@@ -2,6 +2,7 @@
 //! is the row with the newest `effective_from <= at` per (scope, account, country, operator),
 //! fetched for many destinations in one query (`DISTINCT ON`).
 
+use crate::identity::scope::AccountScope;
 use rust_decimal::Decimal;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
@@ -41,20 +42,23 @@ impl Chain {
 }
 
 /// The pricing chain of an account; `None` for an unknown account.
-pub async fn chain(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<Chain>> {
+pub async fn chain(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<Option<Chain>> {
     Ok(sqlx::query_as(
         "SELECT id AS account_id, parent_agent_id, country FROM accounts WHERE id = $1",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .fetch_optional(conn)
     .await?)
 }
 
 /// Whether an account exists and is an agent.
-pub async fn account_type(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<String>> {
+pub async fn account_type(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+) -> Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT type::text FROM accounts WHERE id = $1")
-            .bind(account_id)
+            .bind(scope.id())
             .fetch_optional(conn)
             .await?,
     )

@@ -2,6 +2,7 @@
 //! default. Any member (or a key with `sender_ids:read`) reads; owners and admins (or a key
 //! with `sender_ids:write`) change.
 
+use crate::identity::scope::AccountScope;
 use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
@@ -106,7 +107,8 @@ async fn alert_reviewers(
     sender: &SenderId,
     base_url: &str,
 ) -> Result<()> {
-    let account_name = accounts::name_of(&mut *conn, sender.account_id).await?;
+    let account_name =
+        accounts::name_of(&mut *conn, AccountScope::trusted(sender.account_id)).await?;
     let reviewers = staff::emails_with(&mut *conn, Module::SenderIds, Level::Admin).await?;
     let template = Template::SenderIdSubmitted {
         account_name: &account_name,
@@ -135,7 +137,7 @@ async fn list_sender_ids(
     reader(&principal)?;
     let rows = store::list(
         &state.pool,
-        principal.account_id(),
+        principal.scope(),
         q.status,
         page.before_or_max(),
         page.fetch_limit(),
@@ -158,7 +160,7 @@ async fn get_sender_id(
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
     reader(&principal)?;
-    store::get(&state.pool, principal.account_id(), id)
+    store::get(&state.pool, principal.scope(), id)
         .await?
         .map(Json)
         .ok_or(Error::NotFound)
@@ -180,7 +182,7 @@ async fn withdraw_sender_id(
 ) -> Result<Json<SenderId>> {
     writer(&principal)?;
     let mut tx = state.pool.begin().await?;
-    let current = store::lock(&mut *tx, Some(principal.account_id()), id)
+    let current = store::lock(&mut *tx, Some(principal.scope()), id)
         .await?
         .ok_or(Error::NotFound)?;
     if !current.status.can_become(SenderIdStatus::Withdrawn) {
@@ -215,15 +217,15 @@ async fn set_default(
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
     writer(&principal)?;
-    let account_id = principal.account_id();
+    let scope = principal.scope();
     let mut tx = state.pool.begin().await?;
-    let current = store::lock(&mut *tx, Some(account_id), id)
+    let current = store::lock(&mut *tx, Some(scope), id)
         .await?
         .ok_or(Error::NotFound)?;
     if current.status != SenderIdStatus::Approved {
         return Err(Error::Conflict(current.status.conflict_detail()));
     }
-    let sender = store::make_default(&mut tx, account_id, id).await?;
+    let sender = store::make_default(&mut tx, scope, id).await?;
     tx.commit().await?;
     Ok(Json(sender))
 }
@@ -244,7 +246,7 @@ async fn clear_default(
 ) -> Result<Json<SenderId>> {
     writer(&principal)?;
     let mut tx = state.pool.begin().await?;
-    store::lock(&mut *tx, Some(principal.account_id()), id)
+    store::lock(&mut *tx, Some(principal.scope()), id)
         .await?
         .ok_or(Error::NotFound)?;
     let sender = store::set_default_flag(&mut *tx, id, false).await?;

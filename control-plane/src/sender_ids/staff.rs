@@ -2,6 +2,7 @@
 //! whole organisation with status history (`read`), and the decisions (`admin`): approve,
 //! reject, suspend, reinstate, bulk approve.
 
+use crate::identity::scope::AccountScope;
 use std::collections::HashMap;
 
 use axum::extract::State;
@@ -95,7 +96,7 @@ async fn account_history(
     }
     let rows = store::of_account(
         &state.pool,
-        account_id,
+        AccountScope::trusted(account_id),
         page.before_or_max(),
         page.fetch_limit(),
     )

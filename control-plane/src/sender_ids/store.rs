@@ -1,6 +1,7 @@
 //! SQL for sender IDs and their status events. Customer queries are scoped by account; the
 //! staff queries (queue, history, decisions) span accounts.
 
+use crate::identity::scope::AccountScope;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
@@ -89,7 +90,7 @@ pub async fn insert(conn: &mut PgConnection, new: &NewSenderId<'_>) -> Result<Se
 /// An account's sender IDs below `before`, newest first, optionally of one status.
 pub async fn list(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     status: Option<SenderIdStatus>,
     before: Uuid,
     limit: i64,
@@ -101,7 +102,7 @@ pub async fn list(
          WHERE s.account_id = $1 AND s.id < $2 AND ($3::sender_id_status IS NULL OR s.status = $3)
          ORDER BY s.id DESC LIMIT $4"
     ))
-    .bind(account_id)
+    .bind(scope.id())
     .bind(before)
     .bind(status)
     .bind(limit)
@@ -112,7 +113,7 @@ pub async fn list(
 /// One of an account's sender IDs.
 pub async fn get(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     id: Uuid,
 ) -> Result<Option<SenderId>> {
     Ok(sqlx::query_as(concat!(
@@ -120,17 +121,17 @@ pub async fn get(
         columns!(),
         " FROM sender_ids s WHERE s.account_id = $1 AND s.id = $2"
     ))
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .fetch_optional(conn)
     .await?)
 }
 
-/// Locks a sender ID for a status change, within `account_id` when given (customers) or in
-/// any account (staff).
+/// Locks a sender ID for a status change, within `scope` when given (customers) or in any
+/// account (staff).
 pub async fn lock(
     conn: impl PgExecutor<'_>,
-    account_id: Option<Uuid>,
+    scope: Option<AccountScope>,
     id: Uuid,
 ) -> Result<Option<SenderId>> {
     Ok(sqlx::query_as(concat!(
@@ -140,7 +141,7 @@ pub async fn lock(
          FOR UPDATE"
     ))
     .bind(id)
-    .bind(account_id)
+    .bind(scope.map(AccountScope::id))
     .fetch_optional(conn)
     .await?)
 }
@@ -213,12 +214,16 @@ pub async fn insert_event(
 }
 
 /// Makes `id` (approved, locked by the caller) the account's only default.
-pub async fn make_default(conn: &mut PgConnection, account_id: Uuid, id: Uuid) -> Result<SenderId> {
+pub async fn make_default(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    id: Uuid,
+) -> Result<SenderId> {
     sqlx::query(
         "UPDATE sender_ids SET is_default = false, updated_at = now()
          WHERE account_id = $1 AND is_default AND id <> $2",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(id)
     .execute(&mut *conn)
     .await?;
@@ -255,7 +260,7 @@ pub async fn set_default_flag(
 /// countries, the default wins, then the earliest registered.
 pub async fn approved_sender(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     name: Option<&str>,
 ) -> Result<Option<SenderId>> {
     let name = name.map(str::trim).filter(|n| !n.is_empty());
@@ -270,7 +275,7 @@ pub async fn approved_sender(
                END
          ORDER BY s.is_default DESC, s.id LIMIT 1"
     ))
-    .bind(account_id)
+    .bind(scope.id())
     .bind(name)
     .fetch_optional(conn)
     .await?)
@@ -309,7 +314,7 @@ pub async fn staff_get(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Sta
 /// Every sender ID of an account below `before`, newest first, staff view.
 pub async fn of_account(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     before: Uuid,
     limit: i64,
 ) -> Result<Vec<StaffSenderId>> {
@@ -319,7 +324,7 @@ pub async fn of_account(
         " FROM sender_ids s JOIN accounts a ON a.id = s.account_id
          WHERE s.account_id = $1 AND s.id < $2 ORDER BY s.id DESC LIMIT $3"
     ))
-    .bind(account_id)
+    .bind(scope.id())
     .bind(before)
     .bind(limit)
     .fetch_all(conn)

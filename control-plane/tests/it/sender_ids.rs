@@ -4,6 +4,7 @@
 use axum::http::{Method, StatusCode};
 use semalink_control_plane::admin::permissions::Permissions;
 use semalink_control_plane::admin::store as staff_store;
+use semalink_control_plane::identity::scope::AccountScope;
 use semalink_control_plane::sender_ids::approved_sender;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -336,7 +337,9 @@ async fn one_approved_default_and_the_approved_sender_lookup(db: PgPool) {
     assert!(second.is_err());
 
     let pool = &app.app_pool;
-    let lookup = |name: Option<&'static str>| approved_sender(pool, owner.account_id, name);
+    let lookup = |name: Option<&'static str>| {
+        approved_sender(pool, AccountScope::trusted(owner.account_id), name)
+    };
     assert_eq!(lookup(None).await.unwrap().unwrap().id.to_string(), shop);
     assert_eq!(
         lookup(Some("  ")).await.unwrap().unwrap().id.to_string(),
@@ -357,10 +360,14 @@ async fn one_approved_default_and_the_approved_sender_lookup(db: PgPool) {
     );
     assert!(lookup(Some("Unknown")).await.unwrap().is_none());
     assert!(
-        approved_sender(pool, other.account_id, Some("AcmeCorp"))
-            .await
-            .unwrap()
-            .is_none()
+        approved_sender(
+            pool,
+            AccountScope::trusted(other.account_id),
+            Some("AcmeCorp")
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
 
     // Suspending the default clears it; a suspended sender is not usable.

@@ -1,6 +1,7 @@
 //! Team invitations: invite by email (admin+), list and revoke pending ones, and accept (the
 //! signed-in user whose email the invitation names).
 
+use crate::identity::scope::AccountScope;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -78,14 +79,14 @@ async fn invite(
         Role::Member => {}
     }
     let mut tx = state.pool.begin().await?;
-    if store::is_member_email(&mut *tx, user.account_id, &email).await? {
+    if store::is_member_email(&mut *tx, user.scope(), &email).await? {
         return Err(Error::Conflict("this person is already a member"));
     }
-    let account = accounts::get(&mut *tx, user.account_id)
+    let account = accounts::get(&mut *tx, user.scope())
         .await?
         .ok_or(Error::NotFound)?;
     let (invitation, token) =
-        store::invite(&mut *tx, user.account_id, &email, req.role, user.user_id).await?;
+        store::invite(&mut *tx, user.scope(), &email, req.role, user.user_id).await?;
     let template = Template::Invitation {
         account_name: &account.name,
         token: &token,
@@ -115,7 +116,7 @@ async fn list_invitations(
     user.require(Role::Admin)?;
     let rows = store::pending(
         &state.pool,
-        user.account_id,
+        user.scope(),
         page.before_or_max(),
         page.fetch_limit(),
     )
@@ -136,7 +137,7 @@ async fn revoke_invitation(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     user.require(Role::Admin)?;
-    if store::revoke_invitation(&state.pool, user.account_id, id).await? {
+    if store::revoke_invitation(&state.pool, user.scope(), id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound)
@@ -170,7 +171,7 @@ async fn accept(
     accounts::add_member(
         &mut *tx,
         user.user_id,
-        invitation.account_id,
+        AccountScope::trusted(invitation.account_id),
         invitation.role,
     )
     .await?;

@@ -43,7 +43,7 @@ async fn list_members(
 ) -> Result<Json<Page<Member>>> {
     let rows = store::members(
         &state.pool,
-        user.account_id,
+        user.scope(),
         page.before_or_max(),
         page.fetch_limit(),
     )
@@ -67,17 +67,17 @@ async fn change_role(
 ) -> Result<StatusCode> {
     user.require(Role::Owner)?;
     let mut tx = state.pool.begin().await?;
-    store::lock_account(&mut tx, user.account_id).await?;
+    store::lock_account(&mut tx, user.scope()).await?;
     let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id)
         .await?
         .ok_or(Error::NotFound)?;
     if current == Role::Owner
         && req.role != Role::Owner
-        && store::owner_count(&mut *tx, user.account_id).await? <= 1
+        && store::owner_count(&mut *tx, user.scope()).await? <= 1
     {
         return Err(Error::Conflict("an organisation needs at least one owner"));
     }
-    store::set_role(&mut *tx, user.account_id, member, req.role).await?;
+    store::set_role(&mut *tx, user.scope(), member, req.role).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -97,14 +97,14 @@ async fn remove_member(
 ) -> Result<StatusCode> {
     user.require(Role::Owner)?;
     let mut tx = state.pool.begin().await?;
-    store::lock_account(&mut tx, user.account_id).await?;
+    store::lock_account(&mut tx, user.scope()).await?;
     let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id)
         .await?
         .ok_or(Error::NotFound)?;
-    if current == Role::Owner && store::owner_count(&mut *tx, user.account_id).await? <= 1 {
+    if current == Role::Owner && store::owner_count(&mut *tx, user.scope()).await? <= 1 {
         return Err(Error::Conflict("an organisation needs at least one owner"));
     }
-    store::remove(&mut *tx, user.account_id, member).await?;
+    store::remove(&mut *tx, user.scope(), member).await?;
     sessions::revoke_for_membership(&mut *tx, member, user.account_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

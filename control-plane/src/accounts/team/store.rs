@@ -1,5 +1,6 @@
 //! SQL for team members and invitations, always scoped by the account id.
 
+use crate::identity::scope::AccountScope;
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -46,9 +47,9 @@ pub struct Invitation {
 }
 
 /// Serialises team changes of one account (last-owner checks) for the transaction.
-pub async fn lock_account(conn: &mut PgConnection, account_id: Uuid) -> Result<()> {
+pub async fn lock_account(conn: &mut PgConnection, scope: AccountScope) -> Result<()> {
     sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
-        .bind(account_id)
+        .bind(scope.id())
         .execute(conn)
         .await?;
     Ok(())
@@ -57,7 +58,7 @@ pub async fn lock_account(conn: &mut PgConnection, account_id: Uuid) -> Result<(
 /// Members of an account, newest first.
 pub async fn members(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     before: Uuid,
     limit: i64,
 ) -> Result<Vec<Member>> {
@@ -66,7 +67,7 @@ pub async fn members(
          FROM account_members m JOIN users u ON u.id = m.user_id
          WHERE m.account_id = $1 AND m.is_active AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(before)
     .bind(limit)
     .fetch_all(conn)
@@ -74,9 +75,9 @@ pub async fn members(
 }
 
 /// Number of active owners.
-pub async fn owner_count(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<i64> {
+pub async fn owner_count(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM account_members WHERE account_id = $1 AND is_active AND role = 'owner'")
-        .bind(account_id)
+        .bind(scope.id())
         .fetch_one(conn)
         .await?)
 }
@@ -84,14 +85,14 @@ pub async fn owner_count(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<
 /// Changes a member's role; false when the user is not an active member of the account.
 pub async fn set_role(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     user_id: Uuid,
     role: Role,
 ) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE account_members SET role = $3 WHERE account_id = $1 AND user_id = $2 AND is_active",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(user_id)
     .bind(role)
     .execute(conn)
@@ -100,9 +101,9 @@ pub async fn set_role(
 }
 
 /// Deactivates a membership; false when there was none.
-pub async fn remove(conn: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid) -> Result<bool> {
+pub async fn remove(conn: impl PgExecutor<'_>, scope: AccountScope, user_id: Uuid) -> Result<bool> {
     let done = sqlx::query("UPDATE account_members SET is_active = false WHERE account_id = $1 AND user_id = $2 AND is_active")
-        .bind(account_id)
+        .bind(scope.id())
         .bind(user_id)
         .execute(conn)
         .await?;
@@ -112,14 +113,14 @@ pub async fn remove(conn: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid) 
 /// Whether `email` already belongs to an active member.
 pub async fn is_member_email(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     email: &str,
 ) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM account_members m JOIN users u ON u.id = m.user_id
                         WHERE m.account_id = $1 AND m.is_active AND lower(u.email) = lower($2))",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(email)
     .fetch_one(conn)
     .await?)
@@ -128,7 +129,7 @@ pub async fn is_member_email(
 /// Creates an invitation valid 7 days; returns it and the raw token.
 pub async fn invite(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     email: &str,
     role: Role,
     by: Uuid,
@@ -140,7 +141,7 @@ pub async fn invite(
          RETURNING id, email, role, expires_at, created_at",
     )
     .bind(Uuid::now_v7())
-    .bind(account_id)
+    .bind(scope.id())
     .bind(email)
     .bind(role)
     .bind(crypto::digest(&token))
@@ -153,7 +154,7 @@ pub async fn invite(
 /// Pending invitations of an account, newest first.
 pub async fn pending(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     before: Uuid,
     limit: i64,
 ) -> Result<Vec<Invitation>> {
@@ -162,7 +163,7 @@ pub async fn pending(
          WHERE account_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() AND id < $2
          ORDER BY id DESC LIMIT $3",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(before)
     .bind(limit)
     .fetch_all(conn)
@@ -172,7 +173,7 @@ pub async fn pending(
 /// Revokes a pending invitation; false when the account has no such pending invitation.
 pub async fn revoke_invitation(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     id: Uuid,
 ) -> Result<bool> {
     let done = sqlx::query(
@@ -180,7 +181,7 @@ pub async fn revoke_invitation(
          WHERE id = $1 AND account_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
     )
     .bind(id)
-    .bind(account_id)
+    .bind(scope.id())
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -222,14 +223,14 @@ pub async fn mark_accepted(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
 
 /// Emails of the organisation's active owners and admins (who hear about its notices),
 /// sorted.
-pub async fn admin_emails(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<String>> {
+pub async fn admin_emails(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT u.email FROM account_members m JOIN users u ON u.id = m.user_id
          WHERE m.account_id = $1 AND m.is_active AND u.is_active
            AND m.role IN ('owner', 'admin')
          ORDER BY u.email",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .fetch_all(conn)
     .await?)
 }

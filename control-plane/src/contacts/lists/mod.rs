@@ -1,7 +1,10 @@
-//! Contact lists, a sub-resource of contacts: `store` (types, validation, SQL) and `routes`.
-//! The store's items are re-exported so callers write `contacts::lists::get`.
+//! Contact lists, a sub-resource of contacts: `types` (requests, responses, validation),
+//! `store` (SQL) and `routes`.
+//! Both are re-exported so callers write `contacts::lists::get`.
 
 pub mod routes;
 pub mod store;
+pub mod types;
 
 pub use store::*;
+pub use types::*;

@@ -3,103 +3,15 @@
 //! number's contacts opted out and suppresses the number; campaigns read
 //! [`sendable_contacts`], which excludes both.
 
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor};
-use time::OffsetDateTime;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::contacts::phone::{self, ContactStatus};
 use crate::contacts::types::Contact;
-use crate::error::{Error, FieldError, Result, conflict_on_unique};
+use crate::error::{Error, Result, conflict_on_unique};
 use crate::identity::scope::AccountScope;
 
-/// Where a suppression came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SuppressionSource {
-    /// A STOP reply from the number.
-    Stop,
-    /// Added by a user in the app.
-    Manual,
-    /// From an imported file.
-    Import,
-    /// Added through the API with a key.
-    Api,
-}
-
-impl SuppressionSource {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SuppressionSource::Stop => "stop",
-            SuppressionSource::Manual => "manual",
-            SuppressionSource::Import => "import",
-            SuppressionSource::Api => "api",
-        }
-    }
-}
-
-/// A suppressed number.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
-pub struct Suppression {
-    /// Id (time-ordered).
-    pub id: Uuid,
-    /// The number, E.164.
-    pub phone: String,
-    /// Why it is suppressed.
-    pub reason: Option<String>,
-    /// `stop`, `manual`, `import` or `api`.
-    pub source: String,
-    /// The user who added it, if a user did.
-    pub created_by: Option<Uuid>,
-    /// When it was added.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
-/// A number to suppress.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateSuppression {
-    /// Phone number in any common form; national forms use the organisation's country.
-    #[schema(min_length = 1, max_length = 64)]
-    pub phone: String,
-    /// Why (at most 500 characters).
-    #[schema(max_length = 500)]
-    pub reason: Option<String>,
-}
-
-impl CreateSuppression {
-    /// Validates; returns the E.164 number and the trimmed reason.
-    pub fn check(&self, country: &str) -> Result<(String, Option<String>)> {
-        let mut errors = Vec::new();
-        let number = match phone::normalise(&self.phone, country) {
-            Some(n) if n.country.is_some() => Some(n.phone),
-            Some(n) => {
-                let why = n.reason.unwrap_or_else(|| "is not a phone number".into());
-                errors.push(FieldError::new("phone", why));
-                None
-            }
-            None => {
-                errors.push(FieldError::new("phone", "must be 1 to 64 characters"));
-                None
-            }
-        };
-        let reason = self
-            .reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty());
-        if reason.is_some_and(|r| r.chars().count() > 500) {
-            errors.push(FieldError::new("reason", "must be at most 500 characters"));
-        }
-        match number {
-            Some(n) if errors.is_empty() => Ok((n, reason.map(str::to_owned))),
-            _ => Err(Error::Validation(errors)),
-        }
-    }
-}
+use super::types::*;
 
 const COLUMNS: &str = "id, phone, reason, source, created_by, created_at";
 
@@ -185,7 +97,7 @@ pub async fn delete_stop(
 /// repeating it changes nothing. Returns how many contacts were newly marked.
 pub async fn opt_out_number(
     conn: &mut PgConnection,
-    account_id: Uuid,
+    scope: AccountScope,
     e164: &str,
     source: SuppressionSource,
 ) -> Result<u64> {
@@ -198,7 +110,7 @@ pub async fn opt_out_number(
         "UPDATE contacts SET is_opted_out = true, opted_out_at = now(), updated_at = now()
          WHERE account_id = $1 AND phone = $2 AND NOT is_opted_out",
     )
-    .bind(account_id)
+    .bind(scope.id())
     .bind(e164)
     .execute(&mut *conn)
     .await?
@@ -208,7 +120,7 @@ pub async fn opt_out_number(
          VALUES ($1, $2, $3, 'Opted out', $4) ON CONFLICT (account_id, phone) DO NOTHING",
     )
     .bind(Uuid::now_v7())
-    .bind(account_id)
+    .bind(scope.id())
     .bind(e164)
     .bind(source.as_str())
     .execute(&mut *conn)
@@ -220,7 +132,7 @@ pub async fn opt_out_number(
 /// suppressed (the `sendable_contacts` SQL function), oldest first.
 pub async fn sendable_contacts(
     conn: impl PgExecutor<'_>,
-    account_id: Uuid,
+    scope: AccountScope,
     list_id: Uuid,
 ) -> Result<Vec<Contact>> {
     let sql = format!(
@@ -228,7 +140,7 @@ pub async fn sendable_contacts(
         crate::contacts::store::CONTACT_COLUMNS
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
+        .bind(scope.id())
         .bind(list_id)
         .fetch_all(conn)
         .await?)

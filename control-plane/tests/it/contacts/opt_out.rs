@@ -1,6 +1,7 @@
 //! Opt-out, the suppression list and `sendable_contacts`.
 
 use super::*;
+use semalink_control_plane::identity::scope::AccountScope;
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
 async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
@@ -39,7 +40,7 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
     let mut tx = app.app_pool.begin().await.unwrap();
     let marked = suppression::opt_out_number(
         &mut tx,
-        owner.account_id,
+        AccountScope::trusted(owner.account_id),
         "+254712000002",
         suppression::SuppressionSource::Stop,
     )
@@ -50,7 +51,7 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
     let mut tx = app.app_pool.begin().await.unwrap();
     let again = suppression::opt_out_number(
         &mut tx,
-        owner.account_id,
+        AccountScope::trusted(owner.account_id),
         "+254712000002",
         suppression::SuppressionSource::Stop,
     )
@@ -89,9 +90,13 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
     .await;
 
     let list_id: Uuid = list.parse().unwrap();
-    let sendable = suppression::sendable_contacts(&app.app_pool, owner.account_id, list_id)
-        .await
-        .unwrap();
+    let sendable = suppression::sendable_contacts(
+        &app.app_pool,
+        AccountScope::trusted(owner.account_id),
+        list_id,
+    )
+    .await
+    .unwrap();
     let phones: Vec<&str> = sendable.iter().map(|c| c.phone.as_str()).collect();
     assert_eq!(phones, vec!["+254712000005"]);
     assert!(!phones.contains(&invalid["phone"].as_str().unwrap()));
@@ -126,8 +131,12 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
         app.call(Method::DELETE, &uri, Some(t), None).await.status,
         StatusCode::NO_CONTENT
     );
-    let sendable = suppression::sendable_contacts(&app.app_pool, owner.account_id, list_id)
-        .await
-        .unwrap();
+    let sendable = suppression::sendable_contacts(
+        &app.app_pool,
+        AccountScope::trusted(owner.account_id),
+        list_id,
+    )
+    .await
+    .unwrap();
     assert_eq!(sendable.len(), 3);
 }

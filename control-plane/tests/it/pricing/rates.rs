@@ -1,6 +1,7 @@
 //! Rates: scopes, effective dates, quotes and their validation.
 
 use super::*;
+use semalink_control_plane::identity::scope::AccountScope;
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
 async fn scopes_effective_dates_and_quotes(db: PgPool) {
@@ -30,9 +31,15 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
 
     let mut conn = app.app_pool.acquire().await.unwrap();
     let now = OffsetDateTime::now_utc();
-    let q = quote::quote(&mut conn, plain, SAFARICOM, Content::Segments(1), now)
-        .await
-        .unwrap();
+    let q = quote::quote(
+        &mut conn,
+        AccountScope::trusted(plain),
+        SAFARICOM,
+        Content::Segments(1),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (q.rate, q.scope, q.mno_id.as_deref()),
         (d("0.8"), RateScope::Platform, Some("ke-safaricom"))
@@ -40,7 +47,7 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
     // The future rate applies from its date, not before.
     let later = quote::quote(
         &mut conn,
-        plain,
+        AccountScope::trusted(plain),
         SAFARICOM,
         Content::Segments(1),
         now + Duration::days(2),
@@ -49,9 +56,15 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
     .unwrap();
     assert_eq!(later.rate, d("0.5"));
     // An operator without its own rate gets the country default; national input uses KE.
-    let airtel = quote::quote(&mut conn, plain, "0733 123 456", Content::Segments(3), now)
-        .await
-        .unwrap();
+    let airtel = quote::quote(
+        &mut conn,
+        AccountScope::trusted(plain),
+        "0733 123 456",
+        Content::Segments(3),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (airtel.to.as_str(), airtel.rate, airtel.total),
         (AIRTEL, d("1"), d("3"))
@@ -67,7 +80,7 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
     let now = OffsetDateTime::now_utc();
     let q = quote::quote(
         &mut conn,
-        acme.account_id,
+        AccountScope::trusted(acme.account_id),
         SAFARICOM,
         Content::Segments(2),
         now,
@@ -78,9 +91,15 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
         (q.rate, q.total, q.scope),
         (d("0.6"), d("1.2"), RateScope::Account)
     );
-    let q = quote::quote(&mut conn, plain, SAFARICOM, Content::Segments(2), now)
-        .await
-        .unwrap();
+    let q = quote::quote(
+        &mut conn,
+        AccountScope::trusted(plain),
+        SAFARICOM,
+        Content::Segments(2),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(q.scope, RateScope::Platform);
 
     // Agents: retail list for their customers, wholesale list for themselves.
@@ -100,17 +119,35 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
     .await;
     set_ok(&app, &owner, json!({"scope": "agent_retail", "account_id": agent, "country": "KE", "mno_id": "ke-safaricom", "rate": "0.90"})).await;
     let now = OffsetDateTime::now_utc();
-    let q = quote::quote(&mut conn, agent, SAFARICOM, Content::Segments(1), now)
-        .await
-        .unwrap();
+    let q = quote::quote(
+        &mut conn,
+        AccountScope::trusted(agent),
+        SAFARICOM,
+        Content::Segments(1),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!((q.rate, q.scope), (d("0.3"), RateScope::AgentWholesale));
-    let q = quote::quote(&mut conn, sub, SAFARICOM, Content::Segments(1), now)
-        .await
-        .unwrap();
+    let q = quote::quote(
+        &mut conn,
+        AccountScope::trusted(sub),
+        SAFARICOM,
+        Content::Segments(1),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!((q.rate, q.scope), (d("0.9"), RateScope::AgentRetail));
-    let q = quote::quote(&mut conn, sub, AIRTEL, Content::Segments(1), now)
-        .await
-        .unwrap();
+    let q = quote::quote(
+        &mut conn,
+        AccountScope::trusted(sub),
+        AIRTEL,
+        Content::Segments(1),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!((q.rate, q.scope), (d("1"), RateScope::Platform));
 
     // Bulk: one query for many numbers, unpriced destinations reported per line.
@@ -120,7 +157,7 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
         .collect();
     let bulk = quote::quote_many(
         &mut conn,
-        acme.account_id,
+        AccountScope::trusted(acme.account_id),
         &numbers,
         Content::Text("hello"),
         now,
