@@ -37,10 +37,11 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
         .await;
     assert_eq!(r.json["is_opted_out"], true, "{}", r.text);
     assert!(r.json["opted_out_at"].is_string());
+    let scope = AccountScope::trusted(owner.account_id);
     let mut tx = app.app_pool.begin().await.unwrap();
     let marked = suppression::opt_out_number(
         &mut tx,
-        AccountScope::trusted(owner.account_id),
+        scope,
         "+254712000002",
         suppression::SuppressionSource::Stop,
     )
@@ -51,7 +52,7 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
     let mut tx = app.app_pool.begin().await.unwrap();
     let again = suppression::opt_out_number(
         &mut tx,
-        AccountScope::trusted(owner.account_id),
+        scope,
         "+254712000002",
         suppression::SuppressionSource::Stop,
     )
@@ -90,13 +91,9 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
     .await;
 
     let list_id: Uuid = list.parse().unwrap();
-    let sendable = suppression::sendable_contacts(
-        &app.app_pool,
-        AccountScope::trusted(owner.account_id),
-        list_id,
-    )
-    .await
-    .unwrap();
+    let sendable = suppression::sendable_contacts(&app.app_pool, scope, list_id)
+        .await
+        .unwrap();
     let phones: Vec<&str> = sendable.iter().map(|c| c.phone.as_str()).collect();
     assert_eq!(phones, vec!["+254712000005"]);
     assert!(!phones.contains(&invalid["phone"].as_str().unwrap()));
@@ -131,12 +128,8 @@ async fn opt_out_suppressions_and_sendable_contacts(db: PgPool) {
         app.call(Method::DELETE, &uri, Some(t), None).await.status,
         StatusCode::NO_CONTENT
     );
-    let sendable = suppression::sendable_contacts(
-        &app.app_pool,
-        AccountScope::trusted(owner.account_id),
-        list_id,
-    )
-    .await
-    .unwrap();
+    let sendable = suppression::sendable_contacts(&app.app_pool, scope, list_id)
+        .await
+        .unwrap();
     assert_eq!(sendable.len(), 3);
 }

@@ -30,16 +30,11 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
         "effective_from": tomorrow.format(&time::format_description::well_known::Rfc3339).unwrap()})).await;
 
     let mut conn = app.app_pool.acquire().await.unwrap();
+    let plain_scope = AccountScope::trusted(plain);
     let now = OffsetDateTime::now_utc();
-    let q = quote::quote(
-        &mut conn,
-        AccountScope::trusted(plain),
-        SAFARICOM,
-        Content::Segments(1),
-        now,
-    )
-    .await
-    .unwrap();
+    let q = quote::quote(&mut conn, plain_scope, SAFARICOM, Content::Segments(1), now)
+        .await
+        .unwrap();
     assert_eq!(
         (q.rate, q.scope, q.mno_id.as_deref()),
         (d("0.8"), RateScope::Platform, Some("ke-safaricom"))
@@ -47,7 +42,7 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
     // The future rate applies from its date, not before.
     let later = quote::quote(
         &mut conn,
-        AccountScope::trusted(plain),
+        plain_scope,
         SAFARICOM,
         Content::Segments(1),
         now + Duration::days(2),
@@ -58,7 +53,7 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
     // An operator without its own rate gets the country default; national input uses KE.
     let airtel = quote::quote(
         &mut conn,
-        AccountScope::trusted(plain),
+        plain_scope,
         "0733 123 456",
         Content::Segments(3),
         now,
@@ -91,15 +86,9 @@ async fn scopes_effective_dates_and_quotes(db: PgPool) {
         (q.rate, q.total, q.scope),
         (d("0.6"), d("1.2"), RateScope::Account)
     );
-    let q = quote::quote(
-        &mut conn,
-        AccountScope::trusted(plain),
-        SAFARICOM,
-        Content::Segments(2),
-        now,
-    )
-    .await
-    .unwrap();
+    let q = quote::quote(&mut conn, plain_scope, SAFARICOM, Content::Segments(2), now)
+        .await
+        .unwrap();
     assert_eq!(q.scope, RateScope::Platform);
 
     // Agents: retail list for their customers, wholesale list for themselves.
