@@ -414,3 +414,105 @@ async fn simple_locked(
     let row = apply(tx, entry, kind, amount, Decimal::ZERO, &locked).await?;
     Ok(moved(row))
 }
+
+/// How a final state settles a message's share of its reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered (or an upstream-charged failure): the message's cost is charged.
+    Charge,
+    /// Failed, rejected, expired, cancelled: the message's cost returns to the balance.
+    Refund,
+}
+
+/// What [`settle_messages`] moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settlement {
+    /// Messages settled now (those already settled are skipped).
+    pub messages: usize,
+    /// Sum of the costs charged.
+    pub charged: Decimal,
+    /// Sum of the costs refunded.
+    pub refunded: Decimal,
+}
+
+/// Settles messages of one account one by one against the reservations that hold them
+/// (several messages share one reservation: a send request, a dispatcher batch). Runs in the
+/// caller's transaction, so the caller's status update and the money move together.
+///
+/// Each message is settled at most once: its `settled` flag is set by the same statement that
+/// picks it, so a replayed batch (a redelivered envelope, a second dispatcher) moves nothing.
+/// At most two ledger rows are appended per call — one `finalisation` (amount 0, the charged
+/// costs leave `reserved`) and one `refund` (the refunded costs return from `reserved` to the
+/// balance) — under the reference `settle:<id>`, each listing the message ids it settles in
+/// its metadata, so `balance = sum(amount)` and `reserved = sum(reserved_delta)` hold at every
+/// commit.
+pub async fn settle_messages(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    outcomes: &[(Uuid, Outcome)],
+    actor: Actor,
+    base_url: &str,
+) -> Result<Settlement> {
+    if outcomes.is_empty() {
+        return Ok(Settlement::default());
+    }
+    let locked = lock(conn, account_id).await?;
+    let ids: Vec<Uuid> = outcomes.iter().map(|(id, _)| *id).collect();
+    let charge: Vec<bool> = outcomes
+        .iter()
+        .map(|(_, o)| *o == Outcome::Charge)
+        .collect();
+    let picked: Vec<(Uuid, Decimal, bool)> = sqlx::query_as(
+        "UPDATE messages m SET settled = true, updated_at = now()
+         FROM unnest($2::uuid[], $3::bool[]) AS u(id, charge)
+         WHERE m.account_id = $1 AND m.id = u.id AND NOT m.settled
+           AND m.reservation IS NOT NULL
+         RETURNING m.id, m.cost, u.charge",
+    )
+    .bind(account_id)
+    .bind(&ids)
+    .bind(&charge)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut done = Settlement {
+        messages: picked.len(),
+        ..Settlement::default()
+    };
+    let (mut charged_ids, mut refunded_ids) = (Vec::new(), Vec::new());
+    for (id, cost, charge) in &picked {
+        if *charge {
+            done.charged += cost;
+            charged_ids.push(*id);
+        } else {
+            done.refunded += cost;
+            refunded_ids.push(*id);
+        }
+    }
+    let mut locked = locked;
+    for (kind, total, ids) in [
+        (TxType::Finalisation, done.charged, charged_ids),
+        (TxType::Refund, done.refunded, refunded_ids),
+    ] {
+        if ids.is_empty() {
+            continue;
+        }
+        let reference = format!("settle:{}", Uuid::now_v7());
+        let entry = Entry {
+            account_id,
+            reference: &reference,
+            actor: actor.clone(),
+            reason: None,
+            metadata: serde_json::json!({ "messages": ids }),
+            base_url,
+        };
+        let amount = if kind == TxType::Refund {
+            total
+        } else {
+            Decimal::ZERO
+        };
+        let row = apply(conn, &entry, kind, amount, -total, &locked).await?;
+        locked.balance = row.balance_after;
+        locked.reserved_balance = row.reserved_after;
+    }
+    Ok(done)
+}
