@@ -11,8 +11,10 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::publisher::{BatchConfig, Flush, Message, Payload, Pending, Publisher};
@@ -104,6 +106,50 @@ impl MemoryBus {
     pub fn subscribe<T: Message>(&self, queue: &str) -> Result<Subscription<T>> {
         let (tx, rx) = self.queue::<T>(queue)?;
         Ok(Subscription::memory(rx, tx))
+    }
+
+    /// What a RabbitMQ retry queue does (message TTL, dead-lettered to `to`), in process:
+    /// every envelope published to `from` is moved to `to` once `delay` has passed since it
+    /// was taken from `from`, until `stop`. Like every in-process queue, envelopes still
+    /// waiting when the process ends are gone (the outbox or the HTTP caller has them).
+    pub fn forward_delayed<T: Message>(
+        &self,
+        from: &str,
+        to: &str,
+        delay: Duration,
+        stop: CancellationToken,
+    ) -> Result<tokio::task::JoinHandle<()>> {
+        let mut waiting = self.subscribe::<T>(from)?;
+        let target = self.publisher::<T>(to)?;
+        Ok(tokio::spawn(async move {
+            loop {
+                let delivery = tokio::select! {
+                    d = waiting.recv() => d,
+                    _ = stop.cancelled() => None,
+                };
+                let Some(mut delivery) = delivery else { break };
+                let target = target.clone();
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = stop.cancelled() => return,
+                    }
+                    let confirms = futures::future::join_all(
+                        delivery
+                            .take_items()
+                            .into_iter()
+                            .filter_map(|item| item.ok())
+                            .map(|item| target.publish(item)),
+                    )
+                    .await;
+                    if let Some(Err(error)) = confirms.into_iter().find(|r| r.is_err()) {
+                        tracing::warn!(%error, queue = target.queue(), "delayed envelope not moved");
+                    }
+                    delivery.ack().await;
+                });
+            }
+        }))
     }
 }
 

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use semalink_bus::Bus;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -63,6 +64,18 @@ impl ControlPlane {
         listener: TcpListener,
         cancel: CancellationToken,
     ) -> Result<ControlPlaneHandle, ServeError> {
+        ControlPlane::start_on(config, listener, cancel, None).await
+    }
+
+    /// [`start`](Self::start) on `shared` when given: the bus the one-process binary shares
+    /// with the engine it hosts (its in-process bus, which then has a consumer), instead of
+    /// the bus `[amqp]` configures.
+    pub async fn start_on(
+        config: Config,
+        listener: TcpListener,
+        cancel: CancellationToken,
+        shared: Option<Bus>,
+    ) -> Result<ControlPlaneHandle, ServeError> {
         if config.database.migrate_on_start {
             db::migrate(&config.database).await?;
         }
@@ -70,18 +83,22 @@ impl ControlPlane {
         // The bus outlives the workers: it stops after they have ended (see `shutdown`), so
         // the publisher's last confirms can still arrive.
         let bus_stop = CancellationToken::new();
-        let bus = crate::bus::connect(config.amqp.as_ref(), bus_stop.clone());
+        let hosted = shared.is_some();
+        let bus = match shared {
+            Some(bus) => bus,
+            None => crate::bus::connect(config.amqp.as_ref(), bus_stop.clone()),
+        };
         let state = AppState::new(config, pool)?.with_bus(bus);
         let addr = listener.local_addr()?;
         // `/metrics` only on the internal listener (loopback by default).
         let internal_listener = TcpListener::bind(state.config.server.metrics_bind).await?;
         let metrics_addr = internal_listener.local_addr()?;
         let workers = TaskTracker::new();
-        // Without `[amqp]` the bus is in-process and nothing in this process consumes it (the
-        // one-process binary, which hosts the engine too, is not built yet): publishing would
-        // mark messages `queued` into a queue nobody reads, lost at the next restart. Leave them
-        // `submitted` in the outbox instead, where a later start with a broker publishes them.
-        let no_consumer = state.config.amqp.is_none();
+        // Without `[amqp]` and without a shared bus the bus is in-process and nothing in this
+        // process consumes it: publishing would mark messages `queued` into a queue nobody
+        // reads, lost at the next restart. Leave them `submitted` in the outbox instead, where
+        // a later start with a broker (or in the one-process binary) publishes them.
+        let no_consumer = state.config.amqp.is_none() && !hosted;
         for worker in app::workers(&state, &cancel)? {
             if no_consumer && worker.name == "message_publisher" {
                 tracing::warn!(

@@ -89,6 +89,17 @@ impl Engine {
     /// `config.http.listen` (port 0 picks one, see [`EngineHandle::local_addr`]) and the
     /// pipeline tasks. Must run inside a tokio runtime.
     pub async fn start(config: Config) -> Result<EngineHandle> {
+        Engine::start_on(config, None).await
+    }
+
+    /// [`start`](Self::start), taking submit requests from and publishing status events and
+    /// MO messages to `shared` when given (the one-process binary's in-process bus, shared
+    /// with the control plane) instead of the bus `[amqp]` configures; the queue names and
+    /// limits still come from `[amqp]` (its defaults without one).
+    pub async fn start_on(
+        config: Config,
+        shared: Option<semalink_bus::Bus>,
+    ) -> Result<EngineHandle> {
         config.validate()?;
         config.check_deployment()?;
         let metrics = Arc::new(Metrics::new());
@@ -113,10 +124,15 @@ impl Engine {
             streams.push(events);
         }
         let amqp_stop = CancellationToken::new();
-        let link = config
-            .amqp
-            .as_ref()
-            .map(|a| Arc::new(Link::new(a, amqp_stop.clone())));
+        let link = match (shared, &config.amqp) {
+            (Some(bus), amqp) => Some(Arc::new(Link::with_bus(
+                bus,
+                amqp.clone().unwrap_or_default(),
+                amqp_stop.clone(),
+            )?)),
+            (None, Some(a)) => Some(Arc::new(Link::new(a, amqp_stop.clone()))),
+            (None, None) => None,
+        };
         let (sink, events) = match &link {
             Some(link) => (link.sink()?, None),
             None => {
@@ -129,10 +145,9 @@ impl Engine {
             .iter()
             .map(|u| u.window as usize * u.binds as usize)
             .sum();
-        let prefetch = config
-            .amqp
+        let prefetch = link
             .as_ref()
-            .map(|a| amqp::consumer::prefetch(a, windows));
+            .map(|l| amqp::consumer::prefetch(l.config(), windows));
         let permits: Vec<_> = config
             .upstreams
             .iter()

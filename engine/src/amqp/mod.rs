@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use semalink_bus::amqp::{AmqpBus, AmqpConfig as BusConfig};
-use semalink_bus::{BatchConfig, Bus, Publisher, Topology};
+use semalink_bus::{BatchConfig, Bus, Publisher, Topology, topology};
 use semalink_protocol::contracts::SubmitRequest;
 use tokio_util::sync::CancellationToken;
 
@@ -74,6 +74,38 @@ impl Link {
             submits,
             stop,
         }
+    }
+
+    /// A link over a bus someone else owns (the one-process binary shares its in-process bus
+    /// with the control plane): the queues of `config`, no connection of its own. Over the
+    /// in-process bus the retry queues are emulated ([`semalink_bus::memory::MemoryBus::forward_delayed`]) until
+    /// `stop`.
+    pub fn with_bus(bus: Bus, config: AmqpConfig, stop: CancellationToken) -> Result<Link> {
+        let topology = config.topology();
+        if let Bus::Memory(memory) = &bus {
+            for queue in [&topology.priority, &topology.normal] {
+                for &delay in &topology.delays {
+                    memory
+                        .forward_delayed::<SubmitRequest>(
+                            &topology::retry_queue(queue, delay),
+                            queue,
+                            delay,
+                            stop.clone(),
+                        )
+                        .map_err(|e| Error::Sink(e.to_string()))?;
+                }
+            }
+        }
+        let submits = bus
+            .publisher(&topology.normal)
+            .map_err(|e| Error::Sink(e.to_string()))?;
+        Ok(Link {
+            bus,
+            topology,
+            config,
+            submits,
+            stop,
+        })
     }
 
     /// The sink publishing status events and MO messages over this link.
