@@ -70,3 +70,27 @@ async fn a_queue_has_one_message_type() {
         .unwrap_err();
     assert!(err.to_string().contains("another message type"), "{err}");
 }
+
+#[tokio::test]
+async fn a_delayed_queue_moves_its_envelopes_to_the_target_after_the_delay() {
+    let memory = MemoryBus::new(16, batching());
+    let stop = tokio_util::sync::CancellationToken::new();
+    let delay = Duration::from_millis(300);
+    memory
+        .forward_delayed::<InboundMessage>("q.retry.300ms", "q", delay, stop.clone())
+        .unwrap();
+    let mut target = memory.subscribe::<InboundMessage>("q").unwrap();
+    let retry = memory.publisher::<InboundMessage>("q.retry.300ms").unwrap();
+    let sent = std::time::Instant::now();
+    behaviour::publish_all(&retry, 0..120).await;
+    let mut seen = HashSet::new();
+    while seen.len() < 120 {
+        let d = next(&mut target).await;
+        // Not before its delay (a lower bound, never an upper one: tests assert no timing).
+        assert!(sent.elapsed() >= delay, "moved after {:?}", sent.elapsed());
+        seen.extend(keys(&d));
+        assert!(d.ack().await);
+    }
+    assert_eq!(seen, (0..120).collect());
+    stop.cancel();
+}
