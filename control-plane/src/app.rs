@@ -27,7 +27,7 @@ use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
     accounts, admin, api_keys, auth, contacts, credits, email, exports, imports, messages,
-    notifications, ops, pricing, sender_ids, users,
+    notifications, ops, pricing, results, sender_ids, users,
 };
 
 /// Every route of the service with its documentation, merged in this one place.
@@ -72,6 +72,7 @@ pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>
     all.extend(auth::workers(state, stop));
     all.extend(contacts::workers(state, stop));
     all.extend(messages::workers(state, stop)?);
+    all.extend(results::workers(state, stop));
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
     all.retain(|w| state.config.workers.enabled(w.name));
     Ok(all)

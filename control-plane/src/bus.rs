@@ -27,6 +27,9 @@ pub struct AmqpConfig {
     /// Submit requests of the `normal` lane (API messages, campaigns).
     #[serde(default = "default_normal_queue")]
     pub normal_queue: String,
+    /// The engine's status events (what the status consumer applies).
+    #[serde(default = "default_status_queue")]
+    pub status_queue: String,
     /// `classic` (default) or `quorum`; must match what the engine declares.
     #[serde(default)]
     pub queue_type: QueueType,
@@ -50,6 +53,9 @@ fn default_priority_queue() -> String {
 fn default_normal_queue() -> String {
     topology::NORMAL_QUEUE.into()
 }
+fn default_status_queue() -> String {
+    topology::STATUS_QUEUE.into()
+}
 fn default_batch_max_items() -> usize {
     500
 }
@@ -70,6 +76,7 @@ impl AmqpConfig {
             url: SecretString::from(url.to_owned()),
             priority_queue: default_priority_queue(),
             normal_queue: default_normal_queue(),
+            status_queue: default_status_queue(),
             queue_type: QueueType::default(),
             batch_max_items: default_batch_max_items(),
             batch_linger_ms: default_batch_linger_ms(),
@@ -87,13 +94,15 @@ impl AmqpConfig {
     }
 }
 
-/// The submit queues the control plane publishes to.
+/// The queues the control plane publishes to (submit lanes) and consumes (status).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queues {
     /// `high` lane.
     pub priority: String,
     /// `normal` lane.
     pub normal: String,
+    /// Status events.
+    pub status: String,
 }
 
 impl Queues {
@@ -103,10 +112,12 @@ impl Queues {
             Some(c) => Queues {
                 priority: c.priority_queue.clone(),
                 normal: c.normal_queue.clone(),
+                status: c.status_queue.clone(),
             },
             None => Queues {
                 priority: topology::PRIORITY_QUEUE.into(),
                 normal: topology::NORMAL_QUEUE.into(),
+                status: topology::STATUS_QUEUE.into(),
             },
         }
     }
@@ -133,6 +144,7 @@ pub fn connect(config: Option<&AmqpConfig>, stop: CancellationToken) -> Bus {
     let topology = Topology {
         priority: queues.priority,
         normal: queues.normal,
+        status: queues.status,
         queue_type: c.queue_type,
         ..Topology::default()
     };

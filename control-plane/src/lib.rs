@@ -6,7 +6,8 @@
 //! email links), [`users`], [`accounts`] (organisations and their team), [`api_keys`],
 //! [`notifications`], [`sender_ids`], [`contacts`] (lists, suppression, bulk actions, the one
 //! contact filter), [`imports`], [`exports`], [`pricing`], [`messages`] (the messages API and the
-//! outbox publisher), [`credits`] (the ledger) and
+//! outbox publisher), [`results`] (the status consumer: delivery, settlement, rollups,
+//! campaign completion), [`credits`] (the ledger) and
 //! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log).
 //!
 //! [`identity`] is the leaf every feature takes its caller from: extractors, roles, JWT,
@@ -44,6 +45,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pricing;
 pub mod rate_limit;
+pub mod results;
 pub mod sender_ids;
 pub mod service;
 pub mod state;

@@ -1,5 +1,5 @@
 //! Prometheus metrics of the service, all defined here: requests by route and status, latency
-//! histograms and database pool usage. One registry per `AppState`, no global recorder.
+//! histograms, database pool usage and the status consumer's events. One registry per `AppState`, no global recorder.
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
@@ -16,6 +16,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    status_events: IntCounterVec,
 }
 
 impl Metrics {
@@ -46,10 +47,19 @@ impl Metrics {
             &["state"],
         )
         .expect("valid metric");
+        let status_events = IntCounterVec::new(
+            Opts::new(
+                "status_events_total",
+                "Engine status events taken by the status consumer, by outcome (applied, unchanged, unknown, malformed, failed)",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
+            Box::new(status_events.clone()),
         ] {
             registry
                 .register(collector)
@@ -60,6 +70,16 @@ impl Metrics {
             requests,
             latency,
             pool,
+            status_events,
+        }
+    }
+
+    /// Counts `n` status events that ended with `outcome`.
+    pub fn status_events(&self, outcome: &str, n: usize) {
+        if n > 0 {
+            self.status_events
+                .with_label_values(&[outcome])
+                .inc_by(u64::try_from(n).unwrap_or(u64::MAX));
         }
     }
 
@@ -76,8 +96,12 @@ impl Metrics {
     /// The name of every metric family the service exports, sampled or not (dashboards and
     /// alert rules are checked against it).
     pub fn family_names(&self) -> Vec<String> {
-        let collectors: [&dyn prometheus::core::Collector; 3] =
-            [&self.requests, &self.latency, &self.pool];
+        let collectors: [&dyn prometheus::core::Collector; 4] = [
+            &self.requests,
+            &self.latency,
+            &self.pool,
+            &self.status_events,
+        ];
         collectors
             .iter()
             .flat_map(|c| c.desc())

@@ -37,6 +37,9 @@ pub struct Config {
     /// How the message outbox is drained.
     #[serde(default)]
     pub publisher: crate::messages::publisher::PublisherConfig,
+    /// How status events are applied and settled.
+    #[serde(default)]
+    pub results: crate::results::store::ResultsConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -56,6 +59,8 @@ pub struct WorkersConfig {
     pub idempotency_purge: bool,
     /// Delete expired login-throttle rows.
     pub login_throttle_sweep: bool,
+    /// Apply the engine's status events (delivery, settlement, campaign counters).
+    pub status_consumer: bool,
 }
 
 impl Default for WorkersConfig {
@@ -67,6 +72,7 @@ impl Default for WorkersConfig {
             message_publisher: true,
             idempotency_purge: true,
             login_throttle_sweep: true,
+            status_consumer: true,
         }
     }
 }
@@ -81,6 +87,7 @@ impl WorkersConfig {
             "message_publisher" => self.message_publisher,
             "idempotency_purge" => self.idempotency_purge,
             "login_throttle_sweep" => self.login_throttle_sweep,
+            "status_consumer" => self.status_consumer,
             _ => false,
         }
     }

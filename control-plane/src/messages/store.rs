@@ -14,7 +14,9 @@ use crate::messages::types::{Message, MessageEvent, MessagePriority, MessageQuer
 /// Columns of [`Message`] selected from `messages m`.
 const COLUMNS: &str = "m.id, m.campaign_id, m.client_reference, m.sender, m.destination, \
     m.country, m.mno_id, m.body, m.encoding::text AS encoding, m.parts, m.unit_price, m.cost, \
-    m.priority, m.status, m.send_at, m.expires_at, m.created_at, m.updated_at";
+    m.priority, m.status, m.send_at, m.expires_at, m.sent_at, m.final_at, m.upstream, \
+    m.smsc_message_id, m.error_kind, m.error_code, m.error_text, m.settled, m.created_at, \
+    m.updated_at";
 
 /// Numbers among `phones` (E.164) the organisation must not send to, with why:
 /// `opted_out` when a contact with the number opted out, else `suppressed` when the number is

@@ -282,6 +282,24 @@ pub struct Message {
     /// Validity end, if any.
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
+    /// When the upstream accepted it (`sent`).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+    /// When it reached its final status.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub final_at: Option<OffsetDateTime>,
+    /// The upstream connection that carried it.
+    pub upstream: Option<String>,
+    /// The upstream's message id.
+    pub smsc_message_id: Option<String>,
+    /// Where `error_code` comes from: `command_status` (SMPP), `network`, `receipt`.
+    pub error_kind: Option<String>,
+    /// The failure code, when it failed.
+    pub error_code: Option<i64>,
+    /// The failure reason as the upstream gave it.
+    pub error_text: Option<String>,
+    /// Whether its reservation was settled (charged when delivered, else refunded).
+    pub settled: bool,
     /// Accepted at.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

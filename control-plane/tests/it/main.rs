@@ -14,6 +14,7 @@ mod messages;
 mod mfa;
 mod notifications;
 mod pricing;
+mod results;
 mod security;
 mod sender_ids;
 mod sender_ids_staff;

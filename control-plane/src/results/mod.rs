@@ -1,0 +1,34 @@
+//! Results: what the engine reports comes back. The `status_consumer` worker applies the
+//! status events of `sms.status` to messages, their parts and timeline, settles each final
+//! message's reservation exactly once (delivered → charged, otherwise refunded; see
+//! docs/results.md), keeps the analytics rollups and the campaign counters, and completes a
+//! campaign with its report when its last message is final.
+//!
+//! * [`apply`] — the pure fold (monotonic states, multipart), unit-tested.
+//! * [`store`] — one transaction per batch, set-based writes, settlement, completion.
+//! * [`consumer`] — the worker: batching envelopes, ack after commit, retry, requeue.
+
+pub mod apply;
+pub mod consumer;
+pub mod store;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::bus::Queues;
+use crate::state::AppState;
+use crate::worker::Worker;
+
+/// The module's background workers: the status consumer.
+pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {
+    let consumer = consumer::StatusConsumer::new(
+        state.pool.clone(),
+        state.metrics.clone(),
+        state.config.server.public_base_url.clone(),
+        state.config.results.clone(),
+    );
+    let queue = Queues::of(state.config.amqp.as_ref()).status;
+    vec![Worker::new(
+        "status_consumer",
+        consumer.run(state.bus.clone(), queue, stop.clone()),
+    )]
+}
