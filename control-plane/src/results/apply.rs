@@ -111,7 +111,7 @@ impl Detail {
         Detail {
             upstream: event.upstream.clone(),
             smsc_message_id: event.smsc_message_id.clone(),
-            error_kind: event.error.map(|e| error_kind(e)),
+            error_kind: event.error.map(error_kind),
             error_code: event.error.map(|e| i64::from(e.code)),
             error_text: event.error_text.as_ref().map(|t| clip(t, 500)),
         }
@@ -228,7 +228,7 @@ impl Tracked {
                 part.total = seg.total;
                 part.changed = true;
                 self.part_changes += 1;
-                self.from_parts(seg.total)
+                self.status_of_parts(seg.total)
             }
         };
         if next.rank() <= self.status.rank() {
@@ -246,14 +246,18 @@ impl Tracked {
             status: next,
             at,
             detail,
-            part: event.segment.filter(|s| s.total > 1).map(|s| (s.index, s.total)),
+            part: event
+                .segment
+                .filter(|s| s.total > 1)
+                .map(|s| (s.index, s.total)),
         })
     }
 
     /// The message status its parts give: final when all `total` are, else `sent` once any
     /// part left, else unchanged.
-    fn from_parts(&self, total: u16) -> Status {
-        let all_final = (1..=total).all(|i| self.parts.get(&i).is_some_and(|p| p.status.is_final()));
+    fn status_of_parts(&self, total: u16) -> Status {
+        let all_final =
+            (1..=total).all(|i| self.parts.get(&i).is_some_and(|p| p.status.is_final()));
         if all_final {
             return self
                 .parts
@@ -262,7 +266,11 @@ impl Tracked {
                 .find(|s| *s != Status::Delivered)
                 .unwrap_or(Status::Delivered);
         }
-        if self.parts.values().any(|p| p.status.rank() >= Status::Sent.rank()) {
+        if self
+            .parts
+            .values()
+            .any(|p| p.status.rank() >= Status::Sent.rank())
+        {
             Status::Sent
         } else {
             self.status
@@ -299,12 +307,19 @@ mod tests {
     fn states_only_move_forward_and_final_is_final() {
         use DeliveryState::*;
         let mut m = queued();
-        assert_eq!(m.apply(&event(Sent, None)).map(|s| s.status), Some(Status::Sent));
+        assert_eq!(
+            m.apply(&event(Sent, None)).map(|s| s.status),
+            Some(Status::Sent)
+        );
         assert_eq!(
             m.apply(&event(Delivered, None)).map(|s| s.status),
             Some(Status::Delivered)
         );
-        assert_eq!(m.apply(&event(Sent, None)), None, "a late sent moves nothing");
+        assert_eq!(
+            m.apply(&event(Sent, None)),
+            None,
+            "a late sent moves nothing"
+        );
         assert_eq!(m.apply(&event(Failed, None)), None, "final is final");
         assert_eq!(m.status, Status::Delivered);
         assert!(m.final_at.is_some() && m.sent_at.is_some());
@@ -329,7 +344,9 @@ mod tests {
     #[test]
     fn a_final_without_sent_is_applied_and_dates_the_send() {
         let mut m = Tracked::new(Status::Submitted, BTreeMap::new());
-        let step = m.apply(&event(DeliveryState::Rejected, None)).expect("applied");
+        let step = m
+            .apply(&event(DeliveryState::Rejected, None))
+            .expect("applied");
         assert_eq!(step.status, Status::Rejected);
         assert_eq!(m.sent_at, m.final_at);
     }
@@ -338,14 +355,27 @@ mod tests {
     fn a_long_message_is_delivered_when_every_part_is() {
         use DeliveryState::*;
         let mut m = queued();
-        assert_eq!(m.apply(&event(Sent, Some((1, 3)))).map(|s| s.status), Some(Status::Sent));
+        assert_eq!(
+            m.apply(&event(Sent, Some((1, 3)))).map(|s| s.status),
+            Some(Status::Sent)
+        );
         assert_eq!(m.apply(&event(Sent, Some((2, 3)))), None, "already sent");
         assert_eq!(m.apply(&event(Delivered, Some((1, 3)))), None);
-        assert_eq!(m.apply(&event(Delivered, Some((3, 3)))), None, "part 2 still open");
-        let step = m.apply(&event(Delivered, Some((2, 3)))).expect("all parts final");
+        assert_eq!(
+            m.apply(&event(Delivered, Some((3, 3)))),
+            None,
+            "part 2 still open"
+        );
+        let step = m
+            .apply(&event(Delivered, Some((2, 3))))
+            .expect("all parts final");
         assert_eq!(step.status, Status::Delivered);
         assert_eq!(step.part, Some((2, 3)));
-        assert!(m.parts.values().all(|p| p.changed && p.status == Status::Delivered));
+        assert!(
+            m.parts
+                .values()
+                .all(|p| p.changed && p.status == Status::Delivered)
+        );
     }
 
     #[test]

@@ -57,8 +57,7 @@ impl Default for ResultsConfig {
 impl ResultsConfig {
     /// How a message that became final in `status` is settled.
     pub fn outcome(&self, status: Status) -> Outcome {
-        if status == Status::Delivered
-            || self.charged_failures.iter().any(|s| s == status.as_str())
+        if status == Status::Delivered || self.charged_failures.iter().any(|s| s == status.as_str())
         {
             Outcome::Charge
         } else {
@@ -297,7 +296,10 @@ pub async fn apply_on(
                 Outcome::Refund => delta.refunded = r.cost,
             }
             if r.reserved {
-                settle.entry(r.account_id).or_default().push((r.id, outcome));
+                settle
+                    .entry(r.account_id)
+                    .or_default()
+                    .push((r.id, outcome));
             }
             if t.status == Status::Delivered
                 && let (Some(sent), Some(done)) = (t.sent_at, t.final_at)
@@ -702,7 +704,7 @@ async fn write_campaigns(
     .bind(&spent)
     .execute(&mut *conn)
     .await?;
-    let done: Vec<(Uuid, Uuid, String, i32, i32)> = sqlx::query_as(&format!(
+    let done: Vec<(Uuid, Uuid, String, i32, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE campaigns c SET status = 'completed', completed_at = now(), updated_at = now(),
                 report = {REPORT}
          WHERE c.id = ANY($1) AND c.status = 'sending'
@@ -710,7 +712,7 @@ async fn write_campaigns(
            AND c.delivered_count + c.failed_count + c.expired_count + c.rejected_count
                >= c.dispatched_count
          RETURNING c.id, c.account_id, c.name, c.delivered_count, c.total_recipients"
-    ))
+    )))
     .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;

@@ -77,6 +77,7 @@ pub fn test_config() -> Config {
         workers: WorkersConfig::default(),
         amqp: None,
         publisher: Default::default(),
+        results: Default::default(),
     }
 }
 
