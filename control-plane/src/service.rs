@@ -94,15 +94,17 @@ impl ControlPlane {
         let internal_listener = TcpListener::bind(state.config.server.metrics_bind).await?;
         let metrics_addr = internal_listener.local_addr()?;
         let workers = TaskTracker::new();
-        // Without `[amqp]` and without a shared bus the bus is in-process and nothing in this
-        // process consumes it: publishing would mark messages `queued` into a queue nobody
-        // reads, lost at the next restart. Leave them `submitted` in the outbox instead, where
-        // a later start with a broker (or in the one-process binary) publishes them.
-        let no_consumer = state.config.amqp.is_none() && !hosted;
+        // Without `[amqp]` and without a shared bus the bus is in-process and no engine is on
+        // it: publishing would mark messages `queued` into a queue nobody reads, lost at the
+        // next restart, and no status event could ever arrive. Leave messages `submitted` in
+        // the outbox instead, where a later start with a broker (or in the one-process
+        // binary) publishes them; the status consumer has nothing to consume.
+        let no_engine = state.config.amqp.is_none() && !hosted;
         for worker in app::workers(&state, &cancel)? {
-            if no_consumer && worker.name == "message_publisher" {
+            if no_engine && matches!(worker.name, "message_publisher" | "status_consumer") {
                 tracing::warn!(
-                    "no [amqp] configured: accepted messages stay in the outbox until a broker is configured"
+                    worker = worker.name,
+                    "no [amqp] configured and no engine in this process: not started (accepted messages stay in the outbox)"
                 );
                 continue;
             }

@@ -49,7 +49,7 @@ async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) 
         workers.len(),
         5,
         "email outbox, login throttle sweep, trash purge, limiter pruning, idempotency purge \
-         (no message publisher without [amqp]: nothing would consume the in-process bus)"
+         (no message publisher and no status consumer without [amqp]: no engine is on the in-process bus)"
     );
 
     let health = http(addr, "GET", "/health", "").await;
