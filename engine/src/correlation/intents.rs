@@ -179,6 +179,15 @@ impl Intents {
         })
     }
 
+    /// The Redis connection and key prefix, when intents live on Redis (the reconciliation
+    /// list shares them).
+    pub fn redis(&self) -> Option<(ConnectionManager, String)> {
+        match self {
+            Intents::Memory(..) => None,
+            Intents::Redis { conn, prefix, .. } => Some((conn.clone(), prefix.clone())),
+        }
+    }
+
     fn key(prefix: &str, upstream: u16, destination: &str) -> String {
         format!("{prefix}i:{upstream}:{destination}")
     }

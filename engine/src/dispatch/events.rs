@@ -230,7 +230,7 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
         ),
     };
     if settlement.is_some() {
-        p.awaiting.settled(target.message_id, target.segment);
+        p.awaiting.settled(target.message_id, target.segment).await;
     }
     let settled = settlement.map(|s| s.verdict);
     let claimed = settlement.is_some_and(|s| s.claimed);
