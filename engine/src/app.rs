@@ -215,6 +215,19 @@ impl Engine {
             max_batch: config.http.max_batch,
             max_body_bytes: config.http.max_body_bytes,
             token: config.http.token.as_ref().map(|t| Arc::from(t.expose())),
+            callbacks: Arc::new(
+                pipeline
+                    .pools
+                    .iter()
+                    .zip(&config.upstreams)
+                    .filter_map(|(pool, u)| match pool {
+                        Upstream::Http(h) if u.dlr_callback_token.is_some() => {
+                            Some((u.name.clone(), h.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+            ),
         };
         let cancel = CancellationToken::new();
         let server = tokio::spawn({
