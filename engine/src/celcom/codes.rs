@@ -83,7 +83,10 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, u32> {
 /// given). `None` when it names no message or carries another code.
 pub fn pushed(body: &[u8]) -> Option<(String, Delivery)> {
     let v: Value = serde_json::from_slice(body).ok()?;
-    if v.get("response-code").or_else(|| v.get("respose-code")).is_some() && code(&v) != Some(200)
+    if v.get("response-code")
+        .or_else(|| v.get("respose-code"))
+        .is_some()
+        && code(&v) != Some(200)
     {
         return None;
     }
@@ -156,7 +159,9 @@ mod tests {
 
     #[test]
     fn pushed_reports_need_a_message_id_and_no_other_code() {
-        let (id, d) = pushed(br#"{"message-id":8290842,"delivery-description":"DeliveredToTerminal"}"#).unwrap();
+        let (id, d) =
+            pushed(br#"{"message-id":8290842,"delivery-description":"DeliveredToTerminal"}"#)
+                .unwrap();
         assert_eq!((id.as_str(), d.stat), ("8290842", Stat::Delivered));
         let quirk = br#"{"respose-code":"200","messageid":"9","delivery-description":"Rejected"}"#;
         assert_eq!(pushed(quirk).unwrap().1.stat, Stat::Rejected);

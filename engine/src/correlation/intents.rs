@@ -326,7 +326,10 @@ mod tests {
             best(vec![a.clone(), b.clone()], Some("Hello there"), None),
             Some(a.clone())
         );
-        assert_eq!(best(vec![a.clone(), b.clone()], None, None), Some(b.clone()));
+        assert_eq!(
+            best(vec![a.clone(), b.clone()], None, None),
+            Some(b.clone())
+        );
         assert_eq!(
             best(vec![a, b.clone()], Some("nothing alike"), None),
             Some(b)
@@ -348,7 +351,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(found, Some(lost));
-        assert_eq!(store.find(1, "254712345678", None, None).await.unwrap(), None);
+        assert_eq!(
+            store.find(1, "254712345678", None, None).await.unwrap(),
+            None
+        );
     }
 
     /// 2026-12-03 09:00:00 UTC, in Unix ms.
@@ -379,7 +385,9 @@ mod tests {
         let found = store.find(0, "254712345678", text, Some(&at_nine)).await;
         assert_eq!(found.unwrap(), Some(early.clone()));
         let at_ten_past = date(9, 10, Some(1));
-        let found = store.find(0, "254712345678", text, Some(&at_ten_past)).await;
+        let found = store
+            .find(0, "254712345678", text, Some(&at_ten_past))
+            .await;
         assert_eq!(found.unwrap(), Some(late.clone()));
         // No date, or a clock three hours off: every intent is a candidate (the latest wins).
         assert_eq!(

@@ -145,9 +145,11 @@ async fn dlr_callback(
         return problem(StatusCode::UNAUTHORIZED, "token: missing or wrong");
     }
     match upstream.pushed(&body).await {
-        Pushed::Taken | Pushed::NotFinal => {
-            (StatusCode::OK, axum::Json(serde_json::json!({"status": 200}))).into_response()
-        }
+        Pushed::Taken | Pushed::NotFinal => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": 200})),
+        )
+            .into_response(),
         Pushed::Unreadable => problem(
             StatusCode::BAD_REQUEST,
             "body: not a delivery report (JSON with message-id and delivery-description)",

@@ -43,9 +43,7 @@ use super::{
 };
 use crate::config::RedisConfig;
 use crate::error::{Error, Result};
-use codec::{
-    decode_parked, decode_target, encode_parked, encode_target, member, parse_member,
-};
+use codec::{decode_parked, decode_target, encode_parked, encode_target, member, parse_member};
 use scripts::Scripts;
 
 pub(crate) use codec::now_ms;

@@ -241,7 +241,10 @@ impl Awaiting {
     /// (Re)schedules `part` to be due `after` from now.
     pub(crate) async fn schedule(&self, after: Duration, part: Part) {
         if let Some(shared) = &self.shared {
-            match shared.insert(now_ms() + after.as_millis() as u64, &part).await {
+            match shared
+                .insert(now_ms() + after.as_millis() as u64, &part)
+                .await
+            {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, message_id = %part.target.message_id, "reconciliation entry kept in-process");

@@ -148,7 +148,11 @@ async fn pushed_reports_decide_messages_and_nothing_is_polled() {
     // Refused at the door: a wrong token, an upstream without a callback, a body that is no
     // report — each a JSON problem, nothing handled.
     for (path, body, status) in [
-        ("/v1/upstreams/celcom/dlr?token=wrong-token-000000000", "{}", 401),
+        (
+            "/v1/upstreams/celcom/dlr?token=wrong-token-000000000",
+            "{}",
+            401,
+        ),
         ("/v1/upstreams/nowhere/dlr?token=x", "{}", 404),
         (
             &format!("/v1/upstreams/celcom/dlr?token={CALLBACK}") as &str,
@@ -157,7 +161,11 @@ async fn pushed_reports_decide_messages_and_nothing_is_polled() {
         ),
     ] {
         let (got, json) = super::post(addr, path, body.as_bytes()).await;
-        assert_eq!((got, &json["status"]), (status, &serde_json::json!(status)), "{path}");
+        assert_eq!(
+            (got, &json["status"]),
+            (status, &serde_json::json!(status)),
+            "{path}"
+        );
     }
     // The simulator pushes every report to the engine's callback.
     behaviour.http_api.dlr_callback_url =

@@ -40,7 +40,10 @@ async fn another_engine_finds_what_one_recorded() {
         .unwrap();
     assert_eq!(found, Some(lost.clone()));
     survivor.forget(&lost).await.unwrap();
-    assert_eq!(survivor.find(0, "254712345678", None, None).await.unwrap(), None);
+    assert_eq!(
+        survivor.find(0, "254712345678", None, None).await.unwrap(),
+        None
+    );
     tokio::time::sleep(Duration::from_millis(10)).await;
     cleanup(&prefix).await;
 }

@@ -91,7 +91,11 @@ async fn a_gone_engines_parts_are_reconciled_once_by_the_others() {
         assert_eq!(f[0].state, DeliveryState::Failed, "{f:?}");
         assert_eq!(f[0].error_text.as_deref(), Some("UNDELIV"), "{f:?}");
     }
-    assert_eq!(sim.stats().queries, parts as u64, "each part asked for once");
+    assert_eq!(
+        sim.stats().queries,
+        parts as u64,
+        "each part asked for once"
+    );
     let waiting = b.engine.pipeline().awaiting.waiting().await.unwrap();
     assert_eq!(waiting, 0, "settled parts leave the shared list");
     b.engine.shutdown().await;
