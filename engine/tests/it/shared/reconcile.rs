@@ -58,7 +58,7 @@ async fn a_gone_engines_parts_are_reconciled_once_by_the_others() {
             a.seen.record(e);
         }
     }
-    let parts = 4 + 2;
+    let parts: u64 = 4 + 2;
     a.engine.shutdown().await;
     assert_eq!(sim.stats().submits, parts);
 
@@ -68,7 +68,7 @@ async fn a_gone_engines_parts_are_reconciled_once_by_the_others() {
     let mut c = engine(reconciling(&sim, &prefix, 50)).await;
     let mut finals: HashMap<Uuid, Vec<StatusEvent>> = HashMap::new();
     let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while !ids.iter().all(|id| finals.contains_key(id)) || sim.stats().queries < parts as u64 {
+    while !ids.iter().all(|id| finals.contains_key(id)) || sim.stats().queries < parts {
         tokio::select! {
             item = b.events.recv() => record(&mut finals, item),
             item = c.events.recv() => record(&mut finals, item),
@@ -91,11 +91,7 @@ async fn a_gone_engines_parts_are_reconciled_once_by_the_others() {
         assert_eq!(f[0].state, DeliveryState::Failed, "{f:?}");
         assert_eq!(f[0].error_text.as_deref(), Some("UNDELIV"), "{f:?}");
     }
-    assert_eq!(
-        sim.stats().queries,
-        parts as u64,
-        "each part asked for once"
-    );
+    assert_eq!(sim.stats().queries, parts, "each part asked for once");
     let waiting = b.engine.pipeline().awaiting.waiting().await.unwrap();
     assert_eq!(waiting, 0, "settled parts leave the shared list");
     b.engine.shutdown().await;
