@@ -297,6 +297,12 @@ fn http_upstream(u: &UpstreamConfig, key: &str) -> Result<()> {
     )?;
     check(u.window >= 1, k("window"), "must be at least 1")?;
     check(u.dlr_poll_ms >= 10, k("dlr_poll_ms"), "must be at least 10")?;
+    // A query that can never be sent would keep its part from ever expiring.
+    check(
+        !u.query_sm,
+        k("query_sm"),
+        "only SMPP upstreams answer query_sm (HTTP receipts are pulled or pushed)",
+    )?;
     if let Some(token) = &u.dlr_callback_token {
         check(
             token.expose().len() >= 16 && token.expose().bytes().all(|b| b.is_ascii_graphic()),
