@@ -36,8 +36,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::UpstreamConfig;
 use crate::smpp::{
-    AmbiguousReason, DeliverAck, NotSentReason, SessionEvent, SessionId, SubmitError,
-    SubmitOutcome, SubmitRequest, SubmitResult,
+    AmbiguousReason, DeliverAck, NotSentReason, QueryAnswer, QueryRequest, SessionEvent, SessionId,
+    SubmitError, SubmitOutcome, SubmitRequest, SubmitResult,
 };
 
 /// The HTTP client: pooled keep-alive connections.
@@ -185,6 +185,57 @@ impl HttpUpstream {
             Some(a) if a.status == 0 => Pushed::Taken,
             _ => Pushed::Deferred,
         }
+    }
+
+    /// `getdlr/` for one message, answered as the `query_sm_resp` an SMSC would give (SMPP 3.4
+    /// §4.8.2): how the reconciler asks an HTTP upstream about a part whose receipt never came
+    /// (its poll list died with another engine, or the poller gave up on it). "No delivery
+    /// report" (1008) is `ENROUTE`; another code is a refusal (`ESME_RSYSERR`).
+    pub async fn query(&self, request: &QueryRequest) -> SubmitResult {
+        let body = serde_json::json!({
+            "apikey": self.inner.api_key,
+            "partnerID": self.inner.partner_id,
+            "messageID": request.message_id,
+        });
+        let answer = match self.call("getdlr/", &body).await {
+            Ok(answer) => answer,
+            Err(CallError::NotSent(_)) => {
+                return Err(SubmitError::NotSent(NotSentReason::BindDown));
+            }
+            Err(CallError::Unanswered(_)) => {
+                return Err(SubmitError::Ambiguous(AmbiguousReason::Timeout));
+            }
+            Err(CallError::Status(_)) => return Ok(outcome(0x08, None)),
+        };
+        let answer = match codes::delivery(&answer) {
+            Ok(report) => QueryAnswer {
+                // 7 UNKNOWN for a state SMPP has no number for.
+                message_state: report.stat.message_state().unwrap_or(7),
+                final_date: report.done.map_or_else(String::new, |d| {
+                    format!(
+                        "{:02}{:02}{:02}{:02}{:02}{:02}000+",
+                        d.year % 100,
+                        d.month,
+                        d.day,
+                        d.hour,
+                        d.minute,
+                        d.second.unwrap_or(0)
+                    )
+                }),
+                error_code: 0,
+            },
+            Err(1008) => QueryAnswer {
+                message_state: 1,
+                final_date: String::new(),
+                error_code: 0,
+            },
+            Err(_) => return Ok(outcome(0x08, None)),
+        };
+        Ok(SubmitOutcome {
+            command_status: 0,
+            message_id: Some(request.message_id.clone()),
+            query: Some(answer),
+        })
     }
 
     /// Stops the poller; requests in flight finish.

@@ -297,11 +297,10 @@ fn http_upstream(u: &UpstreamConfig, key: &str) -> Result<()> {
     )?;
     check(u.window >= 1, k("window"), "must be at least 1")?;
     check(u.dlr_poll_ms >= 10, k("dlr_poll_ms"), "must be at least 10")?;
-    // A query that can never be sent would keep its part from ever expiring.
     check(
         !u.query_sm,
         k("query_sm"),
-        "only SMPP upstreams answer query_sm (HTTP receipts are pulled or pushed)",
+        "is for SMPP upstreams: an HTTP upstream's parts are always asked for with getdlr/",
     )?;
     if let Some(token) = &u.dlr_callback_token {
         check(

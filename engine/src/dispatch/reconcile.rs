@@ -2,7 +2,8 @@
 //! until its final receipt arrives ([`Awaiting::settled`]); [`run`] takes the parts still
 //! waiting after `[reconcile]`'s wait (the message's validity period, else 48 h) and:
 //!
-//! * on an upstream with `query_sm = true`, asks for the part (SMPP 3.4 §4.8) at most
+//! * on an upstream with `query_sm = true` — and on every HTTP upstream, whose `getdlr/`
+//!   answer stands in for `query_sm_resp` — asks for the part (SMPP 3.4 §4.8) at most
 //!   `reconcile.rate` queries per second per upstream — queries take a window slot but never
 //!   a route token, so they cannot eat the submit budget. A final answer is handled exactly
 //!   like the receipt would have been (same store settlement, events and final claim); a
@@ -60,8 +61,8 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
         let due = p.awaiting.take_due(ROUND_MAX).await;
         let mut queries = tokio::task::JoinSet::new();
         for part in due {
-            let upstream = &p.upstreams[part.upstream];
-            if !upstream.query_sm || part.queries >= config.max_queries {
+            let asks = p.pools[part.upstream].answers_queries(&p.upstreams[part.upstream]);
+            if !asks || part.queries >= config.max_queries {
                 expire(&p, &part).await;
                 continue;
             }

@@ -193,3 +193,42 @@ async fn pushed_reports_decide_messages_and_nothing_is_polled() {
     assert_eq!(stats.http_dlr_queries, 0, "nothing polled: {stats:?}");
     run.engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn parts_the_poller_never_asks_for_are_reconciled_with_getdlr() {
+    let sim = sim(Behaviour::default()).await;
+    // The poller's first round is before anything is sent, the next an hour away (as if its
+    // list had died with another engine): only the reconciler can learn the outcome.
+    let upstream =
+        http_upstream(&sim, "celcom").replace("dlr_poll_ms = 50", "dlr_poll_ms = 3600000");
+    let reconcile = "[reconcile]\nwait_secs = 1\nperiod_ms = 50\nrate = 100.0\nrecheck_secs = 0\nmax_queries = 3\n";
+    let mut run = start(
+        config_text(&format!("{upstream}{reconcile}"), "celcom"),
+        true,
+    )
+    .await;
+    let msgs: Vec<_> = (0..2)
+        .map(|i| request(&format!("+25471{i:07}"), "asked for later"))
+        .collect();
+    run.submit(&msgs).await;
+    let ids: Vec<_> = msgs.iter().map(|m| m.message_id).collect();
+    run.until_final(&ids).await;
+    run.assert_all_delivered(&ids);
+    let metrics = &run.engine.pipeline().metrics;
+    assert_eq!(
+        metrics
+            .reconciled
+            .with_label_values(&["celcom", "final"])
+            .get(),
+        2
+    );
+    assert_eq!(
+        metrics
+            .expired_without_receipt
+            .with_label_values(&["celcom"])
+            .get(),
+        0
+    );
+    assert_eq!(sim.stats().http_dlr_queries, 2, "{:?}", sim.stats());
+    run.engine.shutdown().await;
+}
