@@ -165,6 +165,15 @@ impl Engine {
         let mut route_upstreams: Vec<usize> = router.routes().iter().map(|r| r.upstream).collect();
         route_upstreams.sort_unstable();
         route_upstreams.dedup();
+        let intents = crate::correlation::intents::Intents::from_config(&config)?;
+        // With Redis, the parts awaiting a receipt are shared too (an engine's death does not
+        // strand them): on the intents' connection and prefix.
+        let awaiting = match intents.redis() {
+            Some((conn, prefix)) => {
+                dispatch::reconcile::Awaiting::on_redis(config.reconcile.clone(), conn, &prefix)
+            }
+            None => dispatch::reconcile::Awaiting::new(config.reconcile.clone()),
+        };
         let pipeline = Arc::new(Pipeline {
             upstreams: config.upstreams.clone(),
             pools,
@@ -175,8 +184,8 @@ impl Engine {
             sink: Arc::new(sink),
             tracker: Arc::clone(&tracker),
             metrics: Arc::clone(&metrics),
-            awaiting: dispatch::reconcile::Awaiting::new(config.reconcile.clone()),
-            intents: crate::correlation::intents::Intents::from_config(&config)?,
+            awaiting,
+            intents,
         });
         let listener = TcpListener::bind(config.http.listen)
             .await
@@ -206,6 +215,19 @@ impl Engine {
             max_batch: config.http.max_batch,
             max_body_bytes: config.http.max_body_bytes,
             token: config.http.token.as_ref().map(|t| Arc::from(t.expose())),
+            callbacks: Arc::new(
+                pipeline
+                    .pools
+                    .iter()
+                    .zip(&config.upstreams)
+                    .filter_map(|(pool, u)| match pool {
+                        Upstream::Http(h) if u.dlr_callback_token.is_some() => {
+                            Some((u.name.clone(), h.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+            ),
         };
         let cancel = CancellationToken::new();
         let server = tokio::spawn({

@@ -6,9 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::celcom::HttpUpstream;
-use crate::smpp::{
-    NotSentReason, Pool, QueryRequest, Session, SubmitError, SubmitRequest, SubmitResult,
-};
+use crate::smpp::{Pool, QueryRequest, Session, SubmitRequest, SubmitResult};
 
 /// One upstream of the pipeline.
 #[derive(Debug, Clone)]
@@ -36,11 +34,20 @@ impl Upstream {
         }
     }
 
-    /// `query_sm` (SMPP only; the HTTP API's receipts are pulled anyway).
+    /// `query_sm` on SMPP; `getdlr/` read as its answer on the HTTP API.
     pub async fn query(&self, request: &QueryRequest) -> SubmitResult {
         match self {
             Upstream::Smpp(p) => p.query(request).await,
-            Upstream::Http(_) => Err(SubmitError::NotSent(NotSentReason::NoBind)),
+            Upstream::Http(h) => h.query(request).await,
+        }
+    }
+
+    /// Whether parts without a receipt are asked for before they are expired: SMPP upstreams
+    /// that say they answer `query_sm`, every HTTP API (`getdlr/`).
+    pub fn answers_queries(&self, config: &crate::config::UpstreamConfig) -> bool {
+        match self {
+            Upstream::Smpp(_) => config.query_sm,
+            Upstream::Http(_) => true,
         }
     }
 

@@ -75,7 +75,30 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, u32> {
     if code != 200 {
         return Err(code);
     }
-    let words = text(&v, "delivery-description").unwrap_or_default();
+    Ok(report(&v))
+}
+
+/// Reads a report the API pushed to the callback URL: the `getdlr/` answer's fields
+/// (`message-id`, `delivery-description`, `delivery-time`), a code optional (200 when
+/// given). `None` when it names no message or carries another code.
+pub fn pushed(body: &[u8]) -> Option<(String, Delivery)> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if v.get("response-code")
+        .or_else(|| v.get("respose-code"))
+        .is_some()
+        && code(&v) != Some(200)
+    {
+        return None;
+    }
+    let id = ["message-id", "messageid", "messageID"]
+        .iter()
+        .find_map(|k| text(&v, k))?;
+    Some((id, report(&v)))
+}
+
+/// The state and time of one report object.
+fn report(v: &Value) -> Delivery {
+    let words = text(v, "delivery-description").unwrap_or_default();
     let stat = match words.as_str() {
         "DeliveredToTerminal" | "Delivered" => Stat::Delivered,
         "MessageExpired" | "Expired" => Stat::Expired,
@@ -91,7 +114,7 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, u32> {
         _ => Stat::Other(words),
     };
     // "261202040509000+" (SMPP time) or "2026-12-02 04:05:09": the digits, as a receipt date.
-    let done = text(&v, "delivery-time").and_then(|t| {
+    let done = text(v, "delivery-time").and_then(|t| {
         let digits: String = t.chars().filter(char::is_ascii_digit).collect();
         match digits.len() {
             14.. if t.contains('-') => ReceiptDate::parse(&digits[..14]),
@@ -99,7 +122,7 @@ pub fn delivery(body: &[u8]) -> Result<Delivery, u32> {
             _ => None,
         }
     });
-    Ok(Delivery { stat, done })
+    Delivery { stat, done }
 }
 
 #[cfg(test)]
@@ -132,6 +155,19 @@ mod tests {
         ] {
             assert_eq!(policy.classify(submit_status(code)), class, "{code}");
         }
+    }
+
+    #[test]
+    fn pushed_reports_need_a_message_id_and_no_other_code() {
+        let (id, d) =
+            pushed(br#"{"message-id":8290842,"delivery-description":"DeliveredToTerminal"}"#)
+                .unwrap();
+        assert_eq!((id.as_str(), d.stat), ("8290842", Stat::Delivered));
+        let quirk = br#"{"respose-code":"200","messageid":"9","delivery-description":"Rejected"}"#;
+        assert_eq!(pushed(quirk).unwrap().1.stat, Stat::Rejected);
+        assert!(pushed(br#"{"response-code":1008,"message-id":"9"}"#).is_none());
+        assert!(pushed(br#"{"delivery-description":"Delivered"}"#).is_none());
+        assert!(pushed(b"id=9").is_none());
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub(super) async fn run(up: HttpUpstream, events: mpsc::Sender<SessionEvent>, po
 
 /// A final report as the receipt `deliver_sm` an SMSC would send (Appendix B text);
 /// `None` while it is not final.
-fn receipt_sm(id: &str, report: codes::Delivery) -> Option<InboundSm> {
+pub(super) fn receipt_sm(id: &str, report: codes::Delivery) -> Option<InboundSm> {
     let mut receipt = dlr::Receipt::new(id, report.stat);
     if receipt.outcome() == dlr::Outcome::Intermediate {
         return None;

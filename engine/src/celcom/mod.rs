@@ -11,6 +11,10 @@
 //! * Receipts: pulled with `getdlr/` ([`dlr`]) and fed to the pool event loop as receipt
 //!   `deliver_sm`s, so they are correlated, parked when early, deduplicated and published by
 //!   the same code as SMPP receipts.
+//! * Or receipts pushed: with `dlr_callback_token` the API posts its reports to the engine
+//!   (`POST /v1/upstreams/<name>/dlr?token=…`, [`HttpUpstream::pushed`]); they enter the
+//!   event loop the same way, the request is answered once the receipt is handled (200) or
+//!   could not be (503: the API pushes it again), and nothing is polled.
 //! * Up: while the API answers (a `getbalance/` probe at start and every poll round keeps
 //!   this fresh); routes fall back to `fallback` while it is down.
 //!
@@ -32,8 +36,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::UpstreamConfig;
 use crate::smpp::{
-    AmbiguousReason, NotSentReason, SessionEvent, SubmitError, SubmitOutcome, SubmitRequest,
-    SubmitResult,
+    AmbiguousReason, DeliverAck, NotSentReason, QueryAnswer, QueryRequest, SessionEvent, SessionId,
+    SubmitError, SubmitOutcome, SubmitRequest, SubmitResult,
 };
 
 /// The HTTP client: pooled keep-alive connections.
@@ -67,7 +71,24 @@ struct Inner {
     in_flight: Arc<Semaphore>,
     up: AtomicBool,
     receipts: dlr::Pending,
+    /// The token of the receipt callback, when receipts are pushed (then none are polled).
+    callback_token: Option<String>,
+    /// The event stream, for pushed receipts (weak: the stream closes when the poller stops).
+    events: mpsc::WeakSender<SessionEvent>,
     stop: CancellationToken,
+}
+
+/// What became of a pushed report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    /// Handled: correlated and its event published, or parked until its submit's answer.
+    Taken,
+    /// Not a final report: nothing to do.
+    NotFinal,
+    /// Not a report this API sends (no message id, another code, not JSON).
+    Unreadable,
+    /// Could not be handled now (store or sink refused, shutting down): push it again.
+    Deferred,
 }
 
 impl HttpUpstream {
@@ -97,6 +118,11 @@ impl HttpUpstream {
                 in_flight: Arc::new(Semaphore::new(config.window.max(1) as usize)),
                 up: AtomicBool::new(false),
                 receipts: dlr::Pending::default(),
+                callback_token: config
+                    .dlr_callback_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned()),
+                events: tx.downgrade(),
                 stop: CancellationToken::new(),
             }),
         };
@@ -118,6 +144,98 @@ impl HttpUpstream {
     /// Receipts still to be pulled.
     pub fn pending_receipts(&self) -> usize {
         self.inner.receipts.len()
+    }
+
+    /// Whether `token` is this upstream's receipt callback token (`false` when receipts are
+    /// pulled). Compared without stopping at the first difference.
+    pub fn callback_token_is(&self, token: &str) -> bool {
+        self.inner
+            .callback_token
+            .as_deref()
+            .is_some_and(|own| crate::ingress::same(own.as_bytes(), token.as_bytes()))
+    }
+
+    /// A report the API pushed to the callback URL: handed to the event loop as the receipt
+    /// `deliver_sm` a poll would have produced, and answered when the loop answered it.
+    pub async fn pushed(&self, body: &[u8]) -> Pushed {
+        let Some((id, report)) = codes::pushed(body) else {
+            return Pushed::Unreadable;
+        };
+        let Some(sm) = dlr::receipt_sm(&id, report) else {
+            return Pushed::NotFinal;
+        };
+        let Some(events) = self.inner.events.upgrade() else {
+            return Pushed::Deferred;
+        };
+        let (tx, mut answer) = mpsc::unbounded_channel();
+        let session = SessionId {
+            upstream: self.inner.name.clone(),
+            index: 0,
+        };
+        let ack = DeliverAck::new(tx, 0, 0);
+        if events
+            .send(SessionEvent::Deliver { session, sm, ack })
+            .await
+            .is_err()
+        {
+            return Pushed::Deferred;
+        }
+        drop(events);
+        match answer.recv().await {
+            Some(a) if a.status == 0 => Pushed::Taken,
+            _ => Pushed::Deferred,
+        }
+    }
+
+    /// `getdlr/` for one message, answered as the `query_sm_resp` an SMSC would give (SMPP 3.4
+    /// §4.8.2): how the reconciler asks an HTTP upstream about a part whose receipt never came
+    /// (its poll list died with another engine, or the poller gave up on it). "No delivery
+    /// report" (1008) is `ENROUTE`; another code is a refusal (`ESME_RSYSERR`).
+    pub async fn query(&self, request: &QueryRequest) -> SubmitResult {
+        let body = serde_json::json!({
+            "apikey": self.inner.api_key,
+            "partnerID": self.inner.partner_id,
+            "messageID": request.message_id,
+        });
+        let answer = match self.call("getdlr/", &body).await {
+            Ok(answer) => answer,
+            Err(CallError::NotSent(_)) => {
+                return Err(SubmitError::NotSent(NotSentReason::BindDown));
+            }
+            Err(CallError::Unanswered(_)) => {
+                return Err(SubmitError::Ambiguous(AmbiguousReason::Timeout));
+            }
+            Err(CallError::Status(_)) => return Ok(outcome(0x08, None)),
+        };
+        let answer = match codes::delivery(&answer) {
+            Ok(report) => QueryAnswer {
+                // 7 UNKNOWN for a state SMPP has no number for.
+                message_state: report.stat.message_state().unwrap_or(7),
+                final_date: report.done.map_or_else(String::new, |d| {
+                    format!(
+                        "{:02}{:02}{:02}{:02}{:02}{:02}000+",
+                        d.year % 100,
+                        d.month,
+                        d.day,
+                        d.hour,
+                        d.minute,
+                        d.second.unwrap_or(0)
+                    )
+                }),
+                error_code: 0,
+            },
+            Err(1008) => QueryAnswer {
+                message_state: 1,
+                final_date: String::new(),
+                error_code: 0,
+            },
+            Err(_) => return Ok(outcome(0x08, None)),
+        };
+        Ok(SubmitOutcome {
+            command_status: 0,
+            message_id: Some(request.message_id.clone()),
+            query: Some(answer),
+        })
     }
 
     /// Stops the poller; requests in flight finish.
@@ -164,7 +282,9 @@ impl HttpUpstream {
             let Some(id) = id else {
                 return Err(SubmitError::Ambiguous(AmbiguousReason::Timeout));
             };
-            self.inner.receipts.add(id.clone());
+            if self.inner.callback_token.is_none() {
+                self.inner.receipts.add(id.clone());
+            }
             return Ok(outcome(0, Some(id)));
         }
         Ok(outcome(status, None))

@@ -267,3 +267,20 @@ fn the_ingress_token_is_required_outside_development() {
     let e = Config::from_toml(SHIPPED, short).unwrap_err();
     assert!(e.to_string().contains("http.token"), "{e}");
 }
+
+#[test]
+fn an_http_upstream_checks_its_own_keys() {
+    let http = |extra: &str| {
+        format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\n[[upstreams]]\nname = \"celcom\"\nkind = \"celcom_http\"\nurl = \"http://127.0.0.1:1/api/services/\"\napi_key = \"k\"\npartner_id = \"p\"\n{extra}\n[default_route]\nupstream = \"celcom\"\nrate = 5.0\n"
+        )
+    };
+    let c = load(&http("dlr_callback_token = \"callback-token-0123456789\"")).unwrap();
+    let token = c.upstreams[0].dlr_callback_token.as_ref().unwrap();
+    assert_eq!(token.expose(), "callback-token-0123456789");
+    assert!(!format!("{c:?}").contains("callback-token-0123456789"));
+    let e = err(&http("dlr_callback_token = \"short\""));
+    assert!(e.contains("dlr_callback_token"), "{e}");
+    let e = err(&http("query_sm = true"));
+    assert!(e.contains("query_sm"), "{e}");
+}

@@ -98,6 +98,12 @@ pub struct UpstreamConfig {
     /// How often receipts are pulled with `getdlr/` (HTTP).
     #[serde(default = "default_dlr_poll_ms")]
     pub dlr_poll_ms: u64,
+    /// Receipts pushed by the API instead of pulled (HTTP): the token of the callback URL
+    /// given to the provider, `POST /v1/upstreams/<name>/dlr?token=<this>` on the engine's
+    /// HTTP listener (at least 16 characters; never printed). With it, accepted messages are
+    /// not asked for with `getdlr/` (the balance probe keeps running).
+    #[serde(default)]
+    pub dlr_callback_token: Option<Secret>,
     /// Another upstream's name: messages routed here go there while this one has no bind up
     /// (or, for HTTP, does not answer).
     #[serde(default)]

@@ -298,6 +298,18 @@ fn http_upstream(u: &UpstreamConfig, key: &str) -> Result<()> {
     check(u.window >= 1, k("window"), "must be at least 1")?;
     check(u.dlr_poll_ms >= 10, k("dlr_poll_ms"), "must be at least 10")?;
     check(
+        !u.query_sm,
+        k("query_sm"),
+        "is for SMPP upstreams: an HTTP upstream's parts are always asked for with getdlr/",
+    )?;
+    if let Some(token) = &u.dlr_callback_token {
+        check(
+            token.expose().len() >= 16 && token.expose().bytes().all(|b| b.is_ascii_graphic()),
+            k("dlr_callback_token"),
+            "must be at least 16 printable characters (it is the callback URL's only secret)",
+        )?;
+    }
+    check(
         u.response_timeout_ms >= 1,
         k("response_timeout_ms"),
         "must be at least 1",

@@ -3,9 +3,15 @@
 //! the SMSC answered it for certain. What remains are the submits whose answer never came —
 //! an engine killed with the PDU on the wire, or a response timeout that was retried. When
 //! the SMSC did take such a submit, its receipt carries an SMSC id no mapping knows; instead
-//! of an unmatched receipt it is matched here on (upstream, handset, text prefix) to the
-//! intent, and reported as the receipt of a duplicate submit (the copy the redelivery or the
-//! retry sent decides the message).
+//! of an unmatched receipt it is matched here on (upstream, handset, submit time, text prefix)
+//! to the intent, and reported as the receipt of a duplicate submit (the copy the redelivery
+//! or the retry sent decides the message).
+//!
+//! The submit time: the receipt's `submit date:` (read as UTC, like every receipt date the
+//! engine reads; minute precision unless the SMSC sends seconds) ± [`SUBMIT_WINDOW_SLACK`]
+//! picks the intents recorded then. An SMSC whose clock is elsewhere (another zone, or wrong)
+//! leaves no intent in the window; then every intent for the handset is a candidate, so a
+//! skewed clock costs precision, never a match.
 //!
 //! Kept apart from the correlation store (its own small keys), in-process or on the same
 //! Redis: `P i:<upstream>:<destination>` is a sorted set of
@@ -17,6 +23,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
+use semalink_protocol::dlr::ReceiptDate;
 use uuid::Uuid;
 
 use crate::config::Config;
@@ -83,14 +90,38 @@ impl Intent {
     }
 }
 
+/// How far an intent's time may lie outside the minute (or second) a receipt's `submit date:`
+/// names: the submit's time on the wire and in the SMSC's queue, and ordinary clock skew.
+pub const SUBMIT_WINDOW_SLACK: Duration = Duration::from_secs(120);
+
+/// The Unix-ms range of intents a receipt's `submit date:` admits, if it has a usable one.
+fn submit_window(submitted: Option<&ReceiptDate>) -> Option<(u64, u64)> {
+    let date = submitted?;
+    let at = date.to_primitive()?.assume_utc();
+    let start = u64::try_from(at.unix_timestamp()).ok()? * 1000;
+    let precision = if date.second.is_some() { 1_000 } else { 60_000 };
+    let slack = SUBMIT_WINDOW_SLACK.as_millis() as u64;
+    Some((start.saturating_sub(slack), start + precision + slack))
+}
+
 /// Letters and digits only: vendors differ in what they do with the rest.
 fn alnum(s: &str) -> String {
     s.chars().filter(char::is_ascii_alphanumeric).collect()
 }
 
-/// The best of `candidates` for a receipt whose `text:` is `text`: one whose text agrees,
-/// else (no text to compare, or none agrees) the latest.
-fn best(mut candidates: Vec<Intent>, text: Option<&str>) -> Option<Intent> {
+/// The best of `candidates` for a receipt whose `text:` is `text` and whose `submit date:`
+/// admits `window`: among those in the window (all of them when none is), one whose text
+/// agrees, else (no text to compare, or none agrees) the latest.
+fn best(
+    mut candidates: Vec<Intent>,
+    text: Option<&str>,
+    window: Option<(u64, u64)>,
+) -> Option<Intent> {
+    if let Some((from, to)) = window
+        && candidates.iter().any(|i| (from..=to).contains(&i.at_ms))
+    {
+        candidates.retain(|i| (from..=to).contains(&i.at_ms));
+    }
     candidates.sort_by_key(|i| i.at_ms);
     if let Some(text) = text.map(alnum).filter(|t| !t.is_empty())
         && let Some(i) = candidates.iter().rev().find(|i| {
@@ -146,6 +177,15 @@ impl Intents {
             prefix: redis.key_prefix.clone(),
             ttl: Duration::from_secs(redis.mapping_ttl_secs),
         })
+    }
+
+    /// The Redis connection and key prefix, when intents live on Redis (the reconciliation
+    /// list shares them).
+    pub fn redis(&self) -> Option<(ConnectionManager, String)> {
+        match self {
+            Intents::Memory(..) => None,
+            Intents::Redis { conn, prefix, .. } => Some((conn.clone(), prefix.clone())),
+        }
     }
 
     fn key(prefix: &str, upstream: u16, destination: &str) -> String {
@@ -206,13 +246,14 @@ impl Intents {
         }
     }
 
-    /// The unanswered submit a receipt from `handset` on `upstream` (with `text:` `text`)
-    /// most likely belongs to.
+    /// The unanswered submit a receipt from `handset` on `upstream` (with `text:` `text` and
+    /// `submit date:` `submitted`) most likely belongs to.
     pub async fn find(
         &self,
         upstream: u16,
         handset: &str,
         text: Option<&str>,
+        submitted: Option<&ReceiptDate>,
     ) -> Result<Option<Intent>> {
         // Receipts give the handset as they got it: with or without the `+`.
         let destination = handset.trim_start_matches('+');
@@ -238,7 +279,7 @@ impl Intents {
                     .collect()
             }
         };
-        Ok(best(candidates, text))
+        Ok(best(candidates, text, submit_window(submitted)))
     }
 
     /// Intents held in-process (0 for Redis: they are there).
@@ -282,12 +323,18 @@ mod tests {
         let a = intent(1, 10, "......Hello there");
         let b = intent(2, 20, "......general Kenobi");
         assert_eq!(
-            best(vec![a.clone(), b.clone()], Some("Hello there")),
+            best(vec![a.clone(), b.clone()], Some("Hello there"), None),
             Some(a.clone())
         );
-        assert_eq!(best(vec![a.clone(), b.clone()], None), Some(b.clone()));
-        assert_eq!(best(vec![a, b.clone()], Some("nothing alike")), Some(b));
-        assert_eq!(best(Vec::new(), Some("x")), None);
+        assert_eq!(
+            best(vec![a.clone(), b.clone()], None, None),
+            Some(b.clone())
+        );
+        assert_eq!(
+            best(vec![a, b.clone()], Some("nothing alike"), None),
+            Some(b)
+        );
+        assert_eq!(best(Vec::new(), Some("x"), None), None);
         assert_eq!(Intent::text_of(b"\x05\x00\x03\x01\x02\x01Hi"), "......Hi");
     }
 
@@ -300,10 +347,59 @@ mod tests {
         store.record(&lost).await.unwrap();
         store.forget(&answered).await.unwrap();
         let found = store
-            .find(0, "+254712345678", Some("lost on the"))
+            .find(0, "+254712345678", Some("lost on the"), None)
             .await
             .unwrap();
         assert_eq!(found, Some(lost));
-        assert_eq!(store.find(1, "254712345678", None).await.unwrap(), None);
+        assert_eq!(
+            store.find(1, "254712345678", None, None).await.unwrap(),
+            None
+        );
+    }
+
+    /// 2026-12-03 09:00:00 UTC, in Unix ms.
+    const NINE: u64 = 1_796_288_400_000;
+
+    fn date(hour: u8, minute: u8, second: Option<u8>) -> ReceiptDate {
+        ReceiptDate {
+            year: 2026,
+            month: 12,
+            day: 3,
+            hour,
+            minute,
+            second,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_submit_date_picks_the_intent_of_its_time() {
+        let store = Intents::Memory(Mutex::default(), Duration::from_secs(3600));
+        // Two unanswered submits to one handset with the same opening words, ten minutes
+        // apart (a reminder sent twice): the text cannot tell them apart, the time can.
+        let early = intent(1, NINE + 20_000, "Your appointment is");
+        let late = intent(1, NINE + 600_000, "Your appointment is");
+        store.record(&early).await.unwrap();
+        store.record(&late).await.unwrap();
+        let text = Some("Your appointment is");
+        let at_nine = date(9, 0, None);
+        let found = store.find(0, "254712345678", text, Some(&at_nine)).await;
+        assert_eq!(found.unwrap(), Some(early.clone()));
+        let at_ten_past = date(9, 10, Some(1));
+        let found = store
+            .find(0, "254712345678", text, Some(&at_ten_past))
+            .await;
+        assert_eq!(found.unwrap(), Some(late.clone()));
+        // No date, or a clock three hours off: every intent is a candidate (the latest wins).
+        assert_eq!(
+            store.find(0, "254712345678", text, None).await.unwrap(),
+            Some(late.clone())
+        );
+        let skewed = date(12, 0, None);
+        let found = store.find(0, "254712345678", text, Some(&skewed)).await;
+        assert_eq!(found.unwrap(), Some(late));
+        assert_eq!(
+            submit_window(Some(&at_nine)),
+            Some((NINE - 120_000, NINE + 180_000))
+        );
     }
 }

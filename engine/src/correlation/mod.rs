@@ -38,6 +38,8 @@ use crate::error::Result;
 pub use any::AnyStore;
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
+/// Wall-clock Unix milliseconds (what engines sharing Redis agree on).
+pub(crate) use redis::now_ms;
 
 /// The store's key: an upstream (its index in the config) and the canonical SMSC id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

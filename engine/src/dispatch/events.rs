@@ -33,7 +33,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch, SegmentKey};
+use crate::correlation::{CorrelationKey, CorrelationStore, ReceiptMatch, SegmentKey, Settled};
 use crate::error::{Error, Result};
 use crate::sink::StatusSink;
 use crate::smpp::{BindState, DeliverAck, ESME_RX_T_APPN, InboundSm, SessionEvent};
@@ -230,15 +230,19 @@ pub(super) async fn correlated<S: CorrelationStore, K: StatusSink>(
         ),
     };
     if settlement.is_some() {
-        p.awaiting.settled(target.message_id, target.segment);
+        p.awaiting.settled(target.message_id, target.segment).await;
     }
     let settled = settlement.map(|s| s.verdict);
     let claimed = settlement.is_some_and(|s| s.claimed);
+    let decided = settled.is_some_and(|s| s != Settled::Pending);
     let t = match p.tracker.receipt_settled(target, name, receipt, settled) {
         Some(t) => Some(t),
-        // The store decided the message and this receipt won its claim, but the tracker saw
-        // this outcome before (an earlier attempt whose event the sink refused): rebuild it.
-        None if claimed => Tracker::receipt_event(target, name, receipt, settled),
+        // The tracker saw this outcome before — an earlier attempt whose event the sink
+        // refused, or one that met another claimant's lease and was answered "retry later" —
+        // but the store says the message is decided: its final event may still be owed
+        // (this receipt won the claim, or the claim below says whether it is out). Rebuilt;
+        // acknowledging here used to lose the final of an engine killed mid-publish.
+        None if claimed || decided => Tracker::receipt_event(target, name, receipt, settled),
         None => None,
     };
     let Some(t) = t else {

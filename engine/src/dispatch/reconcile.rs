@@ -2,7 +2,8 @@
 //! until its final receipt arrives ([`Awaiting::settled`]); [`run`] takes the parts still
 //! waiting after `[reconcile]`'s wait (the message's validity period, else 48 h) and:
 //!
-//! * on an upstream with `query_sm = true`, asks for the part (SMPP 3.4 §4.8) at most
+//! * on an upstream with `query_sm = true` — and on every HTTP upstream, whose `getdlr/`
+//!   answer stands in for `query_sm_resp` — asks for the part (SMPP 3.4 §4.8) at most
 //!   `reconcile.rate` queries per second per upstream — queries take a window slot but never
 //!   a route token, so they cannot eat the submit budget. A final answer is handled exactly
 //!   like the receipt would have been (same store settlement, events and final claim); a
@@ -12,135 +13,35 @@
 //!   `no_receipt` ([`NO_RECEIPT`]), so every message reaches a final state and its
 //!   reservation is settled (the control plane refunds expired messages).
 //!
-//! The list lives in the engine that submitted the part: when its receipt arrives on another
-//! engine this one still asks after the wait, and the answer changes nothing (the store has
-//! the part settled and the final event claimed). A crashed engine's list is gone; its parts
-//! keep their correlation mappings for receipts that arrive later.
+//! The list ([`Awaiting`]) is in-process, or on the shared Redis when the engine has one: a
+//! part sent by an engine that was killed is then reconciled by whichever engine runs, and a
+//! receipt that arrives on any engine takes the part off the list. (In-process, a receipt on
+//! another engine leaves the part on the submitter's list; its later query or expiry changes
+//! nothing, the store has the part settled and the final event claimed.)
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use semalink_protocol::dlr::{self, ReceiptDate, Stat};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
-use crate::config::ReconcileConfig;
-use crate::correlation::{CorrelationStore, SegmentKey};
+use crate::correlation::CorrelationStore;
 use crate::sink::StatusSink;
-use crate::smpp::{QueryRequest, SubmitError};
+use crate::smpp::SubmitError;
 
 use super::{Pipeline, events};
 
 /// The `error_text` of a part expired because no receipt came.
 pub const NO_RECEIPT: &str = "no_receipt";
 
-/// One part waiting for its final receipt.
-#[derive(Debug, Clone)]
-struct Part {
-    target: SegmentKey,
-    upstream: usize,
-    query: QueryRequest,
-    /// Answers so far that were not final.
-    queries: u32,
-}
+mod awaiting;
 
-#[derive(Debug, Default)]
-struct Inner {
-    by_due: BTreeMap<(Instant, u64), Part>,
-    by_part: HashMap<(Uuid, u16), (Instant, u64)>,
-    next: u64,
-}
+pub use awaiting::Awaiting;
+use awaiting::Part;
 
-/// The parts waiting for a final receipt, by when they are due for reconciliation.
-#[derive(Debug, Default)]
-pub struct Awaiting {
-    config: ReconcileConfig,
-    inner: Mutex<Inner>,
-}
-
-impl Awaiting {
-    /// An empty list with these settings.
-    pub fn new(config: ReconcileConfig) -> Awaiting {
-        Awaiting {
-            config,
-            inner: Mutex::default(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A part was accepted upstream with SMSC id `query.message_id`; its message expires
-    /// `validity` from now (if it does).
-    pub fn sent(
-        &self,
-        target: SegmentKey,
-        upstream: usize,
-        query: QueryRequest,
-        validity: Option<Duration>,
-    ) {
-        let due = Instant::now() + self.config.wait(validity);
-        let part = Part {
-            target,
-            upstream,
-            query,
-            queries: 0,
-        };
-        self.insert(due, part);
-    }
-
-    fn insert(&self, due: Instant, part: Part) {
-        let mut inner = self.lock();
-        let key = (due, inner.next);
-        inner.next += 1;
-        let id = (part.target.message_id, part.target.segment);
-        if let Some(old) = inner.by_part.insert(id, key) {
-            inner.by_due.remove(&old);
-        }
-        inner.by_due.insert(key, part);
-    }
-
-    /// The part's final receipt arrived: nothing to reconcile.
-    pub fn settled(&self, message_id: Uuid, segment: u16) {
-        let mut inner = self.lock();
-        if let Some(key) = inner.by_part.remove(&(message_id, segment)) {
-            inner.by_due.remove(&key);
-        }
-    }
-
-    /// Parts waiting now.
-    pub fn len(&self) -> usize {
-        self.lock().by_due.len()
-    }
-
-    /// Whether no part is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Takes up to `max` parts due at `now`.
-    fn take_due(&self, now: Instant, max: usize) -> Vec<Part> {
-        let mut inner = self.lock();
-        let mut out = Vec::new();
-        while out.len() < max {
-            let Some(entry) = inner.by_due.first_entry() else {
-                break;
-            };
-            if entry.key().0 > now {
-                break;
-            }
-            let part = entry.remove();
-            inner
-                .by_part
-                .remove(&(part.target.message_id, part.target.segment));
-            out.push(part);
-        }
-        out
-    }
-}
+/// Parts taken per round (a backlog — an outage's worth of parts — is spread out).
+const ROUND_MAX: usize = 1_000;
 
 /// Runs until `cancel`: every `period_ms`, reconciles the parts that are due.
 pub async fn run<S: CorrelationStore, K: StatusSink>(
@@ -157,12 +58,11 @@ pub async fn run<S: CorrelationStore, K: StatusSink>(
             _ = cancel.cancelled() => return,
             _ = tick.tick() => {}
         }
-        // Bounded per round so a backlog (an outage's worth of parts) is spread out.
-        let due = p.awaiting.take_due(Instant::now(), 10_000);
+        let due = p.awaiting.take_due(ROUND_MAX).await;
         let mut queries = tokio::task::JoinSet::new();
         for part in due {
-            let upstream = &p.upstreams[part.upstream];
-            if !upstream.query_sm || part.queries >= config.max_queries {
+            let asks = p.pools[part.upstream].answers_queries(&p.upstreams[part.upstream]);
+            if !asks || part.queries >= config.max_queries {
                 expire(&p, &part).await;
                 continue;
             }
@@ -192,7 +92,7 @@ async fn query<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, mut part:
             .with_label_values(&[name, result])
             .inc();
     };
-    let again = Instant::now() + Duration::from_secs(config.recheck_secs);
+    let again = Duration::from_secs(config.recheck_secs);
     let answer = match p.pools[part.upstream].query(&part.query).await {
         Ok(outcome) if outcome.is_ok() => outcome.query,
         Ok(outcome) => {
@@ -202,7 +102,7 @@ async fn query<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, mut part:
         Err(SubmitError::NotSent(reason)) => {
             // No bind: ask once one is up, without using up an answer.
             tracing::debug!(upstream = name, %reason, "query_sm not sent");
-            p.awaiting.insert(again, part);
+            p.awaiting.schedule(again, part).await;
             return;
         }
         Err(e) => {
@@ -218,7 +118,7 @@ async fn query<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, mut part:
             counter("final");
             if let Err(e) = events::correlated(p, part.upstream, part.target, &r).await {
                 tracing::warn!(error = %e, "reconciled part not published; asking again later");
-                p.awaiting.insert(again, part);
+                p.awaiting.schedule(again, part).await;
             }
         }
         other => {
@@ -231,7 +131,7 @@ async fn query<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, mut part:
             if part.queries >= config.max_queries {
                 expire(p, &part).await;
             } else {
-                p.awaiting.insert(again, part);
+                p.awaiting.schedule(again, part).await;
             }
         }
     }
@@ -263,8 +163,8 @@ async fn expire<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, part: &P
         }
         Err(e) => {
             tracing::warn!(error = %e, "expiry not published; trying again later");
-            let again = Instant::now() + Duration::from_secs(p.awaiting.config.recheck_secs);
-            p.awaiting.insert(again, part.clone());
+            let again = Duration::from_secs(p.awaiting.config.recheck_secs);
+            p.awaiting.schedule(again, part.clone()).await;
         }
     }
 }
@@ -272,34 +172,7 @@ async fn expire<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>, part: &P
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn part(segment: u16) -> (SegmentKey, QueryRequest) {
-        let target = SegmentKey {
-            message_id: Uuid::from_u128(1),
-            segment,
-            segments: 2,
-        };
-        (target, QueryRequest::default())
-    }
-
-    #[test]
-    fn parts_come_due_after_their_wait_unless_settled() {
-        let config = ReconcileConfig {
-            wait_secs: Some(0),
-            ..ReconcileConfig::default()
-        };
-        let a = Awaiting::new(config);
-        let (t1, q1) = part(1);
-        let (t2, q2) = part(2);
-        a.sent(t1, 0, q1, None);
-        a.sent(t2, 0, q2, None);
-        assert_eq!(a.len(), 2);
-        a.settled(t1.message_id, 1);
-        let due = a.take_due(Instant::now() + Duration::from_millis(1), 10);
-        assert_eq!(due.len(), 1);
-        assert_eq!(due[0].target.segment, 2);
-        assert!(a.is_empty());
-    }
+    use crate::config::ReconcileConfig;
 
     #[test]
     fn the_wait_is_the_validity_else_the_default() {

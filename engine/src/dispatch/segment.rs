@@ -193,9 +193,7 @@ async fn record_intent<S: CorrelationStore, K: StatusSink>(
         message_id: job.message_id,
         segment: job.segment,
         segments: job.segments,
-        at_ms: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
+        at_ms: crate::correlation::now_ms(),
         text: Intent::text_of(&job.pdu.short_message),
     };
     match p.intents.record(&intent).await {
@@ -251,7 +249,7 @@ async fn accepted<S: CorrelationStore, K: StatusSink>(
             source_npi: job.pdu.source_npi,
             source_addr: job.pdu.source_addr.clone(),
         };
-        p.awaiting.sent(target, job.upstream, query, validity);
+        p.awaiting.sent(target, job.upstream, query, validity).await;
         let key = CorrelationKey {
             upstream: job.upstream as u16,
             id: canonical(

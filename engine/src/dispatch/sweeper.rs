@@ -34,7 +34,12 @@ async fn duplicate_of<S, K>(
 ) -> Option<crate::correlation::intents::Intent> {
     let handset = u.receipt.handset.as_deref()?;
     let text = u.receipt.text.as_deref();
-    match p.intents.find(u.key.upstream, handset, text).await {
+    let submitted = u.receipt.submit_date.as_ref();
+    match p
+        .intents
+        .find(u.key.upstream, handset, text, submitted)
+        .await
+    {
         Ok(found) => found,
         Err(e) => {
             tracing::warn!(error = %e, "submit intents not readable");

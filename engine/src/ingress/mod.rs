@@ -6,6 +6,11 @@
 //!   up, once the bind pool is wired), else 503.
 //! * `GET /metrics` — Prometheus text.
 //!
+//! * `POST /v1/upstreams/{name}/dlr?token=…` — a delivery report pushed by an HTTP upstream
+//!   with `dlr_callback_token` ([`crate::celcom::HttpUpstream::pushed`]): 200 once handled,
+//!   503 when it could not be (the provider pushes it again), 401 for a wrong token, 404 for
+//!   an upstream without a callback, 400 for a body that is not one of its reports.
+//!
 //! `/v1/messages` and `/metrics` need `Authorization: Bearer <http.token>` when a token is
 //! configured (it must be outside `environment = "development"`): whoever reaches the ingress
 //! could otherwise send SMS on any account. `/health` and `/ready` stay open for probes.
@@ -20,10 +25,12 @@ pub mod submit;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +38,7 @@ use axum::routing::{get, post};
 use semalink_protocol::contracts::SubmitRequest;
 use tokio::sync::mpsc;
 
+use crate::celcom::{HttpUpstream, Pushed};
 use crate::metrics::Metrics;
 use crate::tracker::Tracker;
 
@@ -60,6 +68,8 @@ pub struct IngressState {
     pub max_body_bytes: usize,
     /// The bearer token of `/v1/messages` and `/metrics`; `None` = open (development only).
     pub token: Option<Arc<str>>,
+    /// HTTP upstreams whose receipts are pushed, by name.
+    pub callbacks: Arc<HashMap<String, HttpUpstream>>,
 }
 
 impl std::fmt::Debug for IngressState {
@@ -79,6 +89,7 @@ pub fn router(state: IngressState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .merge(protected)
+        .route("/v1/upstreams/{name}/dlr", post(dlr_callback))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .fallback(not_found)
@@ -115,8 +126,39 @@ async fn authorize(State(state): State<IngressState>, request: Request, next: Ne
 
 /// Compares without stopping at the first difference, so the answer time does not tell how
 /// much of a guessed token was right.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A delivery report pushed by an HTTP upstream (see the module docs).
+async fn dlr_callback(
+    State(state): State<IngressState>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let Some(upstream) = state.callbacks.get(&name) else {
+        return not_found().await;
+    };
+    let token = query.get("token").map_or("", String::as_str);
+    if !upstream.callback_token_is(token) {
+        return problem(StatusCode::UNAUTHORIZED, "token: missing or wrong");
+    }
+    match upstream.pushed(&body).await {
+        Pushed::Taken | Pushed::NotFinal => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": 200})),
+        )
+            .into_response(),
+        Pushed::Unreadable => problem(
+            StatusCode::BAD_REQUEST,
+            "body: not a delivery report (JSON with message-id and delivery-description)",
+        ),
+        Pushed::Deferred => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the report could not be handled now; push it again",
+        ),
+    }
 }
 
 async fn health() -> &'static str {

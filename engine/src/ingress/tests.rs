@@ -60,6 +60,7 @@ fn harness(capacity: usize, max_batch: usize) -> Harness {
         max_batch,
         max_body_bytes: 64 * 1024,
         token: Some(Arc::from(TOKEN)),
+        callbacks: Arc::default(),
     };
     Harness {
         app: router(state),

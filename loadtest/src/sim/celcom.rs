@@ -9,8 +9,9 @@
 //! sender id, 1003 invalid mobile, 1006 invalid credentials, 1008 no delivery report (yet),
 //! 4090 try again later, 4091/4092/4093 missing partnerID / apikey / details. Accepted
 //! messages go into the same message record as SMPP submits, so `getdlr/` answers from the
-//! outcome drawn at submit once its receipt delay has passed (receipts themselves are pulled,
-//! never pushed).
+//! outcome drawn at submit once its receipt delay has passed. With `http_api.dlr_callback_url`
+//! each message's final report (the same JSON) is also pushed there when it is decided, as a
+//! provider's delivery callback does: again every 500 ms until answered 200, 20 times at most.
 
 use axum::{Json, extract::State, response::IntoResponse};
 use serde::Deserialize;
@@ -140,7 +141,50 @@ fn send_one(h: &SimHandle, sms: &SendSms, mobile: &str) -> (u32, Option<String>)
             version: 0,
         },
     );
+    let callback = &behaviour.http_api.dlr_callback_url;
+    if !callback.is_empty() {
+        tokio::spawn(push(h.clone(), id.clone(), callback.clone(), final_at));
+    }
     (200, Some(id))
+}
+
+/// Pushes the final report of `id` to `url` from `at` on, until answered 200.
+async fn push(h: SimHandle, id: String, url: String, at: Instant) {
+    tokio::time::sleep_until(at).await;
+    for _ in 0..20 {
+        if let Some(body) = report(&h, &id)
+            && post(&url, &body.to_string()).await == Some(200)
+        {
+            Stats::inc(&h.shared.stats.http_dlr_pushed);
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    tracing::warn!(%id, "delivery report callback never answered 200");
+}
+
+/// One JSON `POST` to an `http://host:port/path?query` URL: the answer's status code.
+async fn post(url: &str, body: &str) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = match rest.split_once('/') {
+        Some((a, p)) => (a, format!("/{p}")),
+        None => (rest, "/".to_owned()),
+    };
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(authority).await.ok()?;
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.ok()?;
+        std::str::from_utf8(answer.get(9..12)?).ok()?.parse().ok()
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), exchange)
+        .await
+        .ok()?
 }
 
 fn responses(h: &SimHandle, sms: &SendSms) -> Vec<Value> {
@@ -187,7 +231,18 @@ pub async fn getdlr(State(h): State<SimHandle>, Json(q): Json<Lookup>) -> impl I
     let Some(id) = q.message_id else {
         return Json(json!({ key: 4093, "response-description": description(4093) }));
     };
-    let (status, words, at) = match h.shared.messages.query(&id, b"") {
+    Json(report(&h, &id).unwrap_or_else(|| {
+        json!({
+            key: 1008,
+            "response-description": description(1008),
+            "message-id": id,
+        })
+    }))
+}
+
+/// The report of `id` once it is decided (`getdlr/`'s answer, and what a callback pushes).
+fn report(h: &SimHandle, id: &str) -> Option<Value> {
+    let (status, words, at) = match h.shared.messages.query(id, b"") {
         Ok(MsgState::Final(outcome, at)) => match outcome {
             Outcome::Delivrd => (32, "DeliveredToTerminal", at),
             Outcome::Expired => (4, "MessageExpired", at),
@@ -195,15 +250,10 @@ pub async fn getdlr(State(h): State<SimHandle>, Json(q): Json<Lookup>) -> impl I
             _ => (2, "DeliveryImpossible", at),
         },
         Ok(MsgState::Deleted(at)) => (8, "Deleted", at),
-        Ok(MsgState::Enroute) | Err(_) => {
-            return Json(json!({
-                key: 1008,
-                "response-description": description(1008),
-                "message-id": id,
-            }));
-        }
+        Ok(MsgState::Enroute) | Err(_) => return None,
     };
-    Json(json!({
+    let key = code_key(h);
+    Some(json!({
         key: 200,
         "response-description": "Success",
         "message-id": id,

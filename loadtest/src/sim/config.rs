@@ -114,6 +114,10 @@ pub struct HttpApi {
     pub respose_quirk: bool,
     /// Credit `getbalance/` reports.
     pub balance: f64,
+    /// Push each message's final report (the `getdlr/` answer's JSON) to this `http://` URL
+    /// when it is decided, again every 500 ms until answered 200 (at most 20 times); empty =
+    /// reports are only pulled.
+    pub dlr_callback_url: String,
 }
 
 impl Default for HttpApi {
@@ -122,6 +126,7 @@ impl Default for HttpApi {
             force_code: 0,
             respose_quirk: false,
             balance: 1000.0,
+            dlr_callback_url: String::new(),
         }
     }
 }

@@ -82,6 +82,8 @@ pub struct Stats {
     pub http_submits: AtomicU64,
     /// `getdlr/` requests.
     pub http_dlr_queries: AtomicU64,
+    /// Delivery reports pushed to `http_api.dlr_callback_url` and answered 200.
+    pub http_dlr_pushed: AtomicU64,
     grouped: Mutex<Grouped>,
 }
 
@@ -211,6 +213,7 @@ impl Stats {
             &self.replaces,
             &self.http_submits,
             &self.http_dlr_queries,
+            &self.http_dlr_pushed,
         ];
         for c in all
             .into_iter()
@@ -264,6 +267,7 @@ impl Stats {
             replaces: get(&self.replaces),
             http_submits: get(&self.http_submits),
             http_dlr_queries: get(&self.http_dlr_queries),
+            http_dlr_pushed: get(&self.http_dlr_pushed),
             per_mno: g.per_mno.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             per_source_type: g
                 .per_source_type
@@ -338,6 +342,8 @@ pub struct StatsSnapshot {
     pub http_submits: u64,
     /// `getdlr/` requests.
     pub http_dlr_queries: u64,
+    /// Delivery reports pushed to `http_api.dlr_callback_url` and answered 200.
+    pub http_dlr_pushed: u64,
     /// `submit_sm` per destination prefix.
     pub per_mno: BTreeMap<String, u64>,
     /// `submit_sm` per source address type, `"<ton>/<npi>"` (`"5/0"` alphanumeric).

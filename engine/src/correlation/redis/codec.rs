@@ -33,7 +33,7 @@ pub(super) fn parse_member(member: &str) -> Option<CorrelationKey> {
 }
 
 /// Wall-clock milliseconds: parked receipts are aged by whichever engine sweeps.
-pub(super) fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -43,10 +43,10 @@ use super::{
 };
 use crate::config::RedisConfig;
 use crate::error::{Error, Result};
-use codec::{
-    decode_parked, decode_target, encode_parked, encode_target, member, now_ms, parse_member,
-};
+use codec::{decode_parked, decode_target, encode_parked, encode_target, member, parse_member};
 use scripts::Scripts;
+
+pub(crate) use codec::now_ms;
 
 /// How long one command may take before it counts as failed (Redis answers in microseconds;
 /// seconds mean it is gone).

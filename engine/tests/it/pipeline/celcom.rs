@@ -131,3 +131,104 @@ async fn an_smpp_upstream_without_binds_falls_back_to_http() {
     assert_eq!((sim.stats().http_submits, sim.stats().submits), (1, 0));
     run.engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn pushed_reports_decide_messages_and_nothing_is_polled() {
+    const CALLBACK: &str = "callback-token-0123456789";
+    let mut behaviour = Behaviour::default();
+    behaviour.receipts.mix.delivrd = 0.0;
+    behaviour.receipts.mix.undeliv = 1.0;
+    let sim = sim(behaviour.clone()).await;
+    let upstream = format!(
+        "{}dlr_callback_token = \"{CALLBACK}\"\n",
+        http_upstream(&sim, "celcom")
+    );
+    let mut run = start(config_text(&upstream, "celcom"), true).await;
+    let addr = run.engine.local_addr();
+    // Refused at the door: a wrong token, an upstream without a callback, a body that is no
+    // report — each a JSON problem, nothing handled.
+    for (path, body, status) in [
+        (
+            "/v1/upstreams/celcom/dlr?token=wrong-token-000000000",
+            "{}",
+            401,
+        ),
+        ("/v1/upstreams/nowhere/dlr?token=x", "{}", 404),
+        (
+            &format!("/v1/upstreams/celcom/dlr?token={CALLBACK}") as &str,
+            "{\"delivery-description\":\"Delivered\"}",
+            400,
+        ),
+    ] {
+        let (got, json) = super::post(addr, path, body.as_bytes()).await;
+        assert_eq!(
+            (got, &json["status"]),
+            (status, &serde_json::json!(status)),
+            "{path}"
+        );
+    }
+    // The simulator pushes every report to the engine's callback.
+    behaviour.http_api.dlr_callback_url =
+        format!("http://{addr}/v1/upstreams/celcom/dlr?token={CALLBACK}");
+    sim.set_behaviour(behaviour).unwrap();
+    let msgs: Vec<_> = (0..3)
+        .map(|i| request(&format!("+25471{i:07}"), "pushed back"))
+        .collect();
+    run.submit(&msgs).await;
+    let ids: Vec<_> = msgs.iter().map(|m| m.message_id).collect();
+    run.until_final(&ids).await;
+    for id in &ids {
+        let last = run.final_state(*id).unwrap();
+        assert_eq!(last.state, DeliveryState::Failed, "{last:?}");
+        assert_eq!(last.upstream.as_deref(), Some("celcom"));
+    }
+    // The simulator counts a push once it read the engine's 200, just after the event.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while sim.stats().http_dlr_pushed < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "{:?}", sim.stats());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.http_dlr_pushed, 3, "{stats:?}");
+    assert_eq!(stats.http_dlr_queries, 0, "nothing polled: {stats:?}");
+    run.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn parts_the_poller_never_asks_for_are_reconciled_with_getdlr() {
+    let sim = sim(Behaviour::default()).await;
+    // The poller's first round is before anything is sent, the next an hour away (as if its
+    // list had died with another engine): only the reconciler can learn the outcome.
+    let upstream =
+        http_upstream(&sim, "celcom").replace("dlr_poll_ms = 50", "dlr_poll_ms = 3600000");
+    let reconcile = "[reconcile]\nwait_secs = 1\nperiod_ms = 50\nrate = 100.0\nrecheck_secs = 0\nmax_queries = 3\n";
+    let mut run = start(
+        config_text(&format!("{upstream}{reconcile}"), "celcom"),
+        true,
+    )
+    .await;
+    let msgs: Vec<_> = (0..2)
+        .map(|i| request(&format!("+25471{i:07}"), "asked for later"))
+        .collect();
+    run.submit(&msgs).await;
+    let ids: Vec<_> = msgs.iter().map(|m| m.message_id).collect();
+    run.until_final(&ids).await;
+    run.assert_all_delivered(&ids);
+    let metrics = &run.engine.pipeline().metrics;
+    assert_eq!(
+        metrics
+            .reconciled
+            .with_label_values(&["celcom", "final"])
+            .get(),
+        2
+    );
+    assert_eq!(
+        metrics
+            .expired_without_receipt
+            .with_label_values(&["celcom"])
+            .get(),
+        0
+    );
+    assert_eq!(sim.stats().http_dlr_queries, 2, "{:?}", sim.stats());
+    run.engine.shutdown().await;
+}

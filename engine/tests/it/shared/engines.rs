@@ -200,3 +200,47 @@ async fn an_mo_message_the_sink_refused_is_delivered_again() {
     }
     handle.shutdown().await;
 }
+
+/// An engine killed after claiming a message's final event, before publishing it (run 8 of
+/// the fault run lost 2 messages so): the receipt meets the dead claimant's live lease and is
+/// answered "retry later" — and so is every redelivery while the lease lasts (the first one
+/// used to be acknowledged because this engine's tracker had seen the outcome already) —
+/// until the lease lapses and the redelivered receipt publishes the final event.
+#[tokio::test]
+async fn a_final_claimed_by_a_dead_engine_is_published_after_its_lease() {
+    use semalink_engine::correlation::CorrelationStore;
+    let mut behaviour = Behaviour::default();
+    behaviour.receipts.delay = semalink_loadtest::sim::latency::Latency::Fixed(3000);
+    let sim = sim(behaviour).await;
+    let prefix = prefix();
+    let mut a = engine(shared_config(&sim, &prefix)).await;
+    let msg = request("+254712345678", "claimed by the dead");
+    a.submit(std::slice::from_ref(&msg)).await;
+    // Once it is sent, the "dead engine" claims its final event and never publishes it.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !a.states(msg.message_id).contains(&DeliveryState::Sent) {
+        let item = tokio::time::timeout_at(deadline, a.events.recv())
+            .await
+            .expect("never sent")
+            .expect("event stream closed");
+        if let Published::Status(e) = item {
+            a.seen.record(e);
+        }
+    }
+    let dead = super::redis_store(&prefix, Duration::from_secs(600), Duration::from_secs(60));
+    assert!(dead.claim_final(msg.message_id).await.unwrap());
+    a.until_final(&[msg.message_id]).await;
+    a.assert_all_delivered(&[msg.message_id]);
+    // The receipt really met the live lease (more than once: redeliveries come every second).
+    let deferred = a
+        .engine
+        .pipeline()
+        .metrics
+        .receipts_deferred
+        .with_label_values(&["store"])
+        .get();
+    assert!(deferred >= 2, "deferred {deferred}");
+    assert!(dead.final_published(msg.message_id).await.unwrap());
+    a.engine.shutdown().await;
+    cleanup(&prefix).await;
+}

@@ -35,12 +35,15 @@ async fn another_engine_finds_what_one_recorded() {
     killed.record(&lost).await.unwrap();
     killed.forget(&answered).await.unwrap();
     let found = survivor
-        .find(0, "254712345678", Some("lost: on the wire"))
+        .find(0, "254712345678", Some("lost: on the wire"), None)
         .await
         .unwrap();
     assert_eq!(found, Some(lost.clone()));
     survivor.forget(&lost).await.unwrap();
-    assert_eq!(survivor.find(0, "254712345678", None).await.unwrap(), None);
+    assert_eq!(
+        survivor.find(0, "254712345678", None, None).await.unwrap(),
+        None
+    );
     tokio::time::sleep(Duration::from_millis(10)).await;
     cleanup(&prefix).await;
 }

@@ -7,6 +7,7 @@
 
 mod engines;
 mod intents;
+mod reconcile;
 mod restart;
 mod store;
 
