@@ -26,7 +26,7 @@ use crate::rate_limit;
 use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
-    accounts, admin, api_keys, auth, contacts, credits, email, exports, imports, messages,
+    accounts, admin, api_keys, auth, contacts, credits, email, exports, imports, inbound, messages,
     notifications, ops, pricing, results, sender_ids, users,
 };
 
@@ -58,6 +58,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         pricing::routes(),
         credits::routes(),
         messages::routes(),
+        inbound::routes(),
         admin::staff_routes(),
         sender_ids::staff_routes(),
         pricing::staff_routes(),
@@ -73,6 +74,7 @@ pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>
     all.extend(contacts::workers(state, stop));
     all.extend(messages::workers(state, stop)?);
     all.extend(results::workers(state, stop));
+    all.extend(inbound::workers(state, stop));
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
     all.retain(|w| state.config.workers.enabled(w.name));
     Ok(all)

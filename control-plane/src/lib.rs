@@ -6,7 +6,7 @@
 //! email links), [`users`], [`accounts`] (organisations and their team), [`api_keys`],
 //! [`notifications`], [`sender_ids`], [`contacts`] (lists, suppression, bulk actions, the one
 //! contact filter), [`imports`], [`exports`], [`pricing`], [`messages`] (the messages API and the
-//! outbox publisher), [`results`] (the status consumer: delivery, settlement, rollups,
+//! outbox publisher), [`inbound`] (replies, STOP/START), [`results`] (the status consumer: delivery, settlement, rollups,
 //! campaign completion), [`credits`] (the ledger) and
 //! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log).
 //!
@@ -38,6 +38,7 @@ pub mod exports;
 pub mod http;
 pub mod identity;
 pub mod imports;
+pub mod inbound;
 pub mod messages;
 pub mod metrics;
 pub mod notifications;

@@ -17,6 +17,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool: IntGaugeVec,
     status_events: IntCounterVec,
+    inbound: IntCounterVec,
 }
 
 impl Metrics {
@@ -55,11 +56,20 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        let inbound = IntCounterVec::new(
+            Opts::new(
+                "inbound_messages_total",
+                "Inbound (MO) messages taken by the inbound consumer, by outcome (stored, unrouted, duplicate, opted_out, opted_in, malformed, failed)",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(status_events.clone()),
+            Box::new(inbound.clone()),
         ] {
             registry
                 .register(collector)
@@ -71,6 +81,16 @@ impl Metrics {
             latency,
             pool,
             status_events,
+            inbound,
+        }
+    }
+
+    /// Counts `n` inbound messages that ended with `outcome`.
+    pub fn inbound_messages(&self, outcome: &str, n: usize) {
+        if n > 0 {
+            self.inbound
+                .with_label_values(&[outcome])
+                .inc_by(u64::try_from(n).unwrap_or(u64::MAX));
         }
     }
 
@@ -96,11 +116,12 @@ impl Metrics {
     /// The name of every metric family the service exports, sampled or not (dashboards and
     /// alert rules are checked against it).
     pub fn family_names(&self) -> Vec<String> {
-        let collectors: [&dyn prometheus::core::Collector; 4] = [
+        let collectors: [&dyn prometheus::core::Collector; 5] = [
             &self.requests,
             &self.latency,
             &self.pool,
             &self.status_events,
+            &self.inbound,
         ];
         collectors
             .iter()

@@ -101,7 +101,12 @@ impl ControlPlane {
         // binary) publishes them; the status consumer has nothing to consume.
         let no_engine = state.config.amqp.is_none() && !hosted;
         for worker in app::workers(&state, &cancel)? {
-            if no_engine && matches!(worker.name, "message_publisher" | "status_consumer") {
+            if no_engine
+                && matches!(
+                    worker.name,
+                    "message_publisher" | "status_consumer" | "inbound_consumer"
+                )
+            {
                 tracing::warn!(
                     worker = worker.name,
                     "no [amqp] configured and no engine in this process: not started (accepted messages stay in the outbox)"

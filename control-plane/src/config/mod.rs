@@ -40,6 +40,9 @@ pub struct Config {
     /// How status events are applied and settled.
     #[serde(default)]
     pub results: crate::results::store::ResultsConfig,
+    /// Extra opt-out / opt-in keywords of inbound replies.
+    #[serde(default)]
+    pub inbound: crate::inbound::keywords::InboundConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -61,6 +64,8 @@ pub struct WorkersConfig {
     pub login_throttle_sweep: bool,
     /// Apply the engine's status events (delivery, settlement, campaign counters).
     pub status_consumer: bool,
+    /// Act on inbound replies (STOP / START) and store them.
+    pub inbound_consumer: bool,
 }
 
 impl Default for WorkersConfig {
@@ -73,6 +78,7 @@ impl Default for WorkersConfig {
             idempotency_purge: true,
             login_throttle_sweep: true,
             status_consumer: true,
+            inbound_consumer: true,
         }
     }
 }
@@ -88,6 +94,7 @@ impl WorkersConfig {
             "idempotency_purge" => self.idempotency_purge,
             "login_throttle_sweep" => self.login_throttle_sweep,
             "status_consumer" => self.status_consumer,
+            "inbound_consumer" => self.inbound_consumer,
             _ => false,
         }
     }

@@ -47,7 +47,7 @@ fn origin(p: &Principal) -> Origin {
 }
 
 /// Reading messages: any member, or a key that sends or reads reports.
-fn reader(p: &Principal) -> Result<()> {
+pub(crate) fn reader(p: &Principal) -> Result<()> {
     match p {
         Principal::Key(k) if k.scopes.contains(&Scope::ReportsRead) => Ok(()),
         _ => p.require(Scope::MessagesSend, Role::Member),

@@ -78,6 +78,7 @@ pub fn test_config() -> Config {
         amqp: None,
         publisher: Default::default(),
         results: Default::default(),
+        inbound: Default::default(),
     }
 }
 

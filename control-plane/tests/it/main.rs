@@ -9,6 +9,7 @@ mod exports;
 mod helpers;
 mod http_basics;
 mod imports;
+mod inbound;
 mod ledger_concurrency;
 mod messages;
 mod mfa;

@@ -134,6 +134,27 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     )
     .await[0]
         .to_string();
+    // A reply to that message.
+    let inbound = semalink_protocol::contracts::InboundMessage {
+        version: semalink_protocol::contracts::VERSION,
+        id: uuid::Uuid::now_v7(),
+        from: "254712345678".into(),
+        to: "AcmeCorp".into(),
+        text: "Asante".into(),
+        received_at: time::OffsetDateTime::now_utc(),
+        upstream: "celcom-1".into(),
+        segments: 1,
+        numbering: None,
+    };
+    semalink_control_plane::inbound::store::apply_batch(
+        &app.app_pool,
+        std::slice::from_ref(&inbound),
+        &Default::default(),
+        "http://localhost:3000",
+    )
+    .await
+    .unwrap();
+    let inbound_id = inbound.id.to_string();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -159,6 +180,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("suppression_id", suppression_id.clone()),
             ("import_id", import_id.clone()),
             ("message_id", message_id.clone()),
+            ("inbound_id", inbound_id.clone()),
         ]),
     };
     let a_ids = [
@@ -177,6 +199,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         import_id.clone(),
         import_list_id.clone(),
         message_id.clone(),
+        inbound_id.clone(),
         sent.clone(),
     ];
 

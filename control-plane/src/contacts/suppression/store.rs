@@ -1,6 +1,7 @@
 //! The account-level suppression list and opt-out: numbers an organisation must never send
 //! to, whether or not a contact holds them. A STOP reply ([`opt_out_number`]) marks the
-//! number's contacts opted out and suppresses the number; campaigns read
+//! number's contacts opted out and suppresses the number, a START reply ([`opt_in_number`])
+//! lifts it; campaigns read
 //! [`sendable_contacts`], which excludes both.
 
 use sqlx::{PgConnection, PgExecutor};
@@ -126,6 +127,27 @@ pub async fn opt_out_number(
     .execute(&mut *conn)
     .await?;
     Ok(marked)
+}
+
+/// Opts a number back in for an account (a START reply): its contacts' opt-out flag is
+/// cleared and its STOP suppression lifted; manual and imported suppressions stay. Returns
+/// how many contacts were opted back in.
+pub async fn opt_in_number(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    e164: &str,
+) -> Result<u64> {
+    let cleared = sqlx::query(
+        "UPDATE contacts SET is_opted_out = false, opted_out_at = NULL, updated_at = now()
+         WHERE account_id = $1 AND phone = $2 AND is_opted_out",
+    )
+    .bind(scope.id())
+    .bind(e164)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    delete_stop(&mut *conn, scope, e164).await?;
+    Ok(cleared)
 }
 
 /// The contacts of a list a send may reach: not trashed, valid, not opted out and not
