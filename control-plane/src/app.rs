@@ -26,8 +26,8 @@ use crate::rate_limit;
 use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
-    accounts, admin, api_keys, auth, contacts, credits, email, exports, imports, inbound, messages,
-    notifications, ops, pricing, results, sender_ids, users,
+    accounts, admin, analytics, api_keys, auth, contacts, credits, email, exports, imports,
+    inbound, messages, notifications, ops, pricing, results, sender_ids, users,
 };
 
 /// Every route of the service with its documentation, merged in this one place.
@@ -59,6 +59,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         credits::routes(),
         messages::routes(),
         inbound::routes(),
+        analytics::routes(),
         admin::staff_routes(),
         sender_ids::staff_routes(),
         pricing::staff_routes(),

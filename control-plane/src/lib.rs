@@ -6,7 +6,7 @@
 //! email links), [`users`], [`accounts`] (organisations and their team), [`api_keys`],
 //! [`notifications`], [`sender_ids`], [`contacts`] (lists, suppression, bulk actions, the one
 //! contact filter), [`imports`], [`exports`], [`pricing`], [`messages`] (the messages API and the
-//! outbox publisher), [`inbound`] (replies, STOP/START), [`results`] (the status consumer: delivery, settlement, rollups,
+//! outbox publisher), [`inbound`] (replies, STOP/START), [`analytics`] (reports from the rollups), [`results`] (the status consumer: delivery, settlement, rollups,
 //! campaign completion), [`credits`] (the ledger) and
 //! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log).
 //!
@@ -23,6 +23,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod analytics;
 pub mod api_keys;
 pub mod app;
 pub mod auth;

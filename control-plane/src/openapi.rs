@@ -22,7 +22,15 @@ use crate::imports::decode::RequestedEncoding;
     ),
     modifiers(&Security),
     // Schemas referenced only from query parameters are not collected by `routes!`: list them.
-    components(schemas(Problem, FieldError, FileFormat, RequestedEncoding)),
+    components(schemas(
+        Problem,
+        FieldError,
+        FileFormat,
+        RequestedEncoding,
+        crate::inbound::types::InboundAction,
+        crate::analytics::types::CampaignSort,
+        crate::analytics::types::SortOrder
+    )),
     tags(
         (name = "auth", description = "Signup, login, tokens, sessions, email links"),
         (name = "mfa", description = "TOTP two-factor authentication"),
@@ -39,7 +47,8 @@ use crate::imports::decode::RequestedEncoding;
         (name = "pricing", description = "Rates, the public pricing table and price quotes"),
         (name = "credits", description = "Balance, credit history, low-credit alert"),
         (name = "compat", description = "Drop-in adapters for clients of Kannel and Africa's Talking"),
-        (name = "messages", description = "Send messages (idempotent), read them and their timeline"),
+        (name = "messages", description = "Send messages (idempotent), read them and their timeline; inbound replies"),
+        (name = "analytics", description = "Reports over a date range (JSON or CSV) and the dashboard"),
         (name = "admin-pricing", description = "Staff: rates, upstream costs, margins"),
         (name = "admin-billing", description = "Staff: top-ups, adjustments, refunds, credit limits, ledger"),
         (name = "ops", description = "Health, readiness, metrics"),

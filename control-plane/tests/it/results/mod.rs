@@ -27,7 +27,7 @@ use crate::messages::{SAFARICOM, SAFARICOM_2, money, ready, sent};
 
 const BASE: &str = "http://localhost:3000";
 
-fn event(id: Uuid, state: DeliveryState, at_ms: i64) -> StatusEvent {
+pub fn event(id: Uuid, state: DeliveryState, at_ms: i64) -> StatusEvent {
     StatusEvent {
         version: VERSION,
         message_id: id,
@@ -61,7 +61,7 @@ fn part(id: Uuid, state: DeliveryState, index: u16, total: u16, at_ms: i64) -> S
     }
 }
 
-async fn apply(pool: &PgPool, events: &[StatusEvent]) -> Applied {
+pub async fn apply(pool: &PgPool, events: &[StatusEvent]) -> Applied {
     apply_batch(pool, events, &ResultsConfig::default(), BASE)
         .await
         .unwrap()
