@@ -60,6 +60,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         messages::routes(),
         inbound::routes(),
         analytics::routes(),
+        results::routes(),
         admin::staff_routes(),
         sender_ids::staff_routes(),
         pricing::staff_routes(),

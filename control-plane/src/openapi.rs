@@ -48,6 +48,7 @@ use crate::imports::decode::RequestedEncoding;
         (name = "credits", description = "Balance, credit history, low-credit alert"),
         (name = "compat", description = "Drop-in adapters for clients of Kannel and Africa's Talking"),
         (name = "messages", description = "Send messages (idempotent), read them and their timeline; inbound replies"),
+        (name = "campaigns", description = "Campaigns: drafts, content check, sending, live progress"),
         (name = "analytics", description = "Reports over a date range (JSON or CSV) and the dashboard"),
         (name = "admin-pricing", description = "Staff: rates, upstream costs, margins"),
         (name = "admin-billing", description = "Staff: top-ups, adjustments, refunds, credit limits, ledger"),

@@ -7,9 +7,11 @@
 //! * [`apply`] — the pure fold (monotonic states, multipart), unit-tested.
 //! * [`store`] — one transaction per batch, set-based writes, settlement, completion.
 //! * [`consumer`] — the worker: batching envelopes, ack after commit, retry, requeue.
+//! * [`progress`] — live campaign progress over Server-Sent Events.
 
 pub mod apply;
 pub mod consumer;
+pub mod progress;
 pub mod store;
 
 use tokio_util::sync::CancellationToken;
@@ -17,6 +19,11 @@ use tokio_util::sync::CancellationToken;
 use crate::bus::Queues;
 use crate::state::AppState;
 use crate::worker::Worker;
+
+/// The customer routes of the module: live campaign progress.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    progress::router()
+}
 
 /// The module's background workers: the status consumer.
 pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {
