@@ -40,6 +40,8 @@ use crate::imports::decode::RequestedEncoding;
         (name = "credits", description = "Balance, credit history, low-credit alert"),
         (name = "compat", description = "Drop-in adapters for clients of Kannel and Africa's Talking"),
         (name = "messages", description = "Send messages (idempotent), read them and their timeline"),
+        (name = "campaigns", description = "Campaigns: drafts, content check, preview, schedule, pause, resume, cancel; spend caps"),
+        (name = "admin-campaigns", description = "Staff: the kill switch (halt sending for an organisation or the platform)"),
         (name = "admin-pricing", description = "Staff: rates, upstream costs, margins"),
         (name = "admin-billing", description = "Staff: top-ups, adjustments, refunds, credit limits, ledger"),
         (name = "ops", description = "Health, readiness, metrics"),

@@ -37,6 +37,12 @@ pub struct Config {
     /// How the message outbox is drained.
     #[serde(default)]
     pub publisher: crate::messages::publisher::PublisherConfig,
+    /// The campaign content check's rules.
+    #[serde(default)]
+    pub campaigns: crate::campaigns::content::ContentRules,
+    /// How campaigns are dispatched.
+    #[serde(default)]
+    pub dispatcher: crate::campaigns::dispatch::DispatcherConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -56,6 +62,8 @@ pub struct WorkersConfig {
     pub idempotency_purge: bool,
     /// Delete expired login-throttle rows.
     pub login_throttle_sweep: bool,
+    /// Dispatch due campaigns.
+    pub campaign_dispatcher: bool,
 }
 
 impl Default for WorkersConfig {
@@ -67,6 +75,7 @@ impl Default for WorkersConfig {
             message_publisher: true,
             idempotency_purge: true,
             login_throttle_sweep: true,
+            campaign_dispatcher: true,
         }
     }
 }
@@ -81,6 +90,7 @@ impl WorkersConfig {
             "message_publisher" => self.message_publisher,
             "idempotency_purge" => self.idempotency_purge,
             "login_throttle_sweep" => self.login_throttle_sweep,
+            "campaign_dispatcher" => self.campaign_dispatcher,
             _ => false,
         }
     }

@@ -77,6 +77,8 @@ pub fn test_config() -> Config {
         workers: WorkersConfig::default(),
         amqp: None,
         publisher: Default::default(),
+        campaigns: Default::default(),
+        dispatcher: Default::default(),
     }
 }
 

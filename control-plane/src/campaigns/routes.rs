@@ -1,0 +1,654 @@
+//! The campaign endpoints: drafts (create, list, get, edit, delete, duplicate), the life
+//! cycle (submit for the content check, send now, schedule, pause, resume, cancel) and the
+//! preview. Any member (or a key with `messages:send`) writes; keys with `reports:read` also
+//! read. Another organisation's campaign is a 404; an action its status does not allow is a
+//! 409 naming the status.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::json;
+use sqlx::PgConnection;
+use time::{Duration, OffsetDateTime};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::api_keys::types::Scope;
+use crate::campaigns::content::{self, Submission};
+use crate::campaigns::store::{self, Draft};
+use crate::campaigns::types::{
+    Action, Campaign, CampaignFields, CampaignQuery, CampaignStatus, DraftFields, PauseCampaign,
+    Preview, PreviewRequest, ScheduleCampaign, SendAt,
+};
+use crate::contacts::filter::ContactFilter;
+use crate::credits::ledger::{self, Outcome};
+use crate::credits::types::Actor;
+use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::{Json, Page, Paged, Path};
+use crate::identity::principal::Principal;
+use crate::identity::role::Role;
+use crate::identity::scope::AccountScope;
+use crate::messages::types::MessagePriority;
+use crate::state::AppState;
+use crate::types::BoundedText;
+
+/// How far ahead a campaign may be scheduled.
+const MAX_SCHEDULE: Duration = Duration::days(60);
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_campaign, list_campaigns))
+        .routes(routes!(get_campaign, edit_campaign, delete_campaign))
+        .routes(routes!(duplicate_campaign))
+        .routes(routes!(submit_campaign))
+        .routes(routes!(send_campaign))
+        .routes(routes!(schedule_campaign))
+        .routes(routes!(pause_campaign))
+        .routes(routes!(resume_campaign))
+        .routes(routes!(cancel_campaign))
+        .routes(routes!(preview_campaign))
+}
+
+fn writer(p: &Principal) -> Result<()> {
+    p.require(Scope::MessagesSend, Role::Member)
+}
+
+fn reader(p: &Principal) -> Result<()> {
+    match p {
+        Principal::Key(k) if k.scopes.contains(&Scope::ReportsRead) => Ok(()),
+        _ => writer(p),
+    }
+}
+
+fn user_of(p: &Principal) -> Option<Uuid> {
+    match p {
+        Principal::User(u) => Some(u.user_id),
+        Principal::Key(_) => None,
+    }
+}
+
+/// The instant `at` stands for: as given, or a local time in `timezone`.
+async fn instant(conn: &mut PgConnection, at: SendAt, timezone: &str) -> Result<OffsetDateTime> {
+    match at {
+        SendAt::At(t) => Ok(t),
+        SendAt::Local(local) => store::local_to_instant(conn, local, timezone).await,
+    }
+}
+
+/// Checks a time zone against PostgreSQL's IANA database.
+async fn known_zone(conn: &mut PgConnection, field: &str, tz: &str) -> Result<()> {
+    if store::known_timezone(&mut *conn, tz).await? {
+        Ok(())
+    } else {
+        Err(Error::field(
+            field,
+            "is not an IANA time zone such as Africa/Nairobi",
+        ))
+    }
+}
+
+/// Applies checked `f` onto `base` (and its lists), resolving what needs the database: the
+/// sender ID and the lists must be the organisation's, the filter must check, the time zone
+/// must exist, a local send time becomes an instant.
+async fn resolve(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    mut d: Draft,
+    lists: Vec<Uuid>,
+    f: DraftFields,
+) -> Result<(Draft, Vec<Uuid>)> {
+    let mut errors = Vec::new();
+    if let Some(name) = f.name {
+        d.name = name;
+    }
+    if let Some(sender) = f.sender_id {
+        if let Some(id) = sender
+            && crate::sender_ids::store::get(&mut *conn, scope, id)
+                .await?
+                .is_none()
+        {
+            errors.push(FieldError::new(
+                "sender_id",
+                "is not a sender ID of this organisation",
+            ));
+        }
+        d.sender_id = sender;
+    }
+    let lists = match f.list_ids {
+        Some(ids) => {
+            let owned = store::owned_lists(&mut *conn, scope, &ids).await?;
+            for (i, id) in ids.iter().enumerate() {
+                if !owned.contains(id) {
+                    errors.push(FieldError::new(
+                        format!("list_ids[{i}]"),
+                        "is not a contact list of this organisation",
+                    ));
+                }
+            }
+            ids
+        }
+        None => lists,
+    };
+    if let Some(filter) = f.audience_filter {
+        if let Some(v) = &filter {
+            let country = crate::contacts::store::account_country(&mut *conn, scope).await?;
+            let parsed: ContactFilter = serde_json::from_value(v.clone())
+                .map_err(|e| Error::field("audience_filter", &e.to_string()))?;
+            if let Err(Error::Validation(e)) = parsed.check("audience_filter.", &country) {
+                errors.extend(e);
+            }
+        }
+        d.audience_filter = filter;
+    }
+    if let Some(message) = f.message {
+        d.message = message;
+    }
+    if let Some(tz) = f.timezone {
+        if let Some(tz) = &tz
+            && !store::known_timezone(&mut *conn, tz).await?
+        {
+            errors.push(FieldError::new(
+                "timezone",
+                "is not an IANA time zone such as Africa/Nairobi",
+            ));
+        }
+        d.timezone = tz;
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    if let Some(at) = f.send_at {
+        d.send_at = match at {
+            Some(at) => {
+                if matches!(at, SendAt::Local(_)) && d.timezone.is_none() {
+                    d.timezone = Some(store::account_timezone(&mut *conn, scope).await?);
+                }
+                let zone = d.timezone.clone().unwrap_or_else(|| "UTC".into());
+                Some(instant(conn, at, &zone).await?)
+            }
+            None => None,
+        };
+    }
+    if let Some(q) = f.quiet_hours {
+        d.quiet_hours = q;
+    }
+    if let Some(p) = f.priority {
+        d.priority = p;
+    }
+    Ok((d, lists))
+}
+
+/// The campaign after a change on `conn`.
+async fn reload(conn: &mut PgConnection, scope: AccountScope, id: Uuid) -> Result<Campaign> {
+    store::get(&mut *conn, scope, id)
+        .await?
+        .ok_or_else(|| Error::internal("campaign vanished"))
+}
+
+/// Create a draft campaign.
+#[utoipa::path(post, path = "/v1/campaigns", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), request_body = CampaignFields,
+    responses(
+        (status = 201, description = "The draft", body = Campaign),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(req): Json<CampaignFields>,
+) -> Result<(StatusCode, Json<Campaign>)> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let fields = req.parse(true)?;
+    let base = Draft {
+        name: String::new(),
+        sender_id: None,
+        message: String::new(),
+        audience_filter: None,
+        send_at: None,
+        timezone: None,
+        quiet_hours: false,
+        priority: MessagePriority::Normal,
+    };
+    let mut tx = state.pool.begin().await?;
+    let (draft, lists) = resolve(&mut tx, scope, base, Vec::new(), fields).await?;
+    let id = store::insert(&mut tx, scope, &draft, &lists, user_of(&principal)).await?;
+    let campaign = reload(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(campaign)))
+}
+
+/// The organisation's campaigns, newest first, optionally of one status.
+#[utoipa::path(get, path = "/v1/campaigns", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<CampaignQuery>),
+    responses(
+        (status = 200, description = "Campaigns", body = Page<Campaign>),
+        (status = 403, description = "Key lacks messages:send and reports:read", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_campaigns(
+    State(state): State<AppState>,
+    principal: Principal,
+    Paged { query: q, page }: Paged<CampaignQuery>,
+) -> Result<Json<Page<Campaign>>> {
+    reader(&principal)?;
+    let rows = store::list(
+        &state.pool,
+        principal.scope(),
+        q.status,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |c| c.id)))
+}
+
+/// One campaign with its counters.
+#[utoipa::path(get, path = "/v1/campaigns/{campaign_id}", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The campaign", body = Campaign),
+        (status = 403, description = "Key lacks messages:send and reports:read", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Campaign>> {
+    reader(&principal)?;
+    store::get(&state.pool, principal.scope(), id)
+        .await?
+        .map(Json)
+        .ok_or(Error::NotFound)
+}
+
+/// Edit a draft, rejected or approved campaign; it returns to `draft` (submit it again).
+#[utoipa::path(patch, path = "/v1/campaigns/{campaign_id}", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")), request_body = CampaignFields,
+    responses(
+        (status = 200, description = "The edited draft", body = Campaign),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not editable in its status (named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn edit_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<CampaignFields>,
+) -> Result<Json<Campaign>> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let mut tx = state.pool.begin().await?;
+    let current = store::lock(&mut *tx, scope, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    current.status.check(Action::Edit)?;
+    let fields = req.parse(false)?;
+    let lists_given = fields.list_ids.is_some();
+    let (draft, lists) = resolve(
+        &mut tx,
+        scope,
+        Draft::of(&current),
+        current.list_ids.clone(),
+        fields,
+    )
+    .await?;
+    store::update(&mut *tx, scope, id, &draft).await?;
+    if lists_given {
+        store::set_lists(&mut tx, scope, id, &lists).await?;
+    }
+    let campaign = reload(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(Json(campaign))
+}
+
+/// Delete a draft or rejected campaign.
+#[utoipa::path(delete, path = "/v1/campaigns/{campaign_id}", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft (its status is named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let mut tx = state.pool.begin().await?;
+    let current = store::lock(&mut *tx, scope, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    current.status.check(Action::Delete)?;
+    store::delete(&mut *tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new draft with this campaign's fields and lists.
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/duplicate", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 201, description = "The copy, a draft", body = Campaign),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn duplicate_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<Campaign>)> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let mut tx = state.pool.begin().await?;
+    store::get(&mut *tx, scope, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let copy = store::duplicate(&mut tx, scope, id, user_of(&principal)).await?;
+    let campaign = reload(&mut tx, scope, copy).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(campaign)))
+}
+
+/// Locks the campaign and checks `action`.
+async fn locked(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    id: Uuid,
+    action: Action,
+) -> Result<Campaign> {
+    let current = store::lock(&mut *conn, scope, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    current.status.check(action)?;
+    Ok(current)
+}
+
+/// Submit for the content check: `approved`, or `rejected` with `rejection_reason` naming
+/// each problem (empty text, sender ID missing / not approved / suspended, no audience,
+/// unknown or malformed tokens, over the segment limit, blocked words or link domains, a
+/// promotional sender without opt-out text).
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/submit", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "Checked: approved or rejected", body = Campaign),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft or rejected campaign (its status is named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn submit_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Campaign>> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let mut tx = state.pool.begin().await?;
+    locked(&mut tx, scope, id, Action::Submit).await?;
+    store::set_status(
+        &mut *tx,
+        id,
+        CampaignStatus::PendingContentCheck,
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    let mut tx = state.pool.begin().await?;
+    let current = locked(&mut tx, scope, id, Action::Submit).await?;
+    let sender = match current.sender_id {
+        Some(sid) => crate::sender_ids::store::get(&mut *tx, scope, sid).await?,
+        None => None,
+    };
+    let unknown =
+        store::unknown_attributes(&mut *tx, scope, &content::custom_tokens(&current.message))
+            .await?;
+    let submission = Submission {
+        message: &current.message,
+        sender: sender.as_ref(),
+        has_audience: !current.list_ids.is_empty() || current.audience_filter.is_some(),
+    };
+    let problems = content::check(&submission, &unknown, &state.config.campaigns);
+    if problems.is_empty() {
+        store::set_status(&mut *tx, id, CampaignStatus::Approved, None, None).await?;
+    } else {
+        let reason = problems.join("\n");
+        store::set_status(&mut *tx, id, CampaignStatus::Rejected, Some(&reason), None).await?;
+    }
+    let campaign = reload(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(Json(campaign))
+}
+
+/// Send an approved campaign now: it is `queued` for the dispatcher.
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/send", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "Queued", body = Campaign),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not approved (its status is named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn send_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Campaign>> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let mut tx = state.pool.begin().await?;
+    locked(&mut tx, scope, id, Action::Send).await?;
+    let now = OffsetDateTime::now_utc();
+    store::release(&mut *tx, id, CampaignStatus::Queued, Some(now), None).await?;
+    let campaign = reload(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(Json(campaign))
+}
+
+/// Schedule an approved campaign for `send_at` (the body's, else the campaign's): an instant,
+/// or a local time in the time zone given (else the campaign's, else the organisation's). At
+/// most 60 days ahead.
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/schedule", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")), request_body = ScheduleCampaign,
+    responses(
+        (status = 200, description = "Scheduled", body = Campaign),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not approved (its status is named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn schedule_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<ScheduleCampaign>,
+) -> Result<Json<Campaign>> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let mut tx = state.pool.begin().await?;
+    let current = locked(&mut tx, scope, id, Action::Schedule).await?;
+    let zone = match req.timezone.as_deref().map(str::trim) {
+        Some(tz) => {
+            known_zone(&mut tx, "timezone", tz).await?;
+            tz.to_owned()
+        }
+        None => match &current.timezone {
+            Some(tz) => tz.clone(),
+            None => store::account_timezone(&mut *tx, scope).await?,
+        },
+    };
+    let at = match req.send_at.as_deref() {
+        Some(text) => instant(&mut tx, SendAt::parse("send_at", text)?, &zone).await?,
+        None => current
+            .send_at
+            .ok_or_else(|| Error::field("send_at", "is required: the campaign has none"))?,
+    };
+    let now = OffsetDateTime::now_utc();
+    if at <= now {
+        return Err(Error::field("send_at", "must be in the future"));
+    }
+    if at > now + MAX_SCHEDULE {
+        return Err(Error::field("send_at", "must be at most 60 days ahead"));
+    }
+    store::release(
+        &mut *tx,
+        id,
+        CampaignStatus::Scheduled,
+        Some(at),
+        Some(&zone),
+    )
+    .await?;
+    let campaign = reload(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(Json(campaign))
+}
+
+/// Pause a scheduled, queued or sending campaign (messages already written still go; the
+/// dispatcher writes no more).
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/pause", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")), request_body = PauseCampaign,
+    responses(
+        (status = 200, description = "Paused", body = Campaign),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not scheduled, queued or sending (its status is named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn pause_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<PauseCampaign>,
+) -> Result<Json<Campaign>> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let reason = match req.reason.as_deref() {
+        Some(r) => BoundedText::<500>::parse(r)
+            .ok_or_else(|| Error::field("reason", "must be 1 to 500 characters"))?
+            .as_str()
+            .to_owned(),
+        None => "paused by the customer".to_owned(),
+    };
+    let mut tx = state.pool.begin().await?;
+    locked(&mut tx, scope, id, Action::Pause).await?;
+    store::set_status(&mut *tx, id, CampaignStatus::Paused, None, Some(&reason)).await?;
+    let campaign = reload(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(Json(campaign))
+}
+
+/// Resume a paused campaign: `sending` again if dispatch had started, else `scheduled` (send
+/// time ahead) or `queued`.
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/resume", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "Resumed", body = Campaign),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not paused (its status is named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn resume_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Campaign>> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let mut tx = state.pool.begin().await?;
+    let current = locked(&mut tx, scope, id, Action::Resume).await?;
+    let now = OffsetDateTime::now_utc();
+    let status = if current.started_at.is_some() {
+        CampaignStatus::Sending
+    } else if current.send_at.is_some_and(|at| at > now) {
+        CampaignStatus::Scheduled
+    } else {
+        CampaignStatus::Queued
+    };
+    store::set_status(&mut *tx, id, status, None, None).await?;
+    let campaign = reload(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(Json(campaign))
+}
+
+/// Cancel a campaign: no more messages are written, and those still in the outbox never go —
+/// they are taken out, marked `cancelled` and refunded in the same transaction (the report
+/// says how many and how much).
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/cancel", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "Cancelled", body = Campaign),
+        (status = 403, description = "Key lacks messages:send", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Completed or cancelled already (its status is named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn cancel_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Campaign>> {
+    writer(&principal)?;
+    let scope = principal.scope();
+    let mut tx = state.pool.begin().await?;
+    let current = locked(&mut tx, scope, id, Action::Cancel).await?;
+    let unsent = store::lock_unsent(&mut *tx, scope, id).await?;
+    let events: Vec<Uuid> = unsent.iter().map(|_| Uuid::now_v7()).collect();
+    let cancelled = store::cancel_messages(&mut *tx, &unsent, &events).await?;
+    let outcomes: Vec<(Uuid, Outcome)> = cancelled.iter().map(|m| (*m, Outcome::Refund)).collect();
+    let actor = match user_of(&principal) {
+        Some(user) => Actor::User(user),
+        None => Actor::System("campaigns_api"),
+    };
+    let settled = ledger::settle_messages(
+        &mut tx,
+        scope.id(),
+        &outcomes,
+        actor,
+        &state.config.server.public_base_url,
+    )
+    .await?;
+    let report = json!({
+        "dispatched": current.dispatched_count,
+        "cancelled_messages": cancelled.len(),
+        "refunded": settled.refunded,
+    });
+    store::mark_cancelled(&mut *tx, id, &report).await?;
+    let campaign = reload(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(Json(campaign))
+}
+
+/// Preview and estimate: the text rendered for a contact (the given one, else the first
+/// recipient), its encoding and parts (with the transliterated alternative when a character
+/// forces UCS-2), the recipients after exclusions and the cost by operator. The estimate is
+/// kept as the campaign's `estimated_cost`.
+#[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/preview", tag = "campaigns",
+    security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
+    params(("campaign_id" = Uuid, Path, description = "Campaign id")), request_body = PreviewRequest,
+    responses(
+        (status = 200, description = "Preview and estimate", body = Preview),
+        (status = 403, description = "Key lacks messages:send and reports:read", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn preview_campaign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<PreviewRequest>,
+) -> Result<Json<Preview>> {
+    reader(&principal)?;
+    let scope = principal.scope();
+    let (mut tx, guard) =
+        crate::db::begin_bulk(&state.pool, state.config.database.bulk_statement_timeout_ms).await?;
+    let campaign = store::get(&mut *tx, scope, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let now = OffsetDateTime::now_utc();
+    let preview =
+        crate::campaigns::preview::preview(&mut tx, scope, &campaign, req.contact_id, now).await?;
+    store::set_estimate(&mut *tx, id, preview.total_cost).await?;
+    tx.commit().await?;
+    guard.disarm();
+    Ok(Json(preview))
+}
