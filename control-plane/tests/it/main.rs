@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod auth_flows;
+mod campaigns;
 mod contacts;
 mod credits;
 mod exports;
