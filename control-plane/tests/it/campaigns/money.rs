@@ -137,7 +137,7 @@ async fn a_budget_cap_or_a_lack_of_credit_pauses_with_a_reason(db: PgPool) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.json["daily_limit"], "5");
+    assert_eq!(r.json["daily_limit"], "5.0000");
     let r = app
         .call(
             Method::PUT,
@@ -153,7 +153,7 @@ async fn a_budget_cap_or_a_lack_of_credit_pauses_with_a_reason(db: PgPool) {
     let c = campaign(&app, &a, &id).await;
     assert_eq!(c["status"], "paused");
     assert!(
-        c["pause_reason"].as_str().unwrap().starts_with("daily budget of 5"),
+        c["pause_reason"].as_str().unwrap().starts_with("daily budget of 5.0000"),
         "{c}"
     );
     assert_eq!(c["dispatched_count"], 4);
