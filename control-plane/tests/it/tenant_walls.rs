@@ -134,6 +134,16 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     )
     .await[0]
         .to_string();
+    // A campaign to A's list.
+    let campaign = app
+        .post(
+            "/v1/campaigns",
+            Some(&a.access),
+            json!({"name": "A campaign", "list_ids": [list_id], "message": "hi"}),
+        )
+        .await;
+    assert_eq!(campaign.status, StatusCode::CREATED, "{}", campaign.text);
+    let campaign_id = campaign.json["id"].as_str().unwrap().to_owned();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -159,6 +169,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("suppression_id", suppression_id.clone()),
             ("import_id", import_id.clone()),
             ("message_id", message_id.clone()),
+            ("campaign_id", campaign_id.clone()),
         ]),
     };
     let a_ids = [
@@ -178,6 +189,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         import_list_id.clone(),
         message_id.clone(),
         sent.clone(),
+        campaign_id.clone(),
     ];
 
     let spec = app

@@ -29,13 +29,29 @@ async fn tokens_are_rendered_per_recipient_and_batches_reserve_once(db: PgPool) 
     let app = spawn_app(db);
     let (a, sender) = sender_ready(&app, "a@example.com").await;
     let list = list_of(&app, &a, "Customers", 0, 5).await;
-    let id = queued(&app, &a, &sender, &list, "Hi {first_name|there}, {city} {last_name}!").await;
+    let id = queued(
+        &app,
+        &a,
+        &sender,
+        &list,
+        "Hi {first_name|there}, {city} {last_name}!",
+    )
+    .await;
     let dispatcher = dispatcher(&app, 2);
     use semalink_control_plane::campaigns::dispatch::Pass;
-    assert_eq!(dispatcher.run_once().await.unwrap(), Pass::Expanded { recipients: 5 });
+    assert_eq!(
+        dispatcher.run_once().await.unwrap(),
+        Pass::Expanded { recipients: 5 }
+    );
     let c = campaign(&app, &a, &id).await;
-    assert_eq!((c["status"].as_str(), c["total_recipients"].as_i64()), (Some("sending"), Some(5)));
-    assert_eq!(dispatcher.run_once().await.unwrap(), Pass::Dispatched { messages: 2 });
+    assert_eq!(
+        (c["status"].as_str(), c["total_recipients"].as_i64()),
+        (Some("sending"), Some(5))
+    );
+    assert_eq!(
+        dispatcher.run_once().await.unwrap(),
+        Pass::Dispatched { messages: 2 }
+    );
     assert_eq!(campaign(&app, &a, &id).await["dispatched_count"], 2);
     assert_eq!(dispatcher.drain().await.unwrap(), 2);
     let bodies: Vec<(String, String, String)> = sqlx::query_as(
@@ -83,18 +99,23 @@ async fn an_audience_nobody_can_receive_completes_at_once(db: PgPool) {
     let (a, sender) = sender_ready(&app, "a@example.com").await;
     let list = list_of(&app, &a, "Customers", 0, 2).await;
     let id = queued(&app, &a, &sender, &list, "hi").await;
-    sqlx::query("UPDATE contacts SET is_opted_out = true, opted_out_at = now() WHERE account_id = $1")
-        .bind(a.account_id)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE contacts SET is_opted_out = true, opted_out_at = now() WHERE account_id = $1",
+    )
+    .bind(a.account_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
     assert_eq!(dispatcher(&app, 10).drain().await.unwrap(), 0);
     let c = campaign(&app, &a, &id).await;
     assert_eq!(c["status"], "completed");
     assert_eq!(c["total_recipients"], 0);
     assert_eq!(c["report"]["recipients"], 0);
     assert_eq!(c["report"]["delivered"], 0);
-    assert_eq!(money(&app, a.account_id).await, (d("100.0000"), d("0.0000")));
+    assert_eq!(
+        money(&app, a.account_id).await,
+        (d("100.0000"), d("0.0000"))
+    );
 }
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
@@ -113,8 +134,17 @@ async fn two_dispatchers_on_one_campaign_write_every_recipient_once(db: PgPool) 
     assert_eq!(x + y, 24, "600 recipients in batches of 25: {x} + {y}");
     assert_eq!(tally(&app, &id).await, (600, 600, 600));
     let c = campaign(&app, &a, &id).await;
-    assert_eq!((c["total_recipients"].as_i64(), c["dispatched_count"].as_i64()), (Some(600), Some(600)));
-    assert_eq!(money(&app, a.account_id).await, (d("620.0000"), d("480.0000")));
+    assert_eq!(
+        (
+            c["total_recipients"].as_i64(),
+            c["dispatched_count"].as_i64()
+        ),
+        (Some(600), Some(600))
+    );
+    assert_eq!(
+        money(&app, a.account_id).await,
+        (d("620.0000"), d("480.0000"))
+    );
     let mut conn = app.app_pool.acquire().await.unwrap();
     assert!(
         semalink_control_plane::credits::store::verify(&mut *conn, a.account_id)
@@ -167,7 +197,10 @@ async fn a_dispatcher_killed_mid_campaign_is_resumed_without_duplicates(db: PgPo
     let c = campaign(&app, &a, &id).await;
     assert_eq!(c["dispatched_count"], 400);
     assert_eq!(c["reserved_cost"], "320.0000");
-    assert_eq!(money(&app, a.account_id).await, (d("780.0000"), d("320.0000")));
+    assert_eq!(
+        money(&app, a.account_id).await,
+        (d("780.0000"), d("320.0000"))
+    );
     let mut conn = app.app_pool.acquire().await.unwrap();
     assert!(
         semalink_control_plane::credits::store::verify(&mut *conn, a.account_id)

@@ -28,7 +28,11 @@ pub async fn sender_ready(app: &TestApp, email: &str) -> (User, String) {
 /// name `Name<i>` and every one a `city` attribute `Town<i>`.
 pub async fn list_of(app: &TestApp, user: &User, name: &str, first: u32, n: u32) -> String {
     let r = app
-        .post("/v1/contact-lists", Some(&user.access), json!({"name": name}))
+        .post(
+            "/v1/contact-lists",
+            Some(&user.access),
+            json!({"name": name}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let list: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
@@ -158,7 +162,10 @@ async fn drafts_are_created_edited_listed_duplicated_and_deleted(db: PgPool) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
-    assert_eq!(fields(&r), ["name", "audience_filter", "send_at", "timezone"]);
+    assert_eq!(
+        fields(&r),
+        ["name", "audience_filter", "send_at", "timezone"]
+    );
     let r = app
         .post(
             "/v1/campaigns",
@@ -212,19 +219,38 @@ async fn drafts_are_created_edited_listed_duplicated_and_deleted(db: PgPool) {
         let r = app
             .call(method.clone(), &uri, Some(&b.access), Some(json!({})))
             .await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {uri}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{method} {uri}: {}",
+            r.text
+        );
     }
     let theirs = app.get("/v1/campaigns", &b.access).await;
     assert_eq!(theirs.json["data"], json!([]));
 
     // Only drafts (and rejected ones) are deleted; an approved one is a 409 naming it.
     let r = app
-        .call(Method::DELETE, &format!("/v1/campaigns/{id}"), Some(&a.access), None)
+        .call(
+            Method::DELETE,
+            &format!("/v1/campaigns/{id}"),
+            Some(&a.access),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.json["detail"].as_str().unwrap().contains("approved"), "{}", r.text);
+    assert!(
+        r.json["detail"].as_str().unwrap().contains("approved"),
+        "{}",
+        r.text
+    );
     let r = app
-        .call(Method::DELETE, &format!("/v1/campaigns/{copy}"), Some(&a.access), None)
+        .call(
+            Method::DELETE,
+            &format!("/v1/campaigns/{copy}"),
+            Some(&a.access),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     let r = app.get(&format!("/v1/campaigns/{copy}"), &a.access).await;
@@ -276,10 +302,16 @@ async fn the_content_check_names_each_problem(db: PgPool) {
             Some(json!({"message": "Hi {first_name"})),
         )
         .await;
-    assert_eq!(r.json["status"], "draft", "editing a rejected campaign makes it a draft again");
+    assert_eq!(
+        r.json["status"], "draft",
+        "editing a rejected campaign makes it a draft again"
+    );
     let r = act(&app, &a, id, "submit", json!({})).await;
     assert!(
-        r.json["rejection_reason"].as_str().unwrap().contains("malformed token at character 4"),
+        r.json["rejection_reason"]
+            .as_str()
+            .unwrap()
+            .contains("malformed token at character 4"),
         "{}",
         r.text
     );
@@ -327,7 +359,10 @@ async fn the_content_check_names_each_problem(db: PgPool) {
     .await;
     let r = act(&app, &a, id, "submit", json!({})).await;
     assert!(
-        r.json["rejection_reason"].as_str().unwrap().contains("AcmeCorp is suspended"),
+        r.json["rejection_reason"]
+            .as_str()
+            .unwrap()
+            .contains("AcmeCorp is suspended"),
         "{}",
         r.text
     );
@@ -338,7 +373,12 @@ async fn illegal_transitions_are_409_naming_the_status(db: PgPool) {
     let app = spawn_app(db);
     let (a, sender) = sender_ready(&app, "a@example.com").await;
     let list = list_of(&app, &a, "Customers", 0, 1).await;
-    let c = create(&app, &a, json!({"name": "x", "sender_id": sender, "list_ids": [list], "message": "hi"})).await;
+    let c = create(
+        &app,
+        &a,
+        json!({"name": "x", "sender_id": sender, "list_ids": [list], "message": "hi"}),
+    )
+    .await;
     let id = c["id"].as_str().unwrap();
     for action in ["send", "schedule", "pause", "resume"] {
         let r = act(&app, &a, id, action, json!({})).await;
@@ -380,7 +420,14 @@ async fn a_local_send_time_is_in_the_organisations_time_zone(db: PgPool) {
     let id = c["id"].as_str().unwrap();
     act(&app, &a, id, "submit", json!({})).await;
     // A past send time cannot be scheduled.
-    let r = act(&app, &a, id, "schedule", json!({"send_at": format!("{}-01-15T09:00", year - 1)})).await;
+    let r = act(
+        &app,
+        &a,
+        id,
+        "schedule",
+        json!({"send_at": format!("{}-01-15T09:00", year - 1)}),
+    )
+    .await;
     assert_eq!(fields(&r), ["send_at"], "{}", r.text);
     // Tomorrow 09:00 in Lagos (UTC+1) is 08:00 UTC.
     let tomorrow = time::OffsetDateTime::now_utc().date().next_day().unwrap();
@@ -466,7 +513,11 @@ async fn the_preview_renders_counts_exclusions_and_prices(db: PgPool) {
     assert_eq!(campaign(&app, &a, id).await["estimated_cost"], "3.2000");
     // Without a contact: the first recipient (an odd one has no first name: the fallback).
     let r = act(&app, &a, id, "preview", json!({})).await;
-    assert!(r.json["text"].as_str().unwrap().starts_with("Habari "), "{}", r.text);
+    assert!(
+        r.json["text"].as_str().unwrap().starts_with("Habari "),
+        "{}",
+        r.text
+    );
     // Another organisation's contact is named.
     let (b, _) = sender_ready(&app, "b@example.com").await;
     let b_list = list_of(&app, &b, "B", 50, 1).await;

@@ -49,9 +49,19 @@ async fn pause_resume_and_cancel_refund_exactly_what_was_not_sent(db: PgPool) {
     let id = queued(&app, &a, &sender, &list, "Hi {first_name|there}").await;
     let dispatcher = dispatcher(&app, 4);
     dispatcher.run_once().await.unwrap(); // expansion
-    assert_eq!(dispatcher.run_once().await.unwrap(), Pass::Dispatched { messages: 4 });
+    assert_eq!(
+        dispatcher.run_once().await.unwrap(),
+        Pass::Dispatched { messages: 4 }
+    );
     // Paused: nothing more is written.
-    let r = act(&app, &a, &id, "pause", json!({"reason": "checking the list"})).await;
+    let r = act(
+        &app,
+        &a,
+        &id,
+        "pause",
+        json!({"reason": "checking the list"}),
+    )
+    .await;
     assert_eq!(r.json["status"], "paused", "{}", r.text);
     assert_eq!(r.json["pause_reason"], "checking the list");
     assert_eq!(dispatcher.drain().await.unwrap(), 0);
@@ -59,7 +69,10 @@ async fn pause_resume_and_cancel_refund_exactly_what_was_not_sent(db: PgPool) {
     // Resumed: the next batch goes.
     let r = act(&app, &a, &id, "resume", json!({})).await;
     assert_eq!(r.json["status"], "sending", "{}", r.text);
-    assert_eq!(dispatcher.run_once().await.unwrap(), Pass::Dispatched { messages: 4 });
+    assert_eq!(
+        dispatcher.run_once().await.unwrap(),
+        Pass::Dispatched { messages: 4 }
+    );
     // Two of the eight are published (queued), six wait in the outbox.
     let _sub = app
         .state
@@ -153,7 +166,10 @@ async fn a_budget_cap_or_a_lack_of_credit_pauses_with_a_reason(db: PgPool) {
     let c = campaign(&app, &a, &id).await;
     assert_eq!(c["status"], "paused");
     assert!(
-        c["pause_reason"].as_str().unwrap().starts_with("daily budget of 5.0000"),
+        c["pause_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("daily budget of 5.0000"),
         "{c}"
     );
     assert_eq!(c["dispatched_count"], 4);
@@ -174,11 +190,17 @@ async fn a_budget_cap_or_a_lack_of_credit_pauses_with_a_reason(db: PgPool) {
     let c = campaign(&app, &a, &id).await;
     assert_eq!(c["status"], "paused");
     assert!(
-        c["pause_reason"].as_str().unwrap().starts_with("insufficient credit"),
+        c["pause_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("insufficient credit"),
         "{c}"
     );
     assert_eq!(c["dispatched_count"], 100);
-    assert_eq!(money(&app, a.account_id).await, (d("12.0000"), d("88.0000")));
+    assert_eq!(
+        money(&app, a.account_id).await,
+        (d("12.0000"), d("88.0000"))
+    );
     assert_eq!(paused_notices(&app, a.account_id).await, 2);
     assert!(verified_ledger(&app, a.account_id).await);
 }
@@ -196,7 +218,10 @@ async fn the_kill_switch_stops_dispatch_and_publication_until_lifted(db: PgPool)
     let id = queued(&app, &a, &sender, &list, "Hi").await;
     let dispatcher = dispatcher(&app, 3);
     dispatcher.run_once().await.unwrap();
-    assert_eq!(dispatcher.run_once().await.unwrap(), Pass::Dispatched { messages: 3 });
+    assert_eq!(
+        dispatcher.run_once().await.unwrap(),
+        Pass::Dispatched { messages: 3 }
+    );
 
     let reader = staff_token(&app, &[(Module::Campaigns, Level::Read)]).await;
     let r = app
@@ -211,9 +236,13 @@ async fn the_kill_switch_stops_dispatch_and_publication_until_lifted(db: PgPool)
     let halt = format!("/v1/admin/accounts/{}/sending-halt", a.account_id);
     let r = app.post(&halt, Some(&staff), json!({"reason": " "})).await;
     assert_eq!(fields(&r), ["reason"]);
-    let r = app.post(&halt, Some(&staff), json!({"reason": "fraud review"})).await;
+    let r = app
+        .post(&halt, Some(&staff), json!({"reason": "fraud review"}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let r = app.post(&halt, Some(&staff), json!({"reason": "again"})).await;
+    let r = app
+        .post(&halt, Some(&staff), json!({"reason": "again"}))
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     let audited: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'sending.halt' AND target_id = $1",
@@ -232,9 +261,7 @@ async fn the_kill_switch_stops_dispatch_and_publication_until_lifted(db: PgPool)
     assert_eq!(campaign(&app, &a, &id).await["status"], "sending");
 
     // Lifted: both carry on.
-    let r = app
-        .call(Method::DELETE, &halt, Some(&staff), None)
-        .await;
+    let r = app.call(Method::DELETE, &halt, Some(&staff), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.json["lifted_at"].is_string());
     assert_eq!(publisher.drain_once().await.unwrap(), 3);
@@ -243,7 +270,11 @@ async fn the_kill_switch_stops_dispatch_and_publication_until_lifted(db: PgPool)
 
     // The platform switch stops everyone.
     let r = app
-        .post("/v1/admin/sending-halt", Some(&staff), json!({"reason": "upstream incident"}))
+        .post(
+            "/v1/admin/sending-halt",
+            Some(&staff),
+            json!({"reason": "upstream incident"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let halts = app.get("/v1/admin/sending-halts", &staff).await;
