@@ -99,7 +99,7 @@ pub fn check(s: &Submission<'_>, unknown: &[String], rules: &ContentRules) -> Ve
     let words = words(text);
     for blocked in &rules.blocked_words {
         let b = blocked.to_lowercase();
-        if words.iter().any(|w| *w == b) {
+        if words.contains(&b) {
             problems.push(format!(
                 "the blocked word \"{blocked}\" appears in the text"
             ));
