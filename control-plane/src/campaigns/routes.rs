@@ -7,7 +7,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, Transaction};
 use time::{Duration, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -278,13 +278,7 @@ async fn edit_campaign(
     Path(id): Path<Uuid>,
     Json(req): Json<CampaignFields>,
 ) -> Result<Json<Campaign>> {
-    writer(&principal)?;
-    let scope = principal.scope();
-    let mut tx = state.pool.begin().await?;
-    let current = store::lock(&mut *tx, scope, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    current.status.check(Action::Edit)?;
+    let (mut tx, scope, current) = begin(&state, &principal, id, Action::Edit).await?;
     let fields = req.parse(false)?;
     let lists_given = fields.list_ids.is_some();
     let (draft, lists) = resolve(
@@ -299,9 +293,7 @@ async fn edit_campaign(
     if lists_given {
         store::set_lists(&mut tx, scope, id, &lists).await?;
     }
-    let campaign = reload(&mut tx, scope, id).await?;
-    tx.commit().await?;
-    Ok(Json(campaign))
+    done(tx, scope, id).await
 }
 
 /// Delete a draft or rejected campaign.
@@ -318,13 +310,7 @@ async fn delete_campaign(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    writer(&principal)?;
-    let scope = principal.scope();
-    let mut tx = state.pool.begin().await?;
-    let current = store::lock(&mut *tx, scope, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    current.status.check(Action::Delete)?;
+    let (mut tx, scope, _) = begin(&state, &principal, id, Action::Delete).await?;
     store::delete(&mut *tx, scope, id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -369,6 +355,32 @@ async fn locked(
     Ok(current)
 }
 
+/// Opens an action's transaction: a writer, the campaign locked, `action` allowed in its
+/// status.
+async fn begin(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    action: Action,
+) -> Result<(Transaction<'static, Postgres>, AccountScope, Campaign)> {
+    writer(principal)?;
+    let scope = principal.scope();
+    let mut tx = state.pool.begin().await?;
+    let current = locked(&mut tx, scope, id, action).await?;
+    Ok((tx, scope, current))
+}
+
+/// Commits an action and answers the campaign as it left it.
+async fn done(
+    mut tx: Transaction<'static, Postgres>,
+    scope: AccountScope,
+    id: Uuid,
+) -> Result<Json<Campaign>> {
+    let campaign = reload(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(Json(campaign))
+}
+
 /// Submit for the content check: `approved`, or `rejected` with `rejection_reason` naming
 /// each problem (empty text, sender ID missing / not approved / suspended, no audience,
 /// unknown or malformed tokens, over the segment limit, blocked words or link domains, a
@@ -386,10 +398,7 @@ async fn submit_campaign(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Campaign>> {
-    writer(&principal)?;
-    let scope = principal.scope();
-    let mut tx = state.pool.begin().await?;
-    locked(&mut tx, scope, id, Action::Submit).await?;
+    let (mut tx, scope, _) = begin(&state, &principal, id, Action::Submit).await?;
     store::set_status(
         &mut *tx,
         id,
@@ -420,9 +429,7 @@ async fn submit_campaign(
         let reason = problems.join("\n");
         store::set_status(&mut *tx, id, CampaignStatus::Rejected, Some(&reason), None).await?;
     }
-    let campaign = reload(&mut tx, scope, id).await?;
-    tx.commit().await?;
-    Ok(Json(campaign))
+    done(tx, scope, id).await
 }
 
 /// Send an approved campaign now: it is `queued` for the dispatcher.
@@ -439,15 +446,10 @@ async fn send_campaign(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Campaign>> {
-    writer(&principal)?;
-    let scope = principal.scope();
-    let mut tx = state.pool.begin().await?;
-    locked(&mut tx, scope, id, Action::Send).await?;
+    let (mut tx, scope, _) = begin(&state, &principal, id, Action::Send).await?;
     let now = OffsetDateTime::now_utc();
     store::release(&mut *tx, id, CampaignStatus::Queued, Some(now), None).await?;
-    let campaign = reload(&mut tx, scope, id).await?;
-    tx.commit().await?;
-    Ok(Json(campaign))
+    done(tx, scope, id).await
 }
 
 /// Schedule an approved campaign for `send_at` (the body's, else the campaign's): an instant,
@@ -467,10 +469,7 @@ async fn schedule_campaign(
     Path(id): Path<Uuid>,
     Json(req): Json<ScheduleCampaign>,
 ) -> Result<Json<Campaign>> {
-    writer(&principal)?;
-    let scope = principal.scope();
-    let mut tx = state.pool.begin().await?;
-    let current = locked(&mut tx, scope, id, Action::Schedule).await?;
+    let (mut tx, scope, current) = begin(&state, &principal, id, Action::Schedule).await?;
     let zone = match req.timezone.as_deref().map(str::trim) {
         Some(tz) => {
             known_zone(&mut tx, "timezone", tz).await?;
@@ -523,8 +522,6 @@ async fn pause_campaign(
     Path(id): Path<Uuid>,
     Json(req): Json<PauseCampaign>,
 ) -> Result<Json<Campaign>> {
-    writer(&principal)?;
-    let scope = principal.scope();
     let reason = match req.reason.as_deref() {
         Some(r) => BoundedText::<500>::parse(r)
             .ok_or_else(|| Error::field("reason", "must be 1 to 500 characters"))?
@@ -532,12 +529,9 @@ async fn pause_campaign(
             .to_owned(),
         None => "paused by the customer".to_owned(),
     };
-    let mut tx = state.pool.begin().await?;
-    locked(&mut tx, scope, id, Action::Pause).await?;
+    let (mut tx, scope, _) = begin(&state, &principal, id, Action::Pause).await?;
     store::set_status(&mut *tx, id, CampaignStatus::Paused, None, Some(&reason)).await?;
-    let campaign = reload(&mut tx, scope, id).await?;
-    tx.commit().await?;
-    Ok(Json(campaign))
+    done(tx, scope, id).await
 }
 
 /// Resume a paused campaign: `sending` again if dispatch had started, else `scheduled` (send
@@ -555,10 +549,7 @@ async fn resume_campaign(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Campaign>> {
-    writer(&principal)?;
-    let scope = principal.scope();
-    let mut tx = state.pool.begin().await?;
-    let current = locked(&mut tx, scope, id, Action::Resume).await?;
+    let (mut tx, scope, current) = begin(&state, &principal, id, Action::Resume).await?;
     let now = OffsetDateTime::now_utc();
     let status = if current.started_at.is_some() {
         CampaignStatus::Sending
@@ -568,9 +559,7 @@ async fn resume_campaign(
         CampaignStatus::Queued
     };
     store::set_status(&mut *tx, id, status, None, None).await?;
-    let campaign = reload(&mut tx, scope, id).await?;
-    tx.commit().await?;
-    Ok(Json(campaign))
+    done(tx, scope, id).await
 }
 
 /// Cancel a campaign: no more messages are written, and those still in the outbox never go —
@@ -589,10 +578,7 @@ async fn cancel_campaign(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Campaign>> {
-    writer(&principal)?;
-    let scope = principal.scope();
-    let mut tx = state.pool.begin().await?;
-    let current = locked(&mut tx, scope, id, Action::Cancel).await?;
+    let (mut tx, scope, current) = begin(&state, &principal, id, Action::Cancel).await?;
     let unsent = store::lock_unsent(&mut *tx, scope, id).await?;
     let events: Vec<Uuid> = unsent.iter().map(|_| Uuid::now_v7()).collect();
     let cancelled = store::cancel_messages(&mut *tx, &unsent, &events).await?;
@@ -615,9 +601,7 @@ async fn cancel_campaign(
         "refunded": settled.refunded,
     });
     store::mark_cancelled(&mut *tx, id, &report).await?;
-    let campaign = reload(&mut tx, scope, id).await?;
-    tx.commit().await?;
-    Ok(Json(campaign))
+    done(tx, scope, id).await
 }
 
 /// Preview and estimate: the text rendered for a contact (the given one, else the first
