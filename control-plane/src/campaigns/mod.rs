@@ -1,9 +1,9 @@
 //! Campaigns (seed 000 Phase 2c): a named bulk send of one personalised text to an audience
 //! (contact lists and/or the contacts filter), checked, scheduled and dispatched in batches.
 //!
-//! * [`routes`] — drafts (create, edit, list, duplicate, delete) and the life cycle (submit,
-//!   send, schedule, pause, resume, cancel), [`preview`] — the rendered text, encoding, parts,
-//!   recipients after exclusions and the cost by operator.
+//! * [`routes`] — drafts (create, edit, list, duplicate, delete, preview); [`lifecycle`] —
+//!   the actions (submit, send, schedule, pause, resume, cancel); [`preview`] — the rendered
+//!   text, encoding, parts, recipients after exclusions and the cost by operator.
 //! * [`content`] — the content check run on submit; [`template`] — the tokens.
 //! * [`dispatch`] — the `campaign_dispatcher` worker (expansion, batches, reservations).
 //! * [`budget`] — daily and monthly spend caps; [`halts`] — the staff kill switch.
@@ -15,6 +15,7 @@ pub mod budget;
 pub mod content;
 pub mod dispatch;
 pub mod halts;
+pub mod lifecycle;
 pub mod preview;
 pub mod routes;
 pub mod store;
