@@ -95,6 +95,7 @@ pub struct Dispatcher {
     bulk_timeout_ms: u64,
     base_url: String,
     wake: Arc<Notify>,
+    clock: Option<time::OffsetDateTime>,
 }
 
 /// The recipient's value of token `name` (contact fields, then custom attributes).
@@ -134,7 +135,19 @@ impl Dispatcher {
             bulk_timeout_ms: state.config.database.bulk_statement_timeout_ms,
             base_url: state.config.server.public_base_url.clone(),
             wake: state.outbox_wake.clone(),
+            clock: None,
         }
+    }
+
+    /// The same dispatcher judging quiet hours and rates at `at` instead of the real time
+    /// (tests).
+    pub fn at(mut self, at: time::OffsetDateTime) -> Dispatcher {
+        self.clock = Some(at);
+        self
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        self.clock.unwrap_or_else(time::OffsetDateTime::now_utc)
     }
 
     /// The same dispatcher with another configuration (tests, benchmarks).
@@ -241,7 +254,7 @@ impl Dispatcher {
         };
         let scope = AccountScope::trusted(c.account_id);
         let recipients = store::next_batch(&mut *tx, c.id, self.config.batch.max(1)).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = self.now();
         let chain = crate::pricing::store::chain(&mut *tx, scope)
             .await?
             .ok_or(Error::NotFound)?;
@@ -361,6 +374,7 @@ impl Dispatcher {
                 priority: c.priority,
                 quiet_hours: c.quiet_hours,
                 reservation: (total > Decimal::ZERO).then_some(reference.as_str()),
+                at: now,
             };
             store::write_batch(&mut *tx, &common, &batch).await?
         };

@@ -6,6 +6,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::campaigns::halts::store::halted;
@@ -240,6 +241,8 @@ pub struct BatchCommon<'a> {
     pub quiet_hours: bool,
     /// The reservation holding the batch.
     pub reservation: Option<&'a str>,
+    /// The moment quiet hours are judged at (the dispatcher's clock).
+    pub at: OffsetDateTime,
 }
 
 /// Writes the batch's messages, `submitted` events and outbox rows and links each recipient
@@ -254,7 +257,7 @@ pub async fn write_batch(conn: &mut PgConnection, c: &BatchCommon<'_>, b: &Batch
                 AS r (id, destination, country, mno_id, body, encoding, parts, unit_price, cost,
                       tz, event_id, seq)
          ), t AS (
-            SELECT r.*, now() AT TIME ZONE r.tz AS local FROM r
+            SELECT r.*, $20::timestamptz AT TIME ZONE r.tz AS local FROM r
          ), m AS (
             INSERT INTO messages (id, account_id, campaign_id, sender_id, sender, destination,
                 country, mno_id, body, encoding, parts, unit_price, cost, priority, status,
@@ -304,6 +307,7 @@ pub async fn write_batch(conn: &mut PgConnection, c: &BatchCommon<'_>, b: &Batch
     .bind(&b.timezones)
     .bind(&b.event_ids)
     .bind(&b.seqs)
+    .bind(c.at)
     .fetch_one(conn)
     .await?)
 }

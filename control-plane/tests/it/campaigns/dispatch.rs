@@ -208,3 +208,100 @@ async fn a_dispatcher_killed_mid_campaign_is_resumed_without_duplicates(db: PgPo
             .unwrap()
     );
 }
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn quiet_hours_hold_until_morning_and_unpriced_numbers_are_skipped(db: PgPool) {
+    let app = spawn_app(db);
+    let (a, sender) = sender_ready(&app, "a@example.com").await;
+    let list = list_of(&app, &a, "Customers", 0, 2).await;
+    // A Tanzanian number: no price list has a rate for it.
+    sqlx::query(
+        "WITH c AS (
+            INSERT INTO contacts (id, account_id, phone, phone_raw, status, country)
+            VALUES (gen_random_uuid(), $1, '+255712345678', '+255712345678', 'valid', 'TZ')
+            RETURNING id
+         )
+         INSERT INTO contact_list_memberships (list_id, contact_id, account_id)
+         SELECT $2::uuid, id, $1 FROM c",
+    )
+    .bind(a.account_id)
+    .bind(&list)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let night = create(
+        &app,
+        &a,
+        json!({"name": "Night", "sender_id": sender, "list_ids": [list], "message": "Hi", "quiet_hours": true}),
+    )
+    .await;
+    let night = night["id"].as_str().unwrap().to_owned();
+    act(&app, &a, &night, "submit", json!({})).await;
+    act(&app, &a, &night, "send", json!({})).await;
+    // 20:30 UTC tomorrow is 23:30 in Nairobi: held until 08:00 Nairobi (05:00 UTC) the day after.
+    let tomorrow = time::OffsetDateTime::now_utc().date().next_day().unwrap();
+    let late = tomorrow.with_hms(20, 30, 0).unwrap().assume_utc();
+    dispatcher(&app, 10).at(late).drain().await.unwrap();
+    let held: Vec<Option<time::OffsetDateTime>> = sqlx::query_scalar(
+        "SELECT send_at FROM messages WHERE campaign_id = $1::uuid ORDER BY destination",
+    )
+    .bind(&night)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let morning = tomorrow
+        .next_day()
+        .unwrap()
+        .with_hms(5, 0, 0)
+        .unwrap()
+        .assume_utc();
+    assert_eq!(held, [Some(morning), Some(morning)]);
+    let available: Vec<time::OffsetDateTime> = sqlx::query_scalar(
+        "SELECT o.available_at FROM message_outbox o JOIN messages m ON m.id = o.message_id
+         WHERE m.campaign_id = $1::uuid",
+    )
+    .bind(&night)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(available, [morning, morning]);
+    // The Tanzanian recipient is skipped with its reason and leaves the total.
+    let skipped: Vec<String> = sqlx::query_scalar(
+        "SELECT skipped_reason FROM campaign_recipients WHERE campaign_id = $1::uuid
+           AND skipped_reason IS NOT NULL",
+    )
+    .bind(&night)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert!(skipped[0].starts_with("no rate is set for"), "{skipped:?}");
+    let c = campaign(&app, &a, &night).await;
+    assert_eq!(
+        (
+            c["total_recipients"].as_i64(),
+            c["dispatched_count"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+
+    // At 10:00 UTC (13:00 in Nairobi) nothing is held.
+    let day = create(
+        &app,
+        &a,
+        json!({"name": "Day", "sender_id": sender, "list_ids": [list], "message": "Hi", "quiet_hours": true}),
+    )
+    .await;
+    let day = day["id"].as_str().unwrap().to_owned();
+    act(&app, &a, &day, "submit", json!({})).await;
+    act(&app, &a, &day, "send", json!({})).await;
+    let noon = tomorrow.with_hms(10, 0, 0).unwrap().assume_utc();
+    dispatcher(&app, 10).at(noon).drain().await.unwrap();
+    let held: Vec<Option<time::OffsetDateTime>> =
+        sqlx::query_scalar("SELECT send_at FROM messages WHERE campaign_id = $1::uuid")
+            .bind(&day)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(held, [None, None]);
+}
