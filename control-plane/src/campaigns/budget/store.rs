@@ -55,3 +55,14 @@ pub async fn set(
     .await?;
     Ok(())
 }
+
+/// Whether the organisation has a cap at all (the dispatcher measures spend only then).
+pub async fn capped(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM account_budgets WHERE account_id = $1
+                          AND (daily_limit IS NOT NULL OR monthly_limit IS NOT NULL))",
+    )
+    .bind(scope.id())
+    .fetch_one(conn)
+    .await?)
+}

@@ -339,8 +339,9 @@ impl Dispatcher {
             recipients.first().map_or(0, |r| r.seq)
         );
         if total > Decimal::ZERO {
-            let standing = budget::standing(&mut *tx, scope).await?;
-            if let Some(reason) = standing.refusal(total) {
+            if budget::capped(&mut *tx, scope).await?
+                && let Some(reason) = budget::standing(&mut *tx, scope).await?.refusal(total)
+            {
                 self.pause(tx, c.id, c.account_id, &reason).await?;
                 return Ok(Pass::Paused);
             }
