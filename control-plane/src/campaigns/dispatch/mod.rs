@@ -178,8 +178,24 @@ impl Dispatcher {
         }
     }
 
-    async fn expand_one(&self) -> Result<Pass> {
+    /// A pass's transaction: the bulk statement timeout, and custom plans only — a plan cached
+    /// while `campaign_recipients` was small (before an expansion's statistics) would join a
+    /// batch against a million rows by scanning them once per recipient.
+    async fn begin(
+        &self,
+    ) -> Result<(
+        sqlx::Transaction<'static, sqlx::Postgres>,
+        crate::db::CancelOnDrop,
+    )> {
         let (mut tx, guard) = crate::db::begin_bulk(&self.pool, self.bulk_timeout_ms).await?;
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+            .execute(&mut *tx)
+            .await?;
+        Ok((tx, guard))
+    }
+
+    async fn expand_one(&self) -> Result<Pass> {
+        let (mut tx, guard) = self.begin().await?;
         let Some(claimed) = store::claim_due(&mut tx).await? else {
             tx.commit().await?;
             guard.disarm();
@@ -224,7 +240,7 @@ impl Dispatcher {
     }
 
     async fn batch_one(&self) -> Result<Pass> {
-        let (mut tx, guard) = crate::db::begin_bulk(&self.pool, self.bulk_timeout_ms).await?;
+        let (mut tx, guard) = self.begin().await?;
         let Some(campaign) = store::claim_sending(&mut tx).await? else {
             tx.commit().await?;
             guard.disarm();
@@ -253,7 +269,9 @@ impl Dispatcher {
             return Ok(Pass::Paused);
         };
         let scope = AccountScope::trusted(c.account_id);
+        let started = std::time::Instant::now();
         let recipients = store::next_batch(&mut *tx, c.id, self.config.batch.max(1)).await?;
+        let read = started.elapsed();
         let now = self.now();
         let chain = crate::pricing::store::chain(&mut *tx, scope)
             .await?
@@ -333,6 +351,7 @@ impl Dispatcher {
             batch.unit_prices.push(quote.rate);
             batch.costs.push(quote.total);
         }
+        let rendered = started.elapsed();
         let reference = format!(
             "campaign:{}:{}",
             c.id,
@@ -364,6 +383,7 @@ impl Dispatcher {
             };
             ledger::reserve(&mut *tx, &entry, total).await?;
         }
+        let reserved = started.elapsed();
         let written = if batch.ids.is_empty() {
             0
         } else {
@@ -386,6 +406,17 @@ impl Dispatcher {
         }
         store::skip(&mut *tx, c.id, &skipped_seqs, &skipped_reasons).await?;
         store::count_batch(&mut *tx, c.id, written, skipped_seqs.len() as i64, total).await?;
+        tracing::debug!(
+            campaign_id = %c.id,
+            messages = written,
+            skipped = skipped_seqs.len(),
+            cost = %total,
+            read_ms = read.as_millis() as u64,
+            render_ms = (rendered - read).as_millis() as u64,
+            reserve_ms = (reserved - rendered).as_millis() as u64,
+            write_ms = (started.elapsed() - reserved).as_millis() as u64,
+            "campaign batch written"
+        );
         Ok(Pass::Dispatched { messages: written })
     }
 
