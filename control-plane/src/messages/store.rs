@@ -319,27 +319,33 @@ pub struct Outgoing {
 }
 
 /// Locks up to `limit` due outbox rows (oldest first, skipping rows another publisher holds
-/// and the messages of accounts whose sending is halted by the kill switch) for the rest of
-/// the transaction, with their messages.
-pub async fn claim_outbox(conn: &mut PgConnection, limit: i64) -> Result<Vec<Outgoing>> {
-    let sql = format!(
+/// and the messages of the `halted` organisations) for the rest of the transaction, with
+/// their messages.
+pub async fn claim_outbox(
+    conn: &mut PgConnection,
+    limit: i64,
+    halted: &[Uuid],
+) -> Result<Vec<Outgoing>> {
+    Ok(sqlx::query_as(
         "WITH due AS (
-            SELECT o.message_id FROM message_outbox o JOIN messages hm ON hm.id = o.message_id
-            WHERE o.available_at <= now() AND NOT {}
+            SELECT o.message_id FROM message_outbox o
+            WHERE o.available_at <= now()
+              AND (cardinality($2::uuid[]) = 0
+                   OR NOT EXISTS (SELECT 1 FROM messages hm WHERE hm.id = o.message_id
+                                    AND hm.account_id = ANY($2)))
             ORDER BY o.available_at, o.message_id
-            LIMIT $1 FOR UPDATE OF o SKIP LOCKED
+            LIMIT $1 FOR UPDATE SKIP LOCKED
          )
          SELECT m.id, m.account_id, m.destination, m.sender, m.body,
                 m.encoding::text AS encoding, m.priority, m.expires_at, m.client_reference,
                 m.created_at
          FROM due JOIN messages m ON m.id = due.message_id
          ORDER BY m.id",
-        crate::campaigns::halts::store::halted("hm.account_id")
-    );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    )
+    .bind(limit)
+    .bind(halted)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// The broker confirmed `ids`: `submitted → queued` (with the event) and their outbox rows
