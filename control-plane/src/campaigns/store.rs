@@ -18,7 +18,8 @@ pub const COLUMNS: &str = "k.id, k.name, k.sender_id, k.message, \
           ORDER BY cl.list_id) AS list_ids, \
     k.audience_filter, k.status, k.rejection_reason, k.pause_reason, k.send_at, k.timezone, \
     k.quiet_hours, k.priority, k.total_recipients, k.dispatched_count, k.sent_count, \
-    k.delivered_count, k.failed_count, k.expired_count, k.rejected_count, k.estimated_cost, \
+    k.delivered_count, k.failed_count, k.expired_count, k.rejected_count, k.opted_out_count, \
+    k.estimated_cost, \
     k.reserved_cost, k.spent_cost, k.report, k.started_at, k.completed_at, k.cancelled_at, \
     k.created_at, k.updated_at";
 

@@ -172,6 +172,8 @@ pub struct Campaign {
     pub expired_count: i32,
     /// Messages rejected.
     pub rejected_count: i32,
+    /// Recipients who opted out after receiving it.
+    pub opted_out_count: i32,
     /// Credits the preview estimated.
     #[schema(value_type = Option<String>)]
     pub estimated_cost: Option<Decimal>,
