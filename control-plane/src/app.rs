@@ -26,8 +26,8 @@ use crate::rate_limit;
 use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
-    accounts, admin, analytics, api_keys, auth, contacts, credits, email, exports, imports,
-    inbound, messages, notifications, ops, pricing, results, sender_ids, users,
+    accounts, admin, analytics, api_keys, auth, campaigns, contacts, credits, email, exports,
+    imports, inbound, messages, notifications, ops, pricing, results, sender_ids, users,
 };
 
 /// Every route of the service with its documentation, merged in this one place.
@@ -61,10 +61,12 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         inbound::routes(),
         analytics::routes(),
         results::routes(),
+        campaigns::routes(),
         admin::staff_routes(),
         sender_ids::staff_routes(),
         pricing::staff_routes(),
         credits::staff_routes(),
+        campaigns::staff_routes(),
     ]
 }
 
@@ -77,6 +79,7 @@ pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>
     all.extend(messages::workers(state, stop)?);
     all.extend(results::workers(state, stop));
     all.extend(inbound::workers(state, stop));
+    all.extend(campaigns::workers(state, stop));
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
     all.retain(|w| state.config.workers.enabled(w.name));
     Ok(all)

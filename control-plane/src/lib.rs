@@ -6,8 +6,10 @@
 //! email links), [`users`], [`accounts`] (organisations and their team), [`api_keys`],
 //! [`notifications`], [`sender_ids`], [`contacts`] (lists, suppression, bulk actions, the one
 //! contact filter), [`imports`], [`exports`], [`pricing`], [`messages`] (the messages API and the
-//! outbox publisher), [`inbound`] (replies, STOP/START), [`analytics`] (reports from the rollups), [`results`] (the status consumer: delivery, settlement, rollups,
-//! campaign completion), [`credits`] (the ledger) and
+//! outbox publisher), [`campaigns`] (drafts, content check, dispatcher, budgets, kill switch),
+//! [`inbound`] (replies, STOP/START), [`analytics`] (reports from the rollups), [`results`]
+//! (the status consumer: delivery, settlement, rollups, campaign completion, live progress),
+//! [`credits`] (the ledger) and
 //! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log).
 //!
 //! [`identity`] is the leaf every feature takes its caller from: extractors, roles, JWT,
@@ -28,6 +30,7 @@ pub mod api_keys;
 pub mod app;
 pub mod auth;
 pub mod bus;
+pub mod campaigns;
 pub mod config;
 pub mod contacts;
 pub mod credits;

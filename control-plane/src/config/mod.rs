@@ -43,6 +43,12 @@ pub struct Config {
     /// Extra opt-out / opt-in keywords of inbound replies.
     #[serde(default)]
     pub inbound: crate::inbound::keywords::InboundConfig,
+    /// The campaign content check's rules.
+    #[serde(default)]
+    pub campaigns: crate::campaigns::content::ContentRules,
+    /// How campaigns are dispatched.
+    #[serde(default)]
+    pub dispatcher: crate::campaigns::dispatch::DispatcherConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -66,6 +72,8 @@ pub struct WorkersConfig {
     pub status_consumer: bool,
     /// Act on inbound replies (STOP / START) and store them.
     pub inbound_consumer: bool,
+    /// Dispatch due campaigns.
+    pub campaign_dispatcher: bool,
 }
 
 impl Default for WorkersConfig {
@@ -79,6 +87,7 @@ impl Default for WorkersConfig {
             login_throttle_sweep: true,
             status_consumer: true,
             inbound_consumer: true,
+            campaign_dispatcher: true,
         }
     }
 }
@@ -95,6 +104,7 @@ impl WorkersConfig {
             "login_throttle_sweep" => self.login_throttle_sweep,
             "status_consumer" => self.status_consumer,
             "inbound_consumer" => self.inbound_consumer,
+            "campaign_dispatcher" => self.campaign_dispatcher,
             _ => false,
         }
     }

@@ -7,7 +7,9 @@
 //! A crash, a lost connection or a confirm that does not come within `confirm_timeout_ms`
 //! leaves the rows in the outbox, to be published again: delivery to the queue is
 //! at-least-once and the engine de-duplicates by message id. Which bus (RabbitMQ or
-//! in-process) is the configuration's business ([`crate::bus::connect`]).
+//! in-process) is the configuration's business ([`crate::bus::connect`]). Each pass first
+//! reads the staff halts in force ([`crate::campaigns::halts`]): nothing is published while
+//! the platform is halted, nothing of a halted organisation.
 
 use std::time::Duration;
 
@@ -107,7 +109,13 @@ impl OutboxPublisher {
     /// Returns how many were taken (a full batch means more may be due).
     pub async fn drain_once(&self) -> Result<usize> {
         let mut tx = self.pool.begin().await?;
-        let rows = store::claim_outbox(&mut tx, self.config.batch.max(1)).await?;
+        // The kill switch: nothing while the platform is halted, nothing of a halted account.
+        let (platform, halted) = crate::campaigns::halts::store::in_force(&mut *tx).await?;
+        if platform {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        let rows = store::claim_outbox(&mut tx, self.config.batch.max(1), &halted).await?;
         if rows.is_empty() {
             tx.commit().await?;
             return Ok(0);

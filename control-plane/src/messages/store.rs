@@ -320,13 +320,21 @@ pub struct Outgoing {
     pub created_at: OffsetDateTime,
 }
 
-/// Locks up to `limit` due outbox rows (oldest first, skipping rows another publisher holds)
-/// for the rest of the transaction, with their messages.
-pub async fn claim_outbox(conn: &mut PgConnection, limit: i64) -> Result<Vec<Outgoing>> {
+/// Locks up to `limit` due outbox rows (oldest first, skipping rows another publisher holds
+/// and the messages of the `halted` organisations) for the rest of the transaction, with
+/// their messages.
+pub async fn claim_outbox(
+    conn: &mut PgConnection,
+    limit: i64,
+    halted: &[Uuid],
+) -> Result<Vec<Outgoing>> {
     Ok(sqlx::query_as(
         "WITH due AS (
             SELECT o.message_id FROM message_outbox o
             WHERE o.available_at <= now()
+              AND (cardinality($2::uuid[]) = 0
+                   OR NOT EXISTS (SELECT 1 FROM messages hm WHERE hm.id = o.message_id
+                                    AND hm.account_id = ANY($2)))
             ORDER BY o.available_at, o.message_id
             LIMIT $1 FOR UPDATE SKIP LOCKED
          )
@@ -337,6 +345,7 @@ pub async fn claim_outbox(conn: &mut PgConnection, limit: i64) -> Result<Vec<Out
          ORDER BY m.id",
     )
     .bind(limit)
+    .bind(halted)
     .fetch_all(conn)
     .await?)
 }

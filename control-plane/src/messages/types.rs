@@ -40,6 +40,8 @@ pub enum MessageStatus {
     Expired,
     /// Refused by the upstream.
     Rejected,
+    /// Its campaign was cancelled before it was published; its cost was refunded.
+    Cancelled,
 }
 
 /// Queue lane: `high` for OTPs and alerts (`sms.priority`), `normal` otherwise.

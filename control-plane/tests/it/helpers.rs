@@ -79,6 +79,8 @@ pub fn test_config() -> Config {
         publisher: Default::default(),
         results: Default::default(),
         inbound: Default::default(),
+        campaigns: Default::default(),
+        dispatcher: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 mod analytics;
 mod api_keys;
 mod auth_flows;
+mod campaigns;
 mod contacts;
 mod credits;
 mod exports;

@@ -155,15 +155,16 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     .await
     .unwrap();
     let inbound_id = inbound.id.to_string();
-    // A campaign (written directly: its progress stream is walked here).
-    let campaign_id = uuid::Uuid::now_v7();
-    sqlx::query("INSERT INTO campaigns (id, account_id, name) VALUES ($1, $2, 'Alpha promo')")
-        .bind(campaign_id)
-        .bind(a.account_id)
-        .execute(&app.db)
-        .await
-        .unwrap();
-    let campaign_id = campaign_id.to_string();
+    // A campaign to A's list.
+    let campaign = app
+        .post(
+            "/v1/campaigns",
+            Some(&a.access),
+            json!({"name": "A campaign", "list_ids": [list_id], "message": "hi"}),
+        )
+        .await;
+    assert_eq!(campaign.status, StatusCode::CREATED, "{}", campaign.text);
+    let campaign_id = campaign.json["id"].as_str().unwrap().to_owned();
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -210,8 +211,8 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         import_list_id.clone(),
         message_id.clone(),
         inbound_id.clone(),
-        campaign_id.clone(),
         sent.clone(),
+        campaign_id.clone(),
     ];
 
     let spec = app

@@ -1,0 +1,197 @@
+//! The content check a campaign passes before it may be sent: it runs on submit
+//! (`pending_content_check → approved | rejected`) and names every problem it finds, one
+//! line each, in `rejection_reason`.
+
+use semalink_protocol::analysis;
+use serde::Deserialize;
+
+use crate::campaigns::template::{BUILT_IN, Template};
+use crate::sender_ids::types::{SenderId, SenderIdStatus, TrafficType};
+
+/// `[campaigns]` rules of the content check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContentRules {
+    /// Most parts a rendered message may need.
+    pub segment_limit: u32,
+    /// Words refused anywhere in a text (case-insensitive, whole words).
+    pub blocked_words: Vec<String>,
+    /// Link domains refused (a domain also blocks its subdomains).
+    pub blocked_domains: Vec<String>,
+}
+
+impl Default for ContentRules {
+    fn default() -> ContentRules {
+        ContentRules {
+            segment_limit: 6,
+            blocked_words: Vec::new(),
+            blocked_domains: Vec::new(),
+        }
+    }
+}
+
+/// What the check looks at.
+#[derive(Debug)]
+pub struct Submission<'a> {
+    /// The text with its tokens.
+    pub message: &'a str,
+    /// The campaign's sender ID, when it names one of the organisation's.
+    pub sender: Option<&'a SenderId>,
+    /// Whether the campaign has an audience (lists or a filter).
+    pub has_audience: bool,
+}
+
+/// Custom token names the check must ask the database about (not built in).
+pub fn custom_tokens(message: &str) -> Vec<String> {
+    Template::parse(message)
+        .map(|t| {
+            t.tokens()
+                .into_iter()
+                .filter(|n| !BUILT_IN.contains(n))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every problem of `s`; `unknown` are the custom tokens no contact has. Empty: approved.
+pub fn check(s: &Submission<'_>, unknown: &[String], rules: &ContentRules) -> Vec<String> {
+    let mut problems = Vec::new();
+    let text = s.message.trim();
+    if text.is_empty() {
+        problems.push("the message text is empty".to_owned());
+    }
+    match s.sender {
+        None => problems.push("no sender ID: choose an approved sender ID".to_owned()),
+        Some(sender) if sender.status == SenderIdStatus::Suspended => {
+            problems.push(format!("the sender ID {} is suspended", sender.name))
+        }
+        Some(sender) if sender.status != SenderIdStatus::Approved => problems.push(format!(
+            "the sender ID {} is not approved (it is {})",
+            sender.name,
+            sender.status.as_str()
+        )),
+        Some(_) => {}
+    }
+    if !s.has_audience {
+        problems.push("no audience: name contact lists or an audience filter".to_owned());
+    }
+    match Template::parse(s.message) {
+        Err(m) => problems.push(format!(
+            "malformed token at character {}: write {{name}} or {{name|fallback}}",
+            m.position + 1
+        )),
+        Ok(template) => {
+            for name in unknown {
+                problems.push(format!(
+                    "unknown token {{{name}}}: no contact has a field or attribute called {name}"
+                ));
+            }
+            let parts = analysis::analyze(&template.estimate()).segments;
+            if !text.is_empty() && parts > rules.segment_limit as usize {
+                problems.push(format!(
+                    "the message needs {parts} parts, over the limit of {}",
+                    rules.segment_limit
+                ));
+            }
+        }
+    }
+    let words = words(text);
+    for blocked in &rules.blocked_words {
+        let b = blocked.to_lowercase();
+        if words.contains(&b) {
+            problems.push(format!(
+                "the blocked word \"{blocked}\" appears in the text"
+            ));
+        }
+    }
+    for host in link_hosts(text) {
+        if let Some(blocked) = rules.blocked_domains.iter().find(|d| {
+            let d = d.to_lowercase();
+            host == d || host.ends_with(&format!(".{d}"))
+        }) {
+            problems.push(format!("a link to the blocked domain {blocked} ({host})"));
+        }
+    }
+    let promotional = s
+        .sender
+        .is_some_and(|sender| sender.traffic_type == TrafficType::Promotional);
+    if promotional && !words.iter().any(|w| w == "stop") {
+        problems.push(
+            "a promotional sender ID needs opt-out text (e.g. \"Reply STOP to opt out\")"
+                .to_owned(),
+        );
+    }
+    problems
+}
+
+/// Lower-cased words of `text` (letters and digits).
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Host names of the links in `text`: `http(s)://host/...` or a bare `name.tld[/...]`.
+fn link_hosts(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .filter_map(|word| {
+            let lower = word.to_lowercase();
+            let rest = lower
+                .strip_prefix("https://")
+                .or_else(|| lower.strip_prefix("http://"))
+                .unwrap_or(&lower);
+            let host: String = rest
+                .split(['/', '?', '#', ':'])
+                .next()
+                .unwrap_or("")
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_owned();
+            let labels: Vec<&str> = host.split('.').collect();
+            let shaped = labels.len() >= 2
+                && labels.iter().all(|l| {
+                    !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+                && labels.last().is_some_and(|tld| {
+                    tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+                });
+            shaped.then_some(host)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_found_with_or_without_a_scheme() {
+        assert_eq!(
+            link_hosts("Go to https://Win.Example.com/x?y and bit.ly/abc, not 3.5 or e.g"),
+            ["win.example.com", "bit.ly"]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let rules = ContentRules {
+            segment_limit: 1,
+            blocked_words: vec!["Casino".into()],
+            blocked_domains: vec!["example.com".into()],
+        };
+        let s = Submission {
+            message: &format!("casino {} at win.example.com {{city}}", "x".repeat(200)),
+            sender: None,
+            has_audience: false,
+        };
+        let problems = check(&s, &["city".into()], &rules);
+        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert!(problems[0].contains("sender ID"));
+        assert!(problems[1].contains("audience"));
+        assert!(problems[2].contains("{city}"));
+        assert!(problems[3].contains("parts"));
+        assert!(problems[4].contains("Casino"));
+        assert!(problems[5].contains("example.com"));
+    }
+}

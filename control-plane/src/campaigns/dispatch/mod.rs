@@ -1,0 +1,449 @@
+//! The campaign dispatcher (`campaign_dispatcher` worker). Each pass is one transaction that
+//! holds one campaign's row lock (`FOR UPDATE SKIP LOCKED`, so several processes share the
+//! campaigns and never work on the same one at once):
+//!
+//! 1. **Expansion** of a due campaign (`queued`, or `scheduled` with `send_at` reached): its
+//!    audience — the contacts filter, the lists, minus opted-out, suppressed and invalid
+//!    numbers, one row per number — is inserted into `campaign_recipients` by one
+//!    `INSERT … SELECT`, and the campaign becomes `sending` (or `completed` at once with a
+//!    zero report when nobody can be sent to).
+//! 2. **A batch** of a `sending` campaign: the next `batch` recipients without a message, in
+//!    `seq` order, are rendered (tokens from the contact), priced by operator and parts, the
+//!    batch's total is checked against the budget caps and the credit and reserved once, and
+//!    the messages, their events, their outbox rows and the recipients' `message_id` are
+//!    written in one statement, with the campaign's counters.
+//!
+//! Crash safety: a pass commits all of it or nothing, so a restarted dispatcher resumes at
+//! the first recipient without a message; the `message_id IS NULL` condition of the write
+//! (and the unique index on it) make a second writer of the same recipients roll back. After
+//! the last batch the campaign stays `sending`: the status consumer completes it when every
+//! message is final. A halted account (kill switch) is never claimed.
+
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use semalink_protocol::analysis::{self, Encoding};
+use semalink_protocol::msisdn::Msisdn;
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::campaigns::budget::store as budget;
+use crate::campaigns::dispatch::store::{Batch, BatchCommon, Recipient, Sending};
+use crate::campaigns::template::Template;
+use crate::contacts::filter::{ContactFilter, SearchFilter};
+use crate::credits::ledger::{self, Entry};
+use crate::credits::types::Actor;
+use crate::error::{Error, Result};
+use crate::identity::scope::AccountScope;
+use crate::notifications::{Notice, notify};
+use crate::pricing::quote::{Destination, Pricer};
+use crate::sender_ids::types::SenderIdStatus;
+use crate::state::AppState;
+use crate::types::CountryCode;
+use crate::worker::{Worker, pause};
+
+/// `[dispatcher]`: how campaigns are dispatched.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatcherConfig {
+    /// Recipients written per transaction.
+    pub batch: i64,
+    /// How often an idle dispatcher looks for due campaigns.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> DispatcherConfig {
+        DispatcherConfig {
+            batch: 5_000,
+            poll_interval_ms: 500,
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Nothing was due.
+    Idle,
+    /// A campaign's audience was expanded (`recipients` sendable).
+    Expanded {
+        /// Recipients written.
+        recipients: i64,
+    },
+    /// A batch was written.
+    Dispatched {
+        /// Messages written.
+        messages: i64,
+    },
+    /// A campaign was paused (budget, credit, sender).
+    Paused,
+}
+
+/// Dispatches due campaigns.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    pool: PgPool,
+    config: DispatcherConfig,
+    bulk_timeout_ms: u64,
+    base_url: String,
+    wake: Arc<Notify>,
+    clock: Option<time::OffsetDateTime>,
+}
+
+/// The recipient's value of token `name` (contact fields, then custom attributes).
+pub fn value_of<'r>(r: &'r Recipient, name: &str) -> Option<&'r str> {
+    match name {
+        "first_name" => r.first_name.as_deref(),
+        "last_name" => r.last_name.as_deref(),
+        "email" => r.email.as_deref(),
+        "phone" => Some(r.destination.as_str()),
+        other => r.attributes.as_ref()?.get(other)?.as_str(),
+    }
+}
+
+/// The stored audience filter, checked like the contacts endpoints check it.
+pub fn audience_filter(stored: Option<&serde_json::Value>, country: &str) -> Result<SearchFilter> {
+    match stored {
+        None => Ok(SearchFilter::default()),
+        Some(v) => serde_json::from_value::<ContactFilter>(v.clone())
+            .map_err(|e| Error::field("audience_filter", &e.to_string()))?
+            .check("audience_filter.", country),
+    }
+}
+
+fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Gsm7 => "gsm7",
+        Encoding::Ucs2 => "ucs2",
+    }
+}
+
+impl Dispatcher {
+    /// A dispatcher over `state`'s pool and configuration.
+    pub fn new(state: &AppState) -> Dispatcher {
+        Dispatcher {
+            pool: state.pool.clone(),
+            config: state.config.dispatcher.clone(),
+            bulk_timeout_ms: state.config.database.bulk_statement_timeout_ms,
+            base_url: state.config.server.public_base_url.clone(),
+            wake: state.outbox_wake.clone(),
+            clock: None,
+        }
+    }
+
+    /// The same dispatcher judging quiet hours and rates at `at` instead of the real time
+    /// (tests).
+    pub fn at(mut self, at: time::OffsetDateTime) -> Dispatcher {
+        self.clock = Some(at);
+        self
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        self.clock.unwrap_or_else(time::OffsetDateTime::now_utc)
+    }
+
+    /// The same dispatcher with another configuration (tests, benchmarks).
+    pub fn with_config(mut self, config: DispatcherConfig) -> Dispatcher {
+        self.config = config;
+        self
+    }
+
+    /// One pass: expands a due campaign if there is one, else writes one batch of a sending
+    /// campaign.
+    pub async fn run_once(&self) -> Result<Pass> {
+        let pass = self.expand_one().await?;
+        if pass != Pass::Idle {
+            return Ok(pass);
+        }
+        self.batch_one().await
+    }
+
+    /// Passes until nothing is due (tests and the benchmark); how many batches were written.
+    pub async fn drain(&self) -> Result<usize> {
+        let mut batches = 0;
+        loop {
+            match self.run_once().await? {
+                Pass::Idle => return Ok(batches),
+                Pass::Dispatched { .. } => batches += 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// A pass's transaction: the bulk statement timeout, and custom plans only — a plan cached
+    /// while `campaign_recipients` was small (before an expansion's statistics) would join a
+    /// batch against a million rows by scanning them once per recipient.
+    async fn begin(
+        &self,
+    ) -> Result<(
+        sqlx::Transaction<'static, sqlx::Postgres>,
+        crate::db::CancelOnDrop,
+    )> {
+        let (mut tx, guard) = crate::db::begin_bulk(&self.pool, self.bulk_timeout_ms).await?;
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+            .execute(&mut *tx)
+            .await?;
+        Ok((tx, guard))
+    }
+
+    async fn expand_one(&self) -> Result<Pass> {
+        let (mut tx, guard) = self.begin().await?;
+        let Some(claimed) = store::claim_due(&mut tx).await? else {
+            tx.commit().await?;
+            guard.disarm();
+            return Ok(Pass::Idle);
+        };
+        let scope = AccountScope::trusted(claimed.account_id);
+        let pass = match audience_filter(claimed.audience_filter.as_ref(), &claimed.country) {
+            Ok(filter) => {
+                let total = store::expand(&mut tx, scope, claimed.id, &filter).await?;
+                store::start(&mut *tx, claimed.id, total).await?;
+                Pass::Expanded { recipients: total }
+            }
+            Err(_) => {
+                let reason = "the audience filter is no longer valid: edit the campaign";
+                self.pause(&mut tx, claimed.id, claimed.account_id, reason)
+                    .await?;
+                Pass::Paused
+            }
+        };
+        tx.commit().await?;
+        guard.disarm();
+        Ok(pass)
+    }
+
+    async fn pause(
+        &self,
+        conn: &mut PgConnection,
+        campaign: Uuid,
+        account_id: Uuid,
+        reason: &str,
+    ) -> Result<()> {
+        store::pause(&mut *conn, campaign, reason).await?;
+        let body = format!("Your campaign was paused: {reason}. Resume it once this is resolved.");
+        let notice = Notice {
+            kind: "campaign.paused",
+            title: "Campaign paused",
+            body: &body,
+            data: json!({"campaign_id": campaign, "reason": reason}),
+        };
+        notify(conn, account_id, &notice, &self.base_url).await?;
+        Ok(())
+    }
+
+    async fn batch_one(&self) -> Result<Pass> {
+        let (mut tx, guard) = self.begin().await?;
+        let Some(campaign) = store::claim_sending(&mut tx).await? else {
+            tx.commit().await?;
+            guard.disarm();
+            return Ok(Pass::Idle);
+        };
+        let pass = self.batch(&mut tx, &campaign).await?;
+        tx.commit().await?;
+        guard.disarm();
+        if matches!(pass, Pass::Dispatched { .. }) {
+            self.wake.notify_one();
+        }
+        Ok(pass)
+    }
+
+    async fn batch(&self, tx: &mut PgConnection, c: &Sending) -> Result<Pass> {
+        let (Some(sender_id), Some(sender), Some(SenderIdStatus::Approved)) =
+            (c.sender_id, c.sender.as_deref(), c.sender_status)
+        else {
+            let reason = "the sender ID is no longer approved";
+            self.pause(tx, c.id, c.account_id, reason).await?;
+            return Ok(Pass::Paused);
+        };
+        let Ok(template) = Template::parse(&c.message) else {
+            self.pause(tx, c.id, c.account_id, "the message has a malformed token")
+                .await?;
+            return Ok(Pass::Paused);
+        };
+        let scope = AccountScope::trusted(c.account_id);
+        let started = std::time::Instant::now();
+        let recipients = store::next_batch(&mut *tx, c.id, self.config.batch.max(1)).await?;
+        let read = started.elapsed();
+        let now = self.now();
+        let chain = crate::pricing::store::chain(&mut *tx, scope)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let dests: Vec<Option<Destination>> = recipients
+            .iter()
+            .map(|r| {
+                Msisdn::parse(&r.destination, None)
+                    .ok()
+                    .map(Destination::of)
+            })
+            .collect();
+        let mut countries: Vec<String> = dests
+            .iter()
+            .flatten()
+            .map(|d| d.country.to_owned())
+            .collect();
+        countries.sort_unstable();
+        countries.dedup();
+        let pricer = Pricer::load(&mut *tx, &chain, Some(&countries), now).await?;
+        let fixed = (!template.is_personalised()).then(|| {
+            let text = template.render(|_| None);
+            let a = analysis::analyze(&text);
+            (text, a.encoding, a.segments)
+        });
+        let mut batch = Batch::default();
+        let (mut skipped_seqs, mut skipped_reasons) = (Vec::new(), Vec::new());
+        let mut total = Decimal::ZERO;
+        for (r, dest) in recipients.iter().zip(dests) {
+            let Some(dest) = dest else {
+                skipped_seqs.push(r.seq);
+                skipped_reasons.push("not a phone number".to_owned());
+                continue;
+            };
+            let (body, encoding, segments) = match &fixed {
+                Some((text, encoding, segments)) => (text.clone(), *encoding, *segments),
+                None => {
+                    let text = template.render(|name| value_of(r, name));
+                    let a = analysis::analyze(&text);
+                    (text, a.encoding, a.segments)
+                }
+            };
+            let parts = u32::try_from(segments).ok().filter(|p| *p <= 255);
+            let quote = parts.and_then(|p| pricer.price("to", &dest, p).ok());
+            let (Some(parts), Some(quote)) = (parts, quote) else {
+                skipped_seqs.push(r.seq);
+                skipped_reasons.push(match parts {
+                    None => "the personalised text needs more than 255 parts".to_owned(),
+                    Some(_) => {
+                        format!("no rate is set for {}", dest.mno_id.unwrap_or(dest.country))
+                    }
+                });
+                continue;
+            };
+            if body.trim().is_empty() {
+                skipped_seqs.push(r.seq);
+                skipped_reasons.push("the personalised text is empty".to_owned());
+                continue;
+            }
+            total += quote.total;
+            batch.seqs.push(r.seq);
+            batch.ids.push(Uuid::now_v7());
+            batch.event_ids.push(Uuid::now_v7());
+            batch.destinations.push(quote.to);
+            batch.timezones.push(
+                CountryCode::parse(dest.country)
+                    .map_or("UTC", |cc| cc.timezone())
+                    .to_owned(),
+            );
+            batch.countries.push(quote.country);
+            batch.mno_ids.push(quote.mno_id);
+            batch.bodies.push(body);
+            batch.encodings.push(encoding_name(encoding).to_owned());
+            batch
+                .parts
+                .push(i32::try_from(parts).map_err(Error::internal)?);
+            batch.unit_prices.push(quote.rate);
+            batch.costs.push(quote.total);
+        }
+        let rendered = started.elapsed();
+        let reference = format!(
+            "campaign:{}:{}",
+            c.id,
+            recipients.first().map_or(0, |r| r.seq)
+        );
+        if total > Decimal::ZERO {
+            if budget::capped(&mut *tx, scope).await?
+                && let Some(reason) = budget::standing(&mut *tx, scope).await?.refusal(total)
+            {
+                self.pause(tx, c.id, c.account_id, &reason).await?;
+                return Ok(Pass::Paused);
+            }
+            let locked = ledger::lock(&mut *tx, c.account_id).await?;
+            let available = locked.available_at(locked.balance);
+            if total > available {
+                let reason = format!(
+                    "insufficient credit: the next batch costs {total} and {available} is available"
+                );
+                self.pause(tx, c.id, c.account_id, &reason).await?;
+                return Ok(Pass::Paused);
+            }
+            let entry = Entry {
+                account_id: c.account_id,
+                reference: &reference,
+                actor: Actor::System("campaign_dispatcher"),
+                reason: None,
+                metadata: json!({"campaign_id": c.id, "messages": batch.ids.len()}),
+                base_url: &self.base_url,
+            };
+            ledger::reserve(&mut *tx, &entry, total).await?;
+        }
+        let reserved = started.elapsed();
+        let written = if batch.ids.is_empty() {
+            0
+        } else {
+            let common = BatchCommon {
+                account_id: c.account_id,
+                campaign_id: c.id,
+                sender_id,
+                sender,
+                priority: c.priority,
+                quiet_hours: c.quiet_hours,
+                reservation: (total > Decimal::ZERO).then_some(reference.as_str()),
+                at: now,
+            };
+            store::write_batch(&mut *tx, &common, &batch).await?
+        };
+        if written != batch.ids.len() as i64 {
+            return Err(Error::internal(
+                "campaign recipients were dispatched concurrently; batch rolled back",
+            ));
+        }
+        store::skip(&mut *tx, c.id, &skipped_seqs, &skipped_reasons).await?;
+        store::count_batch(&mut *tx, c.id, written, skipped_seqs.len() as i64, total).await?;
+        tracing::debug!(
+            campaign_id = %c.id,
+            messages = written,
+            skipped = skipped_seqs.len(),
+            cost = %total,
+            read_ms = read.as_millis() as u64,
+            render_ms = (rendered - read).as_millis() as u64,
+            reserve_ms = (reserved - rendered).as_millis() as u64,
+            write_ms = (started.elapsed() - reserved).as_millis() as u64,
+            "campaign batch written"
+        );
+        Ok(Pass::Dispatched { messages: written })
+    }
+
+    /// Passes until `stop`: a pass that did something is followed at once by the next,
+    /// otherwise it waits `poll_interval_ms`.
+    pub async fn run(self, stop: CancellationToken) {
+        let poll = Duration::from_millis(self.config.poll_interval_ms.max(1));
+        while !stop.is_cancelled() {
+            match self.run_once().await {
+                Ok(Pass::Idle) => {
+                    if !pause(poll, &stop).await {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "campaign dispatch pass failed");
+                    if !pause(poll, &stop).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `campaign_dispatcher` worker.
+pub fn worker(state: &AppState, stop: CancellationToken) -> Worker {
+    Worker::new("campaign_dispatcher", Dispatcher::new(state).run(stop))
+}

@@ -1,0 +1,453 @@
+//! SQL of the dispatcher: claiming due and sending campaigns (`FOR UPDATE SKIP LOCKED`, halted
+//! accounts left out), expanding an audience into `campaign_recipients` in one statement,
+//! counting an audience for the preview, taking a batch of recipients, and writing a batch's
+//! messages, events, outbox rows and recipient links in one statement.
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::campaigns::halts::store::halted;
+use crate::contacts::filter::SearchFilter;
+use crate::contacts::store::{FILTER_SQL, bind_filter};
+use crate::error::{Error, Result};
+use crate::identity::scope::AccountScope;
+use crate::messages::types::MessagePriority;
+use crate::sender_ids::types::SenderIdStatus;
+
+/// The audience over `contacts c`: the filter (`$1` account, `$2`–`$7`, see [`FILTER_SQL`]),
+/// active contacts, members of the campaign's lists (`$8`) when it names any.
+fn audience() -> String {
+    format!(
+        "{FILTER_SQL} AND c.deleted_at IS NULL
+         AND (NOT EXISTS (SELECT 1 FROM campaign_lists cl WHERE cl.campaign_id = $8)
+              OR EXISTS (SELECT 1 FROM campaign_lists cl
+                         JOIN contact_list_memberships lm ON lm.list_id = cl.list_id
+                         WHERE cl.campaign_id = $8 AND lm.contact_id = c.id))"
+    )
+}
+
+/// Who of the audience can be sent to: a valid E.164 number, not opted out, not suppressed.
+const SENDABLE: &str = "c.status = 'valid' AND NOT c.is_opted_out
+    AND c.phone ~ '^\\+[1-9][0-9]{6,14}$'
+    AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.account_id = $1 AND s.phone = c.phone)";
+
+/// A claimed campaign.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    /// Campaign.
+    pub id: Uuid,
+    /// Organisation.
+    pub account_id: Uuid,
+    /// The stored audience filter.
+    pub audience_filter: Option<Value>,
+    /// The organisation's country (national numbers in a filter).
+    pub country: String,
+}
+
+/// Locks one due campaign (`queued`, or `scheduled` with `send_at` reached) no other
+/// dispatcher holds, of an account that is not halted.
+pub async fn claim_due(conn: &mut PgConnection) -> Result<Option<Claimed>> {
+    let sql = format!(
+        "SELECT k.id, k.account_id, k.audience_filter, a.country
+         FROM campaigns k JOIN accounts a ON a.id = k.account_id
+         WHERE k.deleted_at IS NULL
+           AND (k.status = 'queued' OR (k.status = 'scheduled' AND k.send_at <= now()))
+           AND NOT {}
+         ORDER BY k.send_at NULLS FIRST, k.id
+         LIMIT 1 FOR UPDATE OF k SKIP LOCKED",
+        halted("k.account_id")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Expands the audience of `campaign` into `campaign_recipients` (one row per sendable
+/// number, in contact order; rows already there are kept); the sendable recipients now.
+pub async fn expand(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    campaign: Uuid,
+    filter: &SearchFilter,
+) -> Result<i64> {
+    let sql = format!(
+        "WITH ins AS (
+            INSERT INTO campaign_recipients (campaign_id, seq, account_id, contact_id, destination)
+            SELECT $8, row_number() OVER (ORDER BY c.id), $1, c.id, c.phone
+            FROM contacts c WHERE {} AND {SENDABLE}
+            ON CONFLICT DO NOTHING
+            RETURNING 1
+         )
+         SELECT count(*) FROM ins",
+        audience()
+    );
+    let (_inserted,): (i64,) = bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), scope, filter)
+        .bind(campaign)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM campaign_recipients
+         WHERE campaign_id = $1 AND skipped_reason IS NULL",
+    )
+    .bind(campaign)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Dispatch started: `sending` with its recipient count, or (nobody to send to) `completed`
+/// at once with an all-zero report.
+pub async fn start(conn: impl PgExecutor<'_>, campaign: Uuid, total: i64) -> Result<()> {
+    let total = i32::try_from(total).map_err(Error::internal)?;
+    sqlx::query(
+        "UPDATE campaigns SET total_recipients = $2, started_at = coalesce(started_at, now()),
+             status = CASE WHEN $2 = 0 THEN 'completed'::campaign_status ELSE 'sending' END,
+             completed_at = CASE WHEN $2 = 0 THEN now() END,
+             report = CASE WHEN $2 = 0 THEN jsonb_build_object(
+                 'recipients', 0, 'dispatched', 0, 'sent', 0, 'delivered', 0, 'failed', 0,
+                 'expired', 0, 'rejected', 0, 'delivery_rate', 0, 'cost', '0.0000',
+                 'by_operator', '[]'::jsonb) END,
+             updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(campaign)
+    .bind(total)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A campaign being dispatched, with what its batches need.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Sending {
+    /// Campaign.
+    pub id: Uuid,
+    /// Organisation.
+    pub account_id: Uuid,
+    /// Text with tokens.
+    pub message: String,
+    /// Lane.
+    pub priority: MessagePriority,
+    /// Quiet hours.
+    pub quiet_hours: bool,
+    /// Sender ID row.
+    pub sender_id: Option<Uuid>,
+    /// Its text.
+    pub sender: Option<String>,
+    /// Its status.
+    pub sender_status: Option<SenderIdStatus>,
+}
+
+/// Locks one `sending` campaign with recipients left to dispatch that no other dispatcher
+/// holds, of an account that is not halted.
+pub async fn claim_sending(conn: &mut PgConnection) -> Result<Option<Sending>> {
+    let sql = format!(
+        "SELECT k.id, k.account_id, k.message, k.priority, k.quiet_hours, k.sender_id,
+                s.name AS sender, s.status AS sender_status
+         FROM campaigns k LEFT JOIN sender_ids s ON s.id = k.sender_id
+         WHERE k.status = 'sending' AND k.deleted_at IS NULL
+           AND EXISTS (SELECT 1 FROM campaign_recipients r WHERE r.campaign_id = k.id
+                         AND r.message_id IS NULL AND r.skipped_reason IS NULL)
+           AND NOT {}
+         ORDER BY k.id
+         LIMIT 1 FOR UPDATE OF k SKIP LOCKED",
+        halted("k.account_id")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// A recipient with the contact fields its text may use.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recipient {
+    /// Position in the campaign.
+    pub seq: i64,
+    /// E.164.
+    pub destination: String,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Custom attributes.
+    pub attributes: Option<Value>,
+}
+
+/// The next `limit` recipients to dispatch, in `seq` order.
+pub async fn next_batch(
+    conn: impl PgExecutor<'_>,
+    campaign: Uuid,
+    limit: i64,
+) -> Result<Vec<Recipient>> {
+    Ok(sqlx::query_as(
+        "SELECT r.seq, r.destination, c.first_name, c.last_name, c.email, c.attributes
+         FROM campaign_recipients r LEFT JOIN contacts c ON c.id = r.contact_id
+         WHERE r.campaign_id = $1 AND r.message_id IS NULL AND r.skipped_reason IS NULL
+         ORDER BY r.seq LIMIT $2",
+    )
+    .bind(campaign)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// One batch's messages, column by column.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Recipient positions.
+    pub seqs: Vec<i64>,
+    /// Message ids.
+    pub ids: Vec<Uuid>,
+    /// Their `submitted` events.
+    pub event_ids: Vec<Uuid>,
+    /// E.164.
+    pub destinations: Vec<String>,
+    /// Countries.
+    pub countries: Vec<String>,
+    /// Operators.
+    pub mno_ids: Vec<Option<String>>,
+    /// Rendered texts.
+    pub bodies: Vec<String>,
+    /// `gsm7` / `ucs2`.
+    pub encodings: Vec<String>,
+    /// Parts.
+    pub parts: Vec<i32>,
+    /// Rates.
+    pub unit_prices: Vec<Decimal>,
+    /// Costs.
+    pub costs: Vec<Decimal>,
+    /// Time zones of the destinations (quiet hours).
+    pub timezones: Vec<String>,
+}
+
+/// What a batch shares.
+#[derive(Debug)]
+pub struct BatchCommon<'a> {
+    /// Organisation.
+    pub account_id: Uuid,
+    /// Campaign.
+    pub campaign_id: Uuid,
+    /// Sender ID row.
+    pub sender_id: Uuid,
+    /// Its text.
+    pub sender: &'a str,
+    /// Lane.
+    pub priority: MessagePriority,
+    /// Hold to 08:00 local outside 08:00–21:00.
+    pub quiet_hours: bool,
+    /// The reservation holding the batch.
+    pub reservation: Option<&'a str>,
+    /// The moment quiet hours are judged at (the dispatcher's clock).
+    pub at: OffsetDateTime,
+}
+
+/// Writes the batch's messages, `submitted` events and outbox rows and links each recipient
+/// to its message — one statement; the recipients linked (fewer than the batch means another
+/// dispatcher got there first: the caller rolls back).
+pub async fn write_batch(conn: &mut PgConnection, c: &BatchCommon<'_>, b: &Batch) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "WITH r AS (
+            SELECT * FROM unnest($8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[],
+                                 $13::text[], $14::int[], $15::numeric[], $16::numeric[],
+                                 $17::text[], $18::uuid[], $19::bigint[])
+                AS r (id, destination, country, mno_id, body, encoding, parts, unit_price, cost,
+                      tz, event_id, seq)
+         ), t AS (
+            SELECT r.*, $20::timestamptz AT TIME ZONE r.tz AS local FROM r
+         ), m AS (
+            INSERT INTO messages (id, account_id, campaign_id, sender_id, sender, destination,
+                country, mno_id, body, encoding, parts, unit_price, cost, priority, status,
+                send_at, reservation)
+            SELECT t.id, $1, $2, $3, $4, t.destination, t.country, t.mno_id, t.body,
+                   t.encoding::message_encoding, t.parts, t.unit_price, t.cost, $5, 'submitted',
+                   CASE WHEN $6 AND (extract(hour FROM t.local) >= 21 OR extract(hour FROM t.local) < 8)
+                        THEN (date_trunc('day', t.local)
+                              + CASE WHEN extract(hour FROM t.local) >= 21 THEN interval '1 day'
+                                     ELSE interval '0' END
+                              + interval '8 hours') AT TIME ZONE t.tz
+                   END,
+                   $7
+            FROM t
+            RETURNING id, account_id, parts, created_at, send_at
+         ), e AS (
+            INSERT INTO message_events (id, message_id, account_id, status, parts, at)
+            SELECT r.event_id, m.id, m.account_id, 'submitted', m.parts, m.created_at
+            FROM m JOIN r ON r.id = m.id
+         ), o AS (
+            INSERT INTO message_outbox (message_id, priority, available_at)
+            SELECT m.id, $5, coalesce(m.send_at, m.created_at) FROM m
+         ), u AS (
+            UPDATE campaign_recipients cr SET message_id = r.id
+            FROM r WHERE cr.campaign_id = $2 AND cr.seq = r.seq AND cr.message_id IS NULL
+                AND cr.skipped_reason IS NULL
+            RETURNING 1
+         )
+         SELECT count(*) FROM u",
+    )
+    .bind(c.account_id)
+    .bind(c.campaign_id)
+    .bind(c.sender_id)
+    .bind(c.sender)
+    .bind(c.priority)
+    .bind(c.quiet_hours)
+    .bind(c.reservation)
+    .bind(&b.ids)
+    .bind(&b.destinations)
+    .bind(&b.countries)
+    .bind(&b.mno_ids)
+    .bind(&b.bodies)
+    .bind(&b.encodings)
+    .bind(&b.parts)
+    .bind(&b.unit_prices)
+    .bind(&b.costs)
+    .bind(&b.timezones)
+    .bind(&b.event_ids)
+    .bind(&b.seqs)
+    .bind(c.at)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Marks recipients that cannot be sent to, with why.
+pub async fn skip(
+    conn: impl PgExecutor<'_>,
+    campaign: Uuid,
+    seqs: &[i64],
+    reasons: &[String],
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE campaign_recipients cr SET skipped_reason = x.reason
+         FROM unnest($2::bigint[], $3::text[]) AS x (seq, reason)
+         WHERE cr.campaign_id = $1 AND cr.seq = x.seq AND cr.message_id IS NULL",
+    )
+    .bind(campaign)
+    .bind(seqs)
+    .bind(reasons)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts a committed batch: `dispatched` more written, `skipped` fewer to write, `reserved`
+/// more held.
+pub async fn count_batch(
+    conn: impl PgExecutor<'_>,
+    campaign: Uuid,
+    dispatched: i64,
+    skipped: i64,
+    reserved: Decimal,
+) -> Result<()> {
+    let dispatched = i32::try_from(dispatched).map_err(Error::internal)?;
+    let skipped = i32::try_from(skipped).map_err(Error::internal)?;
+    sqlx::query(
+        "UPDATE campaigns SET dispatched_count = dispatched_count + $2,
+             total_recipients = total_recipients - $3, reserved_cost = reserved_cost + $4,
+             updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(campaign)
+    .bind(dispatched)
+    .bind(skipped)
+    .bind(reserved)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Pauses a campaign with `reason` (budget, credit, sender).
+pub async fn pause(conn: impl PgExecutor<'_>, campaign: Uuid, reason: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE campaigns SET status = 'paused', pause_reason = $2, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(campaign)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An audience counted for the preview.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Counted {
+    /// Members matched, before exclusions (each contact once).
+    pub audience: i64,
+    /// Opted out.
+    pub opted_out: i64,
+    /// Suppressed (and not opted out).
+    pub suppressed: i64,
+    /// Invalid numbers (neither of the above).
+    pub invalid: i64,
+    /// Extra memberships of the same contact across the campaign's lists.
+    pub duplicates: i64,
+}
+
+/// Counts the audience of a campaign for the preview, and its sendable recipients by
+/// (country, operator).
+pub async fn count_audience(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    campaign: Uuid,
+    filter: &SearchFilter,
+) -> Result<(Counted, Vec<(String, Option<String>, i64)>)> {
+    let sql = format!(
+        "WITH a AS (
+            SELECT c.is_opted_out AS opted_out,
+                   EXISTS (SELECT 1 FROM suppressions s WHERE s.account_id = $1
+                             AND s.phone = c.phone) AS suppressed,
+                   c.status = 'valid' AND c.phone ~ '^\\+[1-9][0-9]{{6,14}}$' AS valid,
+                   (SELECT count(*) FROM campaign_lists cl
+                    JOIN contact_list_memberships lm ON lm.list_id = cl.list_id
+                    WHERE cl.campaign_id = $8 AND lm.contact_id = c.id) AS lists
+            FROM contacts c WHERE {}
+         )
+         SELECT count(*) AS audience,
+                count(*) FILTER (WHERE opted_out) AS opted_out,
+                count(*) FILTER (WHERE NOT opted_out AND suppressed) AS suppressed,
+                count(*) FILTER (WHERE NOT opted_out AND NOT suppressed AND NOT valid) AS invalid,
+                coalesce(sum(greatest(lists - 1, 0)), 0)::bigint AS duplicates
+         FROM a",
+        audience()
+    );
+    let counted: Counted = bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), scope, filter)
+        .bind(campaign)
+        .fetch_one(&mut *conn)
+        .await?;
+    let sql = format!(
+        "SELECT c.country, c.mno_id, count(*) FROM contacts c WHERE {} AND {SENDABLE}
+         GROUP BY c.country, c.mno_id ORDER BY count(*) DESC, c.country, c.mno_id",
+        audience()
+    );
+    let groups: Vec<(Option<String>, Option<String>, i64)> =
+        bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), scope, filter)
+            .bind(campaign)
+            .fetch_all(&mut *conn)
+            .await?;
+    let groups = groups
+        .into_iter()
+        .map(|(country, mno, n)| (country.unwrap_or_default(), mno, n))
+        .collect();
+    Ok((counted, groups))
+}
+
+/// The first sendable audience member (the preview's sample contact).
+pub async fn sample_contact(
+    conn: &mut PgConnection,
+    scope: AccountScope,
+    campaign: Uuid,
+    filter: &SearchFilter,
+) -> Result<Option<Uuid>> {
+    let sql = format!(
+        "SELECT c.id FROM contacts c WHERE {} AND {SENDABLE} ORDER BY c.id LIMIT 1",
+        audience()
+    );
+    let row: Option<(Uuid,)> = bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), scope, filter)
+        .bind(campaign)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.0))
+}

@@ -1,0 +1,172 @@
+//! The kill switch's staff routes (`campaigns` permission): halt and lift sending for one
+//! organisation or the whole platform (`admin`, audited in the same transaction), and the
+//! halts in force (`read`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::admin::action::{self, StaffAction};
+use crate::admin::guard::{Permission, Require, StaffSession, permission};
+use crate::admin::permissions::{Level, Module};
+use crate::campaigns::halts::store;
+use crate::campaigns::halts::types::{Halt, Halts, StartHalt};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Path};
+use crate::sender_ids::store::account_exists;
+use crate::state::AppState;
+
+permission! {
+    CampaignsRead = Campaigns: Read;
+    CampaignsAdmin = Campaigns: Admin;
+}
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_halts))
+        .routes(routes!(halt_platform, lift_platform))
+        .routes(routes!(halt_account, lift_account))
+}
+
+/// Halts in force, newest first (`campaigns: read`).
+#[utoipa::path(get, path = "/v1/admin/sending-halts", tag = "admin-campaigns", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "Halts in force", body = Halts),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_halts(
+    State(state): State<AppState>,
+    _: Require<CampaignsRead>,
+) -> Result<Json<Halts>> {
+    Ok(Json(Halts {
+        data: store::active(&state.pool).await?,
+    }))
+}
+
+async fn start(
+    state: &AppState,
+    staff: &StaffSession,
+    account_id: Option<Uuid>,
+    body: &StartHalt,
+) -> Result<(StatusCode, Json<Halt>)> {
+    let reason = action::reason("reason", &body.reason)?;
+    if reason.chars().count() > 500 {
+        return Err(Error::field("reason", "must be at most 500 characters"));
+    }
+    let act = StaffAction::new(staff, Module::Campaigns, Level::Admin)?;
+    let mut tx = state.pool.begin().await?;
+    if let Some(id) = account_id
+        && !account_exists(&mut *tx, id).await?
+    {
+        return Err(Error::NotFound);
+    }
+    let halt = store::start(&mut *tx, account_id, reason, staff.staff_id).await?;
+    let (kind, target) = target(account_id);
+    act.audit(
+        &mut *tx,
+        "sending.halt",
+        kind,
+        target,
+        json!({"halt_id": halt.id, "reason": reason}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(halt)))
+}
+
+async fn lift(
+    state: &AppState,
+    staff: &StaffSession,
+    account_id: Option<Uuid>,
+) -> Result<Json<Halt>> {
+    let act = StaffAction::new(staff, Module::Campaigns, Level::Admin)?;
+    let mut tx = state.pool.begin().await?;
+    let halt = store::lift(&mut *tx, account_id, staff.staff_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let (kind, target) = target(account_id);
+    act.audit(
+        &mut *tx,
+        "sending.lift",
+        kind,
+        target,
+        json!({"halt_id": halt.id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(halt))
+}
+
+fn target(account_id: Option<Uuid>) -> (&'static str, String) {
+    match account_id {
+        Some(id) => ("account", id.to_string()),
+        None => ("platform", "all".to_owned()),
+    }
+}
+
+/// Stop all sending on the platform (`campaigns: admin`): no campaign batch is dispatched
+/// and no message published until it is lifted.
+#[utoipa::path(post, path = "/v1/admin/sending-halt", tag = "admin-campaigns", security(("staff_bearer" = [])),
+    request_body = StartHalt,
+    responses(
+        (status = 201, description = "Halted", body = Halt),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already halted", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn halt_platform(
+    State(state): State<AppState>,
+    Require(me, _): Require<CampaignsAdmin>,
+    Json(body): Json<StartHalt>,
+) -> Result<(StatusCode, Json<Halt>)> {
+    start(&state, &me, None, &body).await
+}
+
+/// Lift the platform-wide halt (`campaigns: admin`); sending resumes where it stopped.
+#[utoipa::path(delete, path = "/v1/admin/sending-halt", tag = "admin-campaigns", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "Lifted", body = Halt),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No platform halt in force", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn lift_platform(
+    State(state): State<AppState>,
+    Require(me, _): Require<CampaignsAdmin>,
+) -> Result<Json<Halt>> {
+    lift(&state, &me, None).await
+}
+
+/// Stop all sending of one organisation (`campaigns: admin`).
+#[utoipa::path(post, path = "/v1/admin/accounts/{account_id}/sending-halt", tag = "admin-campaigns", security(("staff_bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "Organisation id")), request_body = StartHalt,
+    responses(
+        (status = 201, description = "Halted", body = Halt),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already halted", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn halt_account(
+    State(state): State<AppState>,
+    Require(me, _): Require<CampaignsAdmin>,
+    Path(account_id): Path<Uuid>,
+    Json(body): Json<StartHalt>,
+) -> Result<(StatusCode, Json<Halt>)> {
+    start(&state, &me, Some(account_id), &body).await
+}
+
+/// Lift an organisation's halt (`campaigns: admin`).
+#[utoipa::path(delete, path = "/v1/admin/accounts/{account_id}/sending-halt", tag = "admin-campaigns", security(("staff_bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "Organisation id")),
+    responses(
+        (status = 200, description = "Lifted", body = Halt),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn lift_account(
+    State(state): State<AppState>,
+    Require(me, _): Require<CampaignsAdmin>,
+    Path(account_id): Path<Uuid>,
+) -> Result<Json<Halt>> {
+    lift(&state, &me, Some(account_id)).await
+}
