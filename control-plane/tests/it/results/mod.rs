@@ -708,3 +708,100 @@ async fn campaign_progress_streams_the_counters_until_the_end(db: PgPool) {
     assert_eq!(counts["failed"], 1);
     assert_eq!(counts["spent"], "0.8000");
 }
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn a_dispatched_campaign_completes_and_a_stop_reply_keeps_the_number_out_of_the_next(
+    db: PgPool,
+) {
+    use crate::campaigns::{campaign, dispatcher, list_of, queued, sender_ready};
+    let app = spawn_app(db);
+    let (user, sender) = sender_ready(&app, "loop@example.com").await;
+    let list = list_of(&app, &user, "Loop", 0, 5).await;
+    let id = queued(
+        &app,
+        &user,
+        &sender,
+        &list,
+        "Hi {first_name|there}! Reply STOP to opt out",
+    )
+    .await;
+    let dispatcher = dispatcher(&app, 2);
+    dispatcher.drain().await.unwrap();
+    let c = campaign(&app, &user, &id).await;
+    assert_eq!(
+        (c["status"].as_str(), c["dispatched_count"].as_i64()),
+        (Some("sending"), Some(5))
+    );
+    let messages: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, destination FROM messages WHERE campaign_id = $1::uuid ORDER BY destination",
+    )
+    .bind(&id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(messages.len(), 5);
+    let mut events = Vec::new();
+    for (i, (m, _)) in messages.iter().enumerate() {
+        events.push(event(*m, DeliveryState::Sent, 0));
+        let fin = if i == 4 {
+            DeliveryState::Failed
+        } else {
+            DeliveryState::Delivered
+        };
+        events.push(event(*m, fin, 2_000));
+    }
+    let a = apply(&app.app_pool, &events).await;
+    assert_eq!(a.completed.len(), 1);
+    let c = campaign(&app, &user, &id).await;
+    assert_eq!(c["status"], "completed", "{c}");
+    let (report,): (serde_json::Value,) =
+        sqlx::query_as("SELECT report FROM campaigns WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(report["delivered"], 4);
+    assert_eq!(report["cost"], "3.2000");
+    assert_eq!(money(&app, user.account_id).await, (d("96.8"), d("0")));
+    assert!(
+        credits_store::verify(&app.db, user.account_id)
+            .await
+            .unwrap()
+    );
+
+    // The first recipient replies STOP: opted out, counted on the campaign, and the next
+    // campaign to the same list leaves the number out.
+    let stop = semalink_protocol::contracts::InboundMessage {
+        version: VERSION,
+        id: Uuid::now_v7(),
+        from: messages[0].1.trim_start_matches('+').to_owned(),
+        to: "AcmeCorp".into(),
+        text: "STOP".into(),
+        received_at: OffsetDateTime::now_utc(),
+        upstream: "celcom-1".into(),
+        segments: 1,
+        numbering: None,
+    };
+    semalink_control_plane::inbound::store::apply_batch(
+        &app.app_pool,
+        &[stop],
+        &Default::default(),
+        BASE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(campaign(&app, &user, &id).await["opted_out_count"], 1);
+    let next = queued(&app, &user, &sender, &list, "Again! Reply STOP to opt out").await;
+    dispatcher.drain().await.unwrap();
+    let n = campaign(&app, &user, &next).await;
+    assert_eq!(n["total_recipients"], 4, "{n}");
+    let reached: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM messages WHERE campaign_id = $1::uuid AND destination = $2)",
+    )
+    .bind(&next)
+    .bind(&messages[0].1)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(!reached);
+}
