@@ -456,7 +456,8 @@ pub async fn settle_messages(
     if outcomes.is_empty() {
         return Ok(Settlement::default());
     }
-    let locked = lock(conn, account_id).await?;
+    // The credits first, then the messages: the order every settlement takes.
+    lock(conn, account_id).await?;
     let ids: Vec<Uuid> = outcomes.iter().map(|(id, _)| *id).collect();
     let charge: Vec<bool> = outcomes
         .iter()
@@ -474,28 +475,47 @@ pub async fn settle_messages(
     .bind(&charge)
     .fetch_all(&mut *conn)
     .await?;
-    let mut done = Settlement {
-        messages: picked.len(),
-        ..Settlement::default()
-    };
-    let (mut charged_ids, mut refunded_ids) = (Vec::new(), Vec::new());
-    for (id, cost, charge) in &picked {
-        if *charge {
-            done.charged += cost;
-            charged_ids.push(*id);
+    let (mut charged, mut refunded) = (Vec::new(), Vec::new());
+    for (id, cost, charge) in picked {
+        if charge {
+            charged.push((id, cost));
         } else {
-            done.refunded += cost;
-            refunded_ids.push(*id);
+            refunded.push((id, cost));
         }
     }
-    let mut locked = locked;
-    for (kind, total, ids) in [
-        (TxType::Finalisation, done.charged, charged_ids),
-        (TxType::Refund, done.refunded, refunded_ids),
+    book_settled(conn, account_id, &charged, &refunded, actor, base_url).await
+}
+
+/// The ledger half of [`settle_messages`], for a caller that has already marked the messages
+/// `settled` in its own statement (the status consumer sets the flag with the status, in one
+/// write): appends ≤ 1 `finalisation` for the `charged` (id, cost) pairs and ≤ 1 `refund` for
+/// the `refunded` ones, referenced `settle:<id>` and listing the message ids. The caller must
+/// have picked only messages that were not settled, under their row locks.
+pub async fn book_settled(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    charged: &[(Uuid, Decimal)],
+    refunded: &[(Uuid, Decimal)],
+    actor: Actor,
+    base_url: &str,
+) -> Result<Settlement> {
+    let done = Settlement {
+        messages: charged.len() + refunded.len(),
+        charged: charged.iter().map(|(_, c)| c).sum(),
+        refunded: refunded.iter().map(|(_, c)| c).sum(),
+    };
+    if done.messages == 0 {
+        return Ok(done);
+    }
+    let mut locked = lock(conn, account_id).await?;
+    for (kind, total, list) in [
+        (TxType::Finalisation, done.charged, charged),
+        (TxType::Refund, done.refunded, refunded),
     ] {
-        if ids.is_empty() {
+        if list.is_empty() {
             continue;
         }
+        let ids: Vec<Uuid> = list.iter().map(|(id, _)| *id).collect();
         let reference = format!("settle:{}", Uuid::now_v7());
         let entry = Entry {
             account_id,

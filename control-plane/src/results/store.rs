@@ -94,6 +94,7 @@ struct Row {
     created_at: OffsetDateTime,
     sent_at: Option<OffsetDateTime>,
     reserved: bool,
+    settled: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -167,7 +168,7 @@ pub async fn apply_on(
     ids.dedup();
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, account_id, campaign_id, status::text AS status, cost, country, mno_id,
-                created_at, sent_at, reservation IS NOT NULL AS reserved
+                created_at, sent_at, reservation IS NOT NULL AS reserved, settled
          FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
     )
     .bind(&ids)
@@ -248,7 +249,15 @@ pub async fn apply_on(
     if changed.is_empty() {
         return Ok(out);
     }
-    write_messages(conn, &changed, &tracked).await?;
+    // Settled in the same write as the status: final, holding a reservation, not settled
+    // before (a cancelled campaign's message is, and is final already).
+    let settle_now: std::collections::HashSet<Uuid> = changed
+        .iter()
+        .filter(|r| r.reserved && !r.settled)
+        .filter(|r| tracked.get(&r.id).is_some_and(|(_, t)| t.status.is_final()))
+        .map(|r| r.id)
+        .collect();
+    write_messages(conn, &changed, &tracked, &settle_now).await?;
     write_timeline(conn, &rows, &tracked, &steps).await?;
 
     // Lock order everywhere: messages, then campaigns, then the account's credits (the
@@ -267,7 +276,8 @@ pub async fn apply_on(
     let mut rollups: BTreeMap<Key, Counts> = BTreeMap::new();
     let mut latency: BTreeMap<(Key, i16), i64> = BTreeMap::new();
     let mut by_campaign: BTreeMap<Uuid, Counts> = BTreeMap::new();
-    let mut settle: BTreeMap<Uuid, Vec<(Uuid, Outcome)>> = BTreeMap::new();
+    type Booked = (Vec<(Uuid, Decimal)>, Vec<(Uuid, Decimal)>);
+    let mut settle: BTreeMap<Uuid, Booked> = BTreeMap::new();
     for r in &changed {
         let Some((_, t)) = tracked.get(&r.id) else {
             continue;
@@ -295,11 +305,12 @@ pub async fn apply_on(
                 Outcome::Charge => delta.cost = r.cost,
                 Outcome::Refund => delta.refunded = r.cost,
             }
-            if r.reserved {
-                settle
-                    .entry(r.account_id)
-                    .or_default()
-                    .push((r.id, outcome));
+            if settle_now.contains(&r.id) {
+                let (charged, refunded) = settle.entry(r.account_id).or_default();
+                match outcome {
+                    Outcome::Charge => charged.push((r.id, r.cost)),
+                    Outcome::Refund => refunded.push((r.id, r.cost)),
+                }
             }
             if t.status == Status::Delivered
                 && let (Some(sent), Some(done)) = (t.sent_at, t.final_at)
@@ -322,11 +333,12 @@ pub async fn apply_on(
         }
     }
 
-    for (account, outcomes) in &settle {
-        ledger::settle_messages(
+    for (account, (charged, refunded)) in &settle {
+        ledger::book_settled(
             conn,
             *account,
-            outcomes,
+            charged,
+            refunded,
             Actor::System("status_consumer"),
             base_url,
         )
@@ -436,7 +448,9 @@ async fn write_messages(
     conn: &mut PgConnection,
     changed: &[&Row],
     tracked: &HashMap<Uuid, (usize, Tracked)>,
+    settle: &std::collections::HashSet<Uuid>,
 ) -> Result<()> {
+    let mut settled = Vec::new();
     let mut id = Vec::new();
     let mut status = Vec::new();
     let mut sent_at = Vec::new();
@@ -451,6 +465,7 @@ async fn write_messages(
             continue;
         };
         id.push(r.id);
+        settled.push(settle.contains(&r.id));
         status.push(t.status.as_str().to_owned());
         sent_at.push(t.sent_at);
         final_at.push(t.final_at);
@@ -466,10 +481,11 @@ async fn write_messages(
                 upstream = coalesce(u.up, m.upstream),
                 smsc_message_id = coalesce(u.sm, m.smsc_message_id),
                 error_kind = coalesce(u.k, m.error_kind), error_code = coalesce(u.c, m.error_code),
-                error_text = coalesce(u.x, m.error_text), updated_at = now()
+                error_text = coalesce(u.x, m.error_text), settled = m.settled OR u.st,
+                updated_at = now()
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[],
-                     $6::text[], $7::text[], $8::int8[], $9::text[])
-              AS u (id, s, sent, fin, up, sm, k, c, x)
+                     $6::text[], $7::text[], $8::int8[], $9::text[], $10::bool[])
+              AS u (id, s, sent, fin, up, sm, k, c, x, st)
          WHERE m.id = u.id",
     )
     .bind(&id)
@@ -481,6 +497,7 @@ async fn write_messages(
     .bind(&kind)
     .bind(&code)
     .bind(&text)
+    .bind(&settled)
     .execute(conn)
     .await?;
     Ok(())
