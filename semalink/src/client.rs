@@ -129,6 +129,16 @@ impl Api {
     /// Every item of a paged list (`data` + `next_cursor`), 100 a page; `query` is the
     /// filter part (`status=sent&client_reference=…`, already encoded).
     pub async fn all(&self, path: &str, query: &str) -> anyhow::Result<Vec<Value>> {
+        self.up_to(path, query, None).await
+    }
+
+    /// [`all`](Self::all), stopping after the page that reaches `limit` items.
+    pub async fn up_to(
+        &self,
+        path: &str,
+        query: &str,
+        limit: Option<usize>,
+    ) -> anyhow::Result<Vec<Value>> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -146,6 +156,7 @@ impl Api {
                 items.extend(data.iter().cloned());
             }
             match page["next_cursor"].as_str() {
+                Some(_) if limit.is_some_and(|l| items.len() >= l) => return Ok(items),
                 Some(next) => cursor = Some(next.to_owned()),
                 None => return Ok(items),
             }

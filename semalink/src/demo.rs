@@ -158,9 +158,13 @@ impl Report {
 }
 
 /// The members' numbers of a list (`GET /v1/contact-lists/{id}/members`), valid ones only.
-pub async fn recipients(api: &Api, list_id: uuid::Uuid) -> anyhow::Result<Vec<String>> {
+pub async fn recipients(
+    api: &Api,
+    list_id: uuid::Uuid,
+    limit: Option<usize>,
+) -> anyhow::Result<Vec<String>> {
     let members = api
-        .all(&format!("/v1/contact-lists/{list_id}/members"), "")
+        .up_to(&format!("/v1/contact-lists/{list_id}/members"), "", limit)
         .await?;
     Ok(members
         .iter()
@@ -281,7 +285,7 @@ pub async fn report(
 pub async fn run(run: &DemoRun) -> anyhow::Result<Report> {
     let mut api = Api::new(&run.api);
     api.login(&run.email, &run.password).await?;
-    let mut to = recipients(&api, run.list_id).await?;
+    let mut to = recipients(&api, run.list_id, run.limit).await?;
     if let Some(limit) = run.limit {
         to.truncate(limit);
     }

@@ -1,12 +1,13 @@
 //! Realistic African mobile numbers for the demo list: Kenyan, Ugandan and Tanzanian numbers
 //! spread over their operators roughly by market share, each drawn from one of the operator's
 //! own number ranges in the protocol crate's prefix table (`configs/mno_prefixes.tsv`) and kept
-//! only when the numbering data accepts it (`mno::check_destination`) and the table resolves it
+//! only when the numbering plan knows it as a mobile number (what a contact import accepts) and the table resolves it
 //! back to that operator. Deterministic for a seed, so every demo database has the same list.
 
 use std::collections::HashSet;
 
 use semalink_protocol::mno::{self, MnoId};
+use semalink_protocol::msisdn::Msisdn;
 
 /// Operator weights (about their share of subscribers), KE ≈ 50 %, UG ≈ 25 %, TZ ≈ 25 %.
 pub const MIX: &[(&str, u32)] = &[
@@ -49,6 +50,13 @@ fn ranges() -> Vec<Ranges> {
         .collect()
 }
 
+/// Valid in its country's numbering plan (libphonenumber) as a number that receives SMS:
+/// what a contact import accepts as a valid contact.
+fn mobile(e164: &str) -> bool {
+    Msisdn::parse(e164, None)
+        .is_ok_and(|m| m.as_str() == e164 && m.line_type().can_receive_sms())
+}
+
 /// `n` distinct E.164 numbers (`+2547…`) with their operator, drawn with `seed`.
 pub fn generate(n: usize, seed: u64) -> Vec<(String, MnoId)> {
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -78,7 +86,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<(String, MnoId)> {
         }
         let e164 = format!("+{digits}");
         let resolves = mno::lookup_digits(&digits).and_then(|d| d.mno_id()) == Some(range.id);
-        if resolves && mno::check_destination(&e164).is_ok() && seen.insert(digits) {
+        if resolves && mobile(&e164) && seen.insert(digits) {
             out.push((e164, range.id));
         }
     }
@@ -111,6 +119,7 @@ mod tests {
         assert_eq!(distinct.len(), numbers.len());
         for (n, id) in &numbers {
             assert_eq!(mno::check_destination(n), Ok(()), "{n}");
+            assert!(mobile(n), "{n}");
             let digits = n.trim_start_matches('+');
             assert_eq!(mno::lookup_digits(digits).and_then(|d| d.mno_id()), Some(*id));
         }
