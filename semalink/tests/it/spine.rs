@@ -131,3 +131,48 @@ async fn five_hundred_messages_to_the_demo_list_end_final_and_the_ledger_settles
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "nothing listens any more");
     let _ = std::fs::remove_dir_all(&plan.state_dir);
 }
+
+/// SIGTERM in the middle of a send: whatever the simulator accepted has its `sent` (or a
+/// later) status applied before the control plane stops — the engine's flushed events reach
+/// the status consumer, whose in-process queue is closed only after the engine stopped.
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn shutdown_mid_send_applies_every_status_the_engine_flushed(db: PgPool) {
+    let (system, plan) = start(&db).await;
+    let demo_org = system.demo.clone().unwrap();
+    let sim = system.sim().unwrap().clone();
+    let mut api = semalink::client::Api::new(&format!("http://{}", system.api_addr().unwrap()));
+    api.login(&demo_org.email, &demo_org.password).await.unwrap();
+    let to = demo::recipients(&api, demo_org.list_id, Some(2_000))
+        .await
+        .unwrap();
+    let (accepted, _) = demo::send(&api, &to[..2_000], "Shutdown drill", "drill")
+        .await
+        .unwrap();
+    assert_eq!(accepted, 2_000);
+    // Stop once the engine is sending (the route rates keep most of the 2,000 in flight).
+    for _ in 0..600 {
+        if sim.stats().submits > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(sim.stats().submits > 0, "the engine started sending");
+
+    system.shutdown().await.unwrap();
+
+    let accepted_by_sim = sim.stats().responses.get("ESME_ROK").copied().unwrap_or(0);
+    let reported: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM messages WHERE account_id = $1
+            AND status IN ('sent', 'delivered', 'failed', 'expired', 'rejected')",
+    )
+    .bind(demo_org.account_id)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(
+        reported as u64 >= accepted_by_sim,
+        "{accepted_by_sim} submits accepted by the simulator, only {reported} messages past queued"
+    );
+    assert!(credits::verify(&db, demo_org.account_id).await.unwrap());
+    let _ = std::fs::remove_dir_all(&plan.state_dir);
+}
