@@ -51,7 +51,9 @@ impl Api {
     /// Logs in (`POST /v1/auth/login`) and keeps the access token.
     pub async fn login(&mut self, email: &str, password: &str) -> anyhow::Result<()> {
         let body = json!({ "email": email, "password": password });
-        let r = self.send(Method::POST, "/v1/auth/login", Some(&body)).await?;
+        let r = self
+            .send(Method::POST, "/v1/auth/login", Some(&body))
+            .await?;
         if r.status != StatusCode::OK {
             bail!("login as {email} answered {}: {}", r.status, r.json);
         }

@@ -342,7 +342,10 @@ pub async fn run(run: &DemoRun) -> anyhow::Result<Report> {
             break elapsed;
         }
         if elapsed > run.deadline {
-            bail!("not every message was final after {:?}: {p:?}", run.deadline);
+            bail!(
+                "not every message was final after {:?}: {p:?}",
+                run.deadline
+            );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };

@@ -86,7 +86,10 @@ struct DemoArgs {
     #[arg(long)]
     limit: Option<usize>,
     /// The text.
-    #[arg(long, default_value = "Habari! Sema Link demo: your order is on its way.")]
+    #[arg(
+        long,
+        default_value = "Habari! Sema Link demo: your order is on its way."
+    )]
     text: String,
     /// Per-poll progress CSV.
     #[arg(long, default_value = "target/demo/progress.csv")]
@@ -100,7 +103,8 @@ struct DemoArgs {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,semalink=info")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("warn,semalink=info")),
         )
         .init();
     match Cli::parse().command {
@@ -134,7 +138,9 @@ async fn up(args: Up) -> anyhow::Result<()> {
     println!("{}", system.banner());
     println!("Ctrl-C (or SIGTERM) stops everything, draining in order.");
     shutdown_signal().await?;
-    println!("stopping: API intake, then the engine (in-flight settled, status flushed), then the simulator");
+    println!(
+        "stopping: API intake, then the engine (in-flight settled, status flushed), then the simulator"
+    );
     system.shutdown().await
 }
 

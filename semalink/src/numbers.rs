@@ -53,8 +53,7 @@ fn ranges() -> Vec<Ranges> {
 /// Valid in its country's numbering plan (libphonenumber) as a number that receives SMS:
 /// what a contact import accepts as a valid contact.
 fn mobile(e164: &str) -> bool {
-    Msisdn::parse(e164, None)
-        .is_ok_and(|m| m.as_str() == e164 && m.line_type().can_receive_sms())
+    Msisdn::parse(e164, None).is_ok_and(|m| m.as_str() == e164 && m.line_type().can_receive_sms())
 }
 
 /// `n` distinct E.164 numbers (`+2547…`) with their operator, drawn with `seed`.
@@ -95,16 +94,56 @@ pub fn generate(n: usize, seed: u64) -> Vec<(String, MnoId)> {
 
 /// Common first and last names of the region, for the contacts' names.
 pub const FIRST_NAMES: &[&str] = &[
-    "Wanjiru", "Otieno", "Achieng", "Kamau", "Njeri", "Mwangi", "Akinyi", "Kiprop", "Chebet",
-    "Mutua", "Nakato", "Okello", "Namubiru", "Ssemwanga", "Atim", "Mugisha", "Neema", "Baraka",
-    "Rehema", "Juma", "Zawadi", "Amani", "Halima", "Saidi", "Imani", "Faraja",
+    "Wanjiru",
+    "Otieno",
+    "Achieng",
+    "Kamau",
+    "Njeri",
+    "Mwangi",
+    "Akinyi",
+    "Kiprop",
+    "Chebet",
+    "Mutua",
+    "Nakato",
+    "Okello",
+    "Namubiru",
+    "Ssemwanga",
+    "Atim",
+    "Mugisha",
+    "Neema",
+    "Baraka",
+    "Rehema",
+    "Juma",
+    "Zawadi",
+    "Amani",
+    "Halima",
+    "Saidi",
+    "Imani",
+    "Faraja",
 ];
 
 /// See [`FIRST_NAMES`].
 pub const LAST_NAMES: &[&str] = &[
-    "Kariuki", "Odhiambo", "Wafula", "Njoroge", "Kiptoo", "Omondi", "Mutiso", "Wekesa",
-    "Nansubuga", "Opio", "Kato", "Byaruhanga", "Mbabazi", "Mollel", "Massawe", "Mushi",
-    "Kimaro", "Mrema", "Shirima", "Nyerere",
+    "Kariuki",
+    "Odhiambo",
+    "Wafula",
+    "Njoroge",
+    "Kiptoo",
+    "Omondi",
+    "Mutiso",
+    "Wekesa",
+    "Nansubuga",
+    "Opio",
+    "Kato",
+    "Byaruhanga",
+    "Mbabazi",
+    "Mollel",
+    "Massawe",
+    "Mushi",
+    "Kimaro",
+    "Mrema",
+    "Shirima",
+    "Nyerere",
 ];
 
 #[cfg(test)]
@@ -121,7 +160,10 @@ mod tests {
             assert_eq!(mno::check_destination(n), Ok(()), "{n}");
             assert!(mobile(n), "{n}");
             let digits = n.trim_start_matches('+');
-            assert_eq!(mno::lookup_digits(digits).and_then(|d| d.mno_id()), Some(*id));
+            assert_eq!(
+                mno::lookup_digits(digits).and_then(|d| d.mno_id()),
+                Some(*id)
+            );
         }
         let operators: HashSet<_> = numbers.iter().map(|(_, id)| id.as_str()).collect();
         for (id, weight) in MIX {

@@ -199,7 +199,10 @@ impl Configs {
 
     /// The engine's configuration: the file, the environment, the plan's overrides, then
     /// `extra` (the started simulator's port).
-    fn engine(&self, extra: &[(String, String)]) -> anyhow::Result<semalink_engine::config::Config> {
+    fn engine(
+        &self,
+        extra: &[(String, String)],
+    ) -> anyhow::Result<semalink_engine::config::Config> {
         let vars = std::env::vars()
             .chain(self.engine_vars.iter().cloned())
             .chain(extra.iter().cloned());
@@ -243,7 +246,11 @@ impl System {
     pub async fn start(plan: &Plan, configs: Configs) -> anyhow::Result<System> {
         let Configs { api, sim, .. } = &configs;
         let sim = if plan.runs(Role::Sim) {
-            Some(Simulator::start(sim.clone()).await.context("starting the simulator")?)
+            Some(
+                Simulator::start(sim.clone())
+                    .await
+                    .context("starting the simulator")?,
+            )
         } else {
             None
         };
@@ -277,9 +284,14 @@ impl System {
                 .await
                 .with_context(|| format!("binding {}", api.server.bind))?;
             Some(
-                ControlPlane::start_on(api.clone(), listener, CancellationToken::new(), bus.clone())
-                    .await
-                    .context("starting the control plane")?,
+                ControlPlane::start_on(
+                    api.clone(),
+                    listener,
+                    CancellationToken::new(),
+                    bus.clone(),
+                )
+                .await
+                .context("starting the control plane")?,
             )
         } else {
             None
@@ -292,7 +304,7 @@ impl System {
                     &format!("http://{}", api.local_addr()),
                 )
                 .await
-                    .context("seeding the demo organisation")?,
+                .context("seeding the demo organisation")?,
             ),
             _ => None,
         };
@@ -354,7 +366,9 @@ impl System {
             ));
         }
         match &self.bus {
-            Some(_) => out.push_str("  bus          in-process (one bus for the engine and the API)\n"),
+            Some(_) => {
+                out.push_str("  bus          in-process (one bus for the engine and the API)\n")
+            }
             None if self.engine.is_some() && self.api.is_some() => {
                 out.push_str("  bus          RabbitMQ\n")
             }

@@ -45,19 +45,21 @@ async fn start(db: &PgPool) -> (System, Plan) {
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
 async fn five_hundred_messages_to_the_demo_list_end_final_and_the_ledger_settles(db: PgPool) {
     let (system, plan) = start(&db).await;
-    let demo_org = system.demo.clone().expect("the demo organisation is seeded");
+    let demo_org = system
+        .demo
+        .clone()
+        .expect("the demo organisation is seeded");
     let addr = system.api_addr().unwrap();
     assert_ne!(addr.port(), 0);
     let sim = system.sim().expect("the simulator runs").clone();
     assert_ne!(sim.smpp_addr.port(), 0);
 
-    let contacts: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM contact_list_memberships WHERE list_id = $1",
-    )
-    .bind(demo_org.list_id)
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let contacts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM contact_list_memberships WHERE list_id = $1")
+            .bind(demo_org.list_id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
     assert_eq!(contacts, DEMO_CONTACTS as i64);
 
     let run = DemoRun {
@@ -113,7 +115,10 @@ async fn five_hundred_messages_to_the_demo_list_end_final_and_the_ledger_settles
         .unwrap();
     assert_eq!(again.account_id, account);
     assert_eq!(again.list_id, demo_org.list_id);
-    assert_eq!(again.password, demo_org.password, "kept from the credentials file");
+    assert_eq!(
+        again.password, demo_org.password,
+        "kept from the credentials file"
+    );
     let (topups, lists, senders, users): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM credit_transactions WHERE account_id = $1 AND type = 'topup'),
                 (SELECT count(*) FROM contact_lists WHERE account_id = $1),
@@ -128,7 +133,10 @@ async fn five_hundred_messages_to_the_demo_list_end_final_and_the_ledger_settles
     assert_eq!((topups, lists, senders, users), (1, 1, 1, 1));
 
     system.shutdown().await.unwrap();
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "nothing listens any more");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "nothing listens any more"
+    );
     let _ = std::fs::remove_dir_all(&plan.state_dir);
 }
 
@@ -141,7 +149,9 @@ async fn shutdown_mid_send_applies_every_status_the_engine_flushed(db: PgPool) {
     let demo_org = system.demo.clone().unwrap();
     let sim = system.sim().unwrap().clone();
     let mut api = semalink::client::Api::new(&format!("http://{}", system.api_addr().unwrap()));
-    api.login(&demo_org.email, &demo_org.password).await.unwrap();
+    api.login(&demo_org.email, &demo_org.password)
+        .await
+        .unwrap();
     let to = demo::recipients(&api, demo_org.list_id, Some(2_000))
         .await
         .unwrap();
