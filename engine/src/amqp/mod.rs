@@ -146,13 +146,7 @@ pub async fn watch_health(bus: Bus, health: Arc<Health>, stop: CancellationToken
         let up = *ready.borrow_and_update();
         health.set_amqp(up);
         tokio::select! {
-            changed = ready.changed() => if changed.is_err() {
-                // Its readiness never changes again: the in-process bus (always up) drops its
-                // sender at once. Keep the last value until stopped instead of reporting the
-                // bus down, which would keep a shared-bus engine unready for good.
-                stop.cancelled().await;
-                break;
-            },
+            changed = ready.changed() => if changed.is_err() { break },
             _ = stop.cancelled() => break,
         }
     }
