@@ -77,6 +77,9 @@ mod tests {
         let ready = bus.readiness();
         assert!(*ready.borrow());
         // A closed watch (sender dropped) reads as a dead supervisor to its watchers.
-        assert!(ready.has_changed().is_ok(), "the readiness watch is still open");
+        assert!(
+            ready.has_changed().is_ok(),
+            "the readiness watch is still open"
+        );
     }
 }

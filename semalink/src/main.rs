@@ -103,8 +103,9 @@ struct DemoArgs {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("warn,semalink::system=info,semalink::seed=info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                EnvFilter::new("warn,semalink::system=info,semalink::seed=info")
+            }),
         )
         .init();
     match Cli::parse().command {

@@ -433,3 +433,50 @@ pub fn check(plan: &Plan) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        Plan::with_configs(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+    }
+
+    #[test]
+    fn flags_switch_the_parts_to_the_real_thing() {
+        let mut plan = plan();
+        plan.amqp = Some("amqp://guest:guest@127.0.0.1:5672/%2f".into());
+        plan.redis = Some("redis://127.0.0.1:6379".into());
+        plan.upstream = Some("smsc.example.net:2776".into());
+        plan.ports.api = Some(18080);
+        plan.ports.engine = Some(18090);
+        let configs = Configs::load(&plan).unwrap();
+        assert!(configs.api.amqp.is_some(), "the API publishes to RabbitMQ");
+        assert_eq!(configs.api.server.bind.port(), 18080);
+        let engine = configs.engine(&[]).unwrap();
+        assert!(engine.amqp.is_some() && engine.redis.is_some());
+        assert_eq!(engine.http.listen.port(), 18090);
+        let sim = &engine.upstreams[engine.upstream_index(SIM_UPSTREAM).unwrap()];
+        assert_eq!((sim.host.as_str(), sim.port), ("smsc.example.net", 2776));
+        assert!(!plan.runs(Role::Sim), "a real SMSC replaces the simulator");
+        assert!(plan.runs(Role::Engine) && plan.runs(Role::Api));
+    }
+
+    #[test]
+    fn the_default_plan_runs_everything_embedded_and_only_runs_one_part() {
+        let mut plan = plan();
+        let configs = Configs::load(&plan).unwrap();
+        assert!(configs.api.amqp.is_none());
+        let engine = configs.engine(&[]).unwrap();
+        assert!(engine.amqp.is_none() && engine.redis.is_none());
+        assert!(
+            [Role::Sim, Role::Engine, Role::Api]
+                .iter()
+                .all(|&r| plan.runs(r))
+        );
+        plan.only = Some(Role::Engine);
+        assert!(plan.runs(Role::Engine) && !plan.runs(Role::Api) && !plan.runs(Role::Sim));
+        plan.upstream = Some("nonsense".into());
+        assert!(Configs::load(&plan).is_err(), "--upstream needs host:port");
+    }
+}
