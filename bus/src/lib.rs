@@ -55,10 +55,31 @@ impl Bus {
     }
 
     /// Whether the bus can carry messages now (always true in-process), and its changes.
+    /// The in-process bus's watch stays open (a process-wide sender that never changes): a
+    /// closed one reads as "the supervisor is gone", and watchers report the bus down.
     pub fn readiness(&self) -> watch::Receiver<bool> {
+        static ALWAYS_UP: std::sync::LazyLock<watch::Sender<bool>> =
+            std::sync::LazyLock::new(|| watch::Sender::new(true));
         match self {
             Bus::Amqp(b) => b.readiness(),
-            Bus::Memory(_) => watch::channel(true).1,
+            Bus::Memory(_) => ALWAYS_UP.subscribe(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_in_process_bus_is_ready_and_its_readiness_stays_open() {
+        let bus = Bus::Memory(memory::MemoryBus::new(4, BatchConfig::default()));
+        let ready = bus.readiness();
+        assert!(*ready.borrow());
+        // A closed watch (sender dropped) reads as a dead supervisor to its watchers.
+        assert!(
+            ready.has_changed().is_ok(),
+            "the readiness watch is still open"
+        );
     }
 }

@@ -71,14 +71,19 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
 }
 
 /// Every background worker of the service, merged in one place like the routes and filtered
-/// by `[workers]`; each stops when `stop` is cancelled.
-pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>, Error> {
+/// by `[workers]`; each stops when `stop` is cancelled, but the status and inbound consumers
+/// on `consumers` (the same token unless the bus is shared with an engine in this process).
+pub fn workers(
+    state: &AppState,
+    stop: &CancellationToken,
+    consumers: &CancellationToken,
+) -> Result<Vec<Worker>, Error> {
     let mut all = email::workers(state, stop)?;
     all.extend(auth::workers(state, stop));
     all.extend(contacts::workers(state, stop));
     all.extend(messages::workers(state, stop)?);
-    all.extend(results::workers(state, stop));
-    all.extend(inbound::workers(state, stop));
+    all.extend(results::workers(state, consumers));
+    all.extend(inbound::workers(state, consumers));
     all.extend(campaigns::workers(state, stop));
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
     all.retain(|w| state.config.workers.enabled(w.name));

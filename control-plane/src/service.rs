@@ -49,6 +49,7 @@ pub struct ControlPlaneHandle {
     metrics_addr: SocketAddr,
     state: AppState,
     cancel: CancellationToken,
+    consumers: CancellationToken,
     bus_stop: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     internal: JoinHandle<std::io::Result<()>>,
@@ -69,7 +70,10 @@ impl ControlPlane {
 
     /// [`start`](Self::start) on `shared` when given: the bus the one-process binary shares
     /// with the engine it hosts (its in-process bus, which then has a consumer), instead of
-    /// the bus `[amqp]` configures.
+    /// the bus `[amqp]` configures. On a shared bus the status and inbound consumers do not
+    /// stop with `cancel`: they end when their queues are closed and drained (the host closes
+    /// them once its engine has flushed its last events, see
+    /// [`ControlPlaneHandle::stop_intake`]), so no status event of a drained engine is lost.
     pub async fn start_on(
         config: Config,
         listener: TcpListener,
@@ -94,13 +98,18 @@ impl ControlPlane {
         let internal_listener = TcpListener::bind(state.config.server.metrics_bind).await?;
         let metrics_addr = internal_listener.local_addr()?;
         let workers = TaskTracker::new();
+        let consumers = if hosted {
+            CancellationToken::new()
+        } else {
+            cancel.clone()
+        };
         // Without `[amqp]` and without a shared bus the bus is in-process and no engine is on
         // it: publishing would mark messages `queued` into a queue nobody reads, lost at the
         // next restart, and no status event could ever arrive. Leave messages `submitted` in
         // the outbox instead, where a later start with a broker (or in the one-process
         // binary) publishes them; the status consumer has nothing to consume.
         let no_engine = state.config.amqp.is_none() && !hosted;
-        for worker in app::workers(&state, &cancel)? {
+        for worker in app::workers(&state, &cancel, &consumers)? {
             if no_engine
                 && matches!(
                     worker.name,
@@ -137,6 +146,7 @@ impl ControlPlane {
             metrics_addr,
             state,
             cancel,
+            consumers,
             bus_stop,
             server,
             internal,
@@ -179,8 +189,17 @@ impl ControlPlaneHandle {
         self.cancel.clone()
     }
 
+    /// The first step of a hosted shutdown: stops taking work (the listeners and every worker
+    /// but the status and inbound consumers, which keep applying what the engine still
+    /// reports until their queues close). [`shutdown`](Self::shutdown) does the rest.
+    pub fn stop_intake(&self) {
+        self.cancel.cancel();
+    }
+
     /// Stops accepting connections, lets in-flight requests finish, waits for every worker
-    /// to end its loop (each up to [`DRAIN`]), then closes the pool.
+    /// to end its loop (each up to [`DRAIN`]; on a shared bus the consumers end when their
+    /// queues are closed and drained, and are stopped after the drain period otherwise),
+    /// then closes the pool.
     pub async fn shutdown(self) -> Result<(), ServeError> {
         self.cancel.cancel();
         let served = match tokio::time::timeout(DRAIN, self.server).await {
@@ -198,10 +217,12 @@ impl ControlPlaneHandle {
             .await
             .is_err()
         {
+            self.consumers.cancel();
             tracing::warn!(
                 running = self.workers.len(),
                 "workers still running after the drain period"
             );
+            let _ = tokio::time::timeout(DRAIN, self.workers.wait()).await;
         }
         self.bus_stop.cancel();
         self.state.pool.close().await;
