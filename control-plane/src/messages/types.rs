@@ -21,8 +21,22 @@ const MAX_VALIDITY_SECS: i64 = 3 * 24 * 3600;
 /// How far ahead `send_at` may be.
 const MAX_SCHEDULE: Duration = Duration::days(60);
 
-/// A message's place in its life cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
+/// A message's place in its life cycle (declared in life-cycle order: the final states come
+/// last).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    sqlx::Type,
+)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "message_status", rename_all = "snake_case")]
 pub enum MessageStatus {
@@ -42,6 +56,53 @@ pub enum MessageStatus {
     Rejected,
     /// Its campaign was cancelled before it was published; its cost was refunded.
     Cancelled,
+}
+
+impl MessageStatus {
+    /// The enum label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Submitted => "submitted",
+            MessageStatus::Queued => "queued",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Delivered => "delivered",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Expired => "expired",
+            MessageStatus::Rejected => "rejected",
+            MessageStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status of an enum label (`None` for a label this code does not know).
+    pub fn parse(label: &str) -> Option<MessageStatus> {
+        Some(match label {
+            "submitted" => MessageStatus::Submitted,
+            "queued" => MessageStatus::Queued,
+            "sent" => MessageStatus::Sent,
+            "delivered" => MessageStatus::Delivered,
+            "failed" => MessageStatus::Failed,
+            "expired" => MessageStatus::Expired,
+            "rejected" => MessageStatus::Rejected,
+            "cancelled" => MessageStatus::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Progress rank: submitted 0, queued 1, sent 2, every final state 3. The status
+    /// consumer only ever raises it.
+    pub fn rank(self) -> u8 {
+        match self {
+            MessageStatus::Submitted => 0,
+            MessageStatus::Queued => 1,
+            MessageStatus::Sent => 2,
+            _ => 3,
+        }
+    }
+
+    /// Whether nothing changes it any more.
+    pub fn is_final(self) -> bool {
+        self.rank() == 3
+    }
 }
 
 /// Queue lane: `high` for OTPs and alerts (`sms.priority`), `normal` otherwise.

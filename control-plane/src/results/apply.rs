@@ -13,81 +13,18 @@ use std::collections::BTreeMap;
 use semalink_protocol::contracts::{DeliveryState, ErrorCode, ErrorKind, StatusEvent};
 use time::OffsetDateTime;
 
-/// A message status as the `message_status` enum spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Status {
-    /// Written with the row.
-    Submitted,
-    /// The broker confirmed the submit request.
-    Queued,
-    /// The upstream accepted it (`submit_sm_resp` 0).
-    Sent,
-    /// Final: on the handset.
-    Delivered,
-    /// Final: will not be delivered.
-    Failed,
-    /// Final: validity ran out (or no receipt ever came).
-    Expired,
-    /// Final: refused by the upstream or network.
-    Rejected,
-    /// Final: a cancelled campaign's message that never left.
-    Cancelled,
-}
+/// A message status (the one enum of `messages::types`; its order and ranks live there).
+pub use crate::messages::types::MessageStatus as Status;
 
-impl Status {
-    /// The enum label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Submitted => "submitted",
-            Status::Queued => "queued",
-            Status::Sent => "sent",
-            Status::Delivered => "delivered",
-            Status::Failed => "failed",
-            Status::Expired => "expired",
-            Status::Rejected => "rejected",
-            Status::Cancelled => "cancelled",
-        }
-    }
-
-    /// The status of an enum label (`None` for a label this code does not know).
-    pub fn parse(label: &str) -> Option<Status> {
-        Some(match label {
-            "submitted" => Status::Submitted,
-            "queued" => Status::Queued,
-            "sent" => Status::Sent,
-            "delivered" => Status::Delivered,
-            "failed" => Status::Failed,
-            "expired" => Status::Expired,
-            "rejected" => Status::Rejected,
-            "cancelled" => Status::Cancelled,
-            _ => return None,
-        })
-    }
-
-    /// Whether nothing changes it any more.
-    pub fn is_final(self) -> bool {
-        self.rank() == 3
-    }
-
-    fn rank(self) -> u8 {
-        match self {
-            Status::Submitted => 0,
-            Status::Queued => 1,
-            Status::Sent => 2,
-            _ => 3,
-        }
-    }
-
-    /// The status an event reports, if it is one the customer sees.
-    fn of(state: DeliveryState) -> Option<Status> {
-        match state {
-            DeliveryState::Accepted | DeliveryState::Intermediate => None,
-            DeliveryState::Sent => Some(Status::Sent),
-            DeliveryState::Delivered => Some(Status::Delivered),
-            DeliveryState::Failed => Some(Status::Failed),
-            DeliveryState::Expired => Some(Status::Expired),
-            DeliveryState::Rejected => Some(Status::Rejected),
-        }
+/// The status an event reports, if it is one the customer sees.
+fn status_of(state: DeliveryState) -> Option<Status> {
+    match state {
+        DeliveryState::Accepted | DeliveryState::Intermediate => None,
+        DeliveryState::Sent => Some(Status::Sent),
+        DeliveryState::Delivered => Some(Status::Delivered),
+        DeliveryState::Failed => Some(Status::Failed),
+        DeliveryState::Expired => Some(Status::Expired),
+        DeliveryState::Rejected => Some(Status::Rejected),
     }
 }
 
@@ -206,7 +143,7 @@ impl Tracked {
         if self.status.is_final() {
             return None;
         }
-        let reported = Status::of(event.state)?;
+        let reported = status_of(event.state)?;
         let detail = Detail::of(event);
         let at = event.occurred_at;
         let next = match event.segment.filter(|s| s.total > 1) {
