@@ -147,7 +147,12 @@ impl Configs {
             api.database.migration_url = None;
         }
         if let Some(url) = &plan.amqp {
-            api.amqp = Some(ApiAmqp::new(url));
+            // Keeps `[amqp]`'s other keys (queue names, type) when the file or the
+            // environment has the section.
+            match &mut api.amqp {
+                Some(amqp) => amqp.url = url.clone().into(),
+                None => api.amqp = Some(ApiAmqp::new(url)),
+            }
         }
         if let Some(port) = plan.ports.api {
             api.server.bind.set_port(port);
