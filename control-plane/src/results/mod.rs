@@ -25,17 +25,23 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     progress::router()
 }
 
-/// The module's background workers: the status consumer.
+/// The module's background workers: `[results] consumers` status consumers on the status
+/// queue (each takes its own envelopes; PostgreSQL applies one transaction per core, and the
+/// fold locks messages in id order, so they do not deadlock with each other).
 pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {
-    let consumer = consumer::StatusConsumer::new(
-        state.pool.clone(),
-        state.metrics.clone(),
-        state.config.server.public_base_url.clone(),
-        state.config.results.clone(),
-    );
     let queue = Queues::of(state.config.amqp.as_ref()).status;
-    vec![Worker::new(
-        "status_consumer",
-        consumer.run(state.bus.clone(), queue, stop.clone()),
-    )]
+    (0..state.config.results.consumers.max(1))
+        .map(|_| {
+            let consumer = consumer::StatusConsumer::new(
+                state.pool.clone(),
+                state.metrics.clone(),
+                state.config.server.public_base_url.clone(),
+                state.config.results.clone(),
+            );
+            Worker::new(
+                "status_consumer",
+                consumer.run(state.bus.clone(), queue.clone(), stop.clone()),
+            )
+        })
+        .collect()
 }

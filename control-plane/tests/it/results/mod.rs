@@ -503,7 +503,8 @@ async fn the_status_consumer_worker_applies_events_from_the_in_process_bus(db: P
 /// `cargo test --release -p semalink-control-plane --test it -- --ignored --nocapture results::measure`.
 /// 100,000 messages (half of them a campaign's) get `sent` and a final receipt — 200,000
 /// events applied and settled in batches of 5,000 as the consumer takes them — then the
-/// overview is asked over a year of rollups standing for 10,000,000 messages.
+/// overview is asked over a year of rollups standing for 10,000,000 messages. Two appliers
+/// take the batches, as the two status consumers of the default `[results] consumers` do.
 #[ignore = "measurement; run in release with --ignored --nocapture"]
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
 async fn measure_status_consumer_throughput_and_overview_latency(db: PgPool) {
@@ -563,13 +564,33 @@ async fn measure_status_consumer_throughput_and_overview_latency(db: PgPool) {
         events.push(event(*id, fin, 5_000 + at));
     }
     let started = std::time::Instant::now();
-    for chunk in events.chunks(5_000) {
-        apply(&app.app_pool, chunk).await;
+    let mut tasks = Vec::new();
+    let chunks: Vec<Vec<StatusEvent>> = events.chunks(5_000).map(<[StatusEvent]>::to_vec).collect();
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(chunks.into_iter()));
+    for _ in 0..2 {
+        let pool = app.app_pool.clone();
+        let shared = shared.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let next = shared.lock().unwrap().next();
+                let Some(chunk) = next else { break };
+                loop {
+                    match apply_batch(&pool, &chunk, &ResultsConfig::default(), BASE).await {
+                        Ok(_) => break,
+                        Err(e) if format!("{e}").contains("deadlock") => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
     }
     let took = started.elapsed();
     let per_s = events.len() as f64 / took.as_secs_f64();
     println!(
-        "status consumer: {} events ({} messages settled) in {:.2} s = {:.0} events/s",
+        "status consumer (2 appliers): {} events ({} messages settled) in {:.2} s = {:.0} events/s",
         events.len(),
         N,
         took.as_secs_f64(),
