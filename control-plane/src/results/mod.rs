@@ -13,6 +13,7 @@ pub mod apply;
 pub mod consumer;
 pub mod progress;
 pub mod store;
+mod write;
 
 use tokio_util::sync::CancellationToken;
 
