@@ -69,6 +69,9 @@ CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at, 
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (endpoint_id, ordering_key, seq)
     WHERE state = 'pending' AND ordering_key IS NOT NULL;
+-- Leased deliveries per endpoint: its in-flight count (a lease is cleared when recorded).
+CREATE INDEX webhook_deliveries_leased_idx ON webhook_deliveries (endpoint_id)
+    WHERE locked_until IS NOT NULL;
 CREATE INDEX webhook_deliveries_account_idx ON webhook_deliveries (account_id, id DESC);
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at);
 

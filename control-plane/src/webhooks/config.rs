@@ -73,9 +73,13 @@ impl WebhooksConfig {
         if self.concurrency == 0 || self.batch == 0 {
             return Some("webhooks.concurrency and webhooks.batch must be positive");
         }
-        if self.timeout_ms == 0 || self.connect_timeout_ms == 0 || self.lease_secs * 1000 <= self.timeout_ms
+        if self.timeout_ms == 0
+            || self.connect_timeout_ms == 0
+            || self.lease_secs * 1000 <= self.timeout_ms
         {
-            return Some("webhooks timeouts must be positive and lease_secs longer than timeout_ms");
+            return Some(
+                "webhooks timeouts must be positive and lease_secs longer than timeout_ms",
+            );
         }
         if crate::webhooks::ssrf::Guard::new(self).is_err() {
             return Some("webhooks.allowed_networks holds a value that is not a CIDR");

@@ -41,5 +41,8 @@ pub fn workers(state: &AppState, stop: &CancellationToken) -> Result<Vec<Worker>
         &state.config.webhooks,
         &state.config.server.public_base_url,
     )?;
-    Ok(vec![Worker::new("webhook_sender", sender.run(stop.clone()))])
+    Ok(vec![Worker::new(
+        "webhook_sender",
+        sender.run(stop.clone()),
+    )])
 }

@@ -51,7 +51,12 @@ impl Guard {
 
     /// Whether `ip` may be reached.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), Refused> {
-        if self.allowed.iter().any(|(net, len)| contains(*net, *len, ip)) || !forbidden(ip) {
+        if self
+            .allowed
+            .iter()
+            .any(|(net, len)| contains(*net, *len, ip))
+            || !forbidden(ip)
+        {
             Ok(())
         } else {
             Err(Refused::Forbidden(ip))
@@ -66,13 +71,14 @@ impl Guard {
             Some("http") => return Err(Refused::Url("must be an https:// URL")),
             _ => return Err(Refused::Url("must be an absolute https:// URL")),
         };
-        let authority = uri
-            .authority()
-            .ok_or(Refused::Url("must name a host"))?;
+        let authority = uri.authority().ok_or(Refused::Url("must name a host"))?;
         if authority.as_str().contains('@') {
             return Err(Refused::Url("must not hold credentials"));
         }
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         if host.is_empty() {
             return Err(Refused::Url("must name a host"));
         }
@@ -234,7 +240,12 @@ mod tests {
         ] {
             assert!(forbidden(ip(a)), "{a} should be forbidden");
         }
-        for a in ["8.8.8.8", "41.90.1.1", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8"] {
+        for a in [
+            "8.8.8.8",
+            "41.90.1.1",
+            "2a00:1450:4001:80b::200e",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(!forbidden(ip(a)), "{a} should be allowed");
         }
     }
@@ -261,8 +272,14 @@ mod tests {
     #[test]
     fn urls_need_https_a_host_and_no_credentials() {
         let g = Guard::new(&WebhooksConfig::default()).unwrap();
-        let p = |u: &str| g.parse(&u.parse::<Uri>().unwrap()).map(|(t, h, p)| (t, h.to_owned(), p));
-        assert_eq!(p("https://hooks.example/x").unwrap(), (true, "hooks.example".into(), 443));
+        let p = |u: &str| {
+            g.parse(&u.parse::<Uri>().unwrap())
+                .map(|(t, h, p)| (t, h.to_owned(), p))
+        };
+        assert_eq!(
+            p("https://hooks.example/x").unwrap(),
+            (true, "hooks.example".into(), 443)
+        );
         assert_eq!(p("https://[2001:db8::1]:8443/").unwrap().1, "2001:db8::1");
         assert!(p("http://hooks.example/").is_err());
         assert!(p("https://user:pw@hooks.example/").is_err());

@@ -191,8 +191,9 @@ pub fn check(
     }
     let description = match description {
         Some(d) if d.trim().is_empty() => Some(String::new()),
-        Some(d) => BoundedText::<500>::check("description", d, &mut errors)
-            .map(|t| t.as_str().to_owned()),
+        Some(d) => {
+            BoundedText::<500>::check("description", d, &mut errors).map(|t| t.as_str().to_owned())
+        }
         None => None,
     };
     let event_types = event_types.map(|types| {
@@ -202,7 +203,10 @@ pub fn check(
         names
     });
     if event_types.as_ref().is_some_and(Vec::is_empty) {
-        errors.push(FieldError::new("event_types", "needs at least one event type"));
+        errors.push(FieldError::new(
+            "event_types",
+            "needs at least one event type",
+        ));
     }
     if max_in_flight.is_some_and(|n| !(1..=256).contains(&n)) {
         errors.push(FieldError::new("max_in_flight", "must be 1 to 256"));

@@ -50,9 +50,8 @@ pub async fn get(
         delivery: Delivery,
         body: String,
     }
-    let sql = format!(
-        "SELECT {COLUMNS}, body FROM webhook_deliveries WHERE account_id = $1 AND id = $2"
-    );
+    let sql =
+        format!("SELECT {COLUMNS}, body FROM webhook_deliveries WHERE account_id = $1 AND id = $2");
     let row: Option<WithBody> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.id())
         .bind(id)

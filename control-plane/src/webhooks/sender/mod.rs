@@ -54,14 +54,21 @@ impl Sender {
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
         let freed = Arc::new(Notify::new());
         let (done, outcomes) = mpsc::channel::<Outcome>(self.config.concurrency * 2);
-        let recorder = tokio::spawn(self.clone().record_loop(outcomes));
+        // Recording clears leases, which is what frees an endpoint's in-flight room.
+        let recorded = Arc::new(Notify::new());
+        let recorder = tokio::spawn(self.clone().record_loop(outcomes, recorded.clone()));
         let tasks = TaskTracker::new();
         let poll = Duration::from_millis(self.config.poll_interval_ms);
+        // Claim in chunks: while deliveries are in flight, wait until a quarter of the pool
+        // (or a batch) is free, or a few milliseconds passed, rather than one query per slot.
+        let chunk = (self.config.concurrency / 4).clamp(1, self.config.batch);
         while !stop.is_cancelled() {
             let free = permits.available_permits().min(self.config.batch);
-            if free == 0 {
+            let busy = permits.available_permits() < self.config.concurrency;
+            if free == 0 || (free < chunk && busy) {
                 tokio::select! {
                     _ = freed.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(5)), if free > 0 => {}
                     _ = stop.cancelled() => break,
                 }
                 continue;
@@ -77,8 +84,13 @@ impl Sender {
                 }
             };
             if claimed.is_empty() {
-                if !pause(poll, &stop).await {
-                    break;
+                // Nothing due, or every due endpoint at its limit: wait for the poll, or for
+                // a recorded batch while attempts are in flight (it may free an endpoint).
+                let busy = permits.available_permits() < self.config.concurrency;
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = recorded.notified(), if busy => {}
+                    _ = stop.cancelled() => break,
                 }
                 continue;
             }
@@ -104,8 +116,7 @@ impl Sender {
     /// One pass (tests, tools): claims what is due now, attempts it all at once and records
     /// the outcomes; how many were attempted.
     pub async fn run_once(&self) -> Result<usize> {
-        let claimed =
-            store::claim(&self.pool, self.config.batch as i64, self.lease()).await?;
+        let claimed = store::claim(&self.pool, self.config.batch as i64, self.lease()).await?;
         let n = claimed.len();
         let outcomes =
             futures::future::join_all(claimed.into_iter().map(|d| self.attempt(d))).await;
@@ -168,21 +179,23 @@ impl Sender {
     /// Records outcomes in batches of what has arrived (up to `batch`). A batch that cannot
     /// be written is retried a few times, then left: its leases run out and those deliveries
     /// are attempted again (at least once, never lost).
-    async fn record_loop(self, mut outcomes: mpsc::Receiver<Outcome>) {
+    async fn record_loop(self, mut outcomes: mpsc::Receiver<Outcome>, recorded: Arc<Notify>) {
         let mut batch = Vec::with_capacity(self.config.batch);
         while let Some(first) = outcomes.recv().await {
             batch.push(first);
+            // Gather what arrives within a few milliseconds: one transaction for many.
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(10);
             while batch.len() < self.config.batch {
-                match outcomes.try_recv() {
-                    Ok(o) => batch.push(o),
-                    Err(_) => break,
+                match tokio::time::timeout_at(deadline, outcomes.recv()).await {
+                    Ok(Some(o)) => batch.push(o),
+                    _ => break,
                 }
             }
             for round in 0..5u64 {
-                match store::record(&self.pool, &batch, self.disable_before(), &self.base_url)
-                    .await
+                match store::record(&self.pool, &batch, self.disable_before(), &self.base_url).await
                 {
                     Ok(disabled) => {
+                        recorded.notify_one();
                         if !disabled.is_empty() {
                             tracing::warn!(endpoints = ?disabled, "webhook endpoints disabled");
                         }

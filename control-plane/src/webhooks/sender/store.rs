@@ -52,7 +52,7 @@ pub async fn claim(pool: &PgPool, limit: i64, lease_secs: f64) -> Result<Vec<Cla
              FOR UPDATE OF d SKIP LOCKED
          ), busy AS (
              SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
-             WHERE state = 'pending' AND locked_until > now()
+             WHERE locked_until IS NOT NULL AND locked_until > now() AND state = 'pending'
                AND endpoint_id IN (SELECT endpoint_id FROM due)
              GROUP BY endpoint_id
          ), ranked AS (

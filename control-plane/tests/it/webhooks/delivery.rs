@@ -52,7 +52,10 @@ async fn status_events_arrive_signed_in_order_and_tampering_is_refused(db: PgPoo
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(rows, 3, "one row per subscribed event of the account with an endpoint");
+    assert_eq!(
+        rows, 3,
+        "one row per subscribed event of the account with an endpoint"
+    );
 
     let s = sender(&app, &quick());
     until(&s, async || rx.count() >= 3).await;
@@ -69,7 +72,10 @@ async fn status_events_arrive_signed_in_order_and_tampering_is_refused(db: PgPoo
         );
         let mut changed = r.body.to_vec();
         changed.extend_from_slice(b" ");
-        assert_eq!(verify(&secret, r, &changed, now), Err(VerifyError::Signature));
+        assert_eq!(
+            verify(&secret, r, &changed, now),
+            Err(VerifyError::Signature)
+        );
         assert_eq!(
             verify(&secret, r, &r.body, now + 10 * 60),
             Err(VerifyError::Timestamp),
@@ -80,7 +86,10 @@ async fn status_events_arrive_signed_in_order_and_tampering_is_refused(db: PgPoo
         .iter()
         .map(|r| {
             let j = r.json();
-            (j["data"]["message_id"].as_str().unwrap().to_owned(), j["type"].as_str().unwrap().to_owned())
+            (
+                j["data"]["message_id"].as_str().unwrap().to_owned(),
+                j["type"].as_str().unwrap().to_owned(),
+            )
         })
         .collect();
     let first = ids[0].to_string();
@@ -89,7 +98,11 @@ async fn status_events_arrive_signed_in_order_and_tampering_is_refused(db: PgPoo
         .filter(|(m, _)| *m == first)
         .map(|(_, t)| t.as_str())
         .collect();
-    assert_eq!(of_first, ["message.sent", "message.delivered"], "in order per message");
+    assert_eq!(
+        of_first,
+        ["message.sent", "message.delivered"],
+        "in order per message"
+    );
     let failed = got
         .iter()
         .map(|r| r.json())
@@ -110,7 +123,12 @@ async fn status_events_arrive_signed_in_order_and_tampering_is_refused(db: PgPoo
             &user.access,
         )
         .await;
-    assert_eq!(list.json["data"].as_array().unwrap().len(), 3, "{}", list.text);
+    assert_eq!(
+        list.json["data"].as_array().unwrap().len(),
+        3,
+        "{}",
+        list.text
+    );
     let id = list.json["data"][0]["id"].as_str().unwrap().to_owned();
     let one = delivery(&app, &user, &id).await;
     assert_eq!(one["attempts_log"][0]["status_code"], 200);
@@ -183,9 +201,19 @@ async fn replay_of_one_delivery_and_of_a_range(db: PgPool) {
     assert_eq!(r.json["state"], "pending");
     until(&s, async || rx.count() >= 3).await;
     let got = rx.got();
-    assert_eq!(got[2].header("webhook-id"), first, "a replay keeps the webhook-id");
+    assert_eq!(
+        got[2].header("webhook-id"),
+        first,
+        "a replay keeps the webhook-id"
+    );
     assert_eq!(got[2].body, got[0].body);
-    assert_eq!(delivery(&app, &user, &first).await["attempts_log"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        delivery(&app, &user, &first).await["attempts_log"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let r = app
         .post(
             &format!("/v1/webhooks/endpoints/{id}/replay"),
@@ -224,15 +252,19 @@ async fn the_outbox_is_written_with_the_event_and_survives_a_crash(db: PgPool) {
     .unwrap();
     tx.rollback().await.unwrap();
     let rows = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap()
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
     };
     assert_eq!(rows().await, 0);
     apply(
         &app.app_pool,
-        &ids.iter().map(|id| event(*id, DeliveryState::Delivered, 1)).collect::<Vec<_>>(),
+        &ids.iter()
+            .map(|id| event(*id, DeliveryState::Delivered, 1))
+            .collect::<Vec<_>>(),
     )
     .await;
     assert_eq!(rows().await, 3);
@@ -264,7 +296,13 @@ async fn inbound_replies_and_opt_outs_are_events(db: PgPool) {
     let app = spawn_app_with(db, quick());
     let user = app.verified("inbound@example.com").await;
     let rx = Receiver::start().await;
-    endpoint(&app, &user, &rx.url("/"), &["inbound.received", "contact.opted_out"]).await;
+    endpoint(
+        &app,
+        &user,
+        &rx.url("/"),
+        &["inbound.received", "contact.opted_out"],
+    )
+    .await;
     messages(&app, user.account_id, 1).await;
     let stop = semalink_protocol::contracts::InboundMessage {
         version: semalink_protocol::contracts::VERSION,
@@ -294,7 +332,12 @@ async fn inbound_replies_and_opt_outs_are_events(db: PgPool) {
         .collect();
     types.sort();
     assert_eq!(types, ["contact.opted_out", "inbound.received"]);
-    let inbound = rx.got().iter().map(|r| r.json()).find(|j| j["type"] == "inbound.received").unwrap();
+    let inbound = rx
+        .got()
+        .iter()
+        .map(|r| r.json())
+        .find(|j| j["type"] == "inbound.received")
+        .unwrap();
     assert_eq!(inbound["data"]["text"], "STOP");
     assert_eq!(inbound["data"]["action"], "opt_out");
     assert_eq!(inbound["data"]["from"], "+254700000001");

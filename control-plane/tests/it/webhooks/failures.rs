@@ -49,7 +49,11 @@ async fn retries_with_back_off_after_500s_and_a_timeout_then_delivers(db: PgPool
     let d = delivery(&app, &user, &delivery_id).await;
     let attempts = d["attempts_log"].as_array().unwrap();
     let codes: Vec<Value> = attempts.iter().map(|a| a["status_code"].clone()).collect();
-    assert_eq!(codes, [json!(500), json!(503), Value::Null, json!(200)], "{d}");
+    assert_eq!(
+        codes,
+        [json!(500), json!(503), Value::Null, json!(200)],
+        "{d}"
+    );
     assert_eq!(attempts[0]["response_excerpt"], "answer 500");
     assert!(
         attempts[2]["error"].as_str().unwrap().contains("timed out"),
@@ -58,10 +62,15 @@ async fn retries_with_back_off_after_500s_and_a_timeout_then_delivers(db: PgPool
     );
     assert_eq!(d["attempts"], 4);
     // Each retry waited for its back-off: attempts are strictly later than the one before.
-    let times: Vec<&str> = attempts.iter().map(|a| a["attempted_at"].as_str().unwrap()).collect();
+    let times: Vec<&str> = attempts
+        .iter()
+        .map(|a| a["attempted_at"].as_str().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
     // The endpoint recovered: no failure state.
-    let e = app.get(&format!("/v1/webhooks/endpoints/{id}"), &user.access).await;
+    let e = app
+        .get(&format!("/v1/webhooks/endpoints/{id}"), &user.access)
+        .await;
     assert_eq!(e.json["failing_since"], Value::Null);
     assert_eq!(e.json["enabled"], true);
 }
@@ -81,7 +90,11 @@ async fn gone_disables_the_endpoint_and_tells_the_organisation(db: PgPool) {
     assert_eq!(disabled_notices(&app, user.account_id).await, 1);
     // Disabled: no test-fire, no new events; enabling clears the reason.
     let r = app
-        .post(&format!("/v1/webhooks/endpoints/{id}/test"), Some(&user.access), json!({}))
+        .post(
+            &format!("/v1/webhooks/endpoints/{id}/test"),
+            Some(&user.access),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     let r = app
@@ -106,7 +119,11 @@ async fn an_endpoint_failing_for_24_hours_is_disabled(db: PgPool) {
     test_fire(&app, &user, id, "message.delivered").await;
     let s = sender(&app, &quick());
     s.run_once().await.unwrap();
-    assert_eq!(endpoint_row(&app, id).await, (true, None), "one failure is not 24 hours");
+    assert_eq!(
+        endpoint_row(&app, id).await,
+        (true, None),
+        "one failure is not 24 hours"
+    );
     // Its failures started a day ago.
     sqlx::query(
         "UPDATE webhook_endpoints SET failing_since = now() - interval '25 hours' WHERE id = $1",
@@ -120,7 +137,10 @@ async fn an_endpoint_failing_for_24_hours_is_disabled(db: PgPool) {
         .await
         .unwrap();
     s.run_once().await.unwrap();
-    assert_eq!(endpoint_row(&app, id).await, (false, Some("failing".into())));
+    assert_eq!(
+        endpoint_row(&app, id).await,
+        (false, Some("failing".into()))
+    );
     assert_eq!(disabled_notices(&app, user.account_id).await, 1);
 }
 
@@ -129,7 +149,11 @@ async fn after_an_outage_everything_arrives_in_order_per_message(db: PgPool) {
     let app = spawn_app_with(db, quick());
     let user = app.verified("outage@example.com").await;
     // The endpoint's port, with nothing listening on it yet.
-    let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let url = format!("http://{port}/hooks");
     endpoint(&app, &user, &url, &["message.sent", "message.delivered"]).await;
     let ids = messages(&app, user.account_id, 40).await;
@@ -145,10 +169,11 @@ async fn after_an_outage_everything_arrives_in_order_per_message(db: PgPool) {
         s.run_once().await.unwrap();
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
-    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_attempts WHERE status_code IS NULL")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let failed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM webhook_attempts WHERE status_code IS NULL")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert!(failed > 0, "the endpoint was down");
     // It comes back.
     let rx = Receiver::on(TcpListener::bind(port).await.unwrap(), true).await;

@@ -11,7 +11,7 @@ use super::*;
 
 /// Measurement, not a check (ignored; run in release):
 /// `cargo test --release -p semalink-control-plane --test it -- --ignored --nocapture webhooks::measure`.
-/// 20,000 signed deliveries (4 endpoints, 64 in flight each) through the `webhook_sender`
+/// 20,000 signed deliveries (4 endpoints allowing 256 in flight each, 256 in flight in the process) through the `webhook_sender`
 /// worker to a receiver on 127.0.0.1; the figure is deliveries recorded per second.
 #[ignore = "measurement; run in release with --ignored --nocapture"]
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
@@ -25,8 +25,14 @@ async fn measure_webhook_deliveries_per_second(db: PgPool) {
     let rx = Receiver::on(TcpListener::bind("127.0.0.1:0").await.unwrap(), false).await;
     let mut endpoints = Vec::new();
     for i in 0..4 {
-        let (id, _) = endpoint(&app, &user, &rx.url(&format!("/{i}")), &["message.delivered"]).await;
-        sqlx::query("UPDATE webhook_endpoints SET max_in_flight = 64 WHERE id = $1")
+        let (id, _) = endpoint(
+            &app,
+            &user,
+            &rx.url(&format!("/{i}")),
+            &["message.delivered"],
+        )
+        .await;
+        sqlx::query("UPDATE webhook_endpoints SET max_in_flight = 256 WHERE id = $1")
             .bind(id)
             .execute(&app.db)
             .await
@@ -46,6 +52,11 @@ async fn measure_webhook_deliveries_per_second(db: PgPool) {
     .execute(&app.db)
     .await
     .unwrap();
+    // As autovacuum would after a bulk insert.
+    sqlx::query("ANALYZE webhook_deliveries")
+        .execute(&app.db)
+        .await
+        .unwrap();
     let stop = CancellationToken::new();
     let started = Instant::now();
     let worker = tokio::spawn(sender(&app, &config).run(stop.clone()));
@@ -64,6 +75,15 @@ async fn measure_webhook_deliveries_per_second(db: PgPool) {
     let secs = started.elapsed().as_secs_f64();
     stop.cancel();
     worker.await.unwrap();
+    let (avg, p99): (f64, f64) = sqlx::query_as(
+        "SELECT avg(latency_ms)::float8,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms)::float8
+         FROM webhook_attempts",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    println!("webhooks: attempt latency mean {avg:.1} ms, p99 {p99:.0} ms");
     println!(
         "webhooks: {N} deliveries in {secs:.2} s = {:.0} deliveries/s (receiver got {})",
         N as f64 / secs,

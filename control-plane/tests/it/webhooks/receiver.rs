@@ -72,9 +72,7 @@ impl Receiver {
             ..Default::default()
         });
         let addr = listener.local_addr().unwrap();
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(inner.clone());
+        let app = Router::new().fallback(handle).with_state(inner.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -87,7 +85,11 @@ impl Receiver {
 
     /// The next answers, in order (then 200).
     pub fn script(&self, replies: &[Reply]) {
-        self.inner.script.lock().unwrap().extend(replies.iter().copied());
+        self.inner
+            .script
+            .lock()
+            .unwrap()
+            .extend(replies.iter().copied());
     }
 
     pub fn got(&self) -> Vec<Received> {

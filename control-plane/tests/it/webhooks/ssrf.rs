@@ -34,7 +34,12 @@ async fn inward_urls_are_refused_at_registration(db: PgPool) {
                 json!({"url": url, "event_types": ["message.delivered"]}),
             )
             .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{url}: {}",
+            r.text
+        );
         assert!(r.text.contains("\"url\""), "{url}: {}", r.text);
     }
     // A public address is accepted (an IP literal: no resolver needed).
@@ -76,5 +81,8 @@ async fn inward_addresses_are_refused_at_connect_time(db: PgPool) {
     let d = delivery(&app, &user, &delivery_id).await;
     let error = d["attempts_log"][0]["error"].as_str().unwrap();
     assert!(error.contains("forbidden address"), "{error}");
-    assert_eq!(d["state"], "pending", "retried: the guard may be relaxed by the operator");
+    assert_eq!(
+        d["state"], "pending",
+        "retried: the guard may be relaxed by the operator"
+    );
 }
