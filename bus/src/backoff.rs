@@ -30,6 +30,19 @@ impl Backoff {
         d / 2 + (d / 2).mul_f64(fastrand::f64())
     }
 
+    /// The wait after `failures` consecutive failures without keeping state (a retry schedule
+    /// stored elsewhere, e.g. a delivery's attempt count): what the `failures`-th
+    /// [`Backoff::next_wait`] would draw.
+    pub fn wait_after(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(40);
+        let d = self
+            .min
+            .checked_mul(1u32 << doublings.min(31))
+            .unwrap_or(self.max)
+            .min(self.max);
+        d / 2 + (d / 2).mul_f64(fastrand::f64())
+    }
+
     /// After a success: the next failure starts at `min` again.
     pub fn reset(&mut self) {
         self.next = self.min;
@@ -50,5 +63,9 @@ mod tests {
         }
         b.reset();
         assert!(b.next_wait() <= ms(100));
+        for (failures, cap) in [(1, 100), (2, 200), (3, 400), (60, 400)] {
+            let w = b.wait_after(failures);
+            assert!(w >= ms(cap / 2) && w <= ms(cap), "{w:?} after {failures}");
+        }
     }
 }

@@ -27,7 +27,7 @@ use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
     accounts, admin, analytics, api_keys, auth, campaigns, contacts, credits, email, exports,
-    imports, inbound, messages, notifications, ops, pricing, results, sender_ids, users,
+    imports, inbound, messages, notifications, ops, pricing, results, sender_ids, users, webhooks,
 };
 
 /// Every route of the service with its documentation, merged in this one place.
@@ -62,6 +62,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         analytics::routes(),
         results::routes(),
         campaigns::routes(),
+        webhooks::routes(),
         admin::staff_routes(),
         sender_ids::staff_routes(),
         pricing::staff_routes(),
@@ -86,6 +87,7 @@ pub fn workers(
     all.extend(inbound::workers(state, consumers));
     all.extend(campaigns::workers(state, stop));
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
+    all.extend(webhooks::workers(state, stop)?);
     all.retain(|w| state.config.workers.enabled(w.name));
     Ok(all)
 }

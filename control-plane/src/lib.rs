@@ -10,7 +10,8 @@
 //! [`inbound`] (replies, STOP/START), [`analytics`] (reports from the rollups), [`results`]
 //! (the status consumer: delivery, settlement, rollups, campaign completion, live progress),
 //! [`credits`] (the ledger) and
-//! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log).
+//! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log) and
+//! [`webhooks`] (signed, retried event delivery to customers' endpoints).
 //!
 //! [`identity`] is the leaf every feature takes its caller from: extractors, roles, JWT,
 //! passwords, sessions, single-use tokens and [`identity::scope::AccountScope`], the tenant
@@ -56,6 +57,7 @@ pub mod service;
 pub mod state;
 pub mod types;
 pub mod users;
+pub mod webhooks;
 pub mod worker;
 
 pub use app::app;

@@ -49,6 +49,9 @@ pub struct Config {
     /// How campaigns are dispatched.
     #[serde(default)]
     pub dispatcher: crate::campaigns::dispatch::DispatcherConfig,
+    /// How webhooks are delivered and which addresses they may reach.
+    #[serde(default)]
+    pub webhooks: crate::webhooks::config::WebhooksConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -74,6 +77,8 @@ pub struct WorkersConfig {
     pub inbound_consumer: bool,
     /// Dispatch due campaigns.
     pub campaign_dispatcher: bool,
+    /// Deliver webhooks from their outbox.
+    pub webhook_sender: bool,
 }
 
 impl Default for WorkersConfig {
@@ -88,6 +93,7 @@ impl Default for WorkersConfig {
             status_consumer: true,
             inbound_consumer: true,
             campaign_dispatcher: true,
+            webhook_sender: true,
         }
     }
 }
@@ -105,6 +111,7 @@ impl WorkersConfig {
             "status_consumer" => self.status_consumer,
             "inbound_consumer" => self.inbound_consumer,
             "campaign_dispatcher" => self.campaign_dispatcher,
+            "webhook_sender" => self.webhook_sender,
             _ => false,
         }
     }
@@ -342,6 +349,12 @@ impl Config {
         {
             return bad("rate limits must be positive");
         }
+        if let Some(why) = self.webhooks.invalid() {
+            return bad(why);
+        }
+        if self.webhooks.allow_http && self.server.environment != Environment::Development {
+            return bad("webhooks.allow_http is for development only: webhooks need https");
+        }
         if !self
             .database
             .app_role
@@ -389,6 +402,10 @@ mod tests {
         );
         c.admin.jwt_secret = SecretString::from("s".repeat(40));
         c.validate().unwrap();
+        // Production webhooks are https only.
+        c.webhooks.allow_http = true;
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("webhooks.allow_http"), "{err}");
     }
 
     #[test]

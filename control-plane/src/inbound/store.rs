@@ -161,6 +161,19 @@ async fn apply_one(
         return Ok(());
     };
     let scope = AccountScope::trusted(account);
+    crate::webhooks::events::enqueue(
+        conn,
+        account,
+        crate::webhooks::types::EventType::InboundReceived,
+        &json!({
+            "inbound_id": m.id, "from": from, "to": to, "text": m.text, "action": action,
+            "keyword": keyword, "contact_id": contact, "campaign_id": campaign,
+            "message_id": message,
+            "received_at": m.received_at.format(&time::format_description::well_known::Rfc3339).ok(),
+        }),
+        None,
+    )
+    .await?;
     match intent {
         Intent::OptOut(keyword) => {
             suppression::opt_out_number(conn, scope, &from, SuppressionSource::Stop).await?;

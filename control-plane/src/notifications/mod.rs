@@ -2,7 +2,9 @@
 //!
 //! Other modules call [`notify`] inside the transaction of the change they report (a sender
 //! ID approved, credits below the threshold …), so the notification exists exactly when the
-//! change does. Customers list them and mark them read through [`routes`].
+//! change does. Customers list them and mark them read through [`routes`]. The kinds with a
+//! webhook event type (`contact.opted_out`, `credits.low` → `credit.low`,
+//! `campaign.completed`) are also written to the webhook outbox there.
 
 pub mod routes;
 pub mod store;
@@ -59,6 +61,11 @@ pub async fn notify(
     };
     for to in &recipients {
         outbox::enqueue(&mut *conn, to, &template, base_url).await?;
+    }
+    // The kinds customers subscribe to by webhook (opt-outs, low credit, completed
+    // campaigns) go to the webhook outbox in the same transaction.
+    if let Some(event) = crate::webhooks::events::notice_event(notice.kind) {
+        crate::webhooks::events::enqueue(conn, account_id, event, &notice.data, None).await?;
     }
     Ok(id)
 }

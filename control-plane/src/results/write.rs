@@ -203,6 +203,36 @@ pub(super) async fn write_timeline(
     Ok(())
 }
 
+/// The webhook outbox rows of the batch's steps (`message.sent`, `.delivered`, `.failed`,
+/// `.expired`), in one statement, for the accounts with a subscribed endpoint only.
+pub(super) async fn write_webhooks(
+    conn: &mut PgConnection,
+    rows: &[Row],
+    tracked: &HashMap<Uuid, (usize, Tracked)>,
+    steps: &[(Uuid, Step)],
+) -> Result<()> {
+    let mut message = Vec::with_capacity(steps.len());
+    let mut account = Vec::with_capacity(steps.len());
+    let mut status = Vec::with_capacity(steps.len());
+    let mut at = Vec::with_capacity(steps.len());
+    for (message_id, step) in steps {
+        let Some((i, _)) = tracked.get(message_id) else {
+            continue;
+        };
+        if crate::webhooks::events::message_event(step.status.as_str()).is_none() {
+            continue;
+        }
+        message.push(*message_id);
+        account.push(rows[*i].account_id);
+        status.push(step.status.as_str().to_owned());
+        at.push(step.at);
+    }
+    if !message.is_empty() {
+        crate::webhooks::events::message_steps(conn, &message, &account, &status, &at).await?;
+    }
+    Ok(())
+}
+
 /// The timeline row's detail: what the upstream said, and for a long message each part.
 fn timeline_detail(step: &Step, t: &Tracked) -> Value {
     let mut d = serde_json::Map::new();

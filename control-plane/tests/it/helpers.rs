@@ -81,6 +81,11 @@ pub fn test_config() -> Config {
         inbound: Default::default(),
         campaigns: Default::default(),
         dispatcher: Default::default(),
+        webhooks: semalink_control_plane::webhooks::config::WebhooksConfig {
+            allow_http: true,
+            allowed_networks: vec!["127.0.0.0/8".into(), "::1/128".into()],
+            ..Default::default()
+        },
     }
 }
 

@@ -26,3 +26,4 @@ mod staff;
 mod staff_audit;
 mod teams;
 mod tenant_walls;
+mod webhooks;

@@ -165,6 +165,11 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         .await;
     assert_eq!(campaign.status, StatusCode::CREATED, "{}", campaign.text);
     let campaign_id = campaign.json["id"].as_str().unwrap().to_owned();
+    // A webhook endpoint and a delivery to it.
+    let (endpoint, _) =
+        crate::webhooks::endpoint(&app, &a, "http://127.0.0.1:9/hook", &["message.sent"]).await;
+    let endpoint_id = endpoint.to_string();
+    let delivery_id = crate::webhooks::test_fire(&app, &a, endpoint, "message.sent").await;
 
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
@@ -192,6 +197,8 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("message_id", message_id.clone()),
             ("inbound_id", inbound_id.clone()),
             ("campaign_id", campaign_id.clone()),
+            ("endpoint_id", endpoint_id.clone()),
+            ("delivery_id", delivery_id.clone()),
         ]),
     };
     let a_ids = [
@@ -213,6 +220,8 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         inbound_id.clone(),
         sent.clone(),
         campaign_id.clone(),
+        endpoint_id.clone(),
+        delivery_id.clone(),
     ];
 
     let spec = app

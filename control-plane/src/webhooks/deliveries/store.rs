@@ -1,0 +1,124 @@
+//! SQL of the delivery log and replays, scoped by account.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::types::{Attempt, Delivery, DeliveryQuery};
+use crate::error::Result;
+use crate::identity::scope::AccountScope;
+
+const COLUMNS: &str = "id, endpoint_id, event_type, state, attempts, next_attempt_at, \
+    last_status, last_error, delivered_at, created_at";
+
+/// The account's deliveries below `before` matching `q`, newest first.
+pub async fn list(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    q: &DeliveryQuery,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<Delivery>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhook_deliveries
+         WHERE account_id = $1 AND id < $2
+           AND ($3::uuid IS NULL OR endpoint_id = $3)
+           AND ($4::text IS NULL OR state = $4)
+           AND ($5::text IS NULL OR event_type = $5)
+         ORDER BY id DESC LIMIT $6"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.id())
+        .bind(before)
+        .bind(q.endpoint_id)
+        .bind(q.state)
+        .bind(q.event_type.map(|t| t.as_str()))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// One delivery of the account and its body.
+pub async fn get(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    id: Uuid,
+) -> Result<Option<(Delivery, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct WithBody {
+        #[sqlx(flatten)]
+        delivery: Delivery,
+        body: String,
+    }
+    let sql =
+        format!("SELECT {COLUMNS}, body FROM webhook_deliveries WHERE account_id = $1 AND id = $2");
+    let row: Option<WithBody> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.id())
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| (r.delivery, r.body)))
+}
+
+/// A delivery's attempts, oldest first (the last 100).
+pub async fn attempts(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    delivery_id: Uuid,
+) -> Result<Vec<Attempt>> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM (SELECT id, attempted_at, status_code, latency_ms, error, response_excerpt
+                        FROM webhook_attempts WHERE account_id = $1 AND delivery_id = $2
+                        ORDER BY attempted_at DESC, id DESC LIMIT 100) a
+         ORDER BY attempted_at, id",
+    )
+    .bind(scope.id())
+    .bind(delivery_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Queues one delivery again now (same id and body, a fresh 24-hour retry window);
+/// `None` when the account has no such delivery.
+pub async fn replay(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    id: Uuid,
+) -> Result<Option<Delivery>> {
+    let sql = format!(
+        "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now(),
+             window_started_at = now(), locked_until = NULL
+         WHERE account_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.id())
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Queues again the endpoint's deliveries of events in `[since, until)` that are not
+/// pending (only the failed ones with `only_failed`); how many.
+pub async fn replay_range(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    endpoint_id: Uuid,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+    only_failed: bool,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now(),
+             window_started_at = now(), locked_until = NULL
+         WHERE account_id = $1 AND endpoint_id = $2 AND created_at >= $3 AND created_at < $4
+           AND state <> 'pending' AND (NOT $5 OR state = 'failed')",
+    )
+    .bind(scope.id())
+    .bind(endpoint_id)
+    .bind(since)
+    .bind(until)
+    .bind(only_failed)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

@@ -1,0 +1,244 @@
+//! `/v1/webhooks/endpoints`: register (the signing secret shown once), list, read, change,
+//! delete, rotate the secret with an overlap, and test-fire a sample event. Admins and
+//! owners; another organisation's endpoint is a 404.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use time::OffsetDateTime;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::deliveries::types::{Delivery, TestFire};
+use super::ssrf::Guard;
+use super::types::{
+    CreateEndpoint, CreatedEndpoint, Endpoint, EventType, RotateSecret, RotatedSecret,
+    UpdateEndpoint, check,
+};
+use super::{events, signing, store};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, Paged, Path};
+use crate::identity::role::Role;
+use crate::identity::user::AuthUser;
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_endpoints, create_endpoint))
+        .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(test_fire))
+}
+
+/// The SSRF guard on a URL being registered: its form and where it resolves now.
+async fn guard_url(state: &AppState, url: &str) -> Result<()> {
+    let guard = Guard::new(&state.config.webhooks).map_err(Error::internal)?;
+    guard
+        .check_url(url)
+        .await
+        .map_err(|e| Error::field("url", &e.to_string()))
+}
+
+/// Register an endpoint. The signing secret is in this response only.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints", tag = "webhooks", security(("bearer" = [])),
+    request_body = CreateEndpoint,
+    responses(
+        (status = 201, description = "Registered; store the secret now", body = CreatedEndpoint),
+        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field, or the URL is not https or reaches a forbidden address", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_endpoint(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<CreateEndpoint>,
+) -> Result<(StatusCode, Json<CreatedEndpoint>)> {
+    user.require(Role::Admin)?;
+    let c = check(
+        Some(&req.url),
+        req.description.as_deref(),
+        Some(&req.event_types),
+        req.max_in_flight,
+    )
+    .map_err(Error::Validation)?;
+    let url = c.url.clone().unwrap_or_default();
+    guard_url(&state, &url).await?;
+    let secret = signing::new_secret();
+    let endpoint = store::insert(
+        &state.pool,
+        user.scope(),
+        &url,
+        c.description.as_deref().unwrap_or(""),
+        c.event_types.as_deref().unwrap_or(&[]),
+        c.max_in_flight.unwrap_or(16),
+        &secret,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedEndpoint { endpoint, secret }),
+    ))
+}
+
+/// The organisation's endpoints, newest first.
+#[utoipa::path(get, path = "/v1/webhooks/endpoints", tag = "webhooks", security(("bearer" = [])), params(Paged),
+    responses(
+        (status = 200, description = "Endpoints (no secrets)", body = Page<Endpoint>),
+        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_endpoints(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Paged { page, .. }: Paged,
+) -> Result<Json<Page<Endpoint>>> {
+    user.require(Role::Admin)?;
+    let rows = store::list(
+        &state.pool,
+        user.scope(),
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |e| e.id)))
+}
+
+/// One endpoint.
+#[utoipa::path(get, path = "/v1/webhooks/endpoints/{endpoint_id}", tag = "webhooks", security(("bearer" = [])),
+    params(("endpoint_id" = Uuid, Path, description = "Endpoint id")),
+    responses(
+        (status = 200, description = "The endpoint", body = Endpoint),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_endpoint(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Endpoint>> {
+    user.require(Role::Admin)?;
+    Ok(Json(
+        store::get(&state.pool, user.scope(), id)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
+}
+
+/// Change an endpoint (URL, label, subscriptions, in-flight limit); `enabled: true` turns a
+/// disabled endpoint back on and clears its failure state.
+#[utoipa::path(patch, path = "/v1/webhooks/endpoints/{endpoint_id}", tag = "webhooks", security(("bearer" = [])),
+    params(("endpoint_id" = Uuid, Path, description = "Endpoint id")), request_body = UpdateEndpoint,
+    responses(
+        (status = 200, description = "The changed endpoint", body = Endpoint),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_endpoint(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateEndpoint>,
+) -> Result<Json<Endpoint>> {
+    user.require(Role::Admin)?;
+    let c = check(
+        req.url.as_deref(),
+        req.description.as_deref(),
+        req.event_types.as_deref(),
+        req.max_in_flight,
+    )
+    .map_err(Error::Validation)?;
+    if store::get(&state.pool, user.scope(), id).await?.is_none() {
+        return Err(Error::NotFound);
+    }
+    if let Some(url) = &c.url {
+        guard_url(&state, url).await?;
+    }
+    Ok(Json(
+        store::update(&state.pool, user.scope(), id, &c, req.enabled)
+            .await?
+            .ok_or(Error::NotFound)?,
+    ))
+}
+
+/// Delete an endpoint and its delivery log.
+#[utoipa::path(delete, path = "/v1/webhooks/endpoints/{endpoint_id}", tag = "webhooks", security(("bearer" = [])),
+    params(("endpoint_id" = Uuid, Path, description = "Endpoint id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_endpoint(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    user.require(Role::Admin)?;
+    if store::delete(&state.pool, user.scope(), id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// Rotate the signing secret. The new secret is in this response only; the previous one
+/// keeps signing (both signatures in `webhook-signature`) for `overlap_seconds`.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints/{endpoint_id}/rotate-secret", tag = "webhooks", security(("bearer" = [])),
+    params(("endpoint_id" = Uuid, Path, description = "Endpoint id")), request_body = RotateSecret,
+    responses(
+        (status = 200, description = "The new secret", body = RotatedSecret),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "overlap_seconds out of range", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn rotate_secret(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<RotateSecret>,
+) -> Result<Json<RotatedSecret>> {
+    user.require(Role::Admin)?;
+    let default = i64::try_from(state.config.webhooks.rotation_overlap_secs).unwrap_or(86_400);
+    let overlap = req.overlap_seconds.unwrap_or(default);
+    if !(0..=7 * 86_400).contains(&overlap) {
+        return Err(Error::field("overlap_seconds", "must be 0 to 604800"));
+    }
+    let until = (overlap > 0).then(|| OffsetDateTime::now_utc() + time::Duration::seconds(overlap));
+    let secret = signing::new_secret();
+    let previous_secret_until = store::rotate(&state.pool, user.scope(), id, &secret, until)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(RotatedSecret {
+        secret,
+        previous_secret_until,
+    }))
+}
+
+/// Test-fire: queue a signed sample event of the chosen type (`"test": true` in its data) to
+/// this endpoint; it is delivered and logged like any delivery.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints/{endpoint_id}/test", tag = "webhooks", security(("bearer" = [])),
+    params(("endpoint_id" = Uuid, Path, description = "Endpoint id")), request_body = TestFire,
+    responses(
+        (status = 202, description = "Queued; follow it in the delivery log", body = Delivery),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The endpoint is disabled", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn test_fire(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<TestFire>,
+) -> Result<(StatusCode, Json<Delivery>)> {
+    user.require(Role::Admin)?;
+    let mut tx = state.pool.begin().await?;
+    let endpoint = store::get(&mut *tx, user.scope(), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !endpoint.enabled {
+        return Err(Error::Conflict("the endpoint is disabled: enable it first"));
+    }
+    let event = req.event_type.unwrap_or(EventType::MessageDelivered);
+    let delivery_id = events::test_fire(&mut tx, user.account_id, id, event).await?;
+    let delivery = super::deliveries::store::get(&mut *tx, user.scope(), delivery_id)
+        .await?
+        .ok_or(Error::NotFound)?
+        .0;
+    tx.commit().await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery)))
+}
