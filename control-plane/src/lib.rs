@@ -34,6 +34,7 @@ pub mod campaigns;
 pub mod config;
 pub mod contacts;
 pub mod credits;
+pub mod crm;
 pub mod crypto;
 pub mod db;
 pub mod email;
