@@ -93,24 +93,57 @@ pub async fn reactivate(conn: &mut PgConnection, id: Uuid) -> Result<u64> {
     Ok(released)
 }
 
-/// The organisation's data a deletion removes, in order (children before parents where no
-/// cascade does it). The ledger (`credits`, `credit_transactions`), the rollups (no personal
-/// data) and the audit log stay.
-const REMOVED: [(&str, &str); 14] = [
-    ("inbound_messages", "DELETE FROM inbound_messages WHERE account_id = $1"),
-    ("messages", "DELETE FROM messages WHERE account_id = $1"),
-    ("campaigns", "DELETE FROM campaigns WHERE account_id = $1"),
-    ("contact_imports", "DELETE FROM contact_imports WHERE account_id = $1"),
-    ("contact_lists", "DELETE FROM contact_lists WHERE account_id = $1"),
+/// The organisation's data a deletion removes or anonymises, in order. Messages are
+/// append-only for the service role (no DELETE grant): their text, destination and reference
+/// are blanked instead; campaigns are soft-deleted with their text blanked (deleting them
+/// would cascade to the messages). The ledger (`credits`, `credit_transactions`), the message
+/// events, inbound messages and rollups (append-only) and the audit log stay.
+const REMOVED: [(&str, &str); 13] = [
+    (
+        "messages_anonymised",
+        "UPDATE messages SET body = '[deleted]', destination = '+10000000000',
+                client_reference = NULL, updated_at = now() WHERE account_id = $1",
+    ),
+    (
+        "campaigns",
+        "UPDATE campaigns SET name = '[deleted]', message = '[deleted]', audience_filter = NULL,
+                deleted_at = coalesce(deleted_at, now()) WHERE account_id = $1",
+    ),
+    (
+        "contact_imports",
+        "DELETE FROM contact_imports WHERE account_id = $1",
+    ),
+    (
+        "contact_lists",
+        "DELETE FROM contact_lists WHERE account_id = $1",
+    ),
     ("contacts", "DELETE FROM contacts WHERE account_id = $1"),
-    ("suppressions", "DELETE FROM suppressions WHERE account_id = $1"),
+    (
+        "suppressions",
+        "DELETE FROM suppressions WHERE account_id = $1",
+    ),
     ("sender_ids", "DELETE FROM sender_ids WHERE account_id = $1"),
-    ("notifications", "DELETE FROM notifications WHERE account_id = $1"),
-    ("invitations", "DELETE FROM invitations WHERE account_id = $1"),
+    (
+        "notifications",
+        "DELETE FROM notifications WHERE account_id = $1",
+    ),
+    (
+        "invitations",
+        "DELETE FROM invitations WHERE account_id = $1",
+    ),
     ("api_keys", "DELETE FROM api_keys WHERE account_id = $1"),
-    ("idempotency_keys", "DELETE FROM idempotency_keys WHERE account_id = $1"),
-    ("account_budgets", "DELETE FROM account_budgets WHERE account_id = $1"),
-    ("account_members", "DELETE FROM account_members WHERE account_id = $1"),
+    (
+        "idempotency_keys",
+        "DELETE FROM idempotency_keys WHERE account_id = $1",
+    ),
+    (
+        "account_budgets",
+        "DELETE FROM account_budgets WHERE account_id = $1",
+    ),
+    (
+        "account_members",
+        "DELETE FROM account_members WHERE account_id = $1",
+    ),
 ];
 
 /// Removes the organisation's data, revokes the sessions acting for it and anonymises its

@@ -17,7 +17,9 @@ use crate::admin::notices::{self, Audience};
 use crate::admin::permissions::{Level, Module};
 use crate::crm::changes;
 use crate::crm::store;
-use crate::crm::types::{DeleteOrg, Deleted, OrgDetail, OrgQuery, OrgSummary, StaffNote, SuspendOrg};
+use crate::crm::types::{
+    DeleteOrg, Deleted, OrgDetail, OrgQuery, OrgSummary, StaffNote, SuspendOrg,
+};
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
@@ -58,7 +60,13 @@ async fn list_orgs(
     _: Require<CrmRead>,
     Paged { query, page }: Paged<OrgQuery>,
 ) -> Result<Json<Page<OrgSummary>>> {
-    let rows = store::orgs(&state.pool, &query, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::orgs(
+        &state.pool,
+        &query,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
     Ok(Json(Page::from_rows(rows, page, |o| o.id)))
 }
 
@@ -73,8 +81,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
         members: team::members(pool, scope, Uuid::max(), 100).await?,
         balance: crate::credits::store::balance(pool, scope).await?,
         sender_ids: crate::sender_ids::store::of_account(pool, scope, Uuid::max(), 100).await?,
-        recent_campaigns: crate::campaigns::store::list(pool, scope, None, Uuid::max(), 10)
-            .await?,
+        recent_campaigns: crate::campaigns::store::list(pool, scope, None, Uuid::max(), 10).await?,
         api_keys: crate::api_keys::store::list(pool, scope, Uuid::max(), 100).await?,
     })
 }
@@ -117,7 +124,9 @@ async fn suspend_org(
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
     let base = &state.config.server.public_base_url;
     let mut tx = state.pool.begin().await?;
-    let org = changes::lock_org(&mut tx, id).await?.ok_or(Error::NotFound)?;
+    let org = changes::lock_org(&mut tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if org.deleted_at.is_some() {
         return Err(Error::Conflict("the organisation is deleted"));
     }
@@ -171,7 +180,9 @@ async fn reactivate_org(
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
     let base = &state.config.server.public_base_url;
     let mut tx = state.pool.begin().await?;
-    let org = changes::lock_org(&mut tx, id).await?.ok_or(Error::NotFound)?;
+    let org = changes::lock_org(&mut tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if org.deleted_at.is_some() {
         return Err(Error::Conflict("the organisation is deleted"));
     }
@@ -216,7 +227,9 @@ async fn delete_org(
     let reason = action::reason("reason", &body.reason)?;
     let act = StaffAction::new(&me, Module::Crm, Level::Owner)?;
     let mut tx = state.pool.begin().await?;
-    let org = changes::lock_org(&mut tx, id).await?.ok_or(Error::NotFound)?;
+    let org = changes::lock_org(&mut tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if org.deleted_at.is_some() {
         return Err(Error::Conflict("the organisation is deleted already"));
     }

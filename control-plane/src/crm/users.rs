@@ -43,7 +43,13 @@ async fn list_users(
     _: Require<CrmRead>,
     Paged { query, page }: Paged<UserQuery>,
 ) -> Result<Json<Page<UserSummary>>> {
-    let rows = store::users(&state.pool, &query, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::users(
+        &state.pool,
+        &query,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
     Ok(Json(Page::from_rows(rows, page, |u| u.id)))
 }
 

@@ -14,12 +14,16 @@ use crate::admin::permissions::Module;
 use crate::crm::impersonation::store;
 use crate::error::{Error, Result};
 use crate::http::client_ip::ClientIp;
-use crate::identity::impersonation::{AUDIENCE, ImpersonationClaims, Impersonated, PREFIX};
+use crate::identity::impersonation::{AUDIENCE, Impersonated, ImpersonationClaims, PREFIX};
 use crate::identity::user::bearer;
 use crate::state::AppState;
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
-pub async fn impersonation(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn impersonation(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (mut parts, body) = request.into_parts();
     let Some(jwt) = bearer(&parts).and_then(|t| t.strip_prefix(PREFIX)) else {
         return next.run(Request::from_parts(parts, body)).await;

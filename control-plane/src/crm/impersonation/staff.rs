@@ -76,7 +76,8 @@ async fn start_impersonation(
         .await?
         .filter(|o| o.deleted_at.is_none())
         .ok_or(Error::NotFound)?;
-    let (id, expires_at) = store::insert(&mut *tx, me.staff_id, account_id, reason, TTL_SECS).await?;
+    let (id, expires_at) =
+        store::insert(&mut *tx, me.staff_id, account_id, reason, TTL_SECS).await?;
     let iat = now_secs();
     let claims = ImpersonationClaims {
         sub: id,
@@ -89,8 +90,14 @@ async fn start_impersonation(
     };
     let token = format!("{PREFIX}{}", state.customer_keys.sign(&claims)?);
     let metadata = json!({ "impersonation_id": id, "reason": reason, "name": org.name });
-    act.audit(&mut *tx, "impersonation.start", "account", account_id, metadata)
-        .await?;
+    act.audit(
+        &mut *tx,
+        "impersonation.start",
+        "account",
+        account_id,
+        metadata,
+    )
+    .await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -120,15 +127,22 @@ async fn exit_impersonation(
 ) -> Result<StatusCode> {
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let (staff_id, account_id, was_live) = store::revoke(&mut *tx, id).await?.ok_or(Error::NotFound)?;
+    let (staff_id, account_id, was_live) =
+        store::revoke(&mut *tx, id).await?.ok_or(Error::NotFound)?;
     if staff_id != me.staff_id && level_of(&me.permissions, Module::Crm) < Level::Owner {
         return Err(Error::Forbidden(
             "only its staff member or a CRM owner may end an impersonation",
         ));
     }
     let metadata = json!({ "impersonation_id": id, "was_live": was_live, "of_staff": staff_id });
-    act.audit(&mut *tx, "impersonation.exit", "account", account_id, metadata)
-        .await?;
+    act.audit(
+        &mut *tx,
+        "impersonation.exit",
+        "account",
+        account_id,
+        metadata,
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
