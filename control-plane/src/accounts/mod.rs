@@ -1,5 +1,6 @@
 //! Organisations (accounts): memberships, the business profile, team members and invitations.
 
+pub mod gate;
 pub mod routes;
 pub mod store;
 pub mod team;

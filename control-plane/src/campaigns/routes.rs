@@ -348,6 +348,9 @@ pub(super) async fn begin(
     let scope = principal.scope();
     let mut tx = state.pool.begin().await?;
     let current = locked(&mut tx, scope, id, action).await?;
+    if matches!(action, Action::Send | Action::Schedule | Action::Resume) {
+        crate::accounts::gate::ensure_can_send(&mut *tx, scope.id()).await?;
+    }
     Ok((tx, scope, current))
 }
 

@@ -8,8 +8,8 @@
 //! leaves the rows in the outbox, to be published again: delivery to the queue is
 //! at-least-once and the engine de-duplicates by message id. Which bus (RabbitMQ or
 //! in-process) is the configuration's business ([`crate::bus::connect`]). Each pass first
-//! reads the staff halts in force ([`crate::campaigns::halts`]): nothing is published while
-//! the platform is halted, nothing of a halted organisation.
+//! asks the send gate ([`crate::accounts::gate::held_accounts`]): nothing is published while
+//! the platform is halted, nothing of a halted or suspended organisation.
 
 use std::time::Duration;
 
@@ -109,8 +109,9 @@ impl OutboxPublisher {
     /// Returns how many were taken (a full batch means more may be due).
     pub async fn drain_once(&self) -> Result<usize> {
         let mut tx = self.pool.begin().await?;
-        // The kill switch: nothing while the platform is halted, nothing of a halted account.
-        let (platform, halted) = crate::campaigns::halts::store::in_force(&mut *tx).await?;
+        // The send gate: nothing while the platform is halted, nothing of a halted or
+        // suspended organisation (or one whose agent is suspended): their rows wait.
+        let (platform, halted) = crate::accounts::gate::held_accounts(&mut *tx).await?;
         if platform {
             tx.commit().await?;
             return Ok(0);

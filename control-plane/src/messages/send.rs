@@ -147,6 +147,7 @@ pub async fn send(
     base_url: &str,
 ) -> Result<SendResult> {
     let scope = origin.scope;
+    crate::accounts::gate::ensure_can_send(&mut *conn, scope.id()).await?;
     let sender = approved_sender(&mut *conn, scope, plan.from.as_deref())
         .await?
         .ok_or_else(|| match plan.from {

@@ -1,5 +1,5 @@
-//! SQL of the dispatcher: claiming due and sending campaigns (`FOR UPDATE SKIP LOCKED`, halted
-//! accounts left out), expanding an audience into `campaign_recipients` in one statement,
+//! SQL of the dispatcher: claiming due and sending campaigns (`FOR UPDATE SKIP LOCKED`, accounts
+//! the send gate bars or holds left out), expanding an audience into `campaign_recipients` in one statement,
 //! counting an audience for the preview, taking a batch of recipients, and writing a batch's
 //! messages, events, outbox rows and recipient links in one statement.
 
@@ -9,7 +9,7 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::campaigns::halts::store::halted;
+use crate::accounts::gate::blocked;
 use crate::contacts::filter::SearchFilter;
 use crate::contacts::store::{FILTER_SQL, bind_filter};
 use crate::error::{Error, Result};
@@ -48,7 +48,7 @@ pub struct Claimed {
 }
 
 /// Locks one due campaign (`queued`, or `scheduled` with `send_at` reached) no other
-/// dispatcher holds, of an account that is not halted.
+/// dispatcher holds, of an account the send gate does not bar or hold.
 pub async fn claim_due(conn: &mut PgConnection) -> Result<Option<Claimed>> {
     let sql = format!(
         "SELECT k.id, k.account_id, k.audience_filter, a.country
@@ -58,7 +58,7 @@ pub async fn claim_due(conn: &mut PgConnection) -> Result<Option<Claimed>> {
            AND NOT {}
          ORDER BY k.send_at NULLS FIRST, k.id
          LIMIT 1 FOR UPDATE OF k SKIP LOCKED",
-        halted("k.account_id")
+        blocked("k.account_id")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .fetch_optional(conn)
@@ -141,7 +141,7 @@ pub struct Sending {
 }
 
 /// Locks one `sending` campaign with recipients left to dispatch that no other dispatcher
-/// holds, of an account that is not halted.
+/// holds, of an account the send gate does not bar or hold.
 pub async fn claim_sending(conn: &mut PgConnection) -> Result<Option<Sending>> {
     let sql = format!(
         "SELECT k.id, k.account_id, k.message, k.priority, k.quiet_hours, k.sender_id,
@@ -153,7 +153,7 @@ pub async fn claim_sending(conn: &mut PgConnection) -> Result<Option<Sending>> {
            AND NOT {}
          ORDER BY k.id
          LIMIT 1 FOR UPDATE OF k SKIP LOCKED",
-        halted("k.account_id")
+        blocked("k.account_id")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .fetch_optional(conn)

@@ -1,7 +1,7 @@
 //! SQL of the kill switch: `sending_halts` rows, one per account or one for the platform
-//! (`account_id` NULL), active until lifted. [`HALTED`] is the condition the dispatcher and
-//! the dispatcher puts in its claims; the outbox publisher reads [`in_force`] at the start of
-//! each pass. Either way a halt takes effect on the next pass.
+//! (`account_id` NULL), active until lifted. [`HALTED`] is part of the one send gate
+//! ([`crate::accounts::gate`]): the dispatcher puts it in its claims, the outbox publisher reads
+//! the held accounts at the start of each pass. Either way a halt takes effect on the next pass.
 
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -65,17 +65,6 @@ pub async fn active(conn: impl PgExecutor<'_>) -> Result<Vec<Halt>> {
     )))
     .fetch_all(conn)
     .await?)
-}
-
-/// The halts in force as the publisher needs them: whether the platform is halted, and the
-/// organisations that are.
-pub async fn in_force(conn: impl PgExecutor<'_>) -> Result<(bool, Vec<Uuid>)> {
-    let rows: Vec<Option<Uuid>> =
-        sqlx::query_scalar("SELECT account_id FROM sending_halts WHERE lifted_at IS NULL")
-            .fetch_all(conn)
-            .await?;
-    let platform = rows.iter().any(Option::is_none);
-    Ok((platform, rows.into_iter().flatten().collect()))
 }
 
 /// Whether sending is halted for `account_id`.

@@ -198,6 +198,8 @@ async fn messaging(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Err(Error::CreditShortfall { .. } | Error::InsufficientCredit(_)) => {
             all_refused(&numbers, 405, "InsufficientBalance")
         }
+        // The send gate (a suspended organisation or agent): Africa's Talking's risk hold.
+        Err(Error::Forbidden(_)) => all_refused(&numbers, 401, "RiskHold"),
         Err(other) => other.into_response(),
     }
 }

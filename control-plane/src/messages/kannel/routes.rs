@@ -136,6 +136,8 @@ async fn sendsms(State(state): State<AppState>, query: Result<Query<SendSms>, Er
             StatusCode::PAYMENT_REQUIRED,
             "Insufficient credit, rejected",
         ),
+        // The send gate (a suspended organisation or agent): its reason, in plain text.
+        Err(Error::Forbidden(why)) => text(StatusCode::FORBIDDEN, why),
         Err(other) => other.into_response(),
     }
 }

@@ -2,9 +2,11 @@
 //! (409 naming the status), scheduling in the organisation's time zone, the preview; the
 //! dispatcher ([`dispatch`]: tokens, batches, two dispatchers at once, a dispatcher killed
 //! mid-campaign, an empty audience) and the money side ([`money`]: cancel with refunds equal
-//! to the ledger, budget and credit pauses, the kill switch).
+//! to the ledger, budget and credit pauses, the kill switch) and the send gate ([`gate`]: a
+//! suspended organisation or agent stops every sending path).
 
 mod dispatch;
+mod gate;
 mod money;
 
 use axum::http::{Method, StatusCode};

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use super::*;
 use crate::sender_ids::api_key;
 
-async fn messaging(app: &TestApp, key: &str, form: &str) -> Resp {
+pub async fn messaging(app: &TestApp, key: &str, form: &str) -> Resp {
     let request = Request::builder()
         .method(Method::POST)
         .uri("/version1/messaging")

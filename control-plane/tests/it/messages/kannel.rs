@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use super::*;
 use crate::sender_ids::api_key;
 
-async fn sendsms(app: &TestApp, query: &str) -> Resp {
+pub async fn sendsms(app: &TestApp, query: &str) -> Resp {
     let request = Request::builder()
         .uri(format!("/cgi-bin/sendsms?{query}"))
         .body(Body::empty())

@@ -3,8 +3,8 @@
 //! timeline, and the outbox publisher on the in-process bus and on RabbitMQ (including a
 //! broker that is away).
 
-mod africastalking;
-mod kannel;
+pub mod africastalking;
+pub mod kannel;
 mod publisher;
 mod read;
 mod send;
