@@ -4,6 +4,7 @@
 //! its mutations.
 
 mod crm;
+mod crm_gate;
 mod impersonation;
 
 use axum::http::{Method, StatusCode};
