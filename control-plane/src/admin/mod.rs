@@ -3,8 +3,10 @@
 
 pub mod action;
 pub mod audit;
+pub mod audit_export;
 pub mod auth;
 pub mod guard;
+pub mod invites;
 pub mod notices;
 pub mod permissions;
 pub mod seed;

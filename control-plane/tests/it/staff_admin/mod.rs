@@ -3,9 +3,11 @@
 //! its permission matrix (none / read / admin / owner × every route) and the audit rows of
 //! its mutations.
 
+mod audit;
 mod crm;
 mod crm_gate;
 mod impersonation;
+mod staff;
 
 use axum::http::{Method, StatusCode};
 use semalink_control_plane::admin::permissions::{Level, Module};
