@@ -4,6 +4,7 @@
 //! its mutations.
 
 mod audit;
+mod campaigns;
 mod crm;
 mod crm_gate;
 mod impersonation;
