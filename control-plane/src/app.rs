@@ -26,8 +26,9 @@ use crate::rate_limit;
 use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
-    accounts, admin, analytics, api_keys, auth, campaigns, contacts, credits, crm, email, exports,
-    imports, inbound, messages, notifications, ops, pricing, results, sender_ids, users,
+    accounts, admin, analytics, api_keys, auth, campaigns, contacts, credits, crm, email,
+    engineering, exports, imports, inbound, messages, notifications, ops, pricing, results,
+    sender_ids, users,
 };
 
 /// Every route of the service with its documentation, merged in this one place.
@@ -68,6 +69,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         credits::staff_routes(),
         campaigns::staff_routes(),
         crm::staff_routes(),
+        engineering::staff_routes(),
     ]
 }
 

@@ -38,6 +38,7 @@ pub mod crm;
 pub mod crypto;
 pub mod db;
 pub mod email;
+pub mod engineering;
 pub mod error;
 pub mod exports;
 pub mod http;

@@ -7,6 +7,7 @@ mod audit;
 mod campaigns;
 mod crm;
 mod crm_gate;
+mod engineering;
 mod impersonation;
 mod staff;
 
