@@ -27,6 +27,15 @@ pub use topology::{QueueType, Topology};
 
 use tokio::sync::watch;
 
+/// What a queue holds now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Messages (envelopes) ready for delivery.
+    pub messages: u64,
+    /// Consumers attached.
+    pub consumers: u64,
+}
+
 /// The bus a service runs on: RabbitMQ, or in-process. Code above holds one of these and
 /// never needs to know which.
 #[derive(Debug, Clone)]
@@ -51,6 +60,16 @@ impl Bus {
         match self {
             Bus::Amqp(b) => Ok(b.subscribe(queue, prefetch)),
             Bus::Memory(b) => b.subscribe(queue),
+        }
+    }
+
+    /// Messages waiting in `queue` and consumers attached to it: an AMQP passive declare (no
+    /// management plugin needed) on a short-lived channel, or the in-process queue's own
+    /// counters. `None` when the queue does not exist (or, over RabbitMQ, while disconnected).
+    pub async fn queue_stats(&self, queue: &str) -> Result<Option<QueueStats>> {
+        match self {
+            Bus::Amqp(b) => b.queue_stats(queue).await,
+            Bus::Memory(b) => Ok(b.queue_stats(queue)),
         }
     }
 

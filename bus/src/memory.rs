@@ -35,6 +35,7 @@ type Queue<T> = (
 struct Slot {
     queue: Box<dyn Any + Send>,
     close: Box<dyn Fn() + Send>,
+    stats: Box<dyn Fn() -> crate::QueueStats + Send>,
 }
 
 /// The in-process bus. Cheap to clone; clones share the queues.
@@ -69,10 +70,16 @@ impl MemoryBus {
         let entry = queues.entry(name.to_owned()).or_insert_with(|| {
             let (tx, rx) = async_channel::bounded::<Envelope<T>>(self.capacity);
             let closer = tx.clone();
+            let counter = rx.clone();
             Slot {
                 queue: Box::new((tx, rx)),
                 close: Box::new(move || {
                     closer.close();
+                }),
+                // The bus keeps one receiver itself (the slot's); the rest are subscriptions.
+                stats: Box::new(move || crate::QueueStats {
+                    messages: counter.len() as u64,
+                    consumers: counter.receiver_count().saturating_sub(2) as u64,
                 }),
             }
         });
@@ -91,6 +98,12 @@ impl MemoryBus {
             senders: HashMap::new(),
         };
         Ok(Publisher::start(self.batch, queue, false, backend))
+    }
+
+    /// Envelopes waiting in `queue` and its subscriptions; `None` when it was never used.
+    pub fn queue_stats(&self, queue: &str) -> Option<crate::QueueStats> {
+        let queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        queues.get(queue).map(|slot| (slot.stats)())
     }
 
     /// Closes `queue` for good: publishing to it fails from now on (its consumer is gone),

@@ -26,8 +26,9 @@ use crate::rate_limit;
 use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
-    accounts, admin, analytics, api_keys, auth, campaigns, contacts, credits, email, exports,
-    imports, inbound, messages, notifications, ops, pricing, results, sender_ids, users, webhooks,
+    accounts, admin, analytics, api_keys, auth, campaigns, contacts, credits, crm, email,
+    engineering, exports, imports, inbound, messages, notifications, ops, pricing, results,
+    sender_ids, users, webhooks,
 };
 
 /// Every route of the service with its documentation, merged in this one place.
@@ -68,6 +69,8 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         pricing::staff_routes(),
         credits::staff_routes(),
         campaigns::staff_routes(),
+        crm::staff_routes(),
+        engineering::staff_routes(),
     ]
 }
 
@@ -153,6 +156,10 @@ pub fn app(state: AppState) -> Router {
                     layers::observe,
                 ))
                 .layer(middleware::from_fn(layers::security_headers))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    crm::impersonation::layer::impersonation,
+                ))
                 .layer(CatchPanicLayer::custom(|_| {
                     Error::internal("handler panicked").into_response()
                 }))

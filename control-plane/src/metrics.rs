@@ -18,6 +18,42 @@ pub struct Metrics {
     pool: IntGaugeVec,
     status_events: IntCounterVec,
     inbound: IntCounterVec,
+    recent_errors: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<ServerError>>>,
+}
+
+/// How many recent server errors are kept in memory.
+pub const RECENT_ERRORS: usize = 100;
+
+/// One 5xx answer, kept in memory for the engineering module.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ServerError {
+    /// The request id (`x-request-id`), to find its log line.
+    pub request_id: String,
+    /// Method.
+    pub method: String,
+    /// Route template.
+    pub route: String,
+    /// Status.
+    pub status: u16,
+    /// When (Unix seconds).
+    pub at: i64,
+}
+
+/// The API's health from its own counters since the process started.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiHealth {
+    /// Requests answered.
+    pub requests: u64,
+    /// Of which 5xx.
+    pub server_errors: u64,
+    /// server_errors / requests (0 without requests).
+    pub error_rate: f64,
+    /// Median latency in seconds (upper bound of its histogram bucket).
+    pub p50_seconds: Option<f64>,
+    /// 99th percentile latency in seconds (upper bound of its bucket).
+    pub p99_seconds: Option<f64>,
+    /// Status events the consumer could not match to a message (receipts without a message).
+    pub unmatched_status_events: u64,
 }
 
 impl Metrics {
@@ -82,6 +118,79 @@ impl Metrics {
             pool,
             status_events,
             inbound,
+            recent_errors: Default::default(),
+        }
+    }
+
+    /// Keeps a 5xx answer in the ring of the last [`RECENT_ERRORS`].
+    pub fn record_server_error(&self, error: ServerError) {
+        let mut ring = self.recent_errors.lock().unwrap_or_else(|e| e.into_inner());
+        if ring.len() == RECENT_ERRORS {
+            ring.pop_front();
+        }
+        ring.push_back(error);
+    }
+
+    /// The recent server errors, newest first.
+    pub fn recent_server_errors(&self) -> Vec<ServerError> {
+        let ring = self.recent_errors.lock().unwrap_or_else(|e| e.into_inner());
+        ring.iter().rev().cloned().collect()
+    }
+
+    /// Request totals, error rate and latency percentiles from the counters.
+    pub fn health(&self) -> ApiHealth {
+        use prometheus::core::Collector;
+        let (mut requests, mut server_errors) = (0u64, 0u64);
+        for family in self.requests.collect() {
+            for m in family.get_metric() {
+                let n = m.get_counter().get_value() as u64;
+                requests += n;
+                let status = m
+                    .get_label()
+                    .iter()
+                    .find(|l| l.name() == "status")
+                    .map(|l| l.value().to_owned())
+                    .unwrap_or_default();
+                if status.starts_with('5') {
+                    server_errors += n;
+                }
+            }
+        }
+        let mut buckets: Vec<(f64, u64)> = Vec::new();
+        let mut total = 0u64;
+        for family in self.latency.collect() {
+            for m in family.get_metric() {
+                let h = m.get_histogram();
+                total += h.get_sample_count();
+                for (i, b) in h.get_bucket().iter().enumerate() {
+                    match buckets.get_mut(i) {
+                        Some(slot) => slot.1 += b.cumulative_count(),
+                        None => buckets.push((b.upper_bound(), b.cumulative_count())),
+                    }
+                }
+            }
+        }
+        let quantile = |q: f64| {
+            let wanted = (total as f64 * q).ceil() as u64;
+            (total > 0).then(|| {
+                buckets
+                    .iter()
+                    .find(|(_, count)| *count >= wanted)
+                    .map_or(f64::INFINITY, |(bound, _)| *bound)
+            })
+        };
+        let unmatched = self.status_events.with_label_values(&["unknown"]).get();
+        ApiHealth {
+            requests,
+            server_errors,
+            error_rate: if requests == 0 {
+                0.0
+            } else {
+                server_errors as f64 / requests as f64
+            },
+            p50_seconds: quantile(0.5),
+            p99_seconds: quantile(0.99),
+            unmatched_status_events: unmatched,
         }
     }
 

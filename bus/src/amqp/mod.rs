@@ -135,6 +135,34 @@ impl AmqpBus {
         Publisher::start(self.inner.config.batch, queue, true, backend)
     }
 
+    /// A passive declare of `queue` on a channel of its own (a failed passive declare closes
+    /// its channel): messages ready and consumers. `None` when disconnected or unknown.
+    pub async fn queue_stats(&self, queue: &str) -> Result<Option<crate::QueueStats>> {
+        let Some(session) = self.inner.session.borrow().clone() else {
+            return Ok(None);
+        };
+        let channel = session
+            .conn
+            .create_channel()
+            .await
+            .map_err(Error::amqp("channel"))?;
+        let options = lapin::options::QueueDeclareOptions {
+            passive: true,
+            ..lapin::options::QueueDeclareOptions::default()
+        };
+        let declared = channel
+            .queue_declare(queue.into(), options, lapin::types::FieldTable::default())
+            .await;
+        let stats = declared.ok().map(|q| crate::QueueStats {
+            messages: u64::from(q.message_count()),
+            consumers: u64::from(q.consumer_count()),
+        });
+        if channel.status().connected() {
+            let _ = channel.close(200, "stats read".into()).await;
+        }
+        Ok(stats)
+    }
+
     /// Consumes `queue` with `prefetch` unacknowledged envelopes at most, resuming on every
     /// new connection until the subscription is dropped or cancelled or the bus stops.
     pub fn subscribe<T: Message>(&self, queue: &str, prefetch: u16) -> Subscription<T> {

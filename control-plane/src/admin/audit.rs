@@ -17,7 +17,9 @@ use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_audit))
+    OpenApiRouter::new()
+        .routes(routes!(list_audit))
+        .merge(crate::admin::audit_export::router())
 }
 
 /// One action to record.
@@ -58,24 +60,79 @@ pub async fn record(conn: impl PgExecutor<'_>, entry: Entry<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Entries with id below `before`, newest first.
+/// Filters of the audit viewer and its export.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only this staff member's actions.
+    pub staff_id: Option<Uuid>,
+    /// Only this module.
+    pub module: Option<Module>,
+    /// Only this action (e.g. `org.suspend`).
+    pub action: Option<String>,
+    /// Only this kind of target (e.g. `account`).
+    pub target_type: Option<String>,
+    /// Only this target id.
+    pub target_id: Option<String>,
+    /// At or after this time (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<time::OffsetDateTime>,
+    /// Before this time (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<time::OffsetDateTime>,
+}
+
+/// The filter's SQL condition (binds `$1`–`$7`).
+pub const FILTER_SQL: &str = "($1::uuid IS NULL OR staff_id = $1)
+    AND ($2::staff_module IS NULL OR module = $2)
+    AND ($3::text IS NULL OR action = $3)
+    AND ($4::text IS NULL OR target_type = $4)
+    AND ($5::text IS NULL OR target_id = $5)
+    AND ($6::timestamptz IS NULL OR created_at >= $6)
+    AND ($7::timestamptz IS NULL OR created_at < $7)";
+
+/// Columns of an [`AuditEntry`].
+pub const COLUMNS: &str =
+    "id, staff_id, module, action, target_type, target_id, metadata, ip, created_at";
+
+/// Binds the filter's `$1`–`$7` onto a query.
+pub fn bind_filter<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    q: &'q AuditQuery,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    query
+        .bind(q.staff_id)
+        .bind(q.module)
+        .bind(q.action.as_deref())
+        .bind(q.target_type.as_deref())
+        .bind(q.target_id.as_deref())
+        .bind(q.from)
+        .bind(q.to)
+}
+
+/// Entries matching `q` with id below `before`, newest first.
 pub async fn page_of(
     conn: impl PgExecutor<'_>,
+    q: &AuditQuery,
     before: Uuid,
     limit: i64,
 ) -> Result<Vec<AuditEntry>> {
-    Ok(sqlx::query_as(
-        "SELECT id, staff_id, module, action, target_type, target_id, metadata, ip, created_at
-         FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(before)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE {FILTER_SQL} AND id < $8 ORDER BY id DESC LIMIT $9"
+    );
+    Ok(bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), q)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
 }
 
-/// The audit log, newest first (`audit: read`).
-#[utoipa::path(get, path = "/v1/admin/audit", tag = "admin-audit", security(("staff_bearer" = [])), params(Paged),
+/// The audit log, newest first, filtered by staff, module, action, target and date range
+/// (`audit: read`).
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "admin-audit", security(("staff_bearer" = [])), params(Paged<AuditQuery>),
     responses(
         (status = 200, description = "Audit entries", body = Page<AuditEntry>),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
@@ -83,8 +140,14 @@ pub async fn page_of(
 async fn list_audit(
     State(state): State<AppState>,
     _: Require<AuditRead>,
-    Paged { page, .. }: Paged,
+    Paged { query, page }: Paged<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>> {
-    let rows = page_of(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = page_of(
+        &state.pool,
+        &query,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
 }

@@ -88,6 +88,7 @@ async fn staff_login(
         table: Table::Staff,
         email: &req.email,
         ip,
+        user_agent: origin.user_agent.as_deref(),
     };
     lockout::ensure_unlocked(&state.pool, &attempt).await?;
     let Some(staff) = store::credentials_by_email(&state.pool, req.email.trim()).await? else {
@@ -119,6 +120,7 @@ async fn staff_login(
         return Err(answer);
     }
     if !staff.is_active {
+        lockout::record_event(&state.pool, &attempt, Some(staff.id), Some("deactivated")).await?;
         return Err(Error::Forbidden("this staff account is deactivated"));
     }
     lockout::record_success(&state.pool, &attempt, staff.id).await?;

@@ -3,8 +3,11 @@
 
 pub mod action;
 pub mod audit;
+pub mod audit_export;
 pub mod auth;
 pub mod guard;
+pub mod invites;
+pub mod notices;
 pub mod permissions;
 pub mod seed;
 pub mod staff;
@@ -21,4 +24,5 @@ pub fn staff_routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(staff::router())
         .merge(audit::router())
+        .merge(notices::routes::router())
 }

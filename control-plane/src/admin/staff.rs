@@ -1,4 +1,5 @@
-//! Staff management (the `staff` module): list (read), create and set permissions (owner).
+//! Staff management (the `staff` module): list and login history (read); create, invite
+//! ([`crate::admin::invites`]), set permissions and remove (owner).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,8 +13,11 @@ use crate::admin::guard::{Require, StaffOwner, StaffRead};
 use crate::admin::permissions::{Level, Module};
 use crate::admin::store;
 use crate::admin::types::{CreateStaff, CreatedStaff, SetPermissions, StaffMember};
+use crate::crm::store::{LoginScope, logins};
+use crate::crm::types::LoginEvent;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
+use crate::identity::sessions;
 use crate::state::AppState;
 use crate::users::types::{check_name, parse_email};
 
@@ -22,6 +26,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_staff, create_staff))
         .routes(routes!(set_permissions))
+        .routes(routes!(remove_staff))
+        .routes(routes!(staff_logins))
+        .merge(crate::admin::invites::router())
 }
 
 /// Staff members (`staff: read`).
@@ -110,6 +117,66 @@ async fn set_permissions(
     let staff = store::get(&mut *tx, id).await?.ok_or(Error::NotFound)?;
     tx.commit().await?;
     Ok(Json(staff))
+}
+
+/// Remove a staff member (`staff: owner`): every token and impersonation of theirs is refused
+/// from the next request on; the row stays for the audit log.
+#[utoipa::path(delete, path = "/v1/admin/staff/{staff_id}", tag = "admin-staff", security(("staff_bearer" = [])),
+    params(("staff_id" = Uuid, Path, description = "Staff id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such staff member (or removed already)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "You cannot remove yourself", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn remove_staff(
+    State(state): State<AppState>,
+    Require(me, _): Require<StaffOwner>,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    if id == me.staff_id {
+        return Err(Error::Conflict("you cannot remove yourself"));
+    }
+    let act = StaffAction::new(&me, Module::Staff, Level::Owner)?;
+    let mut tx = state.pool.begin().await?;
+    let before = store::get(&mut *tx, id).await?.ok_or(Error::NotFound)?;
+    if !store::remove(&mut tx, id).await? {
+        return Err(Error::NotFound);
+    }
+    sessions::revoke_all_for_staff(&mut *tx, id, "staff_removed").await?;
+    let impersonations = crate::crm::impersonation::store::revoke_all_of(&mut *tx, id).await?;
+    let metadata = json!({
+        "email": before.email, "permissions": before.permissions,
+        "impersonations_revoked": impersonations,
+    });
+    act.audit(&mut *tx, "staff.remove", "staff", id, metadata)
+        .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A staff member's login history, newest first (`staff: read`).
+#[utoipa::path(get, path = "/v1/admin/staff/{staff_id}/logins", tag = "admin-staff", security(("staff_bearer" = [])),
+    params(("staff_id" = Uuid, Path, description = "Staff id"), Paged),
+    responses(
+        (status = 200, description = "Login attempts", body = Page<LoginEvent>),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn staff_logins(
+    State(state): State<AppState>,
+    _: Require<StaffRead>,
+    Path(id): Path<Uuid>,
+    Paged { page, .. }: Paged,
+) -> Result<Json<Page<LoginEvent>>> {
+    let rows = logins(
+        &state.pool,
+        LoginScope::Staff,
+        id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |e| e.id)))
 }
 
 /// A random temporary password that satisfies the strength rule.

@@ -197,3 +197,34 @@ pub async fn emails_with(
     .fetch_all(conn)
     .await?)
 }
+
+/// Activates or deactivates a staff member.
+pub async fn set_active(conn: impl PgExecutor<'_>, id: Uuid, active: bool) -> Result<()> {
+    sqlx::query("UPDATE admin_staff SET is_active = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(active)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes a staff member: inactive for good, no permissions left. `false` when unknown or
+/// removed already.
+pub async fn remove(conn: &mut PgConnection, id: Uuid) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE admin_staff SET is_active = false, removed_at = now(), updated_at = now()
+          WHERE id = $1 AND removed_at IS NULL",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if done {
+        sqlx::query("DELETE FROM staff_permissions WHERE staff_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(done)
+}

@@ -67,6 +67,8 @@ pub struct Attempt<'a> {
     pub email: &'a str,
     /// Client IP (`None` when unknown).
     pub ip: Option<&'a str>,
+    /// The User-Agent header, kept in the login history.
+    pub user_agent: Option<&'a str>,
 }
 
 impl Attempt<'_> {
@@ -166,17 +168,20 @@ pub async fn record_failure(
     base_url: &str,
 ) -> Result<Error> {
     let mut tx = pool.begin().await?;
+    let mut reason = "invalid_credentials";
     let pair = count_failure(&mut *tx, attempt, attempt.ip(), policy).await?;
     let every = count_failure(&mut *tx, attempt, EVERY_IP, policy).await?;
     let mut answer = Error::InvalidCredentials;
     if let Some(secs) = pair_delay_secs(pair, policy) {
         block(&mut *tx, attempt, attempt.ip(), secs).await?;
+        reason = "locked";
         answer = Error::Locked {
             retry_after_secs: secs.unsigned_abs(),
         };
     }
     if every >= policy.account_threshold {
         block(&mut *tx, attempt, EVERY_IP, policy.lock_secs).await?;
+        reason = "locked";
         answer = Error::Locked {
             retry_after_secs: policy.lock_secs.unsigned_abs(),
         };
@@ -199,8 +204,45 @@ pub async fn record_failure(
             outbox::enqueue(&mut *tx, to, &notice, base_url).await?;
         }
     }
+    record_event(&mut *tx, attempt, None, Some(reason)).await?;
     tx.commit().await?;
     Ok(answer)
+}
+
+/// Appends one row to the login history: a success of principal `id` when `failure` is
+/// `None`, else a failure for that reason (the principal is looked up by the typed email).
+pub async fn record_event(
+    conn: impl PgExecutor<'_>,
+    attempt: &Attempt<'_>,
+    id: Option<Uuid>,
+    failure: Option<&str>,
+) -> Result<()> {
+    let sql = match attempt.table {
+        Table::Users => {
+            "INSERT INTO login_events (id, scope, principal_id, email, ip, user_agent, success, reason)
+             VALUES ($1, 'user', coalesce($2, (SELECT id FROM users WHERE lower(email) = $3)),
+                     $3, $4, $5, $6, $7)"
+        }
+        Table::Staff => {
+            "INSERT INTO login_events (id, scope, principal_id, email, ip, user_agent, success, reason)
+             VALUES ($1, 'staff', coalesce($2, (SELECT id FROM admin_staff WHERE lower(email) = $3)),
+                     $3, $4, $5, $6, $7)"
+        }
+    };
+    let user_agent = attempt
+        .user_agent
+        .map(|ua| ua.chars().take(300).collect::<String>());
+    sqlx::query(sql)
+        .bind(Uuid::now_v7())
+        .bind(id)
+        .bind(attempt.key())
+        .bind(attempt.ip)
+        .bind(user_agent)
+        .bind(failure.is_none())
+        .bind(failure)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Clears the attempt's pair after a successful check and stamps the login time. The count
@@ -212,6 +254,7 @@ pub async fn record_success(pool: &PgPool, attempt: &Attempt<'_>, id: Uuid) -> R
         .bind(attempt.ip())
         .execute(pool)
         .await?;
+    record_event(pool, attempt, Some(id), None).await?;
     stamp_login(pool, attempt.table, id).await
 }
 

@@ -174,6 +174,7 @@ async fn login(
         table: Table::Users,
         email: &req.email,
         ip: origin.ip.as_deref(),
+        user_agent: origin.user_agent.as_deref(),
     };
     // Before anything else, and the same for unknown addresses: no oracle.
     lockout::ensure_unlocked(&state.pool, &attempt).await?;
@@ -194,6 +195,7 @@ async fn login(
         );
     }
     if !user.is_active {
+        lockout::record_event(&state.pool, &attempt, Some(user.id), Some("deactivated")).await?;
         return Err(Error::Forbidden("this user is deactivated"));
     }
     if user.mfa_enabled {
@@ -241,6 +243,7 @@ async fn login_mfa(
         table: Table::Users,
         email: &user.email,
         ip: origin.ip.as_deref(),
+        user_agent: origin.user_agent.as_deref(),
     };
     lockout::ensure_unlocked(&state.pool, &attempt).await?;
     if !mfa::check_second_factor(&state, user.id, &req.code).await? {

@@ -22,6 +22,7 @@ use crate::credits::types::Actor;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Path};
 use crate::identity::principal::Principal;
+use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 use crate::types::BoundedText;
 
@@ -200,8 +201,14 @@ async fn pause_campaign(
         None => "paused by the customer".to_owned(),
     };
     let (mut tx, scope, _) = begin(&state, &principal, id, Action::Pause).await?;
-    store::set_status(&mut *tx, id, CampaignStatus::Paused, None, Some(&reason)).await?;
+    pause(&mut tx, id, &reason).await?;
     done(tx, scope, id).await
+}
+
+/// The pause transition of a campaign locked (and checked for [`Action::Pause`]) on `tx`:
+/// the dispatcher writes no more of it. Customers and staff both pause through here.
+pub async fn pause(tx: &mut PgConnection, id: Uuid, reason: &str) -> Result<()> {
+    store::set_status(&mut *tx, id, CampaignStatus::Paused, None, Some(reason)).await
 }
 
 /// Resume a paused campaign: `sending` again if dispatch had started, else `scheduled` (send
@@ -249,27 +256,36 @@ async fn cancel_campaign(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Campaign>> {
     let (mut tx, scope, current) = begin(&state, &principal, id, Action::Cancel).await?;
-    let unsent = store::lock_unsent(&mut *tx, scope, id).await?;
-    let events: Vec<Uuid> = unsent.iter().map(|_| Uuid::now_v7()).collect();
-    let cancelled = store::cancel_messages(&mut *tx, &unsent, &events).await?;
-    let outcomes: Vec<(Uuid, Outcome)> = cancelled.iter().map(|m| (*m, Outcome::Refund)).collect();
     let actor = match user_of(&principal) {
         Some(user) => Actor::User(user),
         None => Actor::System("campaigns_api"),
     };
-    let settled = ledger::settle_messages(
-        &mut tx,
-        scope.id(),
-        &outcomes,
-        actor,
-        &state.config.server.public_base_url,
-    )
-    .await?;
+    let base = &state.config.server.public_base_url;
+    cancel(&mut tx, scope, &current, actor, base).await?;
+    done(tx, scope, id).await
+}
+
+/// The cancel transition of `current`, locked (and checked for [`Action::Cancel`]) on `tx`:
+/// its unsent messages are taken out of the outbox, marked cancelled and refunded, and the
+/// report written. Customers and staff both cancel through here; returns the report.
+pub async fn cancel(
+    tx: &mut PgConnection,
+    scope: AccountScope,
+    current: &Campaign,
+    actor: Actor,
+    base_url: &str,
+) -> Result<serde_json::Value> {
+    let id = current.id;
+    let unsent = store::lock_unsent(&mut *tx, scope, id).await?;
+    let events: Vec<Uuid> = unsent.iter().map(|_| Uuid::now_v7()).collect();
+    let cancelled = store::cancel_messages(&mut *tx, &unsent, &events).await?;
+    let outcomes: Vec<(Uuid, Outcome)> = cancelled.iter().map(|m| (*m, Outcome::Refund)).collect();
+    let settled = ledger::settle_messages(tx, scope.id(), &outcomes, actor, base_url).await?;
     let report = json!({
         "dispatched": current.dispatched_count,
         "cancelled_messages": cancelled.len(),
         "refunded": settled.refunded,
     });
     store::mark_cancelled(&mut *tx, id, &report).await?;
-    done(tx, scope, id).await
+    Ok(report)
 }

@@ -16,6 +16,7 @@ pub mod content;
 pub mod dispatch;
 pub mod halts;
 pub mod lifecycle;
+pub mod oversight;
 pub mod preview;
 pub mod routes;
 pub mod store;
@@ -35,9 +36,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(budget::routes::router())
 }
 
-/// The staff routes of the module: the kill switch.
+/// The staff routes of the module: the kill switch and the oversight of every campaign.
 pub fn staff_routes() -> OpenApiRouter<AppState> {
-    halts::staff::router()
+    halts::staff::router().merge(oversight::router())
 }
 
 /// The module's background workers: the dispatcher.

@@ -434,3 +434,52 @@ pub async fn set_estimate(
         .await?;
     Ok(())
 }
+
+/// A campaign with its organisation, as staff see it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct StaffCampaign {
+    /// The organisation.
+    pub account_id: Uuid,
+    /// Its name.
+    pub account_name: String,
+    /// The campaign.
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub campaign: Campaign,
+}
+
+/// Campaigns of every organisation below `before`, newest first, optionally of one status
+/// or one organisation (staff oversight).
+pub async fn list_all(
+    conn: impl PgExecutor<'_>,
+    status: Option<CampaignStatus>,
+    account_id: Option<Uuid>,
+    before: Uuid,
+    limit: i64,
+) -> Result<Vec<StaffCampaign>> {
+    let sql = format!(
+        "SELECT k.account_id, a.name AS account_name, {COLUMNS}
+           FROM campaigns k JOIN accounts a ON a.id = k.account_id
+          WHERE k.deleted_at IS NULL AND k.id < $1
+            AND ($2::campaign_status IS NULL OR k.status = $2)
+            AND ($3::uuid IS NULL OR k.account_id = $3)
+          ORDER BY k.id DESC LIMIT $4"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(before)
+        .bind(status)
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The organisation a campaign belongs to (`None` when unknown or deleted).
+pub async fn owner_of(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>> {
+    Ok(
+        sqlx::query_scalar("SELECT account_id FROM campaigns WHERE id = $1 AND deleted_at IS NULL")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}

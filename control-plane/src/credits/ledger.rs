@@ -51,6 +51,8 @@ pub(crate) struct Locked {
     pub credit_limit: Decimal,
     pub low_credit_threshold: Option<Decimal>,
     pub notified: bool,
+    /// Set while the account is suspended: nothing may be reserved.
+    pub frozen: bool,
 }
 
 impl Locked {
@@ -77,7 +79,7 @@ impl Locked {
 pub(crate) async fn lock(conn: &mut PgConnection, account_id: Uuid) -> Result<Locked> {
     sqlx::query_as(
         "SELECT balance, reserved_balance, billing_mode, credit_limit, low_credit_threshold,
-                low_credit_notified_at IS NOT NULL AS notified
+                low_credit_notified_at IS NOT NULL AS notified, frozen_at IS NOT NULL AS frozen
          FROM credits WHERE account_id = $1 FOR UPDATE",
     )
     .bind(account_id)
@@ -330,6 +332,11 @@ async fn reserve_locked(
             ));
         }
         return Ok(replayed(row));
+    }
+    if locked.frozen {
+        return Err(Error::Forbidden(
+            "the account is suspended: its credits are frozen",
+        ));
     }
     locked.ensure_can_reach(locked.balance - amount)?;
     let row = apply(tx, entry, TxType::Reservation, -amount, amount, &locked).await?;

@@ -37,6 +37,13 @@ pub enum Template<'a> {
         /// Its country (ISO 3166-1 alpha-2).
         country: &'a str,
     },
+    /// Join Sema Link's staff: set a password to activate the account (valid 72 h).
+    StaffInvitation {
+        /// The invitee's name.
+        name: &'a str,
+        /// Raw token.
+        token: &'a str,
+    },
     /// A copy of an in-app notification (`notifications::notify`).
     Notification {
         /// One line, used as the subject.
@@ -102,6 +109,13 @@ impl Template<'_> {
                 subject: format!("Sender ID {name} ({country}) awaits review"),
                 body: format!(
                     "{account_name} submitted the sender ID {name} for {country}.\n\nThe approval queue, oldest first: {base}/admin/sender-ids\n\nSema Link"
+                ),
+            },
+            Template::StaffInvitation { name, token } => Rendered {
+                template: "staff_invitation",
+                subject: "You are invited to the Sema Link admin app".to_owned(),
+                body: format!(
+                    "Hello {name},\n\nSet your password to activate your staff account (the link is valid for 72 hours):\n{base}/admin/accept-invite?token={token}\n\nSema Link"
                 ),
             },
             Template::Notification { title, body } => Rendered {

@@ -78,6 +78,17 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
     state
         .metrics
         .record(method.as_str(), &route, status, elapsed.as_secs_f64());
+    if status >= 500 {
+        state
+            .metrics
+            .record_server_error(crate::metrics::ServerError {
+                request_id: request_id.clone(),
+                method: method.to_string(),
+                route: route.clone(),
+                status,
+                at: crate::identity::jwt::now_secs(),
+            });
+    }
     tracing::info!(
         request_id,
         method = %method,

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::identity::IdentityState;
+use crate::identity::impersonation::{Impersonated, is_impersonation};
 use crate::identity::jwt::{AccessClaims, CUSTOMER_AUDIENCE};
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
@@ -61,6 +62,20 @@ impl<S: IdentityState> FromRequestParts<S> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::Unauthorized("missing bearer token"))?;
+        if is_impersonation(token) {
+            // Checked, audited and held to reads by the impersonation middleware.
+            let view = parts
+                .extensions
+                .get::<Impersonated>()
+                .ok_or(Error::Unauthorized("invalid or expired access token"))?;
+            state.limits().check_principal(view.account_id)?;
+            return Ok(AuthUser {
+                user_id: view.user_id,
+                account_id: view.account_id,
+                role: Role::Owner,
+                session_id: view.id,
+            });
+        }
         let claims: AccessClaims = state.customer_keys().verify(token, CUSTOMER_AUDIENCE)?;
         state.limits().check_principal(claims.acc)?;
         let role: Option<Role> = sqlx::query_scalar(
@@ -95,6 +110,9 @@ impl<S: IdentityState> FromRequestParts<S> for VerifiedUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = AuthUser::from_request_parts(parts, state).await?;
+        if parts.extensions.get::<Impersonated>().is_some() {
+            return Err(Error::Forbidden("impersonation is read-only"));
+        }
         let verified: Option<bool> = sqlx::query_scalar(
             "SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1 AND is_active",
         )

@@ -23,6 +23,7 @@ mod sender_ids;
 mod sender_ids_staff;
 mod service;
 mod staff;
+mod staff_admin;
 mod staff_audit;
 mod teams;
 mod tenant_walls;

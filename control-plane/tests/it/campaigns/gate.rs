@@ -22,7 +22,7 @@ async fn set_status(app: &TestApp, account_id: Uuid, status: &str) {
 }
 
 /// Every sending path refuses with `reason`, and nothing new is written.
-async fn refused_everywhere(app: &TestApp, user: &User, key: &str, draft: &str, reason: &str) {
+pub async fn refused_everywhere(app: &TestApp, user: &User, key: &str, draft: &str, reason: &str) {
     let before = crate::messages::count(app, "messages", user.account_id).await;
     let r = send_json(
         app,

@@ -6,7 +6,7 @@
 //! suspended organisation or agent stops every sending path).
 
 mod dispatch;
-mod gate;
+pub mod gate;
 mod money;
 
 use axum::http::{Method, StatusCode};

@@ -1,0 +1,92 @@
+//! The staff bell: my notifications (all or unread), the unread count, mark read. Any
+//! signed-in staff member sees their own, whatever their module levels.
+
+use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::admin::guard::StaffSession;
+use crate::admin::notices::store;
+use crate::admin::notices::types::{MarkedRead, NotificationQuery, StaffNotification, UnreadCount};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, Paged, Path};
+use crate::state::AppState;
+
+/// Routes of the feed.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_staff_notifications))
+        .routes(routes!(staff_unread_count))
+        .routes(routes!(staff_mark_read))
+        .routes(routes!(staff_mark_all_read))
+}
+
+/// My staff notifications, newest first.
+#[utoipa::path(get, path = "/v1/admin/notifications", tag = "admin-notifications", security(("staff_bearer" = [])),
+    params(Paged<NotificationQuery>),
+    responses(
+        (status = 200, description = "Notifications", body = Page<StaffNotification>),
+        (status = 401, description = "Not signed in as staff", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_staff_notifications(
+    State(state): State<AppState>,
+    me: StaffSession,
+    Paged { query: q, page }: Paged<NotificationQuery>,
+) -> Result<Json<Page<StaffNotification>>> {
+    let rows = store::list(
+        &state.pool,
+        me.staff_id,
+        q.unread.unwrap_or(false),
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |n| n.id)))
+}
+
+/// How many of my staff notifications are unread.
+#[utoipa::path(get, path = "/v1/admin/notifications/unread-count", tag = "admin-notifications", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "Unread count", body = UnreadCount),
+    ))]
+async fn staff_unread_count(
+    State(state): State<AppState>,
+    me: StaffSession,
+) -> Result<Json<UnreadCount>> {
+    Ok(Json(UnreadCount {
+        unread: store::unread_count(&state.pool, me.staff_id).await?,
+    }))
+}
+
+/// Marks one of my notifications read.
+#[utoipa::path(post, path = "/v1/admin/notifications/{notification_id}/read", tag = "admin-notifications", security(("staff_bearer" = [])),
+    params(("notification_id" = Uuid, Path, description = "Notification id")),
+    responses(
+        (status = 200, description = "The notification, read", body = StaffNotification),
+        (status = 404, description = "Not one of mine", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn staff_mark_read(
+    State(state): State<AppState>,
+    me: StaffSession,
+    Path(id): Path<Uuid>,
+) -> Result<Json<StaffNotification>> {
+    store::mark_read(&state.pool, me.staff_id, id)
+        .await?
+        .map(Json)
+        .ok_or(Error::NotFound)
+}
+
+/// Marks all my notifications read.
+#[utoipa::path(post, path = "/v1/admin/notifications/read-all", tag = "admin-notifications", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "How many were marked", body = MarkedRead),
+    ))]
+async fn staff_mark_all_read(
+    State(state): State<AppState>,
+    me: StaffSession,
+) -> Result<Json<MarkedRead>> {
+    Ok(Json(MarkedRead {
+        marked: store::mark_all_read(&state.pool, me.staff_id).await?,
+    }))
+}

@@ -1,0 +1,130 @@
+//! Engineering routes (`/v1/admin/engineering/…`, `engineering: read`): queue depth and
+//! consumers, failed messages, applied migrations, API health, recent server errors.
+
+use axum::extract::State;
+use semalink_bus::Bus;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::admin::guard::{Permission, Require, permission};
+use crate::admin::permissions::{Level, Module};
+use crate::engineering::store;
+use crate::engineering::types::{
+    FailedMessage, FailedQuery, Health, Migrations, QueueDepth, Queues, RecentErrors,
+};
+use crate::error::{Problem, Result};
+use crate::http::{Json, Page, Paged};
+use crate::state::AppState;
+
+permission! {
+    EngineeringRead = Engineering: Read;
+}
+
+/// Routes of the module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(queues))
+        .routes(routes!(failed_messages))
+        .routes(routes!(migrations))
+        .routes(routes!(health))
+        .routes(routes!(recent_errors))
+}
+
+/// Depth and consumers of every queue (AMQP passive declare, or the in-process counters).
+#[utoipa::path(get, path = "/v1/admin/engineering/queues", tag = "admin-engineering", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "Queues", body = Queues),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn queues(
+    State(state): State<AppState>,
+    _: Require<EngineeringRead>,
+) -> Result<Json<Queues>> {
+    let names = crate::bus::Queues::of(state.config.amqp.as_ref());
+    let mut data = Vec::new();
+    for queue in [names.priority, names.normal, names.status, names.inbound] {
+        let stats = state.bus.queue_stats(&queue).await.ok().flatten();
+        data.push(QueueDepth {
+            queue,
+            messages: stats.map(|s| s.messages),
+            consumers: stats.map(|s| s.consumers),
+        });
+    }
+    let bus = match state.bus {
+        Bus::Amqp(_) => "amqp",
+        Bus::Memory(_) => "memory",
+    };
+    let ready = *state.bus.readiness().borrow();
+    Ok(Json(Queues { bus, ready, data }))
+}
+
+/// Failed messages, newest first, with the upstream's reason and code.
+#[utoipa::path(get, path = "/v1/admin/engineering/failed-messages", tag = "admin-engineering", security(("staff_bearer" = [])),
+    params(Paged<FailedQuery>),
+    responses(
+        (status = 200, description = "Failed messages", body = Page<FailedMessage>),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn failed_messages(
+    State(state): State<AppState>,
+    _: Require<EngineeringRead>,
+    Paged { query, page }: Paged<FailedQuery>,
+) -> Result<Json<Page<FailedMessage>>> {
+    let rows = store::failed(
+        &state.pool,
+        query.account_id,
+        page.before_or_max(),
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(Page::from_rows(rows, page, |m| m.id)))
+}
+
+/// Applied migrations, oldest first.
+#[utoipa::path(get, path = "/v1/admin/engineering/migrations", tag = "admin-engineering", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "Migrations", body = Migrations),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn migrations(
+    State(state): State<AppState>,
+    _: Require<EngineeringRead>,
+) -> Result<Json<Migrations>> {
+    Ok(Json(Migrations {
+        data: store::migrations(&state.pool).await?,
+    }))
+}
+
+/// Request rate, error rate and latency percentiles from the service's own metrics, the
+/// receipts it could not match, and the outbox backlog.
+#[utoipa::path(get, path = "/v1/admin/engineering/health", tag = "admin-engineering", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "Health", body = Health),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn health(
+    State(state): State<AppState>,
+    _: Require<EngineeringRead>,
+) -> Result<Json<Health>> {
+    let (outbox_waiting, outbox_held) = store::outbox(&state.pool).await?;
+    Ok(Json(Health {
+        api: state.metrics.health(),
+        outbox_waiting,
+        outbox_held,
+    }))
+}
+
+/// The last 100 server errors (5xx) with their request ids, kept in memory by this process.
+#[utoipa::path(get, path = "/v1/admin/engineering/errors", tag = "admin-engineering", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "Recent server errors", body = RecentErrors),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn recent_errors(
+    State(state): State<AppState>,
+    _: Require<EngineeringRead>,
+) -> Result<Json<RecentErrors>> {
+    Ok(Json(RecentErrors {
+        data: state.metrics.recent_server_errors(),
+    }))
+}

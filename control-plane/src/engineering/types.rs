@@ -1,0 +1,109 @@
+//! Answers of the engineering module.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::metrics::{ApiHealth, ServerError};
+
+/// One queue's depth.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueDepth {
+    /// Queue name.
+    pub queue: String,
+    /// Messages (envelopes) ready; null when the queue cannot be read now.
+    pub messages: Option<u64>,
+    /// Consumers attached; null when the queue cannot be read now.
+    pub consumers: Option<u64>,
+}
+
+/// Every queue of the deployment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Queues {
+    /// `amqp` or `memory`.
+    pub bus: &'static str,
+    /// Whether the bus is connected.
+    pub ready: bool,
+    /// The queues.
+    pub data: Vec<QueueDepth>,
+}
+
+/// Filters of the failed-messages list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FailedQuery {
+    /// Only this organisation's.
+    pub account_id: Option<Uuid>,
+}
+
+/// A message that failed.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct FailedMessage {
+    /// Message id.
+    pub id: Uuid,
+    /// Organisation.
+    pub account_id: Uuid,
+    /// Campaign, if any.
+    pub campaign_id: Option<Uuid>,
+    /// Destination.
+    pub destination: String,
+    /// Operator route.
+    pub mno_id: Option<String>,
+    /// `command_status`, `network` or `receipt`.
+    pub error_kind: Option<String>,
+    /// The upstream's error code.
+    pub error_code: Option<i64>,
+    /// The reason.
+    pub error_text: Option<String>,
+    /// Upstream that carried it.
+    pub upstream: Option<String>,
+    /// Created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Became final.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub final_at: Option<OffsetDateTime>,
+}
+
+/// One applied migration.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Migration {
+    /// Version.
+    pub version: i64,
+    /// Description.
+    pub description: String,
+    /// When it ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub installed_on: OffsetDateTime,
+    /// Whether it succeeded.
+    pub success: bool,
+    /// How long it took (ns).
+    pub execution_time: i64,
+}
+
+/// Applied migrations, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Migrations {
+    /// The migrations.
+    pub data: Vec<Migration>,
+}
+
+/// The API's health.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// From the service's own counters.
+    pub api: ApiHealth,
+    /// Messages waiting in the outbox (written, not yet published).
+    pub outbox_waiting: i64,
+    /// Of which held (suspended organisations).
+    pub outbox_held: i64,
+}
+
+/// The last server errors, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecentErrors {
+    /// The errors (at most 100).
+    pub data: Vec<ServerError>,
+}
