@@ -43,6 +43,11 @@ impl Api {
         }
     }
 
+    /// Uses `token` as the bearer token from now on.
+    pub fn set_token(&mut self, token: &str) {
+        self.token = Some(token.to_owned());
+    }
+
     /// The base URL.
     pub fn base(&self) -> &str {
         &self.base
@@ -71,6 +76,35 @@ impl Api {
         path: &str,
         body: Option<&Value>,
     ) -> anyhow::Result<Response> {
+        let payload = body.map(|b| ("application/json", Bytes::from(b.to_string())));
+        self.send_raw(method, path, payload).await
+    }
+
+    /// `POST path` with a raw body of `content_type` (a CSV upload), failing on anything
+    /// but 200/201.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &'static str,
+        body: Bytes,
+    ) -> anyhow::Result<Value> {
+        let r = self
+            .send_raw(Method::POST, path, Some((content_type, body)))
+            .await?;
+        if !r.status.is_success() {
+            bail!("POST {path} answered {}: {}", r.status, r.json);
+        }
+        Ok(r.json)
+    }
+
+    /// One request with an optional `(content type, body)`; `429` is retried after its
+    /// `Retry-After`.
+    async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&'static str, Bytes)>,
+    ) -> anyhow::Result<Response> {
         let mut attempt = 0;
         loop {
             let mut request = Request::builder()
@@ -80,10 +114,10 @@ impl Api {
             if let Some(token) = &self.token {
                 request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
             }
-            let payload = match body {
-                Some(b) => {
-                    request = request.header(header::CONTENT_TYPE, "application/json");
-                    Bytes::from(b.to_string())
+            let payload = match &body {
+                Some((content_type, bytes)) => {
+                    request = request.header(header::CONTENT_TYPE, *content_type);
+                    bytes.clone()
                 }
                 None => Bytes::new(),
             };

@@ -7,9 +7,12 @@
 //! * [`numbers`] — realistic African numbers for the demo list.
 //! * [`client`] — a small JSON client of the public API (the demo and the tests).
 //! * [`demo`] — `semalink demo`: sends to the demo list, live progress, the report.
+//! * [`pipeline`] — `semalink pipeline`: a timed campaign end to end through RabbitMQ and
+//!   separate engine processes, or the in-process bus, optionally with faults, then checked.
 
 pub mod client;
 pub mod demo;
 pub mod numbers;
+pub mod pipeline;
 pub mod seed;
 pub mod system;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use semalink::demo::{self, DemoRun};
+use semalink::pipeline::{self, Mode};
 use semalink::seed::Demo;
 use semalink::system::{Configs, Plan, Ports, Role, System, check};
 use tracing_subscriber::EnvFilter;
@@ -26,6 +27,50 @@ enum Command {
     /// Sends a message to every contact of the demo list through the public API, follows it
     /// until every message is final and prints the report.
     Demo(DemoArgs),
+    /// A timed campaign end to end on a fresh database (RabbitMQ + separate engine processes,
+    /// or the in-process bus), optionally hurt by faults; the end state checked.
+    Pipeline(PipelineArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct PipelineArgs {
+    /// The bus.
+    #[arg(long, value_enum, default_value = "amqp")]
+    mode: Mode,
+    /// Recipients (contacts imported, messages sent).
+    #[arg(short = 'n', long, default_value_t = 100_000)]
+    recipients: usize,
+    /// Engine processes (RabbitMQ mode).
+    #[arg(long, default_value_t = 2)]
+    engines: usize,
+    /// Binds per engine.
+    #[arg(long, default_value_t = 2)]
+    binds: u32,
+    /// Window per bind.
+    #[arg(long, default_value_t = 100)]
+    window: u32,
+    /// SIGKILL the control plane twice and an engine, restart the broker (RabbitMQ mode).
+    #[arg(long)]
+    faults: bool,
+    /// The `semalink-engine` binary.
+    #[arg(long, default_value = "target/release/semalink-engine")]
+    engine_bin: PathBuf,
+    /// An admin login of the PostgreSQL server, a fresh database is created on it (default:
+    /// DATABASE_URL).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Run directory (logs, broker data); default a new one under the temporary directory.
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// The JSON report.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Give up this long after "send".
+    #[arg(long, default_value_t = 1800)]
+    deadline_secs: u64,
+    /// `RUST_LOG` of the child processes.
+    #[arg(long, default_value = "warn")]
+    child_log: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -102,15 +147,14 @@ struct DemoArgs {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                EnvFilter::new("warn,semalink::system=info,semalink::seed=info")
-            }),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new("warn,semalink::system=info,semalink::seed=info,semalink::pipeline=info")
+        }))
         .init();
     match Cli::parse().command {
         Command::Up(args) => up(args).await,
         Command::Demo(args) => run_demo(args).await,
+        Command::Pipeline(args) => run_pipeline(args).await,
     }
 }
 
@@ -160,6 +204,54 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     };
     let report = demo::run(&run).await?;
     print!("{}", report.render());
+    Ok(())
+}
+
+async fn run_pipeline(args: PipelineArgs) -> anyhow::Result<()> {
+    if args.faults && args.mode == Mode::Embedded {
+        anyhow::bail!(
+            "--faults needs --mode amqp (separate processes to kill, a broker to restart)"
+        );
+    }
+    let tag = format!("{:08x}", fastrand::u32(..));
+    let work_dir = args
+        .work_dir
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("semalink-pipeline-{tag}")));
+    let options = pipeline::Options {
+        setup: pipeline::Setup {
+            mode: args.mode,
+            engines: args.engines,
+            binds: args.binds,
+            window: args.window,
+            semalink_bin: std::env::current_exe()?,
+            engine_bin: std::fs::canonicalize(&args.engine_bin)
+                .with_context(|| format!("{}", args.engine_bin.display()))?,
+            repo: std::env::current_dir()?,
+            work_dir,
+            admin_url: match args.database_url {
+                Some(url) => url,
+                None => std::env::var("DATABASE_URL").context("--database-url or DATABASE_URL")?,
+            },
+            tag,
+            log_filter: args.child_log,
+        },
+        recipients: args.recipients,
+        faults: args.faults,
+        restart_after: Duration::from_secs(2),
+        deadline: Duration::from_secs(args.deadline_secs),
+    };
+    let report = pipeline::run(options).await?;
+    let json = serde_json::to_string_pretty(&report)?;
+    match &args.report {
+        Some(path) => {
+            std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => println!("{json}"),
+    }
+    println!("{}", report.summary());
+    if !report.failures.is_empty() {
+        std::process::exit(2);
+    }
     Ok(())
 }
 
