@@ -97,7 +97,7 @@ async fn migrations(
 
 /// Request rate, error rate and latency percentiles from the service's own metrics, the
 /// receipts it could not match, and the outbox backlog.
-#[utoipa::path(get, path = "/v1/admin/engineering/health", tag = "admin-engineering", security(("staff_bearer" = [])),
+#[utoipa::path(get, path = "/v1/admin/engineering/health", operation_id = "engineering_health", tag = "admin-engineering", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Health", body = Health),
         (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
