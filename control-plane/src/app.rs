@@ -26,7 +26,7 @@ use crate::rate_limit;
 use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
-    accounts, admin, analytics, api_keys, auth, campaigns, contacts, credits, crm, email,
+    accounts, admin, agents, analytics, api_keys, auth, campaigns, contacts, credits, crm, email,
     engineering, exports, imports, inbound, messages, notifications, ops, pricing, results,
     sender_ids, users, webhooks,
 };
@@ -64,6 +64,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         results::routes(),
         campaigns::routes(),
         webhooks::routes(),
+        agents::routes(),
         admin::staff_routes(),
         sender_ids::staff_routes(),
         pricing::staff_routes(),
@@ -71,6 +72,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         campaigns::staff_routes(),
         crm::staff_routes(),
         engineering::staff_routes(),
+        agents::staff_routes(),
     ]
 }
 

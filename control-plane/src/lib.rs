@@ -26,6 +26,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod agents;
 pub mod analytics;
 pub mod api_keys;
 pub mod app;

@@ -54,6 +54,8 @@ use crate::imports::decode::RequestedEncoding;
         (name = "admin-pricing", description = "Staff: rates, upstream costs, margins"),
         (name = "admin-billing", description = "Staff: top-ups, adjustments, refunds, credit limits, ledger"),
         (name = "ops", description = "Health, readiness, metrics"),
+        (name = "agent", description = "Agents (resellers): sub-customers, their retail rates and limits, usage and margins"),
+        (name = "admin-agents", description = "Staff: the agent manager"),
     )
 )]
 pub struct ApiDoc;

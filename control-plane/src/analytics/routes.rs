@@ -34,7 +34,7 @@ fn today() -> time::Date {
 }
 
 /// A report as JSON, or with `format=csv` as a formula-safe CSV download.
-fn answer<T: serde::Serialize>(
+pub(crate) fn answer<T: serde::Serialize>(
     q: &RangeQuery,
     name: &str,
     body: T,

@@ -284,7 +284,7 @@ pub async fn cancel(
     let report = json!({
         "dispatched": current.dispatched_count,
         "cancelled_messages": cancelled.len(),
-        "refunded": settled.refunded,
+        "refunded": settled.refunded_cost,
     });
     store::mark_cancelled(&mut *tx, id, &report).await?;
     Ok(report)

@@ -436,10 +436,13 @@ pub enum Outcome {
 pub struct Settlement {
     /// Messages settled now (those already settled are skipped).
     pub messages: usize,
-    /// Sum of the costs charged.
+    /// Sum of the amounts charged on the ledger (for a sub-customer's messages: its agent's).
     pub charged: Decimal,
-    /// Sum of the costs refunded.
+    /// Sum of the amounts refunded on the ledger.
     pub refunded: Decimal,
+    /// The refunded messages' own cost, the price the sending organisation sees (its retail
+    /// price for a sub-customer; equal to `refunded` for everyone else).
+    pub refunded_cost: Decimal,
 }
 
 /// Settles messages of one account one by one against the reservations that hold them
@@ -448,11 +451,12 @@ pub struct Settlement {
 ///
 /// Each message is settled at most once: its `settled` flag is set by the same statement that
 /// picks it, so a replayed batch (a redelivered envelope, a second dispatcher) moves nothing.
-/// At most two ledger rows are appended per call — one `finalisation` (amount 0, the charged
-/// costs leave `reserved`) and one `refund` (the refunded costs return from `reserved` to the
-/// balance) — under the reference `settle:<id>`, each listing the message ids it settles in
-/// its metadata, so `balance = sum(amount)` and `reserved = sum(reserved_delta)` hold at every
-/// commit.
+/// At most two ledger rows are appended per paying account — one `finalisation` (amount 0,
+/// the charged costs leave `reserved`) and one `refund` (the refunded costs return from
+/// `reserved` to the balance) — under the reference `settle:<id>`, each listing the message
+/// ids it settles in its metadata, so `balance = sum(amount)` and `reserved =
+/// sum(reserved_delta)` hold at every commit. The paying account is the one that reserved:
+/// `messages.billed_account_id` (a sub-customer's agent, at `billed_cost`) or the sender.
 pub async fn settle_messages(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -463,34 +467,59 @@ pub async fn settle_messages(
     if outcomes.is_empty() {
         return Ok(Settlement::default());
     }
-    // The credits first, then the messages: the order every settlement takes.
-    lock(conn, account_id).await?;
     let ids: Vec<Uuid> = outcomes.iter().map(|(id, _)| *id).collect();
+    // The credits first, then the messages: the order every settlement takes. Who pays never
+    // changes once a message is written, so it is read before the locks.
+    let mut payers: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT coalesce(billed_account_id, account_id) FROM messages
+         WHERE account_id = $1 AND id = ANY($2)",
+    )
+    .bind(account_id)
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    payers.sort_unstable();
+    for payer in &payers {
+        lock(conn, *payer).await?;
+    }
     let charge: Vec<bool> = outcomes
         .iter()
         .map(|(_, o)| *o == Outcome::Charge)
         .collect();
-    let picked: Vec<(Uuid, Decimal, bool)> = sqlx::query_as(
+    let picked: Vec<(Uuid, Uuid, Decimal, Decimal, bool)> = sqlx::query_as(
         "UPDATE messages m SET settled = true, updated_at = now()
          FROM unnest($2::uuid[], $3::bool[]) AS u(id, charge)
          WHERE m.account_id = $1 AND m.id = u.id AND NOT m.settled
            AND m.reservation IS NOT NULL
-         RETURNING m.id, m.cost, u.charge",
+         RETURNING m.id, coalesce(m.billed_account_id, m.account_id),
+                   coalesce(m.billed_cost, m.cost), m.cost, u.charge",
     )
     .bind(account_id)
     .bind(&ids)
     .bind(&charge)
     .fetch_all(&mut *conn)
     .await?;
-    let (mut charged, mut refunded) = (Vec::new(), Vec::new());
-    for (id, cost, charge) in picked {
+    type Booked = (Vec<(Uuid, Decimal)>, Vec<(Uuid, Decimal)>);
+    let mut by_payer: std::collections::BTreeMap<Uuid, Booked> = Default::default();
+    let mut refunded_cost = Decimal::ZERO;
+    for (id, payer, amount, cost, charge) in picked {
+        let (charged, refunded) = by_payer.entry(payer).or_default();
         if charge {
-            charged.push((id, cost));
+            charged.push((id, amount));
         } else {
-            refunded.push((id, cost));
+            refunded.push((id, amount));
+            refunded_cost += cost;
         }
     }
-    book_settled(conn, account_id, &charged, &refunded, actor, base_url).await
+    let mut done = Settlement::default();
+    for (payer, (charged, refunded)) in by_payer {
+        let s = book_settled(conn, payer, &charged, &refunded, actor.clone(), base_url).await?;
+        done.messages += s.messages;
+        done.charged += s.charged;
+        done.refunded += s.refunded;
+    }
+    done.refunded_cost = refunded_cost;
+    Ok(done)
 }
 
 /// The ledger half of [`settle_messages`], for a caller that has already marked the messages
@@ -506,10 +535,12 @@ pub async fn book_settled(
     actor: Actor,
     base_url: &str,
 ) -> Result<Settlement> {
+    let refunded_total: Decimal = refunded.iter().map(|(_, c)| c).sum();
     let done = Settlement {
         messages: charged.len() + refunded.len(),
         charged: charged.iter().map(|(_, c)| c).sum(),
-        refunded: refunded.iter().map(|(_, c)| c).sum(),
+        refunded: refunded_total,
+        refunded_cost: refunded_total,
     };
     if done.messages == 0 {
         return Ok(done);

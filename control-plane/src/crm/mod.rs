@@ -8,6 +8,7 @@ pub mod changes;
 pub mod impersonation;
 pub mod staff;
 pub mod store;
+pub mod suspension;
 pub mod types;
 pub mod users;
 

@@ -10,20 +10,18 @@ use uuid::Uuid;
 
 use crate::accounts::store as accounts;
 use crate::accounts::team::store as team;
-use crate::accounts::types::AccountStatus;
 use crate::admin::action::{self, StaffAction};
 use crate::admin::guard::{Permission, Require, permission};
-use crate::admin::notices::{self, Audience};
 use crate::admin::permissions::{Level, Module};
 use crate::crm::changes;
 use crate::crm::store;
+use crate::crm::suspension;
 use crate::crm::types::{
     DeleteOrg, Deleted, OrgDetail, OrgQuery, OrgSummary, StaffNote, SuspendOrg,
 };
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
-use crate::notifications::{self, Notice};
 use crate::state::AppState;
 
 permission! {
@@ -31,12 +29,6 @@ permission! {
     CrmAdmin = Crm: Admin;
     CrmOwner = Crm: Owner;
 }
-
-/// Who hears of a suspension among staff: the CRM's owners.
-const STAFF_OWNERS: Audience = Audience {
-    module: Module::Crm,
-    level: Level::Owner,
-};
 
 /// Routes of the organisations.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -122,40 +114,9 @@ async fn suspend_org(
 ) -> Result<Json<OrgDetail>> {
     let reason = action::reason("reason", &body.reason)?;
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
-    let base = &state.config.server.public_base_url;
     let mut tx = state.pool.begin().await?;
-    let org = changes::lock_org(&mut tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if org.deleted_at.is_some() {
-        return Err(Error::Conflict("the organisation is deleted"));
-    }
-    if org.status == AccountStatus::Suspended {
-        return Err(Error::Conflict("the organisation is already suspended"));
-    }
-    let held = changes::suspend(&mut tx, id, reason).await?;
-    let body = format!(
-        "Sema Link has suspended {}: sending is stopped and credits are frozen.\n\nReason: {reason}\n\nContact support to resolve this.",
-        org.name
-    );
-    let notice = Notice {
-        kind: "account.suspended",
-        title: "Your organisation is suspended",
-        body: &body,
-        data: json!({ "reason": reason }),
-    };
-    notifications::notify(&mut tx, id, &notice, base).await?;
-    let staff_body = format!("{} was suspended. Reason: {reason}", org.name);
-    let staff_notice = Notice {
-        kind: "org.suspended",
-        title: "Organisation suspended",
-        body: &staff_body,
-        data: json!({ "account_id": id, "reason": reason, "by": me.staff_id }),
-    };
-    notices::notify_staff(&mut tx, STAFF_OWNERS, &staff_notice, base).await?;
-    let metadata = json!({ "reason": reason, "held_messages": held, "before": org.status });
-    act.audit(&mut *tx, "org.suspend", "account", id, metadata)
-        .await?;
+    let base = &state.config.server.public_base_url;
+    suspension::suspend(&mut tx, &act, id, reason, "org.suspend", base).await?;
     tx.commit().await?;
     Ok(Json(detail(&state, id).await?))
 }
@@ -178,28 +139,9 @@ async fn reactivate_org(
 ) -> Result<Json<OrgDetail>> {
     let note = action::note("note", body.note.as_deref())?;
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
-    let base = &state.config.server.public_base_url;
     let mut tx = state.pool.begin().await?;
-    let org = changes::lock_org(&mut tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if org.deleted_at.is_some() {
-        return Err(Error::Conflict("the organisation is deleted"));
-    }
-    if org.status != AccountStatus::Suspended {
-        return Err(Error::Conflict("the organisation is not suspended"));
-    }
-    let released = changes::reactivate(&mut tx, id).await?;
-    let notice = Notice {
-        kind: "account.reactivated",
-        title: "Your organisation is active again",
-        body: "Sema Link has lifted the suspension: sending and credits work again.",
-        data: json!({}),
-    };
-    notifications::notify(&mut tx, id, &notice, base).await?;
-    let metadata = json!({ "note": note, "released_messages": released });
-    act.audit(&mut *tx, "org.reactivate", "account", id, metadata)
-        .await?;
+    let base = &state.config.server.public_base_url;
+    suspension::reactivate(&mut tx, &act, id, note, "org.reactivate", base).await?;
     tx.commit().await?;
     Ok(Json(detail(&state, id).await?))
 }

@@ -8,6 +8,7 @@
 //! this module depends on no feature's routes.
 
 pub mod action_tokens;
+pub mod agent;
 pub mod impersonation;
 pub mod jwt;
 pub mod key_scope;

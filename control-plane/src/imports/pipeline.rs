@@ -27,6 +27,36 @@ pub struct Format {
 }
 
 impl Format {
+    /// Decides the format from the file's first bytes: encoding and byte-order mark
+    /// ([`decode::sniff`]), the delimiter (`delimiter`, else detected); with the head as text
+    /// after the byte-order mark (UTF-16 transcoded). The error says what the file is instead.
+    pub fn detect(
+        head: &[u8],
+        requested: RequestedEncoding,
+        delimiter: Option<u8>,
+    ) -> Result<(Format, Vec<u8>), String> {
+        let sniffed = decode::sniff(head, requested)?;
+        let mut text = head[sniffed.bom_len..].to_vec();
+        if let Some(big_endian) = match sniffed.encoding {
+            Encoding::Utf16le => Some(false),
+            Encoding::Utf16be => Some(true),
+            _ => None,
+        } {
+            let mut utf16 = Utf16::new(big_endian);
+            let mut out = Vec::new();
+            utf16.feed(&text, &mut out);
+            text = out;
+        }
+        let delimiter = delimiter.unwrap_or_else(|| crate::imports::reader::detect_delimiter(&text));
+        let format = Format {
+            encoding: sniffed.encoding,
+            requested,
+            bom_len: sniffed.bom_len,
+            delimiter,
+        };
+        Ok((format, text))
+    }
+
     /// A fresh transcoder for the format (UTF-16 only).
     fn utf16(&self) -> Option<Utf16> {
         match self.encoding {
@@ -83,19 +113,75 @@ pub struct Counts {
     pub neutralised: u64,
 }
 
-/// One upload's parsing state.
-pub struct Pipeline {
-    import_id: Uuid,
+/// Bytes in (any chunking), CSV records out: the byte-order mark skipped, UTF-16 transcoded,
+/// records split. The part of the upload any CSV import shares (contacts here, an agent's
+/// sub-customers in `crate::agents::import`).
+pub struct Records {
     format: Format,
     utf16: Option<Utf16>,
     reader: RecordReader,
-    skip_header: bool,
     bom_left: usize,
+    scratch: Vec<u8>,
+}
+
+impl Records {
+    /// A reader for a file of `format`.
+    pub fn new(format: Format) -> Records {
+        Records {
+            utf16: format.utf16(),
+            reader: RecordReader::new(format.delimiter),
+            bom_left: format.bom_len,
+            format,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The format read with.
+    pub fn format(&self) -> &Format {
+        &self.format
+    }
+
+    /// Feeds the next chunk of the file (empty at the end), appending complete records.
+    pub fn feed(&mut self, mut chunk: &[u8], records: &mut Vec<Record>) {
+        let eof = chunk.is_empty();
+        if self.bom_left > 0 {
+            let skip = self.bom_left.min(chunk.len());
+            chunk = &chunk[skip..];
+            self.bom_left -= skip;
+            if chunk.is_empty() && !eof {
+                return;
+            }
+        }
+        match &mut self.utf16 {
+            Some(utf16) => {
+                self.scratch.clear();
+                if eof {
+                    utf16.finish(&mut self.scratch);
+                    self.reader.feed(&self.scratch, records);
+                } else {
+                    utf16.feed(chunk, &mut self.scratch);
+                    if !self.scratch.is_empty() {
+                        self.reader.feed(&self.scratch, records);
+                    }
+                }
+            }
+            None => self.reader.feed(chunk, records),
+        }
+        if eof {
+            self.reader.feed(b"", records);
+        }
+    }
+}
+
+/// One upload's parsing state.
+pub struct Pipeline {
+    import_id: Uuid,
+    input: Records,
+    skip_header: bool,
     mapping: Mapping,
     header: Vec<String>,
     country: String,
     records: Vec<Record>,
-    scratch: Vec<u8>,
     /// Counts so far.
     pub counts: Counts,
     /// Whether a field needed the Windows-1252 fallback.
@@ -114,16 +200,12 @@ impl Pipeline {
     ) -> Pipeline {
         Pipeline {
             import_id,
-            utf16: format.utf16(),
-            reader: RecordReader::new(format.delimiter),
+            input: Records::new(format),
             skip_header: has_header,
-            bom_left: format.bom_len,
-            format,
             mapping,
             header,
             country,
             records: Vec::new(),
-            scratch: Vec::new(),
             counts: Counts::default(),
             fell_back: false,
         }
@@ -131,39 +213,13 @@ impl Pipeline {
 
     /// The encoding the file is read with.
     pub fn encoding(&self) -> Encoding {
-        self.format.encoding
+        self.input.format.encoding
     }
 
     /// Feeds the next chunk of the file (empty at the end), appending COPY rows to `out`.
-    pub fn feed(&mut self, mut chunk: &[u8], out: &mut String) {
-        let eof = chunk.is_empty();
-        if self.bom_left > 0 {
-            let skip = self.bom_left.min(chunk.len());
-            chunk = &chunk[skip..];
-            self.bom_left -= skip;
-            if chunk.is_empty() && !eof {
-                return;
-            }
-        }
+    pub fn feed(&mut self, chunk: &[u8], out: &mut String) {
         let mut records = std::mem::take(&mut self.records);
-        match &mut self.utf16 {
-            Some(utf16) => {
-                self.scratch.clear();
-                if eof {
-                    utf16.finish(&mut self.scratch);
-                    self.reader.feed(&self.scratch, &mut records);
-                } else {
-                    utf16.feed(chunk, &mut self.scratch);
-                    if !self.scratch.is_empty() {
-                        self.reader.feed(&self.scratch, &mut records);
-                    }
-                }
-            }
-            None => self.reader.feed(chunk, &mut records),
-        }
-        if eof {
-            self.reader.feed(b"", &mut records);
-        }
+        self.input.feed(chunk, &mut records);
         for record in records.drain(..) {
             self.row(&record, out);
         }
@@ -178,7 +234,7 @@ impl Pipeline {
             return;
         }
         let row_no = i64::try_from(record.number).unwrap_or(i64::MAX);
-        let staged = match decode_record(record, &self.format, &mut self.fell_back) {
+        let staged = match decode_record(record, &self.input.format, &mut self.fell_back) {
             Ok(fields) => validate::stage(
                 row_no,
                 fields,

@@ -13,10 +13,10 @@ use uuid::Uuid;
 use crate::db;
 use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
-use crate::imports::decode::{self, Encoding, RequestedEncoding};
+use crate::imports::decode::{Encoding, RequestedEncoding};
 use crate::imports::mapping::{self, Requested};
 use crate::imports::pipeline::{Format, Pipeline, decode_record};
-use crate::imports::reader::{self, Fields, RecordReader};
+use crate::imports::reader::{Fields, RecordReader};
 use crate::imports::store::{self, NewImport, UploadCounts};
 use crate::imports::types::{Import, UploadParams};
 use crate::imports::{MAX_FILE_BYTES, MAX_ROWS, copy};
@@ -186,27 +186,9 @@ fn plan(head: &[u8], ended: bool, params: &UploadParams, settings: &Settings) ->
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(file_error("the file is empty"));
     }
-    let sniffed = decode::sniff(head, settings.requested).map_err(file_error)?;
-    let mut text = head[sniffed.bom_len..].to_vec();
-    if let Some(big_endian) = match sniffed.encoding {
-        Encoding::Utf16le => Some(false),
-        Encoding::Utf16be => Some(true),
-        _ => None,
-    } {
-        let mut utf16 = decode::Utf16::new(big_endian);
-        let mut out = Vec::new();
-        utf16.feed(&text, &mut out);
-        text = out;
-    }
-    let delimiter = settings
-        .delimiter
-        .unwrap_or_else(|| reader::detect_delimiter(&text));
-    let format = Format {
-        encoding: sniffed.encoding,
-        requested: settings.requested,
-        bom_len: sniffed.bom_len,
-        delimiter,
-    };
+    let (format, text) =
+        Format::detect(head, settings.requested, settings.delimiter).map_err(file_error)?;
+    let delimiter = format.delimiter;
     let mut records = Vec::new();
     let mut reader = RecordReader::new(delimiter);
     reader.feed(&text, &mut records);

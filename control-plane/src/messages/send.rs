@@ -14,6 +14,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::agents::charge::Payer;
 use crate::contacts::store as contacts;
 use crate::credits::ledger::{self, Entry};
 use crate::credits::types::Actor;
@@ -101,38 +102,37 @@ async fn exclude(conn: &mut PgConnection, scope: AccountScope, lines: &mut [Line
     Ok(())
 }
 
-/// Reserves `total` for the request under `reference`; 402 naming the shortfall when the
-/// account cannot (the lock taken here is the one the reservation takes, so the figure is
-/// the one the ledger decides on).
+/// Reserves `billed` on the payer's credits for the request under `reference` (the sender's
+/// own cost `total`, or its agent's price for a sub-customer); 402 naming the reason when it
+/// cannot (the lock taken here is the one the reservation takes, so the figure is the one the
+/// ledger decides on).
+#[allow(clippy::too_many_arguments)]
 async fn reserve(
     conn: &mut PgConnection,
     origin: &Origin,
+    payer: &Payer,
     reference: &str,
+    billed: Decimal,
     total: Decimal,
     accepted: usize,
     base_url: &str,
 ) -> Result<()> {
-    let account_id = origin.scope.id();
-    let locked = ledger::lock(&mut *conn, account_id).await?;
-    let available = locked.available_at(locked.balance);
-    if total > available {
-        return Err(Error::CreditShortfall {
-            needed: total,
-            available,
-        });
+    if let Some(refusal) = payer.admit(&mut *conn, origin.scope, billed, total).await? {
+        return Err(refusal.error());
     }
     let entry = Entry {
-        account_id,
+        account_id: payer.account_id,
         reference,
         actor: match origin.user_id {
             Some(user) => Actor::User(user),
             None => Actor::System("messages_api"),
         },
         reason: None,
-        metadata: json!({"messages": accepted, "api_key_id": origin.api_key_id}),
+        metadata: json!({"messages": accepted, "api_key_id": origin.api_key_id,
+                         "customer_id": payer.agent().map(|_| origin.scope.id())}),
         base_url,
     };
-    ledger::reserve(conn, &entry, total).await?;
+    ledger::reserve(conn, &entry, billed).await?;
     Ok(())
 }
 
@@ -166,22 +166,27 @@ pub async fn send(
         .collect();
     let quotes =
         quote::quote_many(&mut *conn, scope, &numbers, Content::Text(&plan.text), now).await?;
+    let payer = Payer::load(&mut *conn, scope, &quotes.countries(), now).await?;
     let mut quotes = quotes.lines.into_iter();
     let mut rows = NewMessages::default();
     let mut results = Vec::with_capacity(lines.len());
-    let (mut total, mut encoding) = (Decimal::ZERO, None);
+    let (mut total, mut billed_total, mut encoding) = (Decimal::ZERO, Decimal::ZERO, None);
     for line in lines {
         let priced = match line.outcome {
             Ok(_) => quotes
                 .next()
                 .unwrap_or_else(|| Err("not priced".into()))
+                .and_then(|q| payer.billed(&q).map(|b| (q, b)))
                 .map_err(|why| (RecipientError::NoRate, why)),
             Err(e) => Err(e),
         };
         results.push(match priced {
-            Ok(q) => {
+            Ok((q, billed)) => {
                 let id = Uuid::now_v7();
                 total += q.total;
+                billed_total += billed.map_or(q.total, |b| b.total);
+                rows.billed_unit_prices.push(billed.map(|b| b.rate));
+                rows.billed_costs.push(billed.map(|b| b.total));
                 encoding = encoding.or(q.encoding.clone());
                 rows.ids.push(id);
                 rows.event_ids.push(Uuid::now_v7());
@@ -229,9 +234,19 @@ pub async fn send(
     }
     let encoding = encoding.unwrap_or_else(|| "gsm7".into());
     let reference = format!("messages:{}", rows.ids[0]);
-    let reservation = (total > Decimal::ZERO).then_some(reference.as_str());
-    if let Some(reference) = reservation {
-        reserve(conn, &origin, reference, total, accepted, base_url).await?;
+    let reservation = (billed_total > Decimal::ZERO).then_some(reference.as_str());
+    match reservation {
+        Some(reference) => {
+            let billed = billed_total;
+            reserve(conn, &origin, &payer, reference, billed, total, accepted, base_url).await?;
+        }
+        // Nothing to hold, but the limits an agent set still count the retail cost.
+        None if payer.agent().is_some() && total > Decimal::ZERO => {
+            if let Some(refusal) = payer.admit(&mut *conn, scope, billed_total, total).await? {
+                return Err(refusal.error());
+            }
+        }
+        None => {}
     }
     let common = Common {
         scope,
@@ -248,6 +263,7 @@ pub async fn send(
         send_at: plan.send_at,
         expires_at: plan.expires_at,
         reservation,
+        billed_account_id: payer.agent(),
     };
     store::insert(conn, &common, &rows).await?;
     Ok(SendResult {

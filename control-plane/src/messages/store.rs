@@ -58,6 +58,10 @@ pub struct NewMessages {
     pub unit_prices: Vec<Decimal>,
     /// Costs.
     pub costs: Vec<Decimal>,
+    /// The agent's rate per part, for a sub-customer's messages (else `None`).
+    pub billed_unit_prices: Vec<Option<Decimal>>,
+    /// What the agent is charged, for a sub-customer's messages (else `None`).
+    pub billed_costs: Vec<Option<Decimal>>,
 }
 
 /// What every message of one request shares.
@@ -91,6 +95,8 @@ pub struct Common<'a> {
     pub expires_at: Option<OffsetDateTime>,
     /// The ledger reference holding the cost.
     pub reservation: Option<&'a str>,
+    /// The agent whose credits hold the cost, for a sub-customer's messages.
+    pub billed_account_id: Option<Uuid>,
 }
 
 /// Writes the messages, their `submitted` events and their outbox rows: one statement.
@@ -100,12 +106,15 @@ pub async fn insert(conn: &mut PgConnection, c: &Common<'_>, rows: &NewMessages)
             INSERT INTO messages (id, account_id, campaign_id, api_key_id, user_id,
                 client_reference, sender_id, sender, destination, country, mno_id, body,
                 encoding, parts, unit_price, cost, priority, status, send_at, expires_at,
-                reservation)
+                reservation, billed_account_id, billed_unit_price, billed_cost)
             SELECT r.id, $1, $2, $3, $4, $5, $6, $7, r.destination, r.country, r.mno_id, $8,
                    $9::message_encoding, $10, r.unit_price, r.cost, $11, 'submitted', $12, $13,
-                   $14
+                   $14, CASE WHEN r.billed_cost IS NOT NULL THEN $22::uuid END,
+                   r.billed_unit_price, r.billed_cost
             FROM unnest($15::uuid[], $16::text[], $17::text[], $18::text[], $19::numeric[],
-                        $20::numeric[]) AS r (id, destination, country, mno_id, unit_price, cost)
+                        $20::numeric[], $23::numeric[], $24::numeric[])
+                AS r (id, destination, country, mno_id, unit_price, cost, billed_unit_price,
+                      billed_cost)
             RETURNING id, account_id, parts, created_at
          ), e AS (
             INSERT INTO message_events (id, message_id, account_id, status, parts, at)
@@ -136,6 +145,9 @@ pub async fn insert(conn: &mut PgConnection, c: &Common<'_>, rows: &NewMessages)
     .bind(&rows.unit_prices)
     .bind(&rows.costs)
     .bind(&rows.event_ids)
+    .bind(c.billed_account_id)
+    .bind(&rows.billed_unit_prices)
+    .bind(&rows.billed_costs)
     .execute(conn)
     .await?;
     Ok(())

@@ -227,6 +227,20 @@ pub struct BulkQuote {
     pub segments: u32,
 }
 
+impl BulkQuote {
+    /// The countries of the priced lines, each once.
+    pub fn countries(&self) -> Vec<String> {
+        let mut countries: Vec<String> = self
+            .lines
+            .iter()
+            .filter_map(|l| l.as_ref().ok().map(|q| q.country.clone()))
+            .collect();
+        countries.sort_unstable();
+        countries.dedup();
+        countries
+    }
+}
+
 /// Prices one message from `account_id` to each of `numbers` at `at`, with one rate query for
 /// all of them (campaigns). Unpriceable numbers are reported per line, not as an error.
 pub async fn quote_many(

@@ -43,7 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A change may take effect now or later, not earlier (history is not rewritten). A minute
 /// of clock skew is tolerated.
-fn effective_from_of(at: Option<OffsetDateTime>) -> Result<OffsetDateTime> {
+pub(crate) fn effective_from_of(at: Option<OffsetDateTime>) -> Result<OffsetDateTime> {
     let now = OffsetDateTime::now_utc();
     match at {
         None => Ok(now),

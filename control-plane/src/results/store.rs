@@ -96,6 +96,10 @@ pub(super) struct Row {
     pub(super) campaign_id: Option<Uuid>,
     pub(super) status: String,
     pub(super) cost: Decimal,
+    /// The account whose credits hold the message (the sender, or a sub-customer's agent).
+    pub(super) payer: Uuid,
+    /// What the payer reserved for it (`cost`, or the agent's wholesale price).
+    pub(super) billed: Decimal,
     pub(super) country: String,
     pub(super) mno_id: Option<String>,
     pub(super) created_at: OffsetDateTime,
@@ -174,8 +178,10 @@ pub async fn apply_on(
     ids.sort_unstable();
     ids.dedup();
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, account_id, campaign_id, status::text AS status, cost, country, mno_id,
-                created_at, sent_at, reservation IS NOT NULL AS reserved, settled
+        "SELECT id, account_id, campaign_id, status::text AS status, cost,
+                coalesce(billed_account_id, account_id) AS payer,
+                coalesce(billed_cost, cost) AS billed, country, mno_id, created_at, sent_at,
+                reservation IS NOT NULL AS reserved, settled
          FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
     )
     .bind(&ids)
@@ -314,10 +320,10 @@ pub async fn apply_on(
                 Outcome::Refund => delta.refunded = r.cost,
             }
             if settle_now.contains(&r.id) {
-                let (charged, refunded) = settle.entry(r.account_id).or_default();
+                let (charged, refunded) = settle.entry(r.payer).or_default();
                 match outcome {
-                    Outcome::Charge => charged.push((r.id, r.cost)),
-                    Outcome::Refund => refunded.push((r.id, r.cost)),
+                    Outcome::Charge => charged.push((r.id, r.billed)),
+                    Outcome::Refund => refunded.push((r.id, r.billed)),
                 }
             }
             if t.status == Status::Delivered

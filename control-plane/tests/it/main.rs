@@ -1,6 +1,7 @@
 //! Integration tests of the control plane against a real PostgreSQL: each test gets a fresh
 //! database (`#[sqlx::test]`, DATABASE_URL) with the migrations applied.
 
+mod agents;
 mod analytics;
 mod api_keys;
 mod auth_flows;

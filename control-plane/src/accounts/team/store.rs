@@ -134,10 +134,33 @@ pub async fn invite(
     role: Role,
     by: Uuid,
 ) -> Result<(Invitation, String)> {
+    insert_invitation(conn, scope, email, role, by, false).await
+}
+
+/// Invites the first owner of an organisation created for them (an agent's new
+/// sub-customer): the one kind of invitation that may carry the owner role.
+pub async fn invite_founder(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    email: &str,
+    by: Uuid,
+) -> Result<(Invitation, String)> {
+    insert_invitation(conn, scope, email, Role::Owner, by, true).await
+}
+
+async fn insert_invitation(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    email: &str,
+    role: Role,
+    by: Uuid,
+    founding: bool,
+) -> Result<(Invitation, String)> {
     let token = crypto::random_token();
     let invitation = sqlx::query_as(
-        "INSERT INTO invitations (id, account_id, email, role, token_hash, invited_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now() + interval '7 days')
+        "INSERT INTO invitations (id, account_id, email, role, token_hash, invited_by, expires_at,
+                                  founding)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + interval '7 days', $7)
          RETURNING id, email, role, expires_at, created_at",
     )
     .bind(Uuid::now_v7())
@@ -146,6 +169,7 @@ pub async fn invite(
     .bind(role)
     .bind(crypto::digest(&token))
     .bind(by)
+    .bind(founding)
     .fetch_one(conn)
     .await?;
     Ok((invitation, token))

@@ -7,9 +7,35 @@ use crate::campaigns::budget::types::Standing;
 use crate::error::Result;
 use crate::identity::scope::AccountScope;
 
+/// Which caps a standing is measured against: the organisation's own budget, or the limits
+/// its agent set for it (`agent_customer_limits`). The spend is the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caps {
+    /// `account_budgets`, set by the organisation.
+    Own,
+    /// `agent_customer_limits`, set by the organisation's agent.
+    Agent,
+}
+
+/// What counts as spend: the cost of the messages written, less those that went nowhere.
+pub const SPENT: &str = "m.status NOT IN ('cancelled', 'failed', 'rejected', 'expired')";
+
 /// The caps and the spend of the current day and month in the organisation's time zone.
 pub async fn standing(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<Standing> {
-    Ok(sqlx::query_as(
+    standing_against(conn, scope, Caps::Own).await
+}
+
+/// [`standing`] against `caps`.
+pub async fn standing_against(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    caps: Caps,
+) -> Result<Standing> {
+    let table = match caps {
+        Caps::Own => "account_budgets",
+        Caps::Agent => "agent_customer_limits",
+    };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH a AS (
             SELECT a.timezone,
                    date_trunc('day', now() AT TIME ZONE a.timezone) AT TIME ZONE a.timezone AS day,
@@ -19,13 +45,29 @@ pub async fn standing(conn: impl PgExecutor<'_>, scope: AccountScope) -> Result<
             SELECT coalesce(sum(m.cost) FILTER (WHERE m.created_at >= a.day), 0) AS today,
                    coalesce(sum(m.cost), 0) AS month
             FROM a JOIN messages m ON m.account_id = $1 AND m.created_at >= a.month
-            WHERE m.status NOT IN ('cancelled', 'failed', 'rejected', 'expired')
+            WHERE {SPENT}
          )
          SELECT b.daily_limit, b.monthly_limit, s.today AS spent_today,
                 s.month AS spent_this_month, a.timezone
-         FROM a CROSS JOIN s LEFT JOIN account_budgets b ON b.account_id = $1",
-    )
+         FROM a CROSS JOIN s LEFT JOIN {table} b ON b.account_id = $1"
+    )))
     .bind(scope.id())
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The organisation's spend since `since` (by the [`SPENT`] rule).
+pub async fn spent_since(
+    conn: impl PgExecutor<'_>,
+    scope: AccountScope,
+    since: time::OffsetDateTime,
+) -> Result<Decimal> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT coalesce(sum(m.cost), 0) FROM messages m
+         WHERE m.account_id = $1 AND m.created_at >= $2 AND {SPENT}"
+    )))
+    .bind(scope.id())
+    .bind(since)
     .fetch_one(conn)
     .await?)
 }

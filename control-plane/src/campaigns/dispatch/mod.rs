@@ -34,6 +34,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::agents::charge::Payer;
 use crate::campaigns::budget::store as budget;
 use crate::campaigns::dispatch::store::{Batch, BatchCommon, Recipient, Sending};
 use crate::campaigns::template::Template;
@@ -292,6 +293,7 @@ impl Dispatcher {
         countries.sort_unstable();
         countries.dedup();
         let pricer = Pricer::load(&mut *tx, &chain, Some(&countries), now).await?;
+        let payer = Payer::load(&mut *tx, scope, &countries, now).await?;
         let fixed = (!template.is_personalised()).then(|| {
             let text = template.render(|_| None);
             let a = analysis::analyze(&text);
@@ -299,7 +301,7 @@ impl Dispatcher {
         });
         let mut batch = Batch::default();
         let (mut skipped_seqs, mut skipped_reasons) = (Vec::new(), Vec::new());
-        let mut total = Decimal::ZERO;
+        let (mut total, mut billed_total) = (Decimal::ZERO, Decimal::ZERO);
         for (r, dest) in recipients.iter().zip(dests) {
             let Some(dest) = dest else {
                 skipped_seqs.push(r.seq);
@@ -331,7 +333,18 @@ impl Dispatcher {
                 skipped_reasons.push("the personalised text is empty".to_owned());
                 continue;
             }
+            let billed = match payer.billed(&quote) {
+                Ok(billed) => billed,
+                Err(why) => {
+                    skipped_seqs.push(r.seq);
+                    skipped_reasons.push(why);
+                    continue;
+                }
+            };
             total += quote.total;
+            billed_total += billed.map_or(quote.total, |b| b.total);
+            batch.billed_unit_prices.push(billed.map(|b| b.rate));
+            batch.billed_costs.push(billed.map(|b| b.total));
             batch.seqs.push(r.seq);
             batch.ids.push(Uuid::now_v7());
             batch.event_ids.push(Uuid::now_v7());
@@ -357,31 +370,31 @@ impl Dispatcher {
             c.id,
             recipients.first().map_or(0, |r| r.seq)
         );
-        if total > Decimal::ZERO {
+        if total > Decimal::ZERO || billed_total > Decimal::ZERO {
             if budget::capped(&mut *tx, scope).await?
                 && let Some(reason) = budget::standing(&mut *tx, scope).await?.refusal(total)
             {
                 self.pause(tx, c.id, c.account_id, &reason).await?;
                 return Ok(Pass::Paused);
             }
-            let locked = ledger::lock(&mut *tx, c.account_id).await?;
-            let available = locked.available_at(locked.balance);
-            if total > available {
-                let reason = format!(
-                    "insufficient credit: the next batch costs {total} and {available} is available"
-                );
-                self.pause(tx, c.id, c.account_id, &reason).await?;
+            // The payer's credits (the organisation's, or its agent's) and the agent's limits.
+            if let Some(refusal) = payer.admit(&mut *tx, scope, billed_total, total).await? {
+                self.pause(tx, c.id, c.account_id, &refusal.reason())
+                    .await?;
                 return Ok(Pass::Paused);
             }
+        }
+        if billed_total > Decimal::ZERO {
             let entry = Entry {
-                account_id: c.account_id,
+                account_id: payer.account_id,
                 reference: &reference,
                 actor: Actor::System("campaign_dispatcher"),
                 reason: None,
-                metadata: json!({"campaign_id": c.id, "messages": batch.ids.len()}),
+                metadata: json!({"campaign_id": c.id, "messages": batch.ids.len(),
+                                 "customer_id": payer.agent().map(|_| c.account_id)}),
                 base_url: &self.base_url,
             };
-            ledger::reserve(&mut *tx, &entry, total).await?;
+            ledger::reserve(&mut *tx, &entry, billed_total).await?;
         }
         let reserved = started.elapsed();
         let written = if batch.ids.is_empty() {
@@ -394,7 +407,8 @@ impl Dispatcher {
                 sender,
                 priority: c.priority,
                 quiet_hours: c.quiet_hours,
-                reservation: (total > Decimal::ZERO).then_some(reference.as_str()),
+                reservation: (billed_total > Decimal::ZERO).then_some(reference.as_str()),
+                billed_account_id: payer.agent(),
                 at: now,
             };
             store::write_batch(&mut *tx, &common, &batch).await?

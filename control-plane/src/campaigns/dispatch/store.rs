@@ -222,6 +222,10 @@ pub struct Batch {
     pub costs: Vec<Decimal>,
     /// Time zones of the destinations (quiet hours).
     pub timezones: Vec<String>,
+    /// The agent's rates, for a sub-customer's messages.
+    pub billed_unit_prices: Vec<Option<Decimal>>,
+    /// What the agent is charged, for a sub-customer's messages.
+    pub billed_costs: Vec<Option<Decimal>>,
 }
 
 /// What a batch shares.
@@ -241,6 +245,8 @@ pub struct BatchCommon<'a> {
     pub quiet_hours: bool,
     /// The reservation holding the batch.
     pub reservation: Option<&'a str>,
+    /// The agent whose credits hold it, for a sub-customer's campaign.
+    pub billed_account_id: Option<Uuid>,
     /// The moment quiet hours are judged at (the dispatcher's clock).
     pub at: OffsetDateTime,
 }
@@ -253,15 +259,16 @@ pub async fn write_batch(conn: &mut PgConnection, c: &BatchCommon<'_>, b: &Batch
         "WITH r AS (
             SELECT * FROM unnest($8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[],
                                  $13::text[], $14::int[], $15::numeric[], $16::numeric[],
-                                 $17::text[], $18::uuid[], $19::bigint[])
+                                 $17::text[], $18::uuid[], $19::bigint[], $22::numeric[],
+                                 $23::numeric[])
                 AS r (id, destination, country, mno_id, body, encoding, parts, unit_price, cost,
-                      tz, event_id, seq)
+                      tz, event_id, seq, billed_unit_price, billed_cost)
          ), t AS (
             SELECT r.*, $20::timestamptz AT TIME ZONE r.tz AS local FROM r
          ), m AS (
             INSERT INTO messages (id, account_id, campaign_id, sender_id, sender, destination,
                 country, mno_id, body, encoding, parts, unit_price, cost, priority, status,
-                send_at, reservation)
+                send_at, reservation, billed_account_id, billed_unit_price, billed_cost)
             SELECT t.id, $1, $2, $3, $4, t.destination, t.country, t.mno_id, t.body,
                    t.encoding::message_encoding, t.parts, t.unit_price, t.cost, $5, 'submitted',
                    CASE WHEN $6 AND (extract(hour FROM t.local) >= 21 OR extract(hour FROM t.local) < 8)
@@ -270,7 +277,8 @@ pub async fn write_batch(conn: &mut PgConnection, c: &BatchCommon<'_>, b: &Batch
                                      ELSE interval '0' END
                               + interval '8 hours') AT TIME ZONE t.tz
                    END,
-                   $7
+                   $7, CASE WHEN t.billed_cost IS NOT NULL THEN $21::uuid END,
+                   t.billed_unit_price, t.billed_cost
             FROM t
             RETURNING id, account_id, parts, created_at, send_at
          ), e AS (
@@ -308,6 +316,9 @@ pub async fn write_batch(conn: &mut PgConnection, c: &BatchCommon<'_>, b: &Batch
     .bind(&b.event_ids)
     .bind(&b.seqs)
     .bind(c.at)
+    .bind(c.billed_account_id)
+    .bind(&b.billed_unit_prices)
+    .bind(&b.billed_costs)
     .fetch_one(conn)
     .await?)
 }

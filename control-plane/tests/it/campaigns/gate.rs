@@ -129,6 +129,8 @@ async fn a_suspended_organisation_or_agent_stops_every_sending_path(db: PgPool) 
     let reason = "the organisation's agent is suspended: sending is not allowed";
     refused_everywhere(&app, &a, &key, &draft, reason).await;
     set_status(&app, agent.account_id, "active").await;
+    // A sub-customer's sends draw from its agent's credits (docs/agents.md).
+    crate::credits::fund(&app, agent.account_id, "agent-fund", "100").await;
     let r = send_json(
         &app,
         &a.access,
