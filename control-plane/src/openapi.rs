@@ -29,7 +29,8 @@ use crate::imports::decode::RequestedEncoding;
         RequestedEncoding,
         crate::inbound::types::InboundAction,
         crate::analytics::types::CampaignSort,
-        crate::analytics::types::SortOrder
+        crate::analytics::types::SortOrder,
+        crate::agents::types::Period
     )),
     tags(
         (name = "auth", description = "Signup, login, tokens, sessions, email links"),

@@ -93,9 +93,9 @@ pub async fn block_of(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<Opt
 /// its agent) is suspended or it is deactivated, 402 when its agent has no credit left.
 pub async fn ensure_can_send(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<()> {
     match block_of(conn, account_id).await? {
-        Some(Block::AgentOutOfCredit) => Err(Error::InsufficientCredit(
-            Block::AgentOutOfCredit.reason(),
-        )),
+        Some(Block::AgentOutOfCredit) => {
+            Err(Error::InsufficientCredit(Block::AgentOutOfCredit.reason()))
+        }
         Some(block) => Err(Error::Forbidden(block.reason())),
         None => Ok(()),
     }

@@ -75,7 +75,12 @@ impl Columns {
     }
 
     fn request(&self, fields: &[String]) -> CreateCustomer {
-        let get = |i: usize| fields.get(i).map(|f| f.trim().to_owned()).unwrap_or_default();
+        let get = |i: usize| {
+            fields
+                .get(i)
+                .map(|f| f.trim().to_owned())
+                .unwrap_or_default()
+        };
         let opt = |i: Option<usize>| i.map(get).filter(|v| !v.is_empty());
         CreateCustomer {
             name: get(self.name),
@@ -110,7 +115,9 @@ impl Checked {
         };
         self.total += 1;
         if self.total > MAX_ROWS {
-            return Err(file_error(format!("the file has more than {MAX_ROWS} rows")));
+            return Err(file_error(format!(
+                "the file has more than {MAX_ROWS} rows"
+            )));
         }
         let fields = match decoded {
             Ok(fields) => fields,
@@ -122,7 +129,11 @@ impl Checked {
         let req = columns.request(&fields);
         match check_new(&req, country) {
             Ok(new) if !self.names.insert(new.name.to_lowercase()) => {
-                self.reject(record.number, "name: appears earlier in the file".into(), fields);
+                self.reject(
+                    record.number,
+                    "name: appears earlier in the file".into(),
+                    fields,
+                );
             }
             Ok(new) => self.valid.push(new),
             Err(errors) => {
@@ -240,4 +251,3 @@ async fn import_customers(
     };
     Ok(Json(report).into_response())
 }
-

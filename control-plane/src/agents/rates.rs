@@ -13,9 +13,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action;
+use crate::agents::limits;
 use crate::agents::store::{self, NewLimits};
 use crate::agents::types::{CustomerRates, LimitStanding, SetCustomerRate, SetLimits};
-use crate::agents::limits;
 use crate::credits::money::{parse_amount, parse_rate};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::{Json, Path};

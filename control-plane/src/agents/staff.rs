@@ -6,9 +6,9 @@
 //! sub-customer's sends through the send gate.
 
 use axum::extract::State;
-use uuid::Uuid;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
 use crate::admin::guard::{Permission, Require, permission};
@@ -147,7 +147,9 @@ async fn suspend_agent(
 ) -> Result<Json<AgentDetail>> {
     let reason = action::reason("reason", &body.reason)?;
     let act = StaffAction::new(&me, Module::Agents, Level::Admin)?;
-    store::agent(&state.pool, id).await?.ok_or(Error::NotFound)?;
+    store::agent(&state.pool, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let mut tx = state.pool.begin().await?;
     let base = &state.config.server.public_base_url;
     suspension::suspend(&mut tx, &act, id, reason, "agent.suspend", base).await?;
@@ -172,7 +174,9 @@ async fn reactivate_agent(
 ) -> Result<Json<AgentDetail>> {
     let note = action::note("note", body.note.as_deref())?;
     let act = StaffAction::new(&me, Module::Agents, Level::Admin)?;
-    store::agent(&state.pool, id).await?.ok_or(Error::NotFound)?;
+    store::agent(&state.pool, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let mut tx = state.pool.begin().await?;
     let base = &state.config.server.public_base_url;
     suspension::reactivate(&mut tx, &act, id, note, "agent.reactivate", base).await?;

@@ -47,7 +47,8 @@ impl Format {
             utf16.feed(&text, &mut out);
             text = out;
         }
-        let delimiter = delimiter.unwrap_or_else(|| crate::imports::reader::detect_delimiter(&text));
+        let delimiter =
+            delimiter.unwrap_or_else(|| crate::imports::reader::detect_delimiter(&text));
         let format = Format {
             encoding: sniffed.encoding,
             requested,

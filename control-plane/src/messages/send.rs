@@ -238,7 +238,10 @@ pub async fn send(
     match reservation {
         Some(reference) => {
             let billed = billed_total;
-            reserve(conn, &origin, &payer, reference, billed, total, accepted, base_url).await?;
+            reserve(
+                conn, &origin, &payer, reference, billed, total, accepted, base_url,
+            )
+            .await?;
         }
         // Nothing to hold, but the limits an agent set still count the retail cost.
         None if payer.agent().is_some() && total > Decimal::ZERO => {

@@ -2,7 +2,9 @@
 //! account's credentials, pointing path parameters at the first account's resources. Each
 //! must answer 404, and no list may leak the first account's ids. The route list is the
 //! OpenAPI document itself, so routes added by later modules are walked automatically; a new
-//! path parameter must be given a fixture in `resource_for` or the test fails.
+//! path parameter must be given a fixture in `resource_for` or the test fails. The agent API
+//! (`/v1/agent/…`) is walked with a second agent's credentials against the first agent's
+//! sub-customer (the agents tests walk it with sub-customer and direct tokens too).
 
 use std::collections::HashMap;
 
@@ -29,6 +31,9 @@ impl Fixtures {
 fn body_for(method: &Method, path: &str) -> Option<Value> {
     match (method.as_str(), path) {
         ("PATCH", "/v1/account/members/{user_id}") => Some(json!({"role": "member"})),
+        ("POST", "/v1/agent/customers/{customer_id}/rates") => {
+            Some(json!({"country": "KE", "rate": "1"}))
+        }
         ("PUT" | "PATCH" | "POST", _) => Some(json!({})),
         _ => None,
     }
@@ -171,6 +176,11 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     let endpoint_id = endpoint.to_string();
     let delivery_id = crate::webhooks::test_fire(&app, &a, endpoint, "message.sent").await;
 
+    // An agent with a sub-customer, and a second agent for the agent routes.
+    let agent_a = crate::agents::agent(&app, "agent-a@example.com", "10").await;
+    let sub_a = crate::agents::customer(&app, &agent_a, "shop-a@example.com").await;
+    let agent_b = crate::agents::agent(&app, "agent-b@example.com", "0").await;
+
     // Account B: an owner with a verified email, so neither role nor verification is the reason.
     let b = app.verified("bravo@example.com").await;
     let b_key = app
@@ -199,6 +209,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
             ("campaign_id", campaign_id.clone()),
             ("endpoint_id", endpoint_id.clone()),
             ("delivery_id", delivery_id.clone()),
+            ("customer_id", sub_a.account_id.to_string()),
         ]),
     };
     let a_ids = [
@@ -222,6 +233,7 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         campaign_id.clone(),
         endpoint_id.clone(),
         delivery_id.clone(),
+        sub_a.account_id.to_string(),
     ];
 
     let spec = app
@@ -261,7 +273,9 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
                 .unwrap()
                 .iter()
                 .any(|s| s.get("api_key").is_some());
-            let credential = if uses_key {
+            let credential = if path.starts_with("/v1/agent/") {
+                agent_b.access.as_str()
+            } else if uses_key {
                 b_secret.as_str()
             } else {
                 b.access.as_str()

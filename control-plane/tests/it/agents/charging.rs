@@ -48,15 +48,20 @@ async fn a_sub_customers_send_is_charged_to_its_agent_at_wholesale(db: PgPool) {
         .map(|x| x["message_id"].as_str().unwrap().parse().unwrap())
         .collect();
     // Per message: retail cost recorded, the agent billed at wholesale.
-    let rows: Vec<(Decimal, Decimal, Option<Uuid>, Option<Decimal>, Option<Decimal>)> =
-        sqlx::query_as(
-            "SELECT cost, unit_price, billed_account_id, billed_unit_price, billed_cost
+    let rows: Vec<(
+        Decimal,
+        Decimal,
+        Option<Uuid>,
+        Option<Decimal>,
+        Option<Decimal>,
+    )> = sqlx::query_as(
+        "SELECT cost, unit_price, billed_account_id, billed_unit_price, billed_cost
              FROM messages WHERE id = ANY($1) ORDER BY id",
-        )
-        .bind(&ids)
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
+    )
+    .bind(&ids)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
     for row in &rows {
         assert_eq!(
             *row,
@@ -75,7 +80,11 @@ async fn a_sub_customers_send_is_charged_to_its_agent_at_wholesale(db: PgPool) {
         .get(&format!("/v1/messages/{}", ids[0]), &sub.access)
         .await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.text);
-    assert!(!read.text.contains("billed") && !read.text.contains("0.5"), "{}", read.text);
+    assert!(
+        !read.text.contains("billed") && !read.text.contains("0.5"),
+        "{}",
+        read.text
+    );
     // The sub-customer's own rates never show the agent's list.
     let rates = app.get("/v1/pricing/rates", &sub.access).await;
     assert!(!rates.text.contains("agent_wholesale"), "{}", rates.text);
@@ -101,7 +110,7 @@ async fn a_sub_customers_send_is_charged_to_its_agent_at_wholesale(db: PgPool) {
     assert_eq!(row["messages"], 2);
     assert_eq!(row["parts"], 2);
     assert_eq!(row["delivered"], 1);
-    assert_eq!(row["delivery_rate"], "0.5000");
+    assert_eq!(row["delivery_rate"], "0.50");
     assert_eq!(row["wholesale_cost"], "0.5000");
     assert_eq!(row["retail_revenue"], "1.2000");
     assert_eq!(row["margin"], "0.7000");
@@ -115,8 +124,16 @@ async fn a_sub_customers_send_is_charged_to_its_agent_at_wholesale(db: PgPool) {
     assert_eq!(monthly.json["rows"][0]["messages"], 2, "{}", monthly.text);
     let csv = app.get("/v1/agent/usage?format=csv", &agent.access).await;
     assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
-    assert!(csv.text.contains("wholesale_cost,retail_revenue,margin"), "{}", csv.text);
-    assert!(csv.text.contains("Shop of shop@example.com"), "{}", csv.text);
+    assert!(
+        csv.text.contains("wholesale_cost,retail_revenue,margin"),
+        "{}",
+        csv.text
+    );
+    assert!(
+        csv.text.contains("Shop of shop@example.com"),
+        "{}",
+        csv.text
+    );
     assert!(csv.text.contains("0.5000,1.2000,0.7000"), "{}", csv.text);
     // The list shows this month's figures.
     let list = app.get("/v1/agent/customers", &agent.access).await;
@@ -158,8 +175,13 @@ async fn an_agent_at_zero_blocks_every_sub_customer(db: PgPool) {
     let reason =
         "the organisation's agent has no credit left: sending is refused until the agent tops up";
     for who in [&one, &two] {
-        let r = send_json(&app, &who.access, json!({"to": [SAFARICOM], "text": "Hi"}), None)
-            .await;
+        let r = send_json(
+            &app,
+            &who.access,
+            json!({"to": [SAFARICOM], "text": "Hi"}),
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.text);
         assert_eq!(r.json["detail"], reason, "{}", r.text);
     }
@@ -169,11 +191,20 @@ async fn an_agent_at_zero_blocks_every_sub_customer(db: PgPool) {
     let k = campaign(&app, &two, &id).await;
     assert_eq!(k["status"], "paused", "{k}");
     assert_eq!(k["dispatched_count"], 0, "{k}");
-    assert!(k["paused_reason"].as_str().unwrap_or("").contains("no credit left"), "{k}");
+    assert!(
+        k["pause_reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no credit left"),
+        "{k}"
+    );
     assert_eq!(money(&app, agent.account_id).await, (d("0"), d("1")));
     let r = act(&app, &two, &id, "resume", json!({})).await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.text);
-    assert_eq!(crate::messages::count(&app, "messages", two.account_id).await, 0);
+    assert_eq!(
+        crate::messages::count(&app, "messages", two.account_id).await,
+        0
+    );
     assert!(ledger_holds(&app, agent.account_id).await);
 
     // The agent tops up: both send again, the campaign resumes and goes out.
@@ -197,15 +228,29 @@ async fn the_limits_an_agent_sets_are_enforced_by_api_and_dispatcher(db: PgPool)
     let r = set_limits(&app, &agent, sub.account_id, json!({"daily_limit": "2"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["daily_limit"], "2.0000");
-    sent(&app, &sub.access, json!({"to": [SAFARICOM, SAFARICOM_2], "text": "Hi"})).await;
-    let r = send_json(&app, &sub.access, json!({"to": [SAFARICOM], "text": "Hi"}), None).await;
+    sent(
+        &app,
+        &sub.access,
+        json!({"to": [SAFARICOM, SAFARICOM_2], "text": "Hi"}),
+    )
+    .await;
+    let r = send_json(
+        &app,
+        &sub.access,
+        json!({"to": [SAFARICOM], "text": "Hi"}),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.text);
     assert_eq!(
         r.json["detail"],
         "the daily sending limit set by the organisation's agent is reached"
     );
     let standing = app
-        .get(&format!("/v1/agent/customers/{}/limits", sub.account_id), &agent.access)
+        .get(
+            &format!("/v1/agent/customers/{}/limits", sub.account_id),
+            &agent.access,
+        )
         .await;
     assert_eq!(standing.json["spent_today"], "1.6000", "{}", standing.text);
 
@@ -213,7 +258,13 @@ async fn the_limits_an_agent_sets_are_enforced_by_api_and_dispatcher(db: PgPool)
     let r = set_limits(&app, &agent, sub.account_id, json!({"credit_line": "1"})).await;
     assert_eq!(r.json["credit_line_used"], "0", "{}", r.text);
     sent(&app, &sub.access, json!({"to": [SAFARICOM], "text": "Hi"})).await;
-    let r = send_json(&app, &sub.access, json!({"to": [SAFARICOM], "text": "Hi"}), None).await;
+    let r = send_json(
+        &app,
+        &sub.access,
+        json!({"to": [SAFARICOM], "text": "Hi"}),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.text);
     assert_eq!(
         r.json["detail"],
@@ -237,7 +288,10 @@ async fn the_limits_an_agent_sets_are_enforced_by_api_and_dispatcher(db: PgPool)
     dispatcher(&app, 10).drain().await.unwrap();
     let k = campaign(&app, &sub, &id).await;
     assert_eq!(k["status"], "paused", "{k}");
-    assert!(k["paused_reason"].as_str().unwrap().contains("credit line"), "{k}");
+    assert!(
+        k["pause_reason"].as_str().unwrap().contains("credit line"),
+        "{k}"
+    );
     assert_eq!(money(&app, agent.account_id).await, before);
 
     // Renewed and widened: the campaign goes out.

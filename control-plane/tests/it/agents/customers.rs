@@ -71,11 +71,21 @@ async fn a_sub_customer_is_created_invited_listed_and_priced(db: PgPool) {
             json!({"country": "KE", "rate": "1", "effective_from": "2020-01-01T00:00:00Z"}),
         )
         .await;
-    assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", past.text);
+    assert_eq!(
+        past.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        past.text
+    );
     let rates = app
         .get(&format!("/v1/agent/customers/{id}/rates"), &agent.access)
         .await;
-    assert_eq!(rates.json["history"].as_array().unwrap().len(), 2, "{}", rates.text);
+    assert_eq!(
+        rates.json["history"].as_array().unwrap().len(),
+        2,
+        "{}",
+        rates.text
+    );
     let ke: Vec<&Value> = rates.json["in_force"]
         .as_array()
         .unwrap()
@@ -124,7 +134,12 @@ async fn a_deactivated_sub_customer_cannot_send_and_keeps_its_data(db: PgPool) {
             100,
         )
         .unwrap();
-    sent(&app, &sub.access, json!({"to": [SAFARICOM], "text": "Before"})).await;
+    sent(
+        &app,
+        &sub.access,
+        json!({"to": [SAFARICOM], "text": "Before"}),
+    )
+    .await;
     let path = format!("/v1/agent/customers/{}", sub.account_id);
     let r = app
         .post(
@@ -137,11 +152,21 @@ async fn a_deactivated_sub_customer_cannot_send_and_keeps_its_data(db: PgPool) {
     assert_eq!(r.json["state"], "deactivated");
     assert_eq!(r.json["deactivated_reason"], "Unpaid invoices");
     let again = app
-        .post(&format!("{path}/deactivate"), Some(&agent.access), json!({}))
+        .post(
+            &format!("{path}/deactivate"),
+            Some(&agent.access),
+            json!({}),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     let before = money(&app, agent.account_id).await;
-    let r = send_json(&app, &sub.access, json!({"to": [SAFARICOM], "text": "Hi"}), None).await;
+    let r = send_json(
+        &app,
+        &sub.access,
+        json!({"to": [SAFARICOM], "text": "Hi"}),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     assert_eq!(
         r.json["detail"],
@@ -149,7 +174,12 @@ async fn a_deactivated_sub_customer_cannot_send_and_keeps_its_data(db: PgPool) {
     );
     assert_eq!(money(&app, agent.account_id).await, before);
     // What it had accepted is held; the other customer's goes out.
-    sent(&app, &other.access, json!({"to": [SAFARICOM], "text": "Other"})).await;
+    sent(
+        &app,
+        &other.access,
+        json!({"to": [SAFARICOM], "text": "Other"}),
+    )
+    .await;
     assert_eq!(publisher.drain_once().await.unwrap(), 1);
     // Its data is still there and readable by its users.
     let messages = app.get("/v1/messages", &sub.access).await;
@@ -157,20 +187,31 @@ async fn a_deactivated_sub_customer_cannot_send_and_keeps_its_data(db: PgPool) {
     assert_eq!(messages.json["data"].as_array().unwrap().len(), 1);
     // A member cannot reactivate; an admin can, and the held message goes out.
     let r = app
-        .post(&format!("{path}/reactivate"), Some(&agent.access), json!({}))
+        .post(
+            &format!("{path}/reactivate"),
+            Some(&agent.access),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["state"], "active");
     assert_eq!(publisher.drain_once().await.unwrap(), 1);
-    sent(&app, &sub.access, json!({"to": [SAFARICOM], "text": "After"})).await;
+    sent(
+        &app,
+        &sub.access,
+        json!({"to": [SAFARICOM], "text": "After"}),
+    )
+    .await;
     let r = app
-        .post(&format!("{path}/reactivate"), Some(&agent.access), json!({}))
+        .post(
+            &format!("{path}/reactivate"),
+            Some(&agent.access),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     // Sender IDs: read-only status.
-    let ids = app
-        .get(&format!("{path}/sender-ids"), &agent.access)
-        .await;
+    let ids = app.get(&format!("{path}/sender-ids"), &agent.access).await;
     assert_eq!(ids.json["data"][0]["status"], "approved", "{}", ids.text);
 }
 
@@ -203,10 +244,18 @@ async fn sub_customers_are_imported_from_csv_with_rejected_rows(db: PgPool) {
     assert_eq!(dry.json["valid"], 2);
     assert_eq!(dry.json["created"], json!([]));
     let rejected = dry.json["rejected"].as_array().unwrap();
-    let rows: Vec<u64> = rejected.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    let rows: Vec<u64> = rejected
+        .iter()
+        .map(|r| r["row"].as_u64().unwrap())
+        .collect();
     assert_eq!(rows, vec![3, 4, 5, 7], "{}", dry.text);
     assert!(rejected[0]["reason"].as_str().unwrap().starts_with("name:"));
-    assert!(rejected[1]["reason"].as_str().unwrap().contains("owner_email"));
+    assert!(
+        rejected[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("owner_email")
+    );
     assert!(rejected[2]["reason"].as_str().unwrap().contains("earlier"));
     assert!(rejected[3]["reason"].as_str().unwrap().contains("country"));
     assert_eq!(rejected[1]["fields"][0], "Shop, Two");
@@ -220,7 +269,12 @@ async fn sub_customers_are_imported_from_csv_with_rejected_rows(db: PgPool) {
 
     let done = import(&app, &agent, "", csv).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
-    assert_eq!(done.json["created"].as_array().unwrap().len(), 2, "{}", done.text);
+    assert_eq!(
+        done.json["created"].as_array().unwrap().len(),
+        2,
+        "{}",
+        done.text
+    );
     let list = app.get("/v1/agent/customers", &agent.access).await;
     let names: Vec<&str> = list.json["data"]
         .as_array()
@@ -233,7 +287,17 @@ async fn sub_customers_are_imported_from_csv_with_rejected_rows(db: PgPool) {
     assert_eq!(app.email_count("four@example.com", "invitation").await, 1);
 
     let no_header = import(&app, &agent, "", "a,b\n1,2\n").await;
-    assert_eq!(no_header.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_header.text);
+    assert_eq!(
+        no_header.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        no_header.text
+    );
     let binary = import(&app, &agent, "", "PK\u{3}\u{4}xxxx").await;
-    assert_eq!(binary.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", binary.text);
+    assert_eq!(
+        binary.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        binary.text
+    );
 }

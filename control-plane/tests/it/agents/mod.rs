@@ -58,7 +58,13 @@ pub async fn agent(app: &TestApp, email: &str, credits: &str) -> User {
     )
     .await;
     if credits != "0" {
-        fund(app, user.account_id, &format!("agent-fund-{}", user.account_id), credits).await;
+        fund(
+            app,
+            user.account_id,
+            &format!("agent-fund-{}", user.account_id),
+            credits,
+        )
+        .await;
     }
     user
 }
@@ -110,7 +116,10 @@ pub async fn join(app: &TestApp, email: &str, account_id: Uuid) -> User {
         user_id: me.user_id,
         account_id,
         access: r.json["access_token"].as_str().unwrap().to_owned(),
-        refresh: r.json["refresh_token"].as_str().unwrap_or_default().to_owned(),
+        refresh: r.json["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 
