@@ -31,13 +31,19 @@ pub async fn create_with_owner(
     .bind(country)
     .execute(&mut *conn)
     .await?;
+    open_credits(&mut *conn, id).await?;
+    add_member(&mut *conn, owner, AccountScope::trusted(id), Role::Owner).await?;
+    Ok(id)
+}
+
+/// The new account `id`'s credits row, at a zero balance (every account has one).
+pub async fn open_credits(conn: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
     sqlx::query("INSERT INTO credits (id, account_id) VALUES ($1, $2)")
         .bind(Uuid::now_v7())
         .bind(id)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
-    add_member(&mut *conn, owner, AccountScope::trusted(id), Role::Owner).await?;
-    Ok(id)
+    Ok(())
 }
 
 /// Adds (or re-activates) a membership. An active member keeps their current role, so

@@ -12,21 +12,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::admin::action;
 use crate::agents::limits;
 use crate::agents::store::{self, NewLimits};
 use crate::agents::types::{CustomerRates, LimitStanding, SetCustomerRate, SetLimits};
-use crate::credits::money::{parse_amount, parse_rate};
+use crate::credits::money::parse_amount;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::{Json, Path};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
-use crate::pricing::routes::mno_of;
-use crate::pricing::staff::effective_from_of;
-use crate::pricing::store::{self as pricing, NewRate};
+use crate::pricing::staff::RateFields;
+use crate::pricing::store as pricing;
 use crate::pricing::types::{Rate, RateScope};
 use crate::state::AppState;
-use crate::types::CountryCode;
 
 /// Routes of rates and limits.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -87,25 +84,14 @@ async fn set_customer_rate(
 ) -> Result<(StatusCode, Json<Rate>)> {
     agent.require(Role::Admin)?;
     let scope = agent.customer(&state.pool, id).await?;
-    let country = CountryCode::field("country", &body.country)?.to_string();
-    let mno_id = body
-        .mno_id
-        .as_deref()
-        .map(|m| mno_of("mno_id", m, &country))
-        .transpose()?;
-    let rate = parse_rate("rate", &body.rate)?;
-    let effective_from = effective_from_of(body.effective_from)?;
-    let note = action::note("note", body.note.as_deref())?;
-    let new = NewRate {
-        scope: RateScope::Account,
-        account_id: Some(scope.id()),
-        country: &country,
-        mno_id,
-        rate,
-        effective_from,
-        created_by: Some(agent.user_id()),
-        note,
-    };
+    let fields = RateFields::check(
+        &body.country,
+        body.mno_id.as_deref(),
+        &body.rate,
+        body.effective_from,
+        body.note.as_deref(),
+    )?;
+    let new = fields.row(RateScope::Account, Some(scope.id()), agent.user_id());
     let row = pricing::insert_rate(&state.pool, &new).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }

@@ -37,11 +37,7 @@ pub async fn create_customer(
     .bind(country)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO credits (id, account_id) VALUES ($1, $2)")
-        .bind(Uuid::now_v7())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    crate::accounts::store::open_credits(&mut *conn, id).await?;
     Ok(id)
 }
 

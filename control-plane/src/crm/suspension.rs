@@ -23,6 +23,17 @@ const STAFF_OWNERS: Audience = Audience {
     level: Level::Owner,
 };
 
+/// Locks organisation `id`: 404 when unknown, 409 when deleted.
+async fn live(tx: &mut PgConnection, id: Uuid) -> Result<changes::LockedOrg> {
+    let org = changes::lock_org(&mut *tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if org.deleted_at.is_some() {
+        return Err(Error::Conflict("the organisation is deleted"));
+    }
+    Ok(org)
+}
+
 /// Suspends organisation `id` for `reason`, audited as `action` by `act`. 404 when unknown,
 /// 409 when deleted or already suspended.
 pub async fn suspend(
@@ -33,12 +44,7 @@ pub async fn suspend(
     action: &str,
     base: &str,
 ) -> Result<()> {
-    let org = changes::lock_org(&mut *tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if org.deleted_at.is_some() {
-        return Err(Error::Conflict("the organisation is deleted"));
-    }
+    let org = live(&mut *tx, id).await?;
     if org.status == AccountStatus::Suspended {
         return Err(Error::Conflict("the organisation is already suspended"));
     }
@@ -76,12 +82,7 @@ pub async fn reactivate(
     action: &str,
     base: &str,
 ) -> Result<()> {
-    let org = changes::lock_org(&mut *tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if org.deleted_at.is_some() {
-        return Err(Error::Conflict("the organisation is deleted"));
-    }
+    let org = live(&mut *tx, id).await?;
     if org.status != AccountStatus::Suspended {
         return Err(Error::Conflict("the organisation is not suspended"));
     }

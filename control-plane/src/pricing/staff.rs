@@ -10,6 +10,7 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
 use crate::admin::guard::{Permission, Require, permission};
@@ -43,7 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A change may take effect now or later, not earlier (history is not rewritten). A minute
 /// of clock skew is tolerated.
-pub(crate) fn effective_from_of(at: Option<OffsetDateTime>) -> Result<OffsetDateTime> {
+fn effective_from_of(at: Option<OffsetDateTime>) -> Result<OffsetDateTime> {
     let now = OffsetDateTime::now_utc();
     match at {
         None => Ok(now),
@@ -54,6 +55,57 @@ pub(crate) fn effective_from_of(at: Option<OffsetDateTime>) -> Result<OffsetDate
             Err(Error::field("effective_from", "must be within ten years"))
         }
         Some(at) => Ok(at),
+    }
+}
+
+/// The destination, rate, moment and note of a new rate row, checked by the price lists'
+/// rules (the staff endpoint here, and an agent's retail rates for its sub-customers).
+#[derive(Debug, Clone)]
+pub(crate) struct RateFields<'a> {
+    country: String,
+    mno_id: Option<&'static str>,
+    rate: Decimal,
+    effective_from: OffsetDateTime,
+    note: Option<&'a str>,
+}
+
+impl<'a> RateFields<'a> {
+    /// Checks the fields; 422 naming the field.
+    pub(crate) fn check(
+        country: &str,
+        mno_id: Option<&str>,
+        rate: &str,
+        effective_from: Option<OffsetDateTime>,
+        note: Option<&'a str>,
+    ) -> Result<RateFields<'a>> {
+        let country = CountryCode::field("country", country)?.to_string();
+        let mno_id = mno_id.map(|m| mno_of("mno_id", m, &country)).transpose()?;
+        Ok(RateFields {
+            mno_id,
+            rate: parse_rate("rate", rate)?,
+            effective_from: effective_from_of(effective_from)?,
+            note: action::note("note", note)?,
+            country,
+        })
+    }
+
+    /// The row for `scope`'s list of `account_id`, set by `created_by`.
+    pub(crate) fn row(
+        &self,
+        scope: RateScope,
+        account_id: Option<Uuid>,
+        created_by: Uuid,
+    ) -> NewRate<'_> {
+        NewRate {
+            scope,
+            account_id,
+            country: &self.country,
+            mno_id: self.mno_id,
+            rate: self.rate,
+            effective_from: self.effective_from,
+            created_by: Some(created_by),
+            note: self.note,
+        }
     }
 }
 
@@ -71,15 +123,13 @@ async fn set_rate(
     Require(staff, _): Require<PricingOwner>,
     Json(body): Json<SetRate>,
 ) -> Result<(StatusCode, Json<Rate>)> {
-    let country = CountryCode::field("country", &body.country)?.to_string();
-    let mno_id = body
-        .mno_id
-        .as_deref()
-        .map(|m| mno_of("mno_id", m, &country))
-        .transpose()?;
-    let rate = parse_rate("rate", &body.rate)?;
-    let effective_from = effective_from_of(body.effective_from)?;
-    let note = action::note("note", body.note.as_deref())?;
+    let fields = RateFields::check(
+        &body.country,
+        body.mno_id.as_deref(),
+        &body.rate,
+        body.effective_from,
+        body.note.as_deref(),
+    )?;
     let mut tx = state.pool.begin().await?;
     match (body.scope, body.account_id) {
         (RateScope::Platform, None) => {}
@@ -102,16 +152,7 @@ async fn set_rate(
             }
         }
     }
-    let new = NewRate {
-        scope: body.scope,
-        account_id: body.account_id,
-        country: &country,
-        mno_id,
-        rate,
-        effective_from,
-        created_by: Some(staff.staff_id),
-        note,
-    };
+    let new = fields.row(body.scope, body.account_id, staff.staff_id);
     let row = store::insert_rate(&mut *tx, &new).await?;
     let metadata = json!({"scope": row.scope, "account_id": row.account_id, "country": row.country,
            "mno_id": row.mno_id, "rate": row.rate, "effective_from": row.effective_from.unix_timestamp()});

@@ -10,9 +10,18 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::*;
-use crate::campaigns::{act, campaign, create, dispatcher, list_of};
+use crate::campaigns::{act, campaign, dispatcher, list_of, queued};
 use crate::messages::{SAFARICOM, SAFARICOM_2, send_json, sent};
 use crate::results::{apply, event};
+
+/// cost, unit_price, billed_account_id, billed_unit_price, billed_cost.
+type Billing = (
+    Decimal,
+    Decimal,
+    Option<Uuid>,
+    Option<Decimal>,
+    Option<Decimal>,
+);
 
 /// The sender ID id of the sub-customer's default (set by `ready_to_send`).
 async fn sender_of(app: &TestApp, user: &User) -> String {
@@ -48,13 +57,7 @@ async fn a_sub_customers_send_is_charged_to_its_agent_at_wholesale(db: PgPool) {
         .map(|x| x["message_id"].as_str().unwrap().parse().unwrap())
         .collect();
     // Per message: retail cost recorded, the agent billed at wholesale.
-    let rows: Vec<(
-        Decimal,
-        Decimal,
-        Option<Uuid>,
-        Option<Decimal>,
-        Option<Decimal>,
-    )> = sqlx::query_as(
+    let rows: Vec<Billing> = sqlx::query_as(
         "SELECT cost, unit_price, billed_account_id, billed_unit_price, billed_cost
              FROM messages WHERE id = ANY($1) ORDER BY id",
     )
@@ -135,6 +138,23 @@ async fn a_sub_customers_send_is_charged_to_its_agent_at_wholesale(db: PgPool) {
         csv.text
     );
     assert!(csv.text.contains("0.5000,1.2000,0.7000"), "{}", csv.text);
+    // The agent's own balance and statement are the ordinary credits routes.
+    let balance = app.get("/v1/credits", &agent.access).await;
+    assert_eq!(balance.json["balance"], "99.5000", "{}", balance.text);
+    let statement = app.get("/v1/credits/transactions", &agent.access).await;
+    let kinds: Vec<&str> = statement.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"reservation") && kinds.contains(&"refund"),
+        "{}",
+        statement.text
+    );
+    let theirs = app.get("/v1/credits/transactions", &sub.access).await;
+    assert!(!theirs.text.contains("reservation"), "{}", theirs.text);
     // The list shows this month's figures.
     let list = app.get("/v1/agent/customers", &agent.access).await;
     let c = &list.json["data"][0];
@@ -152,17 +172,7 @@ async fn an_agent_at_zero_blocks_every_sub_customer(db: PgPool) {
     let two = customer(&app, &agent, "two@example.com").await;
     let list = list_of(&app, &two, "Two's list", 0, 4).await;
     let sender = sender_of(&app, &two).await;
-    let c = create(
-        &app,
-        &two,
-        json!({"name": "Promo", "sender_id": sender, "list_ids": [list], "message": "Hi"}),
-    )
-    .await;
-    let id = c["id"].as_str().unwrap().to_owned();
-    let r = act(&app, &two, &id, "submit", json!({})).await;
-    assert_eq!(r.json["status"], "approved", "{}", r.text);
-    let r = act(&app, &two, &id, "send", json!({})).await;
-    assert_eq!(r.json["status"], "queued", "{}", r.text);
+    let id = queued(&app, &two, &sender, &list, "Hi").await;
 
     // Two messages use up the agent's 1.00.
     sent(
@@ -274,16 +284,7 @@ async fn the_limits_an_agent_sets_are_enforced_by_api_and_dispatcher(db: PgPool)
     // The dispatcher pauses a campaign whose batch would cross the line.
     let list = list_of(&app, &sub, "List", 0, 3).await;
     let sender = sender_of(&app, &sub).await;
-    let c = create(
-        &app,
-        &sub,
-        json!({"name": "Promo", "sender_id": sender, "list_ids": [list], "message": "Hi"}),
-    )
-    .await;
-    let id = c["id"].as_str().unwrap().to_owned();
-    act(&app, &sub, &id, "submit", json!({})).await;
-    let r = act(&app, &sub, &id, "send", json!({})).await;
-    assert_eq!(r.json["status"], "queued", "{}", r.text);
+    let id = queued(&app, &sub, &sender, &list, "Hi").await;
     let before = money(&app, agent.account_id).await;
     dispatcher(&app, 10).drain().await.unwrap();
     let k = campaign(&app, &sub, &id).await;
@@ -322,16 +323,7 @@ async fn the_agents_ledger_holds_under_concurrent_sub_customer_campaigns(db: PgP
         let sub = customer(&app, &agent, &format!("shop{i}@example.com")).await;
         let list = list_of(&app, &sub, "List", i * 100, 30).await;
         let sender = sender_of(&app, &sub).await;
-        let c = create(
-            &app,
-            &sub,
-            json!({"name": "Promo", "sender_id": sender, "list_ids": [list], "message": "Hi"}),
-        )
-        .await;
-        let id = c["id"].as_str().unwrap().to_owned();
-        act(&app, &sub, &id, "submit", json!({})).await;
-        let r = act(&app, &sub, &id, "send", json!({})).await;
-        assert_eq!(r.json["status"], "queued", "{}", r.text);
+        let id = queued(&app, &sub, &sender, &list, "Hi").await;
         campaigns.push((sub, id));
     }
     // 90 messages at 0.50 = 45 > 30: four dispatchers race, the agent's credits decide.

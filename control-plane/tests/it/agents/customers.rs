@@ -185,7 +185,7 @@ async fn a_deactivated_sub_customer_cannot_send_and_keeps_its_data(db: PgPool) {
     let messages = app.get("/v1/messages", &sub.access).await;
     assert_eq!(messages.status, StatusCode::OK, "{}", messages.text);
     assert_eq!(messages.json["data"].as_array().unwrap().len(), 1);
-    // A member cannot reactivate; an admin can, and the held message goes out.
+    // Reactivated: the held message goes out, new sends are accepted.
     let r = app
         .post(
             &format!("{path}/reactivate"),
