@@ -28,12 +28,87 @@ use crate::state::AppState;
 /// Routes of rates and limits.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(agent_rates, set_default_rate))
         .routes(routes!(customer_rates, set_customer_rate))
         .routes(routes!(customer_limits, set_customer_limits))
 }
 
 /// Rows shown in a rate history.
 const HISTORY: i64 = 500;
+
+/// My rates: what I pay per destination (in force now), and my default retail list for
+/// sub-customers without a rate of their own (every row, newest first).
+#[utoipa::path(get, path = "/v1/agent/rates", tag = "agent", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "My cost and my default retail rows", body = CustomerRates),
+        (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn agent_rates(
+    State(state): State<AppState>,
+    agent: AgentUser,
+) -> Result<Json<CustomerRates>> {
+    let mut conn = state.pool.acquire().await?;
+    let scope = agent.scope();
+    let in_force =
+        crate::pricing::quote::effective_rates(&mut conn, scope, None, OffsetDateTime::now_utc())
+            .await?;
+    let history = pricing::rate_history(
+        &mut *conn,
+        Some(RateScope::AgentRetail),
+        Some(scope.id()),
+        None,
+        Uuid::max(),
+        HISTORY,
+    )
+    .await?;
+    Ok(Json(CustomerRates { in_force, history }))
+}
+
+/// Set a default retail rate (admin or owner): what my sub-customers pay where they have no
+/// rate of their own; effective now or later.
+#[utoipa::path(post, path = "/v1/agent/rates", tag = "agent", security(("bearer" = [])),
+    request_body = SetCustomerRate,
+    responses(
+        (status = 201, description = "The new rate row", body = Rate),
+        (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A rate for this destination and moment exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad country, operator, rate or date", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn set_default_rate(
+    State(state): State<AppState>,
+    agent: AgentUser,
+    Json(body): Json<SetCustomerRate>,
+) -> Result<(StatusCode, Json<Rate>)> {
+    agent.require(Role::Admin)?;
+    insert(
+        &state,
+        &agent,
+        RateScope::AgentRetail,
+        agent.scope().id(),
+        &body,
+    )
+    .await
+}
+
+/// Checks and inserts a rate row on `scope`'s list of `account_id`, set by the agent's user.
+async fn insert(
+    state: &AppState,
+    agent: &AgentUser,
+    scope: RateScope,
+    account_id: Uuid,
+    body: &SetCustomerRate,
+) -> Result<(StatusCode, Json<Rate>)> {
+    let fields = RateFields::check(
+        &body.country,
+        body.mno_id.as_deref(),
+        &body.rate,
+        body.effective_from,
+        body.note.as_deref(),
+    )?;
+    let new = fields.row(scope, Some(account_id), agent.user_id());
+    let row = pricing::insert_rate(&state.pool, &new).await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
 
 /// A sub-customer's retail rates: in force now by destination, and the rows I set.
 #[utoipa::path(get, path = "/v1/agent/customers/{customer_id}/rates", tag = "agent", security(("bearer" = [])),
@@ -84,16 +159,7 @@ async fn set_customer_rate(
 ) -> Result<(StatusCode, Json<Rate>)> {
     agent.require(Role::Admin)?;
     let scope = agent.customer(&state.pool, id).await?;
-    let fields = RateFields::check(
-        &body.country,
-        body.mno_id.as_deref(),
-        &body.rate,
-        body.effective_from,
-        body.note.as_deref(),
-    )?;
-    let new = fields.row(RateScope::Account, Some(scope.id()), agent.user_id());
-    let row = pricing::insert_rate(&state.pool, &new).await?;
-    Ok((StatusCode::CREATED, Json(row)))
+    insert(&state, &agent, RateScope::Account, scope.id(), &body).await
 }
 
 /// A sub-customer's send limits and its spend against them.

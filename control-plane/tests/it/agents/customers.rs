@@ -50,6 +50,41 @@ async fn a_sub_customer_is_created_invited_listed_and_priced(db: PgPool) {
     let members = app.get("/v1/account/members", &owner.access).await;
     assert_eq!(members.json["data"][0]["role"], "owner", "{}", members.text);
 
+    // The agent signs in like anyone and uses the agent API.
+    let login = app.login("agent@example.com", PASSWORD).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    let token = login.json["tokens"]["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.get("/v1/agent/customers", token).await.status,
+        StatusCode::OK
+    );
+
+    // The agent's default retail list applies until the customer has a rate of its own.
+    let r = app
+        .post(
+            "/v1/agent/rates",
+            Some(&agent.access),
+            json!({"country": "KE", "rate": "1.05"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json["scope"], "agent_retail");
+    let mine = app.get("/v1/agent/rates", &agent.access).await;
+    assert_eq!(mine.json["history"][0]["rate"], "1.050000", "{}", mine.text);
+    assert_eq!(
+        mine.json["in_force"][0]["rate"], "0.500000",
+        "{}",
+        mine.text
+    );
+    let quote = app
+        .post(
+            "/v1/pricing/quote",
+            Some(&owner.access),
+            json!({"to": SAFARICOM, "text": "Hi"}),
+        )
+        .await;
+    assert_eq!(quote.json["total"], "1.0500", "{}", quote.text);
+
     // Retail rates: now, and one from tomorrow; history keeps both, staff see them.
     let r = retail_rate(&app, &agent, id, "1.10").await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
