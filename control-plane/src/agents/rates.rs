@@ -20,6 +20,7 @@ use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::{Json, Path};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
+use crate::identity::scope::AccountScope;
 use crate::pricing::staff::RateFields;
 use crate::pricing::store as pricing;
 use crate::pricing::types::{Rate, RateScope};
@@ -48,13 +49,20 @@ async fn agent_rates(
     agent: AgentUser,
 ) -> Result<Json<CustomerRates>> {
     let mut conn = state.pool.acquire().await?;
-    let scope = agent.scope();
-    let in_force =
-        crate::pricing::quote::effective_rates(&mut conn, scope, None, OffsetDateTime::now_utc())
-            .await?;
+    rates(&mut conn, agent.scope(), RateScope::AgentRetail).await
+}
+
+/// The rates in force for `scope` and the rows of its `list`, newest first.
+async fn rates(
+    conn: &mut sqlx::PgConnection,
+    scope: AccountScope,
+    list: RateScope,
+) -> Result<Json<CustomerRates>> {
+    let now = OffsetDateTime::now_utc();
+    let in_force = crate::pricing::quote::effective_rates(&mut *conn, scope, None, now).await?;
     let history = pricing::rate_history(
         &mut *conn,
-        Some(RateScope::AgentRetail),
+        Some(list),
         Some(scope.id()),
         None,
         Uuid::max(),
@@ -125,19 +133,7 @@ async fn customer_rates(
 ) -> Result<Json<CustomerRates>> {
     let mut conn = state.pool.acquire().await?;
     let scope = agent.customer(&mut *conn, id).await?;
-    let in_force =
-        crate::pricing::quote::effective_rates(&mut conn, scope, None, OffsetDateTime::now_utc())
-            .await?;
-    let history = pricing::rate_history(
-        &mut *conn,
-        Some(RateScope::Account),
-        Some(scope.id()),
-        None,
-        Uuid::max(),
-        HISTORY,
-    )
-    .await?;
-    Ok(Json(CustomerRates { in_force, history }))
+    rates(&mut conn, scope, RateScope::Account).await
 }
 
 /// Set a sub-customer's retail rate for a country or operator (admin or owner), effective

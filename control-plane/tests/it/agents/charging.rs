@@ -185,15 +185,7 @@ async fn an_agent_at_zero_blocks_every_sub_customer(db: PgPool) {
     let reason =
         "the organisation's agent has no credit left: sending is refused until the agent tops up";
     for who in [&one, &two] {
-        let r = send_json(
-            &app,
-            &who.access,
-            json!({"to": [SAFARICOM], "text": "Hi"}),
-            None,
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.text);
-        assert_eq!(r.json["detail"], reason, "{}", r.text);
+        refused(&app, who, StatusCode::PAYMENT_REQUIRED, reason).await;
     }
     // The campaign pauses with the reason, nothing reserved, nothing written.
     let d1 = dispatcher(&app, 10);
@@ -244,18 +236,13 @@ async fn the_limits_an_agent_sets_are_enforced_by_api_and_dispatcher(db: PgPool)
         json!({"to": [SAFARICOM, SAFARICOM_2], "text": "Hi"}),
     )
     .await;
-    let r = send_json(
+    refused(
         &app,
-        &sub.access,
-        json!({"to": [SAFARICOM], "text": "Hi"}),
-        None,
+        &sub,
+        StatusCode::PAYMENT_REQUIRED,
+        "the daily sending limit set by the organisation's agent is reached",
     )
     .await;
-    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.text);
-    assert_eq!(
-        r.json["detail"],
-        "the daily sending limit set by the organisation's agent is reached"
-    );
     let standing = app
         .get(
             &format!("/v1/agent/customers/{}/limits", sub.account_id),
@@ -268,18 +255,13 @@ async fn the_limits_an_agent_sets_are_enforced_by_api_and_dispatcher(db: PgPool)
     let r = set_limits(&app, &agent, sub.account_id, json!({"credit_line": "1"})).await;
     assert_eq!(r.json["credit_line_used"], "0", "{}", r.text);
     sent(&app, &sub.access, json!({"to": [SAFARICOM], "text": "Hi"})).await;
-    let r = send_json(
+    refused(
         &app,
-        &sub.access,
-        json!({"to": [SAFARICOM], "text": "Hi"}),
-        None,
+        &sub,
+        StatusCode::PAYMENT_REQUIRED,
+        "the credit line set by the organisation's agent is used up",
     )
     .await;
-    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.text);
-    assert_eq!(
-        r.json["detail"],
-        "the credit line set by the organisation's agent is used up"
-    );
 
     // The dispatcher pauses a campaign whose batch would cross the line.
     let list = list_of(&app, &sub, "List", 0, 3).await;

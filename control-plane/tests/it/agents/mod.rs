@@ -156,6 +156,14 @@ pub async fn ledger_holds(app: &TestApp, account_id: Uuid) -> bool {
         .unwrap()
 }
 
+/// One "Hi" to a Safaricom number from `user`: refused with `status` and `detail`.
+pub async fn refused(app: &TestApp, user: &User, status: StatusCode, detail: &str) {
+    let body = json!({"to": [crate::messages::SAFARICOM], "text": "Hi"});
+    let r = crate::messages::send_json(app, &user.access, body, None).await;
+    assert_eq!(r.status, status, "{}", r.text);
+    assert_eq!(r.json["detail"], detail, "{}", r.text);
+}
+
 pub fn d(s: &str) -> Decimal {
     s.parse().unwrap()
 }

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use super::*;
 use crate::campaigns::gate::refused_everywhere;
 use crate::campaigns::{act, create, dispatcher, list_of};
-use crate::messages::{SAFARICOM, send_json, sent};
+use crate::messages::{SAFARICOM, sent};
 use crate::staff_admin::{audit_rows, check_matrix, route, staff_id, tokens_per_level};
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
@@ -144,14 +144,7 @@ async fn an_agent_suspended_by_staff_blocks_all_its_sub_customers(db: PgPool) {
     assert_eq!(r.json["suspended_reason"], "Chargebacks");
     let reason = "the organisation's agent is suspended: sending is not allowed";
     refused_everywhere(&app, &sub, &key, &draft, reason).await;
-    let r = send_json(
-        &app,
-        &other.access,
-        json!({"to": [SAFARICOM], "text": "Hi"}),
-        None,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    refused(&app, &other, StatusCode::FORBIDDEN, reason).await;
     assert_eq!(money(&app, a.account_id).await, (d("50"), d("0")));
     assert_eq!(dispatcher(&app, 10).drain().await.unwrap(), 0);
 
