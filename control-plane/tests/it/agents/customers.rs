@@ -175,6 +175,13 @@ async fn a_deactivated_sub_customer_cannot_send_and_keeps_its_data(db: PgPool) {
         json!({"to": [SAFARICOM], "text": "Before"}),
     )
     .await;
+    // A campaign queued before the deactivation.
+    let list = crate::campaigns::list_of(&app, &sub, "List", 0, 2).await;
+    let sender = app.get("/v1/sender-ids", &sub.access).await.json["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let campaign = crate::campaigns::queued(&app, &sub, &sender, &list, "Hi").await;
     let path = format!("/v1/agent/customers/{}", sub.account_id);
     let r = app
         .post(
@@ -203,6 +210,9 @@ async fn a_deactivated_sub_customer_cannot_send_and_keeps_its_data(db: PgPool) {
     )
     .await;
     assert_eq!(money(&app, agent.account_id).await, before);
+    // The dispatcher leaves its campaign alone.
+    let dispatcher = crate::campaigns::dispatcher(&app, 10);
+    assert_eq!(dispatcher.drain().await.unwrap(), 0);
     // What it had accepted is held; the other customer's goes out.
     sent(
         &app,
@@ -226,6 +236,9 @@ async fn a_deactivated_sub_customer_cannot_send_and_keeps_its_data(db: PgPool) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["state"], "active");
     assert_eq!(publisher.drain_once().await.unwrap(), 1);
+    assert_eq!(dispatcher.drain().await.unwrap(), 1);
+    let k = crate::campaigns::campaign(&app, &sub, &campaign).await;
+    assert_eq!(k["dispatched_count"], 2, "{k}");
     sent(
         &app,
         &sub.access,
