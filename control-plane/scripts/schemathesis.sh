@@ -3,21 +3,23 @@
 # semalink-api on a fresh database, signs up a user, and runs every operation both anonymously
 # with that user's token and with a staff owner's token. Passes when no response is a 5xx or
 # violates the document.
-# Needs: PostgreSQL on 127.0.0.1:5432 (scripts/services.sh), `pip install schemathesis`, curl.
+# Needs: PostgreSQL on 127.0.0.1:$PGPORT (default 5432, scripts/services.sh), `pip install
+# schemathesis`, curl.
 # Usage: control-plane/scripts/schemathesis.sh [extra schemathesis args]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PORT=${PORT:-18080}
+PGPORT=${PGPORT:-5432}
 DB=semalink_schemathesis
 BASE=http://127.0.0.1:$PORT
 PROFILE=${PROFILE:-release}
 flag=(); [ "$PROFILE" = release ] && flag=(--release)
 
 cargo build "${flag[@]}" -p semalink-control-plane --bin semalink-api
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 
-export DATABASE_OWNER_URL=postgres://postgres@127.0.0.1:5432/$DB
-export DATABASE_URL=postgres://semalink_api@127.0.0.1:5432/$DB
+export DATABASE_OWNER_URL=postgres://postgres@127.0.0.1:$PGPORT/$DB
+export DATABASE_URL=postgres://semalink_api@127.0.0.1:$PGPORT/$DB
 export SEMALINK_API__SERVER__BIND=127.0.0.1:$PORT
 export SEMALINK_API__RATE_LIMIT__AUTH_PER_MINUTE=1000000 SEMALINK_API__RATE_LIMIT__AUTH_BURST=1000000
 export SEMALINK_API__RATE_LIMIT__API_PER_SECOND=1000000 SEMALINK_API__RATE_LIMIT__API_BURST=1000000

@@ -107,3 +107,37 @@ pub struct RecentErrors {
     /// The errors (at most 100).
     pub data: Vec<ServerError>,
 }
+
+/// Failed messages to send again.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryRequest {
+    /// The messages (1 to 100); all are retried or none.
+    pub message_ids: Vec<Uuid>,
+    /// Why (optional, at most 1000 characters; kept in the audit row and the ledger).
+    pub note: Option<String>,
+}
+
+/// One new attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Retried {
+    /// Message id (unchanged).
+    pub message_id: Uuid,
+    /// Organisation.
+    pub account_id: Uuid,
+    /// The attempt number (1 for the first retry).
+    pub attempt: i32,
+    /// The message's status now (`submitted`: back in the outbox).
+    pub status: crate::messages::types::MessageStatus,
+    /// Credits reserved again for it.
+    #[schema(value_type = String, example = "0.8000")]
+    #[serde(serialize_with = "crate::credits::money::amount_str")]
+    pub reserved: rust_decimal::Decimal,
+}
+
+/// What a retry did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetryAnswer {
+    /// The new attempts, in message id order.
+    pub data: Vec<Retried>,
+}

@@ -110,6 +110,7 @@ async fn workers_switched_off_by_config_do_not_run(db: PgPool) {
     config.workers.idempotency_purge = false;
     config.workers.campaign_dispatcher = false;
     config.workers.webhook_sender = false;
+    config.workers.failure_spike = false;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let cancel = CancellationToken::new();
     let handle = ControlPlane::start(config, listener, cancel.clone())
