@@ -1,5 +1,6 @@
 //! `[engineering]`: the failed-SMS spike notice and where the engines answer.
 
+use secrecy::SecretString;
 use serde::Deserialize;
 
 /// `[engineering]` settings.
@@ -19,6 +20,8 @@ pub struct EngineeringConfig {
     /// Base URLs of the engines' HTTP ingress (`http://engine-1:8081`), asked for the
     /// receipts they could not match; empty: not configured.
     pub engine_urls: Vec<String>,
+    /// The engines' ingress bearer token (`[http] token` of the engine), if they need one.
+    pub engine_token: Option<SecretString>,
     /// How long one engine may take to answer, in milliseconds.
     pub engine_timeout_ms: u64,
 }
@@ -31,6 +34,7 @@ impl Default for EngineeringConfig {
             failure_spike_min_finals: 100,
             failure_spike_check_secs: 60,
             engine_urls: Vec::new(),
+            engine_token: None,
             engine_timeout_ms: 2_000,
         }
     }

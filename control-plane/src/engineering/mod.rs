@@ -5,6 +5,7 @@
 //! Every route and what it audits: `docs/staff-admin.md`.
 
 pub mod config;
+pub mod engines;
 pub mod retry;
 pub mod spike;
 pub mod staff;

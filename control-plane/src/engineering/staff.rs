@@ -12,9 +12,9 @@ use crate::admin::guard::{Permission, Require, permission};
 use crate::admin::permissions::{Level, Module};
 use crate::engineering::types::{
     FailedMessage, FailedQuery, Health, Migrations, QueueDepth, Queues, RecentErrors,
-    RetryAnswer, RetryRequest,
+    RetryAnswer, RetryRequest, UnmatchedReceipts,
 };
-use crate::engineering::{retry, store};
+use crate::engineering::{engines, retry, store};
 use crate::error::Error;
 use crate::error::{Problem, Result};
 use crate::http::{Json, Page, Paged};
@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(queues))
         .routes(routes!(failed_messages))
         .routes(routes!(retry_failed))
+        .routes(routes!(unmatched_receipts))
         .routes(routes!(migrations))
         .routes(routes!(health))
         .routes(routes!(recent_errors))
@@ -121,6 +122,20 @@ async fn retry_failed(
     tx.commit().await?;
     state.outbox_wake.notify_one();
     Ok(Json(RetryAnswer { data }))
+}
+
+/// Receipts the engines could not match: the count of each configured engine (since its
+/// start) and the most recent, newest first (asked of each engine's own endpoint).
+#[utoipa::path(get, path = "/v1/admin/engineering/unmatched-receipts", tag = "admin-engineering", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "Unmatched receipts", body = UnmatchedReceipts),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn unmatched_receipts(
+    State(state): State<AppState>,
+    _: Require<EngineeringRead>,
+) -> Result<Json<UnmatchedReceipts>> {
+    Ok(Json(engines::unmatched(&state.config.engineering).await))
 }
 
 /// Applied migrations, oldest first.

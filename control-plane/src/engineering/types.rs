@@ -141,3 +141,48 @@ pub struct RetryAnswer {
     /// The new attempts, in message id order.
     pub data: Vec<Retried>,
 }
+
+/// A receipt an engine could not match to any message it sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnmatchedReceipt {
+    /// The engine that reported it (its configured URL); filled in here.
+    #[serde(default)]
+    pub engine: String,
+    /// The upstream it came from.
+    pub upstream: String,
+    /// The SMSC message id it carried.
+    pub smsc_message_id: String,
+    /// Its stat word (`DELIVRD`, `UNDELIV`, …).
+    pub stat: String,
+    /// Its `err:` field.
+    pub err: Option<String>,
+    /// When the engine gave up matching it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// What one engine answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EngineUnmatched {
+    /// The engine's configured URL.
+    pub url: String,
+    /// Whether it answered.
+    pub reachable: bool,
+    /// Why not, when it did not.
+    pub error: Option<String>,
+    /// Unmatched receipts since that engine started.
+    pub total: Option<u64>,
+}
+
+/// Receipts the engines could not match: counts and the most recent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnmatchedReceipts {
+    /// Whether any engine is configured (`[engineering] engine_urls`).
+    pub configured: bool,
+    /// The sum of the reachable engines' counts (each since its own start).
+    pub total: u64,
+    /// Each engine.
+    pub engines: Vec<EngineUnmatched>,
+    /// The most recent, newest first (at most 100).
+    pub recent: Vec<UnmatchedReceipt>,
+}
