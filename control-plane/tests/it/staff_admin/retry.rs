@@ -3,10 +3,7 @@
 //! events of the old attempt ignored; 409 for a message that is not failed, 403 for an
 //! organisation that may not send, audited, and its permission matrix.
 
-use std::time::Duration;
-
 use axum::http::{Method, StatusCode};
-use semalink_bus::Subscription;
 use semalink_control_plane::bus::Queues;
 use semalink_control_plane::credits::store as credits_store;
 use semalink_control_plane::messages::publisher::{OutboxPublisher, PublisherConfig};
@@ -18,31 +15,10 @@ use sqlx::PgPool;
 use super::*;
 use crate::credits::{d, staff_token};
 use crate::messages::{SAFARICOM, SAFARICOM_2, money, ready, sent, timeline};
-use crate::results::{apply, event};
+use crate::messages::publisher::receive;
+use crate::results::{apply, event, status};
 
 const RETRY: &str = "/v1/admin/engineering/failed-messages/retry";
-
-async fn status(app: &TestApp, id: Uuid) -> String {
-    sqlx::query_scalar("SELECT status::text FROM messages WHERE id = $1")
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
-}
-
-/// The next `n` submit requests published.
-async fn received(sub: &mut Subscription<SubmitRequest>, n: usize) -> Vec<SubmitRequest> {
-    let mut requests = Vec::new();
-    while requests.len() < n {
-        let mut delivery = tokio::time::timeout(Duration::from_secs(10), sub.recv())
-            .await
-            .expect("published within 10 s")
-            .expect("subscription open");
-        requests.extend(delivery.take_items().into_iter().map(|r| r.unwrap()));
-        delivery.ack().await;
-    }
-    requests
-}
 
 /// Ledger rows of `reference`.
 async fn ledger_rows(app: &TestApp, reference: &str) -> i64 {
@@ -112,7 +88,7 @@ async fn a_retry_is_charged_once_and_the_old_attempts_late_events_change_nothing
     )
     .unwrap();
     assert_eq!(publisher.drain_once().await.unwrap(), 2);
-    assert_eq!(received(&mut normal, 2).await.len(), 2);
+    assert_eq!(receive(&mut normal, 2).await.len(), 2);
     apply(
         &app.app_pool,
         &[
@@ -180,7 +156,7 @@ async fn a_retry_is_charged_once_and_the_old_attempts_late_events_change_nothing
 
     // The publisher sends it again under the attempt's own id.
     assert_eq!(publisher.drain_once().await.unwrap(), 1);
-    let requests = received(&mut normal, 1).await;
+    let requests = receive(&mut normal, 1).await;
     assert_eq!(requests.len(), 1);
     let attempt_id = requests[0].message_id;
     assert!(is_attempt_id(&attempt_id), "{attempt_id}");

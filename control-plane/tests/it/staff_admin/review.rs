@@ -3,11 +3,11 @@
 //! rejected through the life cycle, audited, and their owners notified.
 
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgPool;
 
 use super::*;
-use crate::campaigns::{act, campaign, create, list_of, sender_ready};
+use crate::campaigns::{act, campaign, list_of, sender_ready, submitted};
 use crate::credits::staff_token;
 
 fn app_with_review_rules(db: PgPool) -> TestApp {
@@ -15,20 +15,6 @@ fn app_with_review_rules(db: PgPool) -> TestApp {
     config.campaigns.review_words = vec!["Loan".into()];
     config.campaigns.review_first_campaign = true;
     spawn_app_with(db, config)
-}
-
-/// A submitted campaign with `message`; its id and the submit's answer.
-async fn submitted(app: &TestApp, user: &User, sender: &str, list: &str, message: &str) -> (String, Value) {
-    let c = create(
-        app,
-        user,
-        json!({"name": "Promo", "sender_id": sender, "list_ids": [list], "message": message}),
-    )
-    .await;
-    let id = c["id"].as_str().unwrap().to_owned();
-    let r = act(app, user, &id, "submit", json!({})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    (id, r.json)
 }
 
 /// The kinds of the organisation's campaign notifications, newest first.
@@ -77,7 +63,7 @@ async fn held_campaigns_are_approved_or_rejected_by_staff_audited_and_notified(d
 
     // The organisation's first campaign waits for a human.
     let (first, answer) = submitted(&app, &a, &sender, &list, "Hello {first_name|there}").await;
-    assert_eq!(answer["status"], "pending_content_check", "{answer}");
+    assert_eq!(answer.json["status"], "pending_content_check", "{}", answer.text);
     let queue = app.get("/v1/admin/campaigns/reviews", &staff).await;
     assert_eq!(queue.status, StatusCode::OK, "{}", queue.text);
     assert_eq!(queue.json["data"].as_array().unwrap().len(), 1);
@@ -125,9 +111,9 @@ async fn held_campaigns_are_approved_or_rejected_by_staff_audited_and_notified(d
 
     // Not the first any more: a plain text is approved at once, a review word is held.
     let (plain, answer) = submitted(&app, &a, &sender, &list, "Hello again").await;
-    assert_eq!(answer["status"], "approved", "{answer}");
+    assert_eq!(answer.json["status"], "approved", "{}", answer.text);
     let (held, answer) = submitted(&app, &a, &sender, &list, "Quick loan today").await;
-    assert_eq!(answer["status"], "pending_content_check", "{answer}");
+    assert_eq!(answer.json["status"], "pending_content_check", "{}", answer.text);
     let r = app
         .post(
             &format!("/v1/admin/campaigns/{plain}/review/approve"),
