@@ -234,7 +234,10 @@ mod tests {
         assert_eq!(reasons.len(), 2, "{reasons:?}");
         assert!(reasons[0].contains("first campaign"));
         assert!(reasons[1].contains("Loan"));
-        assert!(review_reasons("Loans", &rules, false).is_empty(), "whole words");
+        assert!(
+            review_reasons("Loans", &rules, false).is_empty(),
+            "whole words"
+        );
         let off = ContentRules::default();
         assert!(review_reasons("loan", &off, true).is_empty());
     }

@@ -99,8 +99,8 @@ async fn submit_campaign(
     let rules = &state.config.campaigns;
     let problems = content::check(&submission, &unknown, rules);
     if problems.is_empty() {
-        let first =
-            rules.review_first_campaign && review::store::is_first(&mut *tx, scope.id(), id).await?;
+        let first = rules.review_first_campaign
+            && review::store::is_first(&mut *tx, scope.id(), id).await?;
         let reasons = content::review_reasons(&current.message, rules, first);
         if reasons.is_empty() {
             store::set_status(&mut *tx, id, CampaignStatus::Approved, None, None).await?;

@@ -72,7 +72,7 @@ pub async fn unmatched(config: &EngineeringConfig) -> UnmatchedReceipts {
             }),
         }
     }
-    out.recent.sort_by(|a, b| b.at.cmp(&a.at));
+    out.recent.sort_by_key(|r| std::cmp::Reverse(r.at));
     out.recent.truncate(RECENT);
     out
 }

@@ -11,8 +11,8 @@ use crate::admin::action::{self, StaffAction};
 use crate::admin::guard::{Permission, Require, permission};
 use crate::admin::permissions::{Level, Module};
 use crate::engineering::types::{
-    FailedMessage, FailedQuery, Health, Migrations, QueueDepth, Queues, RecentErrors,
-    RetryAnswer, RetryRequest, UnmatchedReceipts,
+    FailedMessage, FailedQuery, Health, Migrations, QueueDepth, Queues, RecentErrors, RetryAnswer,
+    RetryRequest, UnmatchedReceipts,
 };
 use crate::engineering::{engines, retry, store};
 use crate::error::Error;

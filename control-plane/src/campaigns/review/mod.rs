@@ -67,7 +67,9 @@ async fn review_queue(
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<ReviewItem>>> {
     let rows = store::queue(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
-    Ok(Json(Page::from_rows(rows, page, |r| r.campaign.campaign.id)))
+    Ok(Json(Page::from_rows(rows, page, |r| {
+        r.campaign.campaign.id
+    })))
 }
 
 /// Approve a campaign waiting for review (`campaigns: admin`): it may be sent or scheduled.
@@ -138,7 +140,10 @@ async fn decide(
             "campaign.review.approve",
             "campaign.approved",
             "Campaign approved",
-            format!("{} passed the content review and may be sent.", current.name),
+            format!(
+                "{} passed the content review and may be sent.",
+                current.name
+            ),
         ),
         Verdict::Reject(reason) => (
             "campaign.review.reject",
@@ -160,6 +165,12 @@ async fn decide(
         body: &body,
         data: json!({ "campaign_id": id }),
     };
-    notifications::notify(&mut tx, account, &notice, &state.config.server.public_base_url).await?;
+    notifications::notify(
+        &mut tx,
+        account,
+        &notice,
+        &state.config.server.public_base_url,
+    )
+    .await?;
     done(tx, scope, id).await
 }

@@ -14,8 +14,8 @@ use sqlx::PgPool;
 
 use super::*;
 use crate::credits::{d, staff_token};
-use crate::messages::{SAFARICOM, SAFARICOM_2, money, ready, sent, timeline};
 use crate::messages::publisher::receive;
+use crate::messages::{SAFARICOM, SAFARICOM_2, money, ready, sent, timeline};
 use crate::results::{apply, event, status};
 
 const RETRY: &str = "/v1/admin/engineering/failed-messages/retry";
@@ -54,7 +54,9 @@ async fn retry_permission_matrix(db: PgPool) {
     )];
     check_matrix(&app, &tokens, &routes).await;
     let admin = &tokens[2].1;
-    let r = app.post(RETRY, Some(admin), json!({"message_ids": []})).await;
+    let r = app
+        .post(RETRY, Some(admin), json!({"message_ids": []}))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     let r = app
         .post(RETRY, Some(admin), json!({"message_ids": [nobody]}))
@@ -112,7 +114,11 @@ async fn a_retry_is_charged_once_and_the_old_attempts_late_events_change_nothing
 
     // A delivered message is not retried (409 naming the status); nothing moves.
     let r = app
-        .post(RETRY, Some(&staff), json!({"message_ids": [failed, delivered]}))
+        .post(
+            RETRY,
+            Some(&staff),
+            json!({"message_ids": [failed, delivered]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert!(r.json["detail"].as_str().unwrap().contains("delivered"));
@@ -172,7 +178,11 @@ async fn a_retry_is_charged_once_and_the_old_attempts_late_events_change_nothing
         ],
     )
     .await;
-    assert_eq!((late.applied, late.stale, late.finals), (0, 2, 0), "{late:?}");
+    assert_eq!(
+        (late.applied, late.stale, late.finals),
+        (0, 2, 0),
+        "{late:?}"
+    );
     assert_eq!(status(&app, failed).await, "queued");
     assert_eq!(money(&app, user.account_id).await, (d("98.4"), d("0.8")));
 
@@ -196,7 +206,16 @@ async fn a_retry_is_charged_once_and_the_old_attempts_late_events_change_nothing
     assert_eq!(rollup(&app, user.account_id).await, (2, 0, 2));
     assert_eq!(
         timeline(&app, failed).await,
-        ["submitted", "queued", "sent", "failed", "submitted", "queued", "sent", "delivered"]
+        [
+            "submitted",
+            "queued",
+            "sent",
+            "failed",
+            "submitted",
+            "queued",
+            "sent",
+            "delivered"
+        ]
     );
     // A replay of the new attempt's events, and a late one of the old: nothing more.
     let replay = apply(

@@ -36,7 +36,12 @@ async fn review_queue_permission_matrix(db: PgPool) {
     let tokens = tokens_per_level(&app, Module::Campaigns).await;
     let nobody = Uuid::now_v7();
     let routes = [
-        route(Method::GET, "/v1/admin/campaigns/reviews", None, Level::Read),
+        route(
+            Method::GET,
+            "/v1/admin/campaigns/reviews",
+            None,
+            Level::Read,
+        ),
         route(
             Method::POST,
             format!("/v1/admin/campaigns/{nobody}/review/approve"),
@@ -63,12 +68,19 @@ async fn held_campaigns_are_approved_or_rejected_by_staff_audited_and_notified(d
 
     // The organisation's first campaign waits for a human.
     let (first, answer) = submitted(&app, &a, &sender, &list, "Hello {first_name|there}").await;
-    assert_eq!(answer.json["status"], "pending_content_check", "{}", answer.text);
+    assert_eq!(
+        answer.json["status"], "pending_content_check",
+        "{}",
+        answer.text
+    );
     let queue = app.get("/v1/admin/campaigns/reviews", &staff).await;
     assert_eq!(queue.status, StatusCode::OK, "{}", queue.text);
     assert_eq!(queue.json["data"].as_array().unwrap().len(), 1);
     assert_eq!(queue.json["data"][0]["id"], first.as_str());
-    assert_eq!(queue.json["data"][0]["account_id"], a.account_id.to_string());
+    assert_eq!(
+        queue.json["data"][0]["account_id"],
+        a.account_id.to_string()
+    );
     assert!(
         queue.json["data"][0]["review_reason"]
             .as_str()
@@ -113,7 +125,11 @@ async fn held_campaigns_are_approved_or_rejected_by_staff_audited_and_notified(d
     let (plain, answer) = submitted(&app, &a, &sender, &list, "Hello again").await;
     assert_eq!(answer.json["status"], "approved", "{}", answer.text);
     let (held, answer) = submitted(&app, &a, &sender, &list, "Quick loan today").await;
-    assert_eq!(answer.json["status"], "pending_content_check", "{}", answer.text);
+    assert_eq!(
+        answer.json["status"], "pending_content_check",
+        "{}",
+        answer.text
+    );
     let r = app
         .post(
             &format!("/v1/admin/campaigns/{plain}/review/approve"),
@@ -129,7 +145,12 @@ async fn held_campaigns_are_approved_or_rejected_by_staff_audited_and_notified(d
             json!({"reason": "  "}),
         )
         .await;
-    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", blank.text);
+    assert_eq!(
+        blank.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        blank.text
+    );
     let r = app
         .post(
             &format!("/v1/admin/campaigns/{held}/review/reject"),

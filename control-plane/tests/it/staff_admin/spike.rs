@@ -45,7 +45,10 @@ async fn a_spike_over_the_threshold_is_notified_once_per_window(db: PgPool) {
     let now = OffsetDateTime::now_utc();
 
     // The window's first look takes the baseline: nothing yet.
-    assert_eq!(spike::check(&app.app_pool, &cfg, now, base).await.unwrap(), None);
+    assert_eq!(
+        spike::check(&app.app_pool, &cfg, now, base).await.unwrap(),
+        None
+    );
     let numbers: Vec<String> = (0..4).map(|i| format!("+2547120000{i:02}")).collect();
     let ids = sent(&app, &user.access, json!({"to": numbers, "text": "Hi"})).await;
     // Two finals: below the minimum volume, whatever the rate.
@@ -57,7 +60,10 @@ async fn a_spike_over_the_threshold_is_notified_once_per_window(db: PgPool) {
         ],
     )
     .await;
-    assert_eq!(spike::check(&app.app_pool, &cfg, now, base).await.unwrap(), None);
+    assert_eq!(
+        spike::check(&app.app_pool, &cfg, now, base).await.unwrap(),
+        None
+    );
     // Four finals, three failed: 75 % ≥ 50 %.
     apply(
         &app.app_pool,
@@ -73,15 +79,28 @@ async fn a_spike_over_the_threshold_is_notified_once_per_window(db: PgPool) {
         .expect("the threshold was crossed");
     assert_eq!((spike.finals, spike.failures, spike.told), (4, 3, 1));
     assert_eq!(spike_notices(&app, &viewer).await, 1);
-    assert_eq!(spike_notices(&app, &other).await, 0, "not an engineering viewer");
+    assert_eq!(
+        spike_notices(&app, &other).await,
+        0,
+        "not an engineering viewer"
+    );
 
     // Still over the threshold in the same window: no second notice.
-    assert_eq!(spike::check(&app.app_pool, &cfg, now, base).await.unwrap(), None);
+    assert_eq!(
+        spike::check(&app.app_pool, &cfg, now, base).await.unwrap(),
+        None
+    );
     assert_eq!(spike_notices(&app, &viewer).await, 1);
 
     // The next window starts from a new baseline: the old failures do not count again.
     let next = now + time::Duration::seconds(900);
-    assert_eq!(spike::check(&app.app_pool, &cfg, next, base).await.unwrap(), None);
-    assert_eq!(spike::check(&app.app_pool, &cfg, next, base).await.unwrap(), None);
+    assert_eq!(
+        spike::check(&app.app_pool, &cfg, next, base).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        spike::check(&app.app_pool, &cfg, next, base).await.unwrap(),
+        None
+    );
     assert_eq!(spike_notices(&app, &viewer).await, 1);
 }
