@@ -113,6 +113,7 @@ pub struct RecentErrors {
 #[serde(deny_unknown_fields)]
 pub struct RetryRequest {
     /// The messages (1 to 100); all are retried or none.
+    #[schema(min_items = 1, max_items = 100)]
     pub message_ids: Vec<Uuid>,
     /// Why (optional, at most 1000 characters; kept in the audit row and the ledger).
     pub note: Option<String>,

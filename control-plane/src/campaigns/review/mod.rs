@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct ReviewApprove {
     /// Kept in the audit row (optional, at most 1000 characters).
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -51,6 +52,7 @@ pub struct ReviewApprove {
 #[serde(deny_unknown_fields)]
 pub struct ReviewReject {
     /// Shown to the customer as the rejection reason (required, at most 1000 characters).
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
 }
 
