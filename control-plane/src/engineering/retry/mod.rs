@@ -14,8 +14,9 @@
 //! submits it under the attempt's own id ([`crate::results::attempts`]); the consumer maps
 //! that id back and ignores late events of the old attempt.
 //!
-//! Refused: a message that is not `failed` (409 naming its status), past its validity (409),
-//! an organisation that may not send (the send gate's 403).
+//! Refused: a message that is not `failed` (409 naming its status), past its validity, whose
+//! sender ID is no longer approved or whose campaign was cancelled (409); an organisation
+//! that may not send (the send gate's 403).
 
 pub mod store;
 
@@ -89,13 +90,22 @@ pub async fn retry(
                 "the message's validity (expires_at) has passed: it cannot be sent again",
             ));
         }
+        if !m.sender_approved {
+            return Err(Error::Conflict(
+                "the message's sender ID is no longer approved: it cannot be sent again",
+            ));
+        }
     }
     let accounts: BTreeSet<Uuid> = found.iter().map(|m| m.account_id).collect();
     for account in &accounts {
         gate::ensure_can_send(&mut *conn, *account).await?;
     }
     let campaigns: BTreeSet<Uuid> = found.iter().filter_map(|m| m.campaign_id).collect();
-    store::lock_campaigns(&mut *conn, &campaigns.into_iter().collect::<Vec<_>>()).await?;
+    if store::lock_campaigns(&mut *conn, &campaigns.into_iter().collect::<Vec<_>>()).await? {
+        return Err(Error::Conflict(
+            "the message's campaign was cancelled: its messages are not sent again",
+        ));
+    }
 
     let mut new = store::NewAttempts::default();
     let mut out = Vec::with_capacity(found.len());

@@ -27,13 +27,18 @@ pub struct Candidate {
     pub attempt: i32,
     /// Validity end.
     pub expires_at: Option<OffsetDateTime>,
+    /// Whether its sender ID is still approved (a sender ID suspended since may not send).
+    pub sender_approved: bool,
 }
 
 /// Locks `ids` (sorted: the lock order of the status consumer) for the transaction.
 pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Candidate>> {
     Ok(sqlx::query_as(
-        "SELECT id, account_id, campaign_id, status, cost, parts, attempt, expires_at
-         FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        "SELECT m.id, m.account_id, m.campaign_id, m.status, m.cost, m.parts, m.attempt,
+                m.expires_at,
+                coalesce((SELECT s.status = 'approved' FROM sender_ids s WHERE s.id = m.sender_id),
+                         false) AS sender_approved
+         FROM messages m WHERE m.id = ANY($1) ORDER BY m.id FOR UPDATE OF m",
     )
     .bind(ids)
     .fetch_all(conn)
@@ -41,15 +46,19 @@ pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Candidate
 }
 
 /// Locks the campaigns of the messages (after the messages, before the credits: the order
-/// the status consumer takes).
-pub async fn lock_campaigns(conn: &mut PgConnection, campaigns: &[Uuid]) -> Result<()> {
-    if !campaigns.is_empty() {
-        sqlx::query("SELECT id FROM campaigns WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
-            .bind(campaigns)
-            .execute(conn)
-            .await?;
+/// the status consumer takes); whether any of them is cancelled.
+pub async fn lock_campaigns(conn: &mut PgConnection, campaigns: &[Uuid]) -> Result<bool> {
+    if campaigns.is_empty() {
+        return Ok(false);
     }
-    Ok(())
+    let cancelled: Vec<bool> = sqlx::query_scalar(
+        "SELECT status = 'cancelled' FROM campaigns WHERE id = ANY($1) ORDER BY id
+         FOR NO KEY UPDATE",
+    )
+    .bind(campaigns)
+    .fetch_all(conn)
+    .await?;
+    Ok(cancelled.into_iter().any(|c| c))
 }
 
 /// The new attempts to write.

@@ -236,7 +236,7 @@ async fn a_retry_is_charged_once_and_the_old_attempts_late_events_change_nothing
 }
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
-async fn a_suspended_organisation_is_not_retried(db: PgPool) {
+async fn a_suspended_organisation_or_sender_id_is_not_retried(db: PgPool) {
     let app = spawn_app(db);
     let user = ready(&app, "suspended@example.com", "100").await;
     let ids = sent(&app, &user.access, json!({"to": [SAFARICOM], "text": "Hi"})).await;
@@ -255,4 +255,22 @@ async fn a_suspended_organisation_is_not_retried(db: PgPool) {
     assert_eq!(status(&app, ids[0]).await, "failed");
     assert_eq!(money(&app, user.account_id).await, (d("100"), d("0")));
     assert!(audit_rows(&app, "message.retry").await.is_empty());
+
+    // Reactivated, but its sender ID suspended since: not sent again either.
+    for sql in [
+        "UPDATE accounts SET status = 'active' WHERE id = $1",
+        "UPDATE sender_ids SET status = 'suspended', is_default = false WHERE account_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(user.account_id)
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+    let r = app
+        .post(RETRY, Some(&staff), json!({"message_ids": [ids[0]]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.json["detail"].as_str().unwrap().contains("sender ID"));
+    assert_eq!(money(&app, user.account_id).await, (d("100"), d("0")));
 }
