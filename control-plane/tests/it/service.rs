@@ -47,9 +47,9 @@ async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) 
     let workers = handle.workers();
     assert_eq!(
         workers.len(),
-        7,
+        8,
         "email outbox, login throttle sweep, trash purge, limiter pruning, idempotency purge, \
-         campaign dispatcher, webhook sender (no message publisher and no status or inbound consumer without \
+         campaign dispatcher, webhook sender, failure spike (no message publisher and no status or inbound consumer without \
          [amqp]: no engine is on the in-process bus)"
     );
 
