@@ -93,6 +93,7 @@ pub fn workers(
     all.extend(campaigns::workers(state, stop));
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
     all.extend(webhooks::workers(state, stop)?);
+    all.extend(engineering::workers(state, stop));
     all.retain(|w| state.config.workers.enabled(w.name));
     Ok(all)
 }

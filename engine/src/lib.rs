@@ -20,6 +20,7 @@ pub mod sink;
 pub mod smpp;
 pub mod throttle;
 pub mod tracker;
+pub mod unmatched;
 pub mod upstream;
 
 pub use app::{Engine, EngineHandle};

@@ -80,6 +80,8 @@ pub struct Metrics {
     /// knows that belong to a submit whose answer never came (sent again since): the receipts
     /// of duplicates, not unmatched.
     pub duplicate_submit_receipts: IntCounter,
+    /// The last unmatched receipts themselves (not a metric: `GET /v1/receipts/unmatched`).
+    pub unmatched_log: std::sync::Arc<crate::unmatched::UnmatchedLog>,
 }
 
 /// Metric name prefix.
@@ -96,6 +98,7 @@ impl Metrics {
         // 1 ms to ~9 h in ×2 steps: submit latency is milliseconds, receipts can take hours.
         let latency = exponential_buckets(0.001, 2.0, 25).expect("valid buckets");
         Metrics {
+            unmatched_log: std::sync::Arc::default(),
             submits: reg(
                 r,
                 counter_vec(

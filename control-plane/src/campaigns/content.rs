@@ -1,6 +1,8 @@
 //! The content check a campaign passes before it may be sent: it runs on submit
 //! (`pending_content_check → approved | rejected`) and names every problem it finds, one
-//! line each, in `rejection_reason`.
+//! line each, in `rejection_reason`. A campaign that passes but matches a review rule
+//! ([`review_reasons`]) waits in `pending_content_check` for a human (the staff queue of
+//! [`crate::campaigns::review`]).
 
 use semalink_protocol::analysis;
 use serde::Deserialize;
@@ -18,6 +20,12 @@ pub struct ContentRules {
     pub blocked_words: Vec<String>,
     /// Link domains refused (a domain also blocks its subdomains).
     pub blocked_domains: Vec<String>,
+    /// Words that send a campaign to human review instead of approving it (case-insensitive,
+    /// whole words).
+    pub review_words: Vec<String>,
+    /// Whether an organisation's first campaign (none of its campaigns approved before) waits
+    /// for human review.
+    pub review_first_campaign: bool,
 }
 
 impl Default for ContentRules {
@@ -26,6 +34,8 @@ impl Default for ContentRules {
             segment_limit: 6,
             blocked_words: Vec::new(),
             blocked_domains: Vec::new(),
+            review_words: Vec::new(),
+            review_first_campaign: false,
         }
     }
 }
@@ -125,6 +135,22 @@ pub fn check(s: &Submission<'_>, unknown: &[String], rules: &ContentRules) -> Ve
     problems
 }
 
+/// Why a campaign that passed [`check`] must still wait for a human, one line each (empty:
+/// approve it). `first` says whether it is the organisation's first campaign.
+pub fn review_reasons(message: &str, rules: &ContentRules, first: bool) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if first && rules.review_first_campaign {
+        reasons.push("the organisation's first campaign".to_owned());
+    }
+    let words = words(message);
+    for word in &rules.review_words {
+        if words.contains(&word.to_lowercase()) {
+            reasons.push(format!("the review word \"{word}\" appears in the text"));
+        }
+    }
+    reasons
+}
+
 /// Lower-cased words of `text` (letters and digits).
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -179,6 +205,7 @@ mod tests {
             segment_limit: 1,
             blocked_words: vec!["Casino".into()],
             blocked_domains: vec!["example.com".into()],
+            ..ContentRules::default()
         };
         let s = Submission {
             message: &format!("casino {} at win.example.com {{city}}", "x".repeat(200)),
@@ -193,5 +220,25 @@ mod tests {
         assert!(problems[3].contains("parts"));
         assert!(problems[4].contains("Casino"));
         assert!(problems[5].contains("example.com"));
+    }
+
+    #[test]
+    fn review_rules_name_their_reason() {
+        let rules = ContentRules {
+            review_words: vec!["Loan".into()],
+            review_first_campaign: true,
+            ..ContentRules::default()
+        };
+        assert!(review_reasons("Hello there", &rules, false).is_empty());
+        let reasons = review_reasons("Cheap LOAN today", &rules, true);
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].contains("first campaign"));
+        assert!(reasons[1].contains("Loan"));
+        assert!(
+            review_reasons("Loans", &rules, false).is_empty(),
+            "whole words"
+        );
+        let off = ContentRules::default();
+        assert!(review_reasons("loan", &off, true).is_empty());
     }
 }

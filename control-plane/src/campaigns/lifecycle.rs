@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::campaigns::content::{self, Submission};
+use crate::campaigns::review;
 use crate::campaigns::routes::{begin, done, instant, locked, reload, user_of};
 use crate::campaigns::store;
 use crate::campaigns::types::{
@@ -55,7 +56,9 @@ async fn known_zone(conn: &mut PgConnection, field: &str, tz: &str) -> Result<()
 /// Submit for the content check: `approved`, or `rejected` with `rejection_reason` naming
 /// each problem (empty text, sender ID missing / not approved / suspended, no audience,
 /// unknown or malformed tokens, over the segment limit, blocked words or link domains, a
-/// promotional sender without opt-out text).
+/// promotional sender without opt-out text), or — when a review rule matches (review words,
+/// an organisation's first campaign) — left `pending_content_check` for Sema Link staff to
+/// approve or reject.
 #[utoipa::path(post, path = "/v1/campaigns/{campaign_id}/submit", tag = "campaigns",
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
     params(("campaign_id" = Uuid, Path, description = "Campaign id")),
@@ -93,12 +96,23 @@ async fn submit_campaign(
         sender: sender.as_ref(),
         has_audience: !current.list_ids.is_empty() || current.audience_filter.is_some(),
     };
-    let problems = content::check(&submission, &unknown, &state.config.campaigns);
+    let rules = &state.config.campaigns;
+    let problems = content::check(&submission, &unknown, rules);
     if problems.is_empty() {
-        store::set_status(&mut *tx, id, CampaignStatus::Approved, None, None).await?;
+        let first = rules.review_first_campaign
+            && review::store::is_first(&mut *tx, scope.id(), id).await?;
+        let reasons = content::review_reasons(&current.message, rules, first);
+        if reasons.is_empty() {
+            store::set_status(&mut *tx, id, CampaignStatus::Approved, None, None).await?;
+            review::store::set_reason(&mut *tx, id, None).await?;
+        } else {
+            // Stays pending_content_check: in the staff queue until a human decides.
+            review::store::set_reason(&mut *tx, id, Some(&reasons.join("\n"))).await?;
+        }
     } else {
         let reason = problems.join("\n");
         store::set_status(&mut *tx, id, CampaignStatus::Rejected, Some(&reason), None).await?;
+        review::store::set_reason(&mut *tx, id, None).await?;
     }
     done(tx, scope, id).await
 }
@@ -209,6 +223,35 @@ async fn pause_campaign(
 /// the dispatcher writes no more of it. Customers and staff both pause through here.
 pub async fn pause(tx: &mut PgConnection, id: Uuid, reason: &str) -> Result<()> {
     store::set_status(&mut *tx, id, CampaignStatus::Paused, None, Some(reason)).await
+}
+
+/// A human content review's decision.
+#[derive(Debug, Clone, Copy)]
+pub enum Verdict<'a> {
+    /// Approved: it may be sent or scheduled.
+    Approve,
+    /// Rejected, with the reason the customer sees.
+    Reject(&'a str),
+}
+
+/// The review transition of a campaign locked (and checked for [`Action::Review`]) on `tx`
+/// and waiting for a human: `approved`, or `rejected` with the reason; out of the queue, the
+/// deciding staff member recorded.
+pub async fn review(
+    tx: &mut PgConnection,
+    id: Uuid,
+    staff_id: Uuid,
+    verdict: Verdict<'_>,
+) -> Result<()> {
+    match verdict {
+        Verdict::Approve => {
+            store::set_status(&mut *tx, id, CampaignStatus::Approved, None, None).await?;
+        }
+        Verdict::Reject(reason) => {
+            store::set_status(&mut *tx, id, CampaignStatus::Rejected, Some(reason), None).await?;
+        }
+    }
+    review::store::decided(&mut *tx, id, staff_id).await
 }
 
 /// Resume a paused campaign: `sending` again if dispatch had started, else `scheduled` (send

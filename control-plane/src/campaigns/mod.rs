@@ -7,6 +7,7 @@
 //! * [`content`] — the content check run on submit; [`template`] — the tokens.
 //! * [`dispatch`] — the `campaign_dispatcher` worker (expansion, batches, reservations).
 //! * [`budget`] — daily and monthly spend caps; [`halts`] — the staff kill switch.
+//! * [`oversight`] — staff view, pause and cancel; [`review`] — the human content-check queue.
 //! * [`store`] — the SQL of drafts and transitions; [`types`] — statuses, requests, answers.
 //!
 //! The life cycle and its rules are in `docs/campaigns.md`.
@@ -18,6 +19,7 @@ pub mod halts;
 pub mod lifecycle;
 pub mod oversight;
 pub mod preview;
+pub mod review;
 pub mod routes;
 pub mod store;
 pub mod template;
@@ -38,7 +40,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The staff routes of the module: the kill switch and the oversight of every campaign.
 pub fn staff_routes() -> OpenApiRouter<AppState> {
-    halts::staff::router().merge(oversight::router())
+    halts::staff::router()
+        .merge(oversight::router())
+        .merge(review::router())
 }
 
 /// The module's background workers: the dispatcher.

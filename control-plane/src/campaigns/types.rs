@@ -62,6 +62,8 @@ pub enum Action {
     Cancel,
     /// Delete the draft.
     Delete,
+    /// Decide a human content review (staff).
+    Review,
 }
 
 impl CampaignStatus {
@@ -96,6 +98,7 @@ impl CampaignStatus {
                 S::Draft | S::Approved | S::Scheduled | S::Queued | S::Sending | S::Paused
             ),
             A::Delete => matches!(self, S::Draft | S::Rejected),
+            A::Review => matches!(self, S::PendingContentCheck),
         }
     }
 

@@ -52,6 +52,9 @@ pub struct Config {
     /// How webhooks are delivered and which addresses they may reach.
     #[serde(default)]
     pub webhooks: crate::webhooks::config::WebhooksConfig,
+    /// The staff engineering module: the failed-SMS spike notice, the engines' addresses.
+    #[serde(default)]
+    pub engineering: crate::engineering::config::EngineeringConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -79,6 +82,8 @@ pub struct WorkersConfig {
     pub campaign_dispatcher: bool,
     /// Deliver webhooks from their outbox.
     pub webhook_sender: bool,
+    /// Tell engineering staff about failed-SMS spikes.
+    pub failure_spike: bool,
 }
 
 impl Default for WorkersConfig {
@@ -94,6 +99,7 @@ impl Default for WorkersConfig {
             inbound_consumer: true,
             campaign_dispatcher: true,
             webhook_sender: true,
+            failure_spike: true,
         }
     }
 }
@@ -112,6 +118,7 @@ impl WorkersConfig {
             "inbound_consumer" => self.inbound_consumer,
             "campaign_dispatcher" => self.campaign_dispatcher,
             "webhook_sender" => self.webhook_sender,
+            "failure_spike" => self.failure_spike,
             _ => false,
         }
     }

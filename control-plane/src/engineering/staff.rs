@@ -1,23 +1,28 @@
 //! Engineering routes (`/v1/admin/engineering/…`, `engineering: read`): queue depth and
-//! consumers, failed messages, applied migrations, API health, recent server errors.
+//! consumers, failed messages, applied migrations, API health, recent server errors; the
+//! manual retry of failed messages (`engineering: admin`, audited).
 
 use axum::extract::State;
 use semalink_bus::Bus;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::admin::action::{self, StaffAction};
 use crate::admin::guard::{Permission, Require, permission};
 use crate::admin::permissions::{Level, Module};
-use crate::engineering::store;
 use crate::engineering::types::{
-    FailedMessage, FailedQuery, Health, Migrations, QueueDepth, Queues, RecentErrors,
+    FailedMessage, FailedQuery, Health, Migrations, QueueDepth, Queues, RecentErrors, RetryAnswer,
+    RetryRequest, UnmatchedReceipts,
 };
+use crate::engineering::{engines, retry, store};
+use crate::error::Error;
 use crate::error::{Problem, Result};
 use crate::http::{Json, Page, Paged};
 use crate::state::AppState;
 
 permission! {
     EngineeringRead = Engineering: Read;
+    EngineeringAdmin = Engineering: Admin;
 }
 
 /// Routes of the module.
@@ -25,6 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(queues))
         .routes(routes!(failed_messages))
+        .routes(routes!(retry_failed))
+        .routes(routes!(unmatched_receipts))
         .routes(routes!(migrations))
         .routes(routes!(health))
         .routes(routes!(recent_errors))
@@ -78,6 +85,57 @@ async fn failed_messages(
     )
     .await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
+}
+
+/// Send failed messages again (`engineering: admin`): for each a new attempt under the same
+/// message id, its cost reserved once more, back through the outbox; all or none, audited.
+#[utoipa::path(post, path = "/v1/admin/engineering/failed-messages/retry", tag = "admin-engineering", security(("staff_bearer" = [])),
+    request_body = RetryRequest,
+    responses(
+        (status = 200, description = "Retried", body = RetryAnswer),
+        (status = 402, description = "Not enough credit to reserve the cost again", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Permission too low, password change pending, or the organisation may not send", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A message is not failed (its status is named) or past its validity", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn retry_failed(
+    State(state): State<AppState>,
+    Require(me, _): Require<EngineeringAdmin>,
+    Json(body): Json<RetryRequest>,
+) -> Result<Json<RetryAnswer>> {
+    if body.message_ids.is_empty() || body.message_ids.len() > retry::MAX_RETRY {
+        return Err(Error::field("message_ids", "must list 1 to 100 messages"));
+    }
+    let note = action::note("note", body.note.as_deref())?;
+    let act = StaffAction::new(&me, Module::Engineering, Level::Admin)?;
+    let mut tx = state.pool.begin().await?;
+    let data = retry::retry(
+        &mut tx,
+        &act,
+        &body.message_ids,
+        note,
+        &state.config.results,
+        &state.config.server.public_base_url,
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(Json(RetryAnswer { data }))
+}
+
+/// Receipts the engines could not match: the count of each configured engine (since its
+/// start) and the most recent, newest first (asked of each engine's own endpoint).
+#[utoipa::path(get, path = "/v1/admin/engineering/unmatched-receipts", tag = "admin-engineering", security(("staff_bearer" = [])),
+    responses(
+        (status = 200, description = "Unmatched receipts", body = UnmatchedReceipts),
+        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn unmatched_receipts(
+    State(state): State<AppState>,
+    _: Require<EngineeringRead>,
+) -> Result<Json<UnmatchedReceipts>> {
+    Ok(Json(engines::unmatched(&state.config.engineering).await))
 }
 
 /// Applied migrations, oldest first.

@@ -107,3 +107,83 @@ pub struct RecentErrors {
     /// The errors (at most 100).
     pub data: Vec<ServerError>,
 }
+
+/// Failed messages to send again.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryRequest {
+    /// The messages (1 to 100); all are retried or none.
+    #[schema(min_items = 1, max_items = 100)]
+    pub message_ids: Vec<Uuid>,
+    /// Why (optional, at most 1000 characters; kept in the audit row and the ledger).
+    pub note: Option<String>,
+}
+
+/// One new attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Retried {
+    /// Message id (unchanged).
+    pub message_id: Uuid,
+    /// Organisation.
+    pub account_id: Uuid,
+    /// The attempt number (1 for the first retry).
+    pub attempt: i32,
+    /// The message's status now (`submitted`: back in the outbox).
+    pub status: crate::messages::types::MessageStatus,
+    /// Credits reserved again for it.
+    #[schema(value_type = String, example = "0.8000")]
+    #[serde(serialize_with = "crate::credits::money::amount_str")]
+    pub reserved: rust_decimal::Decimal,
+}
+
+/// What a retry did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetryAnswer {
+    /// The new attempts, in message id order.
+    pub data: Vec<Retried>,
+}
+
+/// A receipt an engine could not match to any message it sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnmatchedReceipt {
+    /// The engine that reported it (its configured URL); filled in here.
+    #[serde(default)]
+    pub engine: String,
+    /// The upstream it came from.
+    pub upstream: String,
+    /// The SMSC message id it carried.
+    pub smsc_message_id: String,
+    /// Its stat word (`DELIVRD`, `UNDELIV`, …).
+    pub stat: String,
+    /// Its `err:` field.
+    pub err: Option<String>,
+    /// When the engine gave up matching it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// What one engine answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EngineUnmatched {
+    /// The engine's configured URL.
+    pub url: String,
+    /// Whether it answered.
+    pub reachable: bool,
+    /// Why not, when it did not.
+    pub error: Option<String>,
+    /// Unmatched receipts since that engine started.
+    pub total: Option<u64>,
+}
+
+/// Receipts the engines could not match: counts and the most recent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnmatchedReceipts {
+    /// Whether any engine is configured (`[engineering] engine_urls`).
+    pub configured: bool,
+    /// The sum of the reachable engines' counts (each since its own start).
+    pub total: u64,
+    /// Each engine.
+    pub engines: Vec<EngineUnmatched>,
+    /// The most recent, newest first (at most 100).
+    pub recent: Vec<UnmatchedReceipt>,
+}

@@ -65,7 +65,7 @@ pub struct OutboxPublisher {
 fn submit_request(m: &Outgoing) -> SubmitRequest {
     SubmitRequest {
         version: contracts::VERSION,
-        message_id: m.id,
+        message_id: m.attempt_id.unwrap_or(m.id),
         account_id: m.account_id,
         destination: m.destination.clone(),
         sender: m.sender.clone(),

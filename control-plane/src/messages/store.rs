@@ -330,6 +330,9 @@ pub struct Outgoing {
     pub client_reference: Option<String>,
     /// Accepted at.
     pub created_at: OffsetDateTime,
+    /// The id the engine knows the current attempt by (`None`: the message id; set by a
+    /// staff retry, see [`crate::results::attempts`]).
+    pub attempt_id: Option<Uuid>,
 }
 
 /// Locks up to `limit` due outbox rows (oldest first, skipping rows another publisher holds
@@ -352,7 +355,7 @@ pub async fn claim_outbox(
          )
          SELECT m.id, m.account_id, m.destination, m.sender, m.body,
                 m.encoding::text AS encoding, m.priority, m.expires_at, m.client_reference,
-                m.created_at
+                m.created_at, m.attempt_id
          FROM due JOIN messages m ON m.id = due.message_id
          ORDER BY m.id",
     )

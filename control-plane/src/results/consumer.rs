@@ -70,6 +70,7 @@ impl Applier<StatusEvent> for StatusConsumer {
         let a = self.apply_retrying(events).await?;
         self.metrics.status_events("applied", a.applied);
         self.metrics.status_events("unchanged", a.unchanged);
+        self.metrics.status_events("stale", a.stale);
         if a.unknown > 0 {
             tracing::warn!(
                 events = a.unknown,

@@ -5,11 +5,13 @@
 //! campaign with its report when its last message is final.
 //!
 //! * [`apply`] — the pure fold (monotonic states, multipart), unit-tested.
+//! * [`attempts`] — which attempt of a retried message an event belongs to.
 //! * [`store`] — one transaction per batch, set-based writes, settlement, completion.
 //! * [`consumer`] — the worker: batching envelopes, ack after commit, retry, requeue.
 //! * [`progress`] — live campaign progress over Server-Sent Events.
 
 pub mod apply;
+pub mod attempts;
 pub mod consumer;
 pub mod progress;
 pub mod store;

@@ -82,6 +82,8 @@ pub struct Applied {
     pub unchanged: usize,
     /// Events for a message this database does not have.
     pub unknown: usize,
+    /// Events of an earlier attempt of a retried message (see [`super::attempts`]).
+    pub stale: usize,
     /// Messages that became final.
     pub finals: usize,
     /// Campaigns that completed.
@@ -106,6 +108,7 @@ pub(super) struct Row {
     pub(super) sent_at: Option<OffsetDateTime>,
     pub(super) reserved: bool,
     pub(super) settled: bool,
+    pub(super) attempt: i32,
 }
 
 #[derive(sqlx::FromRow)]
@@ -174,6 +177,8 @@ pub async fn apply_on(
     if events.is_empty() {
         return Ok(out);
     }
+    let routed = super::attempts::route(&mut *conn, events).await?;
+    let events: &[StatusEvent] = routed.events.as_deref().unwrap_or(events);
     let mut ids: Vec<Uuid> = events.iter().map(|e| e.message_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -181,7 +186,7 @@ pub async fn apply_on(
         "SELECT id, account_id, campaign_id, status::text AS status, cost,
                 coalesce(billed_account_id, account_id) AS payer,
                 coalesce(billed_cost, cost) AS billed, country, mno_id, created_at, sent_at,
-                reservation IS NOT NULL AS reserved, settled
+                reservation IS NOT NULL AS reserved, settled, attempt
          FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
     )
     .bind(&ids)
@@ -237,14 +242,19 @@ pub async fn apply_on(
     }
     // Within a batch, apply in the engine's time order (a `sent` and its receipt in one
     // envelope give both timeline steps); the fold itself does not depend on order.
-    let mut order: Vec<&StatusEvent> = events.iter().collect();
-    order.sort_by_key(|e| e.occurred_at);
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| events[i].occurred_at);
     let mut steps: Vec<(Uuid, Step)> = Vec::new();
-    for event in order {
-        let Some((_, t)) = tracked.get_mut(&event.message_id) else {
+    for i in order {
+        let event = &events[i];
+        let Some((row, t)) = tracked.get_mut(&event.message_id) else {
             out.unknown += 1;
             continue;
         };
+        if rows[*row].attempt != routed.attempt(i) {
+            out.stale += 1;
+            continue;
+        }
         let parts_before = t.part_changes;
         match t.apply(event) {
             Some(step) => {

@@ -69,6 +69,15 @@ pub async fn sweep<S: CorrelationStore, K: StatusSink>(p: &Pipeline<S, K>) {
                     continue;
                 }
                 p.metrics.unmatched_receipts.inc();
+                p.metrics
+                    .unmatched_log
+                    .record(crate::unmatched::UnmatchedReceipt {
+                        upstream: upstream.to_owned(),
+                        smsc_message_id: u.receipt.id.clone(),
+                        stat: u.receipt.stat.word().to_owned(),
+                        err: u.receipt.err.clone(),
+                        at: time::OffsetDateTime::now_utc(),
+                    });
                 tracing::warn!(
                     upstream,
                     smsc_id = %u.receipt.id,

@@ -5,13 +5,15 @@
 //! * `GET /ready` — 200 when the readiness callback says so (at least one bind per route
 //!   up, once the bind pool is wired), else 503.
 //! * `GET /metrics` — Prometheus text.
+//! * `GET /v1/receipts/unmatched` — the receipts this engine could not match: the count since
+//!   start and the last 100 ([`crate::unmatched`]; the control plane's staff view reads it).
 //!
 //! * `POST /v1/upstreams/{name}/dlr?token=…` — a delivery report pushed by an HTTP upstream
 //!   with `dlr_callback_token` ([`crate::celcom::HttpUpstream::pushed`]): 200 once handled,
 //!   503 when it could not be (the provider pushes it again), 401 for a wrong token, 404 for
 //!   an upstream without a callback, 400 for a body that is not one of its reports.
 //!
-//! `/v1/messages` and `/metrics` need `Authorization: Bearer <http.token>` when a token is
+//! `/v1/messages`, `/metrics` and `/v1/receipts/unmatched` need `Authorization: Bearer <http.token>` when a token is
 //! configured (it must be outside `environment = "development"`): whoever reaches the ingress
 //! could otherwise send SMS on any account. `/health` and `/ready` stay open for probes.
 //! Every error — 401, 404, 405, 413, 415, 422 … — is the same JSON problem body
@@ -86,6 +88,7 @@ pub fn router(state: IngressState) -> Router {
     let protected = Router::new()
         .route("/v1/messages", post(submit::handler))
         .route("/metrics", get(metrics))
+        .route("/v1/receipts/unmatched", get(unmatched))
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .merge(protected)
@@ -178,6 +181,10 @@ async fn metrics(State(state): State<IngressState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, Metrics::content_type())],
         state.metrics.render(),
     )
+}
+
+async fn unmatched(State(state): State<IngressState>) -> impl IntoResponse {
+    axum::Json(state.metrics.unmatched_log.report())
 }
 
 async fn not_found() -> Response {

@@ -18,6 +18,7 @@ struct Harness {
     app: Router,
     rx: mpsc::Receiver<SubmitRequest>,
     ready: Arc<AtomicBool>,
+    metrics: Arc<Metrics>,
 }
 
 const TOKEN: &str = "test-ingress-token-0123";
@@ -51,10 +52,11 @@ fn harness(capacity: usize, max_batch: usize) -> Harness {
     let (queue, rx) = mpsc::channel(capacity);
     let ready = Arc::new(AtomicBool::new(false));
     let flag = ready.clone();
+    let metrics = Arc::new(Metrics::new());
     let state = IngressState {
         queue,
         tracker: Arc::new(Tracker::new(Duration::from_secs(60))),
-        metrics: Arc::new(Metrics::new()),
+        metrics: metrics.clone(),
         ready: Arc::new(move || flag.load(Ordering::Relaxed)),
         screen: screen(),
         max_batch,
@@ -66,6 +68,7 @@ fn harness(capacity: usize, max_batch: usize) -> Harness {
         app: router(state),
         rx,
         ready,
+        metrics,
     }
 }
 
@@ -347,4 +350,28 @@ async fn health_ready_and_metrics() {
         text.contains("semalink_engine_ingress_total{result=\"accepted\"} 1"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn unmatched_receipts_are_served_with_the_token() {
+    let h = harness(16, 10);
+    let (status, text) = call(&h.app, "GET", "/v1/receipts/unmatched", None).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let empty: crate::unmatched::UnmatchedReport = serde_json::from_str(&text).unwrap();
+    assert_eq!((empty.total, empty.recent.len()), (0, 0));
+    h.metrics
+        .unmatched_log
+        .record(crate::unmatched::UnmatchedReceipt {
+            upstream: "sim".into(),
+            smsc_message_id: "0A1B".into(),
+            stat: "DELIVRD".into(),
+            err: Some("000".into()),
+            at: time::OffsetDateTime::UNIX_EPOCH,
+        });
+    let (_, text) = call(&h.app, "GET", "/v1/receipts/unmatched", None).await;
+    let report: crate::unmatched::UnmatchedReport = serde_json::from_str(&text).unwrap();
+    assert_eq!(report.total, 1);
+    assert_eq!(report.recent[0].smsc_message_id, "0A1B");
+    let (status, _) = call_with(&h.app, "GET", "/v1/receipts/unmatched", &[], None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

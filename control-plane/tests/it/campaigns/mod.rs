@@ -80,8 +80,15 @@ pub async fn act(app: &TestApp, user: &User, id: &str, action: &str, body: Value
     .await
 }
 
-/// A campaign to `list` with `message`, approved and sent now (queued); its id.
-pub async fn queued(app: &TestApp, user: &User, sender: &str, list: &str, message: &str) -> String {
+/// A campaign to `list` with `message`, submitted for the content check; its id and the
+/// submit's answer.
+pub async fn submitted(
+    app: &TestApp,
+    user: &User,
+    sender: &str,
+    list: &str,
+    message: &str,
+) -> (String, Resp) {
     let c = create(
         app,
         user,
@@ -90,6 +97,13 @@ pub async fn queued(app: &TestApp, user: &User, sender: &str, list: &str, messag
     .await;
     let id = c["id"].as_str().unwrap().to_owned();
     let r = act(app, user, &id, "submit", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    (id, r)
+}
+
+/// A campaign to `list` with `message`, approved and sent now (queued); its id.
+pub async fn queued(app: &TestApp, user: &User, sender: &str, list: &str, message: &str) -> String {
+    let (id, r) = submitted(app, user, sender, list, message).await;
     assert_eq!(r.json["status"], "approved", "{}", r.text);
     let r = act(app, user, &id, "send", json!({})).await;
     assert_eq!(r.json["status"], "queued", "{}", r.text);

@@ -5,7 +5,7 @@
 
 pub mod africastalking;
 pub mod kannel;
-mod publisher;
+pub mod publisher;
 mod read;
 mod send;
 

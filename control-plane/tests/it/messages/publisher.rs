@@ -51,7 +51,7 @@ fn config(confirm_timeout_ms: u64) -> PublisherConfig {
 }
 
 /// Receives submit requests from `sub` until `n` arrived (acking each envelope).
-async fn receive(sub: &mut Subscription<SubmitRequest>, n: usize) -> Vec<SubmitRequest> {
+pub async fn receive(sub: &mut Subscription<SubmitRequest>, n: usize) -> Vec<SubmitRequest> {
     let mut got = Vec::new();
     while got.len() < n {
         let mut delivery = tokio::time::timeout(Duration::from_secs(10), sub.recv())

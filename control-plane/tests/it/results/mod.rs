@@ -71,7 +71,8 @@ pub async fn apply(pool: &PgPool, events: &[StatusEvent]) -> Applied {
         .unwrap()
 }
 
-async fn status(app: &TestApp, id: Uuid) -> String {
+/// The message's status.
+pub async fn status(app: &TestApp, id: Uuid) -> String {
     sqlx::query_scalar("SELECT status::text FROM messages WHERE id = $1")
         .bind(id)
         .fetch_one(&app.db)

@@ -1,5 +1,6 @@
 //! The staff admin modules (issue 17): CRM, impersonation, audit viewer and export, staff
-//! management, campaigns oversight, engineering and the staff bell. Each module's file has
+//! management, campaigns oversight (and its human content-check queue), engineering (and the
+//! retry of failed messages, the failed-SMS spike notice) and the staff bell. Each module's file has
 //! its permission matrix (none / read / admin / owner × every route) and the audit rows of
 //! its mutations.
 
@@ -9,6 +10,9 @@ mod crm;
 mod crm_gate;
 mod engineering;
 mod impersonation;
+mod retry;
+mod review;
+mod spike;
 mod staff;
 
 use axum::http::{Method, StatusCode};
