@@ -27,7 +27,7 @@ use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
     accounts, admin, analytics, api_keys, auth, campaigns, contacts, credits, crm, email,
-    engineering, exports, imports, inbound, messages, notifications, ops, pricing, results,
+    engineering, exports, imports, inbound, links, messages, notifications, ops, pricing, results,
     sender_ids, users, webhooks,
 };
 
@@ -64,6 +64,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         results::routes(),
         campaigns::routes(),
         webhooks::routes(),
+        links::routes(),
         admin::staff_routes(),
         sender_ids::staff_routes(),
         pricing::staff_routes(),
@@ -91,6 +92,9 @@ pub fn workers(
     all.extend(campaigns::workers(state, stop));
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
     all.extend(webhooks::workers(state, stop)?);
+    if state.config.workers.enabled("link_click_writer") {
+        all.extend(links::workers(state, stop));
+    }
     all.retain(|w| state.config.workers.enabled(w.name));
     Ok(all)
 }

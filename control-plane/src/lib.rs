@@ -46,6 +46,7 @@ pub mod http;
 pub mod identity;
 pub mod imports;
 pub mod inbound;
+pub mod links;
 pub mod messages;
 pub mod metrics;
 pub mod notifications;

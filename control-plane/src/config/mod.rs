@@ -52,6 +52,9 @@ pub struct Config {
     /// How webhooks are delivered and which addresses they may reach.
     #[serde(default)]
     pub webhooks: crate::webhooks::config::WebhooksConfig,
+    /// Short links: their domain, the redirect cache, click recording.
+    #[serde(default)]
+    pub links: crate::links::config::LinksConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -79,6 +82,8 @@ pub struct WorkersConfig {
     pub campaign_dispatcher: bool,
     /// Deliver webhooks from their outbox.
     pub webhook_sender: bool,
+    /// Write short-link clicks in batches.
+    pub link_click_writer: bool,
 }
 
 impl Default for WorkersConfig {
@@ -94,6 +99,7 @@ impl Default for WorkersConfig {
             inbound_consumer: true,
             campaign_dispatcher: true,
             webhook_sender: true,
+            link_click_writer: true,
         }
     }
 }
@@ -112,6 +118,7 @@ impl WorkersConfig {
             "inbound_consumer" => self.inbound_consumer,
             "campaign_dispatcher" => self.campaign_dispatcher,
             "webhook_sender" => self.webhook_sender,
+            "link_click_writer" => self.link_click_writer,
             _ => false,
         }
     }
@@ -350,6 +357,9 @@ impl Config {
             return bad("rate limits must be positive");
         }
         if let Some(why) = self.webhooks.invalid() {
+            return bad(why);
+        }
+        if let Some(why) = self.links.invalid() {
             return bad(why);
         }
         if self.webhooks.allow_http && self.server.environment != Environment::Development {

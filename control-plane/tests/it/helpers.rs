@@ -86,6 +86,7 @@ pub fn test_config() -> Config {
             allowed_networks: vec!["127.0.0.0/8".into(), "::1/128".into()],
             ..Default::default()
         },
+        links: Default::default(),
     }
 }
 
