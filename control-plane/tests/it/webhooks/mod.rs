@@ -4,6 +4,7 @@
 //! 500s and timeouts, 410 and 24 hours of failure disabling, order per message after an
 //! outage, replay, test-fire, the SSRF guard at registration and at connect time.
 
+mod callbacks;
 mod delivery;
 mod failures;
 mod measure;
