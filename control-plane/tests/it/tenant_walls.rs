@@ -377,5 +377,10 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     let clicks = app
         .get(&format!("/v1/campaigns/{campaign_id}/clicks"), &a.access)
         .await;
-    assert_eq!(clicks.json["data"][0]["id"], json!(click_id), "{}", clicks.text);
+    assert_eq!(
+        clicks.json["data"][0]["id"],
+        json!(click_id),
+        "{}",
+        clicks.text
+    );
 }

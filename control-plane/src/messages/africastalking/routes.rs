@@ -24,7 +24,6 @@ use crate::messages::store;
 use crate::messages::types::{MessagePriority, SendMessages};
 use crate::state::AppState;
 use crate::webhooks::callbacks::{Callback, Style};
-use crate::webhooks::ssrf::Guard;
 
 /// Routes of the adapter.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -151,30 +150,18 @@ async fn messaging(State(state): State<AppState>, headers: HeaderMap, body: Byte
         }
         Err(other) => return other.into_response(),
     };
-    let callback = match form
-        .callback_url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
-        None => None,
-        Some(url) => {
-            let callback = Callback {
-                style: Style::AfricasTalking,
-                url: url.to_owned(),
-                dlr_mask: None,
-                username: None,
-            };
-            match Guard::new(&state.config.webhooks) {
-                Ok(guard) if callback.check(&guard).await.is_ok() => Some(callback),
-                _ => {
-                    return plain(
-                        StatusCode::BAD_REQUEST,
-                        "Invalid form field 'callbackUrl'".into(),
-                    );
-                }
-            }
-        }
+    let given = Callback::given(
+        &state,
+        Style::AfricasTalking,
+        form.callback_url.as_deref(),
+        None,
+        None,
+    );
+    let Ok(callback) = given.await else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "Invalid form field 'callbackUrl'".into(),
+        );
     };
     let scope = AccountScope::of_credentials(key.account_id);
     let origin = Origin {

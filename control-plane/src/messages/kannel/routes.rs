@@ -20,7 +20,6 @@ use crate::messages::send::{self, Origin};
 use crate::messages::types::{MessagePriority, SendMessages};
 use crate::state::AppState;
 use crate::webhooks::callbacks::{Callback, Style};
-use crate::webhooks::ssrf::Guard;
 
 /// Routes of the adapter.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -121,25 +120,16 @@ async fn sendsms(State(state): State<AppState>, query: Result<Query<SendSms>, Er
         Ok(plan) => plan,
         Err(_) => return wrong_args(),
     };
-    let callback = match q
-        .dlr_url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
-        None => None,
-        Some(url) => {
-            let callback = Callback {
-                style: Style::Kannel,
-                url: url.to_owned(),
-                dlr_mask: mask.and_then(|m| i16::try_from(m).ok()),
-                username: q.username.clone(),
-            };
-            match Guard::new(&state.config.webhooks) {
-                Ok(guard) if callback.check(&guard).await.is_ok() => Some(callback),
-                _ => return text(StatusCode::BAD_REQUEST, answer::BAD_DLR_URL),
-            }
-        }
+    let mask = mask.and_then(|m| i16::try_from(m).ok());
+    let given = Callback::given(
+        &state,
+        Style::Kannel,
+        q.dlr_url.as_deref(),
+        mask,
+        q.username.as_deref(),
+    );
+    let Ok(callback) = given.await else {
+        return text(StatusCode::BAD_REQUEST, answer::BAD_DLR_URL);
     };
     let origin = Origin {
         scope: AccountScope::of_credentials(key.account_id),

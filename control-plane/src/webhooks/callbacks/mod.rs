@@ -51,6 +51,29 @@ pub struct Callback {
 }
 
 impl Callback {
+    /// The callback of a send, if `url` is given (blank: none); Err when it is refused
+    /// ([`Callback::check`]).
+    pub async fn given(
+        state: &crate::state::AppState,
+        style: Style,
+        url: Option<&str>,
+        dlr_mask: Option<i16>,
+        username: Option<&str>,
+    ) -> Result<Option<Callback>> {
+        let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        let callback = Callback {
+            style,
+            url: url.to_owned(),
+            dlr_mask,
+            username: username.map(str::to_owned),
+        };
+        let guard = Guard::new(&state.config.webhooks).map_err(Error::internal)?;
+        callback.check(&guard).await?;
+        Ok(Some(callback))
+    }
+
     /// Checks the URL at the send: at most 2,000 characters and, with its escapes filled in
     /// with sample values, a URL the SSRF guard accepts (form and where it resolves now).
     pub async fn check(&self, guard: &Guard) -> Result<()> {

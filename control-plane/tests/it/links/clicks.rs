@@ -39,7 +39,11 @@ async fn short_links_redirect_and_clicks_are_recorded_with_machines_apart(db: Pg
     .await
     .unwrap();
     assert_eq!(links.len(), 3, "one code per recipient");
-    assert!(links.iter().all(|l| l.2.is_some() && l.3 == "https://shop.example/sale?utm=sms&x=1"));
+    assert!(
+        links
+            .iter()
+            .all(|l| l.2.is_some() && l.3 == "https://shop.example/sale?utm=sms&x=1")
+    );
 
     // Two messages delivered a minute ago, the third just now (its previewer is early).
     let now = OffsetDateTime::now_utc();
@@ -62,13 +66,25 @@ async fn short_links_redirect_and_clicks_are_recorded_with_machines_apart(db: Pg
     // A person, twice; a HEAD check; WhatsApp's previewer; a click on the just-delivered one.
     let r = follow(&app, Method::GET, &codes[0], PHONE).await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.text);
-    assert_eq!(r.headers["location"], "https://shop.example/sale?utm=sms&x=1");
+    assert_eq!(
+        r.headers["location"],
+        "https://shop.example/sale?utm=sms&x=1"
+    );
     assert_eq!(r.headers["cache-control"], "no-store");
-    assert_eq!(follow(&app, Method::GET, &codes[0], PHONE).await.status, StatusCode::FOUND);
-    assert_eq!(follow(&app, Method::HEAD, &codes[0], PHONE).await.status, StatusCode::FOUND);
+    assert_eq!(
+        follow(&app, Method::GET, &codes[0], PHONE).await.status,
+        StatusCode::FOUND
+    );
+    assert_eq!(
+        follow(&app, Method::HEAD, &codes[0], PHONE).await.status,
+        StatusCode::FOUND
+    );
     let r = follow(&app, Method::GET, &codes[1], "WhatsApp/2.23.20.0 A").await;
     assert_eq!(r.status, StatusCode::FOUND);
-    assert_eq!(follow(&app, Method::GET, &codes[2], PHONE).await.status, StatusCode::FOUND);
+    assert_eq!(
+        follow(&app, Method::GET, &codes[2], PHONE).await.status,
+        StatusCode::FOUND
+    );
     assert_eq!(flush(&app).await, 5);
 
     let recorded: Vec<(String, String, Option<String>, Option<String>, Uuid)> = sqlx::query_as(
@@ -103,7 +119,12 @@ async fn short_links_redirect_and_clicks_are_recorded_with_machines_apart(db: Pg
         .unwrap_or_else(|| panic!("{}", analytics.text))
         .clone();
     assert_eq!(
-        (&row["clicks"], &row["clickers"], &row["bot_clicks"], &row["click_through_rate"]),
+        (
+            &row["clicks"],
+            &row["clickers"],
+            &row["bot_clicks"],
+            &row["click_through_rate"]
+        ),
         (&json!(2), &json!(1), &json!(3), &json!("0.3333")),
         "{row}"
     );
@@ -115,18 +136,29 @@ async fn short_links_redirect_and_clicks_are_recorded_with_machines_apart(db: Pg
     );
 
     // The clicks list: everything, people only, machines only; newest first.
-    let all = app.get(&format!("/v1/campaigns/{id}/clicks"), &user.access).await;
+    let all = app
+        .get(&format!("/v1/campaigns/{id}/clicks"), &user.access)
+        .await;
     assert_eq!(all.status, StatusCode::OK, "{}", all.text);
     assert_eq!(rows(&all.json).len(), 5);
     assert_eq!(rows(&all.json)[0]["bot"], "early");
     let people = app
-        .get(&format!("/v1/campaigns/{id}/clicks?kind=people&limit=1"), &user.access)
+        .get(
+            &format!("/v1/campaigns/{id}/clicks?kind=people&limit=1"),
+            &user.access,
+        )
         .await;
     assert_eq!(rows(&people.json).len(), 1);
     assert!(people.json["next_cursor"].is_string());
-    assert_eq!(rows(&people.json)[0]["url"], "https://shop.example/sale?utm=sms&x=1");
+    assert_eq!(
+        rows(&people.json)[0]["url"],
+        "https://shop.example/sale?utm=sms&x=1"
+    );
     let machines = app
-        .get(&format!("/v1/campaigns/{id}/clicks?kind=bots"), &user.access)
+        .get(
+            &format!("/v1/campaigns/{id}/clicks?kind=bots"),
+            &user.access,
+        )
         .await;
     assert_eq!(rows(&machines.json).len(), 3);
 
@@ -137,7 +169,10 @@ async fn short_links_redirect_and_clicks_are_recorded_with_machines_apart(db: Pg
         .execute(&app.db)
         .await
         .unwrap();
-    assert_eq!(follow(&app, Method::GET, &codes[1], PHONE).await.status, StatusCode::FOUND);
+    assert_eq!(
+        follow(&app, Method::GET, &codes[1], PHONE).await.status,
+        StatusCode::FOUND
+    );
 }
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
@@ -145,10 +180,18 @@ async fn a_full_click_channel_drops_and_counts_and_never_blocks_the_redirect(db:
     let mut config = test_config();
     config.links.click_queue = 2;
     let app = spawn_app_with(db, config);
-    let (_, id) = dispatched(&app, "full@example.com", "Go {link:https://shop.example/} STOP").await;
+    let (_, id) = dispatched(
+        &app,
+        "full@example.com",
+        "Go {link:https://shop.example/} STOP",
+    )
+    .await;
     let code = code_in(&bodies(&app, &id).await[0].1);
     for _ in 0..5 {
-        assert_eq!(follow(&app, Method::GET, &code, PHONE).await.status, StatusCode::FOUND);
+        assert_eq!(
+            follow(&app, Method::GET, &code, PHONE).await.status,
+            StatusCode::FOUND
+        );
     }
     let metrics = app.internal_get("/metrics").await.text;
     assert!(

@@ -39,24 +39,34 @@ async fn a_link_is_counted_at_the_short_urls_length(db: PgPool) {
         "{}",
         preview.text
     );
-    assert_eq!(preview.json["total_cost"], "1.6000", "two recipients, one part each");
+    assert_eq!(
+        preview.json["total_cost"], "1.6000",
+        "two recipients, one part each"
+    );
     let r = crate::campaigns::act(&app, &user, &id, "submit", json!({})).await;
     assert_eq!(r.json["status"], "approved", "{}", r.text);
     let r = crate::campaigns::act(&app, &user, &id, "send", json!({})).await;
     assert_eq!(r.json["status"], "queued", "{}", r.text);
     dispatcher(&app, 100).drain().await.unwrap();
-    let sent: Vec<(String, i32, String)> = sqlx::query_as(
-        "SELECT body, parts, cost::text FROM messages WHERE campaign_id = $1::uuid",
-    )
-    .bind(&id)
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
+    let sent: Vec<(String, i32, String)> =
+        sqlx::query_as("SELECT body, parts, cost::text FROM messages WHERE campaign_id = $1::uuid")
+            .bind(&id)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     assert_eq!(sent.len(), 2);
     for (body, parts, cost) in &sent {
-        assert_eq!((body.chars().count(), *parts, cost.as_str()), (146, 1, "0.8000"), "{body}");
+        assert_eq!(
+            (body.chars().count(), *parts, cost.as_str()),
+            (146, 1, "0.8000"),
+            "{body}"
+        );
     }
-    assert_ne!(code_in(&sent[0].0), code_in(&sent[1].0), "one code per recipient");
+    assert_ne!(
+        code_in(&sent[0].0),
+        code_in(&sent[1].0),
+        "one code per recipient"
+    );
 
     // A blocked domain or a bad URL in a link is named by the content check.
     let mut config = test_config();
@@ -74,5 +84,8 @@ async fn a_link_is_counted_at_the_short_urls_length(db: PgPool) {
     assert_eq!(r.json["status"], "rejected", "{}", r.text);
     let reason = r.json["rejection_reason"].as_str().unwrap();
     assert!(reason.contains("blocked domain bad.example"), "{reason}");
-    assert!(reason.contains("ftp://files.example/f must start with https://"), "{reason}");
+    assert!(
+        reason.contains("ftp://files.example/f must start with https://"),
+        "{reason}"
+    );
 }

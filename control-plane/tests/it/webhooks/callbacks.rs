@@ -51,11 +51,13 @@ fn at(id: Uuid, state: DeliveryState, secs: i64) -> StatusEvent {
 }
 
 async fn messages_of(app: &TestApp, account: Uuid) -> Vec<(Uuid, String)> {
-    sqlx::query_as("SELECT id, destination FROM messages WHERE account_id = $1 ORDER BY destination")
-        .bind(account)
-        .fetch_all(&app.db)
-        .await
-        .unwrap()
+    sqlx::query_as(
+        "SELECT id, destination FROM messages WHERE account_id = $1 ORDER BY destination",
+    )
+    .bind(account)
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
 }
 
 #[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
@@ -102,7 +104,10 @@ async fn kannel_dlr_urls_are_called_signed_with_escapes_expanded_as_the_mask_ask
             assert_eq!(r.method, Method::GET);
             assert!(r.body.is_empty());
             assert!(signed_by(&secret, r), "signed with the callback secret");
-            assert!(!signed_by("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", r));
+            assert!(!signed_by(
+                "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                r
+            ));
             r.uri.query().unwrap().to_owned()
         })
         .collect();
@@ -122,19 +127,31 @@ async fn kannel_dlr_urls_are_called_signed_with_escapes_expanded_as_the_mask_ask
         "{}",
         queries[1]
     );
-    assert!(queries[1].contains("stat%3AUNDELIV+err%3A001"), "{}", queries[1]);
+    assert!(
+        queries[1].contains("stat%3AUNDELIV+err%3A001"),
+        "{}",
+        queries[1]
+    );
     // Logged like every delivery.
     let log = app.get("/v1/webhooks/deliveries", &owner.access).await;
     assert_eq!(log.status, StatusCode::OK, "{}", log.text);
     let logged = log.json["data"].as_array().unwrap();
     assert_eq!(logged.len(), 2, "{}", log.text);
-    assert!(logged.iter().all(|d| d["event_type"] == "kannel.dlr" && d["state"] == "delivered"));
+    assert!(
+        logged
+            .iter()
+            .all(|d| d["event_type"] == "kannel.dlr" && d["state"] == "delivered")
+    );
     // The hidden endpoint is not one of the organisation's endpoints.
     let endpoints = app.get("/v1/webhooks/endpoints", &owner.access).await;
     assert_eq!(endpoints.json["data"], json!([]));
 
     // A dlr-url the SSRF guard refuses refuses the send, nothing sent.
-    for bad in ["http://169.254.169.254/latest?x=%d", "ftp://example.com/%d", "not a url"] {
+    for bad in [
+        "http://169.254.169.254/latest?x=%d",
+        "ftp://example.com/%d",
+        "not a url",
+    ] {
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("username", "shop")
             .append_pair("password", &key)
@@ -186,7 +203,10 @@ async fn africas_talking_callbacks_post_their_form_signed(db: PgPool) {
         .map(|r| {
             assert_eq!(r.method, Method::POST);
             assert_eq!(r.uri.path(), "/at/dlr");
-            assert_eq!(r.header("content-type"), "application/x-www-form-urlencoded");
+            assert_eq!(
+                r.header("content-type"),
+                "application/x-www-form-urlencoded"
+            );
             assert!(signed_by(&secret, r));
             String::from_utf8(r.body.to_vec()).unwrap()
         })
@@ -194,8 +214,12 @@ async fn africas_talking_callbacks_post_their_form_signed(db: PgPool) {
     assert_eq!(
         forms,
         [
-            format!("id={message_id}&status=Sent&phoneNumber=%2B254712345678&networkCode=63902&retryCount=0"),
-            format!("id={message_id}&status=Success&phoneNumber=%2B254712345678&networkCode=63902&retryCount=0"),
+            format!(
+                "id={message_id}&status=Sent&phoneNumber=%2B254712345678&networkCode=63902&retryCount=0"
+            ),
+            format!(
+                "id={message_id}&status=Success&phoneNumber=%2B254712345678&networkCode=63902&retryCount=0"
+            ),
         ],
         "in order"
     );
