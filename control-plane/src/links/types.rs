@@ -36,6 +36,7 @@ impl ClickKind {
 #[into_params(parameter_in = Query)]
 pub struct ClickQuery {
     /// `all` (default), `people` or `bots`.
+    #[param(inline)]
     pub kind: Option<ClickKind>,
 }
 
