@@ -87,15 +87,14 @@ async fn short_links_redirect_and_clicks_are_recorded_with_machines_apart(db: Pg
     );
     assert_eq!(flush(&app).await, 5);
 
-    let recorded: Vec<(String, String, Option<String>, Option<String>, Uuid)> = sqlx::query_as(
-        "SELECT code, method, user_agent, bot, message_id FROM link_clicks ORDER BY id",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
+    let recorded: Vec<(String, Option<String>, Option<String>, Uuid)> =
+        sqlx::query_as("SELECT method, user_agent, bot, message_id FROM link_clicks ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     let bots: Vec<(&str, Option<&str>)> = recorded
         .iter()
-        .map(|r| (r.1.as_str(), r.3.as_deref()))
+        .map(|r| (r.0.as_str(), r.2.as_deref()))
         .collect();
     assert_eq!(
         bots,
@@ -107,8 +106,8 @@ async fn short_links_redirect_and_clicks_are_recorded_with_machines_apart(db: Pg
             ("GET", Some("early")),
         ]
     );
-    assert_eq!(recorded[0].2.as_deref(), Some(PHONE));
-    assert_eq!(recorded[0].4, ids[0]);
+    assert_eq!(recorded[0].1.as_deref(), Some(PHONE));
+    assert_eq!(recorded[0].3, ids[0]);
 
     // The campaign's figures: 2 people's clicks by 1 recipient, 3 machines'; CTR 1/3.
     let analytics = app.get("/v1/analytics/campaigns", &user.access).await;
