@@ -16,7 +16,7 @@ pub mod routes;
 pub mod store;
 
 use crate::error::{Error, Result};
-use crate::webhooks::ssrf::Guard;
+use crate::webhooks::ssrf::{Guard, Refused};
 
 /// Which wire format a callback gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,8 @@ impl Callback {
     }
 
     /// Checks the URL at the send: at most 2,000 characters and, with its escapes filled in
-    /// with sample values, a URL the SSRF guard accepts (form and where it resolves now).
+    /// with sample values, a URL the SSRF guard accepts (its form, and where it resolves now
+    /// if it resolves).
     pub async fn check(&self, guard: &Guard) -> Result<()> {
         if self.url.is_empty() || self.url.len() > 2000 {
             return Err(Error::field("callback", "must be 1 to 2000 characters"));
@@ -101,9 +102,11 @@ impl Callback {
             ),
             Style::AfricasTalking => self.url.clone(),
         };
-        guard
-            .check_url(&sample)
-            .await
-            .map_err(|e| Error::field("callback", &e.to_string()))
+        match guard.check_url(&sample).await {
+            // A name that does not resolve now is not refused on a send (a DNS hiccup would
+            // refuse the message): the guard checks every address again at connect time.
+            Ok(()) | Err(Refused::Unresolved) => Ok(()),
+            Err(e) => Err(Error::field("callback", &e.to_string())),
+        }
     }
 }
