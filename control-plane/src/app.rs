@@ -27,7 +27,7 @@ use crate::state::AppState;
 use crate::worker::Worker;
 use crate::{
     accounts, admin, agents, analytics, api_keys, auth, campaigns, contacts, credits, crm, email,
-    engineering, exports, imports, inbound, messages, notifications, ops, pricing, results,
+    engineering, exports, imports, inbound, links, messages, notifications, ops, pricing, results,
     sender_ids, users, webhooks,
 };
 
@@ -65,6 +65,7 @@ pub fn modules() -> Vec<OpenApiRouter<AppState>> {
         campaigns::routes(),
         webhooks::routes(),
         agents::routes(),
+        links::routes(),
         admin::staff_routes(),
         sender_ids::staff_routes(),
         pricing::staff_routes(),
@@ -94,6 +95,9 @@ pub fn workers(
     all.push(rate_limit::worker(state.limits.clone(), stop.clone()));
     all.extend(webhooks::workers(state, stop)?);
     all.extend(engineering::workers(state, stop));
+    if state.config.workers.enabled("link_click_writer") {
+        all.extend(links::workers(state, stop));
+    }
     all.retain(|w| state.config.workers.enabled(w.name));
     Ok(all)
 }

@@ -11,7 +11,8 @@
 //! (the status consumer: delivery, settlement, rollups, campaign completion, live progress),
 //! [`credits`] (the ledger) and
 //! [`admin`] (staff, permissions, [`admin::action::StaffAction`], the audit log) and
-//! [`webhooks`] (signed, retried event delivery to customers' endpoints).
+//! [`webhooks`] (signed, retried event delivery to customers' endpoints, and the adapters'
+//! per-message callbacks) and [`links`] (short links in campaign texts, the redirect, clicks).
 //!
 //! [`identity`] is the leaf every feature takes its caller from: extractors, roles, JWT,
 //! passwords, sessions, single-use tokens and [`identity::scope::AccountScope`], the tenant
@@ -47,6 +48,7 @@ pub mod http;
 pub mod identity;
 pub mod imports;
 pub mod inbound;
+pub mod links;
 pub mod messages;
 pub mod metrics;
 pub mod notifications;

@@ -18,6 +18,7 @@ pub struct Metrics {
     pool: IntGaugeVec,
     status_events: IntCounterVec,
     inbound: IntCounterVec,
+    link_clicks: IntCounterVec,
     recent_errors: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<ServerError>>>,
 }
 
@@ -100,12 +101,21 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        let link_clicks = IntCounterVec::new(
+            Opts::new(
+                "link_clicks_total",
+                "Short-link clicks by outcome (queued for the writer, dropped because its channel was full, written, lost after failed writes)",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(status_events.clone()),
             Box::new(inbound.clone()),
+            Box::new(link_clicks.clone()),
         ] {
             registry
                 .register(collector)
@@ -118,6 +128,7 @@ impl Metrics {
             pool,
             status_events,
             inbound,
+            link_clicks,
             recent_errors: Default::default(),
         }
     }
@@ -212,6 +223,15 @@ impl Metrics {
         }
     }
 
+    /// Counts `n` short-link clicks that ended with `outcome`.
+    pub fn link_clicks(&self, outcome: &str, n: usize) {
+        if n > 0 {
+            self.link_clicks
+                .with_label_values(&[outcome])
+                .inc_by(u64::try_from(n).unwrap_or(u64::MAX));
+        }
+    }
+
     /// Records one finished request.
     pub fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
@@ -225,12 +245,13 @@ impl Metrics {
     /// The name of every metric family the service exports, sampled or not (dashboards and
     /// alert rules are checked against it).
     pub fn family_names(&self) -> Vec<String> {
-        let collectors: [&dyn prometheus::core::Collector; 5] = [
+        let collectors: [&dyn prometheus::core::Collector; 6] = [
             &self.requests,
             &self.latency,
             &self.pool,
             &self.status_events,
             &self.inbound,
+            &self.link_clicks,
         ];
         collectors
             .iter()

@@ -37,6 +37,8 @@ pub struct AppState {
     pub bus: Bus,
     /// Wakes the outbox publisher when a request wrote messages.
     pub outbox_wake: Arc<Notify>,
+    /// The short-link redirect cache and click channel.
+    pub links: Arc<crate::links::Links>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             last_used: Arc::new(LastUsed::default()),
             bus: crate::bus::memory(),
             outbox_wake: Arc::new(Notify::new()),
+            links: Arc::new(crate::links::Links::new(&config.links)),
             config: Arc::new(config),
         })
     }

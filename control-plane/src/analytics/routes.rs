@@ -166,6 +166,10 @@ async fn campaigns(
                 opt(c.delivery_rate),
                 c.opted_out.to_string(),
                 c.cost.round_dp(4).to_string(),
+                c.clicks.to_string(),
+                c.clickers.to_string(),
+                c.bot_clicks.to_string(),
+                opt(c.click_through_rate),
             ]
         })
         .collect();
@@ -183,6 +187,10 @@ async fn campaigns(
             "delivery_rate",
             "opted_out",
             "cost",
+            "clicks",
+            "clickers",
+            "bot_clicks",
+            "click_through_rate",
         ],
         rows,
     )

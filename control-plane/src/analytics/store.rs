@@ -118,13 +118,19 @@ pub async fn campaigns(
                 x.sent, x.delivered, x.failed, c.opted_out_count AS opted_out, x.cost,
                 CASE WHEN x.delivered + x.failed = 0 THEN NULL
                      ELSE round(x.delivered::numeric / (x.delivered + x.failed), 4) END
-                    AS delivery_rate
+                    AS delivery_rate,
+                coalesce(cc.clicks, 0) AS clicks, coalesce(cc.clickers, 0) AS clickers,
+                coalesce(cc.bot_clicks, 0) AS bot_clicks,
+                CASE WHEN c.delivered_count = 0 THEN NULL
+                     ELSE round(coalesce(cc.clickers, 0)::numeric / c.delivered_count, 4) END
+                    AS click_through_rate
          FROM (SELECT campaign_id, sum(sent)::int8 AS sent, sum(delivered)::int8 AS delivered,
                       sum(failed + expired + rejected)::int8 AS failed, sum(cost) AS cost
                FROM message_rollups
                WHERE account_id = $1 AND day BETWEEN $2 AND $3 AND campaign_id <> $4
                GROUP BY campaign_id) x
          JOIN campaigns c ON c.id = x.campaign_id AND c.account_id = $1
+         LEFT JOIN campaign_clicks cc ON cc.campaign_id = c.id
          ORDER BY {key} {dir}, c.id DESC
          LIMIT 1000"
     );

@@ -194,6 +194,15 @@ pub struct CampaignResult {
     #[schema(value_type = String)]
     #[serde(serialize_with = "amount_str")]
     pub cost: Decimal,
+    /// People's short-link clicks (all time; machines' requests are not counted).
+    pub clicks: i64,
+    /// Recipients who clicked a short link at least once (all time).
+    pub clickers: i64,
+    /// Requests for its short links by previewers, crawlers, HEAD and too-early clicks.
+    pub bot_clicks: i64,
+    /// Click-through rate: clickers / the campaign's delivered messages.
+    #[schema(value_type = Option<String>)]
+    pub click_through_rate: Option<Decimal>,
 }
 
 /// The per-campaign report.

@@ -49,6 +49,8 @@ pub struct Submission<'a> {
     pub sender: Option<&'a SenderId>,
     /// Whether the campaign has an audience (lists or a filter).
     pub has_audience: bool,
+    /// The short-link domain (`[links] domain`): a `{link:…}` counts as its short URL.
+    pub link_domain: &'a str,
 }
 
 /// Custom token names the check must ask the database about (not built in).
@@ -97,7 +99,12 @@ pub fn check(s: &Submission<'_>, unknown: &[String], rules: &ContentRules) -> Ve
                     "unknown token {{{name}}}: no contact has a field or attribute called {name}"
                 ));
             }
-            let parts = analysis::analyze(&template.estimate()).segments;
+            for url in template.links() {
+                if let Err(why) = link_host(url) {
+                    problems.push(format!("the link {url} {why}"));
+                }
+            }
+            let parts = analysis::analyze(&template.estimate(s.link_domain)).segments;
             if !text.is_empty() && parts > rules.segment_limit as usize {
                 problems.push(format!(
                     "the message needs {parts} parts, over the limit of {}",
@@ -115,7 +122,10 @@ pub fn check(s: &Submission<'_>, unknown: &[String], rules: &ContentRules) -> Ve
             ));
         }
     }
-    for host in link_hosts(text) {
+    let short_links: Vec<String> = Template::parse(s.message)
+        .map(|t| t.links().iter().filter_map(|u| link_host(u).ok()).collect())
+        .unwrap_or_default();
+    for host in link_hosts(text).into_iter().chain(short_links) {
         if let Some(blocked) = rules.blocked_domains.iter().find(|d| {
             let d = d.to_lowercase();
             host == d || host.ends_with(&format!(".{d}"))
@@ -149,6 +159,28 @@ pub fn review_reasons(message: &str, rules: &ContentRules, first: bool) -> Vec<S
         }
     }
     reasons
+}
+
+/// The lower-cased host of a `{link:…}` URL: an absolute `http(s)://` URL naming a host with
+/// a dot, without credentials, at most 2,000 characters; else why not.
+fn link_host(url: &str) -> Result<String, &'static str> {
+    if url.len() > 2000 {
+        return Err("is longer than 2,000 characters");
+    }
+    let uri: axum::http::Uri = url.parse().map_err(|_| "is not a valid URL")?;
+    if !matches!(uri.scheme_str(), Some("https" | "http")) {
+        return Err("must start with https:// or http://");
+    }
+    let authority = uri.authority().ok_or("must name a host")?;
+    if authority.as_str().contains('@') {
+        return Err("must not hold credentials");
+    }
+    let host = authority.host().to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
+        return Err("must name a host like shop.example.com");
+    }
+    Ok(host)
 }
 
 /// Lower-cased words of `text` (letters and digits).
@@ -200,6 +232,45 @@ mod tests {
     }
 
     #[test]
+    fn short_links_are_checked_and_counted_at_their_short_length() {
+        let rules = ContentRules {
+            segment_limit: 1,
+            blocked_words: Vec::new(),
+            blocked_domains: vec!["bad.example".into()],
+        };
+        let long = format!("https://shop.example/{}", "p".repeat(300));
+        let message = format!("Sale! {{link:{long}}} Reply STOP to opt out");
+        let s = Submission {
+            message: &message,
+            sender: None,
+            has_audience: true,
+            link_domain: "https://sl.example",
+        };
+        let problems = check(&s, &[], &rules);
+        assert_eq!(problems.len(), 1, "only the sender: {problems:#?}");
+        let bad =
+            "{link:https://x.bad.example/a} {link:ftp://files.example/x} {link:https://nodot}";
+        let s = Submission { message: bad, ..s };
+        let problems = check(&s, &[], &rules);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("ftp://") && p.contains("https://")),
+            "{problems:#?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("https://nodot")),
+            "{problems:#?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("blocked domain bad.example")),
+            "{problems:#?}"
+        );
+    }
+
+    #[test]
     fn every_problem_is_named() {
         let rules = ContentRules {
             segment_limit: 1,
@@ -211,6 +282,7 @@ mod tests {
             message: &format!("casino {} at win.example.com {{city}}", "x".repeat(200)),
             sender: None,
             has_audience: false,
+            link_domain: "https://sl.example",
         };
         let problems = check(&s, &["city".into()], &rules);
         assert_eq!(problems.len(), 6, "{problems:#?}");

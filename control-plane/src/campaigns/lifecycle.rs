@@ -95,6 +95,7 @@ async fn submit_campaign(
         message: &current.message,
         sender: sender.as_ref(),
         has_audience: !current.list_ids.is_empty() || current.audience_filter.is_some(),
+        link_domain: &state.config.links.domain,
     };
     let rules = &state.config.campaigns;
     let problems = content::check(&submission, &unknown, rules);

@@ -32,13 +32,15 @@ fn name(e: Encoding) -> &'static str {
     }
 }
 
-/// The preview of `campaign` (rendered for `contact_id`, else the first recipient).
+/// The preview of `campaign` (rendered for `contact_id`, else the first recipient; each
+/// `{link:…}` as a short URL of the real length on `link_domain`).
 pub async fn preview(
     conn: &mut PgConnection,
     scope: AccountScope,
     campaign: &Campaign,
     contact_id: Option<Uuid>,
     now: OffsetDateTime,
+    link_domain: &str,
 ) -> Result<Preview> {
     let country = contacts::account_country(&mut *conn, scope).await?;
     let filter = audience_filter(campaign.audience_filter.as_ref(), &country)?;
@@ -62,6 +64,7 @@ pub async fn preview(
                 })?;
             Some(Recipient {
                 seq: 0,
+                contact_id: Some(c.id),
                 destination: c.phone,
                 first_name: c.first_name,
                 last_name: c.last_name,
@@ -71,9 +74,10 @@ pub async fn preview(
         }
         None => None,
     };
+    let links = vec![crate::links::code::sample_url(link_domain); template.links().len()];
     let text = match &recipient {
-        Some(r) => template.render(|n| value_of(r, n)),
-        None => template.render(|_| None),
+        Some(r) => template.render(|n| value_of(r, n), &links),
+        None => template.render(|_| None, &links),
     };
     let a = analysis::analyze(&text);
     let transliterated = (a.encoding == Encoding::Ucs2)

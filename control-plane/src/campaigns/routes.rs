@@ -238,10 +238,18 @@ async fn get_campaign(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Campaign>> {
     reader(&principal)?;
-    store::get(&state.pool, principal.scope(), id)
+    let mut campaign = store::get(&state.pool, principal.scope(), id)
         .await?
-        .map(Json)
-        .ok_or(Error::NotFound)
+        .ok_or(Error::NotFound)?;
+    // The report's short-link figures are live: clicks go on after the last delivery.
+    if let Some(serde_json::Value::Object(report)) = campaign.report.as_mut() {
+        let clicks = crate::links::store::summary(&state.pool, principal.scope(), id).await?;
+        report.insert(
+            "clicks".into(),
+            serde_json::to_value(clicks).map_err(Error::internal)?,
+        );
+    }
+    Ok(Json(campaign))
 }
 
 /// Edit a draft, rejected or approved campaign; it returns to `draft` (submit it again).
@@ -390,8 +398,10 @@ async fn preview_campaign(
         .await?
         .ok_or(Error::NotFound)?;
     let now = OffsetDateTime::now_utc();
+    let domain = &state.config.links.domain;
     let preview =
-        crate::campaigns::preview::preview(&mut tx, scope, &campaign, req.contact_id, now).await?;
+        crate::campaigns::preview::preview(&mut tx, scope, &campaign, req.contact_id, now, domain)
+            .await?;
     store::set_estimate(&mut *tx, id, preview.total_cost).await?;
     tx.commit().await?;
     guard.disarm();

@@ -1,7 +1,8 @@
 //! Personalisation tokens in a campaign's text: `{first_name}`, `{last_name}`, `{phone}`,
 //! `{email}`, any custom attribute of the contacts (`{city}`), each with an optional fallback
-//! for contacts without a value (`{first_name|there}`). A text is parsed once into pieces;
-//! rendering a recipient's text is then a walk over them.
+//! for contacts without a value (`{first_name|there}`), and short links (`{link:https://…}`,
+//! each rendered as the recipient's own short URL: see `crate::links`). A text is parsed
+//! once into pieces; rendering a recipient's text is then a walk over them.
 
 use std::collections::HashSet;
 
@@ -27,7 +28,15 @@ pub enum Piece {
         /// Used when the recipient has no value.
         fallback: Option<String>,
     },
+    /// `{link:URL}`: a short link to URL, one per recipient.
+    Link {
+        /// The long URL, as written.
+        url: String,
+    },
 }
+
+/// What marks a short link token.
+pub const LINK_PREFIX: &str = "link:";
 
 /// A parsed text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +77,20 @@ impl Template {
                 return Err(Malformed { position: i });
             };
             let inner: String = chars[i + 1..i + 1 + len].iter().collect();
+            if let Some(url) = inner.strip_prefix(LINK_PREFIX) {
+                let url = url.trim();
+                if url.is_empty() || url.chars().any(char::is_whitespace) {
+                    return Err(Malformed { position: i });
+                }
+                if !literal.is_empty() {
+                    pieces.push(Piece::Text(std::mem::take(&mut literal)));
+                }
+                pieces.push(Piece::Link {
+                    url: url.to_owned(),
+                });
+                i += len + 2;
+                continue;
+            }
             let (name, fallback) = match inner.split_once('|') {
                 Some((name, fallback)) => (name.trim(), Some(fallback.to_owned())),
                 None => (inner.trim(), None),
@@ -102,18 +125,37 @@ impl Template {
             .collect()
     }
 
-    /// Whether the text has any token.
+    /// The long URLs of the `{link:…}` tokens, one per occurrence, in order.
+    pub fn links(&self) -> Vec<&str> {
+        self.pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Link { url } => Some(url.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the text differs by recipient (a token or a short link).
     pub fn is_personalised(&self) -> bool {
-        self.pieces.iter().any(|p| matches!(p, Piece::Token { .. }))
+        self.pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Token { .. } | Piece::Link { .. }))
     }
 
     /// The text for one recipient: `value(name)` gives the recipient's value (blank counts as
-    /// none, then the fallback or nothing is used).
-    pub fn render<'v>(&self, value: impl Fn(&str) -> Option<&'v str>) -> String {
+    /// none, then the fallback or nothing is used); `links[i]` is the recipient's short URL
+    /// of the `i`-th `{link:…}` (the long URL if none is given).
+    pub fn render<'v>(&self, value: impl Fn(&str) -> Option<&'v str>, links: &[String]) -> String {
         let mut out = String::new();
+        let mut link = 0;
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
+                Piece::Link { url } => {
+                    out.push_str(links.get(link).map_or(url.as_str(), String::as_str));
+                    link += 1;
+                }
                 Piece::Token { name, fallback } => {
                     match value(name).map(str::trim).filter(|v| !v.is_empty()) {
                         Some(v) => out.push_str(v),
@@ -126,13 +168,16 @@ impl Template {
     }
 
     /// The text with every token at its fallback, or [`TOKEN_ESTIMATE`] characters when it
-    /// has none: what the content check measures.
-    pub fn estimate(&self) -> String {
+    /// has none, and every link as a short URL of the real length on `link_domain`: what the
+    /// content check measures.
+    pub fn estimate(&self, link_domain: &str) -> String {
         let stand_in = "x".repeat(TOKEN_ESTIMATE);
+        let short = crate::links::code::sample_url(link_domain);
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
+                Piece::Link { .. } => out.push_str(&short),
                 Piece::Token { fallback, .. } => {
                     out.push_str(fallback.as_deref().unwrap_or(&stand_in));
                 }
@@ -150,13 +195,16 @@ mod tests {
     fn tokens_render_with_values_and_fallbacks() {
         let t = Template::parse("Hi {first_name|there}, {city} deal: {code}!").unwrap();
         assert_eq!(t.tokens(), ["first_name", "city", "code"]);
-        let text = t.render(|name| match name {
-            "first_name" => Some("Amina"),
-            "city" => Some("Nakuru"),
-            _ => None,
-        });
+        let text = t.render(
+            |name| match name {
+                "first_name" => Some("Amina"),
+                "city" => Some("Nakuru"),
+                _ => None,
+            },
+            &[],
+        );
         assert_eq!(text, "Hi Amina, Nakuru deal: !");
-        assert_eq!(t.render(|_| Some("  ")), "Hi there,  deal: !");
+        assert_eq!(t.render(|_| Some("  "), &[]), "Hi there,  deal: !");
     }
 
     #[test]
@@ -172,8 +220,38 @@ mod tests {
     fn the_estimate_uses_fallbacks_or_a_stand_in() {
         let t = Template::parse("{first_name|friend} {last_name}").unwrap();
         assert_eq!(
-            t.estimate(),
+            t.estimate("https://sl.example"),
             format!("friend {}", "x".repeat(TOKEN_ESTIMATE))
+        );
+    }
+
+    #[test]
+    fn links_render_as_the_recipients_short_urls() {
+        let t = Template::parse("Hi {first_name|you}: {link:https://shop.example/sale?a=1&b=2} or {link: https://x.example/y }").unwrap();
+        assert!(t.is_personalised());
+        assert_eq!(
+            t.links(),
+            ["https://shop.example/sale?a=1&b=2", "https://x.example/y"]
+        );
+        let short = [
+            "https://sl.example/Ab3dE9x".to_owned(),
+            "https://sl.example/0000001".to_owned(),
+        ];
+        assert_eq!(
+            t.render(|_| None, &short),
+            "Hi you: https://sl.example/Ab3dE9x or https://sl.example/0000001"
+        );
+        assert_eq!(
+            t.estimate("https://sl.example"),
+            "Hi you: https://sl.example/xxxxxxx or https://sl.example/xxxxxxx"
+        );
+        assert!(Template::parse("{link:}").is_err());
+        assert!(Template::parse("{link:https://a b}").is_err());
+        assert!(
+            !Template::parse("{link:https://a.example}")
+                .unwrap()
+                .tokens()
+                .contains(&"link")
         );
     }
 }

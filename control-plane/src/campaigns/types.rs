@@ -186,7 +186,7 @@ pub struct Campaign {
     /// Credits spent.
     #[schema(value_type = String)]
     pub spent_cost: Decimal,
-    /// The final report.
+    /// The final report (read with the live short-link figures in `clicks`).
     #[schema(value_type = Option<Object>)]
     pub report: Option<Value>,
     /// Dispatch started.

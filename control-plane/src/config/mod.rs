@@ -55,6 +55,9 @@ pub struct Config {
     /// The staff engineering module: the failed-SMS spike notice, the engines' addresses.
     #[serde(default)]
     pub engineering: crate::engineering::config::EngineeringConfig,
+    /// Short links: their domain, the redirect cache, click recording.
+    #[serde(default)]
+    pub links: crate::links::config::LinksConfig,
 }
 
 /// Background workers switched on or off (a second instance may leave them to the first;
@@ -84,6 +87,8 @@ pub struct WorkersConfig {
     pub webhook_sender: bool,
     /// Tell engineering staff about failed-SMS spikes.
     pub failure_spike: bool,
+    /// Write short-link clicks in batches.
+    pub link_click_writer: bool,
 }
 
 impl Default for WorkersConfig {
@@ -100,6 +105,7 @@ impl Default for WorkersConfig {
             campaign_dispatcher: true,
             webhook_sender: true,
             failure_spike: true,
+            link_click_writer: true,
         }
     }
 }
@@ -119,6 +125,7 @@ impl WorkersConfig {
             "campaign_dispatcher" => self.campaign_dispatcher,
             "webhook_sender" => self.webhook_sender,
             "failure_spike" => self.failure_spike,
+            "link_click_writer" => self.link_click_writer,
             _ => false,
         }
     }
@@ -357,6 +364,9 @@ impl Config {
             return bad("rate limits must be positive");
         }
         if let Some(why) = self.webhooks.invalid() {
+            return bad(why);
+        }
+        if let Some(why) = self.links.invalid() {
             return bad(why);
         }
         if self.webhooks.allow_http && self.server.environment != Environment::Development {

@@ -287,6 +287,17 @@ pub async fn send_now(
     origin: Origin,
     plan: &SendPlan,
 ) -> Result<SendResult> {
+    send_now_with(state, origin, plan, None).await
+}
+
+/// [`send_now`] with a per-message `callback` (an adapter's dlr-url or callback URL),
+/// remembered for every accepted message in the same transaction.
+pub async fn send_now_with(
+    state: &crate::state::AppState,
+    origin: Origin,
+    plan: &SendPlan,
+    callback: Option<&crate::webhooks::callbacks::Callback>,
+) -> Result<SendResult> {
     let mut tx = state.pool.begin().await?;
     let now = OffsetDateTime::now_utc();
     let result = send(
@@ -297,6 +308,15 @@ pub async fn send_now(
         &state.config.server.public_base_url,
     )
     .await?;
+    if let Some(callback) = callback {
+        let ids: Vec<Uuid> = result
+            .recipients
+            .iter()
+            .filter_map(|r| r.message_id)
+            .collect();
+        crate::webhooks::callbacks::store::attach(&mut tx, origin.scope.id(), &ids, callback)
+            .await?;
+    }
     tx.commit().await?;
     state.outbox_wake.notify_one();
     Ok(result)

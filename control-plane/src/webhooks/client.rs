@@ -75,8 +75,22 @@ impl Client {
         }
     }
 
-    /// POSTs `body` to `url` with `headers`; never fails, the outcome is in the answer.
+    /// POSTs JSON `body` to `url` with `headers`; never fails, the outcome is in the answer.
     pub async fn post(&self, url: &str, headers: &[(&str, String)], body: Bytes) -> Answer {
+        self.send("POST", url, "application/json", headers, body)
+            .await
+    }
+
+    /// Sends `body` of `content_type` to `url` with `method` (`POST`, or `GET` without a
+    /// body) and `headers`; never fails, the outcome is in the answer.
+    pub async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        content_type: &str,
+        headers: &[(&str, String)],
+        body: Bytes,
+    ) -> Answer {
         let start = Instant::now();
         let failed = |error: String| Answer {
             status: None,
@@ -84,9 +98,12 @@ impl Client {
             error: Some(error.chars().take(500).collect()),
             excerpt: None,
         };
-        let mut request = hyper::Request::post(url)
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .header(hyper::header::USER_AGENT, "SemaLink-Webhooks/1.0");
+        let mut request = if method == "GET" {
+            hyper::Request::get(url)
+        } else {
+            hyper::Request::post(url).header(hyper::header::CONTENT_TYPE, content_type)
+        }
+        .header(hyper::header::USER_AGENT, "SemaLink-Webhooks/1.0");
         for (name, value) in headers {
             request = request.header(*name, value.as_str());
         }

@@ -51,12 +51,14 @@ pub async fn message_steps(
     statuses: &[String],
     at: &[OffsetDateTime],
 ) -> Result<u64> {
+    // The adapters' per-message callbacks of the same steps (Kannel dlr-url, AT callback).
+    let callbacks = super::callbacks::store::steps(&mut *conn, messages, statuses, at).await?;
     let mut types = Vec::with_capacity(statuses.len());
     for s in statuses {
         types.push(message_event(s).map(|t| t.as_str().to_owned()));
     }
     if types.iter().all(Option::is_none) {
-        return Ok(0);
+        return Ok(callbacks);
     }
     let sql = format!(
         "INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_type, ordering_key,
@@ -78,7 +80,7 @@ pub async fn message_steps(
          ORDER BY u.at, u.n, e.id",
         ts = timestamp("u.at"),
     );
-    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+    let endpoints = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(messages)
         .bind(accounts)
         .bind(statuses)
@@ -86,7 +88,8 @@ pub async fn message_steps(
         .bind(at)
         .execute(conn)
         .await?
-        .rows_affected())
+        .rows_affected();
+    Ok(endpoints + callbacks)
 }
 
 /// One event of `account_id` with `data`, to every endpoint subscribed to `event`

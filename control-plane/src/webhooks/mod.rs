@@ -10,7 +10,10 @@
 //! * [`deliveries`] — the delivery log, attempts, replay.
 //! * [`sender`] — the `webhook_sender` worker; [`client`] — its HTTP client;
 //!   [`signing`] — signatures; [`ssrf`] — the address guard; [`config`] — `[webhooks]`.
+//! * [`callbacks`] — the compatibility adapters' per-message callbacks (Kannel dlr-url,
+//!   Africa's Talking callbackUrl) through the same outbox.
 
+pub mod callbacks;
 pub mod client;
 pub mod config;
 pub mod deliveries;
@@ -31,7 +34,9 @@ use crate::worker::Worker;
 
 /// The customer routes of the module: endpoints and the delivery log.
 pub fn routes() -> OpenApiRouter<AppState> {
-    routes::router().merge(deliveries::routes::router())
+    routes::router()
+        .merge(deliveries::routes::router())
+        .merge(callbacks::routes::router())
 }
 
 /// The module's background worker: the sender.

@@ -4,7 +4,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -194,12 +193,7 @@ async fn rotate_secret(
     Json(req): Json<RotateSecret>,
 ) -> Result<Json<RotatedSecret>> {
     user.require(Role::Admin)?;
-    let default = i64::try_from(state.config.webhooks.rotation_overlap_secs).unwrap_or(86_400);
-    let overlap = req.overlap_seconds.unwrap_or(default);
-    if !(0..=7 * 86_400).contains(&overlap) {
-        return Err(Error::field("overlap_seconds", "must be 0 to 604800"));
-    }
-    let until = (overlap > 0).then(|| OffsetDateTime::now_utc() + time::Duration::seconds(overlap));
+    let until = req.overlap_until(state.config.webhooks.rotation_overlap_secs)?;
     let secret = signing::new_secret();
     let previous_secret_until = store::rotate(&state.pool, user.scope(), id, &secret, until)
         .await?

@@ -46,7 +46,8 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Endpoint>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM webhook_endpoints WHERE account_id = $1 AND id < $2
+        "SELECT {COLUMNS} FROM webhook_endpoints
+         WHERE account_id = $1 AND id < $2 AND kind = 'endpoint'
          ORDER BY id DESC LIMIT $3"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -63,7 +64,10 @@ pub async fn get(
     scope: AccountScope,
     id: Uuid,
 ) -> Result<Option<Endpoint>> {
-    let sql = format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE account_id = $1 AND id = $2");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints
+         WHERE account_id = $1 AND id = $2 AND kind = 'endpoint'"
+    );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.id())
         .bind(id)
@@ -86,7 +90,7 @@ pub async fn update(
              disabled_reason = CASE WHEN $7 THEN NULL ELSE disabled_reason END,
              failing_since = CASE WHEN $7 THEN NULL ELSE failing_since END,
              updated_at = now()
-         WHERE account_id = $1 AND id = $2 RETURNING {COLUMNS}"
+         WHERE account_id = $1 AND id = $2 AND kind = 'endpoint' RETURNING {COLUMNS}"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.id())
@@ -102,15 +106,15 @@ pub async fn update(
 
 /// Deletes an endpoint (and its deliveries); false when the account has no such endpoint.
 pub async fn delete(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
-    Ok(
-        sqlx::query("DELETE FROM webhook_endpoints WHERE account_id = $1 AND id = $2")
-            .bind(scope.id())
-            .bind(id)
-            .execute(conn)
-            .await?
-            .rows_affected()
-            == 1,
+    Ok(sqlx::query(
+        "DELETE FROM webhook_endpoints WHERE account_id = $1 AND id = $2 AND kind = 'endpoint'",
     )
+    .bind(scope.id())
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Makes `secret` current; the current one signs too until `overlap_until` (none: at once

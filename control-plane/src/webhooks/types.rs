@@ -154,6 +154,23 @@ pub struct RotateSecret {
     pub overlap_seconds: Option<i64>,
 }
 
+impl RotateSecret {
+    /// Until when the previous secret signs (None: retired at once), `default_secs` when
+    /// `overlap_seconds` is absent; 422 when out of range.
+    pub fn overlap_until(&self, default_secs: u64) -> crate::error::Result<Option<OffsetDateTime>> {
+        let overlap = self
+            .overlap_seconds
+            .unwrap_or_else(|| i64::try_from(default_secs).unwrap_or(86_400));
+        if !(0..=7 * 86_400).contains(&overlap) {
+            return Err(crate::error::Error::field(
+                "overlap_seconds",
+                "must be 0 to 604800",
+            ));
+        }
+        Ok((overlap > 0).then(|| OffsetDateTime::now_utc() + time::Duration::seconds(overlap)))
+    }
+}
+
 /// The new secret.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RotatedSecret {

@@ -87,6 +87,7 @@ pub fn test_config() -> Config {
             ..Default::default()
         },
         engineering: Default::default(),
+        links: Default::default(),
     }
 }
 

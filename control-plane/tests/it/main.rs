@@ -14,6 +14,7 @@ mod http_basics;
 mod imports;
 mod inbound;
 mod ledger_concurrency;
+mod links;
 mod messages;
 mod mfa;
 mod notifications;

@@ -47,9 +47,9 @@ async fn starts_on_port_zero_serves_and_shutdown_drains_the_workers(db: PgPool) 
     let workers = handle.workers();
     assert_eq!(
         workers.len(),
-        8,
+        9,
         "email outbox, login throttle sweep, trash purge, limiter pruning, idempotency purge, \
-         campaign dispatcher, webhook sender, failure spike (no message publisher and no status or inbound consumer without \
+         campaign dispatcher, webhook sender, failure spike, link click writer (no message publisher and no status or inbound consumer without \
          [amqp]: no engine is on the in-process bus)"
     );
 
@@ -111,6 +111,7 @@ async fn workers_switched_off_by_config_do_not_run(db: PgPool) {
     config.workers.campaign_dispatcher = false;
     config.workers.webhook_sender = false;
     config.workers.failure_spike = false;
+    config.workers.link_click_writer = false;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let cancel = CancellationToken::new();
     let handle = ControlPlane::start(config, listener, cancel.clone())

@@ -175,6 +175,33 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         crate::webhooks::endpoint(&app, &a, "http://127.0.0.1:9/hook", &["message.sent"]).await;
     let endpoint_id = endpoint.to_string();
     let delivery_id = crate::webhooks::test_fire(&app, &a, endpoint, "message.sent").await;
+    // A's adapter-callback secret, and a short link of A's campaign with a click on it.
+    let a_callbacks = app
+        .post(
+            "/v1/webhooks/callbacks/rotate-secret",
+            Some(&a.access),
+            json!({}),
+        )
+        .await;
+    assert_eq!(a_callbacks.status, StatusCode::OK, "{}", a_callbacks.text);
+    let a_callback_secret = a_callbacks.json["secret"].as_str().unwrap().to_owned();
+    let click_id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "WITH l AS (
+            INSERT INTO short_links (code, account_id, campaign_id, message_id, position, url)
+            VALUES ('Wall001', $1, $2::uuid, $3::uuid, 0, 'https://alpha.example/')
+            RETURNING code)
+         INSERT INTO link_clicks (id, code, account_id, campaign_id, message_id, clicked_at,
+                                  method)
+         SELECT $4::uuid, code, $1, $2::uuid, $3::uuid, now(), 'GET' FROM l",
+    )
+    .bind(a.account_id)
+    .bind(&campaign_id)
+    .bind(&message_id)
+    .bind(&click_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
 
     // An agent with a sub-customer, and a second agent for the agent routes.
     let agent_a = crate::agents::agent(&app, "agent-a@example.com", "10").await;
@@ -234,6 +261,8 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
         endpoint_id.clone(),
         delivery_id.clone(),
         sub_a.account_id.to_string(),
+        click_id.clone(),
+        a_callback_secret.clone(),
     ];
 
     let spec = app
@@ -350,4 +379,22 @@ async fn another_accounts_resources_answer_404_on_every_route(db: PgPool) {
     assert_eq!(list.json["total_count"], 1);
     let suppressions = app.get("/v1/suppressions", &a.access).await;
     assert_eq!(suppressions.json["data"][0]["id"], json!(suppression_id));
+    // B's callback secret is B's own; A's clicks are A's to read.
+    let secret: String = sqlx::query_scalar(
+        "SELECT secret FROM webhook_endpoints WHERE account_id = $1 AND kind = 'callbacks'",
+    )
+    .bind(a.account_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(secret, a_callback_secret);
+    let clicks = app
+        .get(&format!("/v1/campaigns/{campaign_id}/clicks"), &a.access)
+        .await;
+    assert_eq!(
+        clicks.json["data"][0]["id"],
+        json!(click_id),
+        "{}",
+        clicks.text
+    );
 }

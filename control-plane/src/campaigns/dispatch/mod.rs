@@ -97,6 +97,7 @@ pub struct Dispatcher {
     base_url: String,
     wake: Arc<Notify>,
     clock: Option<time::OffsetDateTime>,
+    link_domain: String,
 }
 
 /// The recipient's value of token `name` (contact fields, then custom attributes).
@@ -137,6 +138,7 @@ impl Dispatcher {
             base_url: state.config.server.public_base_url.clone(),
             wake: state.outbox_wake.clone(),
             clock: None,
+            link_domain: state.config.links.domain.clone(),
         }
     }
 
@@ -295,10 +297,16 @@ impl Dispatcher {
         let pricer = Pricer::load(&mut *tx, &chain, Some(&countries), now).await?;
         let payer = Payer::load(&mut *tx, scope, &countries, now).await?;
         let fixed = (!template.is_personalised()).then(|| {
-            let text = template.render(|_| None);
+            let text = template.render(|_| None, &[]);
             let a = analysis::analyze(&text);
             (text, a.encoding, a.segments)
         });
+        // Links are priced at their short URL's length (a stand-in code: same characters, same
+        // parts); the real codes are allocated for the accepted recipients just before the
+        // write, and their texts rendered again with them.
+        let urls = template.links();
+        let stand_ins = vec![crate::links::code::sample_url(&self.link_domain); urls.len()];
+        let mut accepted: Vec<&Recipient> = Vec::new();
         let mut batch = Batch::default();
         let (mut skipped_seqs, mut skipped_reasons) = (Vec::new(), Vec::new());
         let (mut total, mut billed_total) = (Decimal::ZERO, Decimal::ZERO);
@@ -311,7 +319,7 @@ impl Dispatcher {
             let (body, encoding, segments) = match &fixed {
                 Some((text, encoding, segments)) => (text.clone(), *encoding, *segments),
                 None => {
-                    let text = template.render(|name| value_of(r, name));
+                    let text = template.render(|name| value_of(r, name), &stand_ins);
                     let a = analysis::analyze(&text);
                     (text, a.encoding, a.segments)
                 }
@@ -345,6 +353,7 @@ impl Dispatcher {
             billed_total += billed.map_or(quote.total, |b| b.total);
             batch.billed_unit_prices.push(billed.map(|b| b.rate));
             batch.billed_costs.push(billed.map(|b| b.total));
+            accepted.push(r);
             batch.seqs.push(r.seq);
             batch.ids.push(Uuid::now_v7());
             batch.event_ids.push(Uuid::now_v7());
@@ -397,6 +406,22 @@ impl Dispatcher {
             ledger::reserve(&mut *tx, &entry, billed_total).await?;
         }
         let reserved = started.elapsed();
+        if !urls.is_empty() {
+            let contacts: Vec<Option<Uuid>> = accepted.iter().map(|r| r.contact_id).collect();
+            let short = crate::links::dispatch::short_urls(
+                &mut *tx,
+                c.account_id,
+                c.id,
+                &self.link_domain,
+                &urls,
+                &batch.ids,
+                &contacts,
+            )
+            .await?;
+            for ((body, r), links) in batch.bodies.iter_mut().zip(&accepted).zip(&short) {
+                *body = template.render(|name| value_of(r, name), links);
+            }
+        }
         let written = if batch.ids.is_empty() {
             0
         } else {

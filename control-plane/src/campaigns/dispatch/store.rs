@@ -165,6 +165,8 @@ pub async fn claim_sending(conn: &mut PgConnection) -> Result<Option<Sending>> {
 pub struct Recipient {
     /// Position in the campaign.
     pub seq: i64,
+    /// The contact (none when it was purged since the expansion).
+    pub contact_id: Option<Uuid>,
     /// E.164.
     pub destination: String,
     /// First name.
@@ -184,7 +186,7 @@ pub async fn next_batch(
     limit: i64,
 ) -> Result<Vec<Recipient>> {
     Ok(sqlx::query_as(
-        "SELECT r.seq, r.destination, c.first_name, c.last_name, c.email, c.attributes
+        "SELECT r.seq, c.id AS contact_id, r.destination, c.first_name, c.last_name, c.email, c.attributes
          FROM campaign_recipients r LEFT JOIN contacts c ON c.id = r.contact_id
          WHERE r.campaign_id = $1 AND r.message_id IS NULL AND r.skipped_reason IS NULL
          ORDER BY r.seq LIMIT $2",

@@ -23,6 +23,7 @@ use crate::messages::send::{self, Origin};
 use crate::messages::store;
 use crate::messages::types::{MessagePriority, SendMessages};
 use crate::state::AppState;
+use crate::webhooks::callbacks::{Callback, Style};
 
 /// Routes of the adapter.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -149,13 +150,26 @@ async fn messaging(State(state): State<AppState>, headers: HeaderMap, body: Byte
         }
         Err(other) => return other.into_response(),
     };
+    let given = Callback::given(
+        &state,
+        Style::AfricasTalking,
+        form.callback_url.as_deref(),
+        None,
+        None,
+    );
+    let Ok(callback) = given.await else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "Invalid form field 'callbackUrl'".into(),
+        );
+    };
     let scope = AccountScope::of_credentials(key.account_id);
     let origin = Origin {
         scope,
         api_key_id: Some(key.key_id),
         user_id: None,
     };
-    match send::send_now(&state, origin, &plan).await {
+    match send::send_now_with(&state, origin, &plan, callback.as_ref()).await {
         Ok(result) => {
             let currency = match store::currency(&state.pool, scope).await {
                 Ok(c) => c,

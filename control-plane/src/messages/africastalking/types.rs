@@ -30,6 +30,11 @@ pub struct Messaging {
     /// Hours the upstream keeps trying, 1 to 72.
     #[serde(rename = "retryDurationInHours")]
     pub retry_duration_in_hours: Option<String>,
+    /// Where to POST this send's delivery reports (Africa's Talking's callback form), signed
+    /// like a webhook. An extension: Africa's Talking itself sets the callback per
+    /// application in its dashboard.
+    #[serde(rename = "callbackUrl")]
+    pub callback_url: Option<String>,
 }
 
 /// Their answer: `{"SMSMessageData": {...}}`.

@@ -1,5 +1,7 @@
 //! `GET /cgi-bin/sendsms`: Kannel's parameters checked, the send made by
-//! [`crate::messages::send::send_now`], and every outcome told in Kannel's words.
+//! [`crate::messages::send::send_now_with`], and every outcome told in Kannel's words. A
+//! `dlr-url` is called for each report its `dlr-mask` asks for, through the webhook outbox
+//! ([`crate::webhooks::callbacks`]).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,6 +19,7 @@ use crate::messages::kannel::types::{SendSms, answer};
 use crate::messages::send::{self, Origin};
 use crate::messages::types::{MessagePriority, SendMessages};
 use crate::state::AppState;
+use crate::webhooks::callbacks::{Callback, Style};
 
 /// Routes of the adapter.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -88,7 +91,7 @@ async fn sendsms(State(state): State<AppState>, query: Result<Query<SendSms>, Er
     if receivers.is_empty() {
         return text(StatusCode::BAD_REQUEST, answer::EMPTY_RECEIVER);
     }
-    let (Ok(_mask), Ok(coding), Ok(validity), Ok(deferred)) = (
+    let (Ok(mask), Ok(coding), Ok(validity), Ok(deferred)) = (
         number(q.dlr_mask.as_deref(), 0..=31),
         number(q.coding.as_deref(), 0..=2),
         number(q.validity.as_deref(), 1..=4320),
@@ -117,12 +120,23 @@ async fn sendsms(State(state): State<AppState>, query: Result<Query<SendSms>, Er
         Ok(plan) => plan,
         Err(_) => return wrong_args(),
     };
+    let mask = mask.and_then(|m| i16::try_from(m).ok());
+    let given = Callback::given(
+        &state,
+        Style::Kannel,
+        q.dlr_url.as_deref(),
+        mask,
+        q.username.as_deref(),
+    );
+    let Ok(callback) = given.await else {
+        return text(StatusCode::BAD_REQUEST, answer::BAD_DLR_URL);
+    };
     let origin = Origin {
         scope: AccountScope::of_credentials(key.account_id),
         api_key_id: Some(key.key_id),
         user_id: None,
     };
-    match send::send_now(&state, origin, &plan).await {
+    match send::send_now_with(&state, origin, &plan, callback.as_ref()).await {
         Ok(_) if send_at.is_some() => text(StatusCode::ACCEPTED, answer::QUEUED),
         Ok(_) => text(StatusCode::ACCEPTED, answer::ACCEPTED),
         Err(Error::Validation(fields)) if fields.iter().any(|f| f.field == "from") => {

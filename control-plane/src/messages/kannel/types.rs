@@ -18,11 +18,13 @@ pub struct SendSms {
     pub text: Option<String>,
     /// Sender ID (an approved one); absent: the organisation's default.
     pub from: Option<String>,
-    /// Delivery report URL (accepted; called once webhooks exist).
+    /// Delivery report URL with Kannel's escapes (`%d`, `%p`, `%P`, `%T`, `%A`, …), called
+    /// with a GET for each report `dlr-mask` asks for, signed like a webhook.
     #[serde(rename = "dlr-url")]
     #[param(rename = "dlr-url")]
     pub dlr_url: Option<String>,
-    /// Delivery report mask, 0 to 31.
+    /// Delivery report mask, 0 to 31: 1 delivered, 2 undelivered, 8 accepted by the SMSC,
+    /// 16 rejected by it (4, buffered, never happens here). Absent or 0: no reports.
     #[serde(rename = "dlr-mask")]
     #[param(rename = "dlr-mask")]
     pub dlr_mask: Option<String>,
@@ -49,6 +51,9 @@ pub mod answer {
     pub const EMPTY_RECEIVER: &str = "Empty receiver number not allowed, rejected";
     /// No `from` and no default sender ID.
     pub const NO_SENDER: &str = "Sender missing and no global set, rejected";
+    /// A `dlr-url` that is not an acceptable URL (form, scheme, or an address the SSRF guard
+    /// refuses). Kannel has no such answer; worded like its others.
+    pub const BAD_DLR_URL: &str = "Invalid dlr-url, rejected";
     /// Every receiver is invalid, opted out or suppressed.
     pub const DENIED: &str = "Number(s) has/have been denied by white- and/or black-lists.";
 }

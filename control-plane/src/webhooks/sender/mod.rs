@@ -147,7 +147,13 @@ impl Sender {
         ];
         let answer = self
             .client
-            .post(&d.url, &headers, Bytes::from(d.body))
+            .send(
+                &d.method,
+                &d.url,
+                &d.content_type,
+                &headers,
+                Bytes::from(d.body),
+            )
             .await;
         let fate = match answer.status {
             Some(s) if (200..300).contains(&s) => Fate::Delivered,

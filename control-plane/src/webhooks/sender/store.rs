@@ -26,8 +26,12 @@ pub struct Claimed {
     pub attempts: i32,
     /// Start of its retry window.
     pub window_started_at: OffsetDateTime,
-    /// The endpoint's URL.
+    /// Where it goes: its own URL (an adapter callback) or the endpoint's.
     pub url: String,
+    /// `POST` (or `GET` for a Kannel dlr-url).
+    pub method: String,
+    /// The body's content type.
+    pub content_type: String,
     /// The endpoint's secret.
     pub secret: String,
     /// The previous secret, while it still signs.
@@ -68,7 +72,7 @@ pub async fn claim(pool: &PgPool, limit: i64, lease_secs: f64) -> Result<Vec<Cla
          FROM webhook_endpoints e
          WHERE d.id IN (SELECT id FROM chosen) AND e.id = d.endpoint_id
          RETURNING d.id, d.account_id, d.endpoint_id, d.body, d.attempts, d.window_started_at,
-                   e.url, e.secret,
+                   coalesce(d.url, e.url) AS url, d.method, d.content_type, e.secret,
                    CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END
                        AS previous_secret",
     )
@@ -233,7 +237,8 @@ pub async fn record(
         let rows: Vec<(Uuid, Uuid, String, String)> = sqlx::query_as(
             "UPDATE webhook_endpoints SET enabled = false, updated_at = now(),
                  disabled_reason = CASE WHEN id = ANY ($2) THEN 'gone' ELSE 'failing' END
-             WHERE enabled AND (id = ANY ($2) OR (id = ANY ($1) AND failing_since < $3))
+             WHERE enabled AND kind = 'endpoint'
+               AND (id = ANY ($2) OR (id = ANY ($1) AND failing_since < $3))
              RETURNING id, account_id, url, disabled_reason",
         )
         .bind(&failing)

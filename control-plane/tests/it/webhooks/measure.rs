@@ -60,16 +60,7 @@ async fn measure_webhook_deliveries_per_second(db: PgPool) {
     let stop = CancellationToken::new();
     let started = Instant::now();
     let worker = tokio::spawn(sender(&app, &config).run(stop.clone()));
-    loop {
-        let left: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM webhook_deliveries WHERE state <> 'delivered'",
-        )
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-        if left == 0 {
-            break;
-        }
+    while undelivered(&app).await > 0 {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let secs = started.elapsed().as_secs_f64();

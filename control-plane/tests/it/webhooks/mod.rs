@@ -4,9 +4,11 @@
 //! 500s and timeouts, 410 and 24 hours of failure disabling, order per message after an
 //! outage, replay, test-fire, the SSRF guard at registration and at connect time.
 
+mod callbacks;
 mod delivery;
 mod failures;
 mod measure;
+mod outage;
 mod receiver;
 mod ssrf;
 
@@ -78,6 +80,14 @@ pub async fn until(sender: &Sender, mut done: impl AsyncFnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("the deliveries did not reach the expected state");
+}
+
+/// Deliveries not delivered yet (of every account).
+pub async fn undelivered(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE state <> 'delivered'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
 }
 
 /// A delivery with its attempts, through the API.

@@ -10,12 +10,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use tokio::net::TcpListener;
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub method: Method,
+    pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -103,12 +105,19 @@ impl Receiver {
 
 async fn handle(
     State(inner): State<Arc<Inner>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
     let reply = inner.script.lock().unwrap().pop_front();
     if inner.record {
-        inner.got.lock().unwrap().push(Received { headers, body });
+        inner.got.lock().unwrap().push(Received {
+            method,
+            uri,
+            headers,
+            body,
+        });
     }
     inner.count.fetch_add(1, Ordering::Relaxed);
     match reply {
