@@ -350,26 +350,33 @@ pub async fn claim_outbox(
     .await?)
 }
 
+/// Ids marked `queued` per statement: a pass of thousands is marked in slices, so no single
+/// statement nears the API's statement timeout on a loaded database (5,000 at once did).
+pub const MARK_CHUNK: usize = 1_000;
+
 /// The broker confirmed `ids`: `submitted → queued` (with the event) and their outbox rows
-/// gone, in one statement. A message already past `submitted` (a status that raced ahead)
-/// keeps its status.
+/// gone, in slices of [`MARK_CHUNK`] (one set-based statement each, in the caller's
+/// transaction). A message already past `submitted` (a status that raced ahead) keeps its
+/// status.
 pub async fn mark_queued(conn: &mut PgConnection, ids: &[Uuid], event_ids: &[Uuid]) -> Result<()> {
-    sqlx::query(
-        "WITH gone AS (
-            DELETE FROM message_outbox WHERE message_id = ANY($1) RETURNING message_id
-         ), m AS (
-            UPDATE messages SET status = 'queued', updated_at = now()
-            WHERE id IN (SELECT message_id FROM gone) AND status = 'submitted'
-            RETURNING id, account_id, parts
-         )
-         INSERT INTO message_events (id, message_id, account_id, status, parts)
-         SELECT x.event_id, m.id, m.account_id, 'queued', m.parts
-         FROM m JOIN unnest($1::uuid[], $2::uuid[]) AS x (id, event_id) ON x.id = m.id",
-    )
-    .bind(ids)
-    .bind(event_ids)
-    .execute(conn)
-    .await?;
+    for (ids, event_ids) in ids.chunks(MARK_CHUNK).zip(event_ids.chunks(MARK_CHUNK)) {
+        sqlx::query(
+            "WITH gone AS (
+                DELETE FROM message_outbox WHERE message_id = ANY($1) RETURNING message_id
+             ), m AS (
+                UPDATE messages SET status = 'queued', updated_at = now()
+                WHERE id IN (SELECT message_id FROM gone) AND status = 'submitted'
+                RETURNING id, account_id, parts
+             )
+             INSERT INTO message_events (id, message_id, account_id, status, parts)
+             SELECT x.event_id, m.id, m.account_id, 'queued', m.parts
+             FROM m JOIN unnest($1::uuid[], $2::uuid[]) AS x (id, event_id) ON x.id = m.id",
+        )
+        .bind(ids)
+        .bind(event_ids)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
