@@ -10,6 +10,9 @@
 --   dispatcher, which holds the campaign's row lock (FOR UPDATE while expanding, FOR KEY
 --   SHARE while writing batches) for the whole transaction, so the campaign exists and
 --   cannot be deleted under it;
+-- * messages → accounts and messages → sender_ids: both writers (the send, a dispatcher
+--   batch) lock the account and the sender ID row `FOR KEY SHARE` once per statement or
+--   batch — the lock each per-row check took, once;
 -- * message_events → messages and message_outbox → messages: every writer inserts them for
 --   message rows it inserted or locked in the same statement or transaction (the send and
 --   the dispatcher from the INSERT's own RETURNING, the publisher from its UPDATE …
@@ -32,13 +35,34 @@ ALTER TABLE campaign_recipients
     DROP CONSTRAINT campaign_recipients_campaign_id_destination_key;
 DROP INDEX campaign_recipients_message_key;
 
-ALTER TABLE messages DROP CONSTRAINT messages_campaign_fk;
+ALTER TABLE messages
+    DROP CONSTRAINT messages_campaign_fk,
+    DROP CONSTRAINT messages_account_id_fkey,
+    DROP CONSTRAINT messages_sender_id_fkey;
 ALTER TABLE message_events DROP CONSTRAINT message_events_account_id_message_id_fkey;
 ALTER TABLE message_outbox DROP CONSTRAINT message_outbox_message_id_fkey;
 
 DROP INDEX messages_account_idx;
 
--- ON DELETE CASCADE of the dropped keys.
+-- ON DELETE CASCADE / SET NULL of the dropped keys.
+CREATE FUNCTION accounts_deleted_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM messages m USING old_rows o WHERE m.account_id = o.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER accounts_delete_messages AFTER DELETE ON accounts
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION accounts_deleted_messages();
+
+CREATE FUNCTION sender_ids_deleted_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE messages m SET sender_id = NULL FROM old_rows o WHERE m.sender_id = o.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER sender_ids_delete_messages AFTER DELETE ON sender_ids
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION sender_ids_deleted_messages();
+
 CREATE FUNCTION campaigns_deleted_cascade() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM campaign_recipients r USING old_rows o WHERE r.campaign_id = o.id;

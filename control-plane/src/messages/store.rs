@@ -7,7 +7,7 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
 use crate::messages::types::{Message, MessageEvent, MessagePriority, MessageQuery};
 
@@ -93,10 +93,16 @@ pub struct Common<'a> {
     pub reservation: Option<&'a str>,
 }
 
-/// Writes the messages, their `submitted` events and their outbox rows: one statement.
+/// Writes the messages, their `submitted` events and their outbox rows: one statement, which
+/// first locks the organisation and the sender ID `FOR KEY SHARE` (the guarantee the per-row
+/// foreign-key checks gave, once: migration 0130, adr/cp-0003).
 pub async fn insert(conn: &mut PgConnection, c: &Common<'_>, rows: &NewMessages) -> Result<()> {
-    sqlx::query(
-        "WITH m AS (
+    let done = sqlx::query(
+        "WITH held_account AS (
+            SELECT 1 FROM accounts WHERE id = $1 FOR KEY SHARE
+         ), held_sender AS (
+            SELECT 1 FROM sender_ids WHERE id = $6 FOR KEY SHARE
+         ), m AS (
             INSERT INTO messages (id, account_id, campaign_id, api_key_id, user_id,
                 client_reference, sender_id, sender, destination, country, mno_id, body,
                 encoding, parts, unit_price, cost, priority, status, send_at, expires_at,
@@ -106,6 +112,7 @@ pub async fn insert(conn: &mut PgConnection, c: &Common<'_>, rows: &NewMessages)
                    $14
             FROM unnest($15::uuid[], $16::text[], $17::text[], $18::text[], $19::numeric[],
                         $20::numeric[]) AS r (id, destination, country, mno_id, unit_price, cost)
+            WHERE EXISTS (SELECT 1 FROM held_account) AND EXISTS (SELECT 1 FROM held_sender)
             RETURNING id, account_id, parts, created_at
          ), e AS (
             INSERT INTO message_events (id, message_id, account_id, status, parts, at)
@@ -138,6 +145,11 @@ pub async fn insert(conn: &mut PgConnection, c: &Common<'_>, rows: &NewMessages)
     .bind(&rows.event_ids)
     .execute(conn)
     .await?;
+    if done.rows_affected() != rows.ids.len() as u64 {
+        return Err(Error::internal(
+            "the organisation or the sender ID went away during the send",
+        ));
+    }
     Ok(())
 }
 

@@ -271,6 +271,11 @@ impl Dispatcher {
             self.pause(tx, c.id, c.account_id, reason).await?;
             return Ok(Pass::Paused);
         };
+        if !store::hold_parents(&mut *tx, c.account_id, sender_id).await? {
+            return Err(Error::internal(
+                "the campaign's organisation or sender ID is gone",
+            ));
+        }
         let Ok(template) = Template::parse(&c.message) else {
             self.pause(tx, c.id, c.account_id, "the message has a malformed token")
                 .await?;
@@ -441,7 +446,9 @@ impl Dispatcher {
             .ok_or(Error::NotFound)?
             .available;
         Ok((total > available).then(|| {
-            format!("insufficient credit: the next batch costs {total} and {available} is available")
+            format!(
+                "insufficient credit: the next batch costs {total} and {available} is available"
+            )
         }))
     }
 

@@ -172,6 +172,26 @@ pub async fn claim_sending(conn: &mut PgConnection) -> Result<Option<Sending>> {
         .await?)
 }
 
+/// Locks the batch's account and sender ID `FOR KEY SHARE` for the rest of the transaction:
+/// the guarantee the per-row foreign-key checks gave, once (migration 0130, adr/cp-0003).
+/// False when either is gone.
+pub async fn hold_parents(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    sender_id: Uuid,
+) -> Result<bool> {
+    let held: i64 = sqlx::query_scalar(
+        "WITH a AS (SELECT 1 FROM accounts WHERE id = $1 FOR KEY SHARE),
+              s AS (SELECT 1 FROM sender_ids WHERE id = $2 FOR KEY SHARE)
+         SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM s)",
+    )
+    .bind(account_id)
+    .bind(sender_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(held == 2)
+}
+
 /// A recipient with the contact fields its text may use.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recipient {

@@ -286,7 +286,9 @@ async fn a_pass_larger_than_a_marking_slice_queues_each_message_once(db: PgPool)
     let app = spawn_app(db);
     let owner = ready(&app, "owner@example.com", "3000").await;
     let n = 2 * MARK_CHUNK + 500;
-    let to: Vec<String> = (0..n).map(|i| format!("+2547{:08}", 20_000_000 + i)).collect();
+    let to: Vec<String> = (0..n)
+        .map(|i| format!("+2547{:08}", 20_000_000 + i))
+        .collect();
     let mut ids = Vec::new();
     for part in to.chunks(500) {
         ids.extend(sent(&app, &owner.access, json!({"to": part, "text": "sale"})).await);
