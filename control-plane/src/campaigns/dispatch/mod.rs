@@ -23,6 +23,7 @@
 //! back. After the last batch the campaign stays `sending`: the status consumer completes it
 //! when every message is final. A halted account (kill switch) is never claimed.
 
+mod money;
 pub mod store;
 
 use std::sync::Arc;
@@ -38,12 +39,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::campaigns::budget::store as budget;
 use crate::campaigns::dispatch::store::{Batch, BatchCommon, Recipient, Sending};
 use crate::campaigns::template::Template;
 use crate::contacts::filter::{ContactFilter, SearchFilter};
-use crate::credits::ledger::{self, Entry};
-use crate::credits::types::Actor;
 use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
 use crate::notifications::{Notice, notify};
@@ -377,11 +375,11 @@ impl Dispatcher {
         // Judged first on what is committed, without a lock (a refusal pauses the campaign);
         // the credits row is locked only after the write, so parallel batches of one
         // account overlap in their writes and queue only for the reservation.
-        if total > Decimal::ZERO {
-            if let Some(reason) = self.refusal(tx, scope, total).await? {
-                self.pause(tx, c.id, c.account_id, &reason).await?;
-                return Ok(Pass::Paused);
-            }
+        if total > Decimal::ZERO
+            && let Some(reason) = self.refusal(tx, scope, total).await?
+        {
+            self.pause(tx, c.id, c.account_id, &reason).await?;
+            return Ok(Pass::Paused);
         }
         let reserved = started.elapsed();
         let written = if batch.ids.is_empty() {
@@ -426,71 +424,6 @@ impl Dispatcher {
             "campaign batch written"
         );
         Ok(Pass::Dispatched { messages: written })
-    }
-
-    /// Why spending `total` more would cross a budget cap or the available credit, judged on
-    /// the committed state.
-    async fn refusal(
-        &self,
-        tx: &mut PgConnection,
-        scope: AccountScope,
-        total: Decimal,
-    ) -> Result<Option<String>> {
-        if budget::capped(&mut *tx, scope).await?
-            && let Some(reason) = budget::standing(&mut *tx, scope).await?.refusal(total)
-        {
-            return Ok(Some(reason));
-        }
-        let available = crate::credits::store::balance(&mut *tx, scope)
-            .await?
-            .ok_or(Error::NotFound)?
-            .available;
-        Ok((total > available).then(|| {
-            format!(
-                "insufficient credit: the next batch costs {total} and {available} is available"
-            )
-        }))
-    }
-
-    /// Reserves the written batch once, under the account's credits lock, after checking
-    /// again what committed since [`Dispatcher::refusal`] (a parallel batch, an API send): the
-    /// caps now count this batch's own messages. A refusal here rolls the batch back; the
-    /// next pass pauses the campaign with the reason.
-    async fn reserve(
-        &self,
-        tx: &mut PgConnection,
-        c: &Sending,
-        reference: &str,
-        total: Decimal,
-        messages: usize,
-    ) -> Result<()> {
-        let scope = AccountScope::trusted(c.account_id);
-        let locked = ledger::lock(&mut *tx, c.account_id).await?;
-        if budget::capped(&mut *tx, scope).await?
-            && budget::standing(&mut *tx, scope)
-                .await?
-                .refusal(Decimal::ZERO)
-                .is_some()
-        {
-            return Err(Error::internal(
-                "a budget cap was reached during the batch; batch rolled back",
-            ));
-        }
-        if total > locked.available_at(locked.balance) {
-            return Err(Error::internal(
-                "the credit ran short during the batch; batch rolled back",
-            ));
-        }
-        let entry = Entry {
-            account_id: c.account_id,
-            reference,
-            actor: Actor::System("campaign_dispatcher"),
-            reason: None,
-            metadata: json!({"campaign_id": c.id, "messages": messages}),
-            base_url: &self.base_url,
-        };
-        ledger::reserve(&mut *tx, &entry, total).await?;
-        Ok(())
     }
 
     /// Passes until `stop`: a pass that did something is followed at once by the next,
