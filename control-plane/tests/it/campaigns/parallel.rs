@@ -85,17 +85,7 @@ async fn four_dispatchers_split_one_campaign_reserving_once_per_batch(db: PgPool
     }
     // 500 in batches of at most 7: every batch full but the last one.
     assert_eq!(batches, 72);
-    let (linked, messages, destinations): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM campaign_recipients WHERE campaign_id = $1::uuid
-                   AND message_id IS NOT NULL),
-                (SELECT count(*) FROM messages WHERE campaign_id = $1::uuid),
-                (SELECT count(DISTINCT destination) FROM messages WHERE campaign_id = $1::uuid)",
-    )
-    .bind(&id)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
-    assert_eq!((linked, messages, destinations), (500, 500, 500));
+    assert_eq!(super::dispatch::tally(&app, &id).await, (500, 500, 500));
     let reservations: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM credit_transactions WHERE account_id = $1 AND type = 'reservation'
            AND reference LIKE 'campaign:%'",
