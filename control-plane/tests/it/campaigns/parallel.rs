@@ -102,10 +102,5 @@ async fn four_dispatchers_split_one_campaign_reserving_once_per_batch(db: PgPool
         money(&app, a.account_id).await,
         (d("700.0000"), d("400.0000"))
     );
-    let mut conn = app.app_pool.acquire().await.unwrap();
-    assert!(
-        semalink_control_plane::credits::store::verify(&mut *conn, a.account_id)
-            .await
-            .unwrap()
-    );
+    assert!(super::money::verified_ledger(&app, a.account_id).await);
 }
