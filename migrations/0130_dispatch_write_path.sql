@@ -1,5 +1,5 @@
 -- The campaign dispatcher's write path, made cheap (issue 14's 1,000,000-recipient target;
--- docs/adr/cp-0003-dispatch-write-path.md gives the reasons, docs/performance.md the figures).
+-- docs/adr/cp-0004-dispatch-write-path.md gives the reasons, docs/performance.md the figures).
 --
 -- Per-row foreign-key checks were ~70 % of a batch's write statement: PostgreSQL runs one
 -- `SELECT … FOR KEY SHARE` on the parent per inserted row, so a 5,000-message batch ran

@@ -95,7 +95,7 @@ pub struct Common<'a> {
 
 /// Writes the messages, their `submitted` events and their outbox rows: one statement, which
 /// first locks the organisation and the sender ID `FOR KEY SHARE` (the guarantee the per-row
-/// foreign-key checks gave, once: migration 0130, adr/cp-0003).
+/// foreign-key checks gave, once: migration 0130, adr/cp-0004).
 pub async fn insert(conn: &mut PgConnection, c: &Common<'_>, rows: &NewMessages) -> Result<()> {
     let done = sqlx::query(
         "WITH held_account AS (

@@ -173,7 +173,7 @@ pub async fn claim_sending(conn: &mut PgConnection) -> Result<Option<Sending>> {
 }
 
 /// Locks the batch's account and sender ID `FOR KEY SHARE` for the rest of the transaction:
-/// the guarantee the per-row foreign-key checks gave, once (migration 0130, adr/cp-0003).
+/// the guarantee the per-row foreign-key checks gave, once (migration 0130, adr/cp-0004).
 /// False when either is gone.
 pub async fn hold_parents(
     conn: &mut PgConnection,
