@@ -6,9 +6,10 @@
 //! `postgres://postgres@127.0.0.1:5441/postgres`; dropped first), migrates it, seeds one
 //! organisation (approved default sender ID, the KE rate, enough credit) and `BENCH_RECIPIENTS`
 //! contacts (default 1,000,000) in one list, queues a personalised campaign to the list, then
-//! runs `BENCH_DISPATCHERS` dispatchers (default 1) and the outbox publisher on RabbitMQ
-//! (`AMQP_URL`; a consumer acks every submit request, as the engine would) until every
-//! message is `queued`. Queues are named `bench.<uuid>.*` (left empty: every request is acked).
+//! runs `BENCH_DISPATCHERS` dispatchers (default: the worker's `dispatch::LOOPS`, batches of
+//! `BENCH_BATCH`, default 5,000) and `BENCH_PUBLISHERS` outbox publishers (default 2, passes
+//! of `BENCH_PUBLISH_BATCH`, default 5,000) on RabbitMQ (`AMQP_URL`; a consumer acks every
+//! submit request, as the engine would) until every message is `queued`. Queues are named `bench.<uuid>.*` (left empty: every request is acked).
 //!
 //! ```sh
 //! cargo run --release -p semalink-control-plane --example campaign_dispatch
@@ -140,8 +141,14 @@ async fn main() -> anyhow::Result<()> {
         )))
         .init();
     let recipients: i64 = env("BENCH_RECIPIENTS", "1000000").parse()?;
-    let dispatchers: usize = env("BENCH_DISPATCHERS", "1").parse()?;
+    let dispatchers: usize = env(
+        "BENCH_DISPATCHERS",
+        &semalink_control_plane::campaigns::dispatch::LOOPS.to_string(),
+    )
+    .parse()?;
     let batch: i64 = env("BENCH_BATCH", "5000").parse()?;
+    let publishers: usize = env("BENCH_PUBLISHERS", "2").parse()?;
+    let publish_batch: i64 = env("BENCH_PUBLISH_BATCH", "5000").parse()?;
     let admin: PgConnectOptions =
         env("BENCH_PG", "postgres://postgres@127.0.0.1:5441/postgres").parse()?;
     let mut conn = PgConnection::connect_with(&admin).await?;
@@ -189,7 +196,7 @@ async fn main() -> anyhow::Result<()> {
         &bus,
         &queues,
         PublisherConfig {
-            batch: 5_000,
+            batch: publish_batch,
             poll_interval_ms: 50,
             confirm_timeout_ms: 30_000,
         },
@@ -202,11 +209,11 @@ async fn main() -> anyhow::Result<()> {
         .execute(&owner)
         .await?;
     let wake = state.outbox_wake.clone();
-    let mut publishers = Vec::new();
-    for _ in 0..2 {
+    let mut publishing = Vec::new();
+    for _ in 0..publishers {
         let p = publisher.clone();
         let (wake, stop) = (wake.clone(), stop.clone());
-        publishers.push(tokio::spawn(async move { p.run(wake, stop).await }));
+        publishing.push(tokio::spawn(async move { p.run(wake, stop).await }));
     }
     let mut runs = Vec::new();
     for _ in 0..dispatchers {
@@ -214,7 +221,10 @@ async fn main() -> anyhow::Result<()> {
             batch,
             poll_interval_ms: 50,
         });
-        runs.push(tokio::spawn(async move { d.drain().await }));
+        // The worker's loop, not `drain`: a second dispatcher finds nothing while the first
+        // expands, and must keep looking.
+        let stop = stop.clone();
+        runs.push(tokio::spawn(async move { d.run(stop).await }));
     }
     let mut expanded_at = None;
     let mut dispatched_at = None;
@@ -263,16 +273,17 @@ async fn main() -> anyhow::Result<()> {
     )
     .await;
     assert_eq!(queued, recipients, "every message queued exactly once");
-    for r in runs {
-        r.await??;
-    }
     stop.cancel();
-    for p in publishers {
+    for r in runs {
+        r.await?;
+    }
+    for p in publishing {
         let _ = p.await;
     }
     consumer.abort();
     println!(
-        "\n{recipients} recipients, {dispatchers} dispatcher(s), batch {batch}: expanded by {:.1} s, \
+        "\n{recipients} recipients, {dispatchers} dispatcher(s), batch {batch}, {publishers} publisher(s) \
+         of {publish_batch}: expanded by {:.1} s, \
          all dispatched (messages + outbox written, reserved) by {:.1} s, all queued (broker confirmed) \
          at {:.1} s",
         expanded_at.unwrap_or_default().as_secs_f64(),

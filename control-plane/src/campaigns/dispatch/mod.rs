@@ -1,24 +1,29 @@
-//! The campaign dispatcher (`campaign_dispatcher` worker). Each pass is one transaction that
-//! holds one campaign's row lock (`FOR UPDATE SKIP LOCKED`, so several processes share the
-//! campaigns and never work on the same one at once):
+//! The campaign dispatcher (`campaign_dispatcher` worker, [`LOOPS`] loops per process). Each
+//! pass is one transaction:
 //!
-//! 1. **Expansion** of a due campaign (`queued`, or `scheduled` with `send_at` reached): its
-//!    audience — the contacts filter, the lists, minus opted-out, suppressed and invalid
-//!    numbers, one row per number — is inserted into `campaign_recipients` by one
-//!    `INSERT … SELECT`, and the campaign becomes `sending` (or `completed` at once with a
-//!    zero report when nobody can be sent to).
-//! 2. **A batch** of a `sending` campaign: the next `batch` recipients without a message, in
-//!    `seq` order, are rendered (tokens from the contact), priced by operator and parts, the
-//!    batch's total is checked against the budget caps and the credit and reserved once, and
-//!    the messages, their events, their outbox rows and the recipients' `message_id` are
-//!    written in one statement, with the campaign's counters.
+//! 1. **Expansion** of a due campaign (`queued`, or `scheduled` with `send_at` reached), under
+//!    its row lock (`FOR UPDATE SKIP LOCKED`: one expander per campaign): its audience — the
+//!    contacts filter, the lists, minus opted-out, suppressed and invalid numbers, one row per
+//!    number — is inserted into `campaign_recipients` by one `INSERT … SELECT`, and the
+//!    campaign becomes `sending` (or `completed` at once with a zero report when nobody can
+//!    be sent to).
+//! 2. **A batch** of a `sending` campaign, under a `FOR KEY SHARE` lock of the campaign
+//!    (several dispatchers, in this process or others, write batches of one campaign at
+//!    once; a pause, resume or cancel waits for them): the next `batch` recipients without a
+//!    message, in `seq` order, each row locked `FOR UPDATE SKIP LOCKED` (parallel batches are
+//!    disjoint), are rendered (tokens from the contact) and priced by operator and parts; the
+//!    batch's total is checked against the budget caps and the credit; the messages, their
+//!    events, their outbox rows and the recipients' `message_id` are written in one
+//!    statement; then, under the account's credits lock, the checks are repeated and the
+//!    total is reserved once, and the campaign's counters move.
 //!
 //! Crash safety: a pass commits all of it or nothing, so a restarted dispatcher resumes at
-//! the first recipient without a message; the `message_id IS NULL` condition of the write
-//! (and the unique index on it) make a second writer of the same recipients roll back. After
-//! the last batch the campaign stays `sending`: the status consumer completes it when every
-//! message is final. A halted account (kill switch) is never claimed.
+//! the first recipient without a message; the recipient row locks and the `message_id IS
+//! NULL` condition of the write make a second writer of the same recipients skip them or roll
+//! back. After the last batch the campaign stays `sending`: the status consumer completes it
+//! when every message is final. A halted account (kill switch) is never claimed.
 
+mod money;
 pub mod store;
 
 use std::sync::Arc;
@@ -39,8 +44,6 @@ use crate::campaigns::budget::store as budget;
 use crate::campaigns::dispatch::store::{Batch, BatchCommon, Recipient, Sending};
 use crate::campaigns::template::Template;
 use crate::contacts::filter::{ContactFilter, SearchFilter};
-use crate::credits::ledger::{self, Entry};
-use crate::credits::types::Actor;
 use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
 use crate::notifications::{Notice, notify};
@@ -59,6 +62,10 @@ pub struct DispatcherConfig {
     /// How often an idle dispatcher looks for due campaigns.
     pub poll_interval_ms: u64,
 }
+
+/// Dispatch loops per process: they write batches of one campaign in parallel (each locks
+/// its own recipients), so the database writes one batch while the next is rendered.
+pub const LOOPS: usize = 2;
 
 impl Default for DispatcherConfig {
     fn default() -> DispatcherConfig {
@@ -266,6 +273,11 @@ impl Dispatcher {
             self.pause(tx, c.id, c.account_id, reason).await?;
             return Ok(Pass::Paused);
         };
+        if !store::hold_parents(&mut *tx, c.account_id, sender_id).await? {
+            return Err(Error::internal(
+                "the campaign's organisation or sender ID is gone",
+            ));
+        }
         let Ok(template) = Template::parse(&c.message) else {
             self.pause(tx, c.id, c.account_id, "the message has a malformed token")
                 .await?;
@@ -274,6 +286,10 @@ impl Dispatcher {
         let scope = AccountScope::trusted(c.account_id);
         let started = std::time::Instant::now();
         let recipients = store::next_batch(&mut *tx, c.id, self.config.batch.max(1)).await?;
+        if recipients.is_empty() {
+            // Every recipient left is in a parallel dispatcher's batch.
+            return Ok(Pass::Idle);
+        }
         let read = started.elapsed();
         let now = self.now();
         let chain = crate::pricing::store::chain(&mut *tx, scope)
@@ -379,31 +395,46 @@ impl Dispatcher {
             c.id,
             recipients.first().map_or(0, |r| r.seq)
         );
-        if total > Decimal::ZERO || billed_total > Decimal::ZERO {
-            if budget::capped(&mut *tx, scope).await?
-                && let Some(reason) = budget::standing(&mut *tx, scope).await?.refusal(total)
+        if payer.agent().is_some() {
+            // A sub-customer's batch is charged to its agent: admitted (the agent's credit and
+            // the agent's limits for this customer) and reserved under the agent's credits lock
+            // before the write, so its parallel batches queue for the whole batch.
+            if total > Decimal::ZERO || billed_total > Decimal::ZERO {
+                if budget::capped(&mut *tx, scope).await?
+                    && let Some(reason) = budget::standing(&mut *tx, scope).await?.refusal(total)
+                {
+                    self.pause(tx, c.id, c.account_id, &reason).await?;
+                    return Ok(Pass::Paused);
+                }
+                // The payer's credits (the organisation's, or its agent's) and the agent's limits.
+                if let Some(refusal) = payer.admit(&mut *tx, scope, billed_total, total).await? {
+                    self.pause(tx, c.id, c.account_id, &refusal.reason())
+                        .await?;
+                    return Ok(Pass::Paused);
+                }
+            }
+            if billed_total > Decimal::ZERO {
+                let entry = Entry {
+                    account_id: payer.account_id,
+                    reference: &reference,
+                    actor: Actor::System("campaign_dispatcher"),
+                    reason: None,
+                    metadata: json!({"campaign_id": c.id, "messages": batch.ids.len(),
+                                     "customer_id": payer.agent().map(|_| c.account_id)}),
+                    base_url: &self.base_url,
+                };
+                ledger::reserve(&mut *tx, &entry, billed_total).await?;
+            }
+        } else {
+            // Judged first on what is committed, without a lock (a refusal pauses the campaign);
+            // the credits row is locked only after the write, so parallel batches of one
+            // account overlap in their writes and queue only for the reservation.
+            if total > Decimal::ZERO
+                && let Some(reason) = self.refusal(tx, scope, total).await?
             {
                 self.pause(tx, c.id, c.account_id, &reason).await?;
                 return Ok(Pass::Paused);
             }
-            // The payer's credits (the organisation's, or its agent's) and the agent's limits.
-            if let Some(refusal) = payer.admit(&mut *tx, scope, billed_total, total).await? {
-                self.pause(tx, c.id, c.account_id, &refusal.reason())
-                    .await?;
-                return Ok(Pass::Paused);
-            }
-        }
-        if billed_total > Decimal::ZERO {
-            let entry = Entry {
-                account_id: payer.account_id,
-                reference: &reference,
-                actor: Actor::System("campaign_dispatcher"),
-                reason: None,
-                metadata: json!({"campaign_id": c.id, "messages": batch.ids.len(),
-                                 "customer_id": payer.agent().map(|_| c.account_id)}),
-                base_url: &self.base_url,
-            };
-            ledger::reserve(&mut *tx, &entry, billed_total).await?;
         }
         let reserved = started.elapsed();
         if !urls.is_empty() {
@@ -444,7 +475,15 @@ impl Dispatcher {
             ));
         }
         store::skip(&mut *tx, c.id, &skipped_seqs, &skipped_reasons).await?;
-        store::count_batch(&mut *tx, c.id, written, skipped_seqs.len() as i64, total).await?;
+        if payer.agent().is_none() && total > Decimal::ZERO {
+            self.reserve(tx, c, &reference, total, batch.ids.len())
+                .await?;
+        }
+        if !store::count_batch(&mut *tx, c.id, written, skipped_seqs.len() as i64, total).await? {
+            return Err(Error::internal(
+                "the campaign stopped sending during the batch; batch rolled back",
+            ));
+        }
         tracing::debug!(
             campaign_id = %c.id,
             messages = written,
@@ -452,8 +491,8 @@ impl Dispatcher {
             cost = %total,
             read_ms = read.as_millis() as u64,
             render_ms = (rendered - read).as_millis() as u64,
-            reserve_ms = (reserved - rendered).as_millis() as u64,
-            write_ms = (started.elapsed() - reserved).as_millis() as u64,
+            check_ms = (reserved - rendered).as_millis() as u64,
+            write_reserve_ms = (started.elapsed() - reserved).as_millis() as u64,
             "campaign batch written"
         );
         Ok(Pass::Dispatched { messages: written })
@@ -482,7 +521,13 @@ impl Dispatcher {
     }
 }
 
-/// The `campaign_dispatcher` worker.
+/// The `campaign_dispatcher` worker: [`LOOPS`] dispatch loops.
 pub fn worker(state: &AppState, stop: CancellationToken) -> Worker {
-    Worker::new("campaign_dispatcher", Dispatcher::new(state).run(stop))
+    let dispatcher = Dispatcher::new(state);
+    let loops: Vec<_> = (0..LOOPS)
+        .map(|_| dispatcher.clone().run(stop.clone()))
+        .collect();
+    Worker::new("campaign_dispatcher", async move {
+        futures::future::join_all(loops).await;
+    })
 }

@@ -65,36 +65,43 @@ pub async fn claim_due(conn: &mut PgConnection) -> Result<Option<Claimed>> {
         .await?)
 }
 
-/// Expands the audience of `campaign` into `campaign_recipients` (one row per sendable
-/// number, in contact order; rows already there are kept); the sendable recipients now.
+/// Expands the audience of `campaign` into `campaign_recipients`: one row per sendable
+/// number, `seq` in contact order; the recipients written. Run once per campaign (the
+/// expansion commits with [`start`], and a started campaign is never expanded again). With
+/// lists the membership is a semi-join (one pass over the memberships, not a probe per
+/// contact).
 pub async fn expand(
     conn: &mut PgConnection,
     scope: AccountScope,
     campaign: Uuid,
     filter: &SearchFilter,
 ) -> Result<i64> {
+    let has_lists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM campaign_lists WHERE campaign_id = $1)")
+            .bind(campaign)
+            .fetch_one(&mut *conn)
+            .await?;
+    let lists = if has_lists {
+        "AND c.id IN (SELECT lm.contact_id FROM campaign_lists cl
+                      JOIN contact_list_memberships lm ON lm.list_id = cl.list_id
+                      WHERE cl.campaign_id = $8)"
+    } else {
+        ""
+    };
     let sql = format!(
         "WITH ins AS (
             INSERT INTO campaign_recipients (campaign_id, seq, account_id, contact_id, destination)
             SELECT $8, row_number() OVER (ORDER BY c.id), $1, c.id, c.phone
-            FROM contacts c WHERE {} AND {SENDABLE}
-            ON CONFLICT DO NOTHING
+            FROM contacts c WHERE {FILTER_SQL} AND c.deleted_at IS NULL {lists} AND {SENDABLE}
             RETURNING 1
          )
-         SELECT count(*) FROM ins",
-        audience()
+         SELECT count(*) FROM ins"
     );
-    let (_inserted,): (i64,) = bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), scope, filter)
+    let (inserted,): (i64,) = bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), scope, filter)
         .bind(campaign)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM campaign_recipients
-         WHERE campaign_id = $1 AND skipped_reason IS NULL",
-    )
-    .bind(campaign)
-    .fetch_one(conn)
-    .await?)
+    Ok(inserted)
 }
 
 /// Dispatch started: `sending` with its recipient count, or (nobody to send to) `completed`
@@ -140,11 +147,16 @@ pub struct Sending {
     pub sender_status: Option<SenderIdStatus>,
 }
 
-/// Locks one `sending` campaign with recipients left to dispatch that no other dispatcher
-/// holds, of an account the send gate does not bar or hold.
+/// Takes one `sending` campaign with recipients left to dispatch, of an account the send gate
+/// does not bar or hold, with a `FOR KEY SHARE` lock: several dispatchers write batches of one
+/// campaign at once (each locks its own recipients, [`next_batch`]), while a pause, resume or
+/// cancel (`FOR UPDATE`) waits for the batches in progress and is skipped by new ones. Quiet
+/// hours apply when the campaign asks for them or its sender ID is registered promotional.
 pub async fn claim_sending(conn: &mut PgConnection) -> Result<Option<Sending>> {
     let sql = format!(
-        "SELECT k.id, k.account_id, k.message, k.priority, k.quiet_hours, k.sender_id,
+        "SELECT k.id, k.account_id, k.message, k.priority,
+                k.quiet_hours OR coalesce(s.traffic_type = 'promotional', false) AS quiet_hours,
+                k.sender_id,
                 s.name AS sender, s.status AS sender_status
          FROM campaigns k LEFT JOIN sender_ids s ON s.id = k.sender_id
          WHERE k.status = 'sending' AND k.deleted_at IS NULL
@@ -152,12 +164,32 @@ pub async fn claim_sending(conn: &mut PgConnection) -> Result<Option<Sending>> {
                          AND r.message_id IS NULL AND r.skipped_reason IS NULL)
            AND NOT {}
          ORDER BY k.id
-         LIMIT 1 FOR UPDATE OF k SKIP LOCKED",
+         LIMIT 1 FOR KEY SHARE OF k SKIP LOCKED",
         blocked("k.account_id")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .fetch_optional(conn)
         .await?)
+}
+
+/// Locks the batch's account and sender ID `FOR KEY SHARE` for the rest of the transaction:
+/// the guarantee the per-row foreign-key checks gave, once (migration 0130, adr/cp-0004).
+/// False when either is gone.
+pub async fn hold_parents(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    sender_id: Uuid,
+) -> Result<bool> {
+    let held: i64 = sqlx::query_scalar(
+        "WITH a AS (SELECT 1 FROM accounts WHERE id = $1 FOR KEY SHARE),
+              s AS (SELECT 1 FROM sender_ids WHERE id = $2 FOR KEY SHARE)
+         SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM s)",
+    )
+    .bind(account_id)
+    .bind(sender_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(held == 2)
 }
 
 /// A recipient with the contact fields its text may use.
@@ -179,7 +211,8 @@ pub struct Recipient {
     pub attributes: Option<Value>,
 }
 
-/// The next `limit` recipients to dispatch, in `seq` order.
+/// The next `limit` recipients to dispatch, in `seq` order, locked (`FOR UPDATE SKIP LOCKED`:
+/// a parallel dispatcher of the same campaign takes the following ones).
 pub async fn next_batch(
     conn: impl PgExecutor<'_>,
     campaign: Uuid,
@@ -189,7 +222,7 @@ pub async fn next_batch(
         "SELECT r.seq, c.id AS contact_id, r.destination, c.first_name, c.last_name, c.email, c.attributes
          FROM campaign_recipients r LEFT JOIN contacts c ON c.id = r.contact_id
          WHERE r.campaign_id = $1 AND r.message_id IS NULL AND r.skipped_reason IS NULL
-         ORDER BY r.seq LIMIT $2",
+         ORDER BY r.seq LIMIT $2 FOR UPDATE OF r SKIP LOCKED",
     )
     .bind(campaign)
     .bind(limit)
@@ -345,22 +378,23 @@ pub async fn skip(
     Ok(())
 }
 
-/// Counts a committed batch: `dispatched` more written, `skipped` fewer to write, `reserved`
-/// more held.
+/// Counts a batch: `dispatched` more written, `skipped` fewer to write, `reserved` more held.
+/// False when the campaign is no longer `sending` (paused by a parallel batch's budget check):
+/// the caller rolls the batch back.
 pub async fn count_batch(
     conn: impl PgExecutor<'_>,
     campaign: Uuid,
     dispatched: i64,
     skipped: i64,
     reserved: Decimal,
-) -> Result<()> {
+) -> Result<bool> {
     let dispatched = i32::try_from(dispatched).map_err(Error::internal)?;
     let skipped = i32::try_from(skipped).map_err(Error::internal)?;
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE campaigns SET dispatched_count = dispatched_count + $2,
              total_recipients = total_recipients - $3, reserved_cost = reserved_cost + $4,
              updated_at = now()
-         WHERE id = $1",
+         WHERE id = $1 AND status = 'sending'",
     )
     .bind(campaign)
     .bind(dispatched)
@@ -368,7 +402,7 @@ pub async fn count_batch(
     .bind(reserved)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Pauses a campaign with `reason` (budget, credit, sender).

@@ -11,7 +11,7 @@ use crate::messages::money;
 
 /// Every recipient of `campaign` has exactly one message, and no message is in another
 /// recipient row: (recipients, messages, distinct destinations of the messages).
-async fn tally(app: &TestApp, campaign: &str) -> (i64, i64, i64) {
+pub(super) async fn tally(app: &TestApp, campaign: &str) -> (i64, i64, i64) {
     sqlx::query_as(
         "SELECT (SELECT count(*) FROM campaign_recipients WHERE campaign_id = $1::uuid
                    AND message_id IS NOT NULL),

@@ -8,6 +8,7 @@
 mod dispatch;
 pub mod gate;
 mod money;
+mod parallel;
 
 use axum::http::{Method, StatusCode};
 use semalink_control_plane::campaigns::dispatch::{Dispatcher, DispatcherConfig};

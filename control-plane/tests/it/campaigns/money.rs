@@ -14,7 +14,7 @@ use super::*;
 use crate::credits::{d, staff_token};
 use crate::messages::{money, outbox};
 
-async fn verified_ledger(app: &TestApp, account_id: Uuid) -> bool {
+pub(super) async fn verified_ledger(app: &TestApp, account_id: Uuid) -> bool {
     let mut conn = app.app_pool.acquire().await.unwrap();
     semalink_control_plane::credits::store::verify(&mut *conn, account_id)
         .await

@@ -279,3 +279,50 @@ async fn the_services_own_worker_publishes_over_rabbitmq(db: PgPool) {
     drop(sub);
     handle.shutdown().await.unwrap();
 }
+
+#[sqlx::test(migrator = "semalink_control_plane::db::MIGRATOR")]
+async fn a_pass_larger_than_a_marking_slice_queues_each_message_once(db: PgPool) {
+    use semalink_control_plane::messages::store::MARK_CHUNK;
+    let app = spawn_app(db);
+    let owner = ready(&app, "owner@example.com", "3000").await;
+    let n = 2 * MARK_CHUNK + 500;
+    let to: Vec<String> = (0..n)
+        .map(|i| format!("+2547{:08}", 20_000_000 + i))
+        .collect();
+    let mut ids = Vec::new();
+    for part in to.chunks(500) {
+        ids.extend(sent(&app, &owner.access, json!({"to": part, "text": "sale"})).await);
+    }
+    assert_eq!(ids.len(), n);
+    let queues = Queues::of(None);
+    let mut normal = app
+        .state
+        .bus
+        .subscribe::<SubmitRequest>(&queues.normal, 1000)
+        .unwrap();
+    let publisher = OutboxPublisher::new(
+        app.app_pool.clone(),
+        &app.state.bus,
+        &queues,
+        PublisherConfig {
+            batch: n as i64,
+            ..config(30_000)
+        },
+    )
+    .unwrap();
+    let (taken, got) = tokio::join!(publisher.drain_once(), receive(&mut normal, n));
+    assert_eq!(taken.unwrap(), n);
+    assert_eq!(got.len(), n);
+    // One pass, three marking slices: every message queued with exactly one `queued` event.
+    let (queued, events): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM messages WHERE account_id = $1 AND status = 'queued'),
+                (SELECT count(*) FROM message_events WHERE account_id = $1 AND status = 'queued')",
+    )
+    .bind(owner.account_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((queued, events), (n as i64, n as i64));
+    assert_eq!(outbox(&app, owner.account_id).await, 0);
+    assert_eq!(publisher.drain_once().await.unwrap(), 0);
+}
