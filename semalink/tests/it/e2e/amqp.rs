@@ -80,7 +80,12 @@ where
 
 /// `semalink up --only engine` on RabbitMQ (`names`' queues) and Redis (`prefix`), its
 /// upstream the simulator at `sim_port`; returns once `/ready` answers.
-async fn engine_process(names: &AmqpConfig, prefix: &str, sim_port: u16, dir: &std::path::Path) -> Proc {
+async fn engine_process(
+    names: &AmqpConfig,
+    prefix: &str,
+    sim_port: u16,
+    dir: &std::path::Path,
+) -> Proc {
     std::fs::create_dir_all(dir).unwrap();
     let config = dir.join("engine.toml");
     write_config(&config, sim_port, 2, 50, 15).unwrap();

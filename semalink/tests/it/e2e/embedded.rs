@@ -20,7 +20,10 @@ async fn signup_to_settled_campaign_over_the_in_process_bus(db: PgPool) {
     let outcome = customer_campaign(&base, &db, &tag()).await;
 
     assert_settled(&outcome);
-    assert!(sim.stats().submits >= outcome.contacts, "every message went upstream");
+    assert!(
+        sim.stats().submits >= outcome.contacts,
+        "every message went upstream"
+    );
     system.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&plan.state_dir);
 }
