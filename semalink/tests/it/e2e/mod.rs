@@ -66,11 +66,11 @@ async fn customer_campaign(base: &str, db: &PgPool, tag: &str) -> Outcome {
     // A generous deadline: no timing assertion, only "eventually completed".
     let mut campaign = Value::Null;
     for _ in 0..1_200 {
-        if let Some(c) = driver::campaign(&mut org, &id).await {
-            if c["status"] == "completed" {
-                campaign = c;
-                break;
-            }
+        if let Some(c) = driver::campaign(&mut org, &id).await
+            && c["status"] == "completed"
+        {
+            campaign = c;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
