@@ -135,7 +135,21 @@ impl<T: Message> Delivery<T> {
                     items: undecided,
                     redelivered: true,
                 };
-                queue.send(envelope).await.is_ok()
+                // Never wait for room here: the caller is usually the queue's only consumer,
+                // the one that makes room, so a full queue (publishers keep it full under
+                // load) would wait for ever — the embedded status consumer deadlocked so
+                // with the engine behind it. Like a nack, the envelope goes back as soon as
+                // there is room, without holding the consumer.
+                match queue.try_send(envelope) {
+                    Ok(()) => true,
+                    Err(async_channel::TrySendError::Closed(_)) => false,
+                    Err(async_channel::TrySendError::Full(envelope)) => {
+                        tokio::spawn(async move {
+                            let _ = queue.send(envelope).await;
+                        });
+                        true
+                    }
+                }
             }
         }
     }

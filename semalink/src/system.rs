@@ -171,7 +171,7 @@ impl Configs {
             engine_vars.push((var("REDIS__URL"), url.clone()));
         }
         if let Some(port) = plan.ports.engine {
-            let listen = probe_engine(&engine_text)?.http.listen;
+            let listen = probe_engine(&engine_text, &engine_vars)?.http.listen;
             engine_vars.push((
                 var("HTTP__LISTEN"),
                 SocketAddr::new(listen.ip(), port).to_string(),
@@ -182,7 +182,7 @@ impl Configs {
                 .rsplit_once(':')
                 .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
                 .with_context(|| format!("--upstream {upstream:?}: expected host:port"))?;
-            let key = upstream_key(&engine_text)?;
+            let key = upstream_key(&engine_text, &engine_vars)?;
             engine_vars.push((var(&format!("UPSTREAMS__{key}__HOST")), host.to_owned()));
             engine_vars.push((var(&format!("UPSTREAMS__{key}__PORT")), port.to_string()));
         }
@@ -216,15 +216,21 @@ impl Configs {
     }
 }
 
-/// The engine configuration as the file and environment give it (to read defaults from).
-fn probe_engine(text: &str) -> anyhow::Result<semalink_engine::config::Config> {
-    semalink_engine::config::Config::from_toml(text, std::env::vars())
-        .context("the engine configuration")
+/// The engine configuration as the file, the environment and the plan's overrides so far
+/// give it (to read defaults from). The plan's overrides count: the environment may hold a
+/// section's other keys (`SEMALINK_ENGINE__REDIS__KEY_PREFIX`) whose required key comes from
+/// a flag (`--redis` sets the URL).
+fn probe_engine(
+    text: &str,
+    plan_vars: &[(String, String)],
+) -> anyhow::Result<semalink_engine::config::Config> {
+    let vars = std::env::vars().chain(plan_vars.iter().cloned());
+    semalink_engine::config::Config::from_toml(text, vars).context("the engine configuration")
 }
 
 /// How the override mechanism names the simulator's upstream.
-fn upstream_key(text: &str) -> anyhow::Result<String> {
-    let config = probe_engine(text)?;
+fn upstream_key(text: &str, plan_vars: &[(String, String)]) -> anyhow::Result<String> {
+    let config = probe_engine(text, plan_vars)?;
     Ok(match config.upstream_index(SIM_UPSTREAM) {
         Some(_) => SIM_UPSTREAM.to_uppercase(),
         None => "0".into(),
@@ -267,7 +273,7 @@ impl System {
             if let Some(sim) = &sim
                 && plan.upstream.is_none()
             {
-                let key = upstream_key(&configs.engine_text)?;
+                let key = upstream_key(&configs.engine_text, &configs.engine_vars)?;
                 let var = |k: &str| format!("SEMALINK_ENGINE__UPSTREAMS__{key}__{k}");
                 extra.push((var("HOST"), sim.smpp_addr.ip().to_string()));
                 extra.push((var("PORT"), sim.smpp_addr.port().to_string()));

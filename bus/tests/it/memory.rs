@@ -61,6 +61,45 @@ async fn a_full_queue_pushes_back_on_the_publisher_and_nothing_is_lost() {
     assert_eq!(seen, (0..=accepted).collect());
 }
 
+/// The only consumer of a full queue requeues what it could not apply: it must not wait for
+/// room that only it can make (the embedded status consumer deadlocked so, its queue kept
+/// full by the engine's status publisher, and the engine stopped behind it).
+#[tokio::test]
+async fn requeue_into_a_full_queue_does_not_block_its_only_consumer() {
+    let batch = BatchConfig {
+        max_items: 1,
+        linger: Duration::ZERO,
+        ..BatchConfig::default()
+    };
+    let bus = bus(1, batch);
+    let p = bus.publisher::<InboundMessage>("q").unwrap();
+    let mut sub = bus.subscribe::<InboundMessage>("q", 1).unwrap();
+    behaviour::publish_all(&p, 0..1).await;
+    let first = next(&mut sub).await;
+    assert_eq!(keys(&first), vec![0]);
+    // The queue (room for one envelope) is full again behind the delivery in hand.
+    behaviour::publish_all(&p, 1..2).await;
+    let requeued = tokio::time::timeout(
+        Duration::from_secs(5),
+        first.requeue(vec![behaviour::message(0)]),
+    )
+    .await
+    .expect("requeue returns although the queue is full");
+    assert!(requeued);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let d = next(&mut sub).await;
+        seen.extend(keys(&d));
+        assert!(d.ack().await);
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![0, 1],
+        "nothing lost, the requeued one comes back"
+    );
+}
+
 #[tokio::test]
 async fn a_queue_has_one_message_type() {
     let bus = bus(4, batching());

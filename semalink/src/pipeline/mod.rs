@@ -331,8 +331,8 @@ async fn inject(d: &mut Deployment, fault: Fault, pause: Duration) -> anyhow::Re
 }
 
 /// The first staff member, as `semalink-api seed-staff` makes it (must change the password
-/// at first login).
-async fn seed_staff(db: &PgPool, repo: &std::path::Path) -> anyhow::Result<()> {
+/// at first login); `repo` holds `configs/control-plane.toml` (its password hashing).
+pub async fn seed_staff(db: &PgPool, repo: &std::path::Path) -> anyhow::Result<()> {
     use semalink_control_plane::admin::seed::seed_first_owner;
     use semalink_control_plane::identity::password::Passwords;
     let config = semalink_control_plane::Config::load(&repo.join("configs/control-plane.toml"))?;

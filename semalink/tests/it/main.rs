@@ -2,4 +2,5 @@
 //! per test, `#[sqlx::test]`, DATABASE_URL) and the project's SMSC simulator, everything on
 //! port 0.
 
+mod e2e;
 mod spine;

@@ -16,7 +16,7 @@ use semalink_control_plane::credits::store as credits;
 use semalink_control_plane::identity::scope::AccountScope;
 use sqlx::{ConnectOptions, PgPool};
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -27,6 +27,16 @@ fn service_login(db: &PgPool) -> secrecy::SecretString {
 }
 
 async fn start(db: &PgPool) -> (System, Plan) {
+    start_with(db, |_| {}, |_| {}).await
+}
+
+/// The repository's plan on port 0 with a state directory of its own, changed by `plan_edit`,
+/// its configurations with the service login of `db`, changed by `configs_edit`, started.
+pub(crate) async fn start_with(
+    db: &PgPool,
+    plan_edit: impl FnOnce(&mut Plan),
+    configs_edit: impl FnOnce(&mut Configs),
+) -> (System, Plan) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -34,10 +44,12 @@ async fn start(db: &PgPool) -> (System, Plan) {
     let mut plan = Plan::with_configs(&repo_root());
     plan.ports = Ports::any();
     plan.state_dir = std::env::temp_dir().join(format!("semalink-it-{}", uuid::Uuid::now_v7()));
+    plan_edit(&mut plan);
     let mut configs = Configs::load(&plan).unwrap();
     configs.api.database.url = service_login(db);
     configs.api.database.migrate_on_start = false;
     configs.api.database.max_connections = 5;
+    configs_edit(&mut configs);
     let system = System::start(&plan, configs).await.unwrap();
     (system, plan)
 }
