@@ -62,14 +62,16 @@ async fn a_request_lost_with_the_process_is_published_again_at_start(db: PgPool)
     .await;
     ids.sort();
     let (answered, stale, lost) = (ids[0], ids[1], ids[2]);
-    let publisher = OutboxPublisher::new(
-        app.app_pool.clone(),
-        &app.state.bus,
-        &queues,
-        PublisherConfig::default(),
-    )
-    .unwrap();
-    assert_eq!(publisher.drain_once().await.unwrap(), 3);
+    let publisher = || {
+        OutboxPublisher::new(
+            app.app_pool.clone(),
+            &app.state.bus,
+            &queues,
+            PublisherConfig::default(),
+        )
+        .unwrap()
+    };
+    assert_eq!(publisher().drain_once().await.unwrap(), 3);
     let mut got = take(&mut normal).await;
     got.sort();
     assert_eq!(got, ids);
@@ -90,14 +92,7 @@ async fn a_request_lost_with_the_process_is_published_again_at_start(db: PgPool)
     assert_eq!(leased_ids(&app).await, [stale, lost]);
 
     // The process stops with `lost` in memory; the next start publishes it again.
-    drop(publisher);
-    let restarted = OutboxPublisher::new(
-        app.app_pool.clone(),
-        &app.state.bus,
-        &queues,
-        PublisherConfig::default(),
-    )
-    .unwrap();
+    let restarted = publisher();
     assert_eq!(
         messages_store::renew_leases(&app.app_pool).await.unwrap(),
         (1, 1),
