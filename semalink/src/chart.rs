@@ -105,12 +105,12 @@ fn text_width(text: &str, scale: i64) -> i64 {
     (text.chars().count() as i64 * 6 - 1) * scale
 }
 
-/// A round axis maximum at or above `max` (1, 2 or 5 × 10ⁿ, four steps).
+/// A round axis maximum at or above `max` (four steps of 1, 2, 2.5, 3, 4 or 5 × 10ⁿ).
 fn nice_max(max: f64) -> f64 {
     let max = max.max(1.0);
     let step = max / 4.0;
     let magnitude = 10f64.powf(step.log10().floor());
-    let nice = [1.0, 2.0, 2.5, 5.0, 10.0]
+    let nice = [1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 10.0]
         .iter()
         .map(|m| m * magnitude)
         .find(|s| *s >= step)
@@ -213,7 +213,7 @@ fn glyph(ch: char) -> [u8; 7] {
         'd' => [0x01, 0x01, 0x0D, 0x13, 0x11, 0x11, 0x0F],
         'e' => [0x00, 0x00, 0x0E, 0x11, 0x1F, 0x10, 0x0E],
         'f' => [0x06, 0x09, 0x08, 0x1C, 0x08, 0x08, 0x08],
-        'g' => [0x00, 0x0F, 0x11, 0x11, 0x0F, 0x01, 0x0E],
+        'g' => [0x00, 0x00, 0x0F, 0x11, 0x0F, 0x01, 0x0E],
         'h' => [0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x11],
         'i' => [0x04, 0x00, 0x0C, 0x04, 0x04, 0x04, 0x0E],
         'k' => [0x10, 0x10, 0x12, 0x14, 0x18, 0x14, 0x12],
@@ -255,6 +255,7 @@ mod tests {
         assert_eq!(nice_max(0.0), 4.0);
         assert_eq!(nice_max(9_700.0), 10_000.0);
         assert_eq!(nice_max(37.0), 40.0);
+        assert_eq!(nice_max(12.8), 16.0);
         assert_eq!(nice_max(430.0), 500.0);
     }
 
