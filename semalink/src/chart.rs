@@ -105,12 +105,12 @@ fn text_width(text: &str, scale: i64) -> i64 {
     (text.chars().count() as i64 * 6 - 1) * scale
 }
 
-/// A round axis maximum at or above `max` (four steps of 1, 2, 2.5, 3, 4 or 5 × 10ⁿ).
+/// A round axis maximum at or above `max` (four steps of 1, 1.5, 2, 2.5, 3, 4 or 5 × 10ⁿ).
 fn nice_max(max: f64) -> f64 {
     let max = max.max(1.0);
     let step = max / 4.0;
     let magnitude = 10f64.powf(step.log10().floor());
-    let nice = [1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 10.0]
+    let nice = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 10.0]
         .iter()
         .map(|m| m * magnitude)
         .find(|s| *s >= step)
@@ -256,6 +256,7 @@ mod tests {
         assert_eq!(nice_max(9_700.0), 10_000.0);
         assert_eq!(nice_max(37.0), 40.0);
         assert_eq!(nice_max(12.8), 16.0);
+        assert_eq!(nice_max(56.1), 60.0);
         assert_eq!(nice_max(430.0), 500.0);
     }
 
