@@ -47,6 +47,10 @@ const SINK_CAPACITY: usize = 65_536;
 const QUEUE_ENVELOPES: usize = 1_024;
 /// Housekeeping period.
 const SWEEP_PERIOD: Duration = Duration::from_secs(1);
+/// How long a stop waits, after the last segment went, for the receipts of the parts on
+/// this process's own awaiting list (the in-process one: nothing reconciles them after a
+/// restart). Within the shutdown deadline.
+const RECEIPT_WAIT: Duration = Duration::from_secs(5);
 
 /// The engine's pipeline: the configured store (in-process or Redis); the sink over the
 /// in-process bus or RabbitMQ.
@@ -462,6 +466,21 @@ impl EngineHandle {
             tracing::warn!(
                 in_flight = self.segments.len(),
                 "segments still in flight at the deadline"
+            );
+        }
+        // The receipts of what was just sent: with the in-process awaiting list, one that
+        // comes after the binds closed is lost, and its message would stay `sent`. (With Redis
+        // the list is shared and this one is empty: whichever engine runs reconciles them.)
+        let receipts = RECEIPT_WAIT.min(left());
+        let waited = tokio::time::timeout(receipts, async {
+            while !self.pipeline.awaiting.is_empty() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        if waited.await.is_err() {
+            tracing::warn!(
+                parts = self.pipeline.awaiting.len(),
+                "receipts still awaited at shutdown (they will not be reconciled after a restart)"
             );
         }
         if let Some(mut a) = amqp {

@@ -1,7 +1,8 @@
 //! A small JSON client of the control plane's public API (what `semalink demo` and the
 //! integration test drive the system through): hyper's pooled client (already in the tree
 //! through the engine), a bearer token from `POST /v1/auth/login`, problem documents turned
-//! into errors, and `429 Too Many Requests` waited out (its `Retry-After`).
+//! into errors, and `429 Too Many Requests` waited out (its `Retry-After`); Server-Sent
+//! Events read as they come ([`Api::events`]).
 
 use std::time::Duration;
 
@@ -197,6 +198,83 @@ impl Api {
                 None => return Ok(items),
             }
         }
+    }
+}
+
+/// A Server-Sent Events stream being read ([`Api::events`]).
+#[derive(Debug)]
+pub struct Events {
+    body: hyper::body::Incoming,
+    buf: String,
+}
+
+impl Events {
+    /// The next event: its name (`message` when unnamed) and its `data` as JSON (`Null`
+    /// when not JSON); comments (keep-alives) are skipped. `None` once the stream ended.
+    pub async fn next(&mut self) -> anyhow::Result<Option<(String, Value)>> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let (mut name, mut data) = ("message".to_owned(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        v.trim().clone_into(&mut name);
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        if !data.is_empty() {
+                            data.push('\n');
+                        }
+                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                return Ok(Some((
+                    name,
+                    serde_json::from_str(&data).unwrap_or(Value::Null),
+                )));
+            }
+            match self.body.frame().await {
+                Some(frame) => {
+                    if let Ok(bytes) = frame?.into_data() {
+                        let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
+                        self.buf.push_str(&text);
+                    }
+                }
+                None => return Ok(None),
+            }
+        }
+    }
+}
+
+impl Api {
+    /// Opens the event stream at `path` (`Accept: text/event-stream`), failing on anything
+    /// but 200.
+    pub async fn events(&self, path: &str) -> anyhow::Result<Events> {
+        let mut request = Request::builder()
+            .method(Method::GET)
+            .uri(format!("{}{path}", self.base))
+            .header(header::ACCEPT, "text/event-stream");
+        if let Some(token) = &self.token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let response = self
+            .client
+            .request(request.body(Full::new(Bytes::new()))?)
+            .await
+            .with_context(|| format!("GET {path}"))?;
+        let status = response.status();
+        if status != StatusCode::OK {
+            let bytes = response.into_body().collect().await?.to_bytes();
+            bail!(
+                "GET {path} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        Ok(Events {
+            body: response.into_body(),
+            buf: String::new(),
+        })
     }
 }
 

@@ -6,10 +6,12 @@
 //! * [`seed`] — the demo organisation seeded on first start.
 //! * [`numbers`] — realistic African numbers for the demo list.
 //! * [`client`] — a small JSON client of the public API (the demo and the tests).
-//! * [`demo`] — `semalink demo`: sends to the demo list, live progress, the report.
+//! * [`demo`] — `semalink demo`: a campaign to the demo list, its live progress over SSE,
+//!   the report; [`chart`] — the PNG chart of the run.
 //! * [`pipeline`] — `semalink pipeline`: a timed campaign end to end through RabbitMQ and
 //!   separate engine processes, or the in-process bus, optionally with faults, then checked.
 
+pub mod chart;
 pub mod client;
 pub mod demo;
 pub mod numbers;

@@ -136,9 +136,9 @@ struct DemoArgs {
         default_value = "Habari! Sema Link demo: your order is on its way."
     )]
     text: String,
-    /// Per-poll progress CSV.
-    #[arg(long, default_value = "target/demo/progress.csv")]
-    csv: PathBuf,
+    /// The PNG chart of the run (messages/s and cumulative delivered).
+    #[arg(long, default_value = "target/demo/run.png")]
+    chart: PathBuf,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 900)]
     deadline_secs: u64,
@@ -199,7 +199,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         limit: args.limit,
         text: args.text,
         deadline: Duration::from_secs(args.deadline_secs),
-        csv: Some(args.csv),
+        chart: Some(args.chart),
         live: true,
     };
     let report = demo::run(&run).await?;

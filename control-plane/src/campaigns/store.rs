@@ -363,7 +363,8 @@ pub async fn unknown_attributes(
 
 /// Locks the outbox rows of a campaign's messages not yet published, waiting for a publisher
 /// that holds some of them to finish (`FOR UPDATE`, not `SKIP LOCKED`: what it published is
-/// then gone from the outbox, what it did not is ours); their ids.
+/// then gone from the outbox — or leased, on the in-process bus — what it did not is ours);
+/// their ids.
 pub async fn lock_unsent(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
@@ -371,7 +372,7 @@ pub async fn lock_unsent(
 ) -> Result<Vec<Uuid>> {
     Ok(sqlx::query_scalar(
         "SELECT o.message_id FROM message_outbox o JOIN messages m ON m.id = o.message_id
-         WHERE m.account_id = $1 AND m.campaign_id = $2
+         WHERE m.account_id = $1 AND m.campaign_id = $2 AND o.leased_at IS NULL
          ORDER BY o.message_id FOR UPDATE OF o",
     )
     .bind(scope.id())

@@ -57,7 +57,7 @@ pub async fn suspend(conn: &mut PgConnection, id: Uuid, reason: &str) -> Result<
         .await?;
     let held = sqlx::query(
         "UPDATE message_outbox o SET held_reason = $2 FROM messages m
-          WHERE m.id = o.message_id AND m.account_id = $1",
+          WHERE m.id = o.message_id AND m.account_id = $1 AND o.leased_at IS NULL",
     )
     .bind(id)
     .bind(HELD_SUSPENDED)

@@ -37,10 +37,12 @@ pub async fn migrations(conn: impl PgExecutor<'_>) -> Result<Vec<Migration>> {
     .await?)
 }
 
-/// Outbox rows waiting, and how many of them are held by a suspension.
+/// Outbox rows waiting (not the leases of messages already on the in-process bus), and how
+/// many of them are held by a suspension.
 pub async fn outbox(conn: impl PgExecutor<'_>) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE held_reason IS NOT NULL) FROM message_outbox",
+        "SELECT count(*), count(*) FILTER (WHERE held_reason IS NOT NULL) FROM message_outbox
+         WHERE leased_at IS NULL",
     )
     .fetch_one(conn)
     .await?)

@@ -6,7 +6,13 @@
 //!
 //! A crash, a lost connection or a confirm that does not come within `confirm_timeout_ms`
 //! leaves the rows in the outbox, to be published again: delivery to the queue is
-//! at-least-once and the engine de-duplicates by message id. Which bus (RabbitMQ or
+//! at-least-once and the engine de-duplicates by message id.
+//!
+//! On the in-process bus the "confirm" only means the request is in a queue in this
+//! process's memory, which a stop loses: the row is kept, leased
+//! ([`store::Confirm::InProcess`]), until the status consumer sees the engine's first status
+//! for the message; when the publisher starts, the leases of messages still `queued` end and
+//! they are published again ([`store::renew_leases`]). Over RabbitMQ the row goes at once. Which bus (RabbitMQ or
 //! in-process) is the configuration's business ([`crate::bus::connect`]). Each pass first
 //! asks the send gate ([`crate::accounts::gate::held_accounts`]): nothing is published while
 //! the platform is halted, nothing of a halted or suspended organisation.
@@ -59,6 +65,7 @@ pub struct OutboxPublisher {
     normal: Publisher<SubmitRequest>,
     priority: Publisher<SubmitRequest>,
     config: PublisherConfig,
+    confirm: store::Confirm,
 }
 
 /// The submit request of one outgoing message.
@@ -97,11 +104,16 @@ impl OutboxPublisher {
     ) -> Result<OutboxPublisher> {
         let normal = bus.publisher(&queues.normal).map_err(Error::internal)?;
         let priority = normal.to(&queues.priority);
+        let confirm = match bus {
+            Bus::Amqp(_) => store::Confirm::Durable,
+            Bus::Memory(_) => store::Confirm::InProcess,
+        };
         Ok(OutboxPublisher {
             pool,
             normal,
             priority,
             config,
+            confirm,
         })
     }
 
@@ -160,7 +172,7 @@ impl OutboxPublisher {
         }
         drop(pending);
         let events: Vec<Uuid> = confirmed.iter().map(|_| Uuid::now_v7()).collect();
-        store::mark_queued(&mut tx, &confirmed, &events).await?;
+        store::mark_queued(&mut tx, &confirmed, &events, self.confirm).await?;
         tx.commit().await?;
         let unconfirmed: Vec<Uuid> = rows
             .iter()
@@ -173,10 +185,33 @@ impl OutboxPublisher {
         Ok(rows.len())
     }
 
-    /// Drains until `stop`: a full batch is followed at once by the next, otherwise it waits
-    /// for a send in this process (`wake`) or the poll interval.
+    /// On the in-process bus, the requests the previous process had in memory: the leased
+    /// rows of messages still `queued` are due again ([`store::renew_leases`]). Nothing to do
+    /// over RabbitMQ.
+    pub async fn renew_leases(&self) -> Result<()> {
+        if self.confirm == store::Confirm::InProcess {
+            let (due, dropped) = store::renew_leases(&self.pool).await?;
+            if due > 0 || dropped > 0 {
+                tracing::info!(
+                    due,
+                    dropped,
+                    "outbox leases of the previous run: unanswered messages published again"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Drains until `stop` (after [`Self::renew_leases`]): a full batch is followed at once by
+    /// the next, otherwise it waits for a send in this process (`wake`) or the poll interval.
     pub async fn run(self, wake: std::sync::Arc<tokio::sync::Notify>, stop: CancellationToken) {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(1));
+        while let Err(error) = self.renew_leases().await {
+            tracing::warn!(%error, "could not renew the outbox leases");
+            if !pause(poll, &stop).await {
+                return;
+            }
+        }
         let full = usize::try_from(self.config.batch.max(1)).unwrap_or(usize::MAX);
         while !stop.is_cancelled() {
             match self.drain_once().await {

@@ -381,30 +381,96 @@ pub async fn claim_outbox(
 /// statement nears the API's statement timeout on a loaded database (5,000 at once did).
 pub const MARK_CHUNK: usize = 1_000;
 
-/// The broker confirmed `ids`: `submitted → queued` (with the event) and their outbox rows
-/// gone, in slices of [`MARK_CHUNK`] (one set-based statement each, in the caller's
-/// transaction). A message already past `submitted` (a status that raced ahead) keeps its
-/// status.
-pub async fn mark_queued(conn: &mut PgConnection, ids: &[Uuid], event_ids: &[Uuid]) -> Result<()> {
+/// What a bus's confirm is worth (migration 0120).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// The broker has the request (RabbitMQ): the outbox row goes.
+    Durable,
+    /// The request is in this process's memory (the in-process bus): the row stays, leased,
+    /// until the engine's first status for the message ([`end_leases`]) or the next start
+    /// ([`renew_leases`]).
+    InProcess,
+}
+
+/// The bus confirmed `ids`: `submitted → queued` (with the event) and their outbox rows
+/// gone (or leased, `confirm` says), in slices of [`MARK_CHUNK`] (one set-based statement
+/// each, in the caller's transaction). A message already past `submitted` (a status that
+/// raced ahead) keeps its status.
+pub async fn mark_queued(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    event_ids: &[Uuid],
+    confirm: Confirm,
+) -> Result<()> {
+    let outbox = match confirm {
+        Confirm::Durable => "DELETE FROM message_outbox WHERE message_id = ANY($1)",
+        Confirm::InProcess => {
+            "UPDATE message_outbox SET leased_at = now(), available_at = 'infinity'
+             WHERE message_id = ANY($1)"
+        }
+    };
+    let statement = format!(
+        "WITH gone AS (
+            {outbox} RETURNING message_id
+         ), m AS (
+            UPDATE messages SET status = 'queued', updated_at = now()
+            WHERE id IN (SELECT message_id FROM gone) AND status = 'submitted'
+            RETURNING id, account_id, parts
+         )
+         INSERT INTO message_events (id, message_id, account_id, status, parts)
+         SELECT x.event_id, m.id, m.account_id, 'queued', m.parts
+         FROM m JOIN unnest($1::uuid[], $2::uuid[]) AS x (id, event_id) ON x.id = m.id"
+    );
     for (ids, event_ids) in ids.chunks(MARK_CHUNK).zip(event_ids.chunks(MARK_CHUNK)) {
-        sqlx::query(
-            "WITH gone AS (
-                DELETE FROM message_outbox WHERE message_id = ANY($1) RETURNING message_id
-             ), m AS (
-                UPDATE messages SET status = 'queued', updated_at = now()
-                WHERE id IN (SELECT message_id FROM gone) AND status = 'submitted'
-                RETURNING id, account_id, parts
-             )
-             INSERT INTO message_events (id, message_id, account_id, status, parts)
-             SELECT x.event_id, m.id, m.account_id, 'queued', m.parts
-             FROM m JOIN unnest($1::uuid[], $2::uuid[]) AS x (id, event_id) ON x.id = m.id",
-        )
-        .bind(ids)
-        .bind(event_ids)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+            .bind(ids)
+            .bind(event_ids)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
+}
+
+/// The engine reported on `ids`: their leased outbox rows go. Rows a publisher holds right
+/// now (a status that raced ahead of its commit) are skipped rather than waited for — the
+/// publisher may itself be waiting for room on the bus — and dropped by the next
+/// [`renew_leases`], their messages being past `queued` by then.
+pub async fn end_leases(conn: &mut PgConnection, ids: &[Uuid]) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM message_outbox WHERE message_id IN (
+            SELECT message_id FROM message_outbox
+            WHERE message_id = ANY($1) AND leased_at IS NOT NULL
+            ORDER BY message_id FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(ids)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// At start, on a bus that keeps nothing across a restart: leased rows of messages still
+/// `queued` are due again (their request was lost with the previous process; the engine
+/// de-duplicates by message id), those of messages past it are dropped. Returns (due again,
+/// dropped).
+pub async fn renew_leases(pool: &sqlx::PgPool) -> Result<(u64, u64)> {
+    let mut tx = pool.begin().await?;
+    let dropped = sqlx::query(
+        "DELETE FROM message_outbox o USING messages m
+         WHERE o.leased_at IS NOT NULL AND m.id = o.message_id AND m.status <> 'queued'",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let due = sqlx::query(
+        "UPDATE message_outbox SET leased_at = NULL, available_at = now(),
+                attempts = attempts + 1
+         WHERE leased_at IS NOT NULL",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok((due, dropped))
 }
 
 /// Publication of `ids` ended without a confirm: counted, so an operator sees it.

@@ -1,6 +1,6 @@
 //! The `status_consumer` worker: [`crate::bus::consume`] over the status queue (RabbitMQ, or
 //! the in-process bus an engine in the same process publishes to) with
-//! [`store::apply_batch`] as the batch: up to `[results] batch_events` events per
+//! [`store::apply_leased_batch`] as the batch: up to `[results] batch_events` events per
 //! transaction, envelopes acked after the commit, a replay harmless. Deadlocks and
 //! serialization failures are retried; events for unknown messages and undecodable items
 //! are counted and acked.
@@ -27,6 +27,7 @@ pub struct StatusConsumer {
     metrics: Arc<Metrics>,
     base_url: String,
     config: ResultsConfig,
+    end_leases: bool,
 }
 
 impl StatusConsumer {
@@ -42,7 +43,15 @@ impl StatusConsumer {
             metrics,
             base_url,
             config,
+            end_leases: false,
         }
+    }
+
+    /// Also ends the outbox leases of the messages it hears of (the in-process bus:
+    /// [`crate::messages::store::Confirm::InProcess`]).
+    pub fn ending_leases(mut self, end: bool) -> StatusConsumer {
+        self.end_leases = end;
+        self
     }
 
     /// Consumes `queue` on `bus` until `stop`.
@@ -55,7 +64,14 @@ impl StatusConsumer {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match store::apply_batch(&self.pool, events, &self.config, &self.base_url).await {
+            let applied = store::apply_leased_batch(
+                &self.pool,
+                events,
+                &self.config,
+                &self.base_url,
+                self.end_leases,
+            );
+            match applied.await {
                 Err(error) if attempt < CONFLICT_ATTEMPTS && is_conflict(&error) => {
                     tracing::debug!(%error, attempt, "status batch conflicted; retrying");
                 }

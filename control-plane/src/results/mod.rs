@@ -33,6 +33,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
 /// fold locks messages in id order, so they do not deadlock with each other).
 pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {
     let queue = Queues::of(state.config.amqp.as_ref()).status;
+    let in_process = matches!(state.bus, semalink_bus::Bus::Memory(_));
     (0..state.config.results.consumers.max(1))
         .map(|_| {
             let consumer = consumer::StatusConsumer::new(
@@ -40,7 +41,8 @@ pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {
                 state.metrics.clone(),
                 state.config.server.public_base_url.clone(),
                 state.config.results.clone(),
-            );
+            )
+            .ending_leases(in_process);
             Worker::new(
                 "status_consumer",
                 consumer.run(state.bus.clone(), queue.clone(), stop.clone()),

@@ -160,7 +160,26 @@ pub async fn apply_batch(
     config: &ResultsConfig,
     base_url: &str,
 ) -> Result<Applied> {
+    apply_leased_batch(pool, events, config, base_url, false).await
+}
+
+/// [`apply_batch`], and with `end_leases` (the in-process bus, whose publisher leases the
+/// outbox rows instead of deleting them) the leased outbox rows of the events' messages go
+/// first, in the same transaction: the engine has the message.
+pub async fn apply_leased_batch(
+    pool: &PgPool,
+    events: &[StatusEvent],
+    config: &ResultsConfig,
+    base_url: &str,
+    end_leases: bool,
+) -> Result<Applied> {
     let mut tx = pool.begin().await?;
+    if end_leases && !events.is_empty() {
+        let mut ids: Vec<Uuid> = events.iter().map(|e| e.message_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        crate::messages::store::end_leases(&mut tx, &ids).await?;
+    }
     let applied = apply_on(&mut tx, events, config, base_url).await?;
     tx.commit().await?;
     Ok(applied)

@@ -5,6 +5,7 @@
 
 pub mod africastalking;
 pub mod kannel;
+mod leases;
 pub mod publisher;
 mod read;
 mod send;
@@ -142,13 +143,25 @@ pub async fn count(app: &TestApp, table: &str, account_id: Uuid) -> i64 {
     .unwrap()
 }
 
-/// Outbox rows of the account's messages.
+/// Outbox rows of the account's messages waiting to be published (not the leases the
+/// in-process bus keeps of published ones: [`leased`]).
 pub async fn outbox(app: &TestApp, account_id: Uuid) -> i64 {
+    outbox_rows(app, account_id, false).await
+}
+
+/// Leased outbox rows of the account's messages (published on the in-process bus, no
+/// status from the engine yet).
+pub async fn leased(app: &TestApp, account_id: Uuid) -> i64 {
+    outbox_rows(app, account_id, true).await
+}
+
+async fn outbox_rows(app: &TestApp, account_id: Uuid, leased: bool) -> i64 {
     sqlx::query_scalar(
         "SELECT count(*) FROM message_outbox o JOIN messages m ON m.id = o.message_id
-         WHERE m.account_id = $1",
+         WHERE m.account_id = $1 AND (o.leased_at IS NOT NULL) = $2",
     )
     .bind(account_id)
+    .bind(leased)
     .fetch_one(&app.db)
     .await
     .unwrap()

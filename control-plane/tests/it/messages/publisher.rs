@@ -135,6 +135,8 @@ async fn in_process_a_post_ends_on_its_lane_and_queued(db: PgPool) {
     }
     assert_eq!(status(&app, later[0]).await, "submitted");
     assert_eq!(outbox(&app, owner.account_id).await, 1);
+    // The in-process "confirm" keeps nothing across a stop: the published rows stay, leased.
+    assert_eq!(leased(&app, owner.account_id).await, 2);
     assert_eq!(publisher.drain_once().await.unwrap(), 0);
 }
 
@@ -162,6 +164,9 @@ async fn over_rabbitmq_a_post_ends_on_the_queue_and_queued(db: PgPool) {
     for id in &ids {
         assert_eq!(status(&app, *id).await, "queued");
     }
+    // RabbitMQ's confirm is durable: the rows are gone, no lease.
+    assert_eq!(outbox(&app, owner.account_id).await, 0);
+    assert_eq!(leased(&app, owner.account_id).await, 0);
     let mut sub = app
         .state
         .bus

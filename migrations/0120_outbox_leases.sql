@@ -1,0 +1,11 @@
+-- The outbox on a bus that keeps nothing across a restart (the in-process bus of the
+-- one-process binary): the publisher's "confirm" only says the submit request is in a queue
+-- in this process's memory, so the row is kept under a lease instead of deleted. The status
+-- consumer deletes it with the engine's first status for the message; at start, the leases
+-- of messages still `queued` end (the row is due again: the request was lost with the
+-- process) and the others are dropped. Over RabbitMQ the confirm is durable and the row is
+-- deleted at once, as before; `leased_at` stays null there.
+--
+-- A leased row's `available_at` is 'infinity', so the due-order index keeps it out of the
+-- publisher's way.
+ALTER TABLE message_outbox ADD COLUMN leased_at timestamptz;
