@@ -40,7 +40,6 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::agents::charge::Payer;
-use crate::campaigns::budget::store as budget;
 use crate::campaigns::dispatch::store::{Batch, BatchCommon, Recipient, Sending};
 use crate::campaigns::template::Template;
 use crate::contacts::filter::{ContactFilter, SearchFilter};
@@ -399,31 +398,20 @@ impl Dispatcher {
             // A sub-customer's batch is charged to its agent: admitted (the agent's credit and
             // the agent's limits for this customer) and reserved under the agent's credits lock
             // before the write, so its parallel batches queue for the whole batch.
-            if total > Decimal::ZERO || billed_total > Decimal::ZERO {
-                if budget::capped(&mut *tx, scope).await?
-                    && let Some(reason) = budget::standing(&mut *tx, scope).await?.refusal(total)
-                {
-                    self.pause(tx, c.id, c.account_id, &reason).await?;
-                    return Ok(Pass::Paused);
-                }
-                // The payer's credits (the organisation's, or its agent's) and the agent's limits.
-                if let Some(refusal) = payer.admit(&mut *tx, scope, billed_total, total).await? {
-                    self.pause(tx, c.id, c.account_id, &refusal.reason())
-                        .await?;
-                    return Ok(Pass::Paused);
-                }
-            }
-            if billed_total > Decimal::ZERO {
-                let entry = Entry {
-                    account_id: payer.account_id,
-                    reference: &reference,
-                    actor: Actor::System("campaign_dispatcher"),
-                    reason: None,
-                    metadata: json!({"campaign_id": c.id, "messages": batch.ids.len(),
-                                     "customer_id": payer.agent().map(|_| c.account_id)}),
-                    base_url: &self.base_url,
-                };
-                ledger::reserve(&mut *tx, &entry, billed_total).await?;
+            if let Some(reason) = self
+                .admit_for_agent(
+                    tx,
+                    c,
+                    &payer,
+                    &reference,
+                    total,
+                    billed_total,
+                    batch.ids.len(),
+                )
+                .await?
+            {
+                self.pause(tx, c.id, c.account_id, &reason).await?;
+                return Ok(Pass::Paused);
             }
         } else {
             // Judged first on what is committed, without a lock (a refusal pauses the campaign);

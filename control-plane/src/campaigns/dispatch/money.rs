@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::PgConnection;
 
+use crate::agents::charge::Payer;
 use crate::campaigns::budget::store as budget;
 use crate::campaigns::dispatch::Dispatcher;
 use crate::campaigns::dispatch::store::Sending;
@@ -77,5 +78,46 @@ impl Dispatcher {
         };
         ledger::reserve(&mut *tx, &entry, total).await?;
         Ok(())
+    }
+
+    /// A sub-customer's batch, charged to its agent: the customer's budget caps, then the
+    /// agent's credit and the agent's limits for this customer judged under the agent's
+    /// credits lock ([`Payer::admit`]), and the wholesale total reserved there, all before the
+    /// write. `Some(reason)`: pause the campaign, nothing reserved.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn admit_for_agent(
+        &self,
+        tx: &mut PgConnection,
+        c: &Sending,
+        payer: &Payer,
+        reference: &str,
+        total: Decimal,
+        billed_total: Decimal,
+        messages: usize,
+    ) -> Result<Option<String>> {
+        let scope = AccountScope::trusted(c.account_id);
+        if total > Decimal::ZERO || billed_total > Decimal::ZERO {
+            if budget::capped(&mut *tx, scope).await?
+                && let Some(reason) = budget::standing(&mut *tx, scope).await?.refusal(total)
+            {
+                return Ok(Some(reason));
+            }
+            if let Some(refusal) = payer.admit(&mut *tx, scope, billed_total, total).await? {
+                return Ok(Some(refusal.reason()));
+            }
+        }
+        if billed_total > Decimal::ZERO {
+            let entry = Entry {
+                account_id: payer.account_id,
+                reference,
+                actor: Actor::System("campaign_dispatcher"),
+                reason: None,
+                metadata: json!({"campaign_id": c.id, "messages": messages,
+                                 "customer_id": payer.agent().map(|_| c.account_id)}),
+                base_url: &self.base_url,
+            };
+            ledger::reserve(&mut *tx, &entry, billed_total).await?;
+        }
+        Ok(None)
     }
 }
