@@ -237,6 +237,8 @@ mod tests {
             segment_limit: 1,
             blocked_words: Vec::new(),
             blocked_domains: vec!["bad.example".into()],
+            review_words: Vec::new(),
+            review_first_campaign: false,
         };
         let long = format!("https://shop.example/{}", "p".repeat(300));
         let message = format!("Sale! {{link:{long}}} Reply STOP to opt out");
