@@ -107,7 +107,7 @@ fn text_width(text: &str, scale: i64) -> i64 {
 
 /// A round axis maximum at or above `max` (four steps of 1, 1.5, 2, 2.5, 3, 4 or 5 × 10ⁿ).
 fn nice_max(max: f64) -> f64 {
-    let max = max.max(1.0);
+    let max = max.max(4.0);
     let step = max / 4.0;
     let magnitude = 10f64.powf(step.log10().floor());
     let nice = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 10.0]
