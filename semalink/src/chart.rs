@@ -257,7 +257,7 @@ mod tests {
         assert_eq!(nice_max(37.0), 40.0);
         assert_eq!(nice_max(12.8), 16.0);
         assert_eq!(nice_max(56.1), 60.0);
-        assert_eq!(nice_max(430.0), 500.0);
+        assert_eq!(nice_max(430.0), 600.0);
     }
 
     #[test]
