@@ -94,7 +94,7 @@ impl Progress {
     async fn read(db: &PgPool, campaign: Uuid) -> anyhow::Result<Progress> {
         Ok(sqlx::query_as(
             "SELECT total_recipients::int8 AS total, dispatched_count::int8 AS dispatched,
-                    (SELECT count(*) FROM message_outbox) AS outbox,
+                    (SELECT count(*) FROM message_outbox WHERE leased_at IS NULL) AS outbox,
                     (delivered_count + failed_count + expired_count + rejected_count)::int8
                         AS finals,
                     status = 'completed' AS completed
