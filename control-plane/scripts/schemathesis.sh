@@ -6,7 +6,8 @@
 # Needs: PostgreSQL on 127.0.0.1:$PGPORT (default 5432, scripts/services.sh), `pip install
 # schemathesis`, curl.
 # Usage: control-plane/scripts/schemathesis.sh [extra schemathesis args]
-# PASSES="anonymous owner staff" (the default) chooses the passes; PGPORT, PORT the ports.
+# PASSES="anonymous owner staff" (the default; add "agent" for the /v1/agent routes as an
+# agent's owner) chooses the passes; PGPORT, PORT the ports.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PORT=${PORT:-18080}
@@ -16,7 +17,9 @@ BASE=http://127.0.0.1:$PORT
 PROFILE=${PROFILE:-release}
 flag=(); [ "$PROFILE" = release ] && flag=(--release)
 
-cargo build "${flag[@]}" -p semalink-control-plane --bin semalink-api
+# BIN: an already built semalink-api (skips the build).
+bin="${BIN:-${CARGO_TARGET_DIR:-target}/$PROFILE/semalink-api}"
+[ -n "${BIN:-}" ] || cargo build "${flag[@]}" -p semalink-control-plane --bin semalink-api
 psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 
 export DATABASE_OWNER_URL=postgres://postgres@127.0.0.1:$PGPORT/$DB
@@ -28,7 +31,7 @@ export SEMALINK_API__RATE_LIMIT__API_PER_SECOND=1000000 SEMALINK_API__RATE_LIMIT
 # pass began, which then saw nothing but 401s).
 export SEMALINK_API__AUTH__ACCESS_TOKEN_TTL_SECS=7200 SEMALINK_API__ADMIN__ACCESS_TOKEN_TTL_SECS=7200
 export RUST_LOG=${RUST_LOG:-warn}
-"${CARGO_TARGET_DIR:-target}/$PROFILE/semalink-api" > /tmp/semalink-schemathesis-server.log 2>&1 &
+"$bin" > /tmp/semalink-schemathesis-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -sf "$BASE/ready" >/dev/null && break; sleep 0.5; done
@@ -38,7 +41,6 @@ token=$(curl -sf "$BASE/v1/auth/signup" -H 'content-type: application/json' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"]["access_token"])')
 
 # A staff owner (seeded, then past the forced password change).
-bin="${CARGO_TARGET_DIR:-target}/$PROFILE/semalink-api"
 SEMALINK_SEED_PASSWORD=Seed-Password-123 "$bin" seed-staff --email root@semalink.africa --name Root >/dev/null
 staff_login() {
   curl -sf "$BASE/v1/admin/auth/login" -H 'content-type: application/json' \
@@ -67,6 +69,19 @@ if [[ $passes == *" owner "* ]]; then
   echo "== as a signed-in owner"
   schemathesis run "$BASE/openapi.json" -H "Authorization: Bearer $token" --checks "$checks" "${keep[@]}" \
     --max-examples "${MAX_EXAMPLES:-30}" --workers 1 "$@" || status=1
+fi
+if [[ $passes == *" agent "* ]]; then
+  echo "== as an agent's owner (the /v1/agent routes)"
+  # Agents are accounts of type agent (set by staff in the database, as the tests do).
+  agent=$(curl -sf "$BASE/v1/auth/signup" -H 'content-type: application/json' \
+    -d '{"email":"agent-fuzz@example.com","password":"Tangerine-Orbit-42","first_name":"Agent","last_name":"Fuzz","organisation_name":"Agent Fuzz Ltd"}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"]["access_token"])')
+  psql "$DATABASE_OWNER_URL" -qc "UPDATE users SET email_verified_at = now()
+    WHERE email = 'agent-fuzz@example.com'" -c "UPDATE accounts SET type = 'agent', status = 'active'
+    WHERE id = (SELECT m.account_id FROM account_members m JOIN users u ON u.id = m.user_id
+                WHERE u.email = 'agent-fuzz@example.com')" >/dev/null
+  schemathesis run "$BASE/openapi.json" -H "Authorization: Bearer $agent" --checks "$checks" "${keep[@]}" \
+    --include-path-regex '^/v1/agent' --max-examples "${MAX_EXAMPLES:-30}" --workers 1 "$@" || status=1
 fi
 if [[ $passes == *" staff "* ]]; then
   echo "== as a staff owner"
