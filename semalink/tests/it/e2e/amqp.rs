@@ -146,7 +146,11 @@ async fn signup_to_settled_campaign_through_rabbitmq_and_an_engine_process(db: P
                 plan.only = Some(semalink::system::Role::Api);
                 plan.amqp = Some(amqp_url());
             },
-            |configs| configs.api.amqp = Some(api_names),
+            |configs| {
+                configs.api.amqp = Some(api_names);
+                // The verification token is read from the email outbox (see embedded.rs).
+                configs.api.workers.email_outbox = false;
+            },
         )
         .await;
         let base = format!("http://{}", system.api_addr().unwrap());
