@@ -141,7 +141,8 @@ pub async fn write(conn: &mut PgConnection, staff_id: Uuid, a: &NewAttempts) -> 
          )
          INSERT INTO message_outbox (message_id, priority, available_at)
          SELECT id, priority, now() FROM m
-         ON CONFLICT (message_id) DO NOTHING",
+         ON CONFLICT (message_id) DO UPDATE
+            SET available_at = now(), leased_at = NULL, priority = EXCLUDED.priority",
     )
     .bind(&a.ids)
     .bind(&a.attempt_ids)
