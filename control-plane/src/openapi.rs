@@ -1,10 +1,13 @@
 //! The OpenAPI 3.1 document: generated from the handlers' `#[utoipa::path]` annotations as the
 //! routers are merged; this file adds the info block, security schemes, shared schemas and
 //! the problem responses every operation shares ([`document_common_errors`]), so a handler
-//! documents only what is particular to it (its 2xx, 402/403/409 and the like).
+//! documents only what is particular to it (its 2xx, 402/409, a 403 or 422 with a reason of
+//! its own, and the like).
 
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
@@ -94,7 +97,7 @@ impl Modify for Security {
 
 /// The problem responses shared by every operation, as reusable components
 /// (`#/components/responses/<name>`): status, component name, description.
-const COMMON: [(&str, &str, &str); 6] = [
+const COMMON: [(&str, &str, &str); 8] = [
     (
         "400",
         "MalformedRequest",
@@ -104,6 +107,16 @@ const COMMON: [(&str, &str, &str); 6] = [
         "401",
         "Unauthorized",
         "Missing, invalid or expired credentials",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "The member's role or the API key's scope is too low for this operation (the problem says which)",
+    ),
+    (
+        "403",
+        "StaffForbidden",
+        "The staff member's permission for this module is too low, or a password change is pending",
     ),
     (
         "404",
@@ -124,10 +137,10 @@ const COMMON: [(&str, &str, &str); 6] = [
 ];
 
 /// Adds the problem responses an operation can give whatever its handler does, unless the
-/// operation documents its own: 500 everywhere; 401 and 429 (per-account or per-key rate
-/// limit) on every authenticated operation; 400 where it takes a path, query or body; 404
-/// where a path names a resource; 422 where a query or body is validated. Each is a
-/// reference to one shared component.
+/// operation documents its own: 500 everywhere; 401, 403 and 429 (per-account or per-key rate
+/// limit) on every authenticated operation (the staff 403 on `staff_bearer` ones); 400 where
+/// it takes a path, query or body; 404 where a path names a resource; 422 where a query or
+/// body is validated. Each is a reference to one shared component.
 pub fn document_common_errors(api: &mut utoipa::openapi::OpenApi) {
     let components = api.components.get_or_insert_with(Default::default);
     for (_, name, description) in COMMON {
@@ -158,6 +171,11 @@ pub fn document_common_errors(api: &mut utoipa::openapi::OpenApi) {
 
 fn add_common(operation: &mut Operation) {
     let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let staff_only = SecurityRequirement::new("staff_bearer", Vec::<String>::new());
+    let staff = operation
+        .security
+        .as_ref()
+        .is_some_and(|s| s.contains(&staff_only));
     let located = |at: ParameterIn| {
         operation.parameters.iter().flatten().any(|p| match p {
             RefOr::T(p) => p.parameter_in == at,
@@ -170,6 +188,7 @@ fn add_common(operation: &mut Operation) {
         let applies = match status {
             "400" => path || query || body,
             "401" | "429" => secured,
+            "403" => secured && (name == "StaffForbidden") == staff,
             "404" => path,
             "422" => query || body,
             _ => true,

@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use crate::accounts::store;
 use crate::accounts::types::*;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::http::{Json, Page, Paged};
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
@@ -95,7 +95,6 @@ async fn get_current(State(state): State<AppState>, user: AuthUser) -> Result<Js
 #[utoipa::path(patch, path = "/v1/account", tag = "accounts", security(("bearer" = [])), request_body = UpdateAccount,
     responses(
         (status = 200, description = "Updated profile", body = Account),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_current(
     State(state): State<AppState>,

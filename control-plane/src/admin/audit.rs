@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::admin::guard::{AuditRead, Require};
 use crate::admin::permissions::Module;
 use crate::admin::types::AuditEntry;
-use crate::error::{Problem, Result};
+use crate::error::Result;
 use crate::http::{Json, Page, Paged};
 use crate::state::AppState;
 
@@ -135,7 +135,6 @@ pub async fn page_of(
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "admin-audit", security(("staff_bearer" = [])), params(Paged<AuditQuery>),
     responses(
         (status = 200, description = "Audit entries", body = Page<AuditEntry>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_audit(
     State(state): State<AppState>,

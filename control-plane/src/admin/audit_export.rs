@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::admin::audit::{AuditQuery, COLUMNS, FILTER_SQL, bind_filter};
 use crate::admin::guard::{AuditRead, Require};
 use crate::admin::types::AuditEntry;
-use crate::error::{Problem, Result};
+use crate::error::Result;
 use crate::exports::stream::{self, FileFormat, Sink, Writer};
 use crate::http::Query;
 use crate::state::AppState;
@@ -40,7 +40,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/admin/audit/export", tag = "admin-audit", security(("staff_bearer" = [])), params(AuditQuery),
     responses(
         (status = 200, description = "CSV file", content_type = "text/csv"),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn export_audit(
     State(state): State<AppState>,

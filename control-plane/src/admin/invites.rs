@@ -80,9 +80,7 @@ async fn redeem(conn: impl PgExecutor<'_>, token: &str) -> Result<Option<(Uuid, 
 #[utoipa::path(post, path = "/v1/admin/staff/invitations", tag = "admin-staff", security(("staff_bearer" = [])), request_body = CreateStaff,
     responses(
         (status = 201, description = "Invited (inactive until accepted)", body = StaffMember),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad email or name", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn invite_staff(
     State(state): State<AppState>,

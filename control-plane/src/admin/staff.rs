@@ -35,7 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/admin/staff", tag = "admin-staff", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Staff", body = Page<StaffMember>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_staff(
     State(state): State<AppState>,
@@ -50,7 +49,6 @@ async fn list_staff(
 #[utoipa::path(post, path = "/v1/admin/staff", tag = "admin-staff", security(("staff_bearer" = [])), request_body = CreateStaff,
     responses(
         (status = 201, description = "Created; hand over the temporary password", body = CreatedStaff),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_staff(
@@ -91,7 +89,6 @@ async fn create_staff(
     params(("staff_id" = Uuid, Path, description = "Staff id")), request_body = SetPermissions,
     responses(
         (status = 200, description = "Updated staff member", body = StaffMember),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would remove your own staff ownership", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_permissions(
@@ -125,8 +122,6 @@ async fn set_permissions(
     params(("staff_id" = Uuid, Path, description = "Staff id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such staff member (or removed already)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "You cannot remove yourself", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_staff(
@@ -160,7 +155,6 @@ async fn remove_staff(
     params(("staff_id" = Uuid, Path, description = "Staff id"), Paged),
     responses(
         (status = 200, description = "Login attempts", body = Page<LoginEvent>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_logins(
     State(state): State<AppState>,

@@ -162,7 +162,6 @@ async fn list_customers(
     responses(
         (status = 201, description = "Created; the owner's invitation is on its way", body = CustomerDetail),
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad name, email, country or time zone", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_customer(
     State(state): State<AppState>,
@@ -187,7 +186,6 @@ async fn create_customer(
     responses(
         (status = 200, description = "The sub-customer", body = CustomerDetail),
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not one of my sub-customers", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_detail(
     State(state): State<AppState>,
@@ -206,7 +204,6 @@ async fn customer_detail(
     responses(
         (status = 200, description = "Deactivated", body = CustomerDetail),
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not one of my sub-customers", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already deactivated", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn deactivate_customer(
@@ -226,7 +223,6 @@ async fn deactivate_customer(
     responses(
         (status = 200, description = "Active again", body = CustomerDetail),
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not one of my sub-customers", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not deactivated", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reactivate_customer(
@@ -268,7 +264,6 @@ async fn set_active(
     responses(
         (status = 200, description = "Sender IDs, newest first", body = Page<SenderId>),
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not one of my sub-customers", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_sender_ids(
     State(state): State<AppState>,

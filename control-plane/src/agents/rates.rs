@@ -80,7 +80,6 @@ async fn rates(
         (status = 201, description = "The new rate row", body = Rate),
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A rate for this destination and moment exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad country, operator, rate or date", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_default_rate(
     State(state): State<AppState>,
@@ -124,7 +123,6 @@ async fn insert(
     responses(
         (status = 200, description = "Rates", body = CustomerRates),
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not one of my sub-customers", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_rates(
     State(state): State<AppState>,
@@ -143,9 +141,7 @@ async fn customer_rates(
     responses(
         (status = 201, description = "The new rate row", body = Rate),
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not one of my sub-customers", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A rate for this destination and moment exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad country, operator, rate or date", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_customer_rate(
     State(state): State<AppState>,
@@ -164,7 +160,6 @@ async fn set_customer_rate(
     responses(
         (status = 200, description = "Limits and spend", body = LimitStanding),
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not one of my sub-customers", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_limits(
     State(state): State<AppState>,
@@ -184,8 +179,6 @@ async fn customer_limits(
     responses(
         (status = 200, description = "The limits now", body = LimitStanding),
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not one of my sub-customers", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad amount", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_customer_limits(
     State(state): State<AppState>,

@@ -49,7 +49,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(Paged),
     responses(
         (status = 200, description = "Agents", body = Page<AgentSummary>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_agents(
     State(state): State<AppState>,
@@ -89,8 +88,6 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AgentDetail> {
     params(("account_id" = Uuid, Path, description = "Agent account id")),
     responses(
         (status = 200, description = "The agent", body = AgentDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such agent", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn agent_detail(
     State(state): State<AppState>,
@@ -106,8 +103,6 @@ async fn agent_detail(
            ("customer_id" = Uuid, Path, description = "Sub-customer id")),
     responses(
         (status = 200, description = "The sub-customer", body = CustomerDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such sub-customer of this agent", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn agent_customer(
     State(state): State<AppState>,
@@ -134,10 +129,7 @@ async fn agent_customer(
     params(("account_id" = Uuid, Path, description = "Agent account id")), request_body = SuspendAgent,
     responses(
         (status = 200, description = "Suspended", body = AgentDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such agent", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already suspended, or deleted", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Reason missing or too long", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn suspend_agent(
     State(state): State<AppState>,
@@ -162,8 +154,6 @@ async fn suspend_agent(
     params(("account_id" = Uuid, Path, description = "Agent account id")), request_body = StaffNote,
     responses(
         (status = 200, description = "Active again", body = AgentDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such agent", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reactivate_agent(

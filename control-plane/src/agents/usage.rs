@@ -103,7 +103,6 @@ async fn usage(
     responses(
         (status = 200, description = "Usage (JSON, or CSV with format=csv)", body = AgentUsage, content(("application/json"), ("text/csv"))),
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad range or format", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn agent_usage(
     State(state): State<AppState>,
@@ -119,8 +118,6 @@ async fn agent_usage(
     responses(
         (status = 200, description = "Usage (JSON, or CSV with format=csv)", body = AgentUsage, content(("application/json"), ("text/csv"))),
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not one of my sub-customers", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad range or format", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_usage(
     State(state): State<AppState>,

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::store;
 use super::types::*;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::exports::stream::{FileFormat, Writer};
 use crate::http::{Json, Query};
 use crate::identity::principal::Principal;
@@ -74,7 +74,6 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(RangeQuery),
     responses(
         (status = 200, description = "Totals", body = Overview),
-        (status = 422, description = "A bad range", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn overview(
     State(state): State<AppState>,
@@ -100,7 +99,6 @@ async fn overview(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(RangeQuery),
     responses(
         (status = 200, description = "One entry per day", body = Daily, content(("application/json"), ("text/csv"))),
-        (status = 422, description = "A bad range", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn daily(
     State(state): State<AppState>,
@@ -136,7 +134,6 @@ async fn daily(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(RangeQuery),
     responses(
         (status = 200, description = "Campaigns", body = Campaigns, content(("application/json"), ("text/csv"))),
-        (status = 422, description = "A bad range or sort", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn campaigns(
     State(state): State<AppState>,
@@ -201,7 +198,6 @@ async fn campaigns(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(RangeQuery),
     responses(
         (status = 200, description = "Countries and operators", body = Operators, content(("application/json"), ("text/csv"))),
-        (status = 422, description = "A bad range", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn operators(
     State(state): State<AppState>,

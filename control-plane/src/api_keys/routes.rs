@@ -77,7 +77,6 @@ async fn create_key(
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Keys (no secrets)", body = Page<ApiKey>),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_keys(
     State(state): State<AppState>,
@@ -100,7 +99,6 @@ async fn list_keys(
     params(("key_id" = Uuid, Path, description = "Key id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn revoke_key(
     State(state): State<AppState>,
@@ -119,8 +117,6 @@ async fn revoke_key(
 #[utoipa::path(get, path = "/v1/api-keys/current", tag = "api-keys", security(("api_key" = []), ("bearer_api_key" = [])),
     responses(
         (status = 200, description = "This key", body = ApiKey),
-        (status = 401, description = "Missing or invalid key", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn current_key(State(state): State<AppState>, key: ApiKeyAuth) -> Result<Json<ApiKey>> {
     Ok(Json(

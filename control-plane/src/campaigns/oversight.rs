@@ -56,7 +56,6 @@ pub struct StaffStop {
     params(Paged<OversightQuery>),
     responses(
         (status = 200, description = "Campaigns", body = Page<StaffCampaign>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn all_campaigns(
     State(state): State<AppState>,
@@ -87,8 +86,6 @@ fn stop_reason(body: &StaffStop) -> Result<&str> {
     params(("campaign_id" = Uuid, Path, description = "Campaign id")), request_body = StaffStop,
     responses(
         (status = 200, description = "Paused", body = Campaign),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not scheduled, queued or sending (its status is named)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_pause(
@@ -118,8 +115,6 @@ async fn staff_pause(
     params(("campaign_id" = Uuid, Path, description = "Campaign id")), request_body = StaffStop,
     responses(
         (status = 200, description = "Cancelled", body = Campaign),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Completed or cancelled already (its status is named)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_cancel(

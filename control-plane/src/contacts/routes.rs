@@ -81,7 +81,6 @@ async fn list_page(
     responses(
         (status = 200, description = "Contacts", body = Page<Contact>),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_contacts(
     State(state): State<AppState>,
@@ -193,7 +192,6 @@ async fn delete_contact(
     responses(
         (status = 200, description = "Trashed contacts", body = Page<Contact>),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_trash(
     State(state): State<AppState>,

@@ -99,7 +99,6 @@ async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Js
     responses(
         (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit, cursor or date range", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_transactions(
     State(state): State<AppState>,
@@ -115,8 +114,6 @@ async fn list_transactions(
     request_body = SetThreshold,
     responses(
         (status = 200, description = "The balance with the new threshold", body = Balance),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad threshold", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_threshold(
     State(state): State<AppState>,

@@ -112,7 +112,6 @@ async fn staff_movement(
     security(("staff_bearer" = [])), params(("account_id" = Uuid, Path, description = "Account id")),
     responses(
         (status = 200, description = "Balance", body = Balance),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn account_credits(
     State(state): State<AppState>,
@@ -133,9 +132,7 @@ async fn account_credits(
     responses(
         (status = 201, description = "Credited", body = Movement),
         (status = 200, description = "Already credited with this reference", body = Movement),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad amount, reference or reason", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn manual_topup(
     State(state): State<AppState>,
@@ -170,9 +167,7 @@ async fn manual_topup(
         (status = 201, description = "Adjusted", body = Movement),
         (status = 200, description = "Already applied with this reference", body = Movement),
         (status = 402, description = "Would take a prepaid balance below zero or exceed the credit limit", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad amount, reference or reason", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn adjustment(
     State(state): State<AppState>,
@@ -201,8 +196,6 @@ async fn adjustment(
     responses(
         (status = 201, description = "Refunded", body = Movement),
         (status = 200, description = "Already refunded", body = Movement),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad reference or reason", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_refund(
     State(state): State<AppState>,
@@ -228,9 +221,7 @@ async fn staff_refund(
     request_body = BillingSettings,
     responses(
         (status = 200, description = "The balance with the new settings", body = Balance),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Negative balance cannot become prepaid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad credit limit", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_billing(
     State(state): State<AppState>,
@@ -270,8 +261,6 @@ async fn set_billing(
     security(("staff_bearer" = [])), params(Paged<LedgerQuery>),
     responses(
         (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit, cursor or date range", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn ledger_view(
     State(state): State<AppState>,

@@ -45,7 +45,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(Paged<OrgQuery>),
     responses(
         (status = 200, description = "Organisations", body = Page<OrgSummary>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_orgs(
     State(state): State<AppState>,
@@ -83,8 +82,6 @@ async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
     params(("account_id" = Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The organisation", body = OrgDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn org_detail(
     State(state): State<AppState>,
@@ -101,10 +98,7 @@ async fn org_detail(
     params(("account_id" = Uuid, Path, description = "Organisation id")), request_body = SuspendOrg,
     responses(
         (status = 200, description = "Suspended", body = OrgDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already suspended, or deleted", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Reason missing or too long", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn suspend_org(
     State(state): State<AppState>,
@@ -127,8 +121,6 @@ async fn suspend_org(
     params(("account_id" = Uuid, Path, description = "Organisation id")), request_body = StaffNote,
     responses(
         (status = 200, description = "Active again", body = OrgDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reactivate_org(
@@ -155,8 +147,6 @@ async fn reactivate_org(
     params(("account_id" = Uuid, Path, description = "Organisation id")), request_body = DeleteOrg,
     responses(
         (status = 200, description = "Deleted; rows removed per table", body = Deleted),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Deleted already, or messages in flight", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The typed name does not match, or no reason", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -15,7 +15,7 @@ use crate::crm::changes;
 use crate::crm::staff::{CrmAdmin, CrmRead};
 use crate::crm::store::{self, LoginScope};
 use crate::crm::types::{LoginEvent, StaffNote, SuspendOrg, UserDetail, UserQuery, UserSummary};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::sessions;
 use crate::state::AppState;
@@ -36,7 +36,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(Paged<UserQuery>),
     responses(
         (status = 200, description = "Users", body = Page<UserSummary>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_users(
     State(state): State<AppState>,
@@ -67,8 +66,6 @@ async fn detail(state: &AppState, id: Uuid) -> Result<UserDetail> {
     params(("user_id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = UserDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn user_detail(
     State(state): State<AppState>,
@@ -84,7 +81,6 @@ async fn user_detail(
     params(("user_id" = Uuid, Path, description = "User id"), Paged),
     responses(
         (status = 200, description = "Login attempts", body = Page<LoginEvent>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn user_logins(
     State(state): State<AppState>,
@@ -109,9 +105,6 @@ async fn user_logins(
     params(("user_id" = Uuid, Path, description = "User id")), request_body = SuspendOrg,
     responses(
         (status = 200, description = "Disabled", body = UserDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Reason missing or too long", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn disable_user(
     State(state): State<AppState>,
@@ -138,8 +131,6 @@ async fn disable_user(
     params(("user_id" = Uuid, Path, description = "User id")), request_body = StaffNote,
     responses(
         (status = 200, description = "Enabled", body = UserDetail),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn enable_user(
     State(state): State<AppState>,

@@ -41,7 +41,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/admin/engineering/queues", tag = "admin-engineering", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Queues", body = Queues),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn queues(
     State(state): State<AppState>,
@@ -70,7 +69,6 @@ async fn queues(
     params(Paged<FailedQuery>),
     responses(
         (status = 200, description = "Failed messages", body = Page<FailedMessage>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn failed_messages(
     State(state): State<AppState>,
@@ -97,7 +95,6 @@ async fn failed_messages(
         (status = 403, description = "Permission too low, password change pending, or the organisation may not send", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A message is not failed (its status is named) or past its validity", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn retry_failed(
     State(state): State<AppState>,
@@ -129,7 +126,6 @@ async fn retry_failed(
 #[utoipa::path(get, path = "/v1/admin/engineering/unmatched-receipts", tag = "admin-engineering", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Unmatched receipts", body = UnmatchedReceipts),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn unmatched_receipts(
     State(state): State<AppState>,
@@ -142,7 +138,6 @@ async fn unmatched_receipts(
 #[utoipa::path(get, path = "/v1/admin/engineering/migrations", tag = "admin-engineering", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Migrations", body = Migrations),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn migrations(
     State(state): State<AppState>,
@@ -158,7 +153,6 @@ async fn migrations(
 #[utoipa::path(get, path = "/v1/admin/engineering/health", operation_id = "engineering_health", tag = "admin-engineering", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Health", body = Health),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn health(
     State(state): State<AppState>,
@@ -176,7 +170,6 @@ async fn health(
 #[utoipa::path(get, path = "/v1/admin/engineering/errors", tag = "admin-engineering", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Recent server errors", body = RecentErrors),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn recent_errors(
     State(state): State<AppState>,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::api_keys::types::Scope;
 use crate::contacts::filter::{ContactFilter, parse_status};
 use crate::contacts::{lists, store};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::exports::contacts;
 use crate::exports::stream::FileFormat;
 use crate::http::{Path, Query};
@@ -61,8 +61,6 @@ pub struct FormatQuery {
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(ExportQuery),
     responses(
         (status = 200, description = "The file (streamed)", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn export_contacts(
     State(state): State<AppState>,
@@ -95,7 +93,6 @@ async fn export_contacts(
     params(("list_id" = Uuid, Path, description = "List id"), FormatQuery),
     responses(
         (status = 200, description = "The file (streamed)", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn export_list(
     State(state): State<AppState>,

@@ -61,7 +61,6 @@ fn uploader(who: &Principal) -> Uploader {
     responses(
         (status = 201, description = "Uploaded and validated", body = Import),
         (status = 400, description = "Bad query or interrupted upload", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Cancelled while uploading", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "File larger than 64 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a CSV upload (JSON or multipart)", body = Problem, content_type = "application/problem+json"),
@@ -99,7 +98,6 @@ async fn upload_import(
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])), params(Paged<ImportQuery>),
     responses(
         (status = 200, description = "Imports", body = Page<Import>),
-        (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_imports(
     State(state): State<AppState>,
@@ -124,7 +122,6 @@ async fn list_imports(
     params(("import_id" = Uuid, Path, description = "Import id")),
     responses(
         (status = 200, description = "The import", body = Import),
-        (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_import(
     State(state): State<AppState>,
@@ -154,8 +151,6 @@ pub struct DryRunQuery {
     params(("import_id" = Uuid, Path, description = "Import id"), DryRunQuery),
     responses(
         (status = 200, description = "The report", body = DryRun),
-        (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad sample size", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn dry_run(
     State(state): State<AppState>,
@@ -192,7 +187,6 @@ async fn dry_run(
     request_body = CommitImport,
     responses(
         (status = 200, description = "Committed", body = Import),
-        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Being committed, cancelled, failed, or list name taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No such list, or bad list name", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -221,7 +215,6 @@ async fn commit_import(
     params(("import_id" = Uuid, Path, description = "Import id")),
     responses(
         (status = 200, description = "Cancelled", body = Import),
-        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already committed, committing, or failed", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn cancel_import(
@@ -251,7 +244,6 @@ async fn cancel_import(
     params(("import_id" = Uuid, Path, description = "Import id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Role or key scope too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Uploading or committing: cancel or wait first", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn delete_import(
@@ -280,7 +272,6 @@ async fn delete_import(
     params(("import_id" = Uuid, Path, description = "Import id")),
     responses(
         (status = 200, description = "The rejected rows (streamed CSV)", content_type = "text/csv"),
-        (status = 403, description = "Key scope too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn rejected_rows(
     State(state): State<AppState>,

@@ -29,7 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "Inbound messages", body = Page<Inbound>),
         (status = 403, description = "Key lacks messages:send and reports:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A filter is invalid", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_inbound(
     State(state): State<AppState>,
@@ -73,7 +72,6 @@ async fn list_inbound(
     params(("inbound_id" = Uuid, Path, description = "Inbound message id")),
     responses(
         (status = 200, description = "The inbound message", body = Inbound),
-        (status = 404, description = "No such inbound message", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_inbound(
     State(state): State<AppState>,

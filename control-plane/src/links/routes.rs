@@ -37,7 +37,6 @@ const MAX_USER_AGENT: usize = 512;
     params(("code" = String, Path, description = "The short code: 7 base62 characters")),
     responses(
         (status = 302, description = "To the long URL (`Location`)"),
-        (status = 404, description = "No such short link", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn redirect(
     State(state): State<AppState>,
@@ -105,7 +104,6 @@ async fn redirect(
     responses(
         (status = 200, description = "Clicks", body = Page<ClickRow>),
         (status = 403, description = "Key lacks messages:send and reports:read", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_clicks(
     State(state): State<AppState>,

@@ -45,7 +45,6 @@ fn optional_country(country: Option<&str>) -> Result<Option<String>> {
 #[utoipa::path(get, path = "/v1/pricing", tag = "pricing", params(CountryQuery),
     responses(
         (status = 200, description = "Rates in credits per segment", body = Vec<EffectiveRate>),
-        (status = 422, description = "Bad country", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn public_table(
     State(state): State<AppState>,
@@ -82,7 +81,6 @@ async fn public_table(
     responses(
         (status = 200, description = "Effective rates", body = Vec<EffectiveRate>),
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad country", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn my_rates(
     State(state): State<AppState>,
@@ -108,7 +106,6 @@ async fn my_rates(
     responses(
         (status = 200, description = "The quote", body = Quote),
         (status = 403, description = "API key without billing:read or messages:send", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad number, no rate for it, or bad text/segments", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn quote_message(
     State(state): State<AppState>,

@@ -114,9 +114,7 @@ impl<'a> RateFields<'a> {
     security(("staff_bearer" = [])), request_body = SetRate,
     responses(
         (status = 201, description = "The new rate row", body = Rate),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A row for this list, destination and moment exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad scope/account, country, operator, rate or date", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_rate(
     State(state): State<AppState>,
@@ -174,8 +172,6 @@ async fn set_rate(
     security(("staff_bearer" = [])), params(Paged<RateHistoryQuery>),
     responses(
         (status = 200, description = "Rate rows", body = Page<Rate>),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad country, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn rate_history(
     State(state): State<AppState>,
@@ -204,9 +200,7 @@ async fn rate_history(
     security(("staff_bearer" = [])), request_body = RecordCost,
     responses(
         (status = 201, description = "The new cost row", body = UpstreamCost),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A row for this upstream, destination and moment exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad upstream, country, operator, cost or date", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn record_cost(
     State(state): State<AppState>,
@@ -261,7 +255,6 @@ async fn record_cost(
     security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Cost rows", body = Page<UpstreamCost>),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn cost_history(
     State(state): State<AppState>,
@@ -279,9 +272,7 @@ async fn cost_history(
     security(("staff_bearer" = [])), params(MarginQuery),
     responses(
         (status = 200, description = "One line per destination and upstream", body = Vec<Margin>),
-        (status = 403, description = "Permission too low", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad country", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn margins(
     State(state): State<AppState>,

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::credits::money::amount_str;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::http::Path;
 use crate::identity::principal::Principal;
 use crate::identity::scope::AccountScope;
@@ -100,7 +100,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("campaign_id" = Uuid, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "An event stream of `progress` events and a final `end`, each a Progress document", body = Progress, content_type = "text/event-stream"),
-        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn campaign_progress(
     State(state): State<AppState>,

@@ -43,7 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/admin/sender-ids/queue", tag = "admin-sender-ids", security(("staff_bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "The approval queue, oldest first", body = Page<StaffSenderId>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn queue(
     State(state): State<AppState>,
@@ -60,7 +59,6 @@ async fn queue(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")),
     responses(
         (status = 200, description = "The sender ID and its history", body = SenderIdHistory),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_get_sender_id(
     State(state): State<AppState>,
@@ -83,7 +81,6 @@ async fn staff_get_sender_id(
     params(("account_id" = Uuid, Path, description = "Organisation id"), Paged),
     responses(
         (status = 200, description = "Sender IDs with their history", body = Page<SenderIdHistory>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn account_history(
     State(state): State<AppState>,
@@ -146,9 +143,7 @@ async fn decide_one(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")), request_body = DecisionNote,
     responses(
         (status = 200, description = "Approved", body = StaffSenderId),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Note too long", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn approve(
     State(state): State<AppState>,
@@ -165,9 +160,7 @@ async fn approve(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")), request_body = DecisionReason,
     responses(
         (status = 200, description = "Rejected", body = StaffSenderId),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Reason missing or too long", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reject(
     State(state): State<AppState>,
@@ -185,9 +178,7 @@ async fn reject(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")), request_body = DecisionReason,
     responses(
         (status = 200, description = "Suspended", body = StaffSenderId),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not approved (the detail names its status)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Reason missing or too long", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn suspend(
     State(state): State<AppState>,
@@ -205,9 +196,7 @@ async fn suspend(
     params(("sender_id_id" = Uuid, Path, description = "Sender ID id")), request_body = DecisionNote,
     responses(
         (status = 200, description = "Approved again", body = StaffSenderId),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not suspended (the detail names its status)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Note too long", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reinstate(
     State(state): State<AppState>,
@@ -230,8 +219,6 @@ fn required_reason(req: &DecisionReason) -> Result<&str> {
     request_body = BulkApprove,
     responses(
         (status = 200, description = "Per-id results, in request order", body = BulkApproved),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No ids, too many, or note too long", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn bulk_approve(
     State(state): State<AppState>,

@@ -44,7 +44,6 @@ async fn guard_url(state: &AppState, url: &str) -> Result<()> {
     request_body = CreateEndpoint,
     responses(
         (status = 201, description = "Registered; store the secret now", body = CreatedEndpoint),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid field, or the URL is not https or reaches a forbidden address", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_endpoint(
@@ -83,7 +82,6 @@ async fn create_endpoint(
 #[utoipa::path(get, path = "/v1/webhooks/endpoints", tag = "webhooks", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Endpoints (no secrets)", body = Page<Endpoint>),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_endpoints(
     State(state): State<AppState>,
@@ -106,7 +104,6 @@ async fn list_endpoints(
     params(("endpoint_id" = Uuid, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint", body = Endpoint),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_endpoint(
     State(state): State<AppState>,
@@ -127,8 +124,6 @@ async fn get_endpoint(
     params(("endpoint_id" = Uuid, Path, description = "Endpoint id")), request_body = UpdateEndpoint,
     responses(
         (status = 200, description = "The changed endpoint", body = Endpoint),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_endpoint(
     State(state): State<AppState>,
@@ -162,7 +157,6 @@ async fn update_endpoint(
     params(("endpoint_id" = Uuid, Path, description = "Endpoint id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn delete_endpoint(
     State(state): State<AppState>,
@@ -183,8 +177,6 @@ async fn delete_endpoint(
     params(("endpoint_id" = Uuid, Path, description = "Endpoint id")), request_body = RotateSecret,
     responses(
         (status = 200, description = "The new secret", body = RotatedSecret),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "overlap_seconds out of range", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn rotate_secret(
     State(state): State<AppState>,
@@ -210,7 +202,6 @@ async fn rotate_secret(
     params(("endpoint_id" = Uuid, Path, description = "Endpoint id")), request_body = TestFire,
     responses(
         (status = 202, description = "Queued; follow it in the delivery log", body = Delivery),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The endpoint is disabled", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn test_fire(

@@ -54,7 +54,6 @@ pub struct Accepted {
 #[utoipa::path(post, path = "/v1/account/invitations", tag = "team", security(("bearer" = [])), request_body = InviteRequest,
     responses(
         (status = 201, description = "Invitation sent", body = Invitation),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn invite(
@@ -106,7 +105,6 @@ async fn invite(
 #[utoipa::path(get, path = "/v1/account/invitations", tag = "team", security(("bearer" = [])), params(Paged),
     responses(
         (status = 200, description = "Pending invitations", body = Page<Invitation>),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_invitations(
     State(state): State<AppState>,
@@ -129,7 +127,6 @@ async fn list_invitations(
     params(("invitation_id" = Uuid, Path, description = "Invitation id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn revoke_invitation(
     State(state): State<AppState>,

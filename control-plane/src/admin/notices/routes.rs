@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::admin::guard::StaffSession;
 use crate::admin::notices::store;
 use crate::admin::notices::types::{MarkedRead, NotificationQuery, StaffNotification, UnreadCount};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::state::AppState;
 
@@ -27,7 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(Paged<NotificationQuery>),
     responses(
         (status = 200, description = "Notifications", body = Page<StaffNotification>),
-        (status = 401, description = "Not signed in as staff", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_staff_notifications(
     State(state): State<AppState>,
@@ -64,7 +63,6 @@ async fn staff_unread_count(
     params(("notification_id" = Uuid, Path, description = "Notification id")),
     responses(
         (status = 200, description = "The notification, read", body = StaffNotification),
-        (status = 404, description = "Not one of mine", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_mark_read(
     State(state): State<AppState>,

@@ -52,7 +52,6 @@ async fn get_budget(State(state): State<AppState>, who: Principal) -> Result<Jso
     request_body = SetBudget,
     responses(
         (status = 200, description = "The caps now", body = Budget),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_budget(
     State(state): State<AppState>,

@@ -36,7 +36,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/admin/sending-halts", tag = "admin-campaigns", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Halts in force", body = Halts),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_halts(
     State(state): State<AppState>,
@@ -114,7 +113,6 @@ fn target(account_id: Option<Uuid>) -> (&'static str, String) {
     request_body = StartHalt,
     responses(
         (status = 201, description = "Halted", body = Halt),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already halted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn halt_platform(
@@ -129,7 +127,6 @@ async fn halt_platform(
 #[utoipa::path(delete, path = "/v1/admin/sending-halt", tag = "admin-campaigns", security(("staff_bearer" = [])),
     responses(
         (status = 200, description = "Lifted", body = Halt),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No platform halt in force", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn lift_platform(
@@ -144,7 +141,6 @@ async fn lift_platform(
     params(("account_id" = Uuid, Path, description = "Organisation id")), request_body = StartHalt,
     responses(
         (status = 201, description = "Halted", body = Halt),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already halted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn halt_account(
@@ -161,7 +157,6 @@ async fn halt_account(
     params(("account_id" = Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "Lifted", body = Halt),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn lift_account(
     State(state): State<AppState>,

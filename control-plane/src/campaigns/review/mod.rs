@@ -61,7 +61,6 @@ pub struct ReviewReject {
     params(Paged),
     responses(
         (status = 200, description = "The queue", body = Page<ReviewItem>),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn review_queue(
     State(state): State<AppState>,
@@ -79,10 +78,7 @@ async fn review_queue(
     params(("campaign_id" = Uuid, Path, description = "Campaign id")), request_body = ReviewApprove,
     responses(
         (status = 200, description = "Approved", body = Campaign),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not waiting for a review (its status is named)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn review_approve(
     State(state): State<AppState>,
@@ -100,10 +96,7 @@ async fn review_approve(
     params(("campaign_id" = Uuid, Path, description = "Campaign id")), request_body = ReviewReject,
     responses(
         (status = 200, description = "Rejected", body = Campaign),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not waiting for a review (its status is named)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn review_reject(
     State(state): State<AppState>,

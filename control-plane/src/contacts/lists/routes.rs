@@ -62,7 +62,6 @@ async fn load(state: &AppState, scope: AccountScope, id: Uuid) -> Result<Contact
     responses(
         (status = 200, description = "Lists", body = Page<ContactList>),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad q, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_lists(
     State(state): State<AppState>,
@@ -185,7 +184,6 @@ async fn delete_list(
     responses(
         (status = 200, description = "Members", body = Page<Contact>),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad q, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_members(
     State(state): State<AppState>,
@@ -222,7 +220,6 @@ async fn list_members(
     responses(
         (status = 200, description = "How many were added", body = Affected),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No ids or too many", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn add_members(
     State(state): State<AppState>,
@@ -244,7 +241,6 @@ async fn add_members(
     responses(
         (status = 200, description = "How many were removed", body = Affected),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No ids or too many", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_members(
     State(state): State<AppState>,

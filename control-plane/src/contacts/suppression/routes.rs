@@ -41,7 +41,6 @@ pub struct SuppressionQuery {
     responses(
         (status = 200, description = "Suppressions", body = Page<Suppression>),
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad phone, limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_suppressions(
     State(state): State<AppState>,

@@ -59,9 +59,6 @@ pub struct ImpersonationToken {
     params(("account_id" = Uuid, Path, description = "Organisation id")), request_body = StartImpersonation,
     responses(
         (status = 201, description = "The read-only token", body = ImpersonationToken),
-        (status = 403, description = "Permission too low or password change pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Reason missing or too long", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn start_impersonation(
     State(state): State<AppState>,
@@ -118,7 +115,6 @@ async fn start_impersonation(
     responses(
         (status = 204, description = "Ended"),
         (status = 403, description = "Permission too low, or another staff member's", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such impersonation", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn exit_impersonation(
     State(state): State<AppState>,

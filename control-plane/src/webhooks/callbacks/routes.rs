@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::http::Json;
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
@@ -27,8 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = RotateSecret,
     responses(
         (status = 200, description = "The new secret", body = RotatedSecret),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "overlap_seconds out of range", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn rotate_callback_secret(
     State(state): State<AppState>,

@@ -30,7 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(Paged<DeliveryQuery>),
     responses(
         (status = 200, description = "Deliveries", body = Page<Delivery>),
-        (status = 403, description = "Role too low", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_deliveries(
     State(state): State<AppState>,
@@ -54,7 +53,6 @@ async fn list_deliveries(
     params(("delivery_id" = Uuid, Path, description = "Delivery id")),
     responses(
         (status = 200, description = "The delivery", body = DeliveryDetail),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_delivery(
     State(state): State<AppState>,
@@ -78,7 +76,6 @@ async fn get_delivery(
     params(("delivery_id" = Uuid, Path, description = "Delivery id")),
     responses(
         (status = 200, description = "Queued again", body = Delivery),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn replay_delivery(
     State(state): State<AppState>,
@@ -99,7 +96,6 @@ async fn replay_delivery(
     params(("endpoint_id" = Uuid, Path, description = "Endpoint id")), request_body = ReplayRange,
     responses(
         (status = 200, description = "How many were queued again", body = Replayed),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "until is not after since", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn replay_range(
