@@ -57,6 +57,7 @@ pub mod ops;
 pub mod pricing;
 pub mod rate_limit;
 pub mod results;
+pub mod scoped;
 pub mod sender_ids;
 pub mod service;
 pub mod state;

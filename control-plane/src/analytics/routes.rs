@@ -14,6 +14,7 @@ use super::store;
 use super::types::*;
 use crate::error::{Error, Result};
 use crate::exports::stream::{FileFormat, Writer};
+use crate::http::reply::found;
 use crate::http::{Json, Query};
 use crate::identity::principal::Principal;
 use crate::messages::routes::reader;
@@ -89,9 +90,8 @@ async fn overview(
         ));
     }
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(
-        store::overview(&mut conn, principal.scope(), range).await?,
-    ))
+    let overview = store::overview(&mut conn, principal.scope(), range).await?;
+    Ok(Json(overview))
 }
 
 /// Sent, delivered and failed per day of the range.
@@ -255,27 +255,9 @@ async fn dashboard(State(state): State<AppState>, principal: Principal) -> Resul
     let scope = principal.scope();
     let to = today();
     let mut conn = state.pool.acquire().await?;
-    let balance = crate::credits::store::balance(&mut *conn, scope)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let month = store::overview(
-        &mut conn,
-        scope,
-        Range {
-            from: to - time::Duration::days(29),
-            to,
-        },
-    )
-    .await?;
-    let activity = store::daily(
-        &mut *conn,
-        scope,
-        Range {
-            from: to - time::Duration::days(6),
-            to,
-        },
-    )
-    .await?;
+    let balance = found(crate::credits::store::balance(&mut *conn, scope).await?)?;
+    let month = store::overview(&mut conn, scope, Range::ending(to, 30)).await?;
+    let activity = store::daily(&mut *conn, scope, Range::ending(to, 7)).await?;
     Ok(Json(Dashboard {
         balance: balance.balance,
         reserved: balance.reserved,

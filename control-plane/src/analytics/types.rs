@@ -65,6 +65,14 @@ pub struct Range {
     pub to: Date,
 }
 
+impl Range {
+    /// The `days` days up to `to` (included).
+    pub fn ending(to: Date, days: i64) -> Range {
+        let from = to - time::Duration::days(days - 1);
+        Range { from, to }
+    }
+}
+
 /// `YYYY-MM-DD`.
 pub fn date_text(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
@@ -90,7 +98,7 @@ impl RangeQuery {
         };
         let from = match &self.from {
             Some(f) => day("from", f)?,
-            None => to - time::Duration::days(29),
+            None => Range::ending(to, 30).from,
         };
         if from > to {
             return Err(Error::field("to", "must not be before from"));

@@ -10,12 +10,14 @@ use uuid::Uuid;
 use crate::api_keys::store;
 use crate::api_keys::types::{ApiKey, CreateApiKey, CreatedApiKey, KEY_PREFIX};
 use crate::crypto;
-use crate::error::{Error, Problem, Result};
+use crate::error::{FieldError, Problem, Result};
+use crate::http::reply::{checked, found, gone};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::principal::ApiKeyAuth;
 use crate::identity::role::Role;
 use crate::identity::user::{AuthUser, VerifiedUser};
 use crate::state::AppState;
+use crate::types::BoundedText;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -38,22 +40,11 @@ async fn create_key(
 ) -> Result<(StatusCode, Json<CreatedApiKey>)> {
     user.require(Role::Admin)?;
     let mut errors = Vec::new();
-    let name_len = req.name.trim().chars().count();
-    if name_len == 0 || name_len > 100 {
-        errors.push(crate::error::FieldError::new(
-            "name",
-            "must be 1 to 100 characters",
-        ));
-    }
+    BoundedText::<100>::check("name", &req.name, &mut errors);
     if req.scopes.is_empty() {
-        errors.push(crate::error::FieldError::new(
-            "scopes",
-            "needs at least one scope",
-        ));
+        errors.push(FieldError::new("scopes", "needs at least one scope"));
     }
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
+    checked((), errors)?;
     let mut scopes = req.scopes.clone();
     scopes.sort_by_key(|s| s.as_str());
     scopes.dedup();
@@ -106,11 +97,7 @@ async fn revoke_key(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     user.require(Role::Admin)?;
-    if store::revoke(&state.pool, user.scope(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Error::NotFound)
-    }
+    gone(store::revoke(&state.pool, user.scope(), id).await?)
 }
 
 /// The API key making this request (lets an integration check its key and scopes).
@@ -119,9 +106,5 @@ async fn revoke_key(
         (status = 200, description = "This key", body = ApiKey),
     ))]
 async fn current_key(State(state): State<AppState>, key: ApiKeyAuth) -> Result<Json<ApiKey>> {
-    Ok(Json(
-        store::get(&state.pool, key.scope(), key.key_id)
-            .await?
-            .ok_or(Error::NotFound)?,
-    ))
+    found(store::get(&state.pool, key.scope(), key.key_id).await?).map(Json)
 }

@@ -9,6 +9,8 @@ use crate::api_keys::types::{ApiKey, Scope};
 use crate::crypto;
 use crate::error::Result;
 
+const COLUMNS: &str = "id, name, prefix, scopes, last_used_at, revoked_at, created_at";
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
@@ -45,20 +47,20 @@ pub async fn insert(
     created_by: Uuid,
 ) -> Result<ApiKey> {
     let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-    let row: Row = sqlx::query_as(
+    let sql = format!(
         "INSERT INTO api_keys (id, account_id, name, prefix, key_hash, scopes, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         RETURNING id, name, prefix, scopes, last_used_at, revoked_at, created_at",
-    )
-    .bind(Uuid::now_v7())
-    .bind(scope.id())
-    .bind(name)
-    .bind(prefix)
-    .bind(crypto::digest(secret))
-    .bind(&scopes)
-    .bind(created_by)
-    .fetch_one(conn)
-    .await?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    );
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(Uuid::now_v7())
+        .bind(scope.id())
+        .bind(name)
+        .bind(prefix)
+        .bind(crypto::digest(secret))
+        .bind(&scopes)
+        .bind(created_by)
+        .fetch_one(conn)
+        .await?;
     Ok(row.into())
 }
 
@@ -69,15 +71,16 @@ pub async fn list(
     before: Uuid,
     limit: i64,
 ) -> Result<Vec<ApiKey>> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, name, prefix, scopes, last_used_at, revoked_at, created_at FROM api_keys
-         WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-    )
-    .bind(scope.id())
-    .bind(before)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 AND id < $2
+         ORDER BY id DESC LIMIT $3"
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.id())
+        .bind(before)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
     Ok(rows.into_iter().map(ApiKey::from).collect())
 }
 
@@ -87,23 +90,14 @@ pub async fn get(
     scope: AccountScope,
     id: Uuid,
 ) -> Result<Option<ApiKey>> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, name, prefix, scopes, last_used_at, revoked_at, created_at FROM api_keys
-         WHERE account_id = $1 AND id = $2",
-    )
-    .bind(scope.id())
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 AND id = $2");
+    let row: Option<Row> = crate::scoped::one(conn, sql, scope, id).await?;
     Ok(row.map(ApiKey::from))
 }
 
 /// Revokes a key; false when the account has no such active key.
 pub async fn revoke(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
-    let done = sqlx::query("UPDATE api_keys SET revoked_at = now() WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL")
-        .bind(scope.id())
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    let sql = "UPDATE api_keys SET revoked_at = now()
+               WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL";
+    crate::scoped::hit_one(conn, sql, scope, id).await
 }

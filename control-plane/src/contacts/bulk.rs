@@ -12,6 +12,7 @@ use crate::contacts::lists;
 use crate::contacts::store::{self, FILTER_SQL, bind_filter};
 use crate::contacts::types::check_tags;
 use crate::error::{Error, FieldError, Result};
+use crate::http::reply::checked;
 use crate::identity::scope::AccountScope;
 
 /// Most contacts a filter may select in one bulk action; narrow the filter beyond that.
@@ -106,16 +107,14 @@ impl BulkRequest {
             }
             _ => {}
         }
-        if !errors.is_empty() {
-            return Err(Error::Validation(errors));
-        }
-        Ok(CheckedBulk {
+        let bulk = CheckedBulk {
             action: self.action,
             ids: self.ids.clone(),
             filter,
             tags,
             list_id: self.list_id,
-        })
+        };
+        checked(bulk, errors)
     }
 }
 

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::contacts::phone::{self, ContactStatus};
 use crate::contacts::types::check_tag;
 use crate::error::{Error, FieldError, Result};
+use crate::http::reply::checked;
 
 /// Filters shared by the list endpoint, the trash and bulk actions.
 #[derive(Debug, Default, Clone, Deserialize, ToSchema, IntoParams)]
@@ -62,9 +63,7 @@ impl ContactFilter {
         if let Some(tag) = tag {
             check_tag(&format!("{prefix}tag"), tag, &mut errors);
         }
-        if !errors.is_empty() {
-            return Err(Error::Validation(errors));
-        }
+        checked((), errors)?;
         let q_phone = q
             .and_then(|q| phone::normalise(q, country))
             .filter(|n| n.country.is_some())

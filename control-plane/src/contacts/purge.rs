@@ -20,15 +20,8 @@ const BATCH: i64 = 5_000;
 
 /// Purges one trashed contact of the account; false when it has none such in the trash.
 pub async fn purge_one(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
-    Ok(sqlx::query(
-        "DELETE FROM contacts WHERE account_id = $1 AND id = $2 AND deleted_at IS NOT NULL",
-    )
-    .bind(scope.id())
-    .bind(id)
-    .execute(conn)
-    .await?
-    .rows_affected()
-        == 1)
+    let sql = "DELETE FROM contacts WHERE account_id = $1 AND id = $2 AND deleted_at IS NOT NULL";
+    crate::scoped::hit_one(conn, sql, scope, id).await
 }
 
 /// Empties the account's trash; returns how many contacts were purged.

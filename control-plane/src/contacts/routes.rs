@@ -17,6 +17,7 @@ use crate::contacts::types::{Contact, CreateContact, UpdateContact};
 use crate::contacts::{purge, store};
 use crate::error::{Error, Problem, Result};
 use crate::http::pagination::PageRequest;
+use crate::http::reply::{found, gone};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
@@ -48,12 +49,11 @@ pub(crate) fn can_write(p: &Principal) -> Result<()> {
 }
 
 async fn load(state: &AppState, scope: AccountScope, id: Uuid) -> Result<Contact> {
-    store::get(&state.pool, scope, id)
-        .await?
-        .ok_or(Error::NotFound)
+    found(store::get(&state.pool, scope, id).await?)
 }
 
-async fn list_page(
+/// A page of the contacts `q` selects, active or in the trash, for readers.
+pub(crate) async fn list_page(
     state: &AppState,
     p: &Principal,
     q: &ContactFilter,
@@ -63,15 +63,7 @@ async fn list_page(
     can_read(p)?;
     let country = store::account_country(&state.pool, p.scope()).await?;
     let filter = q.check("", &country)?;
-    let rows = store::list(
-        &state.pool,
-        p.scope(),
-        &filter,
-        trash,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, p.scope(), &filter, trash, &page).await?;
     Ok(Page::from_rows(rows, page, |c| c.id))
 }
 
@@ -108,17 +100,13 @@ async fn create_contact(
     let fields = req.check(&country)?;
     let mut tx = state.pool.begin().await?;
     let list_ids = req.list_ids.unwrap_or_default();
-    if !lists::missing_lists(&mut *tx, p.scope(), &list_ids)
-        .await?
-        .is_empty()
-    {
+    let missing = lists::missing_lists(&mut *tx, p.scope(), &list_ids).await?;
+    if !missing.is_empty() {
         return Err(Error::field("list_ids", "no such list"));
     }
     let id = store::insert(&mut tx, p.scope(), &fields).await?;
     lists::add_members(&mut *tx, p.scope(), &list_ids, &[id]).await?;
-    let contact = store::get(&mut *tx, p.scope(), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let contact = found(store::get(&mut *tx, p.scope(), id).await?)?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(contact)))
 }
@@ -158,9 +146,7 @@ async fn update_contact(
     can_write(&p)?;
     let country = store::account_country(&state.pool, p.scope()).await?;
     let fields = req.check(&country)?;
-    store::update(&state.pool, p.scope(), id, &fields)
-        .await?
-        .ok_or(Error::NotFound)?;
+    found(store::update(&state.pool, p.scope(), id, &fields).await?)?;
     Ok(Json(load(&state, p.scope(), id).await?))
 }
 
@@ -179,11 +165,9 @@ async fn delete_contact(
 ) -> Result<StatusCode> {
     can_write(&p)?;
     let mut tx = state.pool.begin().await?;
-    if store::trash(&mut tx, p.scope(), &[id]).await? == 0 {
-        return Err(Error::NotFound);
-    }
+    let trashed = gone(store::trash(&mut tx, p.scope(), &[id]).await? > 0)?;
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(trashed)
 }
 
 /// Contacts in the trash, most recently created first, with the same filters.
@@ -228,11 +212,7 @@ async fn purge_contact(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     p.require(Scope::ContactsWrite, Role::Admin)?;
-    if purge::purge_one(&state.pool, p.scope(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Error::NotFound)
-    }
+    gone(purge::purge_one(&state.pool, p.scope(), id).await?)
 }
 
 /// Restore a contact from the trash.
@@ -271,9 +251,7 @@ async fn opt_out(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Contact>> {
     can_write(&p)?;
-    store::set_opted_out(&state.pool, p.scope(), id, true)
-        .await?
-        .ok_or(Error::NotFound)?;
+    found(store::set_opted_out(&state.pool, p.scope(), id, true).await?)?;
     Ok(Json(load(&state, p.scope(), id).await?))
 }
 
@@ -293,9 +271,7 @@ async fn opt_in(
 ) -> Result<Json<Contact>> {
     can_write(&p)?;
     let mut tx = state.pool.begin().await?;
-    let phone = store::set_opted_out(&mut *tx, p.scope(), id, false)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let phone = found(store::set_opted_out(&mut *tx, p.scope(), id, false).await?)?;
     suppression::delete_stop(&mut *tx, p.scope(), &phone).await?;
     tx.commit().await?;
     Ok(Json(load(&state, p.scope(), id).await?))

@@ -2,14 +2,16 @@
 //! parameters (`$n IS NULL OR …`), so every combination runs the same prepared query.
 
 use sqlx::postgres::PgArguments;
-use sqlx::query::QueryAs;
+use sqlx::query::{QueryAs, QueryScalar};
 use sqlx::{PgConnection, PgExecutor, Postgres};
 use uuid::Uuid;
 
 use crate::contacts::filter::SearchFilter;
 use crate::contacts::types::{Contact, ContactFields};
 use crate::error::{Error, Result, conflict_on_unique};
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
+use crate::scoped;
 
 /// Columns of [`Contact`] selected from `contacts c`.
 pub const CONTACT_COLUMNS: &str = "c.id, c.phone, c.phone_raw, c.status, c.invalid_reason, \
@@ -62,46 +64,56 @@ fn duplicate_phone(err: sqlx::Error) -> Error {
     )
 }
 
+/// Binds the account and `id` as `$1` and `$2`, then `f` as `$3` to `$17` in the order
+/// [`insert`] and [`update`] share: the phone, its raw input, status, reason, operator and
+/// country, then names, email, tags, notes, consent and attributes.
+fn bind_fields<'q>(
+    query: QueryScalar<'q, Postgres, Uuid, PgArguments>,
+    scope: AccountScope,
+    id: Uuid,
+    f: &'q ContactFields,
+) -> QueryScalar<'q, Postgres, Uuid, PgArguments> {
+    let phone = f.phone.as_ref();
+    query
+        .bind(scope.id())
+        .bind(id)
+        .bind(phone.map(|(p, _)| p.phone.as_str()))
+        .bind(phone.map(|(_, raw)| raw.as_str()))
+        .bind(phone.map(|(p, _)| p.status))
+        .bind(phone.and_then(|(p, _)| p.reason.as_deref()))
+        .bind(phone.and_then(|(p, _)| p.mno_id))
+        .bind(phone.and_then(|(p, _)| p.country))
+        .bind(f.first_name.as_deref())
+        .bind(f.last_name.as_deref())
+        .bind(f.email.as_deref())
+        .bind(f.tags.as_deref())
+        .bind(f.notes.as_deref())
+        .bind(f.consent_source.as_deref())
+        .bind(f.consent_at)
+        .bind(f.consent_note.as_deref())
+        .bind(f.attributes.as_ref())
+}
+
 /// Inserts a contact; 409 when the account already has the number.
 pub async fn insert(
     conn: &mut PgConnection,
     scope: AccountScope,
     f: &ContactFields,
 ) -> Result<Uuid> {
-    let (phone, raw) = f
-        .phone
-        .as_ref()
-        .ok_or_else(|| Error::field("phone", "is required"))?;
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO contacts (id, account_id, phone, phone_raw, status, invalid_reason, mno_id,
-             country, first_name, last_name, email, tags, notes, consent_source, consent_at,
-             consent_note, attributes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), NULLIF($10, ''),
-                 NULLIF($11, ''), coalesce($12, '{}'), NULLIF($13, ''), NULLIF($14, ''), $15,
-                 NULLIF($16, ''), coalesce($17, '{}'::jsonb))",
-    )
-    .bind(id)
-    .bind(scope.id())
-    .bind(&phone.phone)
-    .bind(raw)
-    .bind(phone.status)
-    .bind(phone.reason.as_deref())
-    .bind(phone.mno_id)
-    .bind(phone.country)
-    .bind(f.first_name.as_deref())
-    .bind(f.last_name.as_deref())
-    .bind(f.email.as_deref())
-    .bind(f.tags.as_deref())
-    .bind(f.notes.as_deref())
-    .bind(f.consent_source.as_deref())
-    .bind(f.consent_at)
-    .bind(f.consent_note.as_deref())
-    .bind(f.attributes.as_ref())
-    .execute(conn)
-    .await
-    .map_err(duplicate_phone)?;
-    Ok(id)
+    if f.phone.is_none() {
+        return Err(Error::field("phone", "is required"));
+    }
+    let sql = "INSERT INTO contacts (account_id, id, phone, phone_raw, status, invalid_reason,
+                   mno_id, country, first_name, last_name, email, tags, notes, consent_source,
+                   consent_at, consent_note, attributes)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), NULLIF($10, ''),
+                       NULLIF($11, ''), coalesce($12, '{}'), NULLIF($13, ''), NULLIF($14, ''),
+                       $15, NULLIF($16, ''), coalesce($17, '{}'::jsonb))
+               RETURNING id";
+    bind_fields(sqlx::query_scalar(sql), scope, Uuid::now_v7(), f)
+        .fetch_one(conn)
+        .await
+        .map_err(duplicate_phone)
 }
 
 /// One contact (active or trashed) of the account.
@@ -112,11 +124,7 @@ pub async fn get(
 ) -> Result<Option<Contact>> {
     let sql =
         format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.account_id = $1 AND c.id = $2");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    scoped::one(conn, sql, scope, id).await
 }
 
 /// Applies checked changes to an active contact; `None` when there is none.
@@ -126,9 +134,7 @@ pub async fn update(
     id: Uuid,
     f: &ContactFields,
 ) -> Result<Option<Uuid>> {
-    let phone = f.phone.as_ref();
-    sqlx::query_scalar(
-        "UPDATE contacts SET
+    let sql = "UPDATE contacts SET
             phone = coalesce($3, phone),
             phone_raw = coalesce($4, phone_raw),
             status = CASE WHEN $3::text IS NULL THEN status ELSE $5 END,
@@ -148,39 +154,21 @@ pub async fn update(
             attributes = coalesce($17, attributes),
             updated_at = now()
          WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL
-         RETURNING id",
-    )
-    .bind(scope.id())
-    .bind(id)
-    .bind(phone.map(|(p, _)| p.phone.as_str()))
-    .bind(phone.map(|(_, raw)| raw.as_str()))
-    .bind(phone.map(|(p, _)| p.status))
-    .bind(phone.and_then(|(p, _)| p.reason.as_deref()))
-    .bind(phone.and_then(|(p, _)| p.mno_id))
-    .bind(phone.and_then(|(p, _)| p.country))
-    .bind(f.first_name.as_deref())
-    .bind(f.last_name.as_deref())
-    .bind(f.email.as_deref())
-    .bind(f.tags.as_deref())
-    .bind(f.notes.as_deref())
-    .bind(f.consent_source.as_deref())
-    .bind(f.consent_at)
-    .bind(f.consent_note.as_deref())
-    .bind(f.attributes.as_ref())
-    .fetch_optional(conn)
-    .await
-    .map_err(duplicate_phone)
+         RETURNING id";
+    bind_fields(sqlx::query_scalar(sql), scope, id, f)
+        .fetch_optional(conn)
+        .await
+        .map_err(duplicate_phone)
 }
 
 /// A page of the account's active (`trash = false`) or trashed contacts matching `filter`,
-/// ids below `before`, newest first.
+/// newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     filter: &SearchFilter,
     trash: bool,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Contact>> {
     let sql = format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts c
@@ -190,8 +178,8 @@ pub async fn list(
     Ok(
         bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), scope, filter)
             .bind(trash)
-            .bind(before)
-            .bind(limit)
+            .bind(page.before_or_max())
+            .bind(page.fetch_limit())
             .fetch_all(conn)
             .await?,
     )

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::contacts::phone::{self, ContactStatus, NormalisedPhone};
-use crate::error::{Error, FieldError, Result};
+use crate::error::{FieldError, Result};
+use crate::http::reply::checked;
 use crate::users::types::parse_email;
 
 /// Most tags on one contact.
@@ -171,7 +172,7 @@ pub fn check_tags(field: &str, tags: &[String], errors: &mut Vec<FieldError>) ->
 
 /// Checks an optional text's length; returns it trimmed, `None` for absent, `Some("")` to
 /// clear.
-fn check_text(
+pub fn check_text(
     field: &str,
     value: Option<&str>,
     max: usize,
@@ -258,104 +259,60 @@ pub struct ContactFields {
     pub attributes: Option<Value>,
 }
 
-impl ContactFields {
-    /// Checks the fields common to create and update.
-    #[allow(clippy::too_many_arguments)]
-    fn check(
-        phone: Option<(&str, bool)>,
-        country: &str,
-        first_name: Option<&str>,
-        last_name: Option<&str>,
-        email: Option<&str>,
-        tags: Option<&[String]>,
-        notes: Option<&str>,
-        consent: (Option<&str>, Option<OffsetDateTime>, Option<&str>),
-        attributes: Option<&Value>,
-    ) -> Result<ContactFields> {
+/// Checks the fields create and update share: `$req` is a [`CreateContact`] or an
+/// [`UpdateContact`] (the same field names), `$phone` its number and whether an invalid one
+/// is accepted, `$country` the organisation's country for national numbers. Gives the
+/// checked fields and the errors found.
+macro_rules! check_fields {
+    ($req:expr, $phone:expr, $country:expr) => {{
+        let req = $req;
         let mut errors = Vec::new();
+        let errs = &mut errors;
         let fields = ContactFields {
-            phone: phone.and_then(|(p, allow)| check_phone(p, allow, country, &mut errors)),
-            first_name: check_text("first_name", first_name, 100, &mut errors),
-            last_name: check_text("last_name", last_name, 100, &mut errors),
-            email: email.map(|e| match e.trim() {
+            phone: $phone.and_then(|(p, allow)| check_phone(p, allow, $country, errs)),
+            first_name: check_text("first_name", req.first_name.as_deref(), 100, errs),
+            last_name: check_text("last_name", req.last_name.as_deref(), 100, errs),
+            email: req.email.as_deref().map(|e| match e.trim() {
                 "" => String::new(),
-                e => parse_email("email", e, &mut errors),
+                e => parse_email("email", e, errs),
             }),
-            tags: tags.map(|t| check_tags("tags", t, &mut errors)),
-            notes: check_text("notes", notes, 4000, &mut errors),
-            consent_source: check_text("consent_source", consent.0, 200, &mut errors),
-            consent_at: consent.1,
-            consent_note: check_text("consent_note", consent.2, 2000, &mut errors),
-            attributes: check_attributes(attributes, &mut errors),
+            tags: req.tags.as_deref().map(|t| check_tags("tags", t, errs)),
+            notes: check_text("notes", req.notes.as_deref(), 4000, errs),
+            consent_source: check_text("consent_source", req.consent_source.as_deref(), 200, errs),
+            consent_at: req.consent_at,
+            consent_note: check_text("consent_note", req.consent_note.as_deref(), 2000, errs),
+            attributes: check_attributes(req.attributes.as_ref(), errs),
         };
-        if errors.is_empty() {
-            Ok(fields)
-        } else {
-            Err(Error::Validation(errors))
-        }
-    }
+        (fields, errors)
+    }};
 }
 
 impl CreateContact {
     /// Validates a new contact with the organisation's `country` for national numbers.
     pub fn check(&self, country: &str) -> Result<ContactFields> {
-        let mut list_errors = Vec::new();
+        let phone = Some((self.phone.as_str(), self.allow_invalid.unwrap_or(false)));
+        let (fields, mut errors) = check_fields!(self, phone, country);
         if self.list_ids.as_ref().is_some_and(|l| l.len() > 100) {
-            list_errors.push(FieldError::new("list_ids", "at most 100 lists"));
+            errors.push(FieldError::new("list_ids", "at most 100 lists"));
         }
-        let fields = ContactFields::check(
-            Some((&self.phone, self.allow_invalid.unwrap_or(false))),
-            country,
-            self.first_name.as_deref(),
-            self.last_name.as_deref(),
-            self.email.as_deref(),
-            self.tags.as_deref(),
-            self.notes.as_deref(),
-            (
-                self.consent_source.as_deref(),
-                self.consent_at,
-                self.consent_note.as_deref(),
-            ),
-            self.attributes.as_ref(),
-        );
-        match (fields, list_errors.is_empty()) {
-            (Ok(f), true) => Ok(f),
-            (Ok(_), false) => Err(Error::Validation(list_errors)),
-            (Err(Error::Validation(mut e)), _) => {
-                e.append(&mut list_errors);
-                Err(Error::Validation(e))
-            }
-            (Err(e), _) => Err(e),
-        }
+        checked(fields, errors)
     }
 }
 
 impl UpdateContact {
     /// Validates the changes with the organisation's `country` for national numbers.
     pub fn check(&self, country: &str) -> Result<ContactFields> {
-        ContactFields::check(
-            self.phone
-                .as_deref()
-                .map(|p| (p, self.allow_invalid.unwrap_or(false))),
-            country,
-            self.first_name.as_deref(),
-            self.last_name.as_deref(),
-            self.email.as_deref(),
-            self.tags.as_deref(),
-            self.notes.as_deref(),
-            (
-                self.consent_source.as_deref(),
-                self.consent_at,
-                self.consent_note.as_deref(),
-            ),
-            self.attributes.as_ref(),
-        )
+        let phone = self.phone.as_deref();
+        let phone = phone.map(|p| (p, self.allow_invalid.unwrap_or(false)));
+        let (fields, errors) = check_fields!(self, phone, country);
+        checked(fields, errors)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn invalid_phone_is_rejected_naming_the_field_unless_allowed() {

@@ -9,11 +9,5 @@ pub mod routes;
 pub mod stream;
 pub mod xlsx;
 
-use utoipa_axum::router::OpenApiRouter;
-
-use crate::state::AppState;
-
 /// The customer routes of the module.
-pub fn routes() -> OpenApiRouter<AppState> {
-    routes::router()
-}
+pub use routes::router as routes;

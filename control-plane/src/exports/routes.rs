@@ -16,6 +16,7 @@ use crate::contacts::{lists, store};
 use crate::error::{Error, Result};
 use crate::exports::contacts;
 use crate::exports::stream::FileFormat;
+use crate::http::reply::found;
 use crate::http::{Path, Query};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
@@ -101,12 +102,7 @@ async fn export_list(
     Query(q): Query<FormatQuery>,
 ) -> Result<Response> {
     who.require(Scope::ContactsRead, Role::Member)?;
-    if lists::get(&state.pool, who.scope(), list_id)
-        .await?
-        .is_none()
-    {
-        return Err(Error::NotFound);
-    }
+    found(lists::get(&state.pool, who.scope(), list_id).await?)?;
     let filter = ContactFilter {
         list_id: Some(list_id),
         ..ContactFilter::default()

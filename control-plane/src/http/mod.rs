@@ -7,6 +7,7 @@ pub mod extract;
 pub mod json;
 pub mod layers;
 pub mod pagination;
+pub mod reply;
 
 pub use extract::{Path, Query};
 pub use json::Json;

@@ -13,9 +13,12 @@ use crate::identity::scope::AccountScope;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::error::{Error, Result, conflict_on_unique};
+use crate::contacts::lists;
+use crate::error::{Error, Result};
+use crate::http::reply::found;
 use crate::imports::store;
 use crate::imports::types::{CommitImport, Import, ImportStatus};
+use crate::types::BoundedText;
 
 /// Staged rows per membership statement.
 const MEMBERSHIP_SLICE: usize = 5_000;
@@ -34,13 +37,9 @@ impl Target {
     pub fn from_request(body: CommitImport) -> Result<Target> {
         match (body.list_id, body.list_name) {
             (Some(id), None) => Ok(Target::List(id)),
-            (None, Some(name)) => {
-                let name = name.trim();
-                if name.is_empty() || name.chars().count() > 100 {
-                    return Err(Error::field("list_name", "must be 1 to 100 characters"));
-                }
-                Ok(Target::NewList(name.to_owned()))
-            }
+            (None, Some(name)) => BoundedText::<100>::parse(&name)
+                .map(|name| Target::NewList(name.as_str().to_owned()))
+                .ok_or_else(|| Error::field("list_name", "must be 1 to 100 characters")),
             (Some(_), Some(_)) => Err(Error::field(
                 "list_name",
                 "give either list_id or list_name, not both",
@@ -90,7 +89,7 @@ pub async fn commit(
         // would see "the import is being committed".
         guard.disarm();
         tx.rollback().await?;
-        let import = store::get(pool, scope, id).await?.ok_or(Error::NotFound)?;
+        let import = found(store::get(pool, scope, id).await?)?;
         return match import.status {
             ImportStatus::Completed => Ok(import),
             ImportStatus::Validating | ImportStatus::Uploaded => {
@@ -107,7 +106,7 @@ pub async fn commit(
     match written {
         Ok(()) => {
             tx.commit().await?;
-            store::get(pool, scope, id).await?.ok_or(Error::NotFound)
+            found(store::get(pool, scope, id).await?)
         }
         Err(err) => {
             drop(tx);
@@ -143,17 +142,7 @@ async fn write(
             }
             *list_id
         }
-        Target::NewList(name) => {
-            let list_id = Uuid::now_v7();
-            sqlx::query("INSERT INTO contact_lists (id, account_id, name) VALUES ($1, $2, $3)")
-                .bind(list_id)
-                .bind(scope.id())
-                .bind(name)
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| conflict_on_unique(e, "a list with this name already exists"))?;
-            list_id
-        }
+        Target::NewList(name) => lists::insert(&mut *conn, scope, name, None).await?.id,
     };
     // Counts as of this transaction (contacts may have been added since the dry run).
     store::analyse(&mut *conn, scope, id).await?;

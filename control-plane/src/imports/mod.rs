@@ -18,14 +18,8 @@ pub mod types;
 pub mod upload;
 pub mod validate;
 
-use utoipa_axum::router::OpenApiRouter;
-
-use crate::state::AppState;
-
 /// The customer routes of the module.
-pub fn routes() -> OpenApiRouter<AppState> {
-    routes::router()
-}
+pub use routes::router as routes;
 
 /// Largest file accepted, in bytes (64 MiB: several hundred thousand contact rows).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;

@@ -36,25 +36,20 @@ impl Format {
         delimiter: Option<u8>,
     ) -> Result<(Format, Vec<u8>), String> {
         let sniffed = decode::sniff(head, requested)?;
+        let mut format = Format {
+            encoding: sniffed.encoding,
+            requested,
+            bom_len: sniffed.bom_len,
+            delimiter: b',',
+        };
         let mut text = head[sniffed.bom_len..].to_vec();
-        if let Some(big_endian) = match sniffed.encoding {
-            Encoding::Utf16le => Some(false),
-            Encoding::Utf16be => Some(true),
-            _ => None,
-        } {
-            let mut utf16 = Utf16::new(big_endian);
+        if let Some(mut utf16) = format.utf16() {
             let mut out = Vec::new();
             utf16.feed(&text, &mut out);
             text = out;
         }
-        let delimiter =
+        format.delimiter =
             delimiter.unwrap_or_else(|| crate::imports::reader::detect_delimiter(&text));
-        let format = Format {
-            encoding: sniffed.encoding,
-            requested,
-            bom_len: sniffed.bom_len,
-            delimiter,
-        };
         Ok((format, text))
     }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::api_keys::types::Scope;
 use crate::error::{Error, Problem, Result};
 use crate::exports::stream::{self, FileFormat, Writer};
+use crate::http::reply::found;
 use crate::http::{Json, Page, Paged, Path, Query};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
@@ -37,19 +38,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn uploader(who: &Principal) -> Uploader {
-    match who {
-        Principal::User(u) => Uploader {
-            account_id: u.account_id,
-            scope: who.scope(),
-            user_id: Some(u.user_id),
-            api_key_id: None,
-        },
-        Principal::Key(k) => Uploader {
-            account_id: k.account_id,
-            scope: who.scope(),
-            user_id: None,
-            api_key_id: Some(k.key_id),
-        },
+    let (user_id, api_key_id) = match who {
+        Principal::User(u) => (Some(u.user_id), None),
+        Principal::Key(k) => (None, Some(k.key_id)),
+    };
+    Uploader {
+        account_id: who.account_id(),
+        scope: who.scope(),
+        user_id,
+        api_key_id,
     }
 }
 
@@ -105,14 +102,7 @@ async fn list_imports(
     Paged { query: q, page }: Paged<ImportQuery>,
 ) -> Result<Json<Page<Import>>> {
     who.require(Scope::ContactsRead, Role::Member)?;
-    let rows = store::list(
-        &state.pool,
-        who.scope(),
-        q.status,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, who.scope(), q.status, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |i| i.id)))
 }
 
@@ -129,10 +119,7 @@ async fn get_import(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Import>> {
     who.require(Scope::ContactsRead, Role::Member)?;
-    store::get(&state.pool, who.scope(), id)
-        .await?
-        .map(Json)
-        .ok_or(Error::NotFound)
+    found(store::get(&state.pool, who.scope(), id).await?).map(Json)
 }
 
 /// Sample sizes of the dry run.
@@ -164,14 +151,11 @@ async fn dry_run(
         return Err(Error::field("sample", "must be between 0 and 100"));
     }
     let scope = who.scope();
-    let bulk_ms = state.config.database.bulk_statement_timeout_ms;
-    let (mut tx, guard) = crate::db::begin_bulk(&state.pool, bulk_ms).await?;
+    let (mut tx, guard) = crate::db::begin_bulk(&state.pool, upload::bulk_ms(&state)).await?;
     store::analyse(&mut *tx, scope, id).await?;
     tx.commit().await?;
     guard.disarm();
-    let import = store::get(&state.pool, scope, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let import = found(store::get(&state.pool, scope, id).await?)?;
     Ok(Json(DryRun {
         sample: store::preview(&state.pool, id, sample).await?,
         rejected_sample: store::rejected(&state.pool, id, sample).await?,
@@ -198,14 +182,11 @@ async fn commit_import(
 ) -> Result<Json<Import>> {
     who.require(Scope::ContactsWrite, Role::Member)?;
     let scope = who.scope();
-    store::get(&state.pool, scope, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    found(store::get(&state.pool, scope, id).await?)?;
     let target = Target::from_request(body)?;
-    let bulk_ms = state.config.database.bulk_statement_timeout_ms;
-    commit::commit(&state.pool, bulk_ms, scope, id, target)
-        .await
-        .map(Json)
+    let bulk_ms = upload::bulk_ms(&state);
+    let import = commit::commit(&state.pool, bulk_ms, scope, id, target).await?;
+    Ok(Json(import))
 }
 
 /// Cancels an import that is not committed (also stops an upload in progress); its staged
@@ -232,10 +213,7 @@ async fn cancel_import(
         Some(S::Completed) => return Err(Error::Conflict("the import is already committed")),
         Some(S::Failed) => return Err(Error::Conflict("the upload failed; delete it instead")),
     }
-    store::get(&state.pool, scope, id)
-        .await?
-        .map(Json)
-        .ok_or(Error::NotFound)
+    found(store::get(&state.pool, scope, id).await?).map(Json)
 }
 
 /// Deletes an import and its staged rows; the contacts it created stay.
@@ -253,9 +231,7 @@ async fn delete_import(
 ) -> Result<StatusCode> {
     who.require(Scope::ContactsWrite, Role::Member)?;
     let scope = who.scope();
-    store::get(&state.pool, scope, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    found(store::get(&state.pool, scope, id).await?)?;
     if store::delete(&state.pool, scope, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -279,11 +255,9 @@ async fn rejected_rows(
     Path(id): Path<Uuid>,
 ) -> Result<Response> {
     who.require(Scope::ContactsRead, Role::Member)?;
-    let import = store::get(&state.pool, who.scope(), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let import = found(store::get(&state.pool, who.scope(), id).await?)?;
     let pool = state.pool.clone();
-    let bulk_ms = state.config.database.bulk_statement_timeout_ms;
+    let bulk_ms = upload::bulk_ms(&state);
     let width = import.columns.len();
     let mut header: Vec<String> = vec!["row".into(), "reason".into()];
     header.extend(import.columns);

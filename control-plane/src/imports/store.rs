@@ -4,12 +4,12 @@
 use crate::identity::scope::AccountScope;
 use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::http::pagination::PageRequest;
 use crate::imports::mapping::Mapping;
-use crate::imports::types::{Import, ImportCounts, ImportStatus, PreviewRow, RejectedRow};
+use crate::imports::types::{Import, ImportStatus, PreviewRow, RejectedRow};
 
 /// What the upload knows when it creates the import.
 #[derive(Debug)]
@@ -38,88 +38,18 @@ pub struct NewImport<'a> {
     pub content_length: Option<i64>,
 }
 
+/// The columns of [`Import`], its progress and counts computed here: the upload percentage
+/// while validating (when the size is known, at most 99), 100 afterwards; the new contacts a
+/// commit creates (or, once completed, created).
 const COLUMNS: &str = "id, status, filename, error, encoding, delimiter, has_header, columns, \
-    mapping, default_country, bytes_received, content_length, total_rows, valid_rows, \
-    invalid_rows, duplicate_rows, existing_rows, trashed_rows, neutralised_cells, list_id, \
-    created_contacts, linked_contacts, created_at, updated_at, committed_at";
-
-#[derive(sqlx::FromRow)]
-struct ImportRow {
-    id: Uuid,
-    status: String,
-    filename: Option<String>,
-    error: Option<String>,
-    encoding: String,
-    delimiter: String,
-    has_header: bool,
-    columns: Vec<String>,
-    mapping: Json<Mapping>,
-    default_country: String,
-    bytes_received: i64,
-    content_length: Option<i64>,
-    total_rows: i32,
-    valid_rows: i32,
-    invalid_rows: i32,
-    duplicate_rows: i32,
-    existing_rows: i32,
-    trashed_rows: i32,
-    neutralised_cells: i32,
-    list_id: Option<Uuid>,
-    created_contacts: i32,
-    linked_contacts: i32,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-    committed_at: Option<OffsetDateTime>,
-}
-
-impl ImportRow {
-    fn into_import(self) -> Result<Import> {
-        let status = ImportStatus::parse(&self.status)
-            .ok_or_else(|| Error::internal(format!("unknown import status {}", self.status)))?;
-        let progress = match (status, self.content_length) {
-            (ImportStatus::Validating, Some(len)) if len > 0 => {
-                Some((self.bytes_received.saturating_mul(100) / len).clamp(0, 99) as i32)
-            }
-            (ImportStatus::Validating, _) => None,
-            _ => Some(100),
-        };
-        let distinct = self.valid_rows - self.duplicate_rows;
-        let new = if status == ImportStatus::Completed {
-            self.created_contacts
-        } else {
-            distinct - self.existing_rows
-        };
-        Ok(Import {
-            id: self.id,
-            status,
-            filename: self.filename,
-            error: self.error,
-            encoding: self.encoding,
-            delimiter: self.delimiter,
-            has_header: self.has_header,
-            columns: self.columns,
-            mapping: self.mapping.0,
-            default_country: self.default_country,
-            bytes_received: self.bytes_received,
-            progress,
-            counts: ImportCounts {
-                total: self.total_rows,
-                valid: self.valid_rows,
-                invalid: self.invalid_rows,
-                duplicate_in_file: self.duplicate_rows,
-                existing: self.existing_rows,
-                in_trash: self.trashed_rows,
-                new,
-                neutralised_cells: self.neutralised_cells,
-            },
-            list_id: self.list_id,
-            linked_contacts: self.linked_contacts,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            committed_at: self.committed_at,
-        })
-    }
-}
+    mapping, default_country, bytes_received, \
+    CASE WHEN status <> 'validating' THEN 100 WHEN content_length > 0 \
+         THEN greatest(0, least(bytes_received * 100 / content_length, 99))::int4 END AS progress, \
+    total_rows AS total, valid_rows AS valid, invalid_rows AS invalid, \
+    duplicate_rows AS duplicate_in_file, existing_rows AS existing, trashed_rows AS in_trash, \
+    CASE WHEN status = 'completed' THEN created_contacts \
+         ELSE valid_rows - duplicate_rows - existing_rows END AS \"new\", \
+    neutralised_cells, list_id, linked_contacts, created_at, updated_at, committed_at";
 
 /// Creates an import in `validating`; returns its id.
 pub async fn create(conn: impl PgExecutor<'_>, new: &NewImport<'_>) -> Result<Uuid> {
@@ -254,39 +184,22 @@ pub async fn get(
     id: Uuid,
 ) -> Result<Option<Import>> {
     let sql = format!("SELECT {COLUMNS} FROM contact_imports WHERE account_id = $1 AND id = $2");
-    sqlx::query_as::<_, ImportRow>(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .map(ImportRow::into_import)
-        .transpose()
+    crate::scoped::one(conn, sql, scope, id).await
 }
 
-/// The account's imports below `before`, newest first.
+/// A page of the account's imports, newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     status: Option<ImportStatus>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Import>> {
-    let status = status.map(|s| serde_json::to_value(s).unwrap_or_default());
     let sql = format!(
         "SELECT {COLUMNS} FROM contact_imports
          WHERE account_id = $1 AND id < $2 AND ($3::text IS NULL OR status = $3)
          ORDER BY id DESC LIMIT $4"
     );
-    sqlx::query_as::<_, ImportRow>(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(before)
-        .bind(status.as_ref().and_then(|s| s.as_str()))
-        .bind(limit)
-        .fetch_all(conn)
-        .await?
-        .into_iter()
-        .map(ImportRow::into_import)
-        .collect()
+    crate::scoped::page(conn, sql, scope, page, |q| q.bind(status)).await
 }
 
 /// The first rows a commit would import (first occurrence of each number).
@@ -323,33 +236,25 @@ pub const REJECTED_SQL: &str = "
 /// The first rejected rows.
 pub async fn rejected(conn: impl PgExecutor<'_>, id: Uuid, limit: i64) -> Result<Vec<RejectedRow>> {
     let sql = format!("{REJECTED_SQL} LIMIT $2");
-    let rows: Vec<(i32, String, Vec<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .bind(limit)
         .fetch_all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(row, reason, fields)| RejectedRow {
-            row,
-            reason,
-            fields,
-        })
-        .collect())
+        .await?)
 }
 
 /// Cancels an import that is not committed: its staged rows are deleted. Returns the status
 /// it had, or `None` when the account has no such import.
 pub async fn cancel(pool: &PgPool, scope: AccountScope, id: Uuid) -> Result<Option<ImportStatus>> {
     let mut tx = pool.begin().await?;
-    let status: Option<String> = sqlx::query_scalar(
+    let status: Option<ImportStatus> = sqlx::query_scalar(
         "SELECT status FROM contact_imports WHERE account_id = $1 AND id = $2 FOR UPDATE",
     )
     .bind(scope.id())
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(status) = status.as_deref().and_then(ImportStatus::parse) else {
+    let Some(status) = status else {
         return Ok(None);
     };
     if matches!(

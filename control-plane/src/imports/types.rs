@@ -38,8 +38,9 @@ pub struct UploadParams {
 }
 
 /// Where an import stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ImportStatus {
     /// The file is streaming in; rows are validated as they arrive.
     Validating,
@@ -57,24 +58,8 @@ pub enum ImportStatus {
     Cancelled,
 }
 
-impl ImportStatus {
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<ImportStatus> {
-        Some(match s {
-            "validating" => ImportStatus::Validating,
-            "uploaded" => ImportStatus::Uploaded,
-            "validated" => ImportStatus::Validated,
-            "importing" => ImportStatus::Importing,
-            "completed" => ImportStatus::Completed,
-            "failed" => ImportStatus::Failed,
-            "cancelled" => ImportStatus::Cancelled,
-            _ => return None,
-        })
-    }
-}
-
 /// Row counts of an import.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct ImportCounts {
     /// Data rows read (the header not counted).
     pub total: i32,
@@ -95,7 +80,7 @@ pub struct ImportCounts {
 }
 
 /// An import.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Import {
     /// Import id.
     pub id: Uuid,
@@ -114,6 +99,7 @@ pub struct Import {
     /// The header's names (empty without a header).
     pub columns: Vec<String>,
     /// Which column filled which field.
+    #[sqlx(json)]
     pub mapping: Mapping,
     /// Country for national numbers.
     pub default_country: String,
@@ -122,6 +108,7 @@ pub struct Import {
     /// Upload percentage while validating (when the size is known), 100 afterwards.
     pub progress: Option<i32>,
     /// Row counts.
+    #[sqlx(flatten)]
     pub counts: ImportCounts,
     /// The list it was committed into.
     pub list_id: Option<Uuid>,
@@ -139,9 +126,10 @@ pub struct Import {
 }
 
 /// A row that will not be imported.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct RejectedRow {
     /// 1-based row number in the file.
+    #[sqlx(rename = "row_no")]
     pub row: i32,
     /// Why.
     pub reason: String,

@@ -121,9 +121,7 @@ pub async fn upload(
     store::analyse(&mut *tx, who.scope, import_id).await?;
     tx.commit().await?;
     guard.disarm();
-    store::get(&state.pool, who.scope, import_id)
-        .await?
-        .ok_or(Error::NotFound)
+    crate::http::reply::found(store::get(&state.pool, who.scope, import_id).await?)
 }
 
 /// Validated request parameters.
@@ -356,6 +354,6 @@ async fn stage(
 }
 
 /// The statement timeout of the bulk request class.
-fn bulk_ms(state: &AppState) -> u64 {
+pub fn bulk_ms(state: &AppState) -> u64 {
     state.config.database.bulk_statement_timeout_ms
 }

@@ -28,7 +28,7 @@ const MAX_ATTRIBUTE_KEY: usize = 50;
 const MAX_ATTRIBUTE_VALUE: usize = 500;
 
 /// A row ready for the staging table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Staged {
     /// 1-based record number in the file.
     pub row_no: i64,
@@ -67,20 +67,9 @@ impl Staged {
     pub fn rejected(row_no: i64, fields: Vec<String>, reason: String) -> Staged {
         Staged {
             row_no,
-            contact_id: Uuid::nil(),
             reason: Some(reason),
             fields,
-            phone: None,
-            phone_raw: None,
-            mno_id: None,
-            country: None,
-            first_name: None,
-            last_name: None,
-            email: None,
-            tags: Vec::new(),
-            notes: None,
-            attributes: Map::new(),
-            neutralised: 0,
+            ..Staged::default()
         }
     }
 }

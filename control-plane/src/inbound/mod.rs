@@ -18,7 +18,6 @@ use semalink_bus::Bus;
 use semalink_protocol::contracts::InboundMessage;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::bus::{Applier, Queues};
 use crate::error::Result;
@@ -28,9 +27,7 @@ use crate::worker::Worker;
 use keywords::InboundConfig;
 
 /// The customer routes of the module.
-pub fn routes() -> OpenApiRouter<AppState> {
-    routes::router()
-}
+pub use routes::router as routes;
 
 /// Applies the inbound queue's messages.
 #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::store;
 use super::types::{Inbound, InboundQuery};
 use crate::error::{Error, Problem, Result};
+use crate::http::reply::found;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::principal::Principal;
 use crate::messages::routes::reader;
@@ -40,12 +41,8 @@ async fn list_inbound(
     let from = match q.from.as_deref() {
         Some(input) => {
             let country = crate::contacts::store::account_country(&state.pool, scope).await?;
-            Some(
-                Destination::parse("from", input, &country)?
-                    .msisdn
-                    .as_str()
-                    .to_owned(),
-            )
+            let from = Destination::parse("from", input, &country)?;
+            Some(from.msisdn.as_str().to_owned())
         }
         None => None,
     };
@@ -54,15 +51,7 @@ async fn list_inbound(
     {
         return Err(Error::field("until", "must be after since"));
     }
-    let rows = store::list(
-        &state.pool,
-        scope,
-        &q,
-        from.as_deref(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, scope, &q, from.as_deref(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
 }
 
@@ -79,8 +68,5 @@ async fn get_inbound(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Inbound>> {
     reader(&principal)?;
-    store::get(&state.pool, principal.scope(), id)
-        .await?
-        .map(Json)
-        .ok_or(Error::NotFound)
+    found(store::get(&state.pool, principal.scope(), id).await?).map(Json)
 }

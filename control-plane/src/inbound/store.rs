@@ -12,6 +12,7 @@ use super::types::{Inbound, InboundQuery};
 use crate::contacts::phone::{self, ContactStatus};
 use crate::contacts::suppression::{self, SuppressionSource};
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
 use crate::notifications::{self, Notice};
 
@@ -214,15 +215,14 @@ async fn apply_one(
     Ok(())
 }
 
-/// The account's inbound messages below `before` matching `q` (`from` already in E.164),
+/// A page of the account's inbound messages matching `q` (`from` already in E.164),
 /// newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     q: &InboundQuery,
     from: Option<&str>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Inbound>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM inbound_messages
@@ -234,17 +234,14 @@ pub async fn list(
            AND ($7::timestamptz IS NULL OR received_at < $7)
          ORDER BY id DESC LIMIT $8"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(before)
-        .bind(from)
-        .bind(q.action.map(|a| a.as_str()))
-        .bind(q.campaign_id)
-        .bind(q.since)
-        .bind(q.until)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    crate::scoped::page(conn, sql, scope, page, |rows| {
+        rows.bind(from)
+            .bind(q.action)
+            .bind(q.campaign_id)
+            .bind(q.since)
+            .bind(q.until)
+    })
+    .await
 }
 
 /// One inbound message of the account.
@@ -254,11 +251,7 @@ pub async fn get(
     id: Uuid,
 ) -> Result<Option<Inbound>> {
     let sql = format!("SELECT {COLUMNS} FROM inbound_messages WHERE account_id = $1 AND id = $2");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    crate::scoped::one(conn, sql, scope, id).await
 }
 
 /// Opt-outs received by the account in `[since, until)` (the analytics' opt-out rate).

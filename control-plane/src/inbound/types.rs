@@ -18,17 +18,6 @@ pub enum InboundAction {
     None,
 }
 
-impl InboundAction {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InboundAction::OptOut => "opt_out",
-            InboundAction::OptIn => "opt_in",
-            InboundAction::None => "none",
-        }
-    }
-}
-
 /// One SMS a handset sent to one of the account's numbers or short codes.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Inbound {

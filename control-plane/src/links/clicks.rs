@@ -18,22 +18,13 @@ use super::store;
 use crate::metrics::Metrics;
 
 /// Why a request is a machine's (the `bot` column), judged at the redirect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Bot {
     /// A HEAD request (previewers and scanners check links with them).
     Head,
     /// A known previewer or crawler user agent, or none.
     UserAgent,
-}
-
-impl Bot {
-    /// The stored value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Bot::Head => "head",
-            Bot::UserAgent => "user_agent",
-        }
-    }
 }
 
 /// One request for a code.

@@ -24,7 +24,6 @@ pub mod types;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 use crate::worker::Worker;
@@ -53,9 +52,7 @@ impl Links {
 }
 
 /// The customer routes of the module: the redirect and a campaign's clicks.
-pub fn routes() -> OpenApiRouter<AppState> {
-    routes::router()
-}
+pub use routes::router as routes;
 
 /// The module's background worker: the click writer (one per process: it owns the
 /// channel's receiving end).

@@ -116,14 +116,7 @@ async fn list_clicks(
     if !store::campaign_exists(&state.pool, scope, campaign).await? {
         return Err(Error::NotFound);
     }
-    let rows = store::list_clicks(
-        &state.pool,
-        scope,
-        campaign,
-        q.kind.unwrap_or_default(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let kind = q.kind.unwrap_or_default();
+    let rows = store::list_clicks(&state.pool, scope, campaign, kind, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |c| c.id)))
 }

@@ -6,11 +6,13 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::clicks::Click;
+use super::clicks::{Bot, Click};
 use super::code;
 use super::types::{ClickKind, ClickRow, ClickSummary};
 use crate::error::{Error, Result};
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
+use crate::scoped;
 
 /// The links of one dispatcher batch, column by column: `messages[i]` (of `contacts[i]`)
 /// gets a code for its `positions[i]`-th `{link:…}`, leading to `urls[i]`.
@@ -103,7 +105,7 @@ pub async fn record_clicks(pool: &PgPool, clicks: &[Click], window_ms: u64) -> R
         .map(|c| if c.head { "HEAD" } else { "GET" })
         .collect();
     let agents: Vec<Option<&str>> = clicks.iter().map(|c| c.user_agent.as_deref()).collect();
-    let bots: Vec<Option<&str>> = clicks.iter().map(|c| c.bot.map(|b| b.as_str())).collect();
+    let bots: Vec<Option<Bot>> = clicks.iter().map(|c| c.bot).collect();
     let mut tx = pool.begin().await?;
     let written: i64 = sqlx::query_scalar(
         "WITH u AS (
@@ -172,30 +174,24 @@ pub async fn campaign_exists(
     .await?)
 }
 
-/// The campaign's clicks below `before`, newest first.
+/// A page of the campaign's clicks, newest first.
 pub async fn list_clicks(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     campaign: Uuid,
     kind: ClickKind,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<ClickRow>> {
-    Ok(sqlx::query_as(
-        "SELECT c.id, c.clicked_at, c.code, l.url, c.message_id, c.contact_id, c.method,
-                c.user_agent, c.bot
-         FROM link_clicks c JOIN short_links l ON l.code = c.code
-         WHERE c.account_id = $1 AND c.campaign_id = $2 AND c.id < $3
-           AND ($4 = 'all' OR ($4 = 'people') = (c.bot IS NULL))
-         ORDER BY c.id DESC LIMIT $5",
-    )
-    .bind(scope.id())
-    .bind(campaign)
-    .bind(before)
-    .bind(kind.as_str())
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    let sql = "SELECT c.id, c.clicked_at, c.code, l.url, c.message_id, c.contact_id, c.method,
+                      c.user_agent, c.bot
+               FROM link_clicks c JOIN short_links l ON l.code = c.code
+               WHERE c.account_id = $1 AND c.id < $2 AND c.campaign_id = $3
+                 AND ($4 = 'all' OR ($4 = 'people') = (c.bot IS NULL))
+               ORDER BY c.id DESC LIMIT $5";
+    scoped::page(conn, sql.into(), scope, page, |q| {
+        q.bind(campaign).bind(kind)
+    })
+    .await
 }
 
 /// The campaign's click counters and click-through rate (clickers / delivered).

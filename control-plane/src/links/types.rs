@@ -7,8 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// Which clicks a list shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ClickKind {
     /// Every request.
     #[default]
@@ -17,17 +18,6 @@ pub enum ClickKind {
     People,
     /// Machines only (HEAD, previewers and crawlers, too early).
     Bots,
-}
-
-impl ClickKind {
-    /// As the SQL compares it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClickKind::All => "all",
-            ClickKind::People => "people",
-            ClickKind::Bots => "bots",
-        }
-    }
 }
 
 /// Filters of `GET /v1/campaigns/{campaign_id}/clicks`.

@@ -11,14 +11,9 @@ pub mod store;
 pub mod types;
 
 use crate::identity::scope::AccountScope;
-use utoipa_axum::router::OpenApiRouter;
-
-use crate::state::AppState;
 
 /// The customer routes of the module.
-pub fn routes() -> OpenApiRouter<AppState> {
-    routes::router()
-}
+pub use routes::router as routes;
 
 use serde_json::Value;
 use sqlx::PgConnection;

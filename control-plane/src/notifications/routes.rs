@@ -6,7 +6,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::http::reply::found;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::user::AuthUser;
 use crate::notifications::store;
@@ -32,14 +33,7 @@ async fn list_notifications(
     user: AuthUser,
     Paged { query: q, page }: Paged<NotificationQuery>,
 ) -> Result<Json<Page<Notification>>> {
-    let rows = store::list(
-        &state.pool,
-        user.scope(),
-        q.unread.unwrap_or(false),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, user.scope(), q.unread.unwrap_or(false), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |n| n.id)))
 }
 
@@ -65,10 +59,7 @@ async fn mark_read(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Notification>> {
-    store::mark_read(&state.pool, user.scope(), id)
-        .await?
-        .map(Json)
-        .ok_or(Error::NotFound)
+    found(store::mark_read(&state.pool, user.scope(), id).await?).map(Json)
 }
 
 /// Marks every unread notification read.

@@ -5,6 +5,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 use crate::notifications::Notice;
 use crate::notifications::types::Notification;
 
@@ -30,25 +31,17 @@ pub async fn insert(
     Ok(id)
 }
 
-/// An account's notifications below `before`, newest first.
+/// A page of an account's notifications, newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     unread_only: bool,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Notification>> {
-    Ok(sqlx::query_as(
-        "SELECT id, kind, title, body, data, read_at, created_at FROM notifications
-         WHERE account_id = $1 AND id < $2 AND (NOT $3 OR read_at IS NULL)
-         ORDER BY id DESC LIMIT $4",
-    )
-    .bind(scope.id())
-    .bind(before)
-    .bind(unread_only)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    let sql = "SELECT id, kind, title, body, data, read_at, created_at FROM notifications
+               WHERE account_id = $1 AND id < $2 AND (NOT $3 OR read_at IS NULL)
+               ORDER BY id DESC LIMIT $4";
+    crate::scoped::page(conn, sql.into(), scope, page, |q| q.bind(unread_only)).await
 }
 
 /// Unread notifications of an account.
@@ -68,15 +61,10 @@ pub async fn mark_read(
     scope: AccountScope,
     id: Uuid,
 ) -> Result<Option<Notification>> {
-    Ok(sqlx::query_as(
-        "UPDATE notifications SET read_at = coalesce(read_at, now())
-         WHERE account_id = $1 AND id = $2
-         RETURNING id, kind, title, body, data, read_at, created_at",
-    )
-    .bind(scope.id())
-    .bind(id)
-    .fetch_optional(conn)
-    .await?)
+    let sql = "UPDATE notifications SET read_at = coalesce(read_at, now())
+               WHERE account_id = $1 AND id = $2
+               RETURNING id, kind, title, body, data, read_at, created_at";
+    crate::scoped::one(conn, sql.into(), scope, id).await
 }
 
 /// Marks every unread notification of the account read; returns how many.

@@ -16,6 +16,7 @@ use super::types::{
 };
 use super::{events, signing, store};
 use crate::error::{Error, Problem, Result};
+use crate::http::reply::{found, gone};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
@@ -57,21 +58,10 @@ async fn create_endpoint(
         req.description.as_deref(),
         Some(&req.event_types),
         req.max_in_flight,
-    )
-    .map_err(Error::Validation)?;
-    let url = c.url.clone().unwrap_or_default();
-    guard_url(&state, &url).await?;
+    )?;
+    guard_url(&state, c.url.as_deref().unwrap_or_default()).await?;
     let secret = signing::new_secret();
-    let endpoint = store::insert(
-        &state.pool,
-        user.scope(),
-        &url,
-        c.description.as_deref().unwrap_or(""),
-        c.event_types.as_deref().unwrap_or(&[]),
-        c.max_in_flight.unwrap_or(16),
-        &secret,
-    )
-    .await?;
+    let endpoint = store::insert(&state.pool, user.scope(), &c, &secret).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedEndpoint { endpoint, secret }),
@@ -89,13 +79,7 @@ async fn list_endpoints(
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<Endpoint>>> {
     user.require(Role::Admin)?;
-    let rows = store::list(
-        &state.pool,
-        user.scope(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, user.scope(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
 }
 
@@ -111,11 +95,7 @@ async fn get_endpoint(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Endpoint>> {
     user.require(Role::Admin)?;
-    Ok(Json(
-        store::get(&state.pool, user.scope(), id)
-            .await?
-            .ok_or(Error::NotFound)?,
-    ))
+    found(store::get(&state.pool, user.scope(), id).await?).map(Json)
 }
 
 /// Change an endpoint (URL, label, subscriptions, in-flight limit); `enabled: true` turns a
@@ -137,19 +117,12 @@ async fn update_endpoint(
         req.description.as_deref(),
         req.event_types.as_deref(),
         req.max_in_flight,
-    )
-    .map_err(Error::Validation)?;
-    if store::get(&state.pool, user.scope(), id).await?.is_none() {
-        return Err(Error::NotFound);
-    }
+    )?;
+    found(store::get(&state.pool, user.scope(), id).await?)?;
     if let Some(url) = &c.url {
         guard_url(&state, url).await?;
     }
-    Ok(Json(
-        store::update(&state.pool, user.scope(), id, &c, req.enabled)
-            .await?
-            .ok_or(Error::NotFound)?,
-    ))
+    found(store::update(&state.pool, user.scope(), id, &c, req.enabled).await?).map(Json)
 }
 
 /// Delete an endpoint and its delivery log.
@@ -164,11 +137,7 @@ async fn delete_endpoint(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     user.require(Role::Admin)?;
-    if store::delete(&state.pool, user.scope(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Error::NotFound)
-    }
+    gone(store::delete(&state.pool, user.scope(), id).await?)
 }
 
 /// Rotate the signing secret. The new secret is in this response only; the previous one
@@ -186,14 +155,7 @@ async fn rotate_secret(
 ) -> Result<Json<RotatedSecret>> {
     user.require(Role::Admin)?;
     let until = req.overlap_until(state.config.webhooks.rotation_overlap_secs)?;
-    let secret = signing::new_secret();
-    let previous_secret_until = store::rotate(&state.pool, user.scope(), id, &secret, until)
-        .await?
-        .ok_or(Error::NotFound)?;
-    Ok(Json(RotatedSecret {
-        secret,
-        previous_secret_until,
-    }))
+    found(store::rotate(&state.pool, user.scope(), id, until).await?).map(Json)
 }
 
 /// Test-fire: queue a signed sample event of the chosen type (`"test": true` in its data) to
@@ -212,18 +174,14 @@ async fn test_fire(
 ) -> Result<(StatusCode, Json<Delivery>)> {
     user.require(Role::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let endpoint = store::get(&mut *tx, user.scope(), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let endpoint = found(store::get(&mut *tx, user.scope(), id).await?)?;
     if !endpoint.enabled {
         return Err(Error::Conflict("the endpoint is disabled: enable it first"));
     }
     let event = req.event_type.unwrap_or(EventType::MessageDelivered);
     let delivery_id = events::test_fire(&mut tx, user.account_id, id, event).await?;
-    let delivery = super::deliveries::store::get(&mut *tx, user.scope(), delivery_id)
-        .await?
-        .ok_or(Error::NotFound)?
-        .0;
+    let delivery = super::deliveries::store::get(&mut *tx, user.scope(), delivery_id).await?;
+    let delivery = found(delivery)?.0;
     tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
 }

@@ -4,21 +4,22 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::types::{Checked, Endpoint};
+use super::signing;
+use super::types::{Checked, Endpoint, RotatedSecret};
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
+use crate::scoped;
 
 const COLUMNS: &str = "id, url, description, event_types, enabled, disabled_reason, \
     max_in_flight, previous_secret_until, failing_since, created_at, updated_at";
 
-/// Inserts an endpoint with `secret`.
+/// Inserts an endpoint with the checked fields of a registration (no label: empty; no
+/// in-flight limit: 16) and `secret`.
 pub async fn insert(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
-    url: &str,
-    description: &str,
-    event_types: &[String],
-    max_in_flight: i32,
+    c: &Checked,
     secret: &str,
 ) -> Result<Endpoint> {
     let sql = format!(
@@ -29,33 +30,27 @@ pub async fn insert(
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(Uuid::now_v7())
         .bind(scope.id())
-        .bind(url)
-        .bind(description)
-        .bind(event_types)
-        .bind(max_in_flight)
+        .bind(c.url.as_deref().unwrap_or_default())
+        .bind(c.description.as_deref().unwrap_or(""))
+        .bind(c.event_types.as_deref().unwrap_or(&[]))
+        .bind(c.max_in_flight.unwrap_or(16))
         .bind(secret)
         .fetch_one(conn)
         .await?)
 }
 
-/// The account's endpoints below `before`, newest first.
+/// A page of the account's endpoints, newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Endpoint>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM webhook_endpoints
          WHERE account_id = $1 AND id < $2 AND kind = 'endpoint'
          ORDER BY id DESC LIMIT $3"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(before)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    scoped::page(conn, sql, scope, page, |q| q).await
 }
 
 /// One endpoint of the account.
@@ -68,11 +63,7 @@ pub async fn get(
         "SELECT {COLUMNS} FROM webhook_endpoints
          WHERE account_id = $1 AND id = $2 AND kind = 'endpoint'"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    scoped::one(conn, sql, scope, id).await
 }
 
 /// Applies the present fields; enabling clears the failure state and the reason.
@@ -106,27 +97,21 @@ pub async fn update(
 
 /// Deletes an endpoint (and its deliveries); false when the account has no such endpoint.
 pub async fn delete(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
-    Ok(sqlx::query(
-        "DELETE FROM webhook_endpoints WHERE account_id = $1 AND id = $2 AND kind = 'endpoint'",
-    )
-    .bind(scope.id())
-    .bind(id)
-    .execute(conn)
-    .await?
-    .rows_affected()
-        == 1)
+    let sql = "DELETE FROM webhook_endpoints
+               WHERE account_id = $1 AND id = $2 AND kind = 'endpoint'";
+    scoped::hit_one(conn, sql, scope, id).await
 }
 
-/// Makes `secret` current; the current one signs too until `overlap_until` (none: at once
-/// retired). `None` when the account has no such endpoint.
+/// Makes a new secret current; the current one signs too until `overlap_until` (none: at
+/// once retired). `None` when the account has no such endpoint.
 pub async fn rotate(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     id: Uuid,
-    secret: &str,
     overlap_until: Option<OffsetDateTime>,
-) -> Result<Option<Option<OffsetDateTime>>> {
-    Ok(sqlx::query_scalar(
+) -> Result<Option<RotatedSecret>> {
+    let secret = signing::new_secret();
+    let rotated: Option<Option<OffsetDateTime>> = sqlx::query_scalar(
         "UPDATE webhook_endpoints SET
              previous_secret = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE secret END,
              previous_secret_until = $4, secret = $3, updated_at = now()
@@ -134,8 +119,12 @@ pub async fn rotate(
     )
     .bind(scope.id())
     .bind(id)
-    .bind(secret)
+    .bind(&secret)
     .bind(overlap_until)
     .fetch_optional(conn)
-    .await?)
+    .await?;
+    Ok(rotated.map(|previous_secret_until| RotatedSecret {
+        secret,
+        previous_secret_until,
+    }))
 }

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::FieldError;
+use crate::error::{Error, FieldError, Result};
 use crate::types::BoundedText;
 
 /// What an endpoint can subscribe to.
@@ -157,15 +157,12 @@ pub struct RotateSecret {
 impl RotateSecret {
     /// Until when the previous secret signs (None: retired at once), `default_secs` when
     /// `overlap_seconds` is absent; 422 when out of range.
-    pub fn overlap_until(&self, default_secs: u64) -> crate::error::Result<Option<OffsetDateTime>> {
+    pub fn overlap_until(&self, default_secs: u64) -> Result<Option<OffsetDateTime>> {
         let overlap = self
             .overlap_seconds
             .unwrap_or_else(|| i64::try_from(default_secs).unwrap_or(86_400));
         if !(0..=7 * 86_400).contains(&overlap) {
-            return Err(crate::error::Error::field(
-                "overlap_seconds",
-                "must be 0 to 604800",
-            ));
+            return Err(Error::field("overlap_seconds", "must be 0 to 604800"));
         }
         Ok((overlap > 0).then(|| OffsetDateTime::now_utc() + time::Duration::seconds(overlap)))
     }
@@ -194,13 +191,13 @@ pub struct Checked {
     pub max_in_flight: Option<i32>,
 }
 
-/// Checks the fields every endpoint write shares; an error per field.
+/// Checks the fields every endpoint write shares; a 422 with an error per field.
 pub fn check(
     url: Option<&str>,
     description: Option<&str>,
     event_types: Option<&[EventType]>,
     max_in_flight: Option<i32>,
-) -> Result<Checked, Vec<FieldError>> {
+) -> Result<Checked> {
     let mut errors = Vec::new();
     let url = url.map(str::trim).map(str::to_owned);
     if url.as_ref().is_some_and(|u| u.is_empty() || u.len() > 2000) {
@@ -228,14 +225,11 @@ pub fn check(
     if max_in_flight.is_some_and(|n| !(1..=256).contains(&n)) {
         errors.push(FieldError::new("max_in_flight", "must be 1 to 256"));
     }
-    if errors.is_empty() {
-        Ok(Checked {
-            url,
-            description,
-            event_types,
-            max_in_flight,
-        })
-    } else {
-        Err(errors)
-    }
+    let checked = Checked {
+        url,
+        description,
+        event_types,
+        max_in_flight,
+    };
+    crate::http::reply::checked(checked, errors)
 }

@@ -11,10 +11,10 @@ use uuid::Uuid;
 
 use crate::contacts::filter::ContactFilter;
 use crate::contacts::lists::{self, Affected, ContactList, ListInput, MemberIds};
-use crate::contacts::routes::{can_read, can_write};
-use crate::contacts::store;
+use crate::contacts::routes::{can_read, can_write, list_page};
 use crate::contacts::types::Contact;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Problem, Result};
+use crate::http::reply::{found, gone};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::principal::Principal;
 use crate::identity::scope::AccountScope;
@@ -51,9 +51,7 @@ pub struct MembersQuery {
 }
 
 async fn load(state: &AppState, scope: AccountScope, id: Uuid) -> Result<ContactList> {
-    lists::get(&state.pool, scope, id)
-        .await?
-        .ok_or(Error::NotFound)
+    found(lists::get(&state.pool, scope, id).await?)
 }
 
 /// The organisation's lists, newest first.
@@ -74,14 +72,7 @@ async fn list_lists(
         ..ContactFilter::default()
     }
     .check("", "KE")?;
-    let rows = lists::list(
-        &state.pool,
-        p.scope(),
-        filter.q_like.as_deref(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = lists::list(&state.pool, p.scope(), filter.q_like.as_deref(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |l| l.id)))
 }
 
@@ -143,17 +134,9 @@ async fn update_list(
     Json(req): Json<ListInput>,
 ) -> Result<Json<ContactList>> {
     can_write(&p)?;
-    let (name, description) = req.check(false)?;
-    lists::update(
-        &state.pool,
-        p.scope(),
-        id,
-        name.as_deref(),
-        description.as_deref(),
-    )
-    .await?
-    .map(Json)
-    .ok_or(Error::NotFound)
+    let (name, desc) = req.check(false)?;
+    let list = lists::update(&state.pool, p.scope(), id, name.as_deref(), desc.as_deref());
+    found(list.await?).map(Json)
 }
 
 /// Delete a list; its contacts stay.
@@ -170,11 +153,7 @@ async fn delete_list(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     can_write(&p)?;
-    if lists::delete(&state.pool, p.scope(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Error::NotFound)
-    }
+    gone(lists::delete(&state.pool, p.scope(), id).await?)
 }
 
 /// The list's active members, newest first.
@@ -193,24 +172,13 @@ async fn list_members(
 ) -> Result<Json<Page<Contact>>> {
     can_read(&p)?;
     load(&state, p.scope(), id).await?;
-    let country = store::account_country(&state.pool, p.scope()).await?;
     let filter = ContactFilter {
         q: q.q,
         list_id: Some(id),
         status: q.status,
         ..ContactFilter::default()
-    }
-    .check("", &country)?;
-    let rows = store::list(
-        &state.pool,
-        p.scope(),
-        &filter,
-        false,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
-    Ok(Json(Page::from_rows(rows, page, |c| c.id)))
+    };
+    Ok(Json(list_page(&state, &p, &filter, page, false).await?))
 }
 
 /// Add contacts to the list (trashed and unknown ids are skipped; members stay members).
@@ -269,8 +237,5 @@ async fn remove_member(
     Path((list_id, contact_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode> {
     can_write(&p)?;
-    if lists::remove_members(&state.pool, p.scope(), list_id, &[contact_id]).await? == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(StatusCode::NO_CONTENT)
+    gone(lists::remove_members(&state.pool, p.scope(), list_id, &[contact_id]).await? > 0)
 }

@@ -5,7 +5,9 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::error::{Error, Result, conflict_on_unique};
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
+use crate::scoped;
 
 use super::types::*;
 
@@ -44,20 +46,15 @@ pub async fn get(
     id: Uuid,
 ) -> Result<Option<ContactList>> {
     let sql = format!("SELECT {LIST_COLUMNS} FROM contact_lists WHERE account_id = $1 AND id = $2");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    scoped::one(conn, sql, scope, id).await
 }
 
-/// The account's lists below `before`, newest first, optionally by name substring.
+/// A page of the account's lists, newest first, optionally by name substring.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     name_like: Option<&str>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<ContactList>> {
     let sql = format!(
         "SELECT {LIST_COLUMNS} FROM contact_lists
@@ -65,13 +62,7 @@ pub async fn list(
            AND ($3::text IS NULL OR lower(name) LIKE '%' || $3 || '%')
          ORDER BY id DESC LIMIT $4"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(before)
-        .bind(name_like)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    scoped::page(conn, sql, scope, page, |q| q.bind(name_like)).await
 }
 
 /// Renames or re-describes a list.
@@ -101,15 +92,8 @@ pub async fn update(
 /// Deletes a list (its contacts stay); the memberships go by cascade, which the count
 /// trigger skips (the list is gone), so no contact lock is taken after the list's.
 pub async fn delete(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
-    Ok(
-        sqlx::query("DELETE FROM contact_lists WHERE account_id = $1 AND id = $2")
-            .bind(scope.id())
-            .bind(id)
-            .execute(conn)
-            .await?
-            .rows_affected()
-            == 1,
-    )
+    let sql = "DELETE FROM contact_lists WHERE account_id = $1 AND id = $2";
+    scoped::hit_one(conn, sql, scope, id).await
 }
 
 /// Adds the account's contacts among `contact_ids` (trashed ones excluded) to the lists;

@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::contacts::types::check_text;
 use crate::error::{Error, FieldError, Result};
+use crate::http::reply::checked;
 
 /// Most contact ids in one add/remove request.
 pub const MAX_IDS: usize = 1000;
@@ -57,18 +59,9 @@ impl ListInput {
             }
             _ => {}
         }
-        let description = self.description.as_deref().map(str::trim);
-        if description.is_some_and(|d| d.chars().count() > 1000) {
-            errors.push(FieldError::new(
-                "description",
-                "must be at most 1000 characters",
-            ));
-        }
-        if errors.is_empty() {
-            Ok((name.map(str::to_owned), description.map(str::to_owned)))
-        } else {
-            Err(Error::Validation(errors))
-        }
+        let description = self.description.as_deref();
+        let description = check_text("description", description, 1000, &mut errors);
+        checked((name.map(str::to_owned), description), errors)
     }
 }
 

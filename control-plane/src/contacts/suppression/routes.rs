@@ -13,7 +13,8 @@ use crate::api_keys::types::Scope;
 use crate::contacts::routes::{can_read, can_write};
 use crate::contacts::store;
 use crate::contacts::suppression::{self, CreateSuppression, Suppression, SuppressionSource};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Problem, Result};
+use crate::http::reply::gone;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
@@ -59,14 +60,7 @@ async fn list_suppressions(
         }
         None => None,
     };
-    let rows = suppression::list(
-        &state.pool,
-        p.scope(),
-        phone.as_deref(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = suppression::list(&state.pool, p.scope(), phone.as_deref(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.id)))
 }
 
@@ -117,9 +111,5 @@ async fn remove_suppression(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     p.require(Scope::ContactsWrite, Role::Admin)?;
-    if suppression::delete(&state.pool, p.scope(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Error::NotFound)
-    }
+    gone(suppression::delete(&state.pool, p.scope(), id).await?)
 }

@@ -10,7 +10,9 @@ use uuid::Uuid;
 use crate::contacts::phone::{self, ContactStatus};
 use crate::contacts::types::Contact;
 use crate::error::{Error, Result, conflict_on_unique};
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
+use crate::scoped;
 
 use super::types::*;
 
@@ -34,46 +36,32 @@ pub async fn insert(
         .bind(scope.id())
         .bind(e164)
         .bind(reason)
-        .bind(source.as_str())
+        .bind(source)
         .bind(created_by)
         .fetch_one(conn)
         .await
         .map_err(|e| conflict_on_unique(e, "this number is already suppressed"))
 }
 
-/// The account's suppressions below `before`, newest first; `phone` narrows to one number.
+/// A page of the account's suppressions, newest first; `phone` narrows to one number.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     phone: Option<&str>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Suppression>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM suppressions
          WHERE account_id = $1 AND id < $2 AND ($3::text IS NULL OR phone = $3)
          ORDER BY id DESC LIMIT $4"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(before)
-        .bind(phone)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    scoped::page(conn, sql, scope, page, |q| q.bind(phone)).await
 }
 
 /// Removes a suppression; false when the account has no such row.
 pub async fn delete(conn: impl PgExecutor<'_>, scope: AccountScope, id: Uuid) -> Result<bool> {
-    Ok(
-        sqlx::query("DELETE FROM suppressions WHERE account_id = $1 AND id = $2")
-            .bind(scope.id())
-            .bind(id)
-            .execute(conn)
-            .await?
-            .rows_affected()
-            == 1,
-    )
+    let sql = "DELETE FROM suppressions WHERE account_id = $1 AND id = $2";
+    scoped::hit_one(conn, sql, scope, id).await
 }
 
 /// Removes the STOP suppression of a number (a contact opted back in), leaving manual and
@@ -123,7 +111,7 @@ pub async fn opt_out_number(
     .bind(Uuid::now_v7())
     .bind(scope.id())
     .bind(e164)
-    .bind(source.as_str())
+    .bind(source)
     .execute(&mut *conn)
     .await?;
     Ok(marked)

@@ -6,11 +6,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::contacts::phone;
+use crate::contacts::types::check_text;
 use crate::error::{Error, FieldError, Result};
 
-/// Where a suppression came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// Where a suppression came from (stored by its snake_case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum SuppressionSource {
     /// A STOP reply from the number.
     Stop,
@@ -20,18 +22,6 @@ pub enum SuppressionSource {
     Import,
     /// Added through the API with a key.
     Api,
-}
-
-impl SuppressionSource {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SuppressionSource::Stop => "stop",
-            SuppressionSource::Manual => "manual",
-            SuppressionSource::Import => "import",
-            SuppressionSource::Api => "api",
-        }
-    }
 }
 
 /// A suppressed number.
@@ -80,16 +70,9 @@ impl CreateSuppression {
                 None
             }
         };
-        let reason = self
-            .reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty());
-        if reason.is_some_and(|r| r.chars().count() > 500) {
-            errors.push(FieldError::new("reason", "must be at most 500 characters"));
-        }
+        let reason = check_text("reason", self.reason.as_deref(), 500, &mut errors);
         match number {
-            Some(n) if errors.is_empty() => Ok((n, reason.map(str::to_owned))),
+            Some(n) if errors.is_empty() => Ok((n, reason.filter(|r| !r.is_empty()))),
             _ => Err(Error::Validation(errors)),
         }
     }

@@ -18,23 +18,14 @@ pub mod store;
 use crate::error::{Error, Result};
 use crate::webhooks::ssrf::{Guard, Refused};
 
-/// Which wire format a callback gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which wire format a callback gets (stored by its lower-case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Style {
     /// Kannel's dlr-url: GET, escapes expanded.
     Kannel,
     /// Africa's Talking's delivery report: a form POST.
     AfricasTalking,
-}
-
-impl Style {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Style::Kannel => "kannel",
-            Style::AfricasTalking => "africastalking",
-        }
-    }
 }
 
 /// A callback given on a send.

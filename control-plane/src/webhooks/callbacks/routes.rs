@@ -8,13 +8,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::Json;
+use crate::http::reply::found;
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
+use crate::webhooks::store as endpoints;
 use crate::webhooks::types::{RotateSecret, RotatedSecret};
-use crate::webhooks::{signing, store as endpoints};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -43,16 +44,8 @@ async fn rotate_callback_secret(
             previous_secret_until: None,
         }));
     }
-    let id = store::endpoint_id(&mut *tx, user.account_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let secret = signing::new_secret();
-    let previous_secret_until = endpoints::rotate(&mut *tx, user.scope(), id, &secret, until)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let id = found(store::endpoint_id(&mut *tx, user.account_id).await?)?;
+    let rotated = found(endpoints::rotate(&mut *tx, user.scope(), id, until).await?)?;
     tx.commit().await?;
-    Ok(Json(RotatedSecret {
-        secret,
-        previous_secret_until,
-    }))
+    Ok(Json(rotated))
 }

@@ -60,7 +60,7 @@ pub async fn attach(
     )
     .bind(messages)
     .bind(account_id)
-    .bind(callback.style.as_str())
+    .bind(callback.style)
     .bind(&callback.url)
     .bind(callback.dlr_mask)
     .bind(callback.username.as_deref())

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::store;
 use super::types::{Delivery, DeliveryDetail, DeliveryQuery, ReplayRange, Replayed};
 use crate::error::{Error, Problem, Result};
+use crate::http::reply::found;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
@@ -37,14 +38,7 @@ async fn list_deliveries(
     Paged { query, page }: Paged<DeliveryQuery>,
 ) -> Result<Json<Page<Delivery>>> {
     user.require(Role::Admin)?;
-    let rows = store::list(
-        &state.pool,
-        user.scope(),
-        &query,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, user.scope(), &query, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |d| d.id)))
 }
 
@@ -60,9 +54,7 @@ async fn get_delivery(
     Path(id): Path<Uuid>,
 ) -> Result<Json<DeliveryDetail>> {
     user.require(Role::Admin)?;
-    let (delivery, body) = store::get(&state.pool, user.scope(), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (delivery, body) = found(store::get(&state.pool, user.scope(), id).await?)?;
     let attempts_log = store::attempts(&state.pool, user.scope(), id).await?;
     Ok(Json(DeliveryDetail {
         delivery,
@@ -83,11 +75,7 @@ async fn replay_delivery(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Delivery>> {
     user.require(Role::Admin)?;
-    Ok(Json(
-        store::replay(&state.pool, user.scope(), id)
-            .await?
-            .ok_or(Error::NotFound)?,
-    ))
+    found(store::replay(&state.pool, user.scope(), id).await?).map(Json)
 }
 
 /// Replay an endpoint's deliveries of events in `[since, until)` (default: the last 24
@@ -111,12 +99,7 @@ async fn replay_range(
     if until <= since {
         return Err(Error::field("until", "must be after since"));
     }
-    if crate::webhooks::store::get(&state.pool, user.scope(), endpoint_id)
-        .await?
-        .is_none()
-    {
-        return Err(Error::NotFound);
-    }
+    found(crate::webhooks::store::get(&state.pool, user.scope(), endpoint_id).await?)?;
     let replayed = store::replay_range(
         &state.pool,
         user.scope(),

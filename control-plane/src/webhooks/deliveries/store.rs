@@ -6,18 +6,19 @@ use uuid::Uuid;
 
 use super::types::{Attempt, Delivery, DeliveryQuery};
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
+use crate::scoped;
 
 const COLUMNS: &str = "id, endpoint_id, event_type, state, attempts, next_attempt_at, \
     last_status, last_error, delivered_at, created_at";
 
-/// The account's deliveries below `before` matching `q`, newest first.
+/// A page of the account's deliveries matching `q`, newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     q: &DeliveryQuery,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Delivery>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM webhook_deliveries
@@ -27,15 +28,11 @@ pub async fn list(
            AND ($5::text IS NULL OR event_type = $5)
          ORDER BY id DESC LIMIT $6"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(before)
-        .bind(q.endpoint_id)
-        .bind(q.state)
-        .bind(q.event_type.map(|t| t.as_str()))
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    let event_type = q.event_type.map(|t| t.as_str());
+    scoped::page(conn, sql, scope, page, |rows| {
+        rows.bind(q.endpoint_id).bind(q.state).bind(event_type)
+    })
+    .await
 }
 
 /// One delivery of the account and its body.
@@ -52,11 +49,7 @@ pub async fn get(
     }
     let sql =
         format!("SELECT {COLUMNS}, body FROM webhook_deliveries WHERE account_id = $1 AND id = $2");
-    let row: Option<WithBody> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<WithBody> = scoped::one(conn, sql, scope, id).await?;
     Ok(row.map(|r| (r.delivery, r.body)))
 }
 
@@ -90,11 +83,7 @@ pub async fn replay(
              window_started_at = now(), locked_until = NULL
          WHERE account_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    scoped::one(conn, sql, scope, id).await
 }
 
 /// Queues again the endpoint's deliveries of events in `[since, until)` that are not

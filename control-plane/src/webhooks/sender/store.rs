@@ -190,27 +190,11 @@ pub async fn record(
     .execute(&mut *tx)
     .await?;
 
-    let mut ok: Vec<Uuid> = outcomes
-        .iter()
-        .filter(|o| o.fate == Fate::Delivered)
-        .map(|o| o.endpoint_id)
-        .collect();
-    ok.sort_unstable();
-    ok.dedup();
-    let mut failing: Vec<Uuid> = outcomes
-        .iter()
-        .filter(|o| o.fate != Fate::Delivered && ok.binary_search(&o.endpoint_id).is_err())
-        .map(|o| o.endpoint_id)
-        .collect();
-    failing.sort_unstable();
-    failing.dedup();
-    let mut gone: Vec<Uuid> = outcomes
-        .iter()
-        .filter(|o| o.fate == Fate::Gone)
-        .map(|o| o.endpoint_id)
-        .collect();
-    gone.sort_unstable();
-    gone.dedup();
+    let ok = endpoints(outcomes, |o| o.fate == Fate::Delivered);
+    let failing = endpoints(outcomes, |o| {
+        o.fate != Fate::Delivered && ok.binary_search(&o.endpoint_id).is_err()
+    });
+    let gone = endpoints(outcomes, |o| o.fate == Fate::Gone);
     if !ok.is_empty() {
         // Recovered: what waits in back-off for it goes now, in order.
         sqlx::query(
@@ -253,6 +237,18 @@ pub async fn record(
     }
     tx.commit().await?;
     Ok(disabled)
+}
+
+/// The endpoints of the outcomes `which` picks, sorted, each once.
+fn endpoints(outcomes: &[Outcome], which: impl Fn(&Outcome) -> bool) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = outcomes
+        .iter()
+        .filter(|o| which(o))
+        .map(|o| o.endpoint_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 async fn notify_disabled(
