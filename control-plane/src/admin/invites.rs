@@ -105,13 +105,8 @@ async fn invite_staff(
         name: req.name.trim(),
         token: &token,
     };
-    outbox::enqueue(
-        &mut *tx,
-        &email,
-        &template,
-        &state.config.server.public_base_url,
-    )
-    .await?;
+    let base = &state.config.server.public_base_url;
+    outbox::enqueue(&mut *tx, &email, &template, base).await?;
     let metadata = json!({ "email": email, "permissions": req.permissions });
     act.audit(&mut *tx, "staff.invite", "staff", id, metadata)
         .await?;
@@ -141,15 +136,9 @@ async fn accept_staff_invite(
         .ok_or(Error::InvalidToken)?;
     store::set_password(&mut *tx, id, &hash).await?;
     store::set_active(&mut *tx, id, true).await?;
-    let entry = Entry {
-        staff_id: Some(id),
-        module: Module::Staff,
-        action: "staff.invite_accepted",
-        target_type: Some("staff"),
-        target_id: Some(id.to_string()),
-        metadata: json!({ "email": email }),
-        ip: None,
-    };
+    let entry = Entry::staff(id, "staff.invite_accepted", None)
+        .on("staff", id)
+        .with(json!({ "email": email }));
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -41,7 +41,7 @@ async fn list_staff(
     _: Require<StaffRead>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<StaffMember>>> {
-    let rows = store::list(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::list(&state.pool, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.id)))
 }
 
@@ -162,14 +162,7 @@ async fn staff_logins(
     Path(id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<LoginEvent>>> {
-    let rows = logins(
-        &state.pool,
-        LoginScope::Staff,
-        id,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = logins(&state.pool, LoginScope::Staff, id, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
 }
 

@@ -22,7 +22,7 @@ use crate::credits::ledger;
 use crate::credits::money::to_amount;
 use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
-use crate::pricing::quote::Pricer;
+use crate::pricing::quote::{Pricer, chain_of};
 use crate::pricing::types::Quote;
 
 /// The account that pays for an organisation's sends, with the agent's prices when it is a
@@ -104,22 +104,13 @@ impl Payer {
         countries: &[String],
         at: OffsetDateTime,
     ) -> Result<Payer> {
-        let agent: Option<Uuid> = sqlx::query_scalar(
-            "SELECT parent_agent_id FROM accounts WHERE id = $1 AND type = 'agent_customer'",
-        )
-        .bind(scope.id())
-        .fetch_optional(&mut *conn)
-        .await?
-        .flatten();
-        let Some(agent) = agent else {
+        let Some(agent) = crate::agents::store::agent_of(&mut *conn, scope.id()).await? else {
             return Ok(Payer {
                 account_id: scope.id(),
                 wholesale: None,
             });
         };
-        let chain = crate::pricing::store::chain(&mut *conn, AccountScope::trusted(agent))
-            .await?
-            .ok_or(Error::NotFound)?;
+        let chain = chain_of(&mut *conn, AccountScope::trusted(agent)).await?;
         let pricer = Pricer::load(conn, &chain, Some(countries), at).await?;
         Ok(Payer {
             account_id: agent,

@@ -89,14 +89,7 @@ pub async fn create(
     new: &NewCustomer,
     base_url: &str,
 ) -> Result<Uuid> {
-    let id = store::create_customer(
-        &mut *tx,
-        agent.scope(),
-        &new.name,
-        &new.country,
-        &new.timezone,
-    )
-    .await?;
+    let id = store::create_customer(&mut *tx, agent.scope(), new).await?;
     let scope = agent.customer(&mut *tx, id).await?;
     let (_, token) =
         team::invite_founder(&mut *tx, scope, &new.owner_email, agent.user_id()).await?;
@@ -117,13 +110,8 @@ pub async fn detail(
     let summary = store::customer(&mut *conn, agent, customer)
         .await?
         .ok_or(Error::NotFound)?;
-    let rates = crate::pricing::quote::effective_rates(
-        &mut *conn,
-        customer,
-        None,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let now = OffsetDateTime::now_utc();
+    let rates = crate::pricing::quote::effective_rates(&mut *conn, customer, None, now).await?;
     Ok(CustomerDetail {
         summary,
         deactivated_reason: store::deactivated_reason(&mut *conn, customer).await?,
@@ -145,13 +133,7 @@ async fn list_customers(
     agent: AgentUser,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<CustomerSummary>>> {
-    let rows = store::customers(
-        &state.pool,
-        agent.scope(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::customers(&state.pool, agent.scope(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |c| c.id)))
 }
 
@@ -272,13 +254,6 @@ async fn customer_sender_ids(
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<SenderId>>> {
     let scope = agent.customer(&state.pool, id).await?;
-    let rows = crate::sender_ids::store::list(
-        &state.pool,
-        scope,
-        None,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = crate::sender_ids::store::list(&state.pool, scope, None, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.id)))
 }

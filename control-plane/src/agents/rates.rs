@@ -17,13 +17,14 @@ use crate::agents::store::{self, NewLimits};
 use crate::agents::types::{CustomerRates, LimitStanding, SetCustomerRate, SetLimits};
 use crate::credits::money::parse_amount;
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::dedupb::newest;
 use crate::http::{Json, Path};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
 use crate::pricing::staff::RateFields;
 use crate::pricing::store as pricing;
-use crate::pricing::types::{Rate, RateScope};
+use crate::pricing::types::{Rate, RateHistoryQuery, RateScope};
 use crate::state::AppState;
 
 /// Routes of rates and limits.
@@ -60,15 +61,12 @@ async fn rates(
 ) -> Result<Json<CustomerRates>> {
     let now = OffsetDateTime::now_utc();
     let in_force = crate::pricing::quote::effective_rates(&mut *conn, scope, None, now).await?;
-    let history = pricing::rate_history(
-        &mut *conn,
-        Some(list),
-        Some(scope.id()),
-        None,
-        Uuid::max(),
-        HISTORY,
-    )
-    .await?;
+    let of = RateHistoryQuery {
+        scope: Some(list),
+        account_id: Some(scope.id()),
+        country: None,
+    };
+    let history = pricing::rate_history(&mut *conn, &of, &newest(HISTORY)).await?;
     Ok(Json(CustomerRates { in_force, history }))
 }
 
@@ -87,22 +85,15 @@ async fn set_default_rate(
     Json(body): Json<SetCustomerRate>,
 ) -> Result<(StatusCode, Json<Rate>)> {
     agent.require(Role::Admin)?;
-    insert(
-        &state,
-        &agent,
-        RateScope::AgentRetail,
-        agent.scope().id(),
-        &body,
-    )
-    .await
+    insert(&state, &agent, RateScope::AgentRetail, agent.scope(), &body).await
 }
 
-/// Checks and inserts a rate row on `scope`'s list of `account_id`, set by the agent's user.
+/// Checks and inserts a rate row on the `list` of `account`, set by the agent's user.
 async fn insert(
     state: &AppState,
     agent: &AgentUser,
-    scope: RateScope,
-    account_id: Uuid,
+    list: RateScope,
+    account: AccountScope,
     body: &SetCustomerRate,
 ) -> Result<(StatusCode, Json<Rate>)> {
     let fields = RateFields::check(
@@ -112,7 +103,7 @@ async fn insert(
         body.effective_from,
         body.note.as_deref(),
     )?;
-    let new = fields.row(scope, Some(account_id), agent.user_id());
+    let new = fields.row(list, Some(account.id()), agent.user_id());
     let row = pricing::insert_rate(&state.pool, &new).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
@@ -151,7 +142,7 @@ async fn set_customer_rate(
 ) -> Result<(StatusCode, Json<Rate>)> {
     agent.require(Role::Admin)?;
     let scope = agent.customer(&state.pool, id).await?;
-    insert(&state, &agent, RateScope::Account, scope.id(), &body).await
+    insert(&state, &agent, RateScope::Account, scope, &body).await
 }
 
 /// A sub-customer's send limits and its spend against them.

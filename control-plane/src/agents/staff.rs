@@ -21,9 +21,10 @@ use crate::agents::types::{
 use crate::crm::suspension;
 use crate::crm::types::StaffNote;
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::newest;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
-use crate::pricing::types::RateScope;
+use crate::pricing::types::{RateHistoryQuery, RateScope};
 use crate::state::AppState;
 
 permission! {
@@ -55,7 +56,7 @@ async fn list_agents(
     _: Require<AgentsRead>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<AgentSummary>>> {
-    let rows = store::agents(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::agents(&state.pool, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |a| a.id)))
 }
 
@@ -64,16 +65,13 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AgentDetail> {
     let agent = store::agent(pool, id).await?.ok_or(Error::NotFound)?;
     let scope = AccountScope::trusted(id);
     let mut customers = Vec::new();
-    for summary in store::customers(pool, scope, Uuid::max(), CUSTOMERS).await? {
-        let rates = crate::pricing::store::rate_history(
-            pool,
-            Some(RateScope::Account),
-            Some(summary.id),
-            None,
-            Uuid::max(),
-            100,
-        )
-        .await?;
+    for summary in store::customers(pool, scope, &newest(CUSTOMERS)).await? {
+        let of = RateHistoryQuery {
+            scope: Some(RateScope::Account),
+            account_id: Some(summary.id),
+            country: None,
+        };
+        let rates = crate::pricing::store::rate_history(pool, &of, &newest(100)).await?;
         customers.push(StaffCustomer { summary, rates });
     }
     Ok(AgentDetail {
@@ -142,10 +140,7 @@ async fn suspend_agent(
     store::agent(&state.pool, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut tx = state.pool.begin().await?;
-    let base = &state.config.server.public_base_url;
-    suspension::suspend(&mut tx, &act, id, reason, "agent.suspend", base).await?;
-    tx.commit().await?;
+    suspension::suspend(&state, &act, id, reason, "agent.suspend").await?;
     Ok(Json(detail(&state, id).await?))
 }
 
@@ -167,10 +162,7 @@ async fn reactivate_agent(
     store::agent(&state.pool, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut tx = state.pool.begin().await?;
-    let base = &state.config.server.public_base_url;
-    suspension::reactivate(&mut tx, &act, id, note, "agent.reactivate", base).await?;
-    tx.commit().await?;
+    suspension::reactivate(&state, &act, id, note, "agent.reactivate").await?;
     state.outbox_wake.notify_one();
     Ok(Json(detail(&state, id).await?))
 }

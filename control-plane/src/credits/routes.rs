@@ -68,13 +68,7 @@ pub(crate) async fn ledger_page(
         from,
         to,
     };
-    let rows = store::history(
-        &state.pool,
-        &filter,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::history(&state.pool, &filter, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |t| t.id)))
 }
 
@@ -126,13 +120,8 @@ async fn set_threshold(
         .as_deref()
         .map(|t| parse_non_negative_amount("low_credit_threshold", t))
         .transpose()?;
+    let base = &state.config.server.public_base_url;
     let mut conn = state.pool.acquire().await?;
-    let balance = store::set_threshold(
-        &mut conn,
-        user.scope(),
-        threshold,
-        &state.config.server.public_base_url,
-    )
-    .await?;
+    let balance = store::set_threshold(&mut conn, user.scope(), threshold, base).await?;
     Ok(Json(balance))
 }

@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{Postgres, Transaction};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -45,30 +45,29 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger_view))
 }
 
-/// 201 for a new movement, 200 for a replay of an earlier one.
-fn answer(movement: Movement) -> (StatusCode, Json<Movement>) {
-    let status = if movement.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    (status, Json(movement))
-}
-
-async fn audit_movement(
-    conn: &mut PgConnection,
+/// Audits `movement` as `action` on its transaction and commits it; answers 201 for a new
+/// movement, 200 for a replay of an earlier one.
+async fn audited(
+    mut tx: Transaction<'_, Postgres>,
     staff: &StaffSession,
     action: &str,
-    movement: &Movement,
-) -> Result<()> {
+    movement: Movement,
+) -> Result<(StatusCode, Json<Movement>)> {
     let t = &movement.transaction;
     let metadata = json!({
         "transaction_id": t.id, "amount": t.amount, "reference": t.reference,
         "reason": t.reason, "replayed": movement.replayed,
     });
     StaffAction::new(staff, Module::Billing, Level::Admin)?
-        .audit(conn, action, "account", t.account_id, metadata)
-        .await
+        .audit(&mut *tx, action, "account", t.account_id, metadata)
+        .await?;
+    tx.commit().await?;
+    let status = if movement.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(movement)))
 }
 
 /// A staff correction or refund.
@@ -102,9 +101,7 @@ async fn staff_movement(
         ),
         StaffOp::Refund => (ledger::refund(&mut tx, &entry).await?, "credits.refund"),
     };
-    audit_movement(&mut tx, staff, action, &movement).await?;
-    tx.commit().await?;
-    Ok(answer(movement))
+    audited(tx, staff, action, movement).await
 }
 
 /// An account's credits (`billing: read`).
@@ -154,9 +151,7 @@ async fn manual_topup(
     let movement = provider
         .confirm(&mut tx, &request, &initiated, base_url)
         .await?;
-    audit_movement(&mut tx, &staff, "credits.topup", &movement).await?;
-    tx.commit().await?;
-    Ok(answer(movement))
+    audited(tx, &staff, "credits.topup", movement).await
 }
 
 /// A signed correction with a reason (`billing: admin`). Idempotent by reference.
@@ -175,17 +170,9 @@ async fn adjustment(
     Path(account_id): Path<Uuid>,
     Json(body): Json<AdjustmentBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
-    let amount = parse_signed_amount("amount", &body.amount)?;
+    let op = StaffOp::Adjust(parse_signed_amount("amount", &body.amount)?);
     let reason = action::reason("reason", &body.reason)?;
-    staff_movement(
-        &state,
-        &staff,
-        account_id,
-        &body.reference,
-        reason,
-        StaffOp::Adjust(amount),
-    )
-    .await
+    staff_movement(&state, &staff, account_id, &body.reference, reason, op).await
 }
 
 /// Refunds a reservation by its reference (`billing: admin`): an open one is released, a
@@ -204,15 +191,8 @@ async fn staff_refund(
     Json(body): Json<RefundBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
     let reason = action::reason("reason", &body.reason)?;
-    staff_movement(
-        &state,
-        &staff,
-        account_id,
-        &body.reference,
-        reason,
-        StaffOp::Refund,
-    )
-    .await
+    let op = StaffOp::Refund;
+    staff_movement(&state, &staff, account_id, &body.reference, reason, op).await
 }
 
 /// Sets the billing mode and credit limit (`billing: owner`).
@@ -230,15 +210,11 @@ async fn set_billing(
     Json(body): Json<BillingSettings>,
 ) -> Result<Json<Balance>> {
     let limit = parse_non_negative_amount("credit_limit", &body.credit_limit)?;
+    let scope = AccountScope::trusted(account_id);
+    let base = &state.config.server.public_base_url;
     let mut tx = state.pool.begin().await?;
-    let (before, after) = store::set_billing(
-        &mut tx,
-        AccountScope::trusted(account_id),
-        body.billing_mode,
-        limit,
-        &state.config.server.public_base_url,
-    )
-    .await?;
+    let (before, after) =
+        store::set_billing(&mut tx, scope, body.billing_mode, limit, base).await?;
     let metadata = json!({
         "before": {"billing_mode": before.billing_mode, "credit_limit": before.credit_limit},
         "after": {"billing_mode": after.billing_mode, "credit_limit": after.credit_limit},
@@ -267,12 +243,6 @@ async fn ledger_view(
     _: Require<BillingRead>,
     Paged { query: q, page }: Paged<LedgerQuery>,
 ) -> Result<Json<Page<CreditTransaction>>> {
-    ledger_page(
-        &state,
-        q.account_id.map(AccountScope::trusted),
-        q.kind,
-        (q.from, q.to),
-        page,
-    )
-    .await
+    let scope = q.account_id.map(AccountScope::trusted);
+    ledger_page(&state, scope, q.kind, (q.from, q.to), page).await
 }

@@ -20,6 +20,7 @@ use crate::crm::types::{
     DeleteOrg, Deleted, OrgDetail, OrgQuery, OrgSummary, StaffNote, SuspendOrg,
 };
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::newest;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
@@ -51,13 +52,7 @@ async fn list_orgs(
     _: Require<CrmRead>,
     Paged { query, page }: Paged<OrgQuery>,
 ) -> Result<Json<Page<OrgSummary>>> {
-    let rows = store::orgs(
-        &state.pool,
-        &query,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::orgs(&state.pool, &query, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |o| o.id)))
 }
 
@@ -71,7 +66,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
         suspension: store::suspension(pool, id).await?,
         members: team::members(pool, scope, Uuid::max(), 100).await?,
         balance: crate::credits::store::balance(pool, scope).await?,
-        sender_ids: crate::sender_ids::store::of_account(pool, scope, Uuid::max(), 100).await?,
+        sender_ids: crate::sender_ids::store::of_account(pool, scope, &newest(100)).await?,
         recent_campaigns: crate::campaigns::store::list(pool, scope, None, Uuid::max(), 10).await?,
         api_keys: crate::api_keys::store::list(pool, scope, Uuid::max(), 100).await?,
     })
@@ -108,10 +103,7 @@ async fn suspend_org(
 ) -> Result<Json<OrgDetail>> {
     let reason = action::reason("reason", &body.reason)?;
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    let base = &state.config.server.public_base_url;
-    suspension::suspend(&mut tx, &act, id, reason, "org.suspend", base).await?;
-    tx.commit().await?;
+    suspension::suspend(&state, &act, id, reason, "org.suspend").await?;
     Ok(Json(detail(&state, id).await?))
 }
 
@@ -131,10 +123,7 @@ async fn reactivate_org(
 ) -> Result<Json<OrgDetail>> {
     let note = action::note("note", body.note.as_deref())?;
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    let base = &state.config.server.public_base_url;
-    suspension::reactivate(&mut tx, &act, id, note, "org.reactivate", base).await?;
-    tx.commit().await?;
+    suspension::reactivate(&state, &act, id, note, "org.reactivate").await?;
     Ok(Json(detail(&state, id).await?))
 }
 

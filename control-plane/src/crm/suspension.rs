@@ -1,8 +1,8 @@
 //! Suspending and reactivating an organisation, the one sequence every staff path takes (the
 //! CRM's organisations, the agent manager's agents): the row locked, the state checked, the
 //! change ([`crate::crm::changes`]), the notification to the organisation's owners and to the
-//! CRM's staff owners, and the audit row — all on the caller's transaction, so a failure
-//! anywhere leaves nothing changed. An agent's suspension blocks all its sub-customers' sends
+//! CRM's staff owners, and the audit row — all in one transaction, so a failure anywhere
+//! leaves nothing changed. An agent's suspension blocks all its sub-customers' sends
 //! through the send gate ([`crate::accounts::gate`]).
 
 use serde_json::json;
@@ -16,6 +16,7 @@ use crate::admin::permissions::{Level, Module};
 use crate::crm::changes;
 use crate::error::{Error, Result};
 use crate::notifications::{self, Notice};
+use crate::state::AppState;
 
 /// Who hears of a suspension among staff: the CRM's owners.
 const STAFF_OWNERS: Audience = Audience {
@@ -34,17 +35,18 @@ async fn live(tx: &mut PgConnection, id: Uuid) -> Result<changes::LockedOrg> {
     Ok(org)
 }
 
-/// Suspends organisation `id` for `reason`, audited as `action` by `act`. 404 when unknown,
-/// 409 when deleted or already suspended.
+/// Suspends organisation `id` for `reason`, audited as `action` by `act`, in a transaction of
+/// its own. 404 when unknown, 409 when deleted or already suspended.
 pub async fn suspend(
-    tx: &mut PgConnection,
+    state: &AppState,
     act: &StaffAction<'_>,
     id: Uuid,
     reason: &str,
     action: &str,
-    base: &str,
 ) -> Result<()> {
-    let org = live(&mut *tx, id).await?;
+    let base = &state.config.server.public_base_url;
+    let mut tx = state.pool.begin().await?;
+    let org = live(&mut tx, id).await?;
     if org.status == AccountStatus::Suspended {
         return Err(Error::Conflict("the organisation is already suspended"));
     }
@@ -69,20 +71,22 @@ pub async fn suspend(
     };
     notices::notify_staff(&mut *tx, STAFF_OWNERS, &staff_notice, base).await?;
     let metadata = json!({ "reason": reason, "held_messages": held, "before": org.status });
-    act.audit(&mut *tx, action, "account", id, metadata).await
+    act.audit(&mut *tx, action, "account", id, metadata).await?;
+    Ok(tx.commit().await?)
 }
 
-/// Lifts the suspension of organisation `id`, audited as `action` by `act`. 404 when
-/// unknown, 409 when deleted or not suspended.
+/// Lifts the suspension of organisation `id`, audited as `action` by `act`, in a transaction
+/// of its own. 404 when unknown, 409 when deleted or not suspended.
 pub async fn reactivate(
-    tx: &mut PgConnection,
+    state: &AppState,
     act: &StaffAction<'_>,
     id: Uuid,
     note: Option<&str>,
     action: &str,
-    base: &str,
 ) -> Result<()> {
-    let org = live(&mut *tx, id).await?;
+    let base = &state.config.server.public_base_url;
+    let mut tx = state.pool.begin().await?;
+    let org = live(&mut tx, id).await?;
     if org.status != AccountStatus::Suspended {
         return Err(Error::Conflict("the organisation is not suspended"));
     }
@@ -95,5 +99,6 @@ pub async fn reactivate(
     };
     notifications::notify(&mut *tx, id, &notice, base).await?;
     let metadata = json!({ "note": note, "released_messages": released });
-    act.audit(&mut *tx, action, "account", id, metadata).await
+    act.audit(&mut *tx, action, "account", id, metadata).await?;
+    Ok(tx.commit().await?)
 }

@@ -42,13 +42,7 @@ async fn list_users(
     _: Require<CrmRead>,
     Paged { query, page }: Paged<UserQuery>,
 ) -> Result<Json<Page<UserSummary>>> {
-    let rows = store::users(
-        &state.pool,
-        &query,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::users(&state.pool, &query, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |u| u.id)))
 }
 
@@ -88,14 +82,7 @@ async fn user_logins(
     Path(id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<LoginEvent>>> {
-    let rows = store::logins(
-        &state.pool,
-        LoginScope::User,
-        id,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::logins(&state.pool, LoginScope::User, id, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
 }
 

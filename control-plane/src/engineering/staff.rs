@@ -75,13 +75,7 @@ async fn failed_messages(
     _: Require<EngineeringRead>,
     Paged { query, page }: Paged<FailedQuery>,
 ) -> Result<Json<Page<FailedMessage>>> {
-    let rows = store::failed(
-        &state.pool,
-        query.account_id,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::failed(&state.pool, query.account_id, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
 }
 

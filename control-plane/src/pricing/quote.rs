@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use semalink_protocol::analysis::{self, Encoding};
 use semalink_protocol::mno;
 use semalink_protocol::msisdn::Msisdn;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -190,7 +190,8 @@ fn measure(content: Content<'_>) -> Result<(u32, Option<&'static str>, Option<us
     }
 }
 
-async fn chain_of(conn: &mut PgConnection, scope: AccountScope) -> Result<Chain> {
+/// The pricing chain of an account; 404 for an unknown account.
+pub(crate) async fn chain_of(conn: &mut PgConnection, scope: AccountScope) -> Result<Chain> {
     store::chain(&mut *conn, scope)
         .await?
         .ok_or(Error::NotFound)
@@ -278,6 +279,18 @@ pub async fn quote_many(
         total,
         segments,
     })
+}
+
+/// The platform list's rates in force at `at` (for `country`, or every country), by
+/// destination: the public pricing table and the staff margin view.
+pub async fn platform_rates(
+    conn: impl PgExecutor<'_>,
+    country: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<Vec<EffectiveRate>> {
+    let countries = country.map(|c| vec![c.to_owned()]);
+    let rows = store::in_force(conn, None, countries.as_deref(), at).await?;
+    Ok(Pricer::new(vec![(RateScope::Platform, None)], rows).effective())
 }
 
 /// Every rate in force for `account_id` at `at`, by destination.

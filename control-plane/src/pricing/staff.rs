@@ -18,8 +18,8 @@ use crate::admin::permissions::{Level, Module};
 use crate::credits::money::parse_rate;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Query};
-use crate::pricing::quote::{Pricer, effective_rates, operator_name};
-use crate::pricing::routes::mno_of;
+use crate::pricing::quote::{effective_rates, operator_name, platform_rates};
+use crate::pricing::routes::{mno_of, optional_country};
 use crate::pricing::store::{self, NewCost, NewRate};
 use crate::pricing::types::{
     EffectiveRate, Margin, MarginQuery, Rate, RateHistoryQuery, RateScope, RecordCost, SetRate,
@@ -176,22 +176,10 @@ async fn set_rate(
 async fn rate_history(
     State(state): State<AppState>,
     _: Require<PricingRead>,
-    Paged { query: q, page }: Paged<RateHistoryQuery>,
+    Paged { query: mut q, page }: Paged<RateHistoryQuery>,
 ) -> Result<Json<Page<Rate>>> {
-    let country = q
-        .country
-        .as_deref()
-        .map(|c| CountryCode::field("country", c).map(|c| c.to_string()))
-        .transpose()?;
-    let rows = store::rate_history(
-        &state.pool,
-        q.scope,
-        q.account_id,
-        country.as_deref(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    q.country = optional_country(q.country.as_deref())?;
+    let rows = store::rate_history(&state.pool, &q, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |r| r.id)))
 }
 
@@ -261,8 +249,7 @@ async fn cost_history(
     _: Require<PricingRead>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<UpstreamCost>>> {
-    let rows =
-        store::cost_history(&state.pool, None, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::cost_history(&state.pool, None, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |r| r.id)))
 }
 
@@ -280,29 +267,14 @@ async fn margins(
     Query(q): Query<MarginQuery>,
 ) -> Result<Json<Vec<Margin>>> {
     let now = OffsetDateTime::now_utc();
-    let country = q
-        .country
-        .as_deref()
-        .map(|c| CountryCode::field("country", c).map(|c| c.to_string()))
-        .transpose()?;
+    let country = optional_country(q.country.as_deref())?;
+    let country = country.as_deref();
     let mut conn = state.pool.acquire().await?;
     let rates: Vec<EffectiveRate> = match q.account_id {
-        Some(id) => {
-            effective_rates(
-                &mut conn,
-                AccountScope::trusted(id),
-                country.as_deref(),
-                now,
-            )
-            .await?
-        }
-        None => {
-            let countries = country.clone().map(|c| vec![c]);
-            let rows = store::in_force(&mut *conn, None, countries.as_deref(), now).await?;
-            Pricer::new(vec![(RateScope::Platform, None)], rows).effective()
-        }
+        Some(id) => effective_rates(&mut conn, AccountScope::trusted(id), country, now).await?,
+        None => platform_rates(&mut *conn, country, now).await?,
     };
-    let costs = store::costs_in_force(&mut *conn, country.as_deref(), now).await?;
+    let costs = store::costs_in_force(&mut *conn, country, now).await?;
     let mut upstreams: Vec<&str> = costs.iter().map(|c| c.upstream.as_str()).collect();
     upstreams.sort_unstable();
     upstreams.dedup();

@@ -5,6 +5,7 @@
 use crate::identity::scope::AccountScope;
 use axum::extract::State;
 use axum::http::StatusCode;
+use sqlx::{Postgres, Transaction};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -23,7 +24,7 @@ use crate::sender_ids::name::SenderName;
 use crate::sender_ids::store::{self, Event, NewSenderId};
 use crate::sender_ids::types::{RegisterSenderId, SenderId, SenderIdQuery, SenderIdStatus};
 use crate::state::AppState;
-use crate::types::CountryCode;
+use crate::types::{BoundedText, CountryCode};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,6 +40,21 @@ fn reader(p: &Principal) -> Result<()> {
 
 fn writer(p: &Principal) -> Result<()> {
     p.require(Scope::SenderIdsWrite, Role::Admin)
+}
+
+/// Checks that `p` may change sender IDs and locks `id`, one of its organisation's, in a new
+/// transaction.
+async fn lock_own(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+) -> Result<(Transaction<'static, Postgres>, SenderId)> {
+    writer(p)?;
+    let mut tx = state.pool.begin().await?;
+    let current = store::lock(&mut *tx, Some(p.scope()), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok((tx, current))
 }
 
 fn acting_user(p: &Principal) -> Option<Uuid> {
@@ -74,13 +90,8 @@ async fn register_sender_id(
     if !(10..=1000).contains(&use_case.chars().count()) {
         errors.push(FieldError::new("use_case", "must be 10 to 1000 characters"));
     }
-    let sample = req.sample_message.as_deref().map(str::trim);
-    if sample.is_some_and(|s| s.is_empty() || s.chars().count() > 1000) {
-        errors.push(FieldError::new(
-            "sample_message",
-            "must be 1 to 1000 characters",
-        ));
-    }
+    let sample = req.sample_message.as_deref();
+    let sample = sample.and_then(|s| BoundedText::<1000>::check("sample_message", s, &mut errors));
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(Error::Validation(errors));
     };
@@ -90,7 +101,7 @@ async fn register_sender_id(
         country: &country,
         traffic_type: req.traffic_type,
         use_case,
-        sample_message: sample,
+        sample_message: sample.as_ref().map(BoundedText::as_str),
         submitted_by: acting_user(&principal),
     };
     let mut tx = state.pool.begin().await?;
@@ -135,14 +146,7 @@ async fn list_sender_ids(
     Paged { query: q, page }: Paged<SenderIdQuery>,
 ) -> Result<Json<Page<SenderId>>> {
     reader(&principal)?;
-    let rows = store::list(
-        &state.pool,
-        principal.scope(),
-        q.status,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, principal.scope(), q.status, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.id)))
 }
 
@@ -180,11 +184,7 @@ async fn withdraw_sender_id(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
-    writer(&principal)?;
-    let mut tx = state.pool.begin().await?;
-    let current = store::lock(&mut *tx, Some(principal.scope()), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (mut tx, current) = lock_own(&state, &principal, id).await?;
     if !current.status.can_become(SenderIdStatus::Withdrawn) {
         return Err(Error::Conflict(current.status.conflict_detail()));
     }
@@ -216,16 +216,11 @@ async fn set_default(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
-    writer(&principal)?;
-    let scope = principal.scope();
-    let mut tx = state.pool.begin().await?;
-    let current = store::lock(&mut *tx, Some(scope), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (mut tx, current) = lock_own(&state, &principal, id).await?;
     if current.status != SenderIdStatus::Approved {
         return Err(Error::Conflict(current.status.conflict_detail()));
     }
-    let sender = store::make_default(&mut tx, scope, id).await?;
+    let sender = store::make_default(&mut tx, principal.scope(), id).await?;
     tx.commit().await?;
     Ok(Json(sender))
 }
@@ -244,11 +239,7 @@ async fn clear_default(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
-    writer(&principal)?;
-    let mut tx = state.pool.begin().await?;
-    store::lock(&mut *tx, Some(principal.scope()), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (mut tx, _) = lock_own(&state, &principal, id).await?;
     let sender = store::set_default_flag(&mut *tx, id, false).await?;
     tx.commit().await?;
     Ok(Json(sender))

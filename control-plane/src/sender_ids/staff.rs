@@ -49,8 +49,7 @@ async fn queue(
     _: Require<SenderIdsRead>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<StaffSenderId>>> {
-    let after = page.before.unwrap_or(Uuid::nil());
-    let rows = store::queue(&state.pool, after, page.fetch_limit()).await?;
+    let rows = store::queue(&state.pool, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.sender_id.id)))
 }
 
@@ -91,13 +90,7 @@ async fn account_history(
     if !store::account_exists(&state.pool, account_id).await? {
         return Err(Error::NotFound);
     }
-    let rows = store::of_account(
-        &state.pool,
-        AccountScope::trusted(account_id),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::of_account(&state.pool, AccountScope::trusted(account_id), &page).await?;
     let ids: Vec<Uuid> = rows.iter().map(|s| s.sender_id.id).collect();
     let mut events: HashMap<Uuid, Vec<_>> = HashMap::new();
     for event in store::events_of(&state.pool, &ids).await? {
@@ -168,7 +161,7 @@ async fn reject(
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionReason>,
 ) -> Result<Json<StaffSenderId>> {
-    let reason = required_reason(&req)?;
+    let reason = action::reason("reason", &req.reason)?;
     decide_one(&state, &me, id, Action::Reject, Some(reason)).await
 }
 
@@ -186,7 +179,7 @@ async fn suspend(
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionReason>,
 ) -> Result<Json<StaffSenderId>> {
-    let reason = required_reason(&req)?;
+    let reason = action::reason("reason", &req.reason)?;
     decide_one(&state, &me, id, Action::Suspend, Some(reason)).await
 }
 
@@ -206,10 +199,6 @@ async fn reinstate(
 ) -> Result<Json<StaffSenderId>> {
     let note = action::note("note", req.note.as_deref())?;
     decide_one(&state, &me, id, Action::Reinstate, note).await
-}
-
-fn required_reason(req: &DecisionReason) -> Result<&str> {
-    action::reason("reason", &req.reason)
 }
 
 /// Approve several sender IDs in one transaction (`sender_ids: admin`). Ids that are no

@@ -33,14 +33,7 @@ async fn list_staff_notifications(
     me: StaffSession,
     Paged { query: q, page }: Paged<NotificationQuery>,
 ) -> Result<Json<Page<StaffNotification>>> {
-    let rows = store::list(
-        &state.pool,
-        me.staff_id,
-        q.unread.unwrap_or(false),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, me.staff_id, q.unread.unwrap_or(false), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |n| n.id)))
 }
 
