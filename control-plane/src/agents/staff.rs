@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, permission};
+use crate::admin::guard::{AgentsAdmin, AgentsRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::agents::customers;
 use crate::agents::store;
@@ -26,11 +26,6 @@ use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::pricing::types::{RateHistoryQuery, RateScope};
 use crate::state::AppState;
-
-permission! {
-    AgentsRead = Agents: Read;
-    AgentsAdmin = Agents: Admin;
-}
 
 /// Sub-customers shown in an agent's detail.
 const CUSTOMERS: i64 = 500;

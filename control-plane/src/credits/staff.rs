@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, StaffSession, permission};
+use crate::admin::guard::{BillingAdmin, BillingOwner, BillingRead, Require, StaffSession};
 use crate::admin::permissions::{Level, Module};
 use crate::credits::ledger::{self, Entry};
 use crate::credits::money::{parse_amount, parse_non_negative_amount, parse_signed_amount};
@@ -27,12 +27,6 @@ use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
-
-permission! {
-    BillingRead = Billing: Read;
-    BillingAdmin = Billing: Admin;
-    BillingOwner = Billing: Owner;
-}
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {

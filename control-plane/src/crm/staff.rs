@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::accounts::store as accounts;
 use crate::accounts::team::store as team;
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, permission};
+use crate::admin::guard::{CrmAdmin, CrmOwner, CrmRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::crm::changes;
 use crate::crm::store;
@@ -24,12 +24,6 @@ use crate::http::dedupb::newest;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
-
-permission! {
-    CrmRead = Crm: Read;
-    CrmAdmin = Crm: Admin;
-    CrmOwner = Crm: Owner;
-}
 
 /// Routes of the organisations.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -9,10 +9,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::Require;
+use crate::admin::guard::{CrmAdmin, CrmRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::crm::changes;
-use crate::crm::staff::{CrmAdmin, CrmRead};
 use crate::crm::store::{self, LoginScope};
 use crate::crm::types::{LoginEvent, StaffNote, SuspendOrg, UserDetail, UserQuery, UserSummary};
 use crate::error::{Error, Result};

@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, permission};
+use crate::admin::guard::{EngineeringAdmin, EngineeringRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::engineering::types::{
     FailedMessage, FailedQuery, Health, Migrations, QueueDepth, Queues, RecentErrors, RetryAnswer,
@@ -19,11 +19,6 @@ use crate::error::Error;
 use crate::error::{Problem, Result};
 use crate::http::{Json, Page, Paged};
 use crate::state::AppState;
-
-permission! {
-    EngineeringRead = Engineering: Read;
-    EngineeringAdmin = Engineering: Admin;
-}
 
 /// Routes of the module.
 pub fn router() -> OpenApiRouter<AppState> {

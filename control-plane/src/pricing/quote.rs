@@ -6,7 +6,7 @@
 //! them; both take `at` so callers (and tests) choose the moment a future-dated rate applies.
 
 use crate::identity::scope::AccountScope;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 use semalink_protocol::analysis::{self, Encoding};
@@ -116,13 +116,11 @@ impl Pricer {
 
     /// Every destination key any list has a rate for, priced by precedence.
     pub fn effective(&self) -> Vec<EffectiveRate> {
-        let mut keys: Vec<(&str, Option<&str>)> = self
+        let keys: BTreeSet<(&str, Option<&str>)> = self
             .rows
             .keys()
             .map(|(_, _, c, m)| (c.as_str(), m.as_deref()))
             .collect();
-        keys.sort_unstable();
-        keys.dedup();
         keys.into_iter()
             .filter_map(|(country, mno_id)| {
                 let rate = self.rate_for(country, mno_id)?;
@@ -231,14 +229,12 @@ pub struct BulkQuote {
 impl BulkQuote {
     /// The countries of the priced lines, each once.
     pub fn countries(&self) -> Vec<String> {
-        let mut countries: Vec<String> = self
+        let countries: BTreeSet<String> = self
             .lines
             .iter()
             .filter_map(|l| l.as_ref().ok().map(|q| q.country.clone()))
             .collect();
-        countries.sort_unstable();
-        countries.dedup();
-        countries
+        countries.into_iter().collect()
     }
 }
 
@@ -254,9 +250,8 @@ pub async fn quote_many(
     let chain = chain_of(conn, scope).await?;
     let (segments, encoding, characters) = measure(content)?;
     let dests: Vec<Destination> = numbers.iter().cloned().map(Destination::of).collect();
-    let mut countries: Vec<String> = dests.iter().map(|d| d.country.to_owned()).collect();
-    countries.sort_unstable();
-    countries.dedup();
+    let countries: BTreeSet<String> = dests.iter().map(|d| d.country.to_owned()).collect();
+    let countries: Vec<String> = countries.into_iter().collect();
     let pricer = Pricer::load(conn, &chain, Some(&countries), at).await?;
     let mut total = Decimal::ZERO;
     let lines = dests

@@ -7,13 +7,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::json;
+use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, permission};
+use crate::admin::guard::{PricingAdmin, PricingOwner, PricingRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::credits::money::parse_rate;
 use crate::error::{Error, Problem, Result};
@@ -27,12 +28,6 @@ use crate::pricing::types::{
 };
 use crate::state::AppState;
 use crate::types::CountryCode;
-
-permission! {
-    PricingRead = Pricing: Read;
-    PricingAdmin = Pricing: Admin;
-    PricingOwner = Pricing: Owner;
-}
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -275,9 +270,7 @@ async fn margins(
         None => platform_rates(&mut *conn, country, now).await?,
     };
     let costs = store::costs_in_force(&mut *conn, country, now).await?;
-    let mut upstreams: Vec<&str> = costs.iter().map(|c| c.upstream.as_str()).collect();
-    upstreams.sort_unstable();
-    upstreams.dedup();
+    let upstreams: BTreeSet<&str> = costs.iter().map(|c| c.upstream.as_str()).collect();
     let cost_for = |upstream: &str, rate: &EffectiveRate| {
         let find = |mno: Option<&str>| {
             costs.iter().find(|c| {

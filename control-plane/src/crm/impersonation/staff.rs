@@ -11,11 +11,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::Require;
+use crate::admin::guard::{CrmAdmin, Require};
 use crate::admin::permissions::{Level, Module, level_of};
 use crate::crm::changes;
 use crate::crm::impersonation::{TTL_SECS, store};
-use crate::crm::staff::CrmAdmin;
 use crate::error::{Error, Problem, Result};
 use crate::http::{Json, Path};
 use crate::identity::impersonation::{AUDIENCE, ImpersonationClaims, PREFIX};
