@@ -3,7 +3,6 @@
 
 use std::fmt::Display;
 
-use axum::extract::State;
 use serde_json::Value;
 use sqlx::PgExecutor;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,6 +13,7 @@ use crate::admin::guard::{AuditRead, Require};
 use crate::admin::permissions::Module;
 use crate::admin::types::AuditEntry;
 use crate::error::Result;
+use crate::http::dedupb::With;
 use crate::http::pagination::PageRequest;
 use crate::http::{Json, Page, Paged};
 use crate::state::AppState;
@@ -169,8 +169,7 @@ pub async fn page_of(
         (status = 200, description = "Audit entries", body = Page<AuditEntry>),
     ))]
 async fn list_audit(
-    State(state): State<AppState>,
-    _: Require<AuditRead>,
+    With(state, _): With<Require<AuditRead>>,
     Paged { query, page }: Paged<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>> {
     let rows = page_of(&state.pool, &query, &page).await?;

@@ -19,6 +19,7 @@ use crate::auth::sessions::{self, Rotation, Subject};
 use crate::auth::types::RefreshRequest;
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::http::dedupb::With;
 use crate::identity::jwt::{ISSUER, STAFF_AUDIENCE, now_secs};
 use crate::identity::password::check_strength;
 use crate::state::AppState;
@@ -76,8 +77,7 @@ async fn issue(
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_login(
-    State(state): State<AppState>,
-    IpLimited(origin): IpLimited,
+    With(state, IpLimited(origin)): With<IpLimited>,
     Json(req): Json<StaffLogin>,
 ) -> Result<Json<StaffTokens>> {
     let policy = Policy {
@@ -178,7 +178,7 @@ async fn staff_refresh(
     responses(
         (status = 204, description = "Logged out"),
     ))]
-async fn staff_logout(State(state): State<AppState>, session: StaffSession) -> Result<StatusCode> {
+async fn staff_logout(With(state, session): With<StaffSession>) -> Result<StatusCode> {
     let mut tx = state.pool.begin().await?;
     sessions::revoke(&mut *tx, session.session_id, "logout").await?;
     let entry = Entry::staff(session.staff_id, "auth.logout", Some(&session.ip));
@@ -197,8 +197,7 @@ async fn staff_logout(State(state): State<AppState>, session: StaffSession) -> R
         (status = 422, description = "Weak or unchanged password", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_change_password(
-    State(state): State<AppState>,
-    session: StaffSession,
+    With(state, session): With<StaffSession>,
     Json(req): Json<StaffPasswordChange>,
 ) -> Result<StatusCode> {
     let staff = store::get(&state.pool, session.staff_id)
@@ -244,10 +243,7 @@ async fn staff_change_password(
     responses(
         (status = 200, description = "Me", body = StaffMember),
     ))]
-async fn staff_me(
-    State(state): State<AppState>,
-    session: StaffSession,
-) -> Result<Json<StaffMember>> {
+async fn staff_me(With(state, session): With<StaffSession>) -> Result<Json<StaffMember>> {
     Ok(Json(
         store::get(&state.pool, session.staff_id)
             .await?

@@ -22,6 +22,7 @@ use crate::crypto;
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
+use crate::http::dedupb::With;
 use crate::identity::password::check_strength;
 use crate::state::AppState;
 use crate::users::types::{check_name, parse_email};
@@ -83,8 +84,7 @@ async fn redeem(conn: impl PgExecutor<'_>, token: &str) -> Result<Option<(Uuid, 
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn invite_staff(
-    State(state): State<AppState>,
-    Require(me, _): Require<StaffOwner>,
+    With(state, Require(me, _)): With<Require<StaffOwner>>,
     Json(req): Json<CreateStaff>,
 ) -> Result<(StatusCode, Json<StaffMember>)> {
     let mut errors = Vec::new();

@@ -1,7 +1,6 @@
 //! Staff management (the `staff` module): list and login history (read); create, invite
 //! ([`crate::admin::invites`]), set permissions and remove (owner).
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,6 +15,7 @@ use crate::admin::types::{CreateStaff, CreatedStaff, SetPermissions, StaffMember
 use crate::crm::store::{LoginScope, logins};
 use crate::crm::types::LoginEvent;
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::sessions;
 use crate::state::AppState;
@@ -37,8 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Staff", body = Page<StaffMember>),
     ))]
 async fn list_staff(
-    State(state): State<AppState>,
-    _: Require<StaffRead>,
+    With(state, _): With<Require<StaffRead>>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<StaffMember>>> {
     let rows = store::list(&state.pool, &page).await?;
@@ -52,8 +51,7 @@ async fn list_staff(
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_staff(
-    State(state): State<AppState>,
-    Require(me, _): Require<StaffOwner>,
+    With(state, Require(me, _)): With<Require<StaffOwner>>,
     Json(req): Json<CreateStaff>,
 ) -> Result<(StatusCode, Json<CreatedStaff>)> {
     let mut errors = Vec::new();
@@ -92,8 +90,7 @@ async fn create_staff(
         (status = 409, description = "Would remove your own staff ownership", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_permissions(
-    State(state): State<AppState>,
-    Require(me, _): Require<StaffOwner>,
+    With(state, Require(me, _)): With<Require<StaffOwner>>,
     Path(id): Path<Uuid>,
     Json(req): Json<SetPermissions>,
 ) -> Result<Json<StaffMember>> {
@@ -125,8 +122,7 @@ async fn set_permissions(
         (status = 409, description = "You cannot remove yourself", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_staff(
-    State(state): State<AppState>,
-    Require(me, _): Require<StaffOwner>,
+    With(state, Require(me, _)): With<Require<StaffOwner>>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     if id == me.staff_id {
@@ -157,8 +153,7 @@ async fn remove_staff(
         (status = 200, description = "Login attempts", body = Page<LoginEvent>),
     ))]
 async fn staff_logins(
-    State(state): State<AppState>,
-    _: Require<StaffRead>,
+    With(state, _): With<Require<StaffRead>>,
     Path(id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<LoginEvent>>> {

@@ -4,7 +4,6 @@
 //! refused and held, data kept), and each one's sender IDs (read-only: approval stays with
 //! staff). Reads need any role in the agent; changes need admin or owner.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -19,6 +18,7 @@ use crate::agents::types::{CreateCustomer, CustomerDetail, CustomerSummary, Deac
 use crate::agents::{limits, store};
 use crate::email::{Template, outbox};
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
@@ -129,8 +129,7 @@ pub async fn detail(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_customers(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<CustomerSummary>>> {
     let rows = store::customers(&state.pool, agent.scope(), &page).await?;
@@ -146,8 +145,7 @@ async fn list_customers(
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_customer(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Json(req): Json<CreateCustomer>,
 ) -> Result<(StatusCode, Json<CustomerDetail>)> {
     agent.require(Role::Admin)?;
@@ -170,8 +168,7 @@ async fn create_customer(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_detail(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<CustomerDetail>> {
     let mut conn = state.pool.acquire().await?;
@@ -189,8 +186,7 @@ async fn customer_detail(
         (status = 409, description = "Already deactivated", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn deactivate_customer(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
     Json(body): Json<Deactivate>,
 ) -> Result<Json<CustomerDetail>> {
@@ -208,8 +204,7 @@ async fn deactivate_customer(
         (status = 409, description = "Not deactivated", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reactivate_customer(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<CustomerDetail>> {
     agent.require(Role::Admin)?;
@@ -248,8 +243,7 @@ async fn set_active(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_sender_ids(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<SenderId>>> {

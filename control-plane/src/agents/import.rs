@@ -11,7 +11,6 @@
 use std::collections::HashSet;
 
 use axum::body::Body;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +22,7 @@ use crate::agents::types::{CreateCustomer, ImportQuery, ImportReport, RejectedRo
 use crate::analytics::routes::answer;
 use crate::analytics::types::RangeQuery;
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Query};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
@@ -208,8 +208,7 @@ async fn check_file(body: Body, country: &str) -> Result<Checked> {
         (status = 422, description = "Not a CSV file, or no usable header", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn import_customers(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Query(q): Query<ImportQuery>,
     body: Body,
 ) -> Result<Response> {

@@ -5,7 +5,6 @@
 //! now or later, never changed (a new rate is a new row, history kept). Staff see them in the
 //! pricing history and the agent manager.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,6 +16,7 @@ use crate::agents::store::{self, NewLimits};
 use crate::agents::types::{CustomerRates, LimitStanding, SetCustomerRate, SetLimits};
 use crate::credits::money::parse_amount;
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::dedupb::newest;
 use crate::http::{Json, Path};
 use crate::identity::agent::AgentUser;
@@ -45,10 +45,7 @@ const HISTORY: i64 = 500;
         (status = 200, description = "My cost and my default retail rows", body = CustomerRates),
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn agent_rates(
-    State(state): State<AppState>,
-    agent: AgentUser,
-) -> Result<Json<CustomerRates>> {
+async fn agent_rates(With(state, agent): With<AgentUser>) -> Result<Json<CustomerRates>> {
     let mut conn = state.pool.acquire().await?;
     rates(&mut conn, agent.scope(), RateScope::AgentRetail).await
 }
@@ -80,8 +77,7 @@ async fn rates(
         (status = 409, description = "A rate for this destination and moment exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_default_rate(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Json(body): Json<SetCustomerRate>,
 ) -> Result<(StatusCode, Json<Rate>)> {
     agent.require(Role::Admin)?;
@@ -116,8 +112,7 @@ async fn insert(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_rates(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<CustomerRates>> {
     let mut conn = state.pool.acquire().await?;
@@ -135,8 +130,7 @@ async fn customer_rates(
         (status = 409, description = "A rate for this destination and moment exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_customer_rate(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
     Json(body): Json<SetCustomerRate>,
 ) -> Result<(StatusCode, Json<Rate>)> {
@@ -153,8 +147,7 @@ async fn set_customer_rate(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_limits(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<LimitStanding>> {
     let mut conn = state.pool.acquire().await?;
@@ -172,8 +165,7 @@ async fn customer_limits(
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_customer_limits(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
     Json(body): Json<SetLimits>,
 ) -> Result<Json<LimitStanding>> {

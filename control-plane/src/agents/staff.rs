@@ -5,7 +5,6 @@
 //! ([`crate::crm::suspension`]: atomic, notified, audited) — an agent's suspension blocks every
 //! sub-customer's sends through the send gate.
 
-use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -21,6 +20,7 @@ use crate::agents::types::{
 use crate::crm::suspension;
 use crate::crm::types::StaffNote;
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::dedupb::newest;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
@@ -47,8 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Agents", body = Page<AgentSummary>),
     ))]
 async fn list_agents(
-    State(state): State<AppState>,
-    _: Require<AgentsRead>,
+    With(state, _): With<Require<AgentsRead>>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<AgentSummary>>> {
     let rows = store::agents(&state.pool, &page).await?;
@@ -83,8 +82,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AgentDetail> {
         (status = 200, description = "The agent", body = AgentDetail),
     ))]
 async fn agent_detail(
-    State(state): State<AppState>,
-    _: Require<AgentsRead>,
+    With(state, _): With<Require<AgentsRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<AgentDetail>> {
     Ok(Json(detail(&state, id).await?))
@@ -98,8 +96,7 @@ async fn agent_detail(
         (status = 200, description = "The sub-customer", body = CustomerDetail),
     ))]
 async fn agent_customer(
-    State(state): State<AppState>,
-    _: Require<AgentsRead>,
+    With(state, _): With<Require<AgentsRead>>,
     Path((agent, customer)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<CustomerDetail>> {
     let mut conn = state.pool.acquire().await?;
@@ -125,8 +122,7 @@ async fn agent_customer(
         (status = 409, description = "Already suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn suspend_agent(
-    State(state): State<AppState>,
-    Require(me, _): Require<AgentsAdmin>,
+    With(state, Require(me, _)): With<Require<AgentsAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<SuspendAgent>,
 ) -> Result<Json<AgentDetail>> {
@@ -147,8 +143,7 @@ async fn suspend_agent(
         (status = 409, description = "Not suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reactivate_agent(
-    State(state): State<AppState>,
-    Require(me, _): Require<AgentsAdmin>,
+    With(state, Require(me, _)): With<Require<AgentsAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<StaffNote>,
 ) -> Result<Json<AgentDetail>> {

@@ -3,7 +3,6 @@
 //! threshold needs an owner or admin.
 
 use crate::identity::scope::AccountScope;
-use axum::extract::State;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
@@ -15,6 +14,7 @@ use crate::credits::money::parse_non_negative_amount;
 use crate::credits::store::{self, LedgerFilter};
 use crate::credits::types::{Balance, CreditTransaction, SetThreshold, TxType};
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::pagination::PageRequest;
 use crate::http::{Json, Page, Paged};
 use crate::identity::principal::Principal;
@@ -79,7 +79,7 @@ pub(crate) async fn ledger_page(
         (status = 200, description = "Balance, reserved, available, limit, threshold", body = Balance),
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Json<Balance>> {
+async fn get_balance(With(state, who): With<Principal>) -> Result<Json<Balance>> {
     who.require(Scope::BillingRead, Role::Member)?;
     store::balance(&state.pool, who.scope())
         .await?
@@ -95,8 +95,7 @@ async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Js
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_transactions(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Paged { query: q, page }: Paged<HistoryQuery>,
 ) -> Result<Json<Page<CreditTransaction>>> {
     who.require(Scope::BillingRead, Role::Member)?;
@@ -110,8 +109,7 @@ async fn list_transactions(
         (status = 200, description = "The balance with the new threshold", body = Balance),
     ))]
 async fn set_threshold(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Json(body): Json<SetThreshold>,
 ) -> Result<Json<Balance>> {
     user.require(Role::Admin)?;

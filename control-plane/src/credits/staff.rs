@@ -3,7 +3,6 @@
 //! all-accounts ledger (`billing: read`). Every change writes the audit log in its own
 //! transaction.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::{Postgres, Transaction};
@@ -24,6 +23,7 @@ use crate::credits::types::{
     RefundBody, TopupBody,
 };
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
@@ -105,8 +105,7 @@ async fn staff_movement(
         (status = 200, description = "Balance", body = Balance),
     ))]
 async fn account_credits(
-    State(state): State<AppState>,
-    _: Require<BillingRead>,
+    With(state, _): With<Require<BillingRead>>,
     Path(account_id): Path<Uuid>,
 ) -> Result<Json<Balance>> {
     store::balance(&state.pool, AccountScope::trusted(account_id))
@@ -126,8 +125,7 @@ async fn account_credits(
         (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn manual_topup(
-    State(state): State<AppState>,
-    Require(staff, _): Require<BillingAdmin>,
+    With(state, Require(staff, _)): With<Require<BillingAdmin>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<TopupBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
@@ -159,8 +157,7 @@ async fn manual_topup(
         (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn adjustment(
-    State(state): State<AppState>,
-    Require(staff, _): Require<BillingAdmin>,
+    With(state, Require(staff, _)): With<Require<BillingAdmin>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<AdjustmentBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
@@ -179,8 +176,7 @@ async fn adjustment(
         (status = 200, description = "Already refunded", body = Movement),
     ))]
 async fn staff_refund(
-    State(state): State<AppState>,
-    Require(staff, _): Require<BillingAdmin>,
+    With(state, Require(staff, _)): With<Require<BillingAdmin>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<RefundBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
@@ -198,8 +194,7 @@ async fn staff_refund(
         (status = 409, description = "Negative balance cannot become prepaid", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_billing(
-    State(state): State<AppState>,
-    Require(staff, _): Require<BillingOwner>,
+    With(state, Require(staff, _)): With<Require<BillingOwner>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<BillingSettings>,
 ) -> Result<Json<Balance>> {
@@ -233,8 +228,7 @@ async fn set_billing(
         (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
     ))]
 async fn ledger_view(
-    State(state): State<AppState>,
-    _: Require<BillingRead>,
+    With(state, _): With<Require<BillingRead>>,
     Paged { query: q, page }: Paged<LedgerQuery>,
 ) -> Result<Json<Page<CreditTransaction>>> {
     let scope = q.account_id.map(AccountScope::trusted);

@@ -2,7 +2,6 @@
 //! suspend and reactivate (`crm: admin`), delete with the typed name (`crm: owner`). Each
 //! change, its notifications and its audit row commit in one transaction.
 
-use axum::extract::State;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,6 +19,7 @@ use crate::crm::types::{
     DeleteOrg, Deleted, OrgDetail, OrgQuery, OrgSummary, StaffNote, SuspendOrg,
 };
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::dedupb::newest;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
@@ -42,8 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Organisations", body = Page<OrgSummary>),
     ))]
 async fn list_orgs(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Paged { query, page }: Paged<OrgQuery>,
 ) -> Result<Json<Page<OrgSummary>>> {
     let rows = store::orgs(&state.pool, &query, &page).await?;
@@ -73,8 +72,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
         (status = 200, description = "The organisation", body = OrgDetail),
     ))]
 async fn org_detail(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrgDetail>> {
     Ok(Json(detail(&state, id).await?))
@@ -90,8 +88,7 @@ async fn org_detail(
         (status = 409, description = "Already suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn suspend_org(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<SuspendOrg>,
 ) -> Result<Json<OrgDetail>> {
@@ -110,8 +107,7 @@ async fn suspend_org(
         (status = 409, description = "Not suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reactivate_org(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<StaffNote>,
 ) -> Result<Json<OrgDetail>> {
@@ -134,8 +130,7 @@ async fn reactivate_org(
         (status = 422, description = "The typed name does not match, or no reason", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn delete_org(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmOwner>,
+    With(state, Require(me, _)): With<Require<CrmOwner>>,
     Path(id): Path<Uuid>,
     Json(body): Json<DeleteOrg>,
 ) -> Result<Json<Deleted>> {

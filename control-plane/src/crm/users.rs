@@ -2,7 +2,6 @@
 //! their memberships, their login history (`crm: read`), disable and re-enable (`crm: admin`;
 //! disabling revokes every session at once).
 
-use axum::extract::State;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,6 +14,7 @@ use crate::crm::changes;
 use crate::crm::store::{self, LoginScope};
 use crate::crm::types::{LoginEvent, StaffNote, SuspendOrg, UserDetail, UserQuery, UserSummary};
 use crate::error::{Error, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::sessions;
 use crate::state::AppState;
@@ -37,8 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Users", body = Page<UserSummary>),
     ))]
 async fn list_users(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Paged { query, page }: Paged<UserQuery>,
 ) -> Result<Json<Page<UserSummary>>> {
     let rows = store::users(&state.pool, &query, &page).await?;
@@ -61,8 +60,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<UserDetail> {
         (status = 200, description = "The user", body = UserDetail),
     ))]
 async fn user_detail(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<UserDetail>> {
     Ok(Json(detail(&state, id).await?))
@@ -76,8 +74,7 @@ async fn user_detail(
         (status = 200, description = "Login attempts", body = Page<LoginEvent>),
     ))]
 async fn user_logins(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Path(id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<LoginEvent>>> {
@@ -93,8 +90,7 @@ async fn user_logins(
         (status = 200, description = "Disabled", body = UserDetail),
     ))]
 async fn disable_user(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<SuspendOrg>,
 ) -> Result<Json<UserDetail>> {
@@ -119,8 +115,7 @@ async fn disable_user(
         (status = 200, description = "Enabled", body = UserDetail),
     ))]
 async fn enable_user(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<StaffNote>,
 ) -> Result<Json<UserDetail>> {

@@ -2,7 +2,6 @@
 //! consumers, failed messages, applied migrations, API health, recent server errors; the
 //! manual retry of failed messages (`engineering: admin`, audited).
 
-use axum::extract::State;
 use semalink_bus::Bus;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,6 +16,7 @@ use crate::engineering::types::{
 use crate::engineering::{engines, retry, store};
 use crate::error::Error;
 use crate::error::{Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Page, Paged};
 use crate::state::AppState;
 
@@ -37,10 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "Queues", body = Queues),
     ))]
-async fn queues(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
-) -> Result<Json<Queues>> {
+async fn queues(With(state, _): With<Require<EngineeringRead>>) -> Result<Json<Queues>> {
     let names = crate::bus::Queues::of(state.config.amqp.as_ref());
     let mut data = Vec::new();
     for queue in [names.priority, names.normal, names.status, names.inbound] {
@@ -66,8 +63,7 @@ async fn queues(
         (status = 200, description = "Failed messages", body = Page<FailedMessage>),
     ))]
 async fn failed_messages(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
+    With(state, _): With<Require<EngineeringRead>>,
     Paged { query, page }: Paged<FailedQuery>,
 ) -> Result<Json<Page<FailedMessage>>> {
     let rows = store::failed(&state.pool, query.account_id, &page).await?;
@@ -86,8 +82,7 @@ async fn failed_messages(
         (status = 409, description = "A message is not failed (its status is named) or past its validity", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn retry_failed(
-    State(state): State<AppState>,
-    Require(me, _): Require<EngineeringAdmin>,
+    With(state, Require(me, _)): With<Require<EngineeringAdmin>>,
     Json(body): Json<RetryRequest>,
 ) -> Result<Json<RetryAnswer>> {
     if body.message_ids.is_empty() || body.message_ids.len() > retry::MAX_RETRY {
@@ -117,8 +112,7 @@ async fn retry_failed(
         (status = 200, description = "Unmatched receipts", body = UnmatchedReceipts),
     ))]
 async fn unmatched_receipts(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
+    With(state, _): With<Require<EngineeringRead>>,
 ) -> Result<Json<UnmatchedReceipts>> {
     Ok(Json(engines::unmatched(&state.config.engineering).await))
 }
@@ -128,10 +122,7 @@ async fn unmatched_receipts(
     responses(
         (status = 200, description = "Migrations", body = Migrations),
     ))]
-async fn migrations(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
-) -> Result<Json<Migrations>> {
+async fn migrations(With(state, _): With<Require<EngineeringRead>>) -> Result<Json<Migrations>> {
     Ok(Json(Migrations {
         data: store::migrations(&state.pool).await?,
     }))
@@ -143,10 +134,7 @@ async fn migrations(
     responses(
         (status = 200, description = "Health", body = Health),
     ))]
-async fn health(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
-) -> Result<Json<Health>> {
+async fn health(With(state, _): With<Require<EngineeringRead>>) -> Result<Json<Health>> {
     let (outbox_waiting, outbox_held) = store::outbox(&state.pool).await?;
     Ok(Json(Health {
         api: state.metrics.health(),
@@ -161,8 +149,7 @@ async fn health(
         (status = 200, description = "Recent server errors", body = RecentErrors),
     ))]
 async fn recent_errors(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
+    With(state, _): With<Require<EngineeringRead>>,
 ) -> Result<Json<RecentErrors>> {
     Ok(Json(RecentErrors {
         data: state.metrics.recent_server_errors(),

@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 
 use crate::api_keys::types::Scope;
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Query};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
@@ -65,8 +66,7 @@ async fn public_table(
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn my_rates(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Query(q): Query<CountryQuery>,
 ) -> Result<Json<Vec<EffectiveRate>>> {
     who.require(Scope::BillingRead, Role::Member)?;
@@ -85,8 +85,7 @@ async fn my_rates(
         (status = 403, description = "API key without billing:read or messages:send", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn quote_message(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Json(body): Json<QuoteBody>,
 ) -> Result<Json<Quote>> {
     if let Principal::Key(key) = &who {

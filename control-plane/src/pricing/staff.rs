@@ -3,7 +3,6 @@
 //! Changes are new rows (never updates) and are audited in the same transaction.
 
 use crate::identity::scope::AccountScope;
-use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -18,6 +17,7 @@ use crate::admin::guard::{PricingAdmin, PricingOwner, PricingRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::credits::money::parse_rate;
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Page, Paged, Query};
 use crate::pricing::quote::{effective_rates, operator_name, platform_rates};
 use crate::pricing::routes::{mno_of, optional_country};
@@ -112,8 +112,7 @@ impl<'a> RateFields<'a> {
         (status = 409, description = "A row for this list, destination and moment exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_rate(
-    State(state): State<AppState>,
-    Require(staff, _): Require<PricingOwner>,
+    With(state, Require(staff, _)): With<Require<PricingOwner>>,
     Json(body): Json<SetRate>,
 ) -> Result<(StatusCode, Json<Rate>)> {
     let fields = RateFields::check(
@@ -169,8 +168,7 @@ async fn set_rate(
         (status = 200, description = "Rate rows", body = Page<Rate>),
     ))]
 async fn rate_history(
-    State(state): State<AppState>,
-    _: Require<PricingRead>,
+    With(state, _): With<Require<PricingRead>>,
     Paged { query: mut q, page }: Paged<RateHistoryQuery>,
 ) -> Result<Json<Page<Rate>>> {
     q.country = optional_country(q.country.as_deref())?;
@@ -186,8 +184,7 @@ async fn rate_history(
         (status = 409, description = "A row for this upstream, destination and moment exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn record_cost(
-    State(state): State<AppState>,
-    Require(staff, _): Require<PricingAdmin>,
+    With(state, Require(staff, _)): With<Require<PricingAdmin>>,
     Json(body): Json<RecordCost>,
 ) -> Result<(StatusCode, Json<UpstreamCost>)> {
     let upstream = body.upstream.as_deref().unwrap_or("celcom");
@@ -240,8 +237,7 @@ async fn record_cost(
         (status = 200, description = "Cost rows", body = Page<UpstreamCost>),
     ))]
 async fn cost_history(
-    State(state): State<AppState>,
-    _: Require<PricingRead>,
+    With(state, _): With<Require<PricingRead>>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<UpstreamCost>>> {
     let rows = store::cost_history(&state.pool, None, &page).await?;
@@ -257,8 +253,7 @@ async fn cost_history(
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn margins(
-    State(state): State<AppState>,
-    _: Require<PricingRead>,
+    With(state, _): With<Require<PricingRead>>,
     Query(q): Query<MarginQuery>,
 ) -> Result<Json<Vec<Margin>>> {
     let now = OffsetDateTime::now_utc();

@@ -3,7 +3,6 @@
 //! with `sender_ids:write`) change.
 
 use crate::identity::scope::AccountScope;
-use axum::extract::State;
 use axum::http::StatusCode;
 use sqlx::{Postgres, Transaction};
 use utoipa_axum::router::OpenApiRouter;
@@ -17,6 +16,7 @@ use crate::api_keys::types::Scope;
 use crate::email::outbox;
 use crate::email::templates::Template;
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
@@ -73,8 +73,7 @@ fn acting_user(p: &Principal) -> Option<Uuid> {
         (status = 409, description = "Already registered for that country", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn register_sender_id(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Json(req): Json<RegisterSenderId>,
 ) -> Result<(StatusCode, Json<SenderId>)> {
     writer(&principal)?;
@@ -141,8 +140,7 @@ async fn alert_reviewers(
         (status = 403, description = "Key lacks sender_ids:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_sender_ids(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Paged { query: q, page }: Paged<SenderIdQuery>,
 ) -> Result<Json<Page<SenderId>>> {
     reader(&principal)?;
@@ -159,8 +157,7 @@ async fn list_sender_ids(
         (status = 403, description = "Key lacks sender_ids:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_sender_id(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
     reader(&principal)?;
@@ -180,8 +177,7 @@ async fn get_sender_id(
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn withdraw_sender_id(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
     let (mut tx, current) = lock_own(&state, &principal, id).await?;
@@ -212,8 +208,7 @@ async fn withdraw_sender_id(
         (status = 409, description = "Not approved (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_default(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
     let (mut tx, current) = lock_own(&state, &principal, id).await?;
@@ -235,8 +230,7 @@ async fn set_default(
         (status = 403, description = "Role too low or key lacks sender_ids:write", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn clear_default(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
     let (mut tx, _) = lock_own(&state, &principal, id).await?;

@@ -5,7 +5,6 @@
 use crate::identity::scope::AccountScope;
 use std::collections::HashMap;
 
-use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -13,6 +12,7 @@ use uuid::Uuid;
 use crate::admin::action;
 use crate::admin::guard::{Require, SenderIdsAdmin, SenderIdsRead};
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Page, Paged, Path};
 use crate::sender_ids::review::{self, Action, Decided};
 use crate::sender_ids::store;
@@ -45,8 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "The approval queue, oldest first", body = Page<StaffSenderId>),
     ))]
 async fn queue(
-    State(state): State<AppState>,
-    _: Require<SenderIdsRead>,
+    With(state, _): With<Require<SenderIdsRead>>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<StaffSenderId>>> {
     let rows = store::queue(&state.pool, &page).await?;
@@ -60,8 +59,7 @@ async fn queue(
         (status = 200, description = "The sender ID and its history", body = SenderIdHistory),
     ))]
 async fn staff_get_sender_id(
-    State(state): State<AppState>,
-    _: Require<SenderIdsRead>,
+    With(state, _): With<Require<SenderIdsRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderIdHistory>> {
     let sender = store::staff_get(&state.pool, id)
@@ -82,8 +80,7 @@ async fn staff_get_sender_id(
         (status = 200, description = "Sender IDs with their history", body = Page<SenderIdHistory>),
     ))]
 async fn account_history(
-    State(state): State<AppState>,
-    _: Require<SenderIdsRead>,
+    With(state, _): With<Require<SenderIdsRead>>,
     Path(account_id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<SenderIdHistory>>> {
@@ -139,8 +136,7 @@ async fn decide_one(
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn approve(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionNote>,
 ) -> Result<Json<StaffSenderId>> {
@@ -156,8 +152,7 @@ async fn approve(
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reject(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionReason>,
 ) -> Result<Json<StaffSenderId>> {
@@ -174,8 +169,7 @@ async fn reject(
         (status = 409, description = "Not approved (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn suspend(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionReason>,
 ) -> Result<Json<StaffSenderId>> {
@@ -192,8 +186,7 @@ async fn suspend(
         (status = 409, description = "Not suspended (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reinstate(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionNote>,
 ) -> Result<Json<StaffSenderId>> {
@@ -210,8 +203,7 @@ async fn reinstate(
         (status = 200, description = "Per-id results, in request order", body = BulkApproved),
     ))]
 async fn bulk_approve(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Json(req): Json<BulkApprove>,
 ) -> Result<Json<BulkApproved>> {
     let mut ids = req.sender_id_ids.clone();

@@ -1,6 +1,5 @@
 //! Start and exit an impersonation (`crm: admin`), both audited.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -16,6 +15,7 @@ use crate::admin::permissions::{Level, Module, level_of};
 use crate::crm::changes;
 use crate::crm::impersonation::{TTL_SECS, store};
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::With;
 use crate::http::{Json, Path};
 use crate::identity::impersonation::{AUDIENCE, ImpersonationClaims, PREFIX};
 use crate::identity::jwt::{ISSUER, now_secs};
@@ -60,8 +60,7 @@ pub struct ImpersonationToken {
         (status = 201, description = "The read-only token", body = ImpersonationToken),
     ))]
 async fn start_impersonation(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<StartImpersonation>,
 ) -> Result<(StatusCode, Json<ImpersonationToken>)> {
@@ -116,8 +115,7 @@ async fn start_impersonation(
         (status = 403, description = "Permission too low, or another staff member's", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn exit_impersonation(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
