@@ -13,9 +13,7 @@ use crate::admin::guard::{AuditRead, Require};
 use crate::admin::permissions::Module;
 use crate::admin::types::AuditEntry;
 use crate::error::Result;
-use crate::http::dedupb::With;
-use crate::http::pagination::PageRequest;
-use crate::http::{Json, Page, Paged};
+use crate::http::{Json, Page, Paged, dedupb::With, pagination::PageRequest};
 use crate::state::AppState;
 
 /// Routes of this module.

@@ -18,8 +18,7 @@ use crate::agents::types::{CreateCustomer, CustomerDetail, CustomerSummary, Deac
 use crate::agents::{limits, store};
 use crate::email::{Template, outbox};
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::dedupb::With;
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;

@@ -22,8 +22,7 @@ use crate::agents::types::{CreateCustomer, ImportQuery, ImportReport, RejectedRo
 use crate::analytics::routes::answer;
 use crate::analytics::types::RangeQuery;
 use crate::error::{Error, Problem, Result};
-use crate::http::dedupb::With;
-use crate::http::{Json, Query};
+use crate::http::{Json, Query, dedupb::With};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
 use crate::imports::decode::RequestedEncoding;

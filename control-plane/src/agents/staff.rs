@@ -12,16 +12,14 @@ use uuid::Uuid;
 use crate::admin::action::{self, StaffAction};
 use crate::admin::guard::{AgentsAdmin, AgentsRead, Require};
 use crate::admin::permissions::{Level, Module};
-use crate::agents::customers;
-use crate::agents::store;
 use crate::agents::types::{
     AgentDetail, AgentSummary, CustomerDetail, StaffCustomer, SuspendAgent,
 };
+use crate::agents::{customers, store};
 use crate::crm::suspension;
 use crate::crm::types::StaffNote;
 use crate::error::{Error, Problem, Result};
-use crate::http::dedupb::With;
-use crate::http::dedupb::newest;
+use crate::http::dedupb::{With, newest};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::pricing::types::{RateHistoryQuery, RateScope};

@@ -12,15 +12,12 @@ use crate::accounts::team::store as team;
 use crate::admin::action::{self, StaffAction};
 use crate::admin::guard::{CrmAdmin, CrmOwner, CrmRead, Require};
 use crate::admin::permissions::{Level, Module};
-use crate::crm::changes;
-use crate::crm::store;
-use crate::crm::suspension;
 use crate::crm::types::{
     DeleteOrg, Deleted, OrgDetail, OrgQuery, OrgSummary, StaffNote, SuspendOrg,
 };
+use crate::crm::{changes, store, suspension};
 use crate::error::{Error, Problem, Result};
-use crate::http::dedupb::With;
-use crate::http::dedupb::newest;
+use crate::http::dedupb::{With, newest};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;

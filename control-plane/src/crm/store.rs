@@ -6,7 +6,8 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::crm::types::{
-    LoginEvent, OrgQuery, OrgSummary, Suspension, UserMembership, UserQuery, UserSummary,
+    LoginEvent, OrgQuery, OrgSummary, Suspension, UserDetail, UserMembership, UserQuery,
+    UserSummary,
 };
 use crate::error::Result;
 use crate::http::pagination::PageRequest;
@@ -95,23 +96,16 @@ pub async fn users(
         .await?)
 }
 
-/// One user; `None` when unknown.
-pub async fn user(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(UserSummary, bool)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: UserSummary,
-        mfa_enabled: bool,
-    }
+/// One user, without the memberships ([`memberships`]); `None` when unknown.
+pub async fn user(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserDetail>> {
     let sql = format!(
         "SELECT {USER_COLUMNS}, u.totp_enabled_at IS NOT NULL AS mfa_enabled
            FROM users u WHERE u.id = $1"
     );
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?;
-    Ok(row.map(|r| (r.user, r.mfa_enabled)))
+        .await?)
 }
 
 /// Every membership of a user, newest first.

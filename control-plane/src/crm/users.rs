@@ -14,8 +14,7 @@ use crate::crm::changes;
 use crate::crm::store::{self, LoginScope};
 use crate::crm::types::{LoginEvent, StaffNote, SuspendOrg, UserDetail, UserQuery, UserSummary};
 use crate::error::{Error, Result};
-use crate::http::dedupb::With;
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::identity::sessions;
 use crate::state::AppState;
 
@@ -45,12 +44,9 @@ async fn list_users(
 }
 
 async fn detail(state: &AppState, id: Uuid) -> Result<UserDetail> {
-    let (user, mfa_enabled) = store::user(&state.pool, id).await?.ok_or(Error::NotFound)?;
-    Ok(UserDetail {
-        user,
-        mfa_enabled,
-        memberships: store::memberships(&state.pool, id).await?,
-    })
+    let mut user = store::user(&state.pool, id).await?.ok_or(Error::NotFound)?;
+    user.memberships = store::memberships(&state.pool, id).await?;
+    Ok(user)
 }
 
 /// One user with every membership (`crm: read`).

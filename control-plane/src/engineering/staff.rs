@@ -14,10 +14,8 @@ use crate::engineering::types::{
     RetryRequest, UnmatchedReceipts,
 };
 use crate::engineering::{engines, retry, store};
-use crate::error::Error;
-use crate::error::{Problem, Result};
-use crate::http::dedupb::With;
-use crate::http::{Json, Page, Paged};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, Paged, dedupb::With};
 use crate::state::AppState;
 
 /// Routes of the module.
@@ -123,9 +121,8 @@ async fn unmatched_receipts(
         (status = 200, description = "Migrations", body = Migrations),
     ))]
 async fn migrations(With(state, _): With<Require<EngineeringRead>>) -> Result<Json<Migrations>> {
-    Ok(Json(Migrations {
-        data: store::migrations(&state.pool).await?,
-    }))
+    let data = store::migrations(&state.pool).await?;
+    Ok(Json(Migrations { data }))
 }
 
 /// Request rate, error rate and latency percentiles from the service's own metrics, the
@@ -151,7 +148,6 @@ async fn health(With(state, _): With<Require<EngineeringRead>>) -> Result<Json<H
 async fn recent_errors(
     With(state, _): With<Require<EngineeringRead>>,
 ) -> Result<Json<RecentErrors>> {
-    Ok(Json(RecentErrors {
-        data: state.metrics.recent_server_errors(),
-    }))
+    let data = state.metrics.recent_server_errors();
+    Ok(Json(RecentErrors { data }))
 }

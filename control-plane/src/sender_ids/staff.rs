@@ -3,7 +3,7 @@
 //! reject, suspend, reinstate, bulk approve.
 
 use crate::identity::scope::AccountScope;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -12,8 +12,7 @@ use uuid::Uuid;
 use crate::admin::action;
 use crate::admin::guard::{Require, SenderIdsAdmin, SenderIdsRead};
 use crate::error::{Error, Problem, Result};
-use crate::http::dedupb::With;
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::sender_ids::review::{self, Action, Decided};
 use crate::sender_ids::store;
 use crate::sender_ids::types::{
@@ -62,14 +61,11 @@ async fn staff_get_sender_id(
     With(state, _): With<Require<SenderIdsRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderIdHistory>> {
-    let sender = store::staff_get(&state.pool, id)
+    let sender_id = store::staff_get(&state.pool, id)
         .await?
         .ok_or(Error::NotFound)?;
     let events = store::events_of(&state.pool, &[id]).await?;
-    Ok(Json(SenderIdHistory {
-        sender_id: sender,
-        events,
-    }))
+    Ok(Json(SenderIdHistory { sender_id, events }))
 }
 
 /// Every sender ID of one organisation, newest first, each with its status history
@@ -214,8 +210,7 @@ async fn bulk_approve(
     }
     let note = action::note("note", req.note.as_deref())?;
     // Lock in id order so that concurrent bulk approvals cannot deadlock.
-    let mut order = ids.clone();
-    order.sort();
+    let order: BTreeSet<Uuid> = ids.iter().copied().collect();
     let base_url = &state.config.server.public_base_url;
     let mut outcomes = HashMap::new();
     let mut tx = state.pool.begin().await?;

@@ -9,8 +9,7 @@ use crate::admin::guard::StaffSession;
 use crate::admin::notices::store;
 use crate::admin::notices::types::{MarkedRead, NotificationQuery, StaffNotification, UnreadCount};
 use crate::error::{Error, Result};
-use crate::http::dedupb::With;
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::state::AppState;
 
 /// Routes of the feed.
@@ -42,9 +41,8 @@ async fn list_staff_notifications(
         (status = 200, description = "Unread count", body = UnreadCount),
     ))]
 async fn staff_unread_count(With(state, me): With<StaffSession>) -> Result<Json<UnreadCount>> {
-    Ok(Json(UnreadCount {
-        unread: store::unread_count(&state.pool, me.staff_id).await?,
-    }))
+    let unread = store::unread_count(&state.pool, me.staff_id).await?;
+    Ok(Json(UnreadCount { unread }))
 }
 
 /// Marks one of my notifications read.
@@ -69,7 +67,6 @@ async fn staff_mark_read(
         (status = 200, description = "How many were marked", body = MarkedRead),
     ))]
 async fn staff_mark_all_read(With(state, me): With<StaffSession>) -> Result<Json<MarkedRead>> {
-    Ok(Json(MarkedRead {
-        marked: store::mark_all_read(&state.pool, me.staff_id).await?,
-    }))
+    let marked = store::mark_all_read(&state.pool, me.staff_id).await?;
+    Ok(Json(MarkedRead { marked }))
 }
