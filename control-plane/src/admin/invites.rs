@@ -16,6 +16,7 @@ use crate::admin::action::StaffAction;
 use crate::admin::audit::{self, Entry};
 use crate::admin::guard::{Require, StaffOwner};
 use crate::admin::permissions::{Level, Module};
+use crate::admin::staff::checked_email;
 use crate::admin::store;
 use crate::admin::types::{CreateStaff, StaffMember};
 use crate::crypto;
@@ -24,7 +25,6 @@ use crate::error::{Error, Problem, Result};
 use crate::http::{Json, dedupb::With};
 use crate::identity::password::check_strength;
 use crate::state::AppState;
-use crate::users::types::{check_name, parse_email};
 
 /// How long an invitation token is valid.
 const INVITE_TTL_SECS: f64 = 72.0 * 3600.0;
@@ -86,12 +86,7 @@ async fn invite_staff(
     With(state, Require(me, _)): With<Require<StaffOwner>>,
     Json(req): Json<CreateStaff>,
 ) -> Result<(StatusCode, Json<StaffMember>)> {
-    let mut errors = Vec::new();
-    let email = parse_email("email", &req.email, &mut errors);
-    check_name("name", &req.name, &mut errors);
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
+    let email = checked_email(&req)?;
     let act = StaffAction::new(&me, Module::Staff, Level::Owner)?;
     // Nobody knows this password: the account opens only through the invitation.
     let unusable = state.passwords.hash(crypto::random_token()).await?;

@@ -53,12 +53,7 @@ async fn create_staff(
     With(state, Require(me, _)): With<Require<StaffOwner>>,
     Json(req): Json<CreateStaff>,
 ) -> Result<(StatusCode, Json<CreatedStaff>)> {
-    let mut errors = Vec::new();
-    let email = parse_email("email", &req.email, &mut errors);
-    check_name("name", &req.name, &mut errors);
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
+    let email = checked_email(&req)?;
     let temporary_password = temporary_password();
     let hash = state.passwords.hash(temporary_password.clone()).await?;
     let mut tx = state.pool.begin().await?;
@@ -72,13 +67,11 @@ async fn create_staff(
         .await?
         .ok_or_else(|| Error::internal("staff vanished"))?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedStaff {
-            staff,
-            temporary_password,
-        }),
-    ))
+    let created = CreatedStaff {
+        staff,
+        temporary_password,
+    };
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Replace a staff member's permissions (`staff: owner`). Takes effect at their next refresh.
@@ -158,6 +151,18 @@ async fn staff_logins(
 ) -> Result<Json<Page<LoginEvent>>> {
     let rows = logins(&state.pool, LoginScope::Staff, id, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
+}
+
+/// The email of a new staff member (created or invited), once the email and the name are
+/// checked: 422 naming each bad field.
+pub(crate) fn checked_email(req: &CreateStaff) -> Result<String> {
+    let mut errors = Vec::new();
+    let email = parse_email("email", &req.email, &mut errors);
+    check_name("name", &req.name, &mut errors);
+    errors
+        .is_empty()
+        .then_some(email)
+        .ok_or(Error::Validation(errors))
 }
 
 /// A random temporary password that satisfies the strength rule.

@@ -17,6 +17,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::accounts::gate::Block;
 use crate::agents::limits;
 use crate::credits::ledger;
 use crate::credits::money::to_amount;
@@ -69,9 +70,7 @@ impl Refusal {
             Refusal::Shortfall { needed, available } => format!(
                 "insufficient credit: the next batch costs {needed} and {available} is available"
             ),
-            Refusal::AgentExhausted => crate::accounts::gate::Block::AgentOutOfCredit
-                .reason()
-                .to_owned(),
+            Refusal::AgentExhausted => Block::AgentOutOfCredit.reason().to_owned(),
             Refusal::AgentShort => AGENT_SHORT.to_owned(),
             Refusal::Limit(hit) => hit.reason(),
         }
@@ -83,9 +82,7 @@ impl Refusal {
             Refusal::Shortfall { needed, available } => {
                 Error::CreditShortfall { needed, available }
             }
-            Refusal::AgentExhausted => {
-                Error::InsufficientCredit(crate::accounts::gate::Block::AgentOutOfCredit.reason())
-            }
+            Refusal::AgentExhausted => Error::InsufficientCredit(Block::AgentOutOfCredit.reason()),
             Refusal::AgentShort => Error::InsufficientCredit(AGENT_SHORT),
             Refusal::Limit(hit) => Error::InsufficientCredit(hit.kind.refusal()),
         }

@@ -16,6 +16,7 @@ use crate::accounts::types::{check_account_name, check_timezone};
 use crate::admin::action;
 use crate::agents::types::{CreateCustomer, CustomerDetail, CustomerSummary, Deactivate};
 use crate::agents::{limits, store};
+use crate::contacts::store::account_country;
 use crate::email::{Template, outbox};
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::{Json, Page, Paged, Path, dedupb::With};
@@ -59,11 +60,8 @@ pub fn check_new(
     let mut errors = Vec::new();
     check_account_name("name", &req.name, &mut errors);
     let owner_email = parse_email("owner_email", &req.owner_email, &mut errors);
-    let country = CountryCode::check(
-        "country",
-        req.country.as_deref().unwrap_or(default_country),
-        &mut errors,
-    );
+    let country = req.country.as_deref().unwrap_or(default_country);
+    let country = CountryCode::check("country", country, &mut errors);
     let timezone = match (&req.timezone, country) {
         (Some(zone), _) => zone.clone(),
         (None, Some(country)) => country.timezone().to_owned(),
@@ -149,7 +147,8 @@ async fn create_customer(
 ) -> Result<(StatusCode, Json<CustomerDetail>)> {
     agent.require(Role::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let country = store::agent_country(&mut *tx, agent.scope()).await?;
+    // The agent's country is the default of its new customers.
+    let country = account_country(&mut *tx, agent.scope()).await?;
     let new = check_new(&req, &country).map_err(Error::Validation)?;
     let base = &state.config.server.public_base_url;
     let id = create(&mut tx, &agent, &new, base).await?;

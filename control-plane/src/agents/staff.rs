@@ -68,7 +68,9 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AgentDetail> {
     }
     Ok(AgentDetail {
         agent,
-        suspended_reason: store::suspended_reason(pool, id).await?,
+        suspended_reason: crate::crm::store::suspension(pool, id)
+            .await?
+            .suspended_reason,
         customers,
     })
 }

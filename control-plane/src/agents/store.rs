@@ -41,16 +41,6 @@ pub async fn create_customer(
     Ok(id)
 }
 
-/// The agent's country (the default of its new customers).
-pub async fn agent_country(conn: impl PgExecutor<'_>, agent: AccountScope) -> Result<String> {
-    Ok(
-        sqlx::query_scalar("SELECT country FROM accounts WHERE id = $1")
-            .bind(agent.id())
-            .fetch_one(conn)
-            .await?,
-    )
-}
-
 fn summary_sql(one: bool) -> String {
     format!(
         "SELECT a.id, a.name, a.status, a.deactivated_at, a.country, a.timezone, a.created_at,
@@ -312,15 +302,4 @@ pub async fn agent(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AgentSu
         .bind(1_i64)
         .fetch_optional(conn)
         .await?)
-}
-
-/// Why staff suspended an account.
-pub async fn suspended_reason(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT suspended_reason FROM accounts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?
-            .flatten(),
-    )
 }

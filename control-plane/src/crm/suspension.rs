@@ -50,7 +50,7 @@ pub async fn suspend(
     if org.status == AccountStatus::Suspended {
         return Err(Error::Conflict("the organisation is already suspended"));
     }
-    let held = changes::suspend(&mut *tx, id, reason).await?;
+    let held = changes::suspend(&mut tx, id, reason).await?;
     let body = format!(
         "Sema Link has suspended {}: sending is stopped and credits are frozen.\n\nReason: {reason}\n\nContact support to resolve this.",
         org.name
@@ -61,7 +61,7 @@ pub async fn suspend(
         body: &body,
         data: json!({ "reason": reason }),
     };
-    notifications::notify(&mut *tx, id, &notice, base).await?;
+    notifications::notify(&mut tx, id, &notice, base).await?;
     let staff_body = format!("{} was suspended. Reason: {reason}", org.name);
     let staff_notice = Notice {
         kind: "org.suspended",
@@ -69,7 +69,7 @@ pub async fn suspend(
         body: &staff_body,
         data: json!({ "account_id": id, "reason": reason, "by": act.staff_id() }),
     };
-    notices::notify_staff(&mut *tx, STAFF_OWNERS, &staff_notice, base).await?;
+    notices::notify_staff(&mut tx, STAFF_OWNERS, &staff_notice, base).await?;
     let metadata = json!({ "reason": reason, "held_messages": held, "before": org.status });
     act.audit(&mut *tx, action, "account", id, metadata).await?;
     Ok(tx.commit().await?)
@@ -90,14 +90,14 @@ pub async fn reactivate(
     if org.status != AccountStatus::Suspended {
         return Err(Error::Conflict("the organisation is not suspended"));
     }
-    let released = changes::reactivate(&mut *tx, id).await?;
+    let released = changes::reactivate(&mut tx, id).await?;
     let notice = Notice {
         kind: "account.reactivated",
         title: "Your organisation is active again",
         body: "Sema Link has lifted the suspension: sending and credits work again.",
         data: json!({}),
     };
-    notifications::notify(&mut *tx, id, &notice, base).await?;
+    notifications::notify(&mut tx, id, &notice, base).await?;
     let metadata = json!({ "note": note, "released_messages": released });
     act.audit(&mut *tx, action, "account", id, metadata).await?;
     Ok(tx.commit().await?)

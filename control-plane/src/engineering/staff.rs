@@ -89,15 +89,9 @@ async fn retry_failed(
     let note = action::note("note", body.note.as_deref())?;
     let act = StaffAction::new(&me, Module::Engineering, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let data = retry::retry(
-        &mut tx,
-        &act,
-        &body.message_ids,
-        note,
-        &state.config.results,
-        &state.config.server.public_base_url,
-    )
-    .await?;
+    let results = &state.config.results;
+    let base = &state.config.server.public_base_url;
+    let data = retry::retry(&mut tx, &act, &body.message_ids, note, results, base).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     Ok(Json(RetryAnswer { data }))

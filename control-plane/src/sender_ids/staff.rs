@@ -215,26 +215,21 @@ async fn bulk_approve(
     let mut outcomes = HashMap::new();
     let mut tx = state.pool.begin().await?;
     for id in order {
-        let result = match review::decide(&mut tx, &me, id, Action::Approve, note, base_url).await?
-        {
-            Decided::Changed(status) => (BulkOutcome::Approved, Some(status)),
-            Decided::Refused(status) => (BulkOutcome::NotPending, Some(status)),
-            Decided::Missing => (BulkOutcome::NotFound, None),
+        let (outcome, status) =
+            match review::decide(&mut tx, &me, id, Action::Approve, note, base_url).await? {
+                Decided::Changed(status) => (BulkOutcome::Approved, Some(status)),
+                Decided::Refused(status) => (BulkOutcome::NotPending, Some(status)),
+                Decided::Missing => (BulkOutcome::NotFound, None),
+            };
+        let result = BulkResult {
+            sender_id_id: id,
+            outcome,
+            status,
         };
         outcomes.insert(id, result);
     }
     tx.commit().await?;
-    let results: Vec<BulkResult> = ids
-        .iter()
-        .map(|id| {
-            let (outcome, status) = outcomes[id];
-            BulkResult {
-                sender_id_id: *id,
-                outcome,
-                status,
-            }
-        })
-        .collect();
+    let results: Vec<BulkResult> = ids.iter().filter_map(|id| outcomes.remove(id)).collect();
     Ok(Json(BulkApproved {
         approved: results
             .iter()

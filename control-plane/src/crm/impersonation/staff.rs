@@ -93,16 +93,14 @@ async fn start_impersonation(
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ImpersonationToken {
-            impersonation_id: id,
-            account_id,
-            access_token: token,
-            expires_in: (expires_at.unix_timestamp() - iat).max(0),
-            expires_at,
-        }),
-    ))
+    let answer = ImpersonationToken {
+        impersonation_id: id,
+        account_id,
+        access_token: token,
+        expires_in: (expires_at.unix_timestamp() - iat).max(0),
+        expires_at,
+    };
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// Exit an impersonation (`crm: admin`; someone else's needs `crm: owner`): its token is
