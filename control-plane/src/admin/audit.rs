@@ -1,7 +1,8 @@
 //! The audit log: one row per staff action, INSERT-only for the service role (enforced by the
 //! migration's grants), readable through `GET /v1/admin/audit` with `audit: read`.
 
-use axum::extract::State;
+use std::fmt::Display;
+
 use serde_json::Value;
 use sqlx::PgExecutor;
 use utoipa_axum::router::OpenApiRouter;
@@ -12,7 +13,7 @@ use crate::admin::guard::{AuditRead, Require};
 use crate::admin::permissions::Module;
 use crate::admin::types::AuditEntry;
 use crate::error::Result;
-use crate::http::{Json, Page, Paged};
+use crate::http::{Json, Page, Paged, dedupb::With, pagination::PageRequest};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -39,6 +40,36 @@ pub struct Entry<'a> {
     pub metadata: Value,
     /// Client IP.
     pub ip: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    /// An entry of the staff module by staff member `staff_id` about their own access (signing
+    /// in and out, their password, their invitation), without a target or details yet.
+    pub fn staff(staff_id: Uuid, action: &'a str, ip: Option<&'a str>) -> Entry<'a> {
+        Entry {
+            staff_id: Some(staff_id),
+            module: Module::Staff,
+            action,
+            target_type: None,
+            target_id: None,
+            metadata: Value::Object(Default::default()),
+            ip,
+        }
+    }
+
+    /// The entry, about the `target_type` with id `target_id`.
+    pub fn on(self, target_type: &'a str, target_id: impl Display) -> Entry<'a> {
+        Entry {
+            target_type: Some(target_type),
+            target_id: Some(target_id.to_string()),
+            ..self
+        }
+    }
+
+    /// The entry, with `metadata` as its details.
+    pub fn with(self, metadata: Value) -> Entry<'a> {
+        Entry { metadata, ..self }
+    }
 }
 
 /// Appends an entry.
@@ -113,19 +144,18 @@ pub fn bind_filter<'q, O>(
         .bind(q.to)
 }
 
-/// Entries matching `q` with id below `before`, newest first.
+/// A page of the entries matching `q`, newest first.
 pub async fn page_of(
     conn: impl PgExecutor<'_>,
     q: &AuditQuery,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<AuditEntry>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_log WHERE {FILTER_SQL} AND id < $8 ORDER BY id DESC LIMIT $9"
     );
     Ok(bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(sql)), q)
-        .bind(before)
-        .bind(limit)
+        .bind(page.before_or_max())
+        .bind(page.fetch_limit())
         .fetch_all(conn)
         .await?)
 }
@@ -137,16 +167,9 @@ pub async fn page_of(
         (status = 200, description = "Audit entries", body = Page<AuditEntry>),
     ))]
 async fn list_audit(
-    State(state): State<AppState>,
-    _: Require<AuditRead>,
+    With(state, _): With<Require<AuditRead>>,
     Paged { query, page }: Paged<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>> {
-    let rows = page_of(
-        &state.pool,
-        &query,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = page_of(&state.pool, &query, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
 }

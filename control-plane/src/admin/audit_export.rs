@@ -2,7 +2,6 @@
 //! streamed through [`crate::exports::stream`]: rows are read from one cursor and sent in
 //! ~64 KiB chunks as they come, so an export of any size holds only a chunk in memory.
 
-use axum::extract::State;
 use axum::response::Response;
 use futures::TryStreamExt;
 use sqlx::PgPool;
@@ -15,7 +14,7 @@ use crate::admin::guard::{AuditRead, Require};
 use crate::admin::types::AuditEntry;
 use crate::error::Result;
 use crate::exports::stream::{self, FileFormat, Sink, Writer};
-use crate::http::Query;
+use crate::http::{Query, dedupb::With};
 use crate::state::AppState;
 
 /// The file's columns.
@@ -42,8 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "CSV file", content_type = "text/csv"),
     ))]
 async fn export_audit(
-    State(state): State<AppState>,
-    _: Require<AuditRead>,
+    With(state, _): With<Require<AuditRead>>,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response> {
     let date = time::OffsetDateTime::now_utc().date();

@@ -4,21 +4,21 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
+use sqlx::{Postgres, Transaction};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::audit::{self, Entry};
 use crate::admin::guard::StaffSession;
-use crate::admin::permissions::{Module, Permissions};
-use crate::admin::store;
+use crate::admin::store::{self, StaffCredentials};
 use crate::admin::types::*;
 use crate::auth::issue::IpLimited;
 use crate::auth::lockout::{self, Attempt, Policy, Table};
 use crate::auth::sessions::{self, Rotation, Subject};
 use crate::auth::types::RefreshRequest;
 use crate::error::{Error, Problem, Result};
-use crate::http::Json;
+use crate::http::{Json, dedupb::With};
 use crate::identity::jwt::{ISSUER, STAFF_AUDIENCE, now_secs};
 use crate::identity::password::check_strength;
 use crate::state::AppState;
@@ -33,18 +33,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(staff_me))
 }
 
-fn tokens(
+/// Reads the staff member's current permissions on `tx`, commits it and signs the tokens of
+/// session `session_id` (login and refresh).
+async fn issue(
     state: &AppState,
-    staff_id: Uuid,
+    mut tx: Transaction<'_, Postgres>,
+    staff: &StaffCredentials,
     session_id: Uuid,
-    perms: Permissions,
-    pwc: bool,
     refresh: String,
-) -> Result<StaffTokens> {
-    let iat = now_secs();
+) -> Result<Json<StaffTokens>> {
+    let perms = store::permissions(&mut *tx, staff.id).await?;
+    tx.commit().await?;
+    let (iat, pwc) = (now_secs(), staff.must_change_password);
     let ttl = state.config.admin.access_token_ttl_secs;
     let claims = StaffClaims {
-        sub: staff_id,
+        sub: staff.id,
         sid: session_id,
         perms: perms.clone(),
         pwc,
@@ -53,14 +56,14 @@ fn tokens(
         aud: STAFF_AUDIENCE.into(),
         iss: ISSUER.into(),
     };
-    Ok(StaffTokens {
+    Ok(Json(StaffTokens {
         access_token: state.staff_keys.sign(&claims)?,
         token_type: "Bearer",
         expires_in: ttl,
         refresh_token: refresh,
         must_change_password: pwc,
         permissions: perms,
-    })
+    }))
 }
 
 /// Staff login. Locks out after repeated failures.
@@ -73,8 +76,7 @@ fn tokens(
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_login(
-    State(state): State<AppState>,
-    IpLimited(origin): IpLimited,
+    With(state, IpLimited(origin)): With<IpLimited>,
     Json(req): Json<StaffLogin>,
 ) -> Result<Json<StaffTokens>> {
     let policy = Policy {
@@ -107,16 +109,7 @@ async fn staff_login(
         } else {
             "auth.login_failed"
         };
-        let entry = Entry {
-            staff_id: Some(staff.id),
-            module: Module::Staff,
-            action,
-            target_type: None,
-            target_id: None,
-            metadata: json!({}),
-            ip,
-        };
-        audit::record(&state.pool, entry).await?;
+        audit::record(&state.pool, Entry::staff(staff.id, action, ip)).await?;
         return Err(answer);
     }
     if !staff.is_active {
@@ -125,34 +118,14 @@ async fn staff_login(
     }
     lockout::record_success(&state.pool, &attempt, staff.id).await?;
     let mut tx = state.pool.begin().await?;
-    let perms = store::permissions(&mut *tx, staff.id).await?;
     let subject = Subject::Staff { staff_id: staff.id };
-    let (session_id, refresh) = sessions::create(
-        &mut tx,
-        subject,
-        &origin,
-        state.config.admin.refresh_token_ttl_secs,
-    )
-    .await?;
-    let entry = Entry {
-        staff_id: Some(staff.id),
-        module: Module::Staff,
-        action: "auth.login",
-        target_type: Some("session"),
-        target_id: Some(session_id.to_string()),
-        metadata: json!({ "user_agent": origin.user_agent }),
-        ip,
-    };
+    let ttl = state.config.admin.refresh_token_ttl_secs;
+    let (session_id, refresh) = sessions::create(&mut tx, subject, &origin, ttl).await?;
+    let entry = Entry::staff(staff.id, "auth.login", ip)
+        .on("session", session_id)
+        .with(json!({ "user_agent": origin.user_agent }));
     audit::record(&mut *tx, entry).await?;
-    tx.commit().await?;
-    Ok(Json(tokens(
-        &state,
-        staff.id,
-        session_id,
-        perms,
-        staff.must_change_password,
-        refresh,
-    )?))
+    issue(&state, tx, &staff, session_id, refresh).await
 }
 
 /// Exchange a staff refresh token (single use; reuse revokes the session).
@@ -196,16 +169,7 @@ async fn staff_refresh(
         tx.commit().await?;
         return Err(Error::Unauthorized("this staff account is deactivated"));
     };
-    let perms = store::permissions(&mut *tx, staff_id).await?;
-    tx.commit().await?;
-    Ok(Json(tokens(
-        &state,
-        staff_id,
-        session_id,
-        perms,
-        staff.must_change_password,
-        refresh,
-    )?))
+    issue(&state, tx, &staff, session_id, refresh).await
 }
 
 /// Staff logout: revokes the session.
@@ -213,18 +177,11 @@ async fn staff_refresh(
     responses(
         (status = 204, description = "Logged out"),
     ))]
-async fn staff_logout(State(state): State<AppState>, session: StaffSession) -> Result<StatusCode> {
+async fn staff_logout(With(state, session): With<StaffSession>) -> Result<StatusCode> {
     let mut tx = state.pool.begin().await?;
     sessions::revoke(&mut *tx, session.session_id, "logout").await?;
-    let entry = Entry {
-        staff_id: Some(session.staff_id),
-        module: Module::Staff,
-        action: "auth.logout",
-        target_type: Some("session"),
-        target_id: Some(session.session_id.to_string()),
-        metadata: json!({}),
-        ip: Some(&session.ip),
-    };
+    let entry = Entry::staff(session.staff_id, "auth.logout", Some(&session.ip));
+    let entry = entry.on("session", session.session_id);
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -239,8 +196,7 @@ async fn staff_logout(State(state): State<AppState>, session: StaffSession) -> R
         (status = 422, description = "Weak or unchanged password", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn staff_change_password(
-    State(state): State<AppState>,
-    session: StaffSession,
+    With(state, session): With<StaffSession>,
     Json(req): Json<StaffPasswordChange>,
 ) -> Result<StatusCode> {
     let staff = store::get(&state.pool, session.staff_id)
@@ -274,15 +230,8 @@ async fn staff_change_password(
         "password_changed",
     )
     .await?;
-    let entry = Entry {
-        staff_id: Some(session.staff_id),
-        module: Module::Staff,
-        action: "auth.password_changed",
-        target_type: Some("staff"),
-        target_id: Some(session.staff_id.to_string()),
-        metadata: json!({}),
-        ip: Some(&session.ip),
-    };
+    let entry = Entry::staff(session.staff_id, "auth.password_changed", Some(&session.ip));
+    let entry = entry.on("staff", session.staff_id);
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -293,10 +242,7 @@ async fn staff_change_password(
     responses(
         (status = 200, description = "Me", body = StaffMember),
     ))]
-async fn staff_me(
-    State(state): State<AppState>,
-    session: StaffSession,
-) -> Result<Json<StaffMember>> {
+async fn staff_me(With(state, session): With<StaffSession>) -> Result<Json<StaffMember>> {
     Ok(Json(
         store::get(&state.pool, session.staff_id)
             .await?

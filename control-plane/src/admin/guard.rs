@@ -117,4 +117,17 @@ permission! {
     AuditRead = Audit: Read;
     SenderIdsRead = SenderIds: Read;
     SenderIdsAdmin = SenderIds: Admin;
+    CrmRead = Crm: Read;
+    CrmAdmin = Crm: Admin;
+    CrmOwner = Crm: Owner;
+    BillingRead = Billing: Read;
+    BillingAdmin = Billing: Admin;
+    BillingOwner = Billing: Owner;
+    PricingRead = Pricing: Read;
+    PricingAdmin = Pricing: Admin;
+    PricingOwner = Pricing: Owner;
+    AgentsRead = Agents: Read;
+    AgentsAdmin = Agents: Admin;
+    EngineeringRead = Engineering: Read;
+    EngineeringAdmin = Engineering: Admin;
 }

@@ -16,15 +16,15 @@ use crate::admin::action::StaffAction;
 use crate::admin::audit::{self, Entry};
 use crate::admin::guard::{Require, StaffOwner};
 use crate::admin::permissions::{Level, Module};
+use crate::admin::staff::checked_email;
 use crate::admin::store;
 use crate::admin::types::{CreateStaff, StaffMember};
 use crate::crypto;
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
-use crate::http::Json;
+use crate::http::{Json, dedupb::With};
 use crate::identity::password::check_strength;
 use crate::state::AppState;
-use crate::users::types::{check_name, parse_email};
 
 /// How long an invitation token is valid.
 const INVITE_TTL_SECS: f64 = 72.0 * 3600.0;
@@ -83,16 +83,10 @@ async fn redeem(conn: impl PgExecutor<'_>, token: &str) -> Result<Option<(Uuid, 
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn invite_staff(
-    State(state): State<AppState>,
-    Require(me, _): Require<StaffOwner>,
+    With(state, Require(me, _)): With<Require<StaffOwner>>,
     Json(req): Json<CreateStaff>,
 ) -> Result<(StatusCode, Json<StaffMember>)> {
-    let mut errors = Vec::new();
-    let email = parse_email("email", &req.email, &mut errors);
-    check_name("name", &req.name, &mut errors);
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
+    let email = checked_email(&req)?;
     let act = StaffAction::new(&me, Module::Staff, Level::Owner)?;
     // Nobody knows this password: the account opens only through the invitation.
     let unusable = state.passwords.hash(crypto::random_token()).await?;
@@ -105,13 +99,8 @@ async fn invite_staff(
         name: req.name.trim(),
         token: &token,
     };
-    outbox::enqueue(
-        &mut *tx,
-        &email,
-        &template,
-        &state.config.server.public_base_url,
-    )
-    .await?;
+    let base = &state.config.server.public_base_url;
+    outbox::enqueue(&mut *tx, &email, &template, base).await?;
     let metadata = json!({ "email": email, "permissions": req.permissions });
     act.audit(&mut *tx, "staff.invite", "staff", id, metadata)
         .await?;
@@ -141,15 +130,9 @@ async fn accept_staff_invite(
         .ok_or(Error::InvalidToken)?;
     store::set_password(&mut *tx, id, &hash).await?;
     store::set_active(&mut *tx, id, true).await?;
-    let entry = Entry {
-        staff_id: Some(id),
-        module: Module::Staff,
-        action: "staff.invite_accepted",
-        target_type: Some("staff"),
-        target_id: Some(id.to_string()),
-        metadata: json!({ "email": email }),
-        ip: None,
-    };
+    let entry = Entry::staff(id, "staff.invite_accepted", None)
+        .on("staff", id)
+        .with(json!({ "email": email }));
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,7 +1,6 @@
 //! Staff management (the `staff` module): list and login history (read); create, invite
 //! ([`crate::admin::invites`]), set permissions and remove (owner).
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +15,7 @@ use crate::admin::types::{CreateStaff, CreatedStaff, SetPermissions, StaffMember
 use crate::crm::store::{LoginScope, logins};
 use crate::crm::types::LoginEvent;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::identity::sessions;
 use crate::state::AppState;
 use crate::users::types::{check_name, parse_email};
@@ -37,11 +36,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Staff", body = Page<StaffMember>),
     ))]
 async fn list_staff(
-    State(state): State<AppState>,
-    _: Require<StaffRead>,
+    With(state, _): With<Require<StaffRead>>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<StaffMember>>> {
-    let rows = store::list(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::list(&state.pool, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.id)))
 }
 
@@ -52,16 +50,10 @@ async fn list_staff(
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_staff(
-    State(state): State<AppState>,
-    Require(me, _): Require<StaffOwner>,
+    With(state, Require(me, _)): With<Require<StaffOwner>>,
     Json(req): Json<CreateStaff>,
 ) -> Result<(StatusCode, Json<CreatedStaff>)> {
-    let mut errors = Vec::new();
-    let email = parse_email("email", &req.email, &mut errors);
-    check_name("name", &req.name, &mut errors);
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
+    let email = checked_email(&req)?;
     let temporary_password = temporary_password();
     let hash = state.passwords.hash(temporary_password.clone()).await?;
     let mut tx = state.pool.begin().await?;
@@ -75,13 +67,11 @@ async fn create_staff(
         .await?
         .ok_or_else(|| Error::internal("staff vanished"))?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedStaff {
-            staff,
-            temporary_password,
-        }),
-    ))
+    let created = CreatedStaff {
+        staff,
+        temporary_password,
+    };
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Replace a staff member's permissions (`staff: owner`). Takes effect at their next refresh.
@@ -92,8 +82,7 @@ async fn create_staff(
         (status = 409, description = "Would remove your own staff ownership", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_permissions(
-    State(state): State<AppState>,
-    Require(me, _): Require<StaffOwner>,
+    With(state, Require(me, _)): With<Require<StaffOwner>>,
     Path(id): Path<Uuid>,
     Json(req): Json<SetPermissions>,
 ) -> Result<Json<StaffMember>> {
@@ -125,8 +114,7 @@ async fn set_permissions(
         (status = 409, description = "You cannot remove yourself", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_staff(
-    State(state): State<AppState>,
-    Require(me, _): Require<StaffOwner>,
+    With(state, Require(me, _)): With<Require<StaffOwner>>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     if id == me.staff_id {
@@ -157,20 +145,24 @@ async fn remove_staff(
         (status = 200, description = "Login attempts", body = Page<LoginEvent>),
     ))]
 async fn staff_logins(
-    State(state): State<AppState>,
-    _: Require<StaffRead>,
+    With(state, _): With<Require<StaffRead>>,
     Path(id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<LoginEvent>>> {
-    let rows = logins(
-        &state.pool,
-        LoginScope::Staff,
-        id,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = logins(&state.pool, LoginScope::Staff, id, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
+}
+
+/// The email of a new staff member (created or invited), once the email and the name are
+/// checked: 422 naming each bad field.
+pub(crate) fn checked_email(req: &CreateStaff) -> Result<String> {
+    let mut errors = Vec::new();
+    let email = parse_email("email", &req.email, &mut errors);
+    check_name("name", &req.name, &mut errors);
+    errors
+        .is_empty()
+        .then_some(email)
+        .ok_or(Error::Validation(errors))
 }
 
 /// A random temporary password that satisfies the strength rule.

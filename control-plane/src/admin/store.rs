@@ -2,12 +2,12 @@
 
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::admin::permissions::{Level, Module, Permissions};
 use crate::admin::types::StaffMember;
 use crate::error::{Result, conflict_on_unique};
+use crate::http::pagination::PageRequest;
 
 /// What a staff login needs.
 #[derive(Debug, sqlx::FromRow)]
@@ -24,19 +24,21 @@ pub struct StaffCredentials {
     pub locked_secs_left: Option<i64>,
 }
 
+/// The columns of [`StaffCredentials`], from `admin_staff`.
+const CREDENTIALS: &str = "SELECT id, password_hash, is_active, must_change_password,
+        CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left
+     FROM admin_staff";
+
 /// Login data by email.
 pub async fn credentials_by_email(
     conn: impl PgExecutor<'_>,
     email: &str,
 ) -> Result<Option<StaffCredentials>> {
-    Ok(sqlx::query_as(
-        "SELECT id, password_hash, is_active, must_change_password,
-            CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left
-         FROM admin_staff WHERE lower(email) = lower($1)",
-    )
-    .bind(email)
-    .fetch_optional(conn)
-    .await?)
+    let sql = format!("{CREDENTIALS} WHERE lower(email) = lower($1)");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(email)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Login data by id.
@@ -44,70 +46,36 @@ pub async fn credentials_by_id(
     conn: impl PgExecutor<'_>,
     id: Uuid,
 ) -> Result<Option<StaffCredentials>> {
-    Ok(sqlx::query_as(
-        "SELECT id, password_hash, is_active, must_change_password,
-            CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left
-         FROM admin_staff WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?)
+    let sql = format!("{CREDENTIALS} WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    email: String,
-    name: String,
-    is_active: bool,
-    must_change_password: bool,
-    last_login_at: Option<OffsetDateTime>,
-    created_at: OffsetDateTime,
-    permissions: Json<Permissions>,
-}
+/// The columns of [`StaffMember`] with the permissions, from `admin_staff s`.
+const MEMBER: &str = "SELECT s.id, s.email, s.name, s.is_active, s.must_change_password, s.last_login_at, s.created_at,
+        COALESCE((SELECT jsonb_object_agg(p.module, p.level) FROM staff_permissions p WHERE p.staff_id = s.id), '{}')
+            AS permissions
+     FROM admin_staff s";
 
-impl From<Row> for StaffMember {
-    fn from(r: Row) -> StaffMember {
-        StaffMember {
-            id: r.id,
-            email: r.email,
-            name: r.name,
-            is_active: r.is_active,
-            must_change_password: r.must_change_password,
-            last_login_at: r.last_login_at,
-            created_at: r.created_at,
-            permissions: r.permissions.0,
-        }
-    }
-}
-
-/// Staff members, newest first, with their permissions.
-pub async fn list(conn: impl PgExecutor<'_>, before: Uuid, limit: i64) -> Result<Vec<StaffMember>> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT s.id, s.email, s.name, s.is_active, s.must_change_password, s.last_login_at, s.created_at,
-            COALESCE((SELECT jsonb_object_agg(p.module, p.level) FROM staff_permissions p WHERE p.staff_id = s.id), '{}')
-                AS permissions
-         FROM admin_staff s WHERE s.id < $1 ORDER BY s.id DESC LIMIT $2",
-    )
-    .bind(before)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(StaffMember::from).collect())
+/// A page of the staff members, newest first, with their permissions.
+pub async fn list(conn: impl PgExecutor<'_>, page: &PageRequest) -> Result<Vec<StaffMember>> {
+    let sql = format!("{MEMBER} WHERE s.id < $1 ORDER BY s.id DESC LIMIT $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(page.before_or_max())
+        .bind(page.fetch_limit())
+        .fetch_all(conn)
+        .await?)
 }
 
 /// One staff member.
 pub async fn get(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<StaffMember>> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT s.id, s.email, s.name, s.is_active, s.must_change_password, s.last_login_at, s.created_at,
-            COALESCE((SELECT jsonb_object_agg(p.module, p.level) FROM staff_permissions p WHERE p.staff_id = s.id), '{}')
-                AS permissions
-         FROM admin_staff s WHERE s.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(StaffMember::from))
+    let sql = format!("{MEMBER} WHERE s.id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// A staff member's permissions.

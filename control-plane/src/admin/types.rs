@@ -57,7 +57,7 @@ pub struct StaffTokens {
 }
 
 /// A staff member.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct StaffMember {
     /// Staff id.
     pub id: Uuid,
@@ -77,6 +77,7 @@ pub struct StaffMember {
     pub created_at: OffsetDateTime,
     /// Level per module.
     #[schema(value_type = Object)]
+    #[sqlx(json)]
     pub permissions: Permissions,
 }
 

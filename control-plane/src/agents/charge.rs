@@ -17,12 +17,13 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::accounts::gate::Block;
 use crate::agents::limits;
 use crate::credits::ledger;
 use crate::credits::money::to_amount;
 use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
-use crate::pricing::quote::Pricer;
+use crate::pricing::quote::{Pricer, chain_of};
 use crate::pricing::types::Quote;
 
 /// The account that pays for an organisation's sends, with the agent's prices when it is a
@@ -69,9 +70,7 @@ impl Refusal {
             Refusal::Shortfall { needed, available } => format!(
                 "insufficient credit: the next batch costs {needed} and {available} is available"
             ),
-            Refusal::AgentExhausted => crate::accounts::gate::Block::AgentOutOfCredit
-                .reason()
-                .to_owned(),
+            Refusal::AgentExhausted => Block::AgentOutOfCredit.reason().to_owned(),
             Refusal::AgentShort => AGENT_SHORT.to_owned(),
             Refusal::Limit(hit) => hit.reason(),
         }
@@ -83,9 +82,7 @@ impl Refusal {
             Refusal::Shortfall { needed, available } => {
                 Error::CreditShortfall { needed, available }
             }
-            Refusal::AgentExhausted => {
-                Error::InsufficientCredit(crate::accounts::gate::Block::AgentOutOfCredit.reason())
-            }
+            Refusal::AgentExhausted => Error::InsufficientCredit(Block::AgentOutOfCredit.reason()),
             Refusal::AgentShort => Error::InsufficientCredit(AGENT_SHORT),
             Refusal::Limit(hit) => Error::InsufficientCredit(hit.kind.refusal()),
         }
@@ -104,22 +101,13 @@ impl Payer {
         countries: &[String],
         at: OffsetDateTime,
     ) -> Result<Payer> {
-        let agent: Option<Uuid> = sqlx::query_scalar(
-            "SELECT parent_agent_id FROM accounts WHERE id = $1 AND type = 'agent_customer'",
-        )
-        .bind(scope.id())
-        .fetch_optional(&mut *conn)
-        .await?
-        .flatten();
-        let Some(agent) = agent else {
+        let Some(agent) = crate::agents::store::agent_of(&mut *conn, scope.id()).await? else {
             return Ok(Payer {
                 account_id: scope.id(),
                 wholesale: None,
             });
         };
-        let chain = crate::pricing::store::chain(&mut *conn, AccountScope::trusted(agent))
-            .await?
-            .ok_or(Error::NotFound)?;
+        let chain = chain_of(&mut *conn, AccountScope::trusted(agent)).await?;
         let pricer = Pricer::load(conn, &chain, Some(countries), at).await?;
         Ok(Payer {
             account_id: agent,

@@ -4,7 +4,6 @@
 //! refused and held, data kept), and each one's sender IDs (read-only: approval stays with
 //! staff). Reads need any role in the agent; changes need admin or owner.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -17,9 +16,10 @@ use crate::accounts::types::{check_account_name, check_timezone};
 use crate::admin::action;
 use crate::agents::types::{CreateCustomer, CustomerDetail, CustomerSummary, Deactivate};
 use crate::agents::{limits, store};
+use crate::contacts::store::account_country;
 use crate::email::{Template, outbox};
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
@@ -60,11 +60,8 @@ pub fn check_new(
     let mut errors = Vec::new();
     check_account_name("name", &req.name, &mut errors);
     let owner_email = parse_email("owner_email", &req.owner_email, &mut errors);
-    let country = CountryCode::check(
-        "country",
-        req.country.as_deref().unwrap_or(default_country),
-        &mut errors,
-    );
+    let country = req.country.as_deref().unwrap_or(default_country);
+    let country = CountryCode::check("country", country, &mut errors);
     let timezone = match (&req.timezone, country) {
         (Some(zone), _) => zone.clone(),
         (None, Some(country)) => country.timezone().to_owned(),
@@ -89,14 +86,7 @@ pub async fn create(
     new: &NewCustomer,
     base_url: &str,
 ) -> Result<Uuid> {
-    let id = store::create_customer(
-        &mut *tx,
-        agent.scope(),
-        &new.name,
-        &new.country,
-        &new.timezone,
-    )
-    .await?;
+    let id = store::create_customer(&mut *tx, agent.scope(), new).await?;
     let scope = agent.customer(&mut *tx, id).await?;
     let (_, token) =
         team::invite_founder(&mut *tx, scope, &new.owner_email, agent.user_id()).await?;
@@ -117,13 +107,8 @@ pub async fn detail(
     let summary = store::customer(&mut *conn, agent, customer)
         .await?
         .ok_or(Error::NotFound)?;
-    let rates = crate::pricing::quote::effective_rates(
-        &mut *conn,
-        customer,
-        None,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let now = OffsetDateTime::now_utc();
+    let rates = crate::pricing::quote::effective_rates(&mut *conn, customer, None, now).await?;
     Ok(CustomerDetail {
         summary,
         deactivated_reason: store::deactivated_reason(&mut *conn, customer).await?,
@@ -141,17 +126,10 @@ pub async fn detail(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_customers(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<CustomerSummary>>> {
-    let rows = store::customers(
-        &state.pool,
-        agent.scope(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::customers(&state.pool, agent.scope(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |c| c.id)))
 }
 
@@ -164,13 +142,13 @@ async fn list_customers(
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_customer(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Json(req): Json<CreateCustomer>,
 ) -> Result<(StatusCode, Json<CustomerDetail>)> {
     agent.require(Role::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let country = store::agent_country(&mut *tx, agent.scope()).await?;
+    // The agent's country is the default of its new customers.
+    let country = account_country(&mut *tx, agent.scope()).await?;
     let new = check_new(&req, &country).map_err(Error::Validation)?;
     let base = &state.config.server.public_base_url;
     let id = create(&mut tx, &agent, &new, base).await?;
@@ -188,8 +166,7 @@ async fn create_customer(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_detail(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<CustomerDetail>> {
     let mut conn = state.pool.acquire().await?;
@@ -207,8 +184,7 @@ async fn customer_detail(
         (status = 409, description = "Already deactivated", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn deactivate_customer(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
     Json(body): Json<Deactivate>,
 ) -> Result<Json<CustomerDetail>> {
@@ -226,8 +202,7 @@ async fn deactivate_customer(
         (status = 409, description = "Not deactivated", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reactivate_customer(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<CustomerDetail>> {
     agent.require(Role::Admin)?;
@@ -266,19 +241,11 @@ async fn set_active(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_sender_ids(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<SenderId>>> {
     let scope = agent.customer(&state.pool, id).await?;
-    let rows = crate::sender_ids::store::list(
-        &state.pool,
-        scope,
-        None,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = crate::sender_ids::store::list(&state.pool, scope, None, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.id)))
 }

@@ -11,19 +11,18 @@
 use std::collections::HashSet;
 
 use axum::body::Body;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::agents::customers::{self, NewCustomer, check_new};
-use crate::agents::store;
 use crate::agents::types::{CreateCustomer, ImportQuery, ImportReport, RejectedRow};
 use crate::analytics::routes::answer;
 use crate::analytics::types::RangeQuery;
+use crate::contacts::store::account_country;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Query};
+use crate::http::{Json, Query, dedupb::With};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
 use crate::imports::decode::RequestedEncoding;
@@ -208,13 +207,12 @@ async fn check_file(body: Body, country: &str) -> Result<Checked> {
         (status = 422, description = "Not a CSV file, or no usable header", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn import_customers(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Query(q): Query<ImportQuery>,
     body: Body,
 ) -> Result<Response> {
     agent.require(Role::Admin)?;
-    let country = store::agent_country(&state.pool, agent.scope()).await?;
+    let country = account_country(&state.pool, agent.scope()).await?;
     let checked = check_file(body, &country).await?;
     if let Some(format) = q.rejected {
         let rq = RangeQuery {
@@ -224,11 +222,7 @@ async fn import_customers(
         let rows: Vec<Vec<String>> = checked
             .rejected
             .iter()
-            .map(|r| {
-                let mut row = vec![r.row.to_string(), r.reason.clone()];
-                row.extend(r.fields.iter().cloned());
-                row
-            })
+            .map(|r| [vec![r.row.to_string(), r.reason.clone()], r.fields.clone()].concat())
             .collect();
         let header = ["row", "reason", "fields"];
         return answer(&rq, "rejected-customers", (), &header, rows);

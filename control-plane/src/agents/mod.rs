@@ -32,6 +32,4 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The staff routes of the module (`/v1/admin/agents...`).
-pub fn staff_routes() -> OpenApiRouter<AppState> {
-    staff::router()
-}
+pub use staff::router as staff_routes;

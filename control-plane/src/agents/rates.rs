@@ -5,7 +5,6 @@
 //! now or later, never changed (a new rate is a new row, history kept). Staff see them in the
 //! pricing history and the agent manager.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,13 +16,14 @@ use crate::agents::store::{self, NewLimits};
 use crate::agents::types::{CustomerRates, LimitStanding, SetCustomerRate, SetLimits};
 use crate::credits::money::parse_amount;
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::dedupb::{With, newest};
 use crate::http::{Json, Path};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
 use crate::pricing::staff::RateFields;
 use crate::pricing::store as pricing;
-use crate::pricing::types::{Rate, RateScope};
+use crate::pricing::types::{Rate, RateHistoryQuery, RateScope};
 use crate::state::AppState;
 
 /// Routes of rates and limits.
@@ -44,10 +44,7 @@ const HISTORY: i64 = 500;
         (status = 200, description = "My cost and my default retail rows", body = CustomerRates),
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn agent_rates(
-    State(state): State<AppState>,
-    agent: AgentUser,
-) -> Result<Json<CustomerRates>> {
+async fn agent_rates(With(state, agent): With<AgentUser>) -> Result<Json<CustomerRates>> {
     let mut conn = state.pool.acquire().await?;
     rates(&mut conn, agent.scope(), RateScope::AgentRetail).await
 }
@@ -60,15 +57,12 @@ async fn rates(
 ) -> Result<Json<CustomerRates>> {
     let now = OffsetDateTime::now_utc();
     let in_force = crate::pricing::quote::effective_rates(&mut *conn, scope, None, now).await?;
-    let history = pricing::rate_history(
-        &mut *conn,
-        Some(list),
-        Some(scope.id()),
-        None,
-        Uuid::max(),
-        HISTORY,
-    )
-    .await?;
+    let of = RateHistoryQuery {
+        scope: Some(list),
+        account_id: Some(scope.id()),
+        country: None,
+    };
+    let history = pricing::rate_history(&mut *conn, &of, &newest(HISTORY)).await?;
     Ok(Json(CustomerRates { in_force, history }))
 }
 
@@ -82,27 +76,19 @@ async fn rates(
         (status = 409, description = "A rate for this destination and moment exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_default_rate(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Json(body): Json<SetCustomerRate>,
 ) -> Result<(StatusCode, Json<Rate>)> {
     agent.require(Role::Admin)?;
-    insert(
-        &state,
-        &agent,
-        RateScope::AgentRetail,
-        agent.scope().id(),
-        &body,
-    )
-    .await
+    insert(&state, &agent, RateScope::AgentRetail, agent.scope(), &body).await
 }
 
-/// Checks and inserts a rate row on `scope`'s list of `account_id`, set by the agent's user.
+/// Checks and inserts a rate row on the `list` of `account`, set by the agent's user.
 async fn insert(
     state: &AppState,
     agent: &AgentUser,
-    scope: RateScope,
-    account_id: Uuid,
+    list: RateScope,
+    account: AccountScope,
     body: &SetCustomerRate,
 ) -> Result<(StatusCode, Json<Rate>)> {
     let fields = RateFields::check(
@@ -112,7 +98,7 @@ async fn insert(
         body.effective_from,
         body.note.as_deref(),
     )?;
-    let new = fields.row(scope, Some(account_id), agent.user_id());
+    let new = fields.row(list, Some(account.id()), agent.user_id());
     let row = pricing::insert_rate(&state.pool, &new).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
@@ -125,8 +111,7 @@ async fn insert(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_rates(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<CustomerRates>> {
     let mut conn = state.pool.acquire().await?;
@@ -144,14 +129,13 @@ async fn customer_rates(
         (status = 409, description = "A rate for this destination and moment exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_customer_rate(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
     Json(body): Json<SetCustomerRate>,
 ) -> Result<(StatusCode, Json<Rate>)> {
     agent.require(Role::Admin)?;
     let scope = agent.customer(&state.pool, id).await?;
-    insert(&state, &agent, RateScope::Account, scope.id(), &body).await
+    insert(&state, &agent, RateScope::Account, scope, &body).await
 }
 
 /// A sub-customer's send limits and its spend against them.
@@ -162,8 +146,7 @@ async fn set_customer_rate(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_limits(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<LimitStanding>> {
     let mut conn = state.pool.acquire().await?;
@@ -181,8 +164,7 @@ async fn customer_limits(
         (status = 403, description = "Not an agent's admin", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_customer_limits(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
     Json(body): Json<SetLimits>,
 ) -> Result<Json<LimitStanding>> {

@@ -5,31 +5,25 @@
 //! ([`crate::crm::suspension`]: atomic, notified, audited) — an agent's suspension blocks every
 //! sub-customer's sends through the send gate.
 
-use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, permission};
+use crate::admin::guard::{AgentsAdmin, AgentsRead, Require};
 use crate::admin::permissions::{Level, Module};
-use crate::agents::customers;
-use crate::agents::store;
 use crate::agents::types::{
     AgentDetail, AgentSummary, CustomerDetail, StaffCustomer, SuspendAgent,
 };
+use crate::agents::{customers, store};
 use crate::crm::suspension;
 use crate::crm::types::StaffNote;
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::{With, newest};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
-use crate::pricing::types::RateScope;
+use crate::pricing::types::{RateHistoryQuery, RateScope};
 use crate::state::AppState;
-
-permission! {
-    AgentsRead = Agents: Read;
-    AgentsAdmin = Agents: Admin;
-}
 
 /// Sub-customers shown in an agent's detail.
 const CUSTOMERS: i64 = 500;
@@ -51,11 +45,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Agents", body = Page<AgentSummary>),
     ))]
 async fn list_agents(
-    State(state): State<AppState>,
-    _: Require<AgentsRead>,
+    With(state, _): With<Require<AgentsRead>>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<AgentSummary>>> {
-    let rows = store::agents(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::agents(&state.pool, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |a| a.id)))
 }
 
@@ -64,21 +57,20 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AgentDetail> {
     let agent = store::agent(pool, id).await?.ok_or(Error::NotFound)?;
     let scope = AccountScope::trusted(id);
     let mut customers = Vec::new();
-    for summary in store::customers(pool, scope, Uuid::max(), CUSTOMERS).await? {
-        let rates = crate::pricing::store::rate_history(
-            pool,
-            Some(RateScope::Account),
-            Some(summary.id),
-            None,
-            Uuid::max(),
-            100,
-        )
-        .await?;
+    for summary in store::customers(pool, scope, &newest(CUSTOMERS)).await? {
+        let of = RateHistoryQuery {
+            scope: Some(RateScope::Account),
+            account_id: Some(summary.id),
+            country: None,
+        };
+        let rates = crate::pricing::store::rate_history(pool, &of, &newest(100)).await?;
         customers.push(StaffCustomer { summary, rates });
     }
     Ok(AgentDetail {
         agent,
-        suspended_reason: store::suspended_reason(pool, id).await?,
+        suspended_reason: crate::crm::store::suspension(pool, id)
+            .await?
+            .suspended_reason,
         customers,
     })
 }
@@ -90,8 +82,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AgentDetail> {
         (status = 200, description = "The agent", body = AgentDetail),
     ))]
 async fn agent_detail(
-    State(state): State<AppState>,
-    _: Require<AgentsRead>,
+    With(state, _): With<Require<AgentsRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<AgentDetail>> {
     Ok(Json(detail(&state, id).await?))
@@ -105,8 +96,7 @@ async fn agent_detail(
         (status = 200, description = "The sub-customer", body = CustomerDetail),
     ))]
 async fn agent_customer(
-    State(state): State<AppState>,
-    _: Require<AgentsRead>,
+    With(state, _): With<Require<AgentsRead>>,
     Path((agent, customer)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<CustomerDetail>> {
     let mut conn = state.pool.acquire().await?;
@@ -132,8 +122,7 @@ async fn agent_customer(
         (status = 409, description = "Already suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn suspend_agent(
-    State(state): State<AppState>,
-    Require(me, _): Require<AgentsAdmin>,
+    With(state, Require(me, _)): With<Require<AgentsAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<SuspendAgent>,
 ) -> Result<Json<AgentDetail>> {
@@ -142,10 +131,7 @@ async fn suspend_agent(
     store::agent(&state.pool, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut tx = state.pool.begin().await?;
-    let base = &state.config.server.public_base_url;
-    suspension::suspend(&mut tx, &act, id, reason, "agent.suspend", base).await?;
-    tx.commit().await?;
+    suspension::suspend(&state, &act, id, reason, "agent.suspend").await?;
     Ok(Json(detail(&state, id).await?))
 }
 
@@ -157,8 +143,7 @@ async fn suspend_agent(
         (status = 409, description = "Not suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reactivate_agent(
-    State(state): State<AppState>,
-    Require(me, _): Require<AgentsAdmin>,
+    With(state, Require(me, _)): With<Require<AgentsAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<StaffNote>,
 ) -> Result<Json<AgentDetail>> {
@@ -167,10 +152,7 @@ async fn reactivate_agent(
     store::agent(&state.pool, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut tx = state.pool.begin().await?;
-    let base = &state.config.server.public_base_url;
-    suspension::reactivate(&mut tx, &act, id, note, "agent.reactivate", base).await?;
-    tx.commit().await?;
+    suspension::reactivate(&state, &act, id, note, "agent.reactivate").await?;
     state.outbox_wake.notify_one();
     Ok(Json(detail(&state, id).await?))
 }

@@ -8,9 +8,11 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::agents::customers::NewCustomer;
 use crate::agents::types::{AgentSummary, CustomerSummary, PendingOwner, Period, UsageRow};
 use crate::campaigns::budget::store::SPENT;
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
 
 /// The start of the current UTC month, as SQL.
@@ -20,9 +22,7 @@ const MONTH: &str = "(date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE
 pub async fn create_customer(
     conn: &mut PgConnection,
     agent: AccountScope,
-    name: &str,
-    country: &str,
-    timezone: &str,
+    new: &NewCustomer,
 ) -> Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query(
@@ -31,24 +31,14 @@ pub async fn create_customer(
          VALUES ($1, $2, 'agent_customer', 'active', $3, $3, $4, $5)",
     )
     .bind(id)
-    .bind(name.trim())
+    .bind(new.name.trim())
     .bind(agent.id())
-    .bind(timezone)
-    .bind(country)
+    .bind(&new.timezone)
+    .bind(&new.country)
     .execute(&mut *conn)
     .await?;
     crate::accounts::store::open_credits(&mut *conn, id).await?;
     Ok(id)
-}
-
-/// The agent's country (the default of its new customers).
-pub async fn agent_country(conn: impl PgExecutor<'_>, agent: AccountScope) -> Result<String> {
-    Ok(
-        sqlx::query_scalar("SELECT country FROM accounts WHERE id = $1")
-            .bind(agent.id())
-            .fetch_one(conn)
-            .await?,
-    )
 }
 
 fn summary_sql(one: bool) -> String {
@@ -75,17 +65,16 @@ fn summary_sql(one: bool) -> String {
     )
 }
 
-/// The agent's sub-customers below `before`, newest first, with this month's figures.
+/// A page of the agent's sub-customers, newest first, with this month's figures.
 pub async fn customers(
     conn: impl PgExecutor<'_>,
     agent: AccountScope,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<CustomerSummary>> {
     let rows: Vec<CustomerSummary> = sqlx::query_as(sqlx::AssertSqlSafe(summary_sql(false)))
         .bind(agent.id())
-        .bind(before)
-        .bind(limit)
+        .bind(page.before_or_max())
+        .bind(page.fetch_limit())
         .fetch_all(conn)
         .await?;
     Ok(rows.into_iter().map(CustomerSummary::with_state).collect())
@@ -297,15 +286,11 @@ fn agents_sql(one: bool) -> String {
     )
 }
 
-/// Every agent below `before`, newest first (staff).
-pub async fn agents(
-    conn: impl PgExecutor<'_>,
-    before: Uuid,
-    limit: i64,
-) -> Result<Vec<AgentSummary>> {
+/// A page of every agent, newest first (staff).
+pub async fn agents(conn: impl PgExecutor<'_>, page: &PageRequest) -> Result<Vec<AgentSummary>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(agents_sql(false)))
-        .bind(before)
-        .bind(limit)
+        .bind(page.before_or_max())
+        .bind(page.fetch_limit())
         .fetch_all(conn)
         .await?)
 }
@@ -317,15 +302,4 @@ pub async fn agent(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AgentSu
         .bind(1_i64)
         .fetch_optional(conn)
         .await?)
-}
-
-/// Why staff suspended an account.
-pub async fn suspended_reason(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT suspended_reason FROM accounts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?
-            .flatten(),
-    )
 }

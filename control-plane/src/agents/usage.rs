@@ -7,7 +7,6 @@
 //! index range per agent): cost and revenue leave out messages that went nowhere (cancelled,
 //! failed, rejected, expired: refunded), the rule budgets and limits count spend by.
 
-use axum::extract::State;
 use axum::response::Response;
 use time::{OffsetDateTime, Time};
 use utoipa_axum::router::OpenApiRouter;
@@ -20,7 +19,7 @@ use crate::analytics::routes::answer;
 use crate::analytics::store::rate;
 use crate::analytics::types::date_text;
 use crate::error::{Problem, Result};
-use crate::http::{Path, Query};
+use crate::http::{Path, Query, dedupb::With};
 use crate::identity::agent::AgentUser;
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
@@ -105,8 +104,7 @@ async fn usage(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn agent_usage(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Query(q): Query<UsageQuery>,
 ) -> Result<Response> {
     usage(&state, agent.scope(), None, &q).await
@@ -120,8 +118,7 @@ async fn agent_usage(
         (status = 403, description = "Not an agent's user", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn customer_usage(
-    State(state): State<AppState>,
-    agent: AgentUser,
+    With(state, agent): With<AgentUser>,
     Path(id): Path<Uuid>,
     Query(q): Query<UsageQuery>,
 ) -> Result<Response> {

@@ -91,19 +91,18 @@ pub(crate) async fn lock(conn: &mut PgConnection, account_id: Uuid) -> Result<Lo
 const TX_COLUMNS: &str = "id, seq, account_id, type, amount, reserved_delta, balance_after, \
     reserved_after, reference, actor_type, actor_id, reason, metadata, created_at";
 
-/// Rows of the given kinds with this reference.
+/// Rows of the given kinds with the entry's reference.
 async fn by_reference(
     conn: &mut PgConnection,
-    account_id: Uuid,
-    reference: &str,
+    entry: &Entry<'_>,
     kinds: &[TxType],
 ) -> Result<Vec<CreditTransaction>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {TX_COLUMNS} FROM credit_transactions
          WHERE account_id = $1 AND reference = $2 AND type = ANY($3)"
     )))
-    .bind(account_id)
-    .bind(reference)
+    .bind(entry.account_id)
+    .bind(entry.reference)
     .bind(kinds)
     .fetch_all(conn)
     .await?)
@@ -318,13 +317,7 @@ async fn reserve_locked(
     amount: Decimal,
 ) -> Result<Movement> {
     let locked = lock(tx, entry.account_id).await?;
-    let rows = by_reference(
-        tx,
-        entry.account_id,
-        entry.reference,
-        &[TxType::Reservation],
-    )
-    .await?;
+    let rows = by_reference(tx, entry, &[TxType::Reservation]).await?;
     if let Some(row) = rows.into_iter().next() {
         if row.reserved_delta != amount {
             return Err(Error::Conflict(
@@ -350,7 +343,7 @@ async fn finalise_locked(
 ) -> Result<Movement> {
     let locked = lock(tx, entry.account_id).await?;
     let kinds = [TxType::Reservation, TxType::Finalisation, TxType::Refund];
-    let rows = by_reference(tx, entry.account_id, entry.reference, &kinds).await?;
+    let rows = by_reference(tx, entry, &kinds).await?;
     let reservation = find(&rows, TxType::Reservation).ok_or(Error::NotFound)?;
     let held = reservation.reserved_delta;
     if let Some(done) = find(&rows, TxType::Finalisation) {
@@ -370,22 +363,15 @@ async fn finalise_locked(
             "the actual cost exceeds the reservation",
         ));
     }
-    let row = apply(
-        tx,
-        entry,
-        TxType::Finalisation,
-        held - actual,
-        -held,
-        &locked,
-    )
-    .await?;
+    let unused = held - actual;
+    let row = apply(tx, entry, TxType::Finalisation, unused, -held, &locked).await?;
     Ok(moved(row))
 }
 
 async fn refund_locked(tx: &mut PgConnection, entry: &Entry<'_>) -> Result<Movement> {
     let locked = lock(tx, entry.account_id).await?;
     let kinds = [TxType::Reservation, TxType::Finalisation, TxType::Refund];
-    let rows = by_reference(tx, entry.account_id, entry.reference, &kinds).await?;
+    let rows = by_reference(tx, entry, &kinds).await?;
     let reservation = find(&rows, TxType::Reservation).ok_or(Error::NotFound)?;
     if let Some(done) = find(&rows, TxType::Refund) {
         return Ok(replayed(done.clone()));
@@ -406,7 +392,7 @@ async fn simple_locked(
     amount: Decimal,
 ) -> Result<Movement> {
     let locked = lock(tx, entry.account_id).await?;
-    let rows = by_reference(tx, entry.account_id, entry.reference, &[kind]).await?;
+    let rows = by_reference(tx, entry, &[kind]).await?;
     if let Some(row) = rows.into_iter().next() {
         if row.amount != amount {
             return Err(Error::Conflict(

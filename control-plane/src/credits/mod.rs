@@ -18,16 +18,8 @@ pub mod store;
 pub mod topup;
 pub mod types;
 
-use utoipa_axum::router::OpenApiRouter;
-
-use crate::state::AppState;
-
 /// The customer routes of the module.
-pub fn routes() -> OpenApiRouter<AppState> {
-    routes::router()
-}
+pub use routes::router as routes;
 
 /// The staff routes of the module (`/v1/admin/...`).
-pub fn staff_routes() -> OpenApiRouter<AppState> {
-    staff::router()
-}
+pub use staff::router as staff_routes;

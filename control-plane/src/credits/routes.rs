@@ -3,7 +3,6 @@
 //! threshold needs an owner or admin.
 
 use crate::identity::scope::AccountScope;
-use axum::extract::State;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
@@ -15,8 +14,7 @@ use crate::credits::money::parse_non_negative_amount;
 use crate::credits::store::{self, LedgerFilter};
 use crate::credits::types::{Balance, CreditTransaction, SetThreshold, TxType};
 use crate::error::{Error, Problem, Result};
-use crate::http::pagination::PageRequest;
-use crate::http::{Json, Page, Paged};
+use crate::http::{Json, Page, Paged, dedupb::With, pagination::PageRequest};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
@@ -68,13 +66,7 @@ pub(crate) async fn ledger_page(
         from,
         to,
     };
-    let rows = store::history(
-        &state.pool,
-        &filter,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::history(&state.pool, &filter, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |t| t.id)))
 }
 
@@ -85,7 +77,7 @@ pub(crate) async fn ledger_page(
         (status = 200, description = "Balance, reserved, available, limit, threshold", body = Balance),
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Json<Balance>> {
+async fn get_balance(With(state, who): With<Principal>) -> Result<Json<Balance>> {
     who.require(Scope::BillingRead, Role::Member)?;
     store::balance(&state.pool, who.scope())
         .await?
@@ -101,8 +93,7 @@ async fn get_balance(State(state): State<AppState>, who: Principal) -> Result<Js
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_transactions(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Paged { query: q, page }: Paged<HistoryQuery>,
 ) -> Result<Json<Page<CreditTransaction>>> {
     who.require(Scope::BillingRead, Role::Member)?;
@@ -116,8 +107,7 @@ async fn list_transactions(
         (status = 200, description = "The balance with the new threshold", body = Balance),
     ))]
 async fn set_threshold(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Json(body): Json<SetThreshold>,
 ) -> Result<Json<Balance>> {
     user.require(Role::Admin)?;
@@ -126,13 +116,8 @@ async fn set_threshold(
         .as_deref()
         .map(|t| parse_non_negative_amount("low_credit_threshold", t))
         .transpose()?;
+    let base = &state.config.server.public_base_url;
     let mut conn = state.pool.acquire().await?;
-    let balance = store::set_threshold(
-        &mut conn,
-        user.scope(),
-        threshold,
-        &state.config.server.public_base_url,
-    )
-    .await?;
+    let balance = store::set_threshold(&mut conn, user.scope(), threshold, base).await?;
     Ok(Json(balance))
 }

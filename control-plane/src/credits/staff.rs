@@ -3,16 +3,15 @@
 //! all-accounts ledger (`billing: read`). Every change writes the audit log in its own
 //! transaction.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{Postgres, Transaction};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, StaffSession, permission};
+use crate::admin::guard::{BillingAdmin, BillingOwner, BillingRead, Require, StaffSession};
 use crate::admin::permissions::{Level, Module};
 use crate::credits::ledger::{self, Entry};
 use crate::credits::money::{parse_amount, parse_non_negative_amount, parse_signed_amount};
@@ -24,15 +23,9 @@ use crate::credits::types::{
     RefundBody, TopupBody,
 };
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
-
-permission! {
-    BillingRead = Billing: Read;
-    BillingAdmin = Billing: Admin;
-    BillingOwner = Billing: Owner;
-}
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -45,30 +38,29 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger_view))
 }
 
-/// 201 for a new movement, 200 for a replay of an earlier one.
-fn answer(movement: Movement) -> (StatusCode, Json<Movement>) {
-    let status = if movement.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    (status, Json(movement))
-}
-
-async fn audit_movement(
-    conn: &mut PgConnection,
+/// Audits `movement` as `action` on its transaction and commits it; answers 201 for a new
+/// movement, 200 for a replay of an earlier one.
+async fn audited(
+    mut tx: Transaction<'_, Postgres>,
     staff: &StaffSession,
     action: &str,
-    movement: &Movement,
-) -> Result<()> {
+    movement: Movement,
+) -> Result<(StatusCode, Json<Movement>)> {
     let t = &movement.transaction;
     let metadata = json!({
         "transaction_id": t.id, "amount": t.amount, "reference": t.reference,
         "reason": t.reason, "replayed": movement.replayed,
     });
     StaffAction::new(staff, Module::Billing, Level::Admin)?
-        .audit(conn, action, "account", t.account_id, metadata)
-        .await
+        .audit(&mut *tx, action, "account", t.account_id, metadata)
+        .await?;
+    tx.commit().await?;
+    let status = if movement.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(movement)))
 }
 
 /// A staff correction or refund.
@@ -102,9 +94,7 @@ async fn staff_movement(
         ),
         StaffOp::Refund => (ledger::refund(&mut tx, &entry).await?, "credits.refund"),
     };
-    audit_movement(&mut tx, staff, action, &movement).await?;
-    tx.commit().await?;
-    Ok(answer(movement))
+    audited(tx, staff, action, movement).await
 }
 
 /// An account's credits (`billing: read`).
@@ -114,8 +104,7 @@ async fn staff_movement(
         (status = 200, description = "Balance", body = Balance),
     ))]
 async fn account_credits(
-    State(state): State<AppState>,
-    _: Require<BillingRead>,
+    With(state, _): With<Require<BillingRead>>,
     Path(account_id): Path<Uuid>,
 ) -> Result<Json<Balance>> {
     store::balance(&state.pool, AccountScope::trusted(account_id))
@@ -135,8 +124,7 @@ async fn account_credits(
         (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn manual_topup(
-    State(state): State<AppState>,
-    Require(staff, _): Require<BillingAdmin>,
+    With(state, Require(staff, _)): With<Require<BillingAdmin>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<TopupBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
@@ -154,9 +142,7 @@ async fn manual_topup(
     let movement = provider
         .confirm(&mut tx, &request, &initiated, base_url)
         .await?;
-    audit_movement(&mut tx, &staff, "credits.topup", &movement).await?;
-    tx.commit().await?;
-    Ok(answer(movement))
+    audited(tx, &staff, "credits.topup", movement).await
 }
 
 /// A signed correction with a reason (`billing: admin`). Idempotent by reference.
@@ -170,22 +156,13 @@ async fn manual_topup(
         (status = 409, description = "Reference used with another amount", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn adjustment(
-    State(state): State<AppState>,
-    Require(staff, _): Require<BillingAdmin>,
+    With(state, Require(staff, _)): With<Require<BillingAdmin>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<AdjustmentBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
-    let amount = parse_signed_amount("amount", &body.amount)?;
+    let op = StaffOp::Adjust(parse_signed_amount("amount", &body.amount)?);
     let reason = action::reason("reason", &body.reason)?;
-    staff_movement(
-        &state,
-        &staff,
-        account_id,
-        &body.reference,
-        reason,
-        StaffOp::Adjust(amount),
-    )
-    .await
+    staff_movement(&state, &staff, account_id, &body.reference, reason, op).await
 }
 
 /// Refunds a reservation by its reference (`billing: admin`): an open one is released, a
@@ -198,21 +175,13 @@ async fn adjustment(
         (status = 200, description = "Already refunded", body = Movement),
     ))]
 async fn staff_refund(
-    State(state): State<AppState>,
-    Require(staff, _): Require<BillingAdmin>,
+    With(state, Require(staff, _)): With<Require<BillingAdmin>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<RefundBody>,
 ) -> Result<(StatusCode, Json<Movement>)> {
     let reason = action::reason("reason", &body.reason)?;
-    staff_movement(
-        &state,
-        &staff,
-        account_id,
-        &body.reference,
-        reason,
-        StaffOp::Refund,
-    )
-    .await
+    let op = StaffOp::Refund;
+    staff_movement(&state, &staff, account_id, &body.reference, reason, op).await
 }
 
 /// Sets the billing mode and credit limit (`billing: owner`).
@@ -224,21 +193,16 @@ async fn staff_refund(
         (status = 409, description = "Negative balance cannot become prepaid", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_billing(
-    State(state): State<AppState>,
-    Require(staff, _): Require<BillingOwner>,
+    With(state, Require(staff, _)): With<Require<BillingOwner>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<BillingSettings>,
 ) -> Result<Json<Balance>> {
     let limit = parse_non_negative_amount("credit_limit", &body.credit_limit)?;
+    let scope = AccountScope::trusted(account_id);
+    let base = &state.config.server.public_base_url;
     let mut tx = state.pool.begin().await?;
-    let (before, after) = store::set_billing(
-        &mut tx,
-        AccountScope::trusted(account_id),
-        body.billing_mode,
-        limit,
-        &state.config.server.public_base_url,
-    )
-    .await?;
+    let (before, after) =
+        store::set_billing(&mut tx, scope, body.billing_mode, limit, base).await?;
     let metadata = json!({
         "before": {"billing_mode": before.billing_mode, "credit_limit": before.credit_limit},
         "after": {"billing_mode": after.billing_mode, "credit_limit": after.credit_limit},
@@ -263,16 +227,9 @@ async fn set_billing(
         (status = 200, description = "Ledger rows", body = Page<CreditTransaction>),
     ))]
 async fn ledger_view(
-    State(state): State<AppState>,
-    _: Require<BillingRead>,
+    With(state, _): With<Require<BillingRead>>,
     Paged { query: q, page }: Paged<LedgerQuery>,
 ) -> Result<Json<Page<CreditTransaction>>> {
-    ledger_page(
-        &state,
-        q.account_id.map(AccountScope::trusted),
-        q.kind,
-        (q.from, q.to),
-        page,
-    )
-    .await
+    let scope = q.account_id.map(AccountScope::trusted);
+    ledger_page(&state, scope, q.kind, (q.from, q.to), page).await
 }

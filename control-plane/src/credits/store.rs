@@ -9,9 +9,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::credits::alert;
-use crate::credits::ledger::lock;
+use crate::credits::ledger::{Locked, lock};
 use crate::credits::types::{Balance, BillingMode, CreditTransaction, TxType};
 use crate::error::{Error, Result};
+use crate::http::pagination::PageRequest;
 
 const BALANCE_COLUMNS: &str = "account_id, balance, reserved_balance AS reserved,
     balance + CASE WHEN billing_mode = 'postpaid' THEN credit_limit ELSE 0 END AS available,
@@ -40,13 +41,12 @@ pub struct LedgerFilter {
     pub to: Option<OffsetDateTime>,
 }
 
-/// Ledger rows matching `filter` applied before the row `before` (the page cursor), newest
+/// A page of the ledger rows matching `filter` applied before the page's cursor row, newest
 /// first in order of application (`seq`).
 pub async fn history(
     conn: impl PgExecutor<'_>,
     filter: &LedgerFilter,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<CreditTransaction>> {
     Ok(sqlx::query_as(
         "SELECT id, seq, account_id, type, amount, reserved_delta, balance_after, reserved_after,
@@ -64,10 +64,46 @@ pub async fn history(
     .bind(filter.kind)
     .bind(filter.from)
     .bind(filter.to)
-    .bind(before)
-    .bind(limit)
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
+}
+
+/// Stores the settings of `new` (threshold, billing mode, credit limit; the credits row
+/// locked by the caller), raising the low-credit alert or re-arming it as they now require,
+/// and answers the balance.
+async fn save_settings(
+    tx: &mut PgConnection,
+    scope: AccountScope,
+    new: &Locked,
+    base_url: &str,
+) -> Result<Balance> {
+    let available = new.available_at(new.balance);
+    let threshold = new.low_credit_threshold;
+    let notified = alert::settle(
+        &mut *tx,
+        scope.id(),
+        available,
+        threshold,
+        new.notified,
+        base_url,
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE credits SET low_credit_threshold = $2, billing_mode = $3, credit_limit = $4,
+                updated_at = now(),
+                low_credit_notified_at = CASE WHEN $5 THEN coalesce(low_credit_notified_at, now()) END
+         WHERE account_id = $1",
+    )
+    .bind(scope.id())
+    .bind(threshold)
+    .bind(new.billing_mode)
+    .bind(new.credit_limit)
+    .bind(notified)
+    .execute(&mut *tx)
+    .await?;
+    balance(&mut *tx, scope).await?.ok_or(Error::NotFound)
 }
 
 /// Sets (or clears) the low-credit threshold, raising the alert at once if credit is already
@@ -80,27 +116,11 @@ pub async fn set_threshold(
 ) -> Result<Balance> {
     let mut tx = conn.begin().await?;
     let locked = lock(&mut tx, scope.id()).await?;
-    let available = locked.available_at(locked.balance);
-    let notified = alert::settle(
-        &mut tx,
-        scope.id(),
-        available,
-        threshold,
-        locked.notified,
-        base_url,
-    )
-    .await?;
-    sqlx::query(
-        "UPDATE credits SET low_credit_threshold = $2, updated_at = now(),
-                low_credit_notified_at = CASE WHEN $3 THEN coalesce(low_credit_notified_at, now()) END
-         WHERE account_id = $1",
-    )
-    .bind(scope.id())
-    .bind(threshold)
-    .bind(notified)
-    .execute(&mut *tx)
-    .await?;
-    let out = balance(&mut *tx, scope).await?.ok_or(Error::NotFound)?;
+    let new = Locked {
+        low_credit_threshold: threshold,
+        ..locked
+    };
+    let out = save_settings(&mut tx, scope, &new, base_url).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -134,31 +154,12 @@ pub async fn set_billing(
             format!("is below the current debt of {debt}: settle it first or set at least {debt}"),
         )]));
     }
-    let available = match mode {
-        BillingMode::Prepaid => locked.balance,
-        BillingMode::Postpaid => locked.balance + credit_limit,
+    let new = Locked {
+        billing_mode: mode,
+        credit_limit,
+        ..locked
     };
-    let notified = alert::settle(
-        &mut tx,
-        scope.id(),
-        available,
-        locked.low_credit_threshold,
-        locked.notified,
-        base_url,
-    )
-    .await?;
-    sqlx::query(
-        "UPDATE credits SET billing_mode = $2, credit_limit = $3, updated_at = now(),
-                low_credit_notified_at = CASE WHEN $4 THEN coalesce(low_credit_notified_at, now()) END
-         WHERE account_id = $1",
-    )
-    .bind(scope.id())
-    .bind(mode)
-    .bind(credit_limit)
-    .bind(notified)
-    .execute(&mut *tx)
-    .await?;
-    let after = balance(&mut *tx, scope).await?.ok_or(Error::NotFound)?;
+    let after = save_settings(&mut tx, scope, &new, base_url).await?;
     tx.commit().await?;
     Ok((before, after))
 }

@@ -98,7 +98,7 @@ pub async fn reactivate(conn: &mut PgConnection, id: Uuid) -> Result<u64> {
 /// are blanked instead; campaigns are soft-deleted with their text blanked (deleting them
 /// would cascade to the messages). The ledger (`credits`, `credit_transactions`), the message
 /// events, inbound messages and rollups (append-only) and the audit log stay.
-const REMOVED: [(&str, &str); 13] = [
+const ANONYMISED: [(&str, &str); 2] = [
     (
         "messages_anonymised",
         "UPDATE messages SET body = '[deleted]', destination = '+10000000000',
@@ -109,49 +109,34 @@ const REMOVED: [(&str, &str); 13] = [
         "UPDATE campaigns SET name = '[deleted]', message = '[deleted]', audience_filter = NULL,
                 deleted_at = coalesce(deleted_at, now()) WHERE account_id = $1",
     ),
-    (
-        "contact_imports",
-        "DELETE FROM contact_imports WHERE account_id = $1",
-    ),
-    (
-        "contact_lists",
-        "DELETE FROM contact_lists WHERE account_id = $1",
-    ),
-    ("contacts", "DELETE FROM contacts WHERE account_id = $1"),
-    (
-        "suppressions",
-        "DELETE FROM suppressions WHERE account_id = $1",
-    ),
-    ("sender_ids", "DELETE FROM sender_ids WHERE account_id = $1"),
-    (
-        "notifications",
-        "DELETE FROM notifications WHERE account_id = $1",
-    ),
-    (
-        "invitations",
-        "DELETE FROM invitations WHERE account_id = $1",
-    ),
-    ("api_keys", "DELETE FROM api_keys WHERE account_id = $1"),
-    (
-        "idempotency_keys",
-        "DELETE FROM idempotency_keys WHERE account_id = $1",
-    ),
-    (
-        "account_budgets",
-        "DELETE FROM account_budgets WHERE account_id = $1",
-    ),
-    (
-        "account_members",
-        "DELETE FROM account_members WHERE account_id = $1",
-    ),
+];
+
+/// The tables whose rows of the organisation are then deleted, in this order.
+const DELETED: [&str; 11] = [
+    "contact_imports",
+    "contact_lists",
+    "contacts",
+    "suppressions",
+    "sender_ids",
+    "notifications",
+    "invitations",
+    "api_keys",
+    "idempotency_keys",
+    "account_budgets",
+    "account_members",
 ];
 
 /// Removes the organisation's data, revokes the sessions acting for it and anonymises its
 /// row (kept, suspended, for the ledger and the audit log). Returns rows removed per table.
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Value> {
+    let deletes = DELETED.map(|t| (t, format!("DELETE FROM {t} WHERE account_id = $1")));
     let mut removed = serde_json::Map::new();
-    for (table, sql) in REMOVED {
-        let n = sqlx::query(sql)
+    for (table, sql) in ANONYMISED
+        .map(|(t, sql)| (t, sql.to_owned()))
+        .into_iter()
+        .chain(deletes)
+    {
+        let n = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .execute(&mut *conn)
             .await?

@@ -2,7 +2,6 @@
 //! suspend and reactivate (`crm: admin`), delete with the typed name (`crm: owner`). Each
 //! change, its notifications and its audit row commit in one transaction.
 
-use axum::extract::State;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -11,24 +10,17 @@ use uuid::Uuid;
 use crate::accounts::store as accounts;
 use crate::accounts::team::store as team;
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, permission};
+use crate::admin::guard::{CrmAdmin, CrmOwner, CrmRead, Require};
 use crate::admin::permissions::{Level, Module};
-use crate::crm::changes;
-use crate::crm::store;
-use crate::crm::suspension;
 use crate::crm::types::{
     DeleteOrg, Deleted, OrgDetail, OrgQuery, OrgSummary, StaffNote, SuspendOrg,
 };
+use crate::crm::{changes, store, suspension};
 use crate::error::{Error, Problem, Result};
+use crate::http::dedupb::{With, newest};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
-
-permission! {
-    CrmRead = Crm: Read;
-    CrmAdmin = Crm: Admin;
-    CrmOwner = Crm: Owner;
-}
 
 /// Routes of the organisations.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -47,17 +39,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Organisations", body = Page<OrgSummary>),
     ))]
 async fn list_orgs(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Paged { query, page }: Paged<OrgQuery>,
 ) -> Result<Json<Page<OrgSummary>>> {
-    let rows = store::orgs(
-        &state.pool,
-        &query,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::orgs(&state.pool, &query, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |o| o.id)))
 }
 
@@ -71,7 +56,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
         suspension: store::suspension(pool, id).await?,
         members: team::members(pool, scope, Uuid::max(), 100).await?,
         balance: crate::credits::store::balance(pool, scope).await?,
-        sender_ids: crate::sender_ids::store::of_account(pool, scope, Uuid::max(), 100).await?,
+        sender_ids: crate::sender_ids::store::of_account(pool, scope, &newest(100)).await?,
         recent_campaigns: crate::campaigns::store::list(pool, scope, None, Uuid::max(), 10).await?,
         api_keys: crate::api_keys::store::list(pool, scope, Uuid::max(), 100).await?,
     })
@@ -84,8 +69,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
         (status = 200, description = "The organisation", body = OrgDetail),
     ))]
 async fn org_detail(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrgDetail>> {
     Ok(Json(detail(&state, id).await?))
@@ -101,17 +85,13 @@ async fn org_detail(
         (status = 409, description = "Already suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn suspend_org(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<SuspendOrg>,
 ) -> Result<Json<OrgDetail>> {
     let reason = action::reason("reason", &body.reason)?;
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    let base = &state.config.server.public_base_url;
-    suspension::suspend(&mut tx, &act, id, reason, "org.suspend", base).await?;
-    tx.commit().await?;
+    suspension::suspend(&state, &act, id, reason, "org.suspend").await?;
     Ok(Json(detail(&state, id).await?))
 }
 
@@ -124,17 +104,13 @@ async fn suspend_org(
         (status = 409, description = "Not suspended, or deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reactivate_org(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<StaffNote>,
 ) -> Result<Json<OrgDetail>> {
     let note = action::note("note", body.note.as_deref())?;
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    let base = &state.config.server.public_base_url;
-    suspension::reactivate(&mut tx, &act, id, note, "org.reactivate", base).await?;
-    tx.commit().await?;
+    suspension::reactivate(&state, &act, id, note, "org.reactivate").await?;
     Ok(Json(detail(&state, id).await?))
 }
 
@@ -151,8 +127,7 @@ async fn reactivate_org(
         (status = 422, description = "The typed name does not match, or no reason", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn delete_org(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmOwner>,
+    With(state, Require(me, _)): With<Require<CrmOwner>>,
     Path(id): Path<Uuid>,
     Json(body): Json<DeleteOrg>,
 ) -> Result<Json<Deleted>> {

@@ -6,9 +6,11 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::crm::types::{
-    LoginEvent, OrgQuery, OrgSummary, Suspension, UserMembership, UserQuery, UserSummary,
+    LoginEvent, OrgQuery, OrgSummary, Suspension, UserDetail, UserMembership, UserQuery,
+    UserSummary,
 };
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 
 /// `%text%` for ILIKE, with the wildcards in `text` escaped.
 fn like(text: Option<&str>) -> Option<String> {
@@ -20,12 +22,11 @@ fn like(text: Option<&str>) -> Option<String> {
     Some(format!("%{escaped}%"))
 }
 
-/// Organisations matching `q` below `before`, newest first.
+/// A page of the organisations matching `q`, newest first.
 pub async fn orgs(
     conn: impl PgExecutor<'_>,
     q: &OrgQuery,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<OrgSummary>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.name, a.type, a.status, a.country, a.deleted_at, a.created_at,
@@ -42,12 +43,12 @@ pub async fn orgs(
             AND ($5::text IS NULL OR a.country = upper($5))
           ORDER BY a.id DESC LIMIT $6",
     )
-    .bind(before)
+    .bind(page.before_or_max())
     .bind(like(q.q.as_deref()))
     .bind(q.status)
     .bind(q.account_type)
     .bind(q.country.as_deref().map(str::trim))
-    .bind(limit)
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }
@@ -70,12 +71,11 @@ const USER_COLUMNS: &str = "u.id, u.email, u.first_name, u.last_name, u.is_activ
     u.email_verified_at IS NOT NULL AS email_verified, u.last_login_at, u.created_at,
     (SELECT count(*) FROM account_members m WHERE m.user_id = u.id AND m.is_active) AS membership_count";
 
-/// Users matching `q` below `before`, newest first.
+/// A page of the users matching `q`, newest first.
 pub async fn users(
     conn: impl PgExecutor<'_>,
     q: &UserQuery,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<UserSummary>> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users u
@@ -87,32 +87,25 @@ pub async fn users(
           ORDER BY u.id DESC LIMIT $5"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(before)
+        .bind(page.before_or_max())
         .bind(like(q.q.as_deref()))
         .bind(q.role)
         .bind(q.active)
-        .bind(limit)
+        .bind(page.fetch_limit())
         .fetch_all(conn)
         .await?)
 }
 
-/// One user; `None` when unknown.
-pub async fn user(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(UserSummary, bool)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: UserSummary,
-        mfa_enabled: bool,
-    }
+/// One user, without the memberships ([`memberships`]); `None` when unknown.
+pub async fn user(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserDetail>> {
     let sql = format!(
         "SELECT {USER_COLUMNS}, u.totp_enabled_at IS NOT NULL AS mfa_enabled
            FROM users u WHERE u.id = $1"
     );
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?;
-    Ok(row.map(|r| (r.user, r.mfa_enabled)))
+        .await?)
 }
 
 /// Every membership of a user, newest first.
@@ -137,13 +130,12 @@ pub enum LoginScope {
     Staff,
 }
 
-/// Login attempts of a user or staff member below `before`, newest first.
+/// A page of the login attempts of a user or staff member, newest first.
 pub async fn logins(
     conn: impl PgExecutor<'_>,
     scope: LoginScope,
     principal_id: Uuid,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<LoginEvent>> {
     let scope = match scope {
         LoginScope::User => "user",
@@ -155,8 +147,8 @@ pub async fn logins(
     )
     .bind(scope)
     .bind(principal_id)
-    .bind(before)
-    .bind(limit)
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }

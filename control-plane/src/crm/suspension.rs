@@ -1,8 +1,8 @@
 //! Suspending and reactivating an organisation, the one sequence every staff path takes (the
 //! CRM's organisations, the agent manager's agents): the row locked, the state checked, the
 //! change ([`crate::crm::changes`]), the notification to the organisation's owners and to the
-//! CRM's staff owners, and the audit row — all on the caller's transaction, so a failure
-//! anywhere leaves nothing changed. An agent's suspension blocks all its sub-customers' sends
+//! CRM's staff owners, and the audit row — all in one transaction, so a failure anywhere
+//! leaves nothing changed. An agent's suspension blocks all its sub-customers' sends
 //! through the send gate ([`crate::accounts::gate`]).
 
 use serde_json::json;
@@ -16,6 +16,7 @@ use crate::admin::permissions::{Level, Module};
 use crate::crm::changes;
 use crate::error::{Error, Result};
 use crate::notifications::{self, Notice};
+use crate::state::AppState;
 
 /// Who hears of a suspension among staff: the CRM's owners.
 const STAFF_OWNERS: Audience = Audience {
@@ -34,21 +35,22 @@ async fn live(tx: &mut PgConnection, id: Uuid) -> Result<changes::LockedOrg> {
     Ok(org)
 }
 
-/// Suspends organisation `id` for `reason`, audited as `action` by `act`. 404 when unknown,
-/// 409 when deleted or already suspended.
+/// Suspends organisation `id` for `reason`, audited as `action` by `act`, in a transaction of
+/// its own. 404 when unknown, 409 when deleted or already suspended.
 pub async fn suspend(
-    tx: &mut PgConnection,
+    state: &AppState,
     act: &StaffAction<'_>,
     id: Uuid,
     reason: &str,
     action: &str,
-    base: &str,
 ) -> Result<()> {
-    let org = live(&mut *tx, id).await?;
+    let base = &state.config.server.public_base_url;
+    let mut tx = state.pool.begin().await?;
+    let org = live(&mut tx, id).await?;
     if org.status == AccountStatus::Suspended {
         return Err(Error::Conflict("the organisation is already suspended"));
     }
-    let held = changes::suspend(&mut *tx, id, reason).await?;
+    let held = changes::suspend(&mut tx, id, reason).await?;
     let body = format!(
         "Sema Link has suspended {}: sending is stopped and credits are frozen.\n\nReason: {reason}\n\nContact support to resolve this.",
         org.name
@@ -59,7 +61,7 @@ pub async fn suspend(
         body: &body,
         data: json!({ "reason": reason }),
     };
-    notifications::notify(&mut *tx, id, &notice, base).await?;
+    notifications::notify(&mut tx, id, &notice, base).await?;
     let staff_body = format!("{} was suspended. Reason: {reason}", org.name);
     let staff_notice = Notice {
         kind: "org.suspended",
@@ -67,33 +69,36 @@ pub async fn suspend(
         body: &staff_body,
         data: json!({ "account_id": id, "reason": reason, "by": act.staff_id() }),
     };
-    notices::notify_staff(&mut *tx, STAFF_OWNERS, &staff_notice, base).await?;
+    notices::notify_staff(&mut tx, STAFF_OWNERS, &staff_notice, base).await?;
     let metadata = json!({ "reason": reason, "held_messages": held, "before": org.status });
-    act.audit(&mut *tx, action, "account", id, metadata).await
+    act.audit(&mut *tx, action, "account", id, metadata).await?;
+    Ok(tx.commit().await?)
 }
 
-/// Lifts the suspension of organisation `id`, audited as `action` by `act`. 404 when
-/// unknown, 409 when deleted or not suspended.
+/// Lifts the suspension of organisation `id`, audited as `action` by `act`, in a transaction
+/// of its own. 404 when unknown, 409 when deleted or not suspended.
 pub async fn reactivate(
-    tx: &mut PgConnection,
+    state: &AppState,
     act: &StaffAction<'_>,
     id: Uuid,
     note: Option<&str>,
     action: &str,
-    base: &str,
 ) -> Result<()> {
-    let org = live(&mut *tx, id).await?;
+    let base = &state.config.server.public_base_url;
+    let mut tx = state.pool.begin().await?;
+    let org = live(&mut tx, id).await?;
     if org.status != AccountStatus::Suspended {
         return Err(Error::Conflict("the organisation is not suspended"));
     }
-    let released = changes::reactivate(&mut *tx, id).await?;
+    let released = changes::reactivate(&mut tx, id).await?;
     let notice = Notice {
         kind: "account.reactivated",
         title: "Your organisation is active again",
         body: "Sema Link has lifted the suspension: sending and credits work again.",
         data: json!({}),
     };
-    notifications::notify(&mut *tx, id, &notice, base).await?;
+    notifications::notify(&mut tx, id, &notice, base).await?;
     let metadata = json!({ "note": note, "released_messages": released });
-    act.audit(&mut *tx, action, "account", id, metadata).await
+    act.audit(&mut *tx, action, "account", id, metadata).await?;
+    Ok(tx.commit().await?)
 }

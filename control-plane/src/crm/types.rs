@@ -194,13 +194,15 @@ pub struct UserMembership {
 }
 
 /// A user with their memberships.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct UserDetail {
     /// The user.
+    #[sqlx(flatten)]
     pub user: UserSummary,
     /// Whether TOTP is on.
     pub mfa_enabled: bool,
     /// Every membership, active or not.
+    #[sqlx(skip)]
     pub memberships: Vec<UserMembership>,
 }
 

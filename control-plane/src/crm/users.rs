@@ -2,21 +2,19 @@
 //! their memberships, their login history (`crm: read`), disable and re-enable (`crm: admin`;
 //! disabling revokes every session at once).
 
-use axum::extract::State;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::Require;
+use crate::admin::guard::{CrmAdmin, CrmRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::crm::changes;
-use crate::crm::staff::{CrmAdmin, CrmRead};
 use crate::crm::store::{self, LoginScope};
 use crate::crm::types::{LoginEvent, StaffNote, SuspendOrg, UserDetail, UserQuery, UserSummary};
 use crate::error::{Error, Result};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::identity::sessions;
 use crate::state::AppState;
 
@@ -38,27 +36,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Users", body = Page<UserSummary>),
     ))]
 async fn list_users(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Paged { query, page }: Paged<UserQuery>,
 ) -> Result<Json<Page<UserSummary>>> {
-    let rows = store::users(
-        &state.pool,
-        &query,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::users(&state.pool, &query, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |u| u.id)))
 }
 
 async fn detail(state: &AppState, id: Uuid) -> Result<UserDetail> {
-    let (user, mfa_enabled) = store::user(&state.pool, id).await?.ok_or(Error::NotFound)?;
-    Ok(UserDetail {
-        user,
-        mfa_enabled,
-        memberships: store::memberships(&state.pool, id).await?,
-    })
+    let mut user = store::user(&state.pool, id).await?.ok_or(Error::NotFound)?;
+    user.memberships = store::memberships(&state.pool, id).await?;
+    Ok(user)
 }
 
 /// One user with every membership (`crm: read`).
@@ -68,8 +56,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<UserDetail> {
         (status = 200, description = "The user", body = UserDetail),
     ))]
 async fn user_detail(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<UserDetail>> {
     Ok(Json(detail(&state, id).await?))
@@ -83,19 +70,11 @@ async fn user_detail(
         (status = 200, description = "Login attempts", body = Page<LoginEvent>),
     ))]
 async fn user_logins(
-    State(state): State<AppState>,
-    _: Require<CrmRead>,
+    With(state, _): With<Require<CrmRead>>,
     Path(id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<LoginEvent>>> {
-    let rows = store::logins(
-        &state.pool,
-        LoginScope::User,
-        id,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::logins(&state.pool, LoginScope::User, id, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |e| e.id)))
 }
 
@@ -107,8 +86,7 @@ async fn user_logins(
         (status = 200, description = "Disabled", body = UserDetail),
     ))]
 async fn disable_user(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<SuspendOrg>,
 ) -> Result<Json<UserDetail>> {
@@ -133,8 +111,7 @@ async fn disable_user(
         (status = 200, description = "Enabled", body = UserDetail),
     ))]
 async fn enable_user(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
     Json(body): Json<StaffNote>,
 ) -> Result<Json<UserDetail>> {

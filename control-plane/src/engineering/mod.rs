@@ -13,15 +13,12 @@ pub mod store;
 pub mod types;
 
 use tokio_util::sync::CancellationToken;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 use crate::worker::Worker;
 
 /// The staff routes of the module.
-pub fn staff_routes() -> OpenApiRouter<AppState> {
-    staff::router()
-}
+pub use staff::router as staff_routes;
 
 /// The module's background workers: the failed-SMS spike check.
 pub fn workers(state: &AppState, stop: &CancellationToken) -> Vec<Worker> {

@@ -2,28 +2,21 @@
 //! consumers, failed messages, applied migrations, API health, recent server errors; the
 //! manual retry of failed messages (`engineering: admin`, audited).
 
-use axum::extract::State;
 use semalink_bus::Bus;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, permission};
+use crate::admin::guard::{EngineeringAdmin, EngineeringRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::engineering::types::{
     FailedMessage, FailedQuery, Health, Migrations, QueueDepth, Queues, RecentErrors, RetryAnswer,
     RetryRequest, UnmatchedReceipts,
 };
 use crate::engineering::{engines, retry, store};
-use crate::error::Error;
-use crate::error::{Problem, Result};
-use crate::http::{Json, Page, Paged};
+use crate::error::{Error, Problem, Result};
+use crate::http::{Json, Page, Paged, dedupb::With};
 use crate::state::AppState;
-
-permission! {
-    EngineeringRead = Engineering: Read;
-    EngineeringAdmin = Engineering: Admin;
-}
 
 /// Routes of the module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,10 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "Queues", body = Queues),
     ))]
-async fn queues(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
-) -> Result<Json<Queues>> {
+async fn queues(With(state, _): With<Require<EngineeringRead>>) -> Result<Json<Queues>> {
     let names = crate::bus::Queues::of(state.config.amqp.as_ref());
     let mut data = Vec::new();
     for queue in [names.priority, names.normal, names.status, names.inbound] {
@@ -71,17 +61,10 @@ async fn queues(
         (status = 200, description = "Failed messages", body = Page<FailedMessage>),
     ))]
 async fn failed_messages(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
+    With(state, _): With<Require<EngineeringRead>>,
     Paged { query, page }: Paged<FailedQuery>,
 ) -> Result<Json<Page<FailedMessage>>> {
-    let rows = store::failed(
-        &state.pool,
-        query.account_id,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::failed(&state.pool, query.account_id, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
 }
 
@@ -97,8 +80,7 @@ async fn failed_messages(
         (status = 409, description = "A message is not failed (its status is named) or past its validity", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn retry_failed(
-    State(state): State<AppState>,
-    Require(me, _): Require<EngineeringAdmin>,
+    With(state, Require(me, _)): With<Require<EngineeringAdmin>>,
     Json(body): Json<RetryRequest>,
 ) -> Result<Json<RetryAnswer>> {
     if body.message_ids.is_empty() || body.message_ids.len() > retry::MAX_RETRY {
@@ -107,15 +89,9 @@ async fn retry_failed(
     let note = action::note("note", body.note.as_deref())?;
     let act = StaffAction::new(&me, Module::Engineering, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let data = retry::retry(
-        &mut tx,
-        &act,
-        &body.message_ids,
-        note,
-        &state.config.results,
-        &state.config.server.public_base_url,
-    )
-    .await?;
+    let results = &state.config.results;
+    let base = &state.config.server.public_base_url;
+    let data = retry::retry(&mut tx, &act, &body.message_ids, note, results, base).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     Ok(Json(RetryAnswer { data }))
@@ -128,8 +104,7 @@ async fn retry_failed(
         (status = 200, description = "Unmatched receipts", body = UnmatchedReceipts),
     ))]
 async fn unmatched_receipts(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
+    With(state, _): With<Require<EngineeringRead>>,
 ) -> Result<Json<UnmatchedReceipts>> {
     Ok(Json(engines::unmatched(&state.config.engineering).await))
 }
@@ -139,13 +114,9 @@ async fn unmatched_receipts(
     responses(
         (status = 200, description = "Migrations", body = Migrations),
     ))]
-async fn migrations(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
-) -> Result<Json<Migrations>> {
-    Ok(Json(Migrations {
-        data: store::migrations(&state.pool).await?,
-    }))
+async fn migrations(With(state, _): With<Require<EngineeringRead>>) -> Result<Json<Migrations>> {
+    let data = store::migrations(&state.pool).await?;
+    Ok(Json(Migrations { data }))
 }
 
 /// Request rate, error rate and latency percentiles from the service's own metrics, the
@@ -154,10 +125,7 @@ async fn migrations(
     responses(
         (status = 200, description = "Health", body = Health),
     ))]
-async fn health(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
-) -> Result<Json<Health>> {
+async fn health(With(state, _): With<Require<EngineeringRead>>) -> Result<Json<Health>> {
     let (outbox_waiting, outbox_held) = store::outbox(&state.pool).await?;
     Ok(Json(Health {
         api: state.metrics.health(),
@@ -172,10 +140,8 @@ async fn health(
         (status = 200, description = "Recent server errors", body = RecentErrors),
     ))]
 async fn recent_errors(
-    State(state): State<AppState>,
-    _: Require<EngineeringRead>,
+    With(state, _): With<Require<EngineeringRead>>,
 ) -> Result<Json<RecentErrors>> {
-    Ok(Json(RecentErrors {
-        data: state.metrics.recent_server_errors(),
-    }))
+    let data = state.metrics.recent_server_errors();
+    Ok(Json(RecentErrors { data }))
 }

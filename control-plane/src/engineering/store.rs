@@ -5,13 +5,13 @@ use uuid::Uuid;
 
 use crate::engineering::types::{FailedMessage, Migration};
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 
-/// Failed messages below `before`, newest first.
+/// A page of the failed messages, newest first.
 pub async fn failed(
     conn: impl PgExecutor<'_>,
     account_id: Option<Uuid>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<FailedMessage>> {
     Ok(sqlx::query_as(
         "SELECT id, account_id, campaign_id, destination, mno_id, error_kind, error_code,
@@ -21,8 +21,8 @@ pub async fn failed(
           ORDER BY id DESC LIMIT $3",
     )
     .bind(account_id)
-    .bind(before)
-    .bind(limit)
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }

@@ -3,6 +3,7 @@
 //! way round (the rate limiters the state holds live in [`crate::rate_limit`]).
 
 pub mod client_ip;
+pub mod dedupb;
 pub mod extract;
 pub mod json;
 pub mod layers;

@@ -6,13 +6,13 @@
 //! them; both take `at` so callers (and tests) choose the moment a future-dated rate applies.
 
 use crate::identity::scope::AccountScope;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 use semalink_protocol::analysis::{self, Encoding};
 use semalink_protocol::mno;
 use semalink_protocol::msisdn::Msisdn;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -116,13 +116,11 @@ impl Pricer {
 
     /// Every destination key any list has a rate for, priced by precedence.
     pub fn effective(&self) -> Vec<EffectiveRate> {
-        let mut keys: Vec<(&str, Option<&str>)> = self
+        let keys: BTreeSet<(&str, Option<&str>)> = self
             .rows
             .keys()
             .map(|(_, _, c, m)| (c.as_str(), m.as_deref()))
             .collect();
-        keys.sort_unstable();
-        keys.dedup();
         keys.into_iter()
             .filter_map(|(country, mno_id)| {
                 let rate = self.rate_for(country, mno_id)?;
@@ -190,7 +188,8 @@ fn measure(content: Content<'_>) -> Result<(u32, Option<&'static str>, Option<us
     }
 }
 
-async fn chain_of(conn: &mut PgConnection, scope: AccountScope) -> Result<Chain> {
+/// The pricing chain of an account; 404 for an unknown account.
+pub(crate) async fn chain_of(conn: &mut PgConnection, scope: AccountScope) -> Result<Chain> {
     store::chain(&mut *conn, scope)
         .await?
         .ok_or(Error::NotFound)
@@ -230,14 +229,12 @@ pub struct BulkQuote {
 impl BulkQuote {
     /// The countries of the priced lines, each once.
     pub fn countries(&self) -> Vec<String> {
-        let mut countries: Vec<String> = self
+        let countries: BTreeSet<String> = self
             .lines
             .iter()
             .filter_map(|l| l.as_ref().ok().map(|q| q.country.clone()))
             .collect();
-        countries.sort_unstable();
-        countries.dedup();
-        countries
+        countries.into_iter().collect()
     }
 }
 
@@ -253,9 +250,8 @@ pub async fn quote_many(
     let chain = chain_of(conn, scope).await?;
     let (segments, encoding, characters) = measure(content)?;
     let dests: Vec<Destination> = numbers.iter().cloned().map(Destination::of).collect();
-    let mut countries: Vec<String> = dests.iter().map(|d| d.country.to_owned()).collect();
-    countries.sort_unstable();
-    countries.dedup();
+    let countries: BTreeSet<String> = dests.iter().map(|d| d.country.to_owned()).collect();
+    let countries: Vec<String> = countries.into_iter().collect();
     let pricer = Pricer::load(conn, &chain, Some(&countries), at).await?;
     let mut total = Decimal::ZERO;
     let lines = dests
@@ -278,6 +274,18 @@ pub async fn quote_many(
         total,
         segments,
     })
+}
+
+/// The platform list's rates in force at `at` (for `country`, or every country), by
+/// destination: the public pricing table and the staff margin view.
+pub async fn platform_rates(
+    conn: impl PgExecutor<'_>,
+    country: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<Vec<EffectiveRate>> {
+    let countries = country.map(|c| vec![c.to_owned()]);
+    let rows = store::in_force(conn, None, countries.as_deref(), at).await?;
+    Ok(Pricer::new(vec![(RateScope::Platform, None)], rows).effective())
 }
 
 /// Every rate in force for `account_id` at `at`, by destination.

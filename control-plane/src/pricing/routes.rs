@@ -9,12 +9,11 @@ use utoipa_axum::routes;
 
 use crate::api_keys::types::Scope;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Query};
+use crate::http::{Json, Query, dedupb::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
-use crate::pricing::quote::{self, Content, operator_name};
-use crate::pricing::store;
-use crate::pricing::types::{CountryQuery, EffectiveRate, Quote, QuoteBody, RateScope};
+use crate::pricing::quote::{self, Content};
+use crate::pricing::types::{CountryQuery, EffectiveRate, Quote, QuoteBody};
 use crate::state::AppState;
 use crate::types::CountryCode;
 
@@ -35,7 +34,8 @@ pub fn mno_of(field: &str, text: &str, country: &str) -> Result<&'static str> {
     Ok(id.as_str())
 }
 
-fn optional_country(country: Option<&str>) -> Result<Option<String>> {
+/// An optional country filter, checked and upper-cased.
+pub(crate) fn optional_country(country: Option<&str>) -> Result<Option<String>> {
     country
         .map(|c| CountryCode::field("country", c).map(|c| c.to_string()))
         .transpose()
@@ -50,29 +50,11 @@ async fn public_table(
     State(state): State<AppState>,
     Query(q): Query<CountryQuery>,
 ) -> Result<Json<Vec<EffectiveRate>>> {
-    let countries = optional_country(q.country.as_deref())?.map(|c| vec![c]);
-    let rows = store::in_force(
-        &state.pool,
-        None,
-        countries.as_deref(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    let mut table: Vec<EffectiveRate> = rows
-        .into_iter()
-        .filter(|r| r.scope == RateScope::Platform)
-        .map(|r| EffectiveRate {
-            operator: r.mno_id.as_deref().and_then(operator_name),
-            operator_specific: r.mno_id.is_some(),
-            country: r.country,
-            mno_id: r.mno_id,
-            rate: r.rate,
-            scope: r.scope,
-            effective_from: r.effective_from,
-        })
-        .collect();
-    table.sort_by(|a, b| (&a.country, &a.mno_id).cmp(&(&b.country, &b.mno_id)));
-    Ok(Json(table))
+    let country = optional_country(q.country.as_deref())?;
+    let now = OffsetDateTime::now_utc();
+    Ok(Json(
+        quote::platform_rates(&state.pool, country.as_deref(), now).await?,
+    ))
 }
 
 /// The organisation's rates in force, by destination, with the price list that sets each.
@@ -83,20 +65,14 @@ async fn public_table(
         (status = 403, description = "API key without billing:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn my_rates(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Query(q): Query<CountryQuery>,
 ) -> Result<Json<Vec<EffectiveRate>>> {
     who.require(Scope::BillingRead, Role::Member)?;
     let country = optional_country(q.country.as_deref())?;
     let mut conn = state.pool.acquire().await?;
-    let rates = quote::effective_rates(
-        &mut conn,
-        who.scope(),
-        country.as_deref(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let now = OffsetDateTime::now_utc();
+    let rates = quote::effective_rates(&mut conn, who.scope(), country.as_deref(), now).await?;
     Ok(Json(rates))
 }
 
@@ -108,8 +84,7 @@ async fn my_rates(
         (status = 403, description = "API key without billing:read or messages:send", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn quote_message(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Json(body): Json<QuoteBody>,
 ) -> Result<Json<Quote>> {
     if let Principal::Key(key) = &who {
@@ -122,14 +97,8 @@ async fn quote_message(
         (None, Some(n)) => Content::Segments(n),
         _ => return Err(Error::field("text", "give either text or segments")),
     };
+    let now = OffsetDateTime::now_utc();
     let mut conn = state.pool.acquire().await?;
-    let quote = quote::quote(
-        &mut conn,
-        who.scope(),
-        &body.to,
-        content,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let quote = quote::quote(&mut conn, who.scope(), &body.to, content, now).await?;
     Ok(Json(quote))
 }

@@ -3,23 +3,23 @@
 //! Changes are new rows (never updates) and are audited in the same transaction.
 
 use crate::identity::scope::AccountScope;
-use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::json;
+use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::{Permission, Require, permission};
+use crate::admin::guard::{PricingAdmin, PricingOwner, PricingRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::credits::money::parse_rate;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Query};
-use crate::pricing::quote::{Pricer, effective_rates, operator_name};
-use crate::pricing::routes::mno_of;
+use crate::http::{Json, Page, Paged, Query, dedupb::With};
+use crate::pricing::quote::{effective_rates, operator_name, platform_rates};
+use crate::pricing::routes::{mno_of, optional_country};
 use crate::pricing::store::{self, NewCost, NewRate};
 use crate::pricing::types::{
     EffectiveRate, Margin, MarginQuery, Rate, RateHistoryQuery, RateScope, RecordCost, SetRate,
@@ -27,12 +27,6 @@ use crate::pricing::types::{
 };
 use crate::state::AppState;
 use crate::types::CountryCode;
-
-permission! {
-    PricingRead = Pricing: Read;
-    PricingAdmin = Pricing: Admin;
-    PricingOwner = Pricing: Owner;
-}
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -117,8 +111,7 @@ impl<'a> RateFields<'a> {
         (status = 409, description = "A row for this list, destination and moment exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_rate(
-    State(state): State<AppState>,
-    Require(staff, _): Require<PricingOwner>,
+    With(state, Require(staff, _)): With<Require<PricingOwner>>,
     Json(body): Json<SetRate>,
 ) -> Result<(StatusCode, Json<Rate>)> {
     let fields = RateFields::check(
@@ -174,24 +167,11 @@ async fn set_rate(
         (status = 200, description = "Rate rows", body = Page<Rate>),
     ))]
 async fn rate_history(
-    State(state): State<AppState>,
-    _: Require<PricingRead>,
-    Paged { query: q, page }: Paged<RateHistoryQuery>,
+    With(state, _): With<Require<PricingRead>>,
+    Paged { query: mut q, page }: Paged<RateHistoryQuery>,
 ) -> Result<Json<Page<Rate>>> {
-    let country = q
-        .country
-        .as_deref()
-        .map(|c| CountryCode::field("country", c).map(|c| c.to_string()))
-        .transpose()?;
-    let rows = store::rate_history(
-        &state.pool,
-        q.scope,
-        q.account_id,
-        country.as_deref(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    q.country = optional_country(q.country.as_deref())?;
+    let rows = store::rate_history(&state.pool, &q, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |r| r.id)))
 }
 
@@ -203,8 +183,7 @@ async fn rate_history(
         (status = 409, description = "A row for this upstream, destination and moment exists", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn record_cost(
-    State(state): State<AppState>,
-    Require(staff, _): Require<PricingAdmin>,
+    With(state, Require(staff, _)): With<Require<PricingAdmin>>,
     Json(body): Json<RecordCost>,
 ) -> Result<(StatusCode, Json<UpstreamCost>)> {
     let upstream = body.upstream.as_deref().unwrap_or("celcom");
@@ -257,12 +236,10 @@ async fn record_cost(
         (status = 200, description = "Cost rows", body = Page<UpstreamCost>),
     ))]
 async fn cost_history(
-    State(state): State<AppState>,
-    _: Require<PricingRead>,
+    With(state, _): With<Require<PricingRead>>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<UpstreamCost>>> {
-    let rows =
-        store::cost_history(&state.pool, None, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::cost_history(&state.pool, None, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |r| r.id)))
 }
 
@@ -275,37 +252,19 @@ async fn cost_history(
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn margins(
-    State(state): State<AppState>,
-    _: Require<PricingRead>,
+    With(state, _): With<Require<PricingRead>>,
     Query(q): Query<MarginQuery>,
 ) -> Result<Json<Vec<Margin>>> {
     let now = OffsetDateTime::now_utc();
-    let country = q
-        .country
-        .as_deref()
-        .map(|c| CountryCode::field("country", c).map(|c| c.to_string()))
-        .transpose()?;
+    let country = optional_country(q.country.as_deref())?;
+    let country = country.as_deref();
     let mut conn = state.pool.acquire().await?;
     let rates: Vec<EffectiveRate> = match q.account_id {
-        Some(id) => {
-            effective_rates(
-                &mut conn,
-                AccountScope::trusted(id),
-                country.as_deref(),
-                now,
-            )
-            .await?
-        }
-        None => {
-            let countries = country.clone().map(|c| vec![c]);
-            let rows = store::in_force(&mut *conn, None, countries.as_deref(), now).await?;
-            Pricer::new(vec![(RateScope::Platform, None)], rows).effective()
-        }
+        Some(id) => effective_rates(&mut conn, AccountScope::trusted(id), country, now).await?,
+        None => platform_rates(&mut *conn, country, now).await?,
     };
-    let costs = store::costs_in_force(&mut *conn, country.as_deref(), now).await?;
-    let mut upstreams: Vec<&str> = costs.iter().map(|c| c.upstream.as_str()).collect();
-    upstreams.sort_unstable();
-    upstreams.dedup();
+    let costs = store::costs_in_force(&mut *conn, country, now).await?;
+    let upstreams: BTreeSet<&str> = costs.iter().map(|c| c.upstream.as_str()).collect();
     let cost_for = |upstream: &str, rate: &EffectiveRate| {
         let find = |mno: Option<&str>| {
             costs.iter().find(|c| {

@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{Result, conflict_on_unique};
-use crate::pricing::types::{Rate, RateScope, UpstreamCost};
+use crate::http::pagination::PageRequest;
+use crate::pricing::types::{Rate, RateHistoryQuery, RateScope, UpstreamCost};
 
 const RATE_COLUMNS: &str =
     "id, scope, account_id, country, mno_id, rate, effective_from, created_by, note, created_at";
@@ -133,14 +134,12 @@ pub async fn insert_rate(conn: impl PgExecutor<'_>, new: &NewRate<'_>) -> Result
     .map_err(|e| conflict_on_unique(e, "a rate for this destination and moment already exists"))
 }
 
-/// Rate history (every row, future ones included), newest first.
+/// A page of the rate history matching `q` (every row, future ones included; `q.country`
+/// already upper-case), newest first.
 pub async fn rate_history(
     conn: impl PgExecutor<'_>,
-    scope: Option<RateScope>,
-    account_id: Option<Uuid>,
-    country: Option<&str>,
-    before: Uuid,
-    limit: i64,
+    q: &RateHistoryQuery,
+    page: &PageRequest,
 ) -> Result<Vec<Rate>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {RATE_COLUMNS} FROM pricing_rates
@@ -150,11 +149,11 @@ pub async fn rate_history(
            AND id < $4
          ORDER BY id DESC LIMIT $5"
     )))
-    .bind(scope)
-    .bind(account_id)
-    .bind(country)
-    .bind(before)
-    .bind(limit)
+    .bind(q.scope)
+    .bind(q.account_id)
+    .bind(q.country.as_deref())
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }
@@ -197,12 +196,11 @@ pub async fn insert_cost(conn: impl PgExecutor<'_>, new: &NewCost<'_>) -> Result
     .map_err(|e| conflict_on_unique(e, "a cost for this destination and moment already exists"))
 }
 
-/// Upstream cost history, newest first.
+/// A page of the upstream cost history, newest first.
 pub async fn cost_history(
     conn: impl PgExecutor<'_>,
     country: Option<&str>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<UpstreamCost>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COST_COLUMNS} FROM upstream_costs
@@ -210,8 +208,8 @@ pub async fn cost_history(
          ORDER BY id DESC LIMIT $3"
     )))
     .bind(country)
-    .bind(before)
-    .bind(limit)
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }

@@ -128,20 +128,17 @@ async fn notify(
 ) -> Result<()> {
     let done = action.done();
     let title = format!("Sender ID {} {done}", sender.name);
-    let mut body = match action {
-        Action::Approve | Action::Reinstate => format!(
-            "Your sender ID {} ({}) is {done} and can be used to send messages.",
-            sender.name, sender.country
-        ),
-        Action::Reject => format!(
-            "Your sender ID {} ({}) was rejected.",
-            sender.name, sender.country
-        ),
-        Action::Suspend => format!(
-            "Your sender ID {} ({}) is suspended and cannot be used until it is reinstated.",
-            sender.name, sender.country
-        ),
+    let outcome = match action {
+        Action::Approve | Action::Reinstate => {
+            format!("is {done} and can be used to send messages.")
+        }
+        Action::Reject => "was rejected.".to_owned(),
+        Action::Suspend => "is suspended and cannot be used until it is reinstated.".to_owned(),
     };
+    let mut body = format!(
+        "Your sender ID {} ({}) {outcome}",
+        sender.name, sender.country
+    );
     if action == Action::Suspend && was_default {
         body.push_str(" It is no longer your default sender ID.");
     }

@@ -3,8 +3,8 @@
 //! with `sender_ids:write`) change.
 
 use crate::identity::scope::AccountScope;
-use axum::extract::State;
 use axum::http::StatusCode;
+use sqlx::{Postgres, Transaction};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -16,14 +16,14 @@ use crate::api_keys::types::Scope;
 use crate::email::outbox;
 use crate::email::templates::Template;
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::sender_ids::name::SenderName;
 use crate::sender_ids::store::{self, Event, NewSenderId};
 use crate::sender_ids::types::{RegisterSenderId, SenderId, SenderIdQuery, SenderIdStatus};
 use crate::state::AppState;
-use crate::types::CountryCode;
+use crate::types::{BoundedText, CountryCode};
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,6 +39,21 @@ fn reader(p: &Principal) -> Result<()> {
 
 fn writer(p: &Principal) -> Result<()> {
     p.require(Scope::SenderIdsWrite, Role::Admin)
+}
+
+/// Checks that `p` may change sender IDs and locks `id`, one of its organisation's, in a new
+/// transaction.
+async fn lock_own(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+) -> Result<(Transaction<'static, Postgres>, SenderId)> {
+    writer(p)?;
+    let mut tx = state.pool.begin().await?;
+    let current = store::lock(&mut *tx, Some(p.scope()), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok((tx, current))
 }
 
 fn acting_user(p: &Principal) -> Option<Uuid> {
@@ -57,8 +72,7 @@ fn acting_user(p: &Principal) -> Option<Uuid> {
         (status = 409, description = "Already registered for that country", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn register_sender_id(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Json(req): Json<RegisterSenderId>,
 ) -> Result<(StatusCode, Json<SenderId>)> {
     writer(&principal)?;
@@ -74,13 +88,8 @@ async fn register_sender_id(
     if !(10..=1000).contains(&use_case.chars().count()) {
         errors.push(FieldError::new("use_case", "must be 10 to 1000 characters"));
     }
-    let sample = req.sample_message.as_deref().map(str::trim);
-    if sample.is_some_and(|s| s.is_empty() || s.chars().count() > 1000) {
-        errors.push(FieldError::new(
-            "sample_message",
-            "must be 1 to 1000 characters",
-        ));
-    }
+    let sample = req.sample_message.as_deref();
+    let sample = sample.and_then(|s| BoundedText::<1000>::check("sample_message", s, &mut errors));
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(Error::Validation(errors));
     };
@@ -90,7 +99,7 @@ async fn register_sender_id(
         country: &country,
         traffic_type: req.traffic_type,
         use_case,
-        sample_message: sample,
+        sample_message: sample.as_ref().map(BoundedText::as_str),
         submitted_by: acting_user(&principal),
     };
     let mut tx = state.pool.begin().await?;
@@ -130,19 +139,11 @@ async fn alert_reviewers(
         (status = 403, description = "Key lacks sender_ids:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_sender_ids(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Paged { query: q, page }: Paged<SenderIdQuery>,
 ) -> Result<Json<Page<SenderId>>> {
     reader(&principal)?;
-    let rows = store::list(
-        &state.pool,
-        principal.scope(),
-        q.status,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, principal.scope(), q.status, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.id)))
 }
 
@@ -155,8 +156,7 @@ async fn list_sender_ids(
         (status = 403, description = "Key lacks sender_ids:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_sender_id(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
     reader(&principal)?;
@@ -176,15 +176,10 @@ async fn get_sender_id(
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn withdraw_sender_id(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
-    writer(&principal)?;
-    let mut tx = state.pool.begin().await?;
-    let current = store::lock(&mut *tx, Some(principal.scope()), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (mut tx, current) = lock_own(&state, &principal, id).await?;
     if !current.status.can_become(SenderIdStatus::Withdrawn) {
         return Err(Error::Conflict(current.status.conflict_detail()));
     }
@@ -212,20 +207,14 @@ async fn withdraw_sender_id(
         (status = 409, description = "Not approved (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_default(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
-    writer(&principal)?;
-    let scope = principal.scope();
-    let mut tx = state.pool.begin().await?;
-    let current = store::lock(&mut *tx, Some(scope), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (mut tx, current) = lock_own(&state, &principal, id).await?;
     if current.status != SenderIdStatus::Approved {
         return Err(Error::Conflict(current.status.conflict_detail()));
     }
-    let sender = store::make_default(&mut tx, scope, id).await?;
+    let sender = store::make_default(&mut tx, principal.scope(), id).await?;
     tx.commit().await?;
     Ok(Json(sender))
 }
@@ -240,15 +229,10 @@ async fn set_default(
         (status = 403, description = "Role too low or key lacks sender_ids:write", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn clear_default(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
-    writer(&principal)?;
-    let mut tx = state.pool.begin().await?;
-    store::lock(&mut *tx, Some(principal.scope()), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (mut tx, _) = lock_own(&state, &principal, id).await?;
     let sender = store::set_default_flag(&mut *tx, id, false).await?;
     tx.commit().await?;
     Ok(Json(sender))

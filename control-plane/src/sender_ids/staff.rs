@@ -3,9 +3,8 @@
 //! reject, suspend, reinstate, bulk approve.
 
 use crate::identity::scope::AccountScope;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -13,7 +12,7 @@ use uuid::Uuid;
 use crate::admin::action;
 use crate::admin::guard::{Require, SenderIdsAdmin, SenderIdsRead};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::sender_ids::review::{self, Action, Decided};
 use crate::sender_ids::store;
 use crate::sender_ids::types::{
@@ -45,12 +44,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "The approval queue, oldest first", body = Page<StaffSenderId>),
     ))]
 async fn queue(
-    State(state): State<AppState>,
-    _: Require<SenderIdsRead>,
+    With(state, _): With<Require<SenderIdsRead>>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<StaffSenderId>>> {
-    let after = page.before.unwrap_or(Uuid::nil());
-    let rows = store::queue(&state.pool, after, page.fetch_limit()).await?;
+    let rows = store::queue(&state.pool, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |s| s.sender_id.id)))
 }
 
@@ -61,18 +58,14 @@ async fn queue(
         (status = 200, description = "The sender ID and its history", body = SenderIdHistory),
     ))]
 async fn staff_get_sender_id(
-    State(state): State<AppState>,
-    _: Require<SenderIdsRead>,
+    With(state, _): With<Require<SenderIdsRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderIdHistory>> {
-    let sender = store::staff_get(&state.pool, id)
+    let sender_id = store::staff_get(&state.pool, id)
         .await?
         .ok_or(Error::NotFound)?;
     let events = store::events_of(&state.pool, &[id]).await?;
-    Ok(Json(SenderIdHistory {
-        sender_id: sender,
-        events,
-    }))
+    Ok(Json(SenderIdHistory { sender_id, events }))
 }
 
 /// Every sender ID of one organisation, newest first, each with its status history
@@ -83,21 +76,14 @@ async fn staff_get_sender_id(
         (status = 200, description = "Sender IDs with their history", body = Page<SenderIdHistory>),
     ))]
 async fn account_history(
-    State(state): State<AppState>,
-    _: Require<SenderIdsRead>,
+    With(state, _): With<Require<SenderIdsRead>>,
     Path(account_id): Path<Uuid>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<SenderIdHistory>>> {
     if !store::account_exists(&state.pool, account_id).await? {
         return Err(Error::NotFound);
     }
-    let rows = store::of_account(
-        &state.pool,
-        AccountScope::trusted(account_id),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::of_account(&state.pool, AccountScope::trusted(account_id), &page).await?;
     let ids: Vec<Uuid> = rows.iter().map(|s| s.sender_id.id).collect();
     let mut events: HashMap<Uuid, Vec<_>> = HashMap::new();
     for event in store::events_of(&state.pool, &ids).await? {
@@ -146,8 +132,7 @@ async fn decide_one(
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn approve(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionNote>,
 ) -> Result<Json<StaffSenderId>> {
@@ -163,12 +148,11 @@ async fn approve(
         (status = 409, description = "Not pending (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reject(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionReason>,
 ) -> Result<Json<StaffSenderId>> {
-    let reason = required_reason(&req)?;
+    let reason = action::reason("reason", &req.reason)?;
     decide_one(&state, &me, id, Action::Reject, Some(reason)).await
 }
 
@@ -181,12 +165,11 @@ async fn reject(
         (status = 409, description = "Not approved (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn suspend(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionReason>,
 ) -> Result<Json<StaffSenderId>> {
-    let reason = required_reason(&req)?;
+    let reason = action::reason("reason", &req.reason)?;
     decide_one(&state, &me, id, Action::Suspend, Some(reason)).await
 }
 
@@ -199,17 +182,12 @@ async fn suspend(
         (status = 409, description = "Not suspended (the detail names its status)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn reinstate(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Path(id): Path<Uuid>,
     Json(req): Json<DecisionNote>,
 ) -> Result<Json<StaffSenderId>> {
     let note = action::note("note", req.note.as_deref())?;
     decide_one(&state, &me, id, Action::Reinstate, note).await
-}
-
-fn required_reason(req: &DecisionReason) -> Result<&str> {
-    action::reason("reason", &req.reason)
 }
 
 /// Approve several sender IDs in one transaction (`sender_ids: admin`). Ids that are no
@@ -221,8 +199,7 @@ fn required_reason(req: &DecisionReason) -> Result<&str> {
         (status = 200, description = "Per-id results, in request order", body = BulkApproved),
     ))]
 async fn bulk_approve(
-    State(state): State<AppState>,
-    Require(me, _): Require<SenderIdsAdmin>,
+    With(state, Require(me, _)): With<Require<SenderIdsAdmin>>,
     Json(req): Json<BulkApprove>,
 ) -> Result<Json<BulkApproved>> {
     let mut ids = req.sender_id_ids.clone();
@@ -233,32 +210,26 @@ async fn bulk_approve(
     }
     let note = action::note("note", req.note.as_deref())?;
     // Lock in id order so that concurrent bulk approvals cannot deadlock.
-    let mut order = ids.clone();
-    order.sort();
+    let order: BTreeSet<Uuid> = ids.iter().copied().collect();
     let base_url = &state.config.server.public_base_url;
     let mut outcomes = HashMap::new();
     let mut tx = state.pool.begin().await?;
     for id in order {
-        let result = match review::decide(&mut tx, &me, id, Action::Approve, note, base_url).await?
-        {
-            Decided::Changed(status) => (BulkOutcome::Approved, Some(status)),
-            Decided::Refused(status) => (BulkOutcome::NotPending, Some(status)),
-            Decided::Missing => (BulkOutcome::NotFound, None),
+        let (outcome, status) =
+            match review::decide(&mut tx, &me, id, Action::Approve, note, base_url).await? {
+                Decided::Changed(status) => (BulkOutcome::Approved, Some(status)),
+                Decided::Refused(status) => (BulkOutcome::NotPending, Some(status)),
+                Decided::Missing => (BulkOutcome::NotFound, None),
+            };
+        let result = BulkResult {
+            sender_id_id: id,
+            outcome,
+            status,
         };
         outcomes.insert(id, result);
     }
     tx.commit().await?;
-    let results: Vec<BulkResult> = ids
-        .iter()
-        .map(|id| {
-            let (outcome, status) = outcomes[id];
-            BulkResult {
-                sender_id_id: *id,
-                outcome,
-                status,
-            }
-        })
-        .collect();
+    let results: Vec<BulkResult> = ids.iter().filter_map(|id| outcomes.remove(id)).collect();
     Ok(Json(BulkApproved {
         approved: results
             .iter()

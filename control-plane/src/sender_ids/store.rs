@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::error::{Result, conflict_on_unique};
+use crate::http::pagination::PageRequest;
 use crate::sender_ids::name::SenderName;
 use crate::sender_ids::types::{
     SenderId, SenderIdEvent, SenderIdStatus, StaffSenderId, TrafficType,
@@ -87,13 +88,12 @@ pub async fn insert(conn: &mut PgConnection, new: &NewSenderId<'_>) -> Result<Se
     Ok(sender)
 }
 
-/// An account's sender IDs below `before`, newest first, optionally of one status.
+/// A page of an account's sender IDs, newest first, optionally of one status.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     status: Option<SenderIdStatus>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<SenderId>> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
@@ -103,9 +103,9 @@ pub async fn list(
          ORDER BY s.id DESC LIMIT $4"
     ))
     .bind(scope.id())
-    .bind(before)
+    .bind(page.before_or_max())
     .bind(status)
-    .bind(limit)
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }
@@ -281,20 +281,17 @@ pub async fn approved_sender(
     .await?)
 }
 
-/// The staff approval queue: pending sender IDs of every account after `after`, oldest first.
-pub async fn queue(
-    conn: impl PgExecutor<'_>,
-    after: Uuid,
-    limit: i64,
-) -> Result<Vec<StaffSenderId>> {
+/// A page of the staff approval queue: pending sender IDs of every account after the cursor,
+/// oldest first.
+pub async fn queue(conn: impl PgExecutor<'_>, page: &PageRequest) -> Result<Vec<StaffSenderId>> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         staff_columns!(),
         " FROM sender_ids s JOIN accounts a ON a.id = s.account_id
          WHERE s.status = 'pending' AND s.id > $1 ORDER BY s.id LIMIT $2"
     ))
-    .bind(after)
-    .bind(limit)
+    .bind(page.before.unwrap_or(Uuid::nil()))
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }
@@ -311,12 +308,11 @@ pub async fn staff_get(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Sta
     .await?)
 }
 
-/// Every sender ID of an account below `before`, newest first, staff view.
+/// A page of every sender ID of an account, newest first, staff view.
 pub async fn of_account(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<StaffSenderId>> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
@@ -325,8 +321,8 @@ pub async fn of_account(
          WHERE s.account_id = $1 AND s.id < $2 ORDER BY s.id DESC LIMIT $3"
     ))
     .bind(scope.id())
-    .bind(before)
-    .bind(limit)
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }

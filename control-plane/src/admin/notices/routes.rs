@@ -1,7 +1,6 @@
 //! The staff bell: my notifications (all or unread), the unread count, mark read. Any
 //! signed-in staff member sees their own, whatever their module levels.
 
-use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -10,7 +9,7 @@ use crate::admin::guard::StaffSession;
 use crate::admin::notices::store;
 use crate::admin::notices::types::{MarkedRead, NotificationQuery, StaffNotification, UnreadCount};
 use crate::error::{Error, Result};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, dedupb::With};
 use crate::state::AppState;
 
 /// Routes of the feed.
@@ -29,18 +28,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Notifications", body = Page<StaffNotification>),
     ))]
 async fn list_staff_notifications(
-    State(state): State<AppState>,
-    me: StaffSession,
+    With(state, me): With<StaffSession>,
     Paged { query: q, page }: Paged<NotificationQuery>,
 ) -> Result<Json<Page<StaffNotification>>> {
-    let rows = store::list(
-        &state.pool,
-        me.staff_id,
-        q.unread.unwrap_or(false),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, me.staff_id, q.unread.unwrap_or(false), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |n| n.id)))
 }
 
@@ -49,13 +40,9 @@ async fn list_staff_notifications(
     responses(
         (status = 200, description = "Unread count", body = UnreadCount),
     ))]
-async fn staff_unread_count(
-    State(state): State<AppState>,
-    me: StaffSession,
-) -> Result<Json<UnreadCount>> {
-    Ok(Json(UnreadCount {
-        unread: store::unread_count(&state.pool, me.staff_id).await?,
-    }))
+async fn staff_unread_count(With(state, me): With<StaffSession>) -> Result<Json<UnreadCount>> {
+    let unread = store::unread_count(&state.pool, me.staff_id).await?;
+    Ok(Json(UnreadCount { unread }))
 }
 
 /// Marks one of my notifications read.
@@ -65,8 +52,7 @@ async fn staff_unread_count(
         (status = 200, description = "The notification, read", body = StaffNotification),
     ))]
 async fn staff_mark_read(
-    State(state): State<AppState>,
-    me: StaffSession,
+    With(state, me): With<StaffSession>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<StaffNotification>> {
     store::mark_read(&state.pool, me.staff_id, id)
@@ -80,11 +66,7 @@ async fn staff_mark_read(
     responses(
         (status = 200, description = "How many were marked", body = MarkedRead),
     ))]
-async fn staff_mark_all_read(
-    State(state): State<AppState>,
-    me: StaffSession,
-) -> Result<Json<MarkedRead>> {
-    Ok(Json(MarkedRead {
-        marked: store::mark_all_read(&state.pool, me.staff_id).await?,
-    }))
+async fn staff_mark_all_read(With(state, me): With<StaffSession>) -> Result<Json<MarkedRead>> {
+    let marked = store::mark_all_read(&state.pool, me.staff_id).await?;
+    Ok(Json(MarkedRead { marked }))
 }

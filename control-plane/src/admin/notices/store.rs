@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::admin::notices::Audience;
 use crate::admin::notices::types::StaffNotification;
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 use crate::notifications::Notice;
 
 /// One row per active staff member of `audience` (ids made here, time-ordered); returns how
@@ -40,13 +41,12 @@ pub async fn insert_for(
     .rows_affected())
 }
 
-/// The staff member's notifications below `before`, newest first.
+/// A page of the staff member's notifications, newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     staff_id: Uuid,
     unread_only: bool,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<StaffNotification>> {
     Ok(sqlx::query_as(
         "SELECT id, kind, title, body, data, read_at, created_at FROM staff_notifications
@@ -54,9 +54,9 @@ pub async fn list(
           ORDER BY id DESC LIMIT $4",
     )
     .bind(staff_id)
-    .bind(before)
+    .bind(page.before_or_max())
     .bind(unread_only)
-    .bind(limit)
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }

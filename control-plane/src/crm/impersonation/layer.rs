@@ -5,6 +5,7 @@
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::Method;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -33,9 +34,7 @@ pub async fn impersonation(
         Ok(ClientIp(ip)) => ip.to_string(),
         Err(e) => return e.into_response(),
     };
-    let read = matches!(parts.method, Method::GET | Method::HEAD);
-    let path = parts.uri.path().to_owned();
-    match check(&state, &jwt, read, parts.method.as_str(), &path, &ip).await {
+    match check(&state, &jwt, &parts, &ip).await {
         Ok(view) => {
             parts.extensions.insert(view);
             next.run(Request::from_parts(parts, body)).await
@@ -45,14 +44,9 @@ pub async fn impersonation(
 }
 
 /// Verifies the token, audits the request and answers whether it may proceed.
-async fn check(
-    state: &AppState,
-    jwt: &str,
-    read: bool,
-    method: &str,
-    path: &str,
-    ip: &str,
-) -> Result<Impersonated> {
+async fn check(state: &AppState, jwt: &str, parts: &Parts, ip: &str) -> Result<Impersonated> {
+    let (method, path) = (parts.method.as_str(), parts.uri.path());
+    let read = matches!(parts.method, Method::GET | Method::HEAD);
     let claims: ImpersonationClaims = state.customer_keys.verify(jwt, AUDIENCE)?;
     let view = store::live(&state.pool, claims.sub, claims.stf, claims.acc)
         .await?

@@ -1,6 +1,5 @@
 //! Start and exit an impersonation (`crm: admin`), both audited.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -11,13 +10,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::Require;
+use crate::admin::guard::{CrmAdmin, Require};
 use crate::admin::permissions::{Level, Module, level_of};
 use crate::crm::changes;
 use crate::crm::impersonation::{TTL_SECS, store};
-use crate::crm::staff::CrmAdmin;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Path};
+use crate::http::{Json, Path, dedupb::With};
 use crate::identity::impersonation::{AUDIENCE, ImpersonationClaims, PREFIX};
 use crate::identity::jwt::{ISSUER, now_secs};
 use crate::state::AppState;
@@ -61,8 +59,7 @@ pub struct ImpersonationToken {
         (status = 201, description = "The read-only token", body = ImpersonationToken),
     ))]
 async fn start_impersonation(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(account_id): Path<Uuid>,
     Json(body): Json<StartImpersonation>,
 ) -> Result<(StatusCode, Json<ImpersonationToken>)> {
@@ -96,16 +93,14 @@ async fn start_impersonation(
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ImpersonationToken {
-            impersonation_id: id,
-            account_id,
-            access_token: token,
-            expires_in: (expires_at.unix_timestamp() - iat).max(0),
-            expires_at,
-        }),
-    ))
+    let answer = ImpersonationToken {
+        impersonation_id: id,
+        account_id,
+        access_token: token,
+        expires_in: (expires_at.unix_timestamp() - iat).max(0),
+        expires_at,
+    };
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// Exit an impersonation (`crm: admin`; someone else's needs `crm: owner`): its token is
@@ -117,8 +112,7 @@ async fn start_impersonation(
         (status = 403, description = "Permission too low, or another staff member's", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn exit_impersonation(
-    State(state): State<AppState>,
-    Require(me, _): Require<CrmAdmin>,
+    With(state, Require(me, _)): With<Require<CrmAdmin>>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;

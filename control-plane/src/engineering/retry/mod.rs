@@ -70,12 +70,8 @@ pub async fn retry(
             "failed messages are charged here ([results] charged_failures): a retry would charge twice",
         ));
     }
-    let ids: Vec<Uuid> = ids
-        .iter()
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let ids: BTreeSet<Uuid> = ids.iter().copied().collect();
+    let ids: Vec<Uuid> = ids.into_iter().collect();
     let found = store::lock(&mut *conn, &ids).await?;
     if found.len() < ids.len() {
         return Err(Error::NotFound);
