@@ -13,7 +13,7 @@ use crate::admin::guard::{AuditRead, Require};
 use crate::admin::permissions::Module;
 use crate::admin::types::AuditEntry;
 use crate::error::Result;
-use crate::http::{Json, Page, Paged, dedupb::With, pagination::PageRequest};
+use crate::http::{Json, Page, Paged, pagination::PageRequest, with::With};
 use crate::state::AppState;
 
 /// Routes of this module.

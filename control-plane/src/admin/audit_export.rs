@@ -14,7 +14,7 @@ use crate::admin::guard::{AuditRead, Require};
 use crate::admin::types::AuditEntry;
 use crate::error::Result;
 use crate::exports::stream::{self, FileFormat, Sink, Writer};
-use crate::http::{Query, dedupb::With};
+use crate::http::{Query, with::With};
 use crate::state::AppState;
 
 /// The file's columns.

@@ -18,7 +18,7 @@ use crate::auth::lockout::{self, Attempt, Policy, Table};
 use crate::auth::sessions::{self, Rotation, Subject};
 use crate::auth::types::RefreshRequest;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, dedupb::With};
+use crate::http::{Json, with::With};
 use crate::identity::jwt::{ISSUER, STAFF_AUDIENCE, now_secs};
 use crate::identity::password::check_strength;
 use crate::state::AppState;

@@ -22,7 +22,7 @@ use crate::admin::types::{CreateStaff, StaffMember};
 use crate::crypto;
 use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, dedupb::With};
+use crate::http::{Json, with::With};
 use crate::identity::password::check_strength;
 use crate::state::AppState;
 

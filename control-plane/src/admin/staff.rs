@@ -15,7 +15,7 @@ use crate::admin::types::{CreateStaff, CreatedStaff, SetPermissions, StaffMember
 use crate::crm::store::{LoginScope, logins};
 use crate::crm::types::LoginEvent;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Path, dedupb::With};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::sessions;
 use crate::state::AppState;
 use crate::users::types::{check_name, parse_email};

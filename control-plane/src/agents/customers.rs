@@ -19,7 +19,7 @@ use crate::agents::{limits, store};
 use crate::contacts::store::account_country;
 use crate::email::{Template, outbox};
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::{Json, Page, Paged, Path, dedupb::With};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;

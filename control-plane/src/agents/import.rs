@@ -22,7 +22,7 @@ use crate::analytics::routes::answer;
 use crate::analytics::types::RangeQuery;
 use crate::contacts::store::account_country;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Query, dedupb::With};
+use crate::http::{Json, Query, with::With};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
 use crate::imports::decode::RequestedEncoding;

@@ -16,7 +16,7 @@ use crate::agents::store::{self, NewLimits};
 use crate::agents::types::{CustomerRates, LimitStanding, SetCustomerRate, SetLimits};
 use crate::credits::money::parse_amount;
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::dedupb::{With, newest};
+use crate::http::with::{With, newest};
 use crate::http::{Json, Path};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;

@@ -19,7 +19,7 @@ use crate::agents::{customers, store};
 use crate::crm::suspension;
 use crate::crm::types::StaffNote;
 use crate::error::{Error, Problem, Result};
-use crate::http::dedupb::{With, newest};
+use crate::http::with::{With, newest};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::pricing::types::{RateHistoryQuery, RateScope};

@@ -19,7 +19,7 @@ use crate::analytics::routes::answer;
 use crate::analytics::store::rate;
 use crate::analytics::types::date_text;
 use crate::error::{Problem, Result};
-use crate::http::{Path, Query, dedupb::With};
+use crate::http::{Path, Query, with::With};
 use crate::identity::agent::AgentUser;
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;

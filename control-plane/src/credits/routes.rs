@@ -14,7 +14,7 @@ use crate::credits::money::parse_non_negative_amount;
 use crate::credits::store::{self, LedgerFilter};
 use crate::credits::types::{Balance, CreditTransaction, SetThreshold, TxType};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, dedupb::With, pagination::PageRequest};
+use crate::http::{Json, Page, Paged, pagination::PageRequest, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;

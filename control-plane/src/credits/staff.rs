@@ -23,7 +23,7 @@ use crate::credits::types::{
     RefundBody, TopupBody,
 };
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Path, dedupb::With};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 

@@ -17,7 +17,7 @@ use crate::crm::types::{
 };
 use crate::crm::{changes, store, suspension};
 use crate::error::{Error, Problem, Result};
-use crate::http::dedupb::{With, newest};
+use crate::http::with::{With, newest};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;

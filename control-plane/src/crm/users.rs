@@ -14,7 +14,7 @@ use crate::crm::changes;
 use crate::crm::store::{self, LoginScope};
 use crate::crm::types::{LoginEvent, StaffNote, SuspendOrg, UserDetail, UserQuery, UserSummary};
 use crate::error::{Error, Result};
-use crate::http::{Json, Page, Paged, Path, dedupb::With};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::sessions;
 use crate::state::AppState;
 

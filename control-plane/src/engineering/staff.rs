@@ -15,7 +15,7 @@ use crate::engineering::types::{
 };
 use crate::engineering::{engines, retry, store};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, dedupb::With};
+use crate::http::{Json, Page, Paged, with::With};
 use crate::state::AppState;
 
 /// Routes of the module.

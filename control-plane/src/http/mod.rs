@@ -3,12 +3,12 @@
 //! way round (the rate limiters the state holds live in [`crate::rate_limit`]).
 
 pub mod client_ip;
-pub mod dedupb;
 pub mod extract;
 pub mod json;
 pub mod layers;
 pub mod pagination;
 pub mod reply;
+pub mod with;
 
 pub use extract::{Path, Query};
 pub use json::Json;

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use crate::api_keys::types::Scope;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Query, dedupb::With};
+use crate::http::{Json, Query, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::pricing::quote::{self, Content};

@@ -17,7 +17,7 @@ use crate::admin::guard::{PricingAdmin, PricingOwner, PricingRead, Require};
 use crate::admin::permissions::{Level, Module};
 use crate::credits::money::parse_rate;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Query, dedupb::With};
+use crate::http::{Json, Page, Paged, Query, with::With};
 use crate::pricing::quote::{effective_rates, operator_name, platform_rates};
 use crate::pricing::routes::{mno_of, optional_country};
 use crate::pricing::store::{self, NewCost, NewRate};

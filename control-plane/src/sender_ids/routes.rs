@@ -16,7 +16,7 @@ use crate::api_keys::types::Scope;
 use crate::email::outbox;
 use crate::email::templates::Template;
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::{Json, Page, Paged, Path, dedupb::With};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::sender_ids::name::SenderName;

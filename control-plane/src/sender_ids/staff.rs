@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::admin::action;
 use crate::admin::guard::{Require, SenderIdsAdmin, SenderIdsRead};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Path, dedupb::With};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::sender_ids::review::{self, Action, Decided};
 use crate::sender_ids::store;
 use crate::sender_ids::types::{

@@ -9,7 +9,7 @@ use crate::admin::guard::StaffSession;
 use crate::admin::notices::store;
 use crate::admin::notices::types::{MarkedRead, NotificationQuery, StaffNotification, UnreadCount};
 use crate::error::{Error, Result};
-use crate::http::{Json, Page, Paged, Path, dedupb::With};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::state::AppState;
 
 /// Routes of the feed.

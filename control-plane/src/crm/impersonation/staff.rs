@@ -15,7 +15,7 @@ use crate::admin::permissions::{Level, Module, level_of};
 use crate::crm::changes;
 use crate::crm::impersonation::{TTL_SECS, store};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Path, dedupb::With};
+use crate::http::{Json, Path, with::With};
 use crate::identity::impersonation::{AUDIENCE, ImpersonationClaims, PREFIX};
 use crate::identity::jwt::{ISSUER, now_secs};
 use crate::state::AppState;
