@@ -20,7 +20,10 @@
 //!
 //! Shared pieces: [`app`] merges every feature's routes and workers in one place;
 //! [`service`] runs it ([`service::ControlPlane::start`]); [`worker`] is the background-loop
-//! contract; [`http`] the extractors (`Query`, `Path`, `Json`, `Paged`), client IP and layers;
+//! contract; [`http`] the extractors (`Query`, `Path`, `Json`, `Paged`, `With` — the state and
+//! the caller in one parameter), the handlers' shared answers (`reply::{found, gone, checked}`),
+//! client IP and layers; [`scoped`] the account-scoped get-by-id, change-one-row and cursor-page
+//! statements every store would otherwise repeat;
 //! [`types`] the value types (`CountryCode`, `BoundedText`); [`error`] the one error type and
 //! its problem documents; [`openapi`] the document's fixed parts and shared responses;
 //! [`bus`] (RabbitMQ or in-process, as configured); [`config`], [`db`], [`email`], [`rate_limit`], [`metrics`], [`ops`], [`crypto`], [`state`].
