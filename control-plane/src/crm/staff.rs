@@ -20,6 +20,7 @@ use crate::crm::types::{
     DeleteOrg, Deleted, OrgDetail, OrgQuery, OrgSummary, StaffNote, SuspendOrg,
 };
 use crate::error::{Error, Problem, Result};
+use crate::http::pagination::PageRequest;
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
@@ -65,14 +66,19 @@ async fn list_orgs(
 async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
     let scope = AccountScope::trusted(id);
     let pool = &state.pool;
+    // The newest `n` rows: a page whose fetch (one more than the page) is exactly `n`.
+    let newest = |n: i64| PageRequest {
+        before: None,
+        limit: n - 1,
+    };
     let account = accounts::get(pool, scope).await?.ok_or(Error::NotFound)?;
     Ok(OrgDetail {
         account,
         suspension: store::suspension(pool, id).await?,
-        members: team::members(pool, scope, Uuid::max(), 100).await?,
+        members: team::members(pool, scope, &newest(100)).await?,
         balance: crate::credits::store::balance(pool, scope).await?,
         sender_ids: crate::sender_ids::store::of_account(pool, scope, Uuid::max(), 100).await?,
-        recent_campaigns: crate::campaigns::store::list(pool, scope, None, Uuid::max(), 10).await?,
+        recent_campaigns: crate::campaigns::store::list(pool, scope, None, &newest(10)).await?,
         api_keys: crate::api_keys::store::list(pool, scope, Uuid::max(), 100).await?,
     })
 }

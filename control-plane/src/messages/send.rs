@@ -19,6 +19,7 @@ use crate::contacts::store as contacts;
 use crate::credits::ledger::{self, Entry};
 use crate::credits::types::Actor;
 use crate::error::{Error, FieldError, Result};
+use crate::identity::principal::ApiKeyAuth;
 use crate::identity::scope::AccountScope;
 use crate::messages::store::{self, Common, NewMessages};
 use crate::messages::types::{
@@ -36,6 +37,17 @@ pub struct Origin {
     pub api_key_id: Option<Uuid>,
     /// The user, when a user sent it.
     pub user_id: Option<Uuid>,
+}
+
+impl Origin {
+    /// A send by the API key `key`, for its organisation.
+    pub fn of_key(key: &ApiKeyAuth) -> Origin {
+        Origin {
+            scope: key.scope(),
+            api_key_id: Some(key.key_id),
+            user_id: None,
+        }
+    }
 }
 
 /// One recipient on its way through the checks.
@@ -202,19 +214,14 @@ pub async fn send(
                     status: Some(MessageStatus::Submitted),
                     parts: Some(q.segments),
                     cost: Some(q.total),
-                    error: None,
-                    error_detail: None,
+                    ..RecipientResult::default()
                 }
             }
             Err((error, detail)) => RecipientResult {
                 to: line.to,
-                destination: None,
-                message_id: None,
-                status: None,
-                parts: None,
-                cost: None,
                 error: Some(error),
                 error_detail: Some(detail),
+                ..RecipientResult::default()
             },
         });
     }
@@ -281,17 +288,9 @@ pub async fn send(
 }
 
 /// [`send`] on a transaction of its own, waking the publisher once it committed (the
-/// adapters; the messages API interleaves its Idempotency-Key claim).
-pub async fn send_now(
-    state: &crate::state::AppState,
-    origin: Origin,
-    plan: &SendPlan,
-) -> Result<SendResult> {
-    send_now_with(state, origin, plan, None).await
-}
-
-/// [`send_now`] with a per-message `callback` (an adapter's dlr-url or callback URL),
-/// remembered for every accepted message in the same transaction.
+/// adapters; the messages API interleaves its Idempotency-Key claim), with a per-message
+/// `callback` (an adapter's dlr-url or callback URL) remembered for every accepted message in
+/// the same transaction.
 pub async fn send_now_with(
     state: &crate::state::AppState,
     origin: Origin,

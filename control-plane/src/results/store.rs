@@ -393,10 +393,7 @@ pub async fn apply_on(
 }
 
 fn kind_label(label: &str) -> Option<&'static str> {
-    match label {
-        "command_status" => Some("command_status"),
-        "network" => Some("network"),
-        "receipt" => Some("receipt"),
-        _ => None,
-    }
+    ["command_status", "network", "receipt"]
+        .into_iter()
+        .find(|kind| *kind == label)
 }

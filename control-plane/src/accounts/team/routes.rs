@@ -41,13 +41,7 @@ async fn list_members(
     user: AuthUser,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<Member>>> {
-    let rows = store::members(
-        &state.pool,
-        user.scope(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::members(&state.pool, user.scope(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
 }
 

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::accounts::gate::blocked;
+use crate::campaigns::preview::types::Exclusions;
 use crate::contacts::filter::SearchFilter;
 use crate::contacts::store::{FILTER_SQL, bind_filter};
 use crate::error::{Error, Result};
@@ -423,14 +424,11 @@ pub async fn pause(conn: impl PgExecutor<'_>, campaign: Uuid, reason: &str) -> R
 pub struct Counted {
     /// Members matched, before exclusions (each contact once).
     pub audience: i64,
-    /// Opted out.
-    pub opted_out: i64,
-    /// Suppressed (and not opted out).
-    pub suppressed: i64,
-    /// Invalid numbers (neither of the above).
-    pub invalid: i64,
-    /// Extra memberships of the same contact across the campaign's lists.
-    pub duplicates: i64,
+    /// Opted out; suppressed (and not opted out); invalid numbers (neither of the above);
+    /// extra memberships of the same contact across the campaign's lists (`no_rate` zero:
+    /// the preview counts it from the prices).
+    #[sqlx(flatten)]
+    pub excluded: Exclusions,
 }
 
 /// Counts the audience of a campaign for the preview, and its sendable recipients by
@@ -456,7 +454,8 @@ pub async fn count_audience(
                 count(*) FILTER (WHERE opted_out) AS opted_out,
                 count(*) FILTER (WHERE NOT opted_out AND suppressed) AS suppressed,
                 count(*) FILTER (WHERE NOT opted_out AND NOT suppressed AND NOT valid) AS invalid,
-                coalesce(sum(greatest(lists - 1, 0)), 0)::bigint AS duplicates
+                coalesce(sum(greatest(lists - 1, 0)), 0)::bigint AS duplicates,
+                0::bigint AS no_rate
          FROM a",
         audience()
     );

@@ -67,7 +67,7 @@ async fn review_queue(
     _: Require<CampaignsRead>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<ReviewItem>>> {
-    let rows = store::queue(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::queue(&state.pool, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |r| {
         r.campaign.campaign.id
     })))
@@ -130,7 +130,7 @@ async fn decide(
         ));
     }
     lifecycle::review(&mut tx, id, me.staff_id, verdict).await?;
-    let (action, kind, title, body) = match verdict {
+    let (action, kind, title, body, reason) = match verdict {
         Verdict::Approve => (
             "campaign.review.approve",
             "campaign.approved",
@@ -139,17 +139,15 @@ async fn decide(
                 "{} passed the content review and may be sent.",
                 current.name
             ),
+            None,
         ),
         Verdict::Reject(reason) => (
             "campaign.review.reject",
             "campaign.rejected",
             "Campaign rejected",
             format!("{}: {reason}", current.name),
+            Some(reason),
         ),
-    };
-    let reason = match verdict {
-        Verdict::Reject(reason) => Some(reason),
-        Verdict::Approve => None,
     };
     let metadata = json!({ "account_id": account, "reason": reason, "note": note });
     act.audit(&mut *tx, action, "campaign", id, metadata)
