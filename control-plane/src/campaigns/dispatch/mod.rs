@@ -345,27 +345,19 @@ impl Dispatcher {
             };
             total += quote.total;
             billed_total += billed.map_or(quote.total, |b| b.total);
-            batch.billed_unit_prices.push(billed.map(|b| b.rate));
-            batch.billed_costs.push(billed.map(|b| b.total));
             accepted.push(r);
             batch.seqs.push(r.seq);
-            batch.ids.push(Uuid::now_v7());
-            batch.event_ids.push(Uuid::now_v7());
-            batch.destinations.push(quote.to);
             batch.timezones.push(
                 CountryCode::parse(dest.country)
                     .map_or("UTC", |cc| cc.timezone())
                     .to_owned(),
             );
-            batch.countries.push(quote.country);
-            batch.mno_ids.push(quote.mno_id);
             batch.bodies.push(body);
             batch.encodings.push(encoding_name(encoding).to_owned());
             batch
                 .parts
                 .push(i32::try_from(parts).map_err(Error::internal)?);
-            batch.unit_prices.push(quote.rate);
-            batch.costs.push(quote.total);
+            batch.rows.push(Uuid::now_v7(), quote, billed);
         }
         let rendered = started.elapsed();
         let reference = format!(
@@ -385,7 +377,7 @@ impl Dispatcher {
                     &reference,
                     total,
                     billed_total,
-                    batch.ids.len(),
+                    batch.rows.ids.len(),
                 )
                 .await?
             {
@@ -412,7 +404,7 @@ impl Dispatcher {
                 c.id,
                 &self.link_domain,
                 &urls,
-                &batch.ids,
+                &batch.rows.ids,
                 &contacts,
             )
             .await?;
@@ -420,7 +412,7 @@ impl Dispatcher {
                 *body = template.render(|name| value_of(r, name), links);
             }
         }
-        let written = if batch.ids.is_empty() {
+        let written = if batch.rows.ids.is_empty() {
             0
         } else {
             let common = BatchCommon {
@@ -436,7 +428,7 @@ impl Dispatcher {
             };
             store::write_batch(&mut *tx, &common, &batch).await?
         };
-        if written != batch.ids.len() as i64 {
+        if written != batch.rows.ids.len() as i64 {
             return Err(Error::internal(
                 "campaign recipients were dispatched concurrently; batch rolled back",
             ));
@@ -444,7 +436,7 @@ impl Dispatcher {
         let (seqs, reasons): (Vec<i64>, Vec<String>) = skipped.into_iter().unzip();
         store::skip(&mut *tx, c.id, &seqs, &reasons).await?;
         if payer.agent().is_none() && total > Decimal::ZERO {
-            self.reserve(tx, c, &reference, total, batch.ids.len())
+            self.reserve(tx, c, &reference, total, batch.rows.ids.len())
                 .await?;
         }
         if !store::count_batch(&mut *tx, c.id, written, seqs.len() as i64, total).await? {

@@ -15,6 +15,7 @@ use crate::contacts::filter::SearchFilter;
 use crate::contacts::store::{FILTER_SQL, bind_filter};
 use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
+use crate::messages::store::NewMessages;
 use crate::messages::types::MessagePriority;
 use crate::sender_ids::types::SenderIdStatus;
 
@@ -236,32 +237,17 @@ pub async fn next_batch(
 pub struct Batch {
     /// Recipient positions.
     pub seqs: Vec<i64>,
-    /// Message ids.
-    pub ids: Vec<Uuid>,
-    /// Their `submitted` events.
-    pub event_ids: Vec<Uuid>,
-    /// E.164.
-    pub destinations: Vec<String>,
-    /// Countries.
-    pub countries: Vec<String>,
-    /// Operators.
-    pub mno_ids: Vec<Option<String>>,
+    /// The messages as priced: ids, their `submitted` events, E.164 destinations, countries,
+    /// operators, rates and costs, and what the agent is charged for a sub-customer's.
+    pub rows: NewMessages,
     /// Rendered texts.
     pub bodies: Vec<String>,
     /// `gsm7` / `ucs2`.
     pub encodings: Vec<String>,
     /// Parts.
     pub parts: Vec<i32>,
-    /// Rates.
-    pub unit_prices: Vec<Decimal>,
-    /// Costs.
-    pub costs: Vec<Decimal>,
     /// Time zones of the destinations (quiet hours).
     pub timezones: Vec<String>,
-    /// The agent's rates, for a sub-customer's messages.
-    pub billed_unit_prices: Vec<Option<Decimal>>,
-    /// What the agent is charged, for a sub-customer's messages.
-    pub billed_costs: Vec<Option<Decimal>>,
 }
 
 /// What a batch shares.
@@ -339,22 +325,22 @@ pub async fn write_batch(conn: &mut PgConnection, c: &BatchCommon<'_>, b: &Batch
     .bind(c.priority)
     .bind(c.quiet_hours)
     .bind(c.reservation)
-    .bind(&b.ids)
-    .bind(&b.destinations)
-    .bind(&b.countries)
-    .bind(&b.mno_ids)
+    .bind(&b.rows.ids)
+    .bind(&b.rows.destinations)
+    .bind(&b.rows.countries)
+    .bind(&b.rows.mno_ids)
     .bind(&b.bodies)
     .bind(&b.encodings)
     .bind(&b.parts)
-    .bind(&b.unit_prices)
-    .bind(&b.costs)
+    .bind(&b.rows.unit_prices)
+    .bind(&b.rows.costs)
     .bind(&b.timezones)
-    .bind(&b.event_ids)
+    .bind(&b.rows.event_ids)
     .bind(&b.seqs)
     .bind(c.at)
     .bind(c.billed_account_id)
-    .bind(&b.billed_unit_prices)
-    .bind(&b.billed_costs)
+    .bind(&b.rows.billed_unit_prices)
+    .bind(&b.rows.billed_costs)
     .fetch_one(conn)
     .await?)
 }
