@@ -79,9 +79,7 @@ async fn verify_email(
     Json(req): Json<TokenRequest>,
 ) -> Result<StatusCode> {
     let mut tx = state.pool.begin().await?;
-    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::EmailVerification)
-        .await?
-        .ok_or(Error::InvalidToken)?;
+    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::EmailVerification).await?;
     users::mark_verified(&mut *tx, user_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -147,9 +145,7 @@ async fn reset_password(
         .map_err(|e| Error::Validation(vec![e]))?;
     let hash = state.passwords.hash(req.new_password).await?;
     let mut tx = state.pool.begin().await?;
-    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::PasswordReset)
-        .await?
-        .ok_or(Error::InvalidToken)?;
+    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::PasswordReset).await?;
     users::set_password(&mut *tx, user_id, &hash).await?;
     // Whoever could read the reset email owns the mailbox, so the address is verified too.
     users::mark_verified(&mut *tx, user_id).await?;
@@ -194,9 +190,7 @@ async fn redeem_magic_link(
     Json(req): Json<TokenRequest>,
 ) -> Result<Json<TokenPair>> {
     let mut tx = state.pool.begin().await?;
-    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::MagicLink)
-        .await?
-        .ok_or(Error::InvalidToken)?;
+    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::MagicLink).await?;
     let user = users::credentials_by_id(&mut *tx, user_id)
         .await?
         .ok_or(Error::InvalidToken)?;

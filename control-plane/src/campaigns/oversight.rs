@@ -19,7 +19,7 @@ use crate::campaigns::routes::{done, locked};
 use crate::campaigns::store::{self, StaffCampaign};
 use crate::campaigns::types::{Action, Campaign, CampaignStatus};
 use crate::credits::types::Actor;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
@@ -112,9 +112,7 @@ async fn stop(
     let reason = stop_reason(&body.reason)?;
     let act = StaffAction::new(me, Module::Campaigns, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let account = store::owner_of(&mut *tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let account = store::owner_of(&mut *tx, id).await?;
     let scope = AccountScope::trusted(account);
     let current = locked(&mut tx, scope, id, action).await?;
     let mut metadata = json!({ "reason": reason, "account_id": account });

@@ -8,7 +8,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
 use crate::campaigns::types::{Campaign, CampaignStatus};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
 use crate::messages::types::MessagePriority;
@@ -474,12 +474,12 @@ pub async fn list_all(
         .await?)
 }
 
-/// The organisation a campaign belongs to (`None` when unknown or deleted).
-pub async fn owner_of(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>> {
-    Ok(
-        sqlx::query_scalar("SELECT account_id FROM campaigns WHERE id = $1 AND deleted_at IS NULL")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?,
-    )
+/// The organisation a campaign belongs to (a 404 when unknown or deleted: the staff routes'
+/// look-up).
+pub async fn owner_of(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Uuid> {
+    sqlx::query_scalar("SELECT account_id FROM campaigns WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound)
 }

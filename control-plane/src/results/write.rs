@@ -159,6 +159,9 @@ pub(super) async fn write_messages(
     Ok(())
 }
 
+/// The timeline rows of the batch's steps, then their webhook outbox rows (`message.sent`,
+/// `.delivered`, `.failed`, `.expired`), each in one statement, the webhook rows for the
+/// accounts with a subscribed endpoint only.
 pub(super) async fn write_timeline(
     conn: &mut PgConnection,
     rows: &[Row],
@@ -197,39 +200,22 @@ pub(super) async fn write_timeline(
     .bind(&parts)
     .bind(&detail)
     .bind(&at)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
-}
-
-/// The webhook outbox rows of the batch's steps (`message.sent`, `.delivered`, `.failed`,
-/// `.expired`), in one statement, for the accounts with a subscribed endpoint only.
-pub(super) async fn write_webhooks(
-    conn: &mut PgConnection,
-    rows: &[Row],
-    tracked: &HashMap<Uuid, (usize, Tracked)>,
-    steps: &[(Uuid, Step)],
-) -> Result<()> {
-    let mut message = Vec::with_capacity(steps.len());
-    let mut account = Vec::with_capacity(steps.len());
-    let mut status = Vec::with_capacity(steps.len());
-    let mut at = Vec::with_capacity(steps.len());
-    for (message_id, step) in steps {
-        let Some((i, _)) = tracked.get(message_id) else {
-            continue;
-        };
-        if crate::webhooks::events::message_event(step.status.as_str()).is_none() {
-            continue;
-        }
-        message.push(*message_id);
-        account.push(rows[*i].account_id);
-        status.push(step.status.as_str().to_owned());
-        at.push(step.at);
-    }
-    if !message.is_empty() {
+    let hooked: Vec<usize> = (0..status.len())
+        .filter(|&j| crate::webhooks::events::message_event(&status[j]).is_some())
+        .collect();
+    if !hooked.is_empty() {
+        let (message, account) = (pick(&message, &hooked), pick(&account, &hooked));
+        let (status, at) = (pick(&status, &hooked), pick(&at, &hooked));
         crate::webhooks::events::message_steps(conn, &message, &account, &status, &at).await?;
     }
     Ok(())
+}
+
+/// The entries of `v` at `indices`.
+fn pick<T: Clone>(v: &[T], indices: &[usize]) -> Vec<T> {
+    indices.iter().map(|&i| v[i].clone()).collect()
 }
 
 /// The timeline row's detail: what the upstream said, and for a long message each part.

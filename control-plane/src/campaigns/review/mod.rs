@@ -119,9 +119,7 @@ async fn decide(
 ) -> Result<Json<Campaign>> {
     let act = StaffAction::new(me, Module::Campaigns, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let account = campaigns_store::owner_of(&mut *tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let account = campaigns_store::owner_of(&mut *tx, id).await?;
     let scope = AccountScope::trusted(account);
     let current = locked(&mut tx, scope, id, Action::Review).await?;
     if !store::awaiting(&mut *tx, id).await? {
