@@ -43,6 +43,7 @@ pub mod credits;
 pub mod crm;
 pub mod crypto;
 pub mod db;
+pub mod dedupc;
 pub mod email;
 pub mod engineering;
 pub mod error;

@@ -32,13 +32,7 @@ async fn list_mine(
     user: AuthUser,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<Membership>>> {
-    let rows = store::memberships(
-        &state.pool,
-        user.user_id,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::memberships(&state.pool, user.user_id, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
 }
 
@@ -54,23 +48,19 @@ async fn create_account(
 ) -> Result<(StatusCode, Json<Account>)> {
     let mut errors = Vec::new();
     check_account_name("name", &req.name, &mut errors);
-    let country = CountryCode::check(
-        "country",
-        req.country.as_deref().unwrap_or("KE"),
-        &mut errors,
-    );
-    let timezone = match (&req.timezone, country) {
-        (Some(zone), _) => zone.as_str(),
-        (None, Some(country)) => country.timezone(),
-        (None, None) => "UTC",
-    };
-    check_timezone("timezone", timezone, &mut errors);
-    let (Some(country), true) = (country, errors.is_empty()) else {
+    let place = check_place(req.country.as_deref(), req.timezone.as_deref(), &mut errors);
+    let ((Some(country), timezone), true) = (place, errors.is_empty()) else {
         return Err(Error::Validation(errors));
     };
     let mut tx = state.pool.begin().await?;
-    let id = store::create_with_owner(&mut tx, user.user_id, &req.name, timezone, country.as_str())
-        .await?;
+    let id = store::create_with_owner(
+        &mut tx,
+        user.user_id,
+        &req.name,
+        &timezone,
+        country.as_str(),
+    )
+    .await?;
     let account = store::get(&mut *tx, AccountScope::trusted(id))
         .await?
         .ok_or_else(|| Error::internal("account vanished"))?;

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::accounts::types::{Account, Membership, UpdateAccount};
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 use crate::identity::role::Role;
 
 const ACCOUNT_COLUMNS: &str =
@@ -101,8 +102,7 @@ pub async fn default_membership(
 pub async fn memberships(
     conn: impl PgExecutor<'_>,
     user_id: Uuid,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Membership>> {
     Ok(sqlx::query_as(
         "SELECT m.id, m.account_id, a.name AS account_name, m.role, m.created_at
@@ -110,8 +110,8 @@ pub async fn memberships(
          WHERE m.user_id = $1 AND m.is_active AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
     )
     .bind(user_id)
-    .bind(before)
-    .bind(limit)
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }

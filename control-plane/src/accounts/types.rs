@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::error::FieldError;
 use crate::identity::role::Role;
+use crate::types::CountryCode;
 
 /// Kind of account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
@@ -152,6 +153,23 @@ pub fn check_timezone(field: &str, value: &str, errors: &mut Vec<FieldError>) {
             "must be an IANA time zone such as Africa/Nairobi",
         ));
     }
+}
+
+/// Checks a new organisation's country (default `KE`) and time zone (default the country's,
+/// else `UTC`); the country when it is one, and the zone.
+pub fn check_place(
+    country: Option<&str>,
+    timezone: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> (Option<CountryCode>, String) {
+    let country = CountryCode::check("country", country.unwrap_or("KE"), errors);
+    let timezone = match (timezone, country) {
+        (Some(zone), _) => zone.to_owned(),
+        (None, Some(country)) => country.timezone().to_owned(),
+        (None, None) => "UTC".to_owned(),
+    };
+    check_timezone("timezone", &timezone, errors);
+    (country, timezone)
 }
 
 /// Checks an optional free-text address part.

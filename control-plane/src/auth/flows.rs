@@ -4,8 +4,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use sqlx::PgConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::auth::issue::{self, IpLimited};
 use crate::auth::sessions;
@@ -30,6 +32,42 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(redeem_magic_link))
 }
 
+/// An email carrying a single-use link: which link (and, for the verification, the first
+/// name it greets).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mail<'a> {
+    /// Confirm the email address.
+    Verification(&'a str),
+    /// Set a new password.
+    PasswordReset,
+    /// Sign in without a password.
+    MagicLink,
+}
+
+/// Creates the link's single-use token for the user and queues the email that carries it,
+/// on the caller's transaction.
+pub(crate) async fn mail_link(
+    conn: &mut PgConnection,
+    state: &AppState,
+    (user_id, email): (Uuid, &str),
+    link: Mail<'_>,
+) -> Result<()> {
+    let purpose = match link {
+        Mail::Verification(_) => Purpose::EmailVerification,
+        Mail::PasswordReset => Purpose::PasswordReset,
+        Mail::MagicLink => Purpose::MagicLink,
+    };
+    let token = action_tokens::create(&mut *conn, user_id, email, purpose).await?;
+    let token = token.as_str();
+    let template = match link {
+        Mail::Verification(first_name) => Template::Verification { first_name, token },
+        Mail::PasswordReset => Template::PasswordReset { token },
+        Mail::MagicLink => Template::MagicLink { token },
+    };
+    let base = &state.config.server.public_base_url;
+    outbox::enqueue(&mut *conn, email, &template, base).await
+}
+
 /// Confirm an email address with the token from the verification email.
 #[utoipa::path(post, path = "/v1/auth/verify-email", tag = "auth", request_body = TokenRequest,
     responses(
@@ -41,9 +79,7 @@ async fn verify_email(
     Json(req): Json<TokenRequest>,
 ) -> Result<StatusCode> {
     let mut tx = state.pool.begin().await?;
-    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::EmailVerification)
-        .await?
-        .ok_or(Error::InvalidToken)?;
+    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::EmailVerification).await?;
     users::mark_verified(&mut *tx, user_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -60,24 +96,8 @@ async fn resend_verification(State(state): State<AppState>, user: AuthUser) -> R
         .ok_or(Error::NotFound)?;
     if !profile.email_verified {
         let mut tx = state.pool.begin().await?;
-        let token = action_tokens::create(
-            &mut *tx,
-            user.user_id,
-            &profile.email,
-            Purpose::EmailVerification,
-        )
-        .await?;
-        let template = Template::Verification {
-            first_name: &profile.first_name,
-            token: &token,
-        };
-        outbox::enqueue(
-            &mut *tx,
-            &profile.email,
-            &template,
-            &state.config.server.public_base_url,
-        )
-        .await?;
+        let to = (user.user_id, profile.email.as_str());
+        mail_link(&mut tx, &state, to, Mail::Verification(&profile.first_name)).await?;
         tx.commit().await?;
     }
     Ok(StatusCode::ACCEPTED)
@@ -99,15 +119,7 @@ async fn forgot_password(
         .filter(|u| u.is_active)
     {
         let mut tx = state.pool.begin().await?;
-        let token =
-            action_tokens::create(&mut *tx, user.id, &user.email, Purpose::PasswordReset).await?;
-        outbox::enqueue(
-            &mut *tx,
-            &user.email,
-            &Template::PasswordReset { token: &token },
-            &state.config.server.public_base_url,
-        )
-        .await?;
+        mail_link(&mut tx, &state, (user.id, &user.email), Mail::PasswordReset).await?;
         tx.commit().await?;
     }
     Ok(StatusCode::ACCEPTED)
@@ -133,9 +145,7 @@ async fn reset_password(
         .map_err(|e| Error::Validation(vec![e]))?;
     let hash = state.passwords.hash(req.new_password).await?;
     let mut tx = state.pool.begin().await?;
-    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::PasswordReset)
-        .await?
-        .ok_or(Error::InvalidToken)?;
+    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::PasswordReset).await?;
     users::set_password(&mut *tx, user_id, &hash).await?;
     // Whoever could read the reset email owns the mailbox, so the address is verified too.
     users::mark_verified(&mut *tx, user_id).await?;
@@ -160,15 +170,7 @@ async fn request_magic_link(
     // Users with TOTP must use their second factor, which a link cannot carry.
     if let Some(user) = user.filter(|u| u.is_active && !u.mfa_enabled) {
         let mut tx = state.pool.begin().await?;
-        let token =
-            action_tokens::create(&mut *tx, user.id, &user.email, Purpose::MagicLink).await?;
-        outbox::enqueue(
-            &mut *tx,
-            &user.email,
-            &Template::MagicLink { token: &token },
-            &state.config.server.public_base_url,
-        )
-        .await?;
+        mail_link(&mut tx, &state, (user.id, &user.email), Mail::MagicLink).await?;
         tx.commit().await?;
     }
     Ok(StatusCode::ACCEPTED)
@@ -188,9 +190,7 @@ async fn redeem_magic_link(
     Json(req): Json<TokenRequest>,
 ) -> Result<Json<TokenPair>> {
     let mut tx = state.pool.begin().await?;
-    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::MagicLink)
-        .await?
-        .ok_or(Error::InvalidToken)?;
+    let user_id = action_tokens::redeem(&mut *tx, &req.token, Purpose::MagicLink).await?;
     let user = users::credentials_by_id(&mut *tx, user_id)
         .await?
         .ok_or(Error::InvalidToken)?;

@@ -4,6 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::accounts::store as accounts;
@@ -103,16 +104,22 @@ pub async fn start_session(
             .ok_or(Error::Forbidden("you are not a member of any organisation"))?,
     };
     let mut conn = state.pool.acquire().await?;
+    open_session(&mut conn, state, (user_id, account_id, role), origin).await
+}
+
+/// Starts a session of `user_id` acting for `account_id` as `role` on `conn` (the caller's
+/// transaction, when it has one) and builds its token pair.
+pub async fn open_session(
+    conn: &mut PgConnection,
+    state: &AppState,
+    (user_id, account_id, role): (Uuid, Uuid, Role),
+    origin: &Origin,
+) -> Result<TokenPair> {
     let subject = Subject::User {
         user_id,
         account_id,
     };
-    let (session_id, refresh) = sessions::create(
-        &mut conn,
-        subject,
-        origin,
-        state.config.auth.refresh_token_ttl_secs,
-    )
-    .await?;
+    let ttl = state.config.auth.refresh_token_ttl_secs;
+    let (session_id, refresh) = sessions::create(conn, subject, origin, ttl).await?;
     pair(state, user_id, account_id, role, session_id, refresh)
 }

@@ -6,20 +6,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::store as accounts;
+use crate::accounts::types::check_place;
+use crate::auth::flows::{Mail, mail_link};
 use crate::auth::issue::{self, IpLimited};
 use crate::auth::lockout::{self, Attempt, Policy, Table};
 use crate::auth::mfa;
-use crate::auth::sessions::{self, Rotation, Subject};
+use crate::auth::sessions::{self, Origin, Rotation, Subject};
 use crate::auth::types::*;
-use crate::email::{Template, outbox};
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
-use crate::identity::action_tokens;
 use crate::identity::jwt::{ISSUER, MFA_AUDIENCE, MfaClaims, now_secs};
 use crate::identity::password::check_strength;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
-use crate::types::CountryCode;
 use crate::users::store as users;
 use crate::users::types::{check_name, parse_email};
 
@@ -33,12 +32,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
 }
 
-fn policy(state: &AppState) -> Policy {
-    Policy {
+/// A customer login attempt for `email` from `origin`.
+fn attempt<'a>(email: &'a str, origin: &'a Origin) -> Attempt<'a> {
+    let (ip, user_agent) = (origin.ip.as_deref(), origin.user_agent.as_deref());
+    Attempt {
+        table: Table::Users,
+        email,
+        ip,
+        user_agent,
+    }
+}
+
+/// Records a failed customer login under the configured policy (`owner`: the real user's
+/// address, when there is one); the error to answer.
+async fn failed(state: &AppState, attempt: &Attempt<'_>, owner: Option<&str>) -> Result<Error> {
+    let policy = Policy {
         threshold: state.config.auth.lockout_threshold,
         lock_secs: state.config.auth.lockout_secs,
         account_threshold: state.config.auth.account_lockout_threshold,
-    }
+    };
+    let base = &state.config.server.public_base_url;
+    lockout::record_failure(&state.pool, attempt, policy, owner, base).await
 }
 
 /// Create a user with a new organisation they own.
@@ -68,18 +82,8 @@ async fn signup(
     if let Err(e) = check_strength("password", &req.password, &email) {
         errors.push(e);
     }
-    let country = CountryCode::check(
-        "country",
-        req.country.as_deref().unwrap_or("KE"),
-        &mut errors,
-    );
-    let timezone = req
-        .timezone
-        .clone()
-        .or_else(|| country.map(|c| c.timezone().to_owned()))
-        .unwrap_or_else(|| "UTC".to_owned());
-    crate::accounts::types::check_timezone("timezone", &timezone, &mut errors);
-    let (Some(country), true) = (country, errors.is_empty()) else {
+    let place = check_place(req.country.as_deref(), req.timezone.as_deref(), &mut errors);
+    let ((Some(country), timezone), true) = (place, errors.is_empty()) else {
         return Err(Error::Validation(errors));
     };
     let hash = state.passwords.hash(req.password).await?;
@@ -102,44 +106,11 @@ async fn signup(
         country.as_str(),
     )
     .await?;
-    let token = action_tokens::create(
-        &mut *tx,
-        user_id,
-        &email,
-        action_tokens::Purpose::EmailVerification,
-    )
-    .await?;
-    let template = Template::Verification {
-        first_name: req.first_name.trim(),
-        token: &token,
-    };
-    outbox::enqueue(
-        &mut *tx,
-        &email,
-        &template,
-        &state.config.server.public_base_url,
-    )
-    .await?;
-    let subject = Subject::User {
-        user_id,
-        account_id,
-    };
-    let (session_id, refresh) = sessions::create(
-        &mut tx,
-        subject,
-        &origin,
-        state.config.auth.refresh_token_ttl_secs,
-    )
-    .await?;
+    let verification = Mail::Verification(req.first_name.trim());
+    mail_link(&mut tx, &state, (user_id, &email), verification).await?;
+    let owner = (user_id, account_id, crate::identity::role::Role::Owner);
+    let tokens = issue::open_session(&mut tx, &state, owner, &origin).await?;
     tx.commit().await?;
-    let tokens = issue::pair(
-        &state,
-        user_id,
-        account_id,
-        crate::identity::role::Role::Owner,
-        session_id,
-        refresh,
-    )?;
     Ok((
         StatusCode::CREATED,
         Json(SignupResponse {
@@ -169,30 +140,19 @@ async fn login(
     IpLimited(origin): IpLimited,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
-    let base = &state.config.server.public_base_url;
-    let attempt = Attempt {
-        table: Table::Users,
-        email: &req.email,
-        ip: origin.ip.as_deref(),
-        user_agent: origin.user_agent.as_deref(),
-    };
+    let attempt = attempt(&req.email, &origin);
     // Before anything else, and the same for unknown addresses: no oracle.
     lockout::ensure_unlocked(&state.pool, &attempt).await?;
     let Some(user) = users::credentials_by_email(&state.pool, req.email.trim()).await? else {
         state.passwords.verify(req.password, None).await;
-        return Err(
-            lockout::record_failure(&state.pool, &attempt, policy(&state), None, base).await?,
-        );
+        return Err(failed(&state, &attempt, None).await?);
     };
     if !state
         .passwords
         .verify(req.password, user.password_hash.clone())
         .await
     {
-        let owner = Some(user.email.as_str());
-        return Err(
-            lockout::record_failure(&state.pool, &attempt, policy(&state), owner, base).await?,
-        );
+        return Err(failed(&state, &attempt, Some(&user.email)).await?);
     }
     if !user.is_active {
         lockout::record_event(&state.pool, &attempt, Some(user.id), Some("deactivated")).await?;
@@ -239,19 +199,10 @@ async fn login_mfa(
     let user = users::credentials_by_id(&state.pool, claims.sub)
         .await?
         .ok_or(Error::InvalidCredentials)?;
-    let attempt = Attempt {
-        table: Table::Users,
-        email: &user.email,
-        ip: origin.ip.as_deref(),
-        user_agent: origin.user_agent.as_deref(),
-    };
+    let attempt = attempt(&user.email, &origin);
     lockout::ensure_unlocked(&state.pool, &attempt).await?;
     if !mfa::check_second_factor(&state, user.id, &req.code).await? {
-        let base = &state.config.server.public_base_url;
-        let owner = Some(user.email.as_str());
-        return Err(
-            lockout::record_failure(&state.pool, &attempt, policy(&state), owner, base).await?,
-        );
+        return Err(failed(&state, &attempt, Some(&user.email)).await?);
     }
     lockout::record_success(&state.pool, &attempt, user.id).await?;
     Ok(Json(

@@ -1,10 +1,10 @@
 //! Request and response types of the customer auth endpoints.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+pub use crate::identity::sessions::SessionView;
 pub use crate::identity::types::{TokenPair, TokenRequest};
 
 /// Creates a user, their organisation and its owner membership.
@@ -117,30 +117,6 @@ pub struct ResetPasswordRequest {
     /// The new password.
     #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
-}
-
-/// An active session of the signed-in user.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionView {
-    /// Session id.
-    pub id: Uuid,
-    /// Organisation the session acts for.
-    pub account_id: Option<Uuid>,
-    /// Browser or client at login.
-    pub user_agent: Option<String>,
-    /// IP address at login.
-    pub ip: Option<String>,
-    /// Whether this is the session making the request.
-    pub current: bool,
-    /// Login time.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    /// Last token refresh.
-    #[serde(with = "time::serde::rfc3339")]
-    pub last_used_at: OffsetDateTime,
-    /// Expiry unless refreshed.
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
 }
 
 /// A TOTP secret to add to an authenticator app.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::campaigns::content::{self, Submission};
 use crate::campaigns::review;
-use crate::campaigns::routes::{begin, done, instant, locked, reload, user_of};
+use crate::campaigns::routes::{begin, done, instant, known_zone, locked, user_of};
 use crate::campaigns::store;
 use crate::campaigns::types::{
     Action, Campaign, CampaignStatus, PauseCampaign, ScheduleCampaign, SendAt,
@@ -39,18 +39,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pause_campaign))
         .routes(routes!(resume_campaign))
         .routes(routes!(cancel_campaign))
-}
-
-/// Checks a time zone against PostgreSQL's IANA database.
-async fn known_zone(conn: &mut PgConnection, field: &str, tz: &str) -> Result<()> {
-    if store::known_timezone(&mut *conn, tz).await? {
-        Ok(())
-    } else {
-        Err(Error::field(
-            field,
-            "is not an IANA time zone such as Africa/Nairobi",
-        ))
-    }
 }
 
 /// Submit for the content check: `approved`, or `rejected` with `rejection_reason` naming
@@ -187,9 +175,7 @@ async fn schedule_campaign(
         Some(&zone),
     )
     .await?;
-    let campaign = reload(&mut tx, scope, id).await?;
-    tx.commit().await?;
-    Ok(Json(campaign))
+    done(tx, scope, id).await
 }
 
 /// Pause a scheduled, queued or sending campaign (messages already written still go; the

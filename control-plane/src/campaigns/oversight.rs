@@ -10,16 +10,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::admin::action::{self, StaffAction};
-use crate::admin::guard::Require;
+use crate::admin::action::StaffAction;
+use crate::admin::guard::{Require, StaffSession};
 use crate::admin::permissions::{Level, Module};
-use crate::campaigns::halts::staff::{CampaignsAdmin, CampaignsRead};
+use crate::campaigns::halts::staff::{CampaignsAdmin, CampaignsRead, stop_reason};
 use crate::campaigns::lifecycle;
 use crate::campaigns::routes::{done, locked};
 use crate::campaigns::store::{self, StaffCampaign};
 use crate::campaigns::types::{Action, Campaign, CampaignStatus};
 use crate::credits::types::Actor;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
@@ -62,23 +62,8 @@ async fn all_campaigns(
     _: Require<CampaignsRead>,
     Paged { query, page }: Paged<OversightQuery>,
 ) -> Result<Json<Page<StaffCampaign>>> {
-    let rows = store::list_all(
-        &state.pool,
-        query.status,
-        query.account_id,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list_all(&state.pool, query.status, query.account_id, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |c| c.campaign.id)))
-}
-
-fn stop_reason(body: &StaffStop) -> Result<&str> {
-    let reason = action::reason("reason", &body.reason)?;
-    if reason.chars().count() > 500 {
-        return Err(Error::field("reason", "must be at most 500 characters"));
-    }
-    Ok(reason)
 }
 
 /// Pause any organisation's campaign (`campaigns: admin`); the organisation may resume it.
@@ -94,19 +79,7 @@ async fn staff_pause(
     Path(id): Path<Uuid>,
     Json(body): Json<StaffStop>,
 ) -> Result<Json<Campaign>> {
-    let reason = stop_reason(&body)?;
-    let act = StaffAction::new(&me, Module::Campaigns, Level::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    let account = store::owner_of(&mut *tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let scope = AccountScope::trusted(account);
-    locked(&mut tx, scope, id, Action::Pause).await?;
-    lifecycle::pause(&mut tx, id, &format!("paused by Sema Link: {reason}")).await?;
-    let metadata = json!({ "reason": reason, "account_id": account });
-    act.audit(&mut *tx, "campaign.pause", "campaign", id, metadata)
-        .await?;
-    done(tx, scope, id).await
+    stop(&state, &me, id, &body, Action::Pause).await
 }
 
 /// Cancel any organisation's campaign (`campaigns: admin`): unsent messages never go and
@@ -123,19 +96,36 @@ async fn staff_cancel(
     Path(id): Path<Uuid>,
     Json(body): Json<StaffStop>,
 ) -> Result<Json<Campaign>> {
-    let reason = stop_reason(&body)?;
-    let act = StaffAction::new(&me, Module::Campaigns, Level::Admin)?;
+    stop(&state, &me, id, &body, Action::Cancel).await
+}
+
+/// A staff stop ([`Action::Pause`] or [`Action::Cancel`]) of any organisation's campaign:
+/// checked, transitioned through the life cycle's own transition and audited in one
+/// transaction.
+async fn stop(
+    state: &AppState,
+    me: &StaffSession,
+    id: Uuid,
+    body: &StaffStop,
+    action: Action,
+) -> Result<Json<Campaign>> {
+    let reason = stop_reason(&body.reason)?;
+    let act = StaffAction::new(me, Module::Campaigns, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let account = store::owner_of(&mut *tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let account = store::owner_of(&mut *tx, id).await?;
     let scope = AccountScope::trusted(account);
-    let current = locked(&mut tx, scope, id, Action::Cancel).await?;
-    let base = &state.config.server.public_base_url;
-    let report =
-        lifecycle::cancel(&mut tx, scope, &current, Actor::Staff(me.staff_id), base).await?;
-    let metadata = json!({ "reason": reason, "account_id": account, "report": report });
-    act.audit(&mut *tx, "campaign.cancel", "campaign", id, metadata)
+    let current = locked(&mut tx, scope, id, action).await?;
+    let mut metadata = json!({ "reason": reason, "account_id": account });
+    let audited = if action == Action::Pause {
+        lifecycle::pause(&mut tx, id, &format!("paused by Sema Link: {reason}")).await?;
+        "campaign.pause"
+    } else {
+        let base = &state.config.server.public_base_url;
+        let staff = Actor::Staff(me.staff_id);
+        metadata["report"] = lifecycle::cancel(&mut tx, scope, &current, staff, base).await?;
+        "campaign.cancel"
+    };
+    act.audit(&mut *tx, audited, "campaign", id, metadata)
         .await?;
     done(tx, scope, id).await
 }

@@ -12,17 +12,17 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::api_keys::types::Scope;
+use crate::campaigns::preview::types::{Preview, PreviewRequest};
 use crate::campaigns::store::{self, Draft};
 use crate::campaigns::types::{
-    Action, Campaign, CampaignFields, CampaignQuery, DraftFields, Preview, PreviewRequest, SendAt,
+    Action, Campaign, CampaignFields, CampaignQuery, DraftFields, SendAt,
 };
-use crate::contacts::filter::ContactFilter;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::{Json, Page, Paged, Path};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
-use crate::messages::types::MessagePriority;
+use crate::messages::routes::reader;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -37,13 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 pub(super) fn writer(p: &Principal) -> Result<()> {
     p.require(Scope::MessagesSend, Role::Member)
-}
-
-fn reader(p: &Principal) -> Result<()> {
-    match p {
-        Principal::Key(k) if k.scopes.contains(&Scope::ReportsRead) => Ok(()),
-        _ => writer(p),
-    }
 }
 
 pub(super) fn user_of(p: &Principal) -> Option<Uuid> {
@@ -65,6 +58,18 @@ pub(super) async fn instant(
     }
 }
 
+/// Checks a time zone against PostgreSQL's IANA database; a 422 on `field` when it is not one.
+pub(super) async fn known_zone(conn: &mut PgConnection, field: &str, tz: &str) -> Result<()> {
+    if store::known_timezone(&mut *conn, tz).await? {
+        Ok(())
+    } else {
+        Err(Error::field(
+            field,
+            "is not an IANA time zone such as Africa/Nairobi",
+        ))
+    }
+}
+
 /// Applies checked `f` onto `base` (and its lists), resolving what needs the database: the
 /// sender ID and the lists must be the organisation's, the filter must check, the time zone
 /// must exist, a local send time becomes an instant.
@@ -73,12 +78,10 @@ async fn resolve(
     scope: AccountScope,
     mut d: Draft,
     lists: Vec<Uuid>,
-    f: DraftFields,
+    DraftFields { fields: f, send_at }: DraftFields,
 ) -> Result<(Draft, Vec<Uuid>)> {
     let mut errors = Vec::new();
-    if let Some(name) = f.name {
-        d.name = name;
-    }
+    d.name = f.name.unwrap_or(d.name);
     if let Some(sender) = f.sender_id {
         if let Some(id) = sender
             && crate::sender_ids::store::get(&mut *conn, scope, id)
@@ -110,32 +113,27 @@ async fn resolve(
     if let Some(filter) = f.audience_filter {
         if let Some(v) = &filter {
             let country = crate::contacts::store::account_country(&mut *conn, scope).await?;
-            let parsed: ContactFilter = serde_json::from_value(v.clone())
-                .map_err(|e| Error::field("audience_filter", &e.to_string()))?;
-            if let Err(Error::Validation(e)) = parsed.check("audience_filter.", &country) {
+            let checked = crate::campaigns::dispatch::audience_filter(Some(v), &country);
+            if let Err(Error::Validation(e)) = checked {
                 errors.extend(e);
             }
         }
         d.audience_filter = filter;
     }
-    if let Some(message) = f.message {
-        d.message = message;
-    }
+    d.message = f.message.unwrap_or(d.message);
     if let Some(tz) = f.timezone {
-        if let Some(tz) = &tz
-            && !store::known_timezone(&mut *conn, tz).await?
-        {
-            errors.push(FieldError::new(
-                "timezone",
-                "is not an IANA time zone such as Africa/Nairobi",
-            ));
+        if let Some(tz) = &tz {
+            match known_zone(&mut *conn, "timezone", tz).await {
+                Err(Error::Validation(e)) => errors.extend(e),
+                other => other?,
+            }
         }
         d.timezone = tz;
     }
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    if let Some(at) = f.send_at {
+    if let Some(at) = send_at {
         d.send_at = match at {
             Some(at) => {
                 if matches!(at, SendAt::Local(_)) && d.timezone.is_none() {
@@ -147,24 +145,9 @@ async fn resolve(
             None => None,
         };
     }
-    if let Some(q) = f.quiet_hours {
-        d.quiet_hours = q;
-    }
-    if let Some(p) = f.priority {
-        d.priority = p;
-    }
+    d.quiet_hours = f.quiet_hours.unwrap_or(d.quiet_hours);
+    d.priority = f.priority.unwrap_or(d.priority);
     Ok((d, lists))
-}
-
-/// The campaign after a change on `conn`.
-pub(super) async fn reload(
-    conn: &mut PgConnection,
-    scope: AccountScope,
-    id: Uuid,
-) -> Result<Campaign> {
-    store::get(&mut *conn, scope, id)
-        .await?
-        .ok_or_else(|| Error::internal("campaign vanished"))
 }
 
 /// Create a draft campaign.
@@ -182,22 +165,10 @@ async fn create_campaign(
     writer(&principal)?;
     let scope = principal.scope();
     let fields = req.parse(true)?;
-    let base = Draft {
-        name: String::new(),
-        sender_id: None,
-        message: String::new(),
-        audience_filter: None,
-        send_at: None,
-        timezone: None,
-        quiet_hours: false,
-        priority: MessagePriority::Normal,
-    };
     let mut tx = state.pool.begin().await?;
-    let (draft, lists) = resolve(&mut tx, scope, base, Vec::new(), fields).await?;
+    let (draft, lists) = resolve(&mut tx, scope, Draft::default(), Vec::new(), fields).await?;
     let id = store::insert(&mut tx, scope, &draft, &lists, user_of(&principal)).await?;
-    let campaign = reload(&mut tx, scope, id).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(campaign)))
+    Ok((StatusCode::CREATED, done(tx, scope, id).await?))
 }
 
 /// The organisation's campaigns, newest first, optionally of one status.
@@ -213,14 +184,7 @@ async fn list_campaigns(
     Paged { query: q, page }: Paged<CampaignQuery>,
 ) -> Result<Json<Page<Campaign>>> {
     reader(&principal)?;
-    let rows = store::list(
-        &state.pool,
-        principal.scope(),
-        q.status,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, principal.scope(), q.status, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |c| c.id)))
 }
 
@@ -269,7 +233,7 @@ async fn edit_campaign(
 ) -> Result<Json<Campaign>> {
     let (mut tx, scope, current) = begin(&state, &principal, id, Action::Edit).await?;
     let fields = req.parse(false)?;
-    let lists_given = fields.list_ids.is_some();
+    let lists_given = fields.fields.list_ids.is_some();
     let (draft, lists) = resolve(
         &mut tx,
         scope,
@@ -325,9 +289,7 @@ async fn duplicate_campaign(
         .await?
         .ok_or(Error::NotFound)?;
     let copy = store::duplicate(&mut tx, scope, id, user_of(&principal)).await?;
-    let campaign = reload(&mut tx, scope, copy).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(campaign)))
+    Ok((StatusCode::CREATED, done(tx, scope, copy).await?))
 }
 
 /// Locks the campaign and checks `action`.
@@ -362,13 +324,15 @@ pub(super) async fn begin(
     Ok((tx, scope, current))
 }
 
-/// Commits an action and answers the campaign as it left it.
+/// Commits an action (or a change) and answers the campaign as it left it.
 pub(super) async fn done(
     mut tx: Transaction<'static, Postgres>,
     scope: AccountScope,
     id: Uuid,
 ) -> Result<Json<Campaign>> {
-    let campaign = reload(&mut tx, scope, id).await?;
+    let campaign = store::get(&mut *tx, scope, id)
+        .await?
+        .ok_or_else(|| Error::internal("campaign vanished"))?;
     tx.commit().await?;
     Ok(Json(campaign))
 }

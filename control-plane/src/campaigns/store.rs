@@ -8,7 +8,8 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
 use crate::campaigns::types::{Campaign, CampaignStatus};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
 use crate::messages::types::MessagePriority;
 
@@ -23,8 +24,8 @@ pub const COLUMNS: &str = "k.id, k.name, k.sender_id, k.message, \
     k.reserved_cost, k.spent_cost, k.report, k.started_at, k.completed_at, k.cancelled_at, \
     k.created_at, k.updated_at";
 
-/// A draft's columns, every field resolved.
-#[derive(Debug, Clone)]
+/// A draft's columns, every field resolved (the default: an empty draft).
+#[derive(Debug, Clone, Default)]
 pub struct Draft {
     /// Name.
     pub name: String,
@@ -181,13 +182,12 @@ pub async fn lock(
     fetch(conn, scope, id, true).await
 }
 
-/// The organisation's campaigns below `before`, newest first, optionally of one status.
+/// The organisation's campaigns below the page's cursor, newest first, optionally of one status.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     status: Option<CampaignStatus>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Campaign>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM campaigns k
@@ -197,9 +197,9 @@ pub async fn list(
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.id())
-        .bind(before)
+        .bind(page.before_or_max())
         .bind(status)
-        .bind(limit)
+        .bind(page.fetch_limit())
         .fetch_all(conn)
         .await?)
 }
@@ -449,14 +449,13 @@ pub struct StaffCampaign {
     pub campaign: Campaign,
 }
 
-/// Campaigns of every organisation below `before`, newest first, optionally of one status
+/// Campaigns of every organisation below the page's cursor, newest first, optionally of one status
 /// or one organisation (staff oversight).
 pub async fn list_all(
     conn: impl PgExecutor<'_>,
     status: Option<CampaignStatus>,
     account_id: Option<Uuid>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<StaffCampaign>> {
     let sql = format!(
         "SELECT k.account_id, a.name AS account_name, {COLUMNS}
@@ -467,20 +466,20 @@ pub async fn list_all(
           ORDER BY k.id DESC LIMIT $4"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(before)
+        .bind(page.before_or_max())
         .bind(status)
         .bind(account_id)
-        .bind(limit)
+        .bind(page.fetch_limit())
         .fetch_all(conn)
         .await?)
 }
 
-/// The organisation a campaign belongs to (`None` when unknown or deleted).
-pub async fn owner_of(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>> {
-    Ok(
-        sqlx::query_scalar("SELECT account_id FROM campaigns WHERE id = $1 AND deleted_at IS NULL")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?,
-    )
+/// The organisation a campaign belongs to (a 404 when unknown or deleted: the staff routes'
+/// look-up).
+pub async fn owner_of(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Uuid> {
+    sqlx::query_scalar("SELECT account_id FROM campaigns WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound)
 }

@@ -6,6 +6,10 @@
 
 use std::collections::HashSet;
 
+use semalink_protocol::analysis::Encoding;
+
+use crate::campaigns::dispatch::store::Recipient;
+
 /// Tokens every contact has (besides its custom attributes).
 pub const BUILT_IN: [&str; 4] = ["first_name", "last_name", "phone", "email"];
 
@@ -184,6 +188,25 @@ impl Template {
             }
         }
         out
+    }
+}
+
+/// The recipient's value of token `name` (contact fields, then custom attributes).
+pub fn value_of<'r>(r: &'r Recipient, name: &str) -> Option<&'r str> {
+    match name {
+        "first_name" => r.first_name.as_deref(),
+        "last_name" => r.last_name.as_deref(),
+        "email" => r.email.as_deref(),
+        "phone" => Some(r.destination.as_str()),
+        other => r.attributes.as_ref()?.get(other)?.as_str(),
+    }
+}
+
+/// The wire name of an encoding (`gsm7`, `ucs2`), as stored with a message.
+pub fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Gsm7 => "gsm7",
+        Encoding::Ucs2 => "ucs2",
     }
 }
 

@@ -1,6 +1,6 @@
 //! Campaign types: the status and which actions it allows, the stored view, the draft's
-//! fields (create and edit) parsed into [`DraftFields`], the list query, the schedule and the
-//! preview.
+//! fields (create and edit) parsed into [`DraftFields`], the list query and the schedule (the
+//! preview's are in [`crate::campaigns::preview::types`]).
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -66,23 +66,22 @@ pub enum Action {
     Review,
 }
 
-impl CampaignStatus {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CampaignStatus::Draft => "draft",
-            CampaignStatus::PendingContentCheck => "pending_content_check",
-            CampaignStatus::Approved => "approved",
-            CampaignStatus::Rejected => "rejected",
-            CampaignStatus::Scheduled => "scheduled",
-            CampaignStatus::Queued => "queued",
-            CampaignStatus::Sending => "sending",
-            CampaignStatus::Paused => "paused",
-            CampaignStatus::Completed => "completed",
-            CampaignStatus::Cancelled => "cancelled",
-        }
-    }
+crate::dedupc::wire_names!(CampaignStatus {
+    Draft => "draft",
+    PendingContentCheck => "pending_content_check",
+    Approved => "approved",
+    Rejected => "rejected",
+    Scheduled => "scheduled",
+    Queued => "queued",
+    Sending => "sending",
+    Paused => "paused",
+    Completed => "completed",
+    Cancelled => "cancelled",
+}
+    /// The 409 detail: the action is not allowed in the current status (named).
+    fn conflict_detail = "not allowed: the campaign is ");
 
+impl CampaignStatus {
     /// Whether `action` is allowed in this status.
     pub fn allows(self, action: Action) -> bool {
         use Action as A;
@@ -108,24 +107,6 @@ impl CampaignStatus {
             Ok(())
         } else {
             Err(Error::Conflict(self.conflict_detail()))
-        }
-    }
-
-    /// The 409 detail: the action is not allowed in the current status (named).
-    pub fn conflict_detail(self) -> &'static str {
-        match self {
-            CampaignStatus::Draft => "not allowed: the campaign is draft",
-            CampaignStatus::PendingContentCheck => {
-                "not allowed: the campaign is pending_content_check"
-            }
-            CampaignStatus::Approved => "not allowed: the campaign is approved",
-            CampaignStatus::Rejected => "not allowed: the campaign is rejected",
-            CampaignStatus::Scheduled => "not allowed: the campaign is scheduled",
-            CampaignStatus::Queued => "not allowed: the campaign is queued",
-            CampaignStatus::Sending => "not allowed: the campaign is sending",
-            CampaignStatus::Paused => "not allowed: the campaign is paused",
-            CampaignStatus::Completed => "not allowed: the campaign is completed",
-            CampaignStatus::Cancelled => "not allowed: the campaign is cancelled",
         }
     }
 }
@@ -287,29 +268,16 @@ impl SendAt {
 /// are checked by the routes).
 #[derive(Debug, Clone, Default)]
 pub struct DraftFields {
-    /// Name.
-    pub name: Option<String>,
-    /// Sender ID.
-    pub sender_id: Option<Option<Uuid>>,
-    /// Lists, de-duplicated.
-    pub list_ids: Option<Vec<Uuid>>,
-    /// The filter as stored (it parsed as a [`ContactFilter`]).
-    pub audience_filter: Option<Option<Value>>,
-    /// The text.
-    pub message: Option<String>,
-    /// When.
+    /// The body's fields: the name trimmed, the lists de-duplicated, the time zone trimmed,
+    /// the filter as stored (it parsed as a [`ContactFilter`]).
+    pub fields: CampaignFields,
+    /// When, parsed.
     pub send_at: Option<Option<SendAt>>,
-    /// Its time zone.
-    pub timezone: Option<Option<String>>,
-    /// Quiet hours.
-    pub quiet_hours: Option<bool>,
-    /// Lane.
-    pub priority: Option<MessagePriority>,
 }
 
 impl CampaignFields {
     /// Checks the fields; `create` requires a name.
-    pub fn parse(self, create: bool) -> Result<DraftFields> {
+    pub fn parse(mut self, create: bool) -> Result<DraftFields> {
         let mut errors = Vec::new();
         let name = match self.name.as_deref() {
             Some(n) => {
@@ -348,7 +316,7 @@ impl CampaignFields {
                 "must be at most 39015 characters",
             ));
         }
-        let send_at = match self.send_at {
+        let send_at = match self.send_at.take() {
             Some(Some(text)) => match SendAt::parse("send_at", &text) {
                 Ok(at) => Some(Some(at)),
                 Err(Error::Validation(e)) => {
@@ -367,17 +335,13 @@ impl CampaignFields {
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
-        Ok(DraftFields {
+        let fields = CampaignFields {
             name,
-            sender_id: self.sender_id,
             list_ids,
-            audience_filter: self.audience_filter,
-            message: self.message,
-            send_at,
             timezone,
-            quiet_hours: self.quiet_hours,
-            priority: self.priority,
-        })
+            ..self
+        };
+        Ok(DraftFields { fields, send_at })
     }
 }
 
@@ -408,101 +372,6 @@ pub struct PauseCampaign {
     /// Why (kept as `pause_reason`, at most 500 characters).
     #[schema(max_length = 500)]
     pub reason: Option<String>,
-}
-
-/// Body of `POST /v1/campaigns/{id}/preview`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PreviewRequest {
-    /// Render for this contact (one of the organisation's); absent: the first recipient of
-    /// the audience.
-    pub contact_id: Option<Uuid>,
-}
-
-/// A character that forces UCS-2 and what transliteration would put instead.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ForcingChar {
-    /// The character.
-    #[serde(rename = "char")]
-    pub ch: String,
-    /// Its positions in the rendered text.
-    pub positions: Vec<usize>,
-    /// The GSM-7 replacement, if known.
-    pub replacement: Option<String>,
-}
-
-/// The transliterated alternative offered when a character forces UCS-2.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Alternative {
-    /// The text with the replacements made.
-    pub text: String,
-    /// Its encoding (`gsm7` when every culprit has a replacement).
-    pub encoding: String,
-    /// Its parts.
-    pub parts: u32,
-}
-
-/// Cost to one operator.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OperatorCost {
-    /// Country.
-    pub country: String,
-    /// Operator id, when known.
-    pub mno_id: Option<String>,
-    /// Operator name.
-    pub operator: Option<String>,
-    /// Recipients.
-    pub recipients: i64,
-    /// Parts to them (personalised texts can differ in length).
-    pub parts: i64,
-    /// Credits.
-    #[schema(value_type = String)]
-    pub cost: Decimal,
-}
-
-/// Recipients left out, by reason.
-#[derive(Debug, Clone, Default, Serialize, ToSchema, sqlx::FromRow)]
-pub struct Exclusions {
-    /// Contacts that opted out.
-    pub opted_out: i64,
-    /// Numbers on the suppression list.
-    pub suppressed: i64,
-    /// Invalid numbers.
-    pub invalid: i64,
-    /// The same number reached through several lists or contacts.
-    pub duplicates: i64,
-    /// Destinations without a rate.
-    pub no_rate: i64,
-}
-
-/// Answer of the preview.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Preview {
-    /// The contact rendered for, if any.
-    pub contact_id: Option<Uuid>,
-    /// The rendered text.
-    pub text: String,
-    /// `gsm7` or `ucs2`.
-    pub encoding: String,
-    /// Characters.
-    pub characters: usize,
-    /// Parts of the rendered text.
-    pub parts: u32,
-    /// The characters forcing UCS-2 (empty for GSM-7).
-    pub forcing_ucs2: Vec<ForcingChar>,
-    /// With transliteration, when a character forces UCS-2.
-    pub transliterated: Option<Alternative>,
-    /// Audience members matched before exclusions.
-    pub audience: i64,
-    /// Recipients after exclusions.
-    pub recipients: i64,
-    /// Left out.
-    pub excluded: Exclusions,
-    /// Cost by operator.
-    pub by_operator: Vec<OperatorCost>,
-    /// Total credits.
-    #[schema(value_type = String)]
-    pub total_cost: Decimal,
 }
 
 #[cfg(test)]

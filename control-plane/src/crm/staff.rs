@@ -54,10 +54,10 @@ async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
     Ok(OrgDetail {
         account,
         suspension: store::suspension(pool, id).await?,
-        members: team::members(pool, scope, Uuid::max(), 100).await?,
+        members: team::members(pool, scope, &newest(100)).await?,
         balance: crate::credits::store::balance(pool, scope).await?,
         sender_ids: crate::sender_ids::store::of_account(pool, scope, &newest(100)).await?,
-        recent_campaigns: crate::campaigns::store::list(pool, scope, None, Uuid::max(), 10).await?,
+        recent_campaigns: crate::campaigns::store::list(pool, scope, None, &newest(10)).await?,
         api_keys: crate::api_keys::store::list(pool, scope, Uuid::max(), 100).await?,
     })
 }

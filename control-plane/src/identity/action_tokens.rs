@@ -6,7 +6,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::crypto;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What a token is for; the variants match the `token_type` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
@@ -54,14 +54,10 @@ pub async fn create(
     Ok(token)
 }
 
-/// Redeems a token: marks it used and returns its user, or `None` when it is unknown, of
-/// another purpose, expired or already used.
-pub async fn redeem(
-    conn: impl PgExecutor<'_>,
-    raw: &str,
-    purpose: Purpose,
-) -> Result<Option<Uuid>> {
-    Ok(sqlx::query_scalar(
+/// Redeems a token: marks it used and returns its user, or [`Error::InvalidToken`] when it is
+/// unknown, of another purpose, expired or already used.
+pub async fn redeem(conn: impl PgExecutor<'_>, raw: &str, purpose: Purpose) -> Result<Uuid> {
+    sqlx::query_scalar(
         "UPDATE auth_tokens SET used_at = now()
          WHERE token_hash = $1 AND type = $2 AND used_at IS NULL AND expires_at > now()
          RETURNING user_id",
@@ -69,7 +65,8 @@ pub async fn redeem(
     .bind(crypto::digest(raw))
     .bind(purpose)
     .fetch_optional(conn)
-    .await?)
+    .await?
+    .ok_or(Error::InvalidToken)
 }
 
 /// Spends every outstanding password-reset and magic-link token of `user_id`: after the

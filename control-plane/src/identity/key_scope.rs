@@ -33,32 +33,12 @@ pub enum Scope {
     BillingRead,
 }
 
-impl Scope {
-    /// The wire name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::MessagesSend => "messages:send",
-            Scope::ContactsRead => "contacts:read",
-            Scope::ContactsWrite => "contacts:write",
-            Scope::ReportsRead => "reports:read",
-            Scope::SenderIdsRead => "sender_ids:read",
-            Scope::SenderIdsWrite => "sender_ids:write",
-            Scope::BillingRead => "billing:read",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(name: &str) -> Option<Scope> {
-        [
-            Scope::MessagesSend,
-            Scope::ContactsRead,
-            Scope::ContactsWrite,
-            Scope::ReportsRead,
-            Scope::SenderIdsRead,
-            Scope::SenderIdsWrite,
-            Scope::BillingRead,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == name)
-    }
-}
+crate::dedupc::wire_names!(Scope {
+    MessagesSend => "messages:send",
+    ContactsRead => "contacts:read",
+    ContactsWrite => "contacts:write",
+    ReportsRead => "reports:read",
+    SenderIdsRead => "sender_ids:read",
+    SenderIdsWrite => "sender_ids:write",
+    BillingRead => "billing:read",
+});

@@ -2,12 +2,15 @@
 //! refresh spends the presented token and issues the next; presenting a spent token again
 //! means it was stolen or replayed, so the whole session is revoked.
 
+use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::crypto;
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 
 /// Who a session belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,13 +218,31 @@ pub async fn switch_account(
     insert_refresh(&mut *conn, session_id, ttl_secs).await
 }
 
-/// Revokes one session (idempotent).
-pub async fn revoke(conn: impl PgExecutor<'_>, session_id: Uuid, reason: &str) -> Result<()> {
-    sqlx::query("UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(session_id)
+/// Revokes the live sessions matching `condition` (on `$1` and, when given, `$2`) with `reason`
+/// (`$3`); how many. Every revocation below is this one statement.
+async fn revoke_where(
+    conn: impl PgExecutor<'_>,
+    condition: &str,
+    a: Uuid,
+    b: Option<Uuid>,
+    reason: &str,
+) -> Result<u64> {
+    let sql = format!(
+        "UPDATE sessions SET revoked_at = now(), revoke_reason = $3
+         WHERE {condition} AND revoked_at IS NULL"
+    );
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(a)
+        .bind(b)
         .bind(reason)
         .execute(conn)
-        .await?;
+        .await?
+        .rows_affected())
+}
+
+/// Revokes one session (idempotent).
+pub async fn revoke(conn: impl PgExecutor<'_>, session_id: Uuid, reason: &str) -> Result<()> {
+    revoke_where(conn, "id = $1", session_id, None, reason).await?;
     Ok(())
 }
 
@@ -231,11 +252,7 @@ pub async fn revoke_all_for_user(
     user_id: Uuid,
     reason: &str,
 ) -> Result<()> {
-    sqlx::query("UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-        .bind(user_id)
-        .bind(reason)
-        .execute(conn)
-        .await?;
+    revoke_where(conn, "user_id = $1", user_id, None, reason).await?;
     Ok(())
 }
 
@@ -246,14 +263,13 @@ pub async fn revoke_others_for_user(
     keep: Uuid,
     reason: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE sessions SET revoked_at = now(), revoke_reason = $3
-         WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
+    revoke_where(
+        conn,
+        "user_id = $1 AND id <> $2",
+        user_id,
+        Some(keep),
+        reason,
     )
-    .bind(user_id)
-    .bind(keep)
-    .bind(reason)
-    .execute(conn)
     .await?;
     Ok(())
 }
@@ -265,14 +281,13 @@ pub async fn revoke_others_for_staff(
     keep: Uuid,
     reason: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE sessions SET revoked_at = now(), revoke_reason = $3
-         WHERE staff_id = $1 AND id <> $2 AND revoked_at IS NULL",
+    revoke_where(
+        conn,
+        "staff_id = $1 AND id <> $2",
+        staff_id,
+        Some(keep),
+        reason,
     )
-    .bind(staff_id)
-    .bind(keep)
-    .bind(reason)
-    .execute(conn)
     .await?;
     Ok(())
 }
@@ -283,13 +298,14 @@ pub async fn revoke_for_membership(
     user_id: Uuid,
     account_id: Uuid,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE sessions SET revoked_at = now(), revoke_reason = 'membership_removed'
-         WHERE user_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+    let reason = "membership_removed";
+    revoke_where(
+        conn,
+        "user_id = $1 AND account_id = $2",
+        user_id,
+        Some(account_id),
+        reason,
     )
-    .bind(user_id)
-    .bind(account_id)
-    .execute(conn)
     .await?;
     Ok(())
 }
@@ -300,48 +316,52 @@ pub async fn revoke_all_for_staff(
     staff_id: Uuid,
     reason: &str,
 ) -> Result<()> {
-    sqlx::query("UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE staff_id = $1 AND revoked_at IS NULL")
-        .bind(staff_id)
-        .bind(reason)
-        .execute(conn)
-        .await?;
+    revoke_where(conn, "staff_id = $1", staff_id, None, reason).await?;
     Ok(())
 }
 
-/// One active session as listed to its owner.
-#[derive(Debug, sqlx::FromRow)]
-pub struct SessionRow {
+/// An active session of the signed-in user.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct SessionView {
     /// Session id.
     pub id: Uuid,
-    /// Account it acts for.
+    /// Organisation the session acts for.
     pub account_id: Option<Uuid>,
-    /// User agent at login.
+    /// Browser or client at login.
     pub user_agent: Option<String>,
-    /// IP at login.
+    /// IP address at login.
     pub ip: Option<String>,
+    /// Whether this is the session making the request.
+    pub current: bool,
     /// Login time.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    /// Last refresh.
+    /// Last token refresh.
+    #[serde(with = "time::serde::rfc3339")]
     pub last_used_at: OffsetDateTime,
     /// Expiry unless refreshed.
+    #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
 }
 
-/// A user's active sessions, newest first, paginated by id.
+/// A user's active sessions, newest first, paginated by id (the session `current` is marked
+/// as such).
 pub async fn list_for_user(
     conn: impl PgExecutor<'_>,
     user_id: Uuid,
-    before: Uuid,
-    limit: i64,
-) -> Result<Vec<SessionRow>> {
+    current: Uuid,
+    page: &PageRequest,
+) -> Result<Vec<SessionView>> {
     Ok(sqlx::query_as(
-        "SELECT id, account_id, user_agent, ip, created_at, last_used_at, expires_at FROM sessions
+        "SELECT id, account_id, user_agent, ip, id = $4 AS current, created_at, last_used_at,
+                expires_at FROM sessions
          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() AND id < $2
          ORDER BY id DESC LIMIT $3",
     )
     .bind(user_id)
-    .bind(before)
-    .bind(limit)
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
+    .bind(current)
     .fetch_all(conn)
     .await?)
 }
@@ -352,13 +372,14 @@ pub async fn revoke_own(
     user_id: Uuid,
     session_id: Uuid,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE sessions SET revoked_at = now(), revoke_reason = 'revoked_by_user'
-         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+    let condition = "id = $1 AND user_id = $2";
+    let done = revoke_where(
+        conn,
+        condition,
+        session_id,
+        Some(user_id),
+        "revoked_by_user",
     )
-    .bind(session_id)
-    .bind(user_id)
-    .execute(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }

@@ -49,7 +49,8 @@ pub fn request_hash<T: Serialize>(endpoint: &str, request: &T) -> Result<Vec<u8>
 /// What a claim found.
 #[derive(Debug)]
 pub enum Claim {
-    /// The key is ours: run the request, then [`record`] its answer.
+    /// The key is ours: run the request, then record its answer ([`store::record_key`], same
+    /// transaction).
     Fresh,
     /// The same request ran before: answer this.
     Replay {
@@ -88,17 +89,6 @@ pub async fn claim(
             "idempotency key committed without its answer",
         )),
     }
-}
-
-/// Records the answer of the request holding the claim (same transaction).
-pub async fn record(
-    conn: &mut PgConnection,
-    scope: AccountScope,
-    key: &str,
-    status: u16,
-    body: &serde_json::Value,
-) -> Result<()> {
-    store::record_key(conn, scope, key, status, body).await
 }
 
 /// The `idempotency_purge` worker: forgets keys past their 24 hours, every ten minutes.

@@ -124,11 +124,11 @@ impl OutboxPublisher {
         // The send gate: nothing while the platform is halted, nothing of a halted or
         // suspended organisation (or one whose agent is suspended): their rows wait.
         let (platform, halted) = crate::accounts::gate::held_accounts(&mut *tx).await?;
-        if platform {
-            tx.commit().await?;
-            return Ok(0);
-        }
-        let rows = store::claim_outbox(&mut tx, self.config.batch.max(1), &halted).await?;
+        let rows = if platform {
+            Vec::new()
+        } else {
+            store::claim_outbox(&mut tx, self.config.batch.max(1), &halted).await?
+        };
         if rows.is_empty() {
             tx.commit().await?;
             return Ok(0);

@@ -38,11 +38,7 @@ fn origin(p: &Principal) -> Origin {
             api_key_id: None,
             user_id: Some(u.user_id),
         },
-        Principal::Key(k) => Origin {
-            scope: p.scope(),
-            api_key_id: Some(k.key_id),
-            user_id: None,
-        },
+        Principal::Key(k) => Origin::of_key(k),
     }
 }
 
@@ -52,6 +48,12 @@ pub(crate) fn reader(p: &Principal) -> Result<()> {
         Principal::Key(k) if k.scopes.contains(&Scope::ReportsRead) => Ok(()),
         _ => p.require(Scope::MessagesSend, Role::Member),
     }
+}
+
+/// A plain-text answer with `status` (the compatibility adapters speak their clients' text).
+pub(crate) fn plain(status: StatusCode, body: impl IntoResponse) -> Response {
+    let content_type = [("content-type", "text/plain; charset=utf-8")];
+    (status, content_type, body).into_response()
 }
 
 /// A JSON answer with `status`.
@@ -100,7 +102,7 @@ async fn send_messages(
     let result = send::send(&mut tx, origin, &plan, now, base_url).await?;
     let body = serde_json::to_value(&result).map_err(Error::internal)?;
     if let Some(key) = &key {
-        idempotency::record(&mut tx, origin.scope, key, 201, &body).await?;
+        store::record_key(&mut *tx, origin.scope, key, 201, &body).await?;
     }
     tx.commit().await?;
     state.outbox_wake.notify_one();
@@ -139,15 +141,7 @@ async fn list_messages(
     {
         return Err(Error::field("until", "must be after from"));
     }
-    let rows = store::list(
-        &state.pool,
-        scope,
-        &q,
-        to.as_deref(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, scope, &q, to.as_deref(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
 }
 

@@ -14,17 +14,19 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::agents::charge::Payer;
+use crate::agents::charge::{Billed, Payer};
 use crate::contacts::store as contacts;
 use crate::credits::ledger::{self, Entry};
 use crate::credits::types::Actor;
 use crate::error::{Error, FieldError, Result};
+use crate::identity::principal::ApiKeyAuth;
 use crate::identity::scope::AccountScope;
 use crate::messages::store::{self, Common, NewMessages};
 use crate::messages::types::{
     MessageStatus, RecipientError, RecipientResult, SendPlan, SendResult,
 };
 use crate::pricing::quote::{self, Content, Destination};
+use crate::pricing::types::Quote;
 use crate::sender_ids::approved_sender;
 
 /// Who is sending.
@@ -36,6 +38,33 @@ pub struct Origin {
     pub api_key_id: Option<Uuid>,
     /// The user, when a user sent it.
     pub user_id: Option<Uuid>,
+}
+
+impl Origin {
+    /// A send by the API key `key`, for its organisation.
+    pub fn of_key(key: &ApiKeyAuth) -> Origin {
+        Origin {
+            scope: key.scope(),
+            api_key_id: Some(key.key_id),
+            user_id: None,
+        }
+    }
+}
+
+impl NewMessages {
+    /// Adds message `id` as `quote` priced it (and, for a sub-customer's message, as its agent
+    /// `billed` it), with a new id for its `submitted` event.
+    pub fn push(&mut self, id: Uuid, quote: Quote, billed: Option<Billed>) {
+        self.ids.push(id);
+        self.event_ids.push(Uuid::now_v7());
+        self.destinations.push(quote.to);
+        self.countries.push(quote.country);
+        self.mno_ids.push(quote.mno_id);
+        self.unit_prices.push(quote.rate);
+        self.costs.push(quote.total);
+        self.billed_unit_prices.push(billed.map(|b| b.rate));
+        self.billed_costs.push(billed.map(|b| b.total));
+    }
 }
 
 /// One recipient on its way through the checks.
@@ -185,36 +214,24 @@ pub async fn send(
                 let id = Uuid::now_v7();
                 total += q.total;
                 billed_total += billed.map_or(q.total, |b| b.total);
-                rows.billed_unit_prices.push(billed.map(|b| b.rate));
-                rows.billed_costs.push(billed.map(|b| b.total));
                 encoding = encoding.or(q.encoding.clone());
-                rows.ids.push(id);
-                rows.event_ids.push(Uuid::now_v7());
-                rows.destinations.push(q.to.clone());
-                rows.countries.push(q.country);
-                rows.mno_ids.push(q.mno_id);
-                rows.unit_prices.push(q.rate);
-                rows.costs.push(q.total);
-                RecipientResult {
+                let result = RecipientResult {
                     to: line.to,
-                    destination: Some(q.to),
+                    destination: Some(q.to.clone()),
                     message_id: Some(id),
                     status: Some(MessageStatus::Submitted),
                     parts: Some(q.segments),
                     cost: Some(q.total),
-                    error: None,
-                    error_detail: None,
-                }
+                    ..RecipientResult::default()
+                };
+                rows.push(id, q, billed);
+                result
             }
             Err((error, detail)) => RecipientResult {
                 to: line.to,
-                destination: None,
-                message_id: None,
-                status: None,
-                parts: None,
-                cost: None,
                 error: Some(error),
                 error_detail: Some(detail),
+                ..RecipientResult::default()
             },
         });
     }
@@ -281,17 +298,9 @@ pub async fn send(
 }
 
 /// [`send`] on a transaction of its own, waking the publisher once it committed (the
-/// adapters; the messages API interleaves its Idempotency-Key claim).
-pub async fn send_now(
-    state: &crate::state::AppState,
-    origin: Origin,
-    plan: &SendPlan,
-) -> Result<SendResult> {
-    send_now_with(state, origin, plan, None).await
-}
-
-/// [`send_now`] with a per-message `callback` (an adapter's dlr-url or callback URL),
-/// remembered for every accepted message in the same transaction.
+/// adapters; the messages API interleaves its Idempotency-Key claim), with a per-message
+/// `callback` (an adapter's dlr-url or callback URL) remembered for every accepted message in
+/// the same transaction.
 pub async fn send_now_with(
     state: &crate::state::AppState,
     origin: Origin,

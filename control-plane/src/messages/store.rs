@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::http::pagination::PageRequest;
 use crate::identity::scope::AccountScope;
 use crate::messages::types::{Message, MessageEvent, MessagePriority, MessageQuery};
 
@@ -179,15 +180,14 @@ pub async fn get(
         .await?)
 }
 
-/// The organisation's messages below `before` matching `q` (with `to` already in E.164),
+/// The organisation's messages below the page's cursor matching `q` (with `to` already in E.164),
 /// newest first.
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
     q: &MessageQuery,
     to: Option<&str>,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Message>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM messages m
@@ -202,14 +202,14 @@ pub async fn list(
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.id())
-        .bind(before)
+        .bind(page.before_or_max())
         .bind(q.status)
         .bind(q.campaign_id)
         .bind(to)
         .bind(q.client_reference.as_deref())
         .bind(q.from)
         .bind(q.until)
-        .bind(limit)
+        .bind(page.fetch_limit())
         .fetch_all(conn)
         .await?)
 }

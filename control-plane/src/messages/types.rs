@@ -58,36 +58,18 @@ pub enum MessageStatus {
     Cancelled,
 }
 
+crate::dedupc::wire_names!(MessageStatus {
+    Submitted => "submitted",
+    Queued => "queued",
+    Sent => "sent",
+    Delivered => "delivered",
+    Failed => "failed",
+    Expired => "expired",
+    Rejected => "rejected",
+    Cancelled => "cancelled",
+});
+
 impl MessageStatus {
-    /// The enum label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageStatus::Submitted => "submitted",
-            MessageStatus::Queued => "queued",
-            MessageStatus::Sent => "sent",
-            MessageStatus::Delivered => "delivered",
-            MessageStatus::Failed => "failed",
-            MessageStatus::Expired => "expired",
-            MessageStatus::Rejected => "rejected",
-            MessageStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// The status of an enum label (`None` for a label this code does not know).
-    pub fn parse(label: &str) -> Option<MessageStatus> {
-        Some(match label {
-            "submitted" => MessageStatus::Submitted,
-            "queued" => MessageStatus::Queued,
-            "sent" => MessageStatus::Sent,
-            "delivered" => MessageStatus::Delivered,
-            "failed" => MessageStatus::Failed,
-            "expired" => MessageStatus::Expired,
-            "rejected" => MessageStatus::Rejected,
-            "cancelled" => MessageStatus::Cancelled,
-            _ => return None,
-        })
-    }
-
     /// Progress rank: submitted 0, queued 1, sent 2, every final state 3. The status
     /// consumer only ever raises it.
     pub fn rank(self) -> u8 {
@@ -120,7 +102,7 @@ pub enum MessagePriority {
 }
 
 /// Body of `POST /v1/messages`: one text to 1 to 10,000 recipients.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessages {
     /// Recipients: E.164, or national numbers in the organisation's country.
@@ -248,21 +230,16 @@ pub enum RecipientError {
     NoRate,
 }
 
-impl RecipientError {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecipientError::InvalidNumber => "invalid_number",
-            RecipientError::OptedOut => "opted_out",
-            RecipientError::Suppressed => "suppressed",
-            RecipientError::Duplicate => "duplicate",
-            RecipientError::NoRate => "no_rate",
-        }
-    }
-}
+crate::dedupc::wire_names!(RecipientError {
+    InvalidNumber => "invalid_number",
+    OptedOut => "opted_out",
+    Suppressed => "suppressed",
+    Duplicate => "duplicate",
+    NoRate => "no_rate",
+});
 
 /// The answer for one recipient, in request order.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct RecipientResult {
     /// The recipient as given.
     pub to: String,
@@ -428,12 +405,7 @@ mod tests {
         SendMessages {
             to: vec!["+254712345678".into()],
             text: "hello".into(),
-            from: None,
-            client_reference: None,
-            priority: MessagePriority::Normal,
-            send_at: None,
-            validity: None,
-            expires_at: None,
+            ..SendMessages::default()
         }
     }
 

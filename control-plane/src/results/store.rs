@@ -18,7 +18,6 @@ use uuid::Uuid;
 use super::apply::{Detail, Part, Status, Step, Tracked};
 use super::write::{
     add, write_campaigns, write_messages, write_parts, write_rollups, write_timeline,
-    write_webhooks,
 };
 use crate::credits::ledger::{self, Outcome};
 use crate::credits::types::Actor;
@@ -301,7 +300,6 @@ pub async fn apply_on(
         .collect();
     write_messages(conn, &changed, &tracked, &settle_now).await?;
     write_timeline(conn, &rows, &tracked, &steps).await?;
-    write_webhooks(conn, &rows, &tracked, &steps).await?;
 
     // Lock order everywhere: messages, then campaigns, then the account's credits (the
     // dispatcher takes a campaign before it reserves).
@@ -393,10 +391,7 @@ pub async fn apply_on(
 }
 
 fn kind_label(label: &str) -> Option<&'static str> {
-    match label {
-        "command_status" => Some("command_status"),
-        "network" => Some("network"),
-        "receipt" => Some("receipt"),
-        _ => None,
-    }
+    ["command_status", "network", "receipt"]
+        .into_iter()
+        .find(|kind| *kind == label)
 }

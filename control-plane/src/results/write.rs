@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -160,6 +159,9 @@ pub(super) async fn write_messages(
     Ok(())
 }
 
+/// The timeline rows of the batch's steps, then their webhook outbox rows (`message.sent`,
+/// `.delivered`, `.failed`, `.expired`), each in one statement, the webhook rows for the
+/// accounts with a subscribed endpoint only.
 pub(super) async fn write_timeline(
     conn: &mut PgConnection,
     rows: &[Row],
@@ -198,39 +200,22 @@ pub(super) async fn write_timeline(
     .bind(&parts)
     .bind(&detail)
     .bind(&at)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
-}
-
-/// The webhook outbox rows of the batch's steps (`message.sent`, `.delivered`, `.failed`,
-/// `.expired`), in one statement, for the accounts with a subscribed endpoint only.
-pub(super) async fn write_webhooks(
-    conn: &mut PgConnection,
-    rows: &[Row],
-    tracked: &HashMap<Uuid, (usize, Tracked)>,
-    steps: &[(Uuid, Step)],
-) -> Result<()> {
-    let mut message = Vec::with_capacity(steps.len());
-    let mut account = Vec::with_capacity(steps.len());
-    let mut status = Vec::with_capacity(steps.len());
-    let mut at = Vec::with_capacity(steps.len());
-    for (message_id, step) in steps {
-        let Some((i, _)) = tracked.get(message_id) else {
-            continue;
-        };
-        if crate::webhooks::events::message_event(step.status.as_str()).is_none() {
-            continue;
-        }
-        message.push(*message_id);
-        account.push(rows[*i].account_id);
-        status.push(step.status.as_str().to_owned());
-        at.push(step.at);
-    }
-    if !message.is_empty() {
+    let hooked: Vec<usize> = (0..status.len())
+        .filter(|&j| crate::webhooks::events::message_event(&status[j]).is_some())
+        .collect();
+    if !hooked.is_empty() {
+        let (message, account) = (pick(&message, &hooked), pick(&account, &hooked));
+        let (status, at) = (pick(&status, &hooked), pick(&at, &hooked));
         crate::webhooks::events::message_steps(conn, &message, &account, &status, &at).await?;
     }
     Ok(())
+}
+
+/// The entries of `v` at `indices`.
+fn pick<T: Clone>(v: &[T], indices: &[usize]) -> Vec<T> {
+    indices.iter().map(|&i| v[i].clone()).collect()
 }
 
 /// The timeline row's detail: what the upstream said, and for a long message each part.
@@ -274,27 +259,7 @@ pub(super) async fn write_rollups(
 ) -> Result<()> {
     if !rollups.is_empty() {
         let mut k = KeyCols::default();
-        let mut sent = Vec::new();
-        let mut delivered = Vec::new();
-        let mut failed = Vec::new();
-        let mut expired = Vec::new();
-        let mut rejected = Vec::new();
-        let mut cost = Vec::new();
-        let mut refunded = Vec::new();
-        let mut seconds = Vec::new();
-        let mut timed = Vec::new();
-        for (key, c) in rollups {
-            k.push(key);
-            sent.push(c.sent);
-            delivered.push(c.delivered);
-            failed.push(c.failed);
-            expired.push(c.expired);
-            rejected.push(c.rejected);
-            cost.push(c.cost);
-            refunded.push(c.refunded);
-            seconds.push(c.deliver_seconds);
-            timed.push(c.timed);
-        }
+        rollups.keys().for_each(|key| k.push(key));
         sqlx::query(
             "INSERT INTO message_rollups AS r (account_id, day, campaign_id, country, mno_id, sent,
                  delivered, failed, expired, rejected, cost, refunded, deliver_seconds, timed)
@@ -314,15 +279,15 @@ pub(super) async fn write_rollups(
         .bind(&k.campaign)
         .bind(&k.country)
         .bind(&k.mno)
-        .bind(&sent)
-        .bind(&delivered)
-        .bind(&failed)
-        .bind(&expired)
-        .bind(&rejected)
-        .bind(&cost)
-        .bind(&refunded)
-        .bind(&seconds)
-        .bind(&timed)
+        .bind(col(rollups, |c| c.sent))
+        .bind(col(rollups, |c| c.delivered))
+        .bind(col(rollups, |c| c.failed))
+        .bind(col(rollups, |c| c.expired))
+        .bind(col(rollups, |c| c.rejected))
+        .bind(col(rollups, |c| c.cost))
+        .bind(col(rollups, |c| c.refunded))
+        .bind(col(rollups, |c| c.deliver_seconds))
+        .bind(col(rollups, |c| c.timed))
         .execute(&mut *conn)
         .await?;
     }
@@ -356,6 +321,11 @@ pub(super) async fn write_rollups(
     Ok(())
 }
 
+/// One column of the counters, in key order (an `unnest` array).
+fn col<K, T>(counts: &BTreeMap<K, Counts>, f: impl Fn(&Counts) -> T) -> Vec<T> {
+    counts.values().map(f).collect()
+}
+
 #[derive(Default)]
 struct KeyCols {
     account: Vec<Uuid>,
@@ -386,8 +356,6 @@ pub(super) async fn write_campaigns(
         return Ok(Vec::new());
     }
     let ids: Vec<Uuid> = by_campaign.keys().copied().collect();
-    let col = |f: fn(&Counts) -> i64| by_campaign.values().map(f).collect::<Vec<i64>>();
-    let spent: Vec<Decimal> = by_campaign.values().map(|c| c.cost).collect();
     sqlx::query(
         "UPDATE campaigns c SET sent_count = c.sent_count + u.sent,
                 delivered_count = c.delivered_count + u.delivered,
@@ -400,12 +368,12 @@ pub(super) async fn write_campaigns(
          WHERE c.id = u.id",
     )
     .bind(&ids)
-    .bind(col(|c| c.sent))
-    .bind(col(|c| c.delivered))
-    .bind(col(|c| c.failed))
-    .bind(col(|c| c.expired))
-    .bind(col(|c| c.rejected))
-    .bind(&spent)
+    .bind(col(by_campaign, |c| c.sent))
+    .bind(col(by_campaign, |c| c.delivered))
+    .bind(col(by_campaign, |c| c.failed))
+    .bind(col(by_campaign, |c| c.expired))
+    .bind(col(by_campaign, |c| c.rejected))
+    .bind(col(by_campaign, |c| c.cost))
     .execute(&mut *conn)
     .await?;
     let done: Vec<(Uuid, Uuid, String, i32, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

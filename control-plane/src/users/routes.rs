@@ -65,11 +65,7 @@ async fn update_me(
         req.phone.as_deref(),
     )
     .await?;
-    Ok(Json(
-        store::profile(&state.pool, user.user_id)
-            .await?
-            .ok_or(Error::NotFound)?,
-    ))
+    get_me(State(state), user).await
 }
 
 /// Change my password. Signs out my other sessions and spends every reset and magic link sent

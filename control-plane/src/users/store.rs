@@ -46,33 +46,29 @@ pub async fn insert(
     Ok(())
 }
 
+/// [`Credentials`] of the users rows matching `condition` (on `$1`).
+fn credentials(condition: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!(
+        "SELECT id, email, password_hash, is_active,
+            CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left,
+            totp_enabled_at IS NOT NULL AS mfa_enabled
+        FROM users WHERE {condition}"
+    ))
+}
+
 /// Login data by email (case-insensitive).
 pub async fn credentials_by_email(
     conn: impl PgExecutor<'_>,
     email: &str,
 ) -> Result<Option<Credentials>> {
-    Ok(sqlx::query_as(
-        "SELECT id, email, password_hash, is_active,
-            CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left,
-            totp_enabled_at IS NOT NULL AS mfa_enabled
-        FROM users WHERE lower(email) = lower($1)",
-    )
-    .bind(email)
-    .fetch_optional(conn)
-    .await?)
+    let sql = credentials("lower(email) = lower($1)");
+    Ok(sqlx::query_as(sql).bind(email).fetch_optional(conn).await?)
 }
 
 /// Login data by id.
 pub async fn credentials_by_id(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Credentials>> {
-    Ok(sqlx::query_as(
-        "SELECT id, email, password_hash, is_active,
-            CEIL(EXTRACT(EPOCH FROM (locked_until - now())))::bigint AS locked_secs_left,
-            totp_enabled_at IS NOT NULL AS mfa_enabled
-        FROM users WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?)
+    let sql = credentials("id = $1");
+    Ok(sqlx::query_as(sql).bind(id).fetch_optional(conn).await?)
 }
 
 /// The profile of a user.

@@ -112,13 +112,7 @@ async fn list_invitations(
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<Invitation>>> {
     user.require(Role::Admin)?;
-    let rows = store::pending(
-        &state.pool,
-        user.scope(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::pending(&state.pool, user.scope(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |i| i.id)))
 }
 

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use sqlx::PgConnection;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,6 +32,28 @@ pub struct ChangeRole {
     pub role: Role,
 }
 
+/// The last-owner rule, once for a role change and a removal: locks the team, 404 unless
+/// `member` is a member, 409 when giving them `role` (`None`: removing them) would leave the
+/// organisation no owner.
+async fn keeps_an_owner(
+    tx: &mut PgConnection,
+    user: &AuthUser,
+    member: Uuid,
+    role: Option<Role>,
+) -> Result<()> {
+    store::lock_account(&mut *tx, user.scope()).await?;
+    let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if current == Role::Owner
+        && role != Some(Role::Owner)
+        && store::owner_count(&mut *tx, user.scope()).await? <= 1
+    {
+        return Err(Error::Conflict("an organisation needs at least one owner"));
+    }
+    Ok(())
+}
+
 /// Members of the current organisation.
 #[utoipa::path(get, path = "/v1/account/members", tag = "team", security(("bearer" = [])), params(Paged),
     responses(
@@ -41,13 +64,7 @@ async fn list_members(
     user: AuthUser,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<Member>>> {
-    let rows = store::members(
-        &state.pool,
-        user.scope(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::members(&state.pool, user.scope(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |m| m.id)))
 }
 
@@ -67,16 +84,7 @@ async fn change_role(
 ) -> Result<StatusCode> {
     user.require(Role::Owner)?;
     let mut tx = state.pool.begin().await?;
-    store::lock_account(&mut tx, user.scope()).await?;
-    let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if current == Role::Owner
-        && req.role != Role::Owner
-        && store::owner_count(&mut *tx, user.scope()).await? <= 1
-    {
-        return Err(Error::Conflict("an organisation needs at least one owner"));
-    }
+    keeps_an_owner(&mut tx, &user, member, Some(req.role)).await?;
     store::set_role(&mut *tx, user.scope(), member, req.role).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -97,13 +105,7 @@ async fn remove_member(
 ) -> Result<StatusCode> {
     user.require(Role::Owner)?;
     let mut tx = state.pool.begin().await?;
-    store::lock_account(&mut tx, user.scope()).await?;
-    let current = crate::accounts::store::role_of(&mut *tx, member, user.account_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if current == Role::Owner && store::owner_count(&mut *tx, user.scope()).await? <= 1 {
-        return Err(Error::Conflict("an organisation needs at least one owner"));
-    }
+    keeps_an_owner(&mut tx, &user, member, None).await?;
     store::remove(&mut *tx, user.scope(), member).await?;
     sessions::revoke_for_membership(&mut *tx, member, user.account_id).await?;
     tx.commit().await?;

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::crypto;
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 use crate::identity::role::Role;
 
 /// A member of an organisation.
@@ -59,8 +60,7 @@ pub async fn lock_account(conn: &mut PgConnection, scope: AccountScope) -> Resul
 pub async fn members(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Member>> {
     Ok(sqlx::query_as(
         "SELECT m.id, m.user_id, u.email, u.first_name, u.last_name, m.role, m.created_at
@@ -68,8 +68,8 @@ pub async fn members(
          WHERE m.account_id = $1 AND m.is_active AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
     )
     .bind(scope.id())
-    .bind(before)
-    .bind(limit)
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }
@@ -179,8 +179,7 @@ async fn insert_invitation(
 pub async fn pending(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<Invitation>> {
     Ok(sqlx::query_as(
         "SELECT id, email, role, expires_at, created_at FROM invitations
@@ -188,8 +187,8 @@ pub async fn pending(
          ORDER BY id DESC LIMIT $3",
     )
     .bind(scope.id())
-    .bind(before)
-    .bind(limit)
+    .bind(page.before_or_max())
+    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?)
 }

@@ -30,27 +30,8 @@ async fn list_sessions(
     user: AuthUser,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<SessionView>>> {
-    let rows = sessions::list_for_user(
-        &state.pool,
-        user.user_id,
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
-    let views = rows
-        .into_iter()
-        .map(|r| SessionView {
-            current: r.id == user.session_id,
-            id: r.id,
-            account_id: r.account_id,
-            user_agent: r.user_agent,
-            ip: r.ip,
-            created_at: r.created_at,
-            last_used_at: r.last_used_at,
-            expires_at: r.expires_at,
-        })
-        .collect();
-    Ok(Json(Page::from_rows(views, page, |v| v.id)))
+    let rows = sessions::list_for_user(&state.pool, user.user_id, user.session_id, &page).await?;
+    Ok(Json(Page::from_rows(rows, page, |v| v.id)))
 }
 
 /// Revoke one of my sessions (signs that device out).

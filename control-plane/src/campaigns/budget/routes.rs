@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use crate::api_keys::types::Scope;
 use crate::campaigns::budget::store;
-use crate::campaigns::budget::types::{Budget, SetBudget, Standing};
+use crate::campaigns::budget::types::{Budget, SetBudget};
 use crate::credits::money::parse_amount;
 use crate::error::{Error, Problem, Result};
 use crate::http::Json;
@@ -22,16 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_budget, set_budget))
 }
 
-fn answer(s: Standing) -> Budget {
-    Budget {
-        daily_limit: s.daily_limit,
-        monthly_limit: s.monthly_limit,
-        spent_today: s.spent_today,
-        spent_this_month: s.spent_this_month,
-        timezone: s.timezone,
-    }
-}
-
 /// The organisation's spend caps and its spend today and this month.
 #[utoipa::path(get, path = "/v1/budget", tag = "campaigns",
     security(("bearer" = []), ("api_key" = []), ("bearer_api_key" = [])),
@@ -41,9 +31,7 @@ fn answer(s: Standing) -> Budget {
     ))]
 async fn get_budget(State(state): State<AppState>, who: Principal) -> Result<Json<Budget>> {
     who.require(Scope::BillingRead, Role::Member)?;
-    Ok(Json(answer(
-        store::standing(&state.pool, who.scope()).await?,
-    )))
+    Ok(Json(store::standing(&state.pool, who.scope()).await?))
 }
 
 /// Set the daily and monthly spend caps (owner or admin); null removes a cap. A campaign
@@ -85,5 +73,5 @@ async fn set_budget(
     store::set(&mut *tx, user.scope(), daily, monthly).await?;
     let standing = store::standing(&mut *tx, user.scope()).await?;
     tx.commit().await?;
-    Ok(Json(answer(standing)))
+    Ok(Json(standing))
 }

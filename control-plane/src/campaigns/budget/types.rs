@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 /// An organisation's spend caps and its spend in the current day and month (in its time
 /// zone). Spend: the cost of the messages written in the period, less those cancelled,
 /// failed, rejected or expired.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct Budget {
     /// Daily cap (null: none).
     #[schema(value_type = Option<String>, example = "500.0000")]
@@ -37,20 +37,8 @@ pub struct SetBudget {
     pub monthly_limit: Option<String>,
 }
 
-/// Spend against the caps, as the dispatcher sees it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Standing {
-    /// Daily cap.
-    pub daily_limit: Option<Decimal>,
-    /// Monthly cap.
-    pub monthly_limit: Option<Decimal>,
-    /// Spent today.
-    pub spent_today: Decimal,
-    /// Spent this month.
-    pub spent_this_month: Decimal,
-    /// The organisation's time zone.
-    pub timezone: String,
-}
+/// Spend against the caps, as the dispatcher sees it: the [`Budget`] the organisation reads.
+pub type Standing = Budget;
 
 impl Standing {
     /// Why spending `extra` more now would cross a cap; `None` when it fits.

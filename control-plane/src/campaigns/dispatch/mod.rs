@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use semalink_protocol::analysis::{self, Encoding};
+use semalink_protocol::analysis;
 use semalink_protocol::msisdn::Msisdn;
 use serde::Deserialize;
 use serde_json::json;
@@ -41,7 +41,7 @@ use uuid::Uuid;
 
 use crate::agents::charge::Payer;
 use crate::campaigns::dispatch::store::{Batch, BatchCommon, Recipient, Sending};
-use crate::campaigns::template::Template;
+use crate::campaigns::template::{Template, encoding_name, value_of};
 use crate::contacts::filter::{ContactFilter, SearchFilter};
 use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
@@ -106,17 +106,6 @@ pub struct Dispatcher {
     link_domain: String,
 }
 
-/// The recipient's value of token `name` (contact fields, then custom attributes).
-pub fn value_of<'r>(r: &'r Recipient, name: &str) -> Option<&'r str> {
-    match name {
-        "first_name" => r.first_name.as_deref(),
-        "last_name" => r.last_name.as_deref(),
-        "email" => r.email.as_deref(),
-        "phone" => Some(r.destination.as_str()),
-        other => r.attributes.as_ref()?.get(other)?.as_str(),
-    }
-}
-
 /// The stored audience filter, checked like the contacts endpoints check it.
 pub fn audience_filter(stored: Option<&serde_json::Value>, country: &str) -> Result<SearchFilter> {
     match stored {
@@ -124,13 +113,6 @@ pub fn audience_filter(stored: Option<&serde_json::Value>, country: &str) -> Res
         Some(v) => serde_json::from_value::<ContactFilter>(v.clone())
             .map_err(|e| Error::field("audience_filter", &e.to_string()))?
             .check("audience_filter.", country),
-    }
-}
-
-fn encoding_name(e: Encoding) -> &'static str {
-    match e {
-        Encoding::Gsm7 => "gsm7",
-        Encoding::Ucs2 => "ucs2",
     }
 }
 
@@ -323,12 +305,11 @@ impl Dispatcher {
         let stand_ins = vec![crate::links::code::sample_url(&self.link_domain); urls.len()];
         let mut accepted: Vec<&Recipient> = Vec::new();
         let mut batch = Batch::default();
-        let (mut skipped_seqs, mut skipped_reasons) = (Vec::new(), Vec::new());
+        let mut skipped: Vec<(i64, String)> = Vec::new();
         let (mut total, mut billed_total) = (Decimal::ZERO, Decimal::ZERO);
         for (r, dest) in recipients.iter().zip(dests) {
             let Some(dest) = dest else {
-                skipped_seqs.push(r.seq);
-                skipped_reasons.push("not a phone number".to_owned());
+                skipped.push((r.seq, "not a phone number".to_owned()));
                 continue;
             };
             let (body, encoding, segments) = match &fixed {
@@ -342,51 +323,41 @@ impl Dispatcher {
             let parts = u32::try_from(segments).ok().filter(|p| *p <= 255);
             let quote = parts.and_then(|p| pricer.price("to", &dest, p).ok());
             let (Some(parts), Some(quote)) = (parts, quote) else {
-                skipped_seqs.push(r.seq);
-                skipped_reasons.push(match parts {
+                let why = match parts {
                     None => "the personalised text needs more than 255 parts".to_owned(),
                     Some(_) => {
                         format!("no rate is set for {}", dest.mno_id.unwrap_or(dest.country))
                     }
-                });
+                };
+                skipped.push((r.seq, why));
                 continue;
             };
             if body.trim().is_empty() {
-                skipped_seqs.push(r.seq);
-                skipped_reasons.push("the personalised text is empty".to_owned());
+                skipped.push((r.seq, "the personalised text is empty".to_owned()));
                 continue;
             }
             let billed = match payer.billed(&quote) {
                 Ok(billed) => billed,
                 Err(why) => {
-                    skipped_seqs.push(r.seq);
-                    skipped_reasons.push(why);
+                    skipped.push((r.seq, why));
                     continue;
                 }
             };
             total += quote.total;
             billed_total += billed.map_or(quote.total, |b| b.total);
-            batch.billed_unit_prices.push(billed.map(|b| b.rate));
-            batch.billed_costs.push(billed.map(|b| b.total));
             accepted.push(r);
             batch.seqs.push(r.seq);
-            batch.ids.push(Uuid::now_v7());
-            batch.event_ids.push(Uuid::now_v7());
-            batch.destinations.push(quote.to);
             batch.timezones.push(
                 CountryCode::parse(dest.country)
                     .map_or("UTC", |cc| cc.timezone())
                     .to_owned(),
             );
-            batch.countries.push(quote.country);
-            batch.mno_ids.push(quote.mno_id);
             batch.bodies.push(body);
             batch.encodings.push(encoding_name(encoding).to_owned());
             batch
                 .parts
                 .push(i32::try_from(parts).map_err(Error::internal)?);
-            batch.unit_prices.push(quote.rate);
-            batch.costs.push(quote.total);
+            batch.rows.push(Uuid::now_v7(), quote, billed);
         }
         let rendered = started.elapsed();
         let reference = format!(
@@ -406,7 +377,7 @@ impl Dispatcher {
                     &reference,
                     total,
                     billed_total,
-                    batch.ids.len(),
+                    batch.rows.ids.len(),
                 )
                 .await?
             {
@@ -433,7 +404,7 @@ impl Dispatcher {
                 c.id,
                 &self.link_domain,
                 &urls,
-                &batch.ids,
+                &batch.rows.ids,
                 &contacts,
             )
             .await?;
@@ -441,7 +412,7 @@ impl Dispatcher {
                 *body = template.render(|name| value_of(r, name), links);
             }
         }
-        let written = if batch.ids.is_empty() {
+        let written = if batch.rows.ids.is_empty() {
             0
         } else {
             let common = BatchCommon {
@@ -457,17 +428,18 @@ impl Dispatcher {
             };
             store::write_batch(&mut *tx, &common, &batch).await?
         };
-        if written != batch.ids.len() as i64 {
+        if written != batch.rows.ids.len() as i64 {
             return Err(Error::internal(
                 "campaign recipients were dispatched concurrently; batch rolled back",
             ));
         }
-        store::skip(&mut *tx, c.id, &skipped_seqs, &skipped_reasons).await?;
+        let (seqs, reasons): (Vec<i64>, Vec<String>) = skipped.into_iter().unzip();
+        store::skip(&mut *tx, c.id, &seqs, &reasons).await?;
         if payer.agent().is_none() && total > Decimal::ZERO {
-            self.reserve(tx, c, &reference, total, batch.ids.len())
+            self.reserve(tx, c, &reference, total, batch.rows.ids.len())
                 .await?;
         }
-        if !store::count_batch(&mut *tx, c.id, written, skipped_seqs.len() as i64, total).await? {
+        if !store::count_batch(&mut *tx, c.id, written, seqs.len() as i64, total).await? {
             return Err(Error::internal(
                 "the campaign stopped sending during the batch; batch rolled back",
             ));
@@ -475,7 +447,7 @@ impl Dispatcher {
         tracing::debug!(
             campaign_id = %c.id,
             messages = written,
-            skipped = skipped_seqs.len(),
+            skipped = seqs.len(),
             cost = %total,
             read_ms = read.as_millis() as u64,
             render_ms = (rendered - read).as_millis() as u64,
@@ -491,19 +463,15 @@ impl Dispatcher {
     pub async fn run(self, stop: CancellationToken) {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(1));
         while !stop.is_cancelled() {
-            match self.run_once().await {
-                Ok(Pass::Idle) => {
-                    if !pause(poll, &stop).await {
-                        return;
-                    }
-                }
-                Ok(_) => {}
+            let idle = match self.run_once().await {
+                Ok(pass) => pass == Pass::Idle,
                 Err(error) => {
                     tracing::warn!(%error, "campaign dispatch pass failed");
-                    if !pause(poll, &stop).await {
-                        return;
-                    }
+                    true
                 }
+            };
+            if idle && !pause(poll, &stop).await {
+                return;
             }
         }
     }

@@ -10,10 +10,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::accounts::gate::blocked;
+use crate::campaigns::preview::types::Exclusions;
 use crate::contacts::filter::SearchFilter;
 use crate::contacts::store::{FILTER_SQL, bind_filter};
 use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
+use crate::messages::store::NewMessages;
 use crate::messages::types::MessagePriority;
 use crate::sender_ids::types::SenderIdStatus;
 
@@ -235,32 +237,17 @@ pub async fn next_batch(
 pub struct Batch {
     /// Recipient positions.
     pub seqs: Vec<i64>,
-    /// Message ids.
-    pub ids: Vec<Uuid>,
-    /// Their `submitted` events.
-    pub event_ids: Vec<Uuid>,
-    /// E.164.
-    pub destinations: Vec<String>,
-    /// Countries.
-    pub countries: Vec<String>,
-    /// Operators.
-    pub mno_ids: Vec<Option<String>>,
+    /// The messages as priced: ids, their `submitted` events, E.164 destinations, countries,
+    /// operators, rates and costs, and what the agent is charged for a sub-customer's.
+    pub rows: NewMessages,
     /// Rendered texts.
     pub bodies: Vec<String>,
     /// `gsm7` / `ucs2`.
     pub encodings: Vec<String>,
     /// Parts.
     pub parts: Vec<i32>,
-    /// Rates.
-    pub unit_prices: Vec<Decimal>,
-    /// Costs.
-    pub costs: Vec<Decimal>,
     /// Time zones of the destinations (quiet hours).
     pub timezones: Vec<String>,
-    /// The agent's rates, for a sub-customer's messages.
-    pub billed_unit_prices: Vec<Option<Decimal>>,
-    /// What the agent is charged, for a sub-customer's messages.
-    pub billed_costs: Vec<Option<Decimal>>,
 }
 
 /// What a batch shares.
@@ -338,22 +325,22 @@ pub async fn write_batch(conn: &mut PgConnection, c: &BatchCommon<'_>, b: &Batch
     .bind(c.priority)
     .bind(c.quiet_hours)
     .bind(c.reservation)
-    .bind(&b.ids)
-    .bind(&b.destinations)
-    .bind(&b.countries)
-    .bind(&b.mno_ids)
+    .bind(&b.rows.ids)
+    .bind(&b.rows.destinations)
+    .bind(&b.rows.countries)
+    .bind(&b.rows.mno_ids)
     .bind(&b.bodies)
     .bind(&b.encodings)
     .bind(&b.parts)
-    .bind(&b.unit_prices)
-    .bind(&b.costs)
+    .bind(&b.rows.unit_prices)
+    .bind(&b.rows.costs)
     .bind(&b.timezones)
-    .bind(&b.event_ids)
+    .bind(&b.rows.event_ids)
     .bind(&b.seqs)
     .bind(c.at)
     .bind(c.billed_account_id)
-    .bind(&b.billed_unit_prices)
-    .bind(&b.billed_costs)
+    .bind(&b.rows.billed_unit_prices)
+    .bind(&b.rows.billed_costs)
     .fetch_one(conn)
     .await?)
 }
@@ -423,14 +410,11 @@ pub async fn pause(conn: impl PgExecutor<'_>, campaign: Uuid, reason: &str) -> R
 pub struct Counted {
     /// Members matched, before exclusions (each contact once).
     pub audience: i64,
-    /// Opted out.
-    pub opted_out: i64,
-    /// Suppressed (and not opted out).
-    pub suppressed: i64,
-    /// Invalid numbers (neither of the above).
-    pub invalid: i64,
-    /// Extra memberships of the same contact across the campaign's lists.
-    pub duplicates: i64,
+    /// Opted out; suppressed (and not opted out); invalid numbers (neither of the above);
+    /// extra memberships of the same contact across the campaign's lists (`no_rate` zero:
+    /// the preview counts it from the prices).
+    #[sqlx(flatten)]
+    pub excluded: Exclusions,
 }
 
 /// Counts the audience of a campaign for the preview, and its sendable recipients by
@@ -456,7 +440,8 @@ pub async fn count_audience(
                 count(*) FILTER (WHERE opted_out) AS opted_out,
                 count(*) FILTER (WHERE NOT opted_out AND suppressed) AS suppressed,
                 count(*) FILTER (WHERE NOT opted_out AND NOT suppressed AND NOT valid) AS invalid,
-                coalesce(sum(greatest(lists - 1, 0)), 0)::bigint AS duplicates
+                coalesce(sum(greatest(lists - 1, 0)), 0)::bigint AS duplicates,
+                0::bigint AS no_rate
          FROM a",
         audience()
     );

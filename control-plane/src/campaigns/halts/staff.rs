@@ -46,56 +46,48 @@ async fn list_halts(
     }))
 }
 
-async fn start(
-    state: &AppState,
-    staff: &StaffSession,
-    account_id: Option<Uuid>,
-    body: &StartHalt,
-) -> Result<(StatusCode, Json<Halt>)> {
-    let reason = action::reason("reason", &body.reason)?;
+/// Why staff stop sending or a campaign: the staff [`action::reason`] rule (required), and at
+/// most 500 characters (a halt keeps it; a paused campaign shows it as `pause_reason`).
+pub(crate) fn stop_reason(text: &str) -> Result<&str> {
+    let reason = action::reason("reason", text)?;
     if reason.chars().count() > 500 {
         return Err(Error::field("reason", "must be at most 500 characters"));
     }
-    let act = StaffAction::new(staff, Module::Campaigns, Level::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    if let Some(id) = account_id
-        && !account_exists(&mut *tx, id).await?
-    {
-        return Err(Error::NotFound);
-    }
-    let halt = store::start(&mut *tx, account_id, reason, staff.staff_id).await?;
-    let (kind, target) = target(account_id);
-    act.audit(
-        &mut *tx,
-        "sending.halt",
-        kind,
-        target,
-        json!({"halt_id": halt.id, "reason": reason}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(halt)))
+    Ok(reason)
 }
 
-async fn lift(
+/// Starts (`body` given) or lifts the halt of `account_id` (None: the platform): checked,
+/// changed and audited in one transaction.
+async fn change(
     state: &AppState,
     staff: &StaffSession,
     account_id: Option<Uuid>,
+    body: Option<&StartHalt>,
 ) -> Result<Json<Halt>> {
+    let reason = body.map(|b| stop_reason(&b.reason)).transpose()?;
     let act = StaffAction::new(staff, Module::Campaigns, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let halt = store::lift(&mut *tx, account_id, staff.staff_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (action, halt) = match reason {
+        Some(reason) => {
+            if let Some(id) = account_id
+                && !account_exists(&mut *tx, id).await?
+            {
+                return Err(Error::NotFound);
+            }
+            let halt = store::start(&mut *tx, account_id, reason, staff.staff_id).await?;
+            ("sending.halt", halt)
+        }
+        None => {
+            let halt = store::lift(&mut *tx, account_id, staff.staff_id).await?;
+            ("sending.lift", halt.ok_or(Error::NotFound)?)
+        }
+    };
+    let metadata = match reason {
+        Some(reason) => json!({"halt_id": halt.id, "reason": reason}),
+        None => json!({"halt_id": halt.id}),
+    };
     let (kind, target) = target(account_id);
-    act.audit(
-        &mut *tx,
-        "sending.lift",
-        kind,
-        target,
-        json!({"halt_id": halt.id}),
-    )
-    .await?;
+    act.audit(&mut *tx, action, kind, target, metadata).await?;
     tx.commit().await?;
     Ok(Json(halt))
 }
@@ -120,7 +112,10 @@ async fn halt_platform(
     Require(me, _): Require<CampaignsAdmin>,
     Json(body): Json<StartHalt>,
 ) -> Result<(StatusCode, Json<Halt>)> {
-    start(&state, &me, None, &body).await
+    Ok((
+        StatusCode::CREATED,
+        change(&state, &me, None, Some(&body)).await?,
+    ))
 }
 
 /// Lift the platform-wide halt (`campaigns: admin`); sending resumes where it stopped.
@@ -133,7 +128,7 @@ async fn lift_platform(
     State(state): State<AppState>,
     Require(me, _): Require<CampaignsAdmin>,
 ) -> Result<Json<Halt>> {
-    lift(&state, &me, None).await
+    change(&state, &me, None, None).await
 }
 
 /// Stop all sending of one organisation (`campaigns: admin`).
@@ -149,7 +144,8 @@ async fn halt_account(
     Path(account_id): Path<Uuid>,
     Json(body): Json<StartHalt>,
 ) -> Result<(StatusCode, Json<Halt>)> {
-    start(&state, &me, Some(account_id), &body).await
+    let halt = change(&state, &me, Some(account_id), Some(&body)).await?;
+    Ok((StatusCode::CREATED, halt))
 }
 
 /// Lift an organisation's halt (`campaigns: admin`).
@@ -163,5 +159,5 @@ async fn lift_account(
     Require(me, _): Require<CampaignsAdmin>,
     Path(account_id): Path<Uuid>,
 ) -> Result<Json<Halt>> {
-    lift(&state, &me, Some(account_id)).await
+    change(&state, &me, Some(account_id), None).await
 }

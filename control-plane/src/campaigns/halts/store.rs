@@ -66,13 +66,3 @@ pub async fn active(conn: impl PgExecutor<'_>) -> Result<Vec<Halt>> {
     .fetch_all(conn)
     .await?)
 }
-
-/// Whether sending is halted for `account_id`.
-pub async fn is_halted(conn: impl PgExecutor<'_>, account_id: Uuid) -> Result<bool> {
-    Ok(
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {}", halted("$1"))))
-            .bind(account_id)
-            .fetch_one(conn)
-            .await?,
-    )
-}

@@ -67,7 +67,7 @@ async fn review_queue(
     _: Require<CampaignsRead>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<ReviewItem>>> {
-    let rows = store::queue(&state.pool, page.before_or_max(), page.fetch_limit()).await?;
+    let rows = store::queue(&state.pool, &page).await?;
     Ok(Json(Page::from_rows(rows, page, |r| {
         r.campaign.campaign.id
     })))
@@ -119,9 +119,7 @@ async fn decide(
 ) -> Result<Json<Campaign>> {
     let act = StaffAction::new(me, Module::Campaigns, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let account = campaigns_store::owner_of(&mut *tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let account = campaigns_store::owner_of(&mut *tx, id).await?;
     let scope = AccountScope::trusted(account);
     let current = locked(&mut tx, scope, id, Action::Review).await?;
     if !store::awaiting(&mut *tx, id).await? {
@@ -130,7 +128,7 @@ async fn decide(
         ));
     }
     lifecycle::review(&mut tx, id, me.staff_id, verdict).await?;
-    let (action, kind, title, body) = match verdict {
+    let (action, kind, title, body, reason) = match verdict {
         Verdict::Approve => (
             "campaign.review.approve",
             "campaign.approved",
@@ -139,17 +137,15 @@ async fn decide(
                 "{} passed the content review and may be sent.",
                 current.name
             ),
+            None,
         ),
         Verdict::Reject(reason) => (
             "campaign.review.reject",
             "campaign.rejected",
             "Campaign rejected",
             format!("{}: {reason}", current.name),
+            Some(reason),
         ),
-    };
-    let reason = match verdict {
-        Verdict::Reject(reason) => Some(reason),
-        Verdict::Approve => None,
     };
     let metadata = json!({ "account_id": account, "reason": reason, "note": note });
     act.audit(&mut *tx, action, "campaign", id, metadata)

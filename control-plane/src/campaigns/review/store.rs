@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::campaigns::store::{COLUMNS, StaffCampaign};
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 
 /// A campaign waiting for a human, with why.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
@@ -73,8 +74,8 @@ pub async fn decided(conn: impl PgExecutor<'_>, id: Uuid, staff_id: Uuid) -> Res
     Ok(())
 }
 
-/// The queue below the `before` id, newest campaign first (the one page builder's order).
-pub async fn queue(conn: impl PgExecutor<'_>, before: Uuid, limit: i64) -> Result<Vec<ReviewItem>> {
+/// The queue below the page's cursor, newest campaign first (the one page builder's order).
+pub async fn queue(conn: impl PgExecutor<'_>, page: &PageRequest) -> Result<Vec<ReviewItem>> {
     let sql = format!(
         "SELECT k.review_reason, k.review_requested_at, k.account_id, a.name AS account_name,
                 {COLUMNS}
@@ -84,8 +85,8 @@ pub async fn queue(conn: impl PgExecutor<'_>, before: Uuid, limit: i64) -> Resul
           ORDER BY k.id DESC LIMIT $2"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(before)
-        .bind(limit)
+        .bind(page.before_or_max())
+        .bind(page.fetch_limit())
         .fetch_all(conn)
         .await?)
 }

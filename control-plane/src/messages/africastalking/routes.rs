@@ -1,5 +1,5 @@
 //! `POST /version1/messaging`: the form checked, the send made by
-//! [`crate::messages::send::send_now`], the outcome told as Africa's Talking tells it (a
+//! [`crate::messages::send::send_now_with`], the outcome told as Africa's Talking tells it (a
 //! refused whole request — bad sender ID, not enough credit — is answered per recipient with
 //! their codes, nothing sent).
 
@@ -15,28 +15,19 @@ use crate::api_keys::types::Scope;
 use crate::error::Error;
 use crate::http::Json;
 use crate::identity::principal::ApiKeyAuth;
-use crate::identity::scope::AccountScope;
 use crate::messages::africastalking::types::{
-    MessageData, Messaging, MessagingAnswer, Recipient, failed, recipient,
+    MessageData, Messaging, MessagingAnswer, Recipient, failed, recipient, refusal,
 };
+use crate::messages::routes::plain;
 use crate::messages::send::{self, Origin};
 use crate::messages::store;
-use crate::messages::types::{MessagePriority, SendMessages};
+use crate::messages::types::{RecipientError, SendMessages};
 use crate::state::AppState;
 use crate::webhooks::callbacks::{Callback, Style};
 
 /// Routes of the adapter.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(messaging))
-}
-
-fn plain(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [("content-type", "text/plain; charset=utf-8")],
-        body,
-    )
-        .into_response()
 }
 
 fn answer(recipients: Vec<Recipient>, sent: usize, total: String) -> Response {
@@ -72,7 +63,7 @@ async fn messaging(State(state): State<AppState>, headers: HeaderMap, body: Byte
     let unauthorised = || {
         plain(
             StatusCode::UNAUTHORIZED,
-            "The supplied authentication is invalid".into(),
+            "The supplied authentication is invalid",
         )
     };
     let Some(secret) = headers.get("apikey").and_then(|v| v.to_str().ok()) else {
@@ -105,7 +96,7 @@ async fn messaging(State(state): State<AppState>, headers: HeaderMap, body: Byte
     if form.keyword.is_some() || form.link_id.is_some() {
         return plain(
             StatusCode::BAD_REQUEST,
-            "Premium SMS (keyword, linkId) is not offered".into(),
+            "Premium SMS (keyword, linkId) is not offered",
         );
     }
     let hours = match form
@@ -118,7 +109,7 @@ async fn messaging(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Some(_) => {
             return plain(
                 StatusCode::BAD_REQUEST,
-                "retryDurationInHours must be 1 to 72".into(),
+                "retryDurationInHours must be 1 to 72",
             );
         }
     };
@@ -132,11 +123,8 @@ async fn messaging(State(state): State<AppState>, headers: HeaderMap, body: Byte
         to: numbers.clone(),
         text: text.to_owned(),
         from: form.from.clone(),
-        client_reference: None,
-        priority: MessagePriority::Normal,
-        send_at: None,
         validity: hours.map(|h| h * 3600),
-        expires_at: None,
+        ..SendMessages::default()
     };
     let plan = match request.parse(OffsetDateTime::now_utc()) {
         Ok(plan) => plan,
@@ -158,20 +146,12 @@ async fn messaging(State(state): State<AppState>, headers: HeaderMap, body: Byte
         None,
     );
     let Ok(callback) = given.await else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "Invalid form field 'callbackUrl'".into(),
-        );
+        return plain(StatusCode::BAD_REQUEST, "Invalid form field 'callbackUrl'");
     };
-    let scope = AccountScope::of_credentials(key.account_id);
-    let origin = Origin {
-        scope,
-        api_key_id: Some(key.key_id),
-        user_id: None,
-    };
+    let origin = Origin::of_key(&key);
     match send::send_now_with(&state, origin, &plan, callback.as_ref()).await {
         Ok(result) => {
-            let currency = match store::currency(&state.pool, scope).await {
+            let currency = match store::currency(&state.pool, origin.scope).await {
                 Ok(c) => c,
                 Err(e) => return e.into_response(),
             };
@@ -195,15 +175,9 @@ async fn messaging(State(state): State<AppState>, headers: HeaderMap, body: Byte
                 .iter()
                 .zip(fields.iter())
                 .map(|(n, f)| {
-                    let (code, name) = if f.message.starts_with("opted_out")
-                        || f.message.starts_with("suppressed")
-                    {
-                        (406, "UserInBlacklist")
-                    } else if f.message.starts_with("no_rate") {
-                        (407, "CouldNotRoute")
-                    } else {
-                        (403, "InvalidPhoneNumber")
-                    };
+                    // The field error reads `<recipient error>: <detail>`.
+                    let error = f.message.split(':').next().and_then(RecipientError::parse);
+                    let (code, name) = refusal(error.unwrap_or(RecipientError::InvalidNumber));
                     failed(n.clone(), code, name)
                 })
                 .collect();

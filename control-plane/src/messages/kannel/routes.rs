@@ -14,10 +14,10 @@ use crate::api_keys::types::Scope;
 use crate::error::Error;
 use crate::http::Query;
 use crate::identity::principal::ApiKeyAuth;
-use crate::identity::scope::AccountScope;
 use crate::messages::kannel::types::{SendSms, answer};
+use crate::messages::routes::plain;
 use crate::messages::send::{self, Origin};
-use crate::messages::types::{MessagePriority, SendMessages};
+use crate::messages::types::SendMessages;
 use crate::state::AppState;
 use crate::webhooks::callbacks::{Callback, Style};
 
@@ -26,17 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(sendsms))
 }
 
-fn text(status: StatusCode, body: &'static str) -> Response {
-    (
-        status,
-        [("content-type", "text/plain; charset=utf-8")],
-        body,
-    )
-        .into_response()
-}
-
 fn wrong_args() -> Response {
-    text(StatusCode::BAD_REQUEST, answer::WRONG_ARGS)
+    plain(StatusCode::BAD_REQUEST, answer::WRONG_ARGS)
 }
 
 /// A whole number in `range`, or None when absent; Err when present and not one.
@@ -71,12 +62,12 @@ async fn sendsms(State(state): State<AppState>, query: Result<Query<SendSms>, Er
         q.username.as_deref().filter(|u| !u.trim().is_empty()),
         q.password.as_deref(),
     ) else {
-        return text(StatusCode::FORBIDDEN, answer::AUTH_FAILED);
+        return plain(StatusCode::FORBIDDEN, answer::AUTH_FAILED);
     };
     let key = match ApiKeyAuth::from_secret(&state, password).await {
         Ok(key) if key.require(Scope::MessagesSend).is_ok() => key,
         Ok(_) | Err(Error::Unauthorized(_)) => {
-            return text(StatusCode::FORBIDDEN, answer::AUTH_FAILED);
+            return plain(StatusCode::FORBIDDEN, answer::AUTH_FAILED);
         }
         Err(other) => return other.into_response(),
     };
@@ -89,7 +80,7 @@ async fn sendsms(State(state): State<AppState>, query: Result<Query<SendSms>, Er
         .map(str::to_owned)
         .collect();
     if receivers.is_empty() {
-        return text(StatusCode::BAD_REQUEST, answer::EMPTY_RECEIVER);
+        return plain(StatusCode::BAD_REQUEST, answer::EMPTY_RECEIVER);
     }
     let (Ok(mask), Ok(coding), Ok(validity), Ok(deferred)) = (
         number(q.dlr_mask.as_deref(), 0..=31),
@@ -110,11 +101,9 @@ async fn sendsms(State(state): State<AppState>, query: Result<Query<SendSms>, Er
         to: receivers,
         text: body.to_owned(),
         from: q.from.clone(),
-        client_reference: None,
-        priority: MessagePriority::Normal,
         send_at,
         validity: validity.map(|m| m * 60),
-        expires_at: None,
+        ..SendMessages::default()
     };
     let plan = match request.parse(now) {
         Ok(plan) => plan,
@@ -129,29 +118,24 @@ async fn sendsms(State(state): State<AppState>, query: Result<Query<SendSms>, Er
         q.username.as_deref(),
     );
     let Ok(callback) = given.await else {
-        return text(StatusCode::BAD_REQUEST, answer::BAD_DLR_URL);
+        return plain(StatusCode::BAD_REQUEST, answer::BAD_DLR_URL);
     };
-    let origin = Origin {
-        scope: AccountScope::of_credentials(key.account_id),
-        api_key_id: Some(key.key_id),
-        user_id: None,
-    };
-    match send::send_now_with(&state, origin, &plan, callback.as_ref()).await {
-        Ok(_) if send_at.is_some() => text(StatusCode::ACCEPTED, answer::QUEUED),
-        Ok(_) => text(StatusCode::ACCEPTED, answer::ACCEPTED),
+    match send::send_now_with(&state, Origin::of_key(&key), &plan, callback.as_ref()).await {
+        Ok(_) if send_at.is_some() => plain(StatusCode::ACCEPTED, answer::QUEUED),
+        Ok(_) => plain(StatusCode::ACCEPTED, answer::ACCEPTED),
         Err(Error::Validation(fields)) if fields.iter().any(|f| f.field == "from") => {
             match q.from {
-                None => text(StatusCode::BAD_REQUEST, answer::NO_SENDER),
-                Some(_) => text(StatusCode::FORBIDDEN, answer::AUTH_FAILED),
+                None => plain(StatusCode::BAD_REQUEST, answer::NO_SENDER),
+                Some(_) => plain(StatusCode::FORBIDDEN, answer::AUTH_FAILED),
             }
         }
-        Err(Error::Validation(_)) => text(StatusCode::FORBIDDEN, answer::DENIED),
-        Err(Error::CreditShortfall { .. } | Error::InsufficientCredit(_)) => text(
+        Err(Error::Validation(_)) => plain(StatusCode::FORBIDDEN, answer::DENIED),
+        Err(Error::CreditShortfall { .. } | Error::InsufficientCredit(_)) => plain(
             StatusCode::PAYMENT_REQUIRED,
             "Insufficient credit, rejected",
         ),
         // The send gate (a suspended organisation or agent): its reason, in plain text.
-        Err(Error::Forbidden(why)) => text(StatusCode::FORBIDDEN, why),
+        Err(Error::Forbidden(why)) => plain(StatusCode::FORBIDDEN, why),
         Err(other) => other.into_response(),
     }
 }

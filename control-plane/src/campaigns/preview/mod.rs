@@ -5,6 +5,8 @@
 //! organisation's prices. Parts are those of the rendered sample; personalised texts may
 //! differ by recipient, and the dispatcher prices each one.
 
+pub mod types;
+
 use rust_decimal::Decimal;
 use semalink_protocol::analysis::{self, Encoding};
 use semalink_protocol::segment::SegmentOptions;
@@ -13,24 +15,16 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::campaigns::dispatch::audience_filter;
 use crate::campaigns::dispatch::store::{self as dispatch, Recipient};
-use crate::campaigns::dispatch::{audience_filter, value_of};
-use crate::campaigns::template::Template;
-use crate::campaigns::types::{
-    Alternative, Campaign, Exclusions, ForcingChar, OperatorCost, Preview,
-};
+use crate::campaigns::preview::types::{Alternative, ForcingChar, OperatorCost, Preview};
+use crate::campaigns::template::{Template, encoding_name, value_of};
+use crate::campaigns::types::Campaign;
 use crate::contacts::store as contacts;
 use crate::credits::money::to_amount;
 use crate::error::{Error, Result};
 use crate::identity::scope::AccountScope;
 use crate::pricing::quote::{Pricer, operator_name};
-
-fn name(e: Encoding) -> &'static str {
-    match e {
-        Encoding::Gsm7 => "gsm7",
-        Encoding::Ucs2 => "ucs2",
-    }
-}
 
 /// The preview of `campaign` (rendered for `contact_id`, else the first recipient; each
 /// `{link:…}` as a short URL of the real length on `link_domain`).
@@ -89,7 +83,7 @@ pub async fn preview(
             let t = analysis::analyze_with(&text, &opts);
             (t.encoding == Encoding::Gsm7).then(|| Alternative {
                 text: translit::transliterate(&text).text,
-                encoding: name(t.encoding).to_owned(),
+                encoding: encoding_name(t.encoding).to_owned(),
                 parts: u32::try_from(t.segments).unwrap_or(u32::MAX),
             })
         })
@@ -104,13 +98,7 @@ pub async fn preview(
     countries.sort_unstable();
     countries.dedup();
     let pricer = Pricer::load(&mut *conn, &chain, Some(&countries), now).await?;
-    let mut excluded = Exclusions {
-        opted_out: counted.opted_out,
-        suppressed: counted.suppressed,
-        invalid: counted.invalid,
-        duplicates: counted.duplicates,
-        no_rate: 0,
-    };
+    let mut excluded = counted.excluded;
     let (mut by_operator, mut total, mut recipients) = (Vec::new(), Decimal::ZERO, 0);
     for (country, mno_id, n) in groups {
         let Some(rate) = pricer.rate_for(&country, mno_id.as_deref()) else {
@@ -131,7 +119,7 @@ pub async fn preview(
     }
     Ok(Preview {
         contact_id,
-        encoding: name(a.encoding).to_owned(),
+        encoding: encoding_name(a.encoding).to_owned(),
         characters: a.characters,
         parts,
         forcing_ucs2: a
