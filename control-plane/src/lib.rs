@@ -26,7 +26,7 @@
 //! statements every store would otherwise repeat;
 //! [`types`] the value types (`CountryCode`, `BoundedText`); [`error`] the one error type and
 //! its problem documents; [`openapi`] the document's fixed parts and shared responses;
-//! [`bus`] (RabbitMQ or in-process, as configured); [`config`], [`db`], [`email`], [`rate_limit`], [`metrics`], [`ops`], [`crypto`], [`state`].
+//! [`bus`] (RabbitMQ or in-process, as configured); [`wire`] the wire names of status enums; [`config`], [`db`], [`email`], [`rate_limit`], [`metrics`], [`ops`], [`crypto`], [`state`].
 
 pub mod accounts;
 pub mod admin;
@@ -43,7 +43,6 @@ pub mod credits;
 pub mod crm;
 pub mod crypto;
 pub mod db;
-pub mod dedupc;
 pub mod email;
 pub mod engineering;
 pub mod error;
@@ -68,6 +67,7 @@ pub mod state;
 pub mod types;
 pub mod users;
 pub mod webhooks;
+pub mod wire;
 pub mod worker;
 
 pub use app::app;

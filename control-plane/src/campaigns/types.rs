@@ -66,7 +66,7 @@ pub enum Action {
     Review,
 }
 
-crate::dedupc::wire_names!(CampaignStatus {
+crate::wire::wire_names!(CampaignStatus {
     Draft => "draft",
     PendingContentCheck => "pending_content_check",
     Approved => "approved",

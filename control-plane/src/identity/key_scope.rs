@@ -33,7 +33,7 @@ pub enum Scope {
     BillingRead,
 }
 
-crate::dedupc::wire_names!(Scope {
+crate::wire::wire_names!(Scope {
     MessagesSend => "messages:send",
     ContactsRead => "contacts:read",
     ContactsWrite => "contacts:write",

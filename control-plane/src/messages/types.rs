@@ -58,7 +58,7 @@ pub enum MessageStatus {
     Cancelled,
 }
 
-crate::dedupc::wire_names!(MessageStatus {
+crate::wire::wire_names!(MessageStatus {
     Submitted => "submitted",
     Queued => "queued",
     Sent => "sent",
@@ -230,7 +230,7 @@ pub enum RecipientError {
     NoRate,
 }
 
-crate::dedupc::wire_names!(RecipientError {
+crate::wire::wire_names!(RecipientError {
     InvalidNumber => "invalid_number",
     OptedOut => "opted_out",
     Suppressed => "suppressed",

@@ -1,5 +1,5 @@
-//! Small pieces written once for several features: [`wire_names!`], the wire names of a
-//! fieldless enum (statuses, scopes, per-recipient errors) as one table.
+//! The wire names of fieldless enums, written once: [`wire_names!`] turns one table per enum
+//! (statuses, scopes, per-recipient errors) into `as_str` and `parse`.
 
 /// Implements `as_str` (the wire name, as serialised and stored) and `parse` (its inverse,
 /// `None` for a name this code does not know) for a fieldless enum from one table of
@@ -29,7 +29,7 @@ macro_rules! wire_names {
         $ty:ident { $($variant:ident => $name:literal),+ $(,)? }
         $(#[$meta:meta])* fn $prefixed:ident = $prefix:literal
     ) => {
-        $crate::dedupc::wire_names!($ty { $($variant => $name),+ });
+        $crate::wire::wire_names!($ty { $($variant => $name),+ });
 
         impl $ty {
             $(#[$meta])*
