@@ -58,7 +58,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
         balance: crate::credits::store::balance(pool, scope).await?,
         sender_ids: crate::sender_ids::store::of_account(pool, scope, &newest(100)).await?,
         recent_campaigns: crate::campaigns::store::list(pool, scope, None, Uuid::max(), 10).await?,
-        api_keys: crate::api_keys::store::list(pool, scope, Uuid::max(), 100).await?,
+        api_keys: crate::api_keys::store::list(pool, scope, &newest(100)).await?,
     })
 }
 
