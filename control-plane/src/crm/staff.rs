@@ -18,7 +18,7 @@ use crate::crm::types::{
 use crate::crm::{changes, store, suspension};
 use crate::error::{Error, Problem, Result};
 use crate::http::with::{With, newest};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, reply::found};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 
@@ -134,9 +134,7 @@ async fn delete_org(
     let reason = action::reason("reason", &body.reason)?;
     let act = StaffAction::new(&me, Module::Crm, Level::Owner)?;
     let mut tx = state.pool.begin().await?;
-    let org = changes::lock_org(&mut tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let org = found(changes::lock_org(&mut tx, id).await?)?;
     if org.deleted_at.is_some() {
         return Err(Error::Conflict("the organisation is deleted already"));
     }
