@@ -18,7 +18,7 @@ use crate::auth::lockout::{self, Attempt, Policy, Table};
 use crate::auth::sessions::{self, Rotation, Subject};
 use crate::auth::types::RefreshRequest;
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, with::With};
+use crate::http::{Json, reply::found, with::With};
 use crate::identity::jwt::{ISSUER, STAFF_AUDIENCE, now_secs};
 use crate::identity::password::check_strength;
 use crate::state::AppState;
@@ -210,9 +210,7 @@ async fn staff_change_password(
             "must differ from the current password",
         ));
     }
-    let creds = store::credentials_by_id(&state.pool, session.staff_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let creds = found(store::credentials_by_id(&state.pool, session.staff_id).await?)?;
     if !state
         .passwords
         .verify(req.current_password, Some(creds.password_hash))

@@ -19,7 +19,7 @@ use crate::agents::{limits, store};
 use crate::contacts::store::account_country;
 use crate::email::{Template, outbox};
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::{Json, Page, Paged, Path, with::With};
+use crate::http::{Json, Page, Paged, Path, reply::found, with::With};
 use crate::identity::agent::AgentUser;
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
@@ -104,9 +104,7 @@ pub async fn detail(
     agent: AccountScope,
     customer: AccountScope,
 ) -> Result<CustomerDetail> {
-    let summary = store::customer(&mut *conn, agent, customer)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let summary = found(store::customer(&mut *conn, agent, customer).await?)?;
     let now = OffsetDateTime::now_utc();
     let rates = crate::pricing::quote::effective_rates(&mut *conn, customer, None, now).await?;
     Ok(CustomerDetail {

@@ -20,7 +20,7 @@ use crate::crm::suspension;
 use crate::crm::types::StaffNote;
 use crate::error::{Error, Problem, Result};
 use crate::http::with::{With, newest};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, reply::found};
 use crate::identity::scope::AccountScope;
 use crate::pricing::types::{RateHistoryQuery, RateScope};
 use crate::state::AppState;
@@ -128,9 +128,7 @@ async fn suspend_agent(
 ) -> Result<Json<AgentDetail>> {
     let reason = action::reason("reason", &body.reason)?;
     let act = StaffAction::new(&me, Module::Agents, Level::Admin)?;
-    store::agent(&state.pool, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    found(store::agent(&state.pool, id).await?)?;
     suspension::suspend(&state, &act, id, reason, "agent.suspend").await?;
     Ok(Json(detail(&state, id).await?))
 }
@@ -149,9 +147,7 @@ async fn reactivate_agent(
 ) -> Result<Json<AgentDetail>> {
     let note = action::note("note", body.note.as_deref())?;
     let act = StaffAction::new(&me, Module::Agents, Level::Admin)?;
-    store::agent(&state.pool, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    found(store::agent(&state.pool, id).await?)?;
     suspension::reactivate(&state, &act, id, note, "agent.reactivate").await?;
     state.outbox_wake.notify_one();
     Ok(Json(detail(&state, id).await?))

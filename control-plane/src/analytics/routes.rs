@@ -15,7 +15,7 @@ use super::types::*;
 use crate::error::{Error, Result};
 use crate::exports::stream::{FileFormat, Writer};
 use crate::http::reply::found;
-use crate::http::{Json, Query};
+use crate::http::{Json, Query, with::With};
 use crate::identity::principal::Principal;
 use crate::messages::routes::reader;
 use crate::state::AppState;
@@ -77,8 +77,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
         (status = 200, description = "Totals", body = Overview),
     ))]
 async fn overview(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<Overview>> {
     reader(&principal)?;
@@ -101,8 +100,7 @@ async fn overview(
         (status = 200, description = "One entry per day", body = Daily, content(("application/json"), ("text/csv"))),
     ))]
 async fn daily(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response> {
     reader(&principal)?;
@@ -136,8 +134,7 @@ async fn daily(
         (status = 200, description = "Campaigns", body = Campaigns, content(("application/json"), ("text/csv"))),
     ))]
 async fn campaigns(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response> {
     reader(&principal)?;
@@ -200,8 +197,7 @@ async fn campaigns(
         (status = 200, description = "Countries and operators", body = Operators, content(("application/json"), ("text/csv"))),
     ))]
 async fn operators(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response> {
     reader(&principal)?;

@@ -12,7 +12,7 @@ use crate::api_keys::types::{ApiKey, CreateApiKey, CreatedApiKey, KEY_PREFIX};
 use crate::crypto;
 use crate::error::{FieldError, Problem, Result};
 use crate::http::reply::{checked, found, gone};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::principal::ApiKeyAuth;
 use crate::identity::role::Role;
 use crate::identity::user::{AuthUser, VerifiedUser};
@@ -34,8 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "Role too low or email unverified", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_key(
-    State(state): State<AppState>,
-    VerifiedUser(user): VerifiedUser,
+    With(state, VerifiedUser(user)): With<VerifiedUser>,
     Json(req): Json<CreateApiKey>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>)> {
     user.require(Role::Admin)?;
@@ -70,18 +69,11 @@ async fn create_key(
         (status = 200, description = "Keys (no secrets)", body = Page<ApiKey>),
     ))]
 async fn list_keys(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<ApiKey>>> {
     user.require(Role::Admin)?;
-    let rows = store::list(
-        &state.pool,
-        user.scope(),
-        page.before_or_max(),
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = store::list(&state.pool, user.scope(), &page).await?;
     Ok(Json(Page::from_rows(rows, page, |k| k.id)))
 }
 
@@ -91,11 +83,7 @@ async fn list_keys(
     responses(
         (status = 204, description = "Revoked"),
     ))]
-async fn revoke_key(
-    State(state): State<AppState>,
-    user: AuthUser,
-    Path(id): Path<Uuid>,
-) -> Result<StatusCode> {
+async fn revoke_key(With(state, user): With<AuthUser>, Path(id): Path<Uuid>) -> Result<StatusCode> {
     user.require(Role::Admin)?;
     gone(store::revoke(&state.pool, user.scope(), id).await?)
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::api_keys::types::{ApiKey, Scope};
 use crate::crypto;
 use crate::error::Result;
+use crate::http::pagination::PageRequest;
 
 const COLUMNS: &str = "id, name, prefix, scopes, last_used_at, revoked_at, created_at";
 
@@ -68,19 +69,13 @@ pub async fn insert(
 pub async fn list(
     conn: impl PgExecutor<'_>,
     scope: AccountScope,
-    before: Uuid,
-    limit: i64,
+    page: &PageRequest,
 ) -> Result<Vec<ApiKey>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 AND id < $2
          ORDER BY id DESC LIMIT $3"
     );
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.id())
-        .bind(before)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?;
+    let rows: Vec<Row> = crate::scoped::page(conn, sql, scope, page, |q| q).await?;
     Ok(rows.into_iter().map(ApiKey::from).collect())
 }
 

@@ -91,7 +91,7 @@ pub fn parse_status(field: &str, status: Option<&str>) -> Result<Option<ContactS
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern.
-fn like_escape(text: &str) -> String {
+pub fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

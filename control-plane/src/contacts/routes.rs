@@ -18,7 +18,7 @@ use crate::contacts::{purge, store};
 use crate::error::{Error, Problem, Result};
 use crate::http::pagination::PageRequest;
 use crate::http::reply::{found, gone};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::identity::scope::AccountScope;
@@ -75,8 +75,7 @@ pub(crate) async fn list_page(
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_contacts(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Paged { query: q, page }: Paged<ContactFilter>,
 ) -> Result<Json<Page<Contact>>> {
     Ok(Json(list_page(&state, &p, &q, page, false).await?))
@@ -91,8 +90,7 @@ async fn list_contacts(
         (status = 409, description = "The number is already a contact", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_contact(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Json(req): Json<CreateContact>,
 ) -> Result<(StatusCode, Json<Contact>)> {
     can_write(&p)?;
@@ -120,8 +118,7 @@ async fn create_contact(
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_contact(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Contact>> {
     can_read(&p)?;
@@ -138,8 +135,7 @@ async fn get_contact(
         (status = 409, description = "Another contact has the number", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_contact(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
     Json(req): Json<UpdateContact>,
 ) -> Result<Json<Contact>> {
@@ -159,8 +155,7 @@ async fn update_contact(
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn delete_contact(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     can_write(&p)?;
@@ -178,8 +173,7 @@ async fn delete_contact(
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_trash(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Paged { query: q, page }: Paged<ContactFilter>,
 ) -> Result<Json<Page<Contact>>> {
     Ok(Json(list_page(&state, &p, &q, page, true).await?))
@@ -207,8 +201,7 @@ async fn empty_trash(State(state): State<AppState>, p: Principal) -> Result<Json
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn purge_contact(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     p.require(Scope::ContactsWrite, Role::Admin)?;
@@ -224,8 +217,7 @@ async fn purge_contact(
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn restore_contact(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Contact>> {
     can_write(&p)?;
@@ -245,11 +237,7 @@ async fn restore_contact(
         (status = 200, description = "The contact, opted out", body = Contact),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn opt_out(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Contact>> {
+async fn opt_out(With(state, p): With<Principal>, Path(id): Path<Uuid>) -> Result<Json<Contact>> {
     can_write(&p)?;
     found(store::set_opted_out(&state.pool, p.scope(), id, true).await?)?;
     Ok(Json(load(&state, p.scope(), id).await?))
@@ -264,11 +252,7 @@ async fn opt_out(
         (status = 200, description = "The contact, opted in", body = Contact),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn opt_in(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Contact>> {
+async fn opt_in(With(state, p): With<Principal>, Path(id): Path<Uuid>) -> Result<Json<Contact>> {
     can_write(&p)?;
     let mut tx = state.pool.begin().await?;
     let phone = found(store::set_opted_out(&mut *tx, p.scope(), id, false).await?)?;
@@ -287,8 +271,7 @@ async fn opt_in(
         (status = 422, description = "Invalid fields, unknown list, or too many matches", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn bulk_action(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Json(req): Json<BulkRequest>,
 ) -> Result<Json<BulkResult>> {
     can_write(&p)?;

@@ -14,7 +14,7 @@ use crate::credits::money::parse_non_negative_amount;
 use crate::credits::store::{self, LedgerFilter};
 use crate::credits::types::{Balance, CreditTransaction, SetThreshold, TxType};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, pagination::PageRequest, with::With};
+use crate::http::{Json, Page, Paged, pagination::PageRequest, reply::found, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
@@ -79,10 +79,7 @@ pub(crate) async fn ledger_page(
     ))]
 async fn get_balance(With(state, who): With<Principal>) -> Result<Json<Balance>> {
     who.require(Scope::BillingRead, Role::Member)?;
-    store::balance(&state.pool, who.scope())
-        .await?
-        .map(Json)
-        .ok_or(Error::NotFound)
+    found(store::balance(&state.pool, who.scope()).await?).map(Json)
 }
 
 /// The organisation's credit history, newest first.

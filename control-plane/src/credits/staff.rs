@@ -22,8 +22,8 @@ use crate::credits::types::{
     Actor, AdjustmentBody, Balance, BillingSettings, CreditTransaction, LedgerQuery, Movement,
     RefundBody, TopupBody,
 };
-use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Path, with::With};
+use crate::error::{Problem, Result};
+use crate::http::{Json, Page, Paged, Path, reply::found, with::With};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 
@@ -107,10 +107,7 @@ async fn account_credits(
     With(state, _): With<Require<BillingRead>>,
     Path(account_id): Path<Uuid>,
 ) -> Result<Json<Balance>> {
-    store::balance(&state.pool, AccountScope::trusted(account_id))
-        .await?
-        .map(Json)
-        .ok_or(Error::NotFound)
+    found(store::balance(&state.pool, AccountScope::trusted(account_id)).await?).map(Json)
 }
 
 /// Records a payment received outside the platform (`billing: admin`). Idempotent by

@@ -18,7 +18,7 @@ use crate::crm::types::{
 use crate::crm::{changes, store, suspension};
 use crate::error::{Error, Problem, Result};
 use crate::http::with::{With, newest};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, reply::found};
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
 
@@ -58,7 +58,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<OrgDetail> {
         balance: crate::credits::store::balance(pool, scope).await?,
         sender_ids: crate::sender_ids::store::of_account(pool, scope, &newest(100)).await?,
         recent_campaigns: crate::campaigns::store::list(pool, scope, None, &newest(10)).await?,
-        api_keys: crate::api_keys::store::list(pool, scope, Uuid::max(), 100).await?,
+        api_keys: crate::api_keys::store::list(pool, scope, &newest(100)).await?,
     })
 }
 
@@ -134,9 +134,7 @@ async fn delete_org(
     let reason = action::reason("reason", &body.reason)?;
     let act = StaffAction::new(&me, Module::Crm, Level::Owner)?;
     let mut tx = state.pool.begin().await?;
-    let org = changes::lock_org(&mut tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let org = found(changes::lock_org(&mut tx, id).await?)?;
     if org.deleted_at.is_some() {
         return Err(Error::Conflict("the organisation is deleted already"));
     }

@@ -5,6 +5,7 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::contacts::filter::like_escape;
 use crate::crm::types::{
     LoginEvent, OrgQuery, OrgSummary, Suspension, UserDetail, UserMembership, UserQuery,
     UserSummary,
@@ -15,11 +16,7 @@ use crate::http::pagination::PageRequest;
 /// `%text%` for ILIKE, with the wildcards in `text` escaped.
 fn like(text: Option<&str>) -> Option<String> {
     let text = text.map(str::trim).filter(|t| !t.is_empty())?;
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    Some(format!("%{escaped}%"))
+    Some(format!("%{}%", like_escape(text)))
 }
 
 /// A page of the organisations matching `q`, newest first.

@@ -15,6 +15,7 @@ use crate::admin::notices::{self, Audience};
 use crate::admin::permissions::{Level, Module};
 use crate::crm::changes;
 use crate::error::{Error, Result};
+use crate::http::reply::found;
 use crate::notifications::{self, Notice};
 use crate::state::AppState;
 
@@ -26,9 +27,7 @@ const STAFF_OWNERS: Audience = Audience {
 
 /// Locks organisation `id`: 404 when unknown, 409 when deleted.
 async fn live(tx: &mut PgConnection, id: Uuid) -> Result<changes::LockedOrg> {
-    let org = changes::lock_org(&mut *tx, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let org = found(changes::lock_org(&mut *tx, id).await?)?;
     if org.deleted_at.is_some() {
         return Err(Error::Conflict("the organisation is deleted"));
     }

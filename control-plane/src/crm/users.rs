@@ -14,7 +14,7 @@ use crate::crm::changes;
 use crate::crm::store::{self, LoginScope};
 use crate::crm::types::{LoginEvent, StaffNote, SuspendOrg, UserDetail, UserQuery, UserSummary};
 use crate::error::{Error, Result};
-use crate::http::{Json, Page, Paged, Path, with::With};
+use crate::http::{Json, Page, Paged, Path, reply::found, with::With};
 use crate::identity::sessions;
 use crate::state::AppState;
 
@@ -93,9 +93,7 @@ async fn disable_user(
     let reason = action::reason("reason", &body.reason)?;
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let changed = changes::set_user_active(&mut tx, id, false)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let changed = found(changes::set_user_active(&mut tx, id, false).await?)?;
     sessions::revoke_all_for_user(&mut *tx, id, "disabled_by_staff").await?;
     let metadata = json!({ "reason": reason, "changed": changed });
     act.audit(&mut *tx, "user.disable", "user", id, metadata)
@@ -118,9 +116,7 @@ async fn enable_user(
     let note = action::note("note", body.note.as_deref())?;
     let act = StaffAction::new(&me, Module::Crm, Level::Admin)?;
     let mut tx = state.pool.begin().await?;
-    let changed = changes::set_user_active(&mut tx, id, true)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let changed = found(changes::set_user_active(&mut tx, id, true).await?)?;
     let metadata = json!({ "note": note, "changed": changed });
     act.audit(&mut *tx, "user.enable", "user", id, metadata)
         .await?;

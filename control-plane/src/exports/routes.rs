@@ -2,7 +2,6 @@
 //! CSV or XLSX. The filter is the contacts' own ([`crate::contacts::filter`]), so an export
 //! holds exactly the contacts the same filter lists.
 
-use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -17,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::exports::contacts;
 use crate::exports::stream::FileFormat;
 use crate::http::reply::found;
-use crate::http::{Path, Query};
+use crate::http::{Path, Query, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::state::AppState;
@@ -64,8 +63,7 @@ pub struct FormatQuery {
         (status = 200, description = "The file (streamed)", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     ))]
 async fn export_contacts(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response> {
     who.require(Scope::ContactsRead, Role::Member)?;
@@ -96,8 +94,7 @@ async fn export_contacts(
         (status = 200, description = "The file (streamed)", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     ))]
 async fn export_list(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Path(list_id): Path<Uuid>,
     Query(q): Query<FormatQuery>,
 ) -> Result<Response> {

@@ -2,7 +2,6 @@
 //! needs `contacts:write` or any member role. Another organisation's import answers 404.
 
 use axum::body::Body;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use futures::TryStreamExt;
@@ -16,7 +15,7 @@ use crate::api_keys::types::Scope;
 use crate::error::{Error, Problem, Result};
 use crate::exports::stream::{self, FileFormat, Writer};
 use crate::http::reply::found;
-use crate::http::{Json, Page, Paged, Path, Query};
+use crate::http::{Json, Page, Paged, Path, Query, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::imports::commit::{self, Target};
@@ -64,8 +63,7 @@ fn uploader(who: &Principal) -> Uploader {
         (status = 422, description = "Unreadable file, no phone column, bad parameter", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn upload_import(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Query(params): Query<UploadParams>,
     headers: HeaderMap,
     body: Body,
@@ -97,8 +95,7 @@ async fn upload_import(
         (status = 200, description = "Imports", body = Page<Import>),
     ))]
 async fn list_imports(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Paged { query: q, page }: Paged<ImportQuery>,
 ) -> Result<Json<Page<Import>>> {
     who.require(Scope::ContactsRead, Role::Member)?;
@@ -114,8 +111,7 @@ async fn list_imports(
         (status = 200, description = "The import", body = Import),
     ))]
 async fn get_import(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Import>> {
     who.require(Scope::ContactsRead, Role::Member)?;
@@ -140,8 +136,7 @@ pub struct DryRunQuery {
         (status = 200, description = "The report", body = DryRun),
     ))]
 async fn dry_run(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Path(id): Path<Uuid>,
     Query(q): Query<DryRunQuery>,
 ) -> Result<Json<DryRun>> {
@@ -175,8 +170,7 @@ async fn dry_run(
         (status = 422, description = "No such list, or bad list name", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn commit_import(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Path(id): Path<Uuid>,
     Json(body): Json<CommitImport>,
 ) -> Result<Json<Import>> {
@@ -199,8 +193,7 @@ async fn commit_import(
         (status = 409, description = "Already committed, committing, or failed", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn cancel_import(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Import>> {
     use crate::imports::types::ImportStatus as S;
@@ -225,8 +218,7 @@ async fn cancel_import(
         (status = 409, description = "Uploading or committing: cancel or wait first", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn delete_import(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     who.require(Scope::ContactsWrite, Role::Member)?;
@@ -250,8 +242,7 @@ async fn delete_import(
         (status = 200, description = "The rejected rows (streamed CSV)", content_type = "text/csv"),
     ))]
 async fn rejected_rows(
-    State(state): State<AppState>,
-    who: Principal,
+    With(state, who): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Response> {
     who.require(Scope::ContactsRead, Role::Member)?;

@@ -2,7 +2,6 @@
 //! number — the conversation with it —, action, campaign and time; cursor pages) and
 //! `GET /v1/inbound/{id}`. Readers as for messages; another organisation's is a 404.
 
-use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -11,7 +10,7 @@ use super::store;
 use super::types::{Inbound, InboundQuery};
 use crate::error::{Error, Problem, Result};
 use crate::http::reply::found;
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::principal::Principal;
 use crate::messages::routes::reader;
 use crate::pricing::quote::Destination;
@@ -32,8 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "Key lacks messages:send and reports:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_inbound(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Paged { query: q, page }: Paged<InboundQuery>,
 ) -> Result<Json<Page<Inbound>>> {
     reader(&principal)?;
@@ -63,8 +61,7 @@ async fn list_inbound(
         (status = 200, description = "The inbound message", body = Inbound),
     ))]
 async fn get_inbound(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Inbound>> {
     reader(&principal)?;

@@ -16,7 +16,7 @@ use super::clicks::{Bot, Click};
 use super::types::{ClickQuery, ClickRow};
 use super::{bots, code, store};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::principal::Principal;
 use crate::messages::routes::reader;
 use crate::state::AppState;
@@ -106,8 +106,7 @@ async fn redirect(
         (status = 403, description = "Key lacks messages:send and reports:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_clicks(
-    State(state): State<AppState>,
-    principal: Principal,
+    With(state, principal): With<Principal>,
     Path(campaign): Path<Uuid>,
     Paged { query: q, page }: Paged<ClickQuery>,
 ) -> Result<Json<Page<ClickRow>>> {

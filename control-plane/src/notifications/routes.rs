@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::http::reply::found;
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::user::AuthUser;
 use crate::notifications::store;
 use crate::notifications::types::{MarkedRead, Notification, NotificationQuery, UnreadCount};
@@ -29,8 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Notifications", body = Page<Notification>),
     ))]
 async fn list_notifications(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Paged { query: q, page }: Paged<NotificationQuery>,
 ) -> Result<Json<Page<Notification>>> {
     let rows = store::list(&state.pool, user.scope(), q.unread.unwrap_or(false), &page).await?;
@@ -55,8 +54,7 @@ async fn unread_count(State(state): State<AppState>, user: AuthUser) -> Result<J
         (status = 200, description = "The notification, read", body = Notification),
     ))]
 async fn mark_read(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Notification>> {
     found(store::mark_read(&state.pool, user.scope(), id).await?).map(Json)

@@ -5,6 +5,7 @@
 //! [`quote`] prices one number, [`quote_many`] many (campaigns) with one rate query for all of
 //! them; both take `at` so callers (and tests) choose the moment a future-dated rate applies.
 
+use crate::http::reply::found;
 use crate::identity::scope::AccountScope;
 use std::collections::{BTreeSet, HashMap};
 
@@ -190,9 +191,7 @@ fn measure(content: Content<'_>) -> Result<(u32, Option<&'static str>, Option<us
 
 /// The pricing chain of an account; 404 for an unknown account.
 pub(crate) async fn chain_of(conn: &mut PgConnection, scope: AccountScope) -> Result<Chain> {
-    store::chain(&mut *conn, scope)
-        .await?
-        .ok_or(Error::NotFound)
+    found(store::chain(&mut *conn, scope).await?)
 }
 
 /// Prices one message from `account_id` to `to` at `at`. 422 on `to` for a bad number or a

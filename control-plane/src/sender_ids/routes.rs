@@ -16,7 +16,7 @@ use crate::api_keys::types::Scope;
 use crate::email::outbox;
 use crate::email::templates::Template;
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::{Json, Page, Paged, Path, with::With};
+use crate::http::{Json, Page, Paged, Path, reply::found, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::sender_ids::name::SenderName;
@@ -50,9 +50,7 @@ async fn lock_own(
 ) -> Result<(Transaction<'static, Postgres>, SenderId)> {
     writer(p)?;
     let mut tx = state.pool.begin().await?;
-    let current = store::lock(&mut *tx, Some(p.scope()), id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let current = found(store::lock(&mut *tx, Some(p.scope()), id).await?)?;
     Ok((tx, current))
 }
 
@@ -160,10 +158,7 @@ async fn get_sender_id(
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderId>> {
     reader(&principal)?;
-    store::get(&state.pool, principal.scope(), id)
-        .await?
-        .map(Json)
-        .ok_or(Error::NotFound)
+    found(store::get(&state.pool, principal.scope(), id).await?).map(Json)
 }
 
 /// Withdraw a pending sender ID (owner or admin). It stays listed as `withdrawn`.

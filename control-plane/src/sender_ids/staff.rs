@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::admin::action;
 use crate::admin::guard::{Require, SenderIdsAdmin, SenderIdsRead};
 use crate::error::{Error, Problem, Result};
-use crate::http::{Json, Page, Paged, Path, with::With};
+use crate::http::{Json, Page, Paged, Path, reply::found, with::With};
 use crate::sender_ids::review::{self, Action, Decided};
 use crate::sender_ids::store;
 use crate::sender_ids::types::{
@@ -61,9 +61,7 @@ async fn staff_get_sender_id(
     With(state, _): With<Require<SenderIdsRead>>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SenderIdHistory>> {
-    let sender_id = store::staff_get(&state.pool, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let sender_id = found(store::staff_get(&state.pool, id).await?)?;
     let events = store::events_of(&state.pool, &[id]).await?;
     Ok(Json(SenderIdHistory { sender_id, events }))
 }

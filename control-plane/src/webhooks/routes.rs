@@ -2,7 +2,6 @@
 //! delete, rotate the secret with an overlap, and test-fire a sample event. Admins and
 //! owners; another organisation's endpoint is a 404.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,7 +16,7 @@ use super::types::{
 use super::{events, signing, store};
 use crate::error::{Error, Problem, Result};
 use crate::http::reply::{found, gone};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
@@ -48,8 +47,7 @@ async fn guard_url(state: &AppState, url: &str) -> Result<()> {
         (status = 422, description = "Invalid field, or the URL is not https or reaches a forbidden address", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_endpoint(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Json(req): Json<CreateEndpoint>,
 ) -> Result<(StatusCode, Json<CreatedEndpoint>)> {
     user.require(Role::Admin)?;
@@ -74,8 +72,7 @@ async fn create_endpoint(
         (status = 200, description = "Endpoints (no secrets)", body = Page<Endpoint>),
     ))]
 async fn list_endpoints(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Paged { page, .. }: Paged,
 ) -> Result<Json<Page<Endpoint>>> {
     user.require(Role::Admin)?;
@@ -90,8 +87,7 @@ async fn list_endpoints(
         (status = 200, description = "The endpoint", body = Endpoint),
     ))]
 async fn get_endpoint(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Endpoint>> {
     user.require(Role::Admin)?;
@@ -106,8 +102,7 @@ async fn get_endpoint(
         (status = 200, description = "The changed endpoint", body = Endpoint),
     ))]
 async fn update_endpoint(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Path(id): Path<Uuid>,
     Json(req): Json<UpdateEndpoint>,
 ) -> Result<Json<Endpoint>> {
@@ -132,8 +127,7 @@ async fn update_endpoint(
         (status = 204, description = "Deleted"),
     ))]
 async fn delete_endpoint(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     user.require(Role::Admin)?;
@@ -148,8 +142,7 @@ async fn delete_endpoint(
         (status = 200, description = "The new secret", body = RotatedSecret),
     ))]
 async fn rotate_secret(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Path(id): Path<Uuid>,
     Json(req): Json<RotateSecret>,
 ) -> Result<Json<RotatedSecret>> {
@@ -167,8 +160,7 @@ async fn rotate_secret(
         (status = 409, description = "The endpoint is disabled", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn test_fire(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Path(id): Path<Uuid>,
     Json(req): Json<TestFire>,
 ) -> Result<(StatusCode, Json<Delivery>)> {

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use crate::admin::guard::StaffSession;
 use crate::admin::notices::store;
 use crate::admin::notices::types::{MarkedRead, NotificationQuery, StaffNotification, UnreadCount};
-use crate::error::{Error, Result};
-use crate::http::{Json, Page, Paged, Path, with::With};
+use crate::error::Result;
+use crate::http::{Json, Page, Paged, Path, reply::found, with::With};
 use crate::state::AppState;
 
 /// Routes of the feed.
@@ -55,10 +55,7 @@ async fn staff_mark_read(
     With(state, me): With<StaffSession>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<StaffNotification>> {
-    store::mark_read(&state.pool, me.staff_id, id)
-        .await?
-        .map(Json)
-        .ok_or(Error::NotFound)
+    found(store::mark_read(&state.pool, me.staff_id, id).await?).map(Json)
 }
 
 /// Marks all my notifications read.

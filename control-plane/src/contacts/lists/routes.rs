@@ -1,7 +1,6 @@
 //! Contact list endpoints: CRUD, members (list, add, remove). Counts in the answers are the
 //! database-maintained ones.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -15,7 +14,7 @@ use crate::contacts::routes::{can_read, can_write, list_page};
 use crate::contacts::types::Contact;
 use crate::error::{Problem, Result};
 use crate::http::reply::{found, gone};
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::scope::AccountScope;
 use crate::state::AppState;
@@ -62,8 +61,7 @@ async fn load(state: &AppState, scope: AccountScope, id: Uuid) -> Result<Contact
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_lists(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Paged { query: q, page }: Paged<ListQuery>,
 ) -> Result<Json<Page<ContactList>>> {
     can_read(&p)?;
@@ -85,8 +83,7 @@ async fn list_lists(
         (status = 409, description = "A list has this name", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn create_list(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Json(req): Json<ListInput>,
 ) -> Result<(StatusCode, Json<ContactList>)> {
     can_write(&p)?;
@@ -110,8 +107,7 @@ async fn create_list(
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_list(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<ContactList>> {
     can_read(&p)?;
@@ -128,8 +124,7 @@ async fn get_list(
         (status = 409, description = "Another list has this name", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_list(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
     Json(req): Json<ListInput>,
 ) -> Result<Json<ContactList>> {
@@ -147,11 +142,7 @@ async fn update_list(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn delete_list(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<Uuid>,
-) -> Result<StatusCode> {
+async fn delete_list(With(state, p): With<Principal>, Path(id): Path<Uuid>) -> Result<StatusCode> {
     can_write(&p)?;
     gone(lists::delete(&state.pool, p.scope(), id).await?)
 }
@@ -165,8 +156,7 @@ async fn delete_list(
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_members(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
     Paged { query: q, page }: Paged<MembersQuery>,
 ) -> Result<Json<Page<Contact>>> {
@@ -190,8 +180,7 @@ async fn list_members(
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn add_members(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
     Json(req): Json<MemberIds>,
 ) -> Result<Json<Affected>> {
@@ -211,8 +200,7 @@ async fn add_members(
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_members(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
     Json(req): Json<MemberIds>,
 ) -> Result<Json<Affected>> {
@@ -232,8 +220,7 @@ async fn remove_members(
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_member(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path((list_id, contact_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode> {
     can_write(&p)?;

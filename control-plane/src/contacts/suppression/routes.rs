@@ -1,7 +1,6 @@
 //! Suppression list endpoints: list, add, remove. Adding needs the member role (or a
 //! `contacts:write` key); removing — which makes a number sendable again — needs admin.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -15,7 +14,7 @@ use crate::contacts::store;
 use crate::contacts::suppression::{self, CreateSuppression, Suppression, SuppressionSource};
 use crate::error::{Problem, Result};
 use crate::http::reply::gone;
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::principal::Principal;
 use crate::identity::role::Role;
 use crate::state::AppState;
@@ -44,8 +43,7 @@ pub struct SuppressionQuery {
         (status = 403, description = "Key lacks contacts:read", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_suppressions(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Paged { query: q, page }: Paged<SuppressionQuery>,
 ) -> Result<Json<Page<Suppression>>> {
     can_read(&p)?;
@@ -73,8 +71,7 @@ async fn list_suppressions(
         (status = 409, description = "Already suppressed", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn add_suppression(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Json(req): Json<CreateSuppression>,
 ) -> Result<(StatusCode, Json<Suppression>)> {
     can_write(&p)?;
@@ -106,8 +103,7 @@ async fn add_suppression(
         (status = 403, description = "Role too low or key lacks contacts:write", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn remove_suppression(
-    State(state): State<AppState>,
-    p: Principal,
+    With(state, p): With<Principal>,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
     p.require(Scope::ContactsWrite, Role::Admin)?;

@@ -3,14 +3,13 @@
 //! it; later calls rotate it with an overlap like an endpoint's. Admins and owners; each
 //! organisation has its own.
 
-use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store;
 use crate::error::Result;
-use crate::http::Json;
 use crate::http::reply::found;
+use crate::http::{Json, with::With};
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
@@ -30,8 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "The new secret", body = RotatedSecret),
     ))]
 async fn rotate_callback_secret(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Json(req): Json<RotateSecret>,
 ) -> Result<Json<RotatedSecret>> {
     user.require(Role::Admin)?;

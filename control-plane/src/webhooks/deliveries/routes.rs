@@ -2,7 +2,6 @@
 //! one delivery with its body and attempts, replay of one delivery, and replay of an
 //! endpoint's deliveries in a time range. Admins and owners; another organisation's is a 404.
 
-use axum::extract::State;
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -12,7 +11,7 @@ use super::store;
 use super::types::{Delivery, DeliveryDetail, DeliveryQuery, ReplayRange, Replayed};
 use crate::error::{Error, Problem, Result};
 use crate::http::reply::found;
-use crate::http::{Json, Page, Paged, Path};
+use crate::http::{Json, Page, Paged, Path, with::With};
 use crate::identity::role::Role;
 use crate::identity::user::AuthUser;
 use crate::state::AppState;
@@ -33,8 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "Deliveries", body = Page<Delivery>),
     ))]
 async fn list_deliveries(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Paged { query, page }: Paged<DeliveryQuery>,
 ) -> Result<Json<Page<Delivery>>> {
     user.require(Role::Admin)?;
@@ -49,8 +47,7 @@ async fn list_deliveries(
         (status = 200, description = "The delivery", body = DeliveryDetail),
     ))]
 async fn get_delivery(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<DeliveryDetail>> {
     user.require(Role::Admin)?;
@@ -70,8 +67,7 @@ async fn get_delivery(
         (status = 200, description = "Queued again", body = Delivery),
     ))]
 async fn replay_delivery(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Delivery>> {
     user.require(Role::Admin)?;
@@ -87,8 +83,7 @@ async fn replay_delivery(
         (status = 422, description = "until is not after since", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn replay_range(
-    State(state): State<AppState>,
-    user: AuthUser,
+    With(state, user): With<AuthUser>,
     Path(endpoint_id): Path<Uuid>,
     Json(req): Json<ReplayRange>,
 ) -> Result<Json<Replayed>> {
