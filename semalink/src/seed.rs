@@ -24,6 +24,7 @@ use semalink_control_plane::config::Environment;
 use semalink_control_plane::contacts::lists::store as lists;
 use semalink_control_plane::credits::topup::{ManualTopup, TopupProvider, TopupRequest};
 use semalink_control_plane::credits::types::Actor;
+use semalink_control_plane::http::with::newest;
 use semalink_control_plane::identity::scope::AccountScope;
 use semalink_control_plane::imports::commit::{self, Target};
 use semalink_control_plane::imports::types::UploadParams;
@@ -321,7 +322,7 @@ async fn contact_list(
     user_id: Uuid,
 ) -> anyhow::Result<Uuid> {
     let needle = DEMO_LIST.to_lowercase();
-    let existing = lists::list(&state.pool, scope, Some(&needle), Uuid::max(), 100).await?;
+    let existing = lists::list(&state.pool, scope, Some(&needle), &newest(100)).await?;
     if let Some(list) = existing.iter().find(|l| l.name == DEMO_LIST) {
         return Ok(list.id);
     }
@@ -353,7 +354,7 @@ async fn contact_list(
         Target::NewList(DEMO_LIST.into()),
     )
     .await?;
-    let existing = lists::list(&state.pool, scope, Some(&needle), Uuid::max(), 100).await?;
+    let existing = lists::list(&state.pool, scope, Some(&needle), &newest(100)).await?;
     let list = existing
         .iter()
         .find(|l| l.name == DEMO_LIST)
